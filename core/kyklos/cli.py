@@ -1,0 +1,363 @@
+"""The ``kyklos`` command. Every subcommand takes the deployment's .ini file first.
+
+Problems an integrator can fix (a missing file, a bad setting, an unknown plugin, an
+unreachable database) end with one line on stderr and a non-zero exit, never a traceback.
+"""
+
+from __future__ import annotations
+
+import code
+import configparser
+import json
+import os
+import secrets
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+import transaction
+from pyramid.exceptions import ConfigurationError
+from pyramid.scripting import prepare
+from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from kyklos import __version__, migrate
+from kyklos.errors import ConfigError, KyklosError
+from kyklos.settings import aslist, normalize
+
+
+def load_settings(ini: str) -> dict:
+    path = Path(ini)
+    if not path.is_file():
+        raise ConfigError(f"{ini}: no such configuration file")
+    try:
+        from pyramid.paster import get_appsettings, setup_logging
+
+        settings = dict(get_appsettings(str(path), "main"))
+        setup_logging(str(path))
+    except (configparser.Error, LookupError, ValueError) as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ConfigError(f"{ini}: cannot read the configuration: {first}") from exc
+    return normalize(settings)
+
+
+class Env:
+    """The application's registry and a way to run code in a transaction."""
+
+    def __init__(self, ini: str, check_migrations: bool = True):
+        from kyklos.app import make_configurator
+
+        self.ini = ini
+        self.settings = load_settings(ini)
+        self.config = make_configurator(self.settings, check_migrations=check_migrations)
+        self.registry = self.config.registry
+
+    @property
+    def engine(self):
+        return self.registry["dbengine"]
+
+    @contextmanager
+    def request(self):
+        """A request whose ``dbsession`` commits when the block ends without error."""
+        env = prepare(registry=self.registry)
+        request = env["request"]
+        request.tm = transaction.TransactionManager(explicit=True)
+        try:
+            with request.tm:
+                yield request
+        finally:
+            env["closer"]()
+
+    def branches(self):
+        return migrate.branches_for(self.registry.kyklos_plugins)
+
+
+def fail(message: str, code_: int = 1):
+    click.echo(f"kyklos: error: {message}", err=True)
+    sys.exit(code_)
+
+
+class Group(click.Group):
+    """Turn known failures into one line instead of a traceback."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except KyklosError as exc:
+            fail(str(exc))
+        except ConfigurationError as exc:
+            fail(f"configuration problem: {str(exc).strip().splitlines()[0]}")
+        except OperationalError as exc:
+            fail(f"cannot reach the database: {str(exc.orig).strip().splitlines()[0]}")
+        except DBAPIError as exc:
+            fail(f"database error: {str(exc.orig).strip().splitlines()[0]}")
+
+
+ini_argument = click.argument("ini", type=click.Path(dir_okay=False))
+
+
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="kyklos")
+def main():
+    """Kyklos CRM administration."""
+
+
+# --- database ---------------------------------------------------------------------------
+
+
+def _print_status(rows):
+    for r in rows:
+        state = "pending" if r["pending"] else "up to date"
+        click.echo(f"{r['branch']:<16} {r['current'] or '-':<28} head {r['head'] or '-':<28} {state}")
+
+
+@main.command("migrate")
+@ini_argument
+@click.option("--status", "show", is_flag=True, help="Only show each branch's revision.")
+@click.option("--branch", help="Downgrade or upgrade only this branch (core: 'kyklos').")
+@click.option("--to", "target", default="head", show_default=True,
+              help="Target revision for --branch ('base' removes the plugin's tables).")
+def migrate_cmd(ini, show, branch, target):
+    """Upgrade the core and every enabled plugin's migration branch."""
+    env = Env(ini, check_migrations=False)
+    branches = env.branches()
+    if show:
+        _print_status(migrate.status(env.engine, branches))
+        return
+    if branch:
+        chosen = [b for b in branches if b.id == branch]
+        if not chosen:
+            raise ConfigError(f"no migration branch '{branch}' among the enabled plugins "
+                              f"({', '.join(b.id for b in branches)})")
+        b = chosen[0]
+        cur, hd = migrate.current(env.engine, b), migrate.head(b)
+        if target in ("head", hd):
+            migrate.upgrade(env.engine, [b])
+        else:
+            migrate.downgrade(env.engine, b, target)
+        _print_status(migrate.status(env.engine, [b]))
+        del cur
+        return
+    _print_status(migrate.upgrade(env.engine, branches))
+    _sync(env)
+
+
+def _sync(env):
+    from kyklos.security import sync_roles
+
+    with env.request() as request:
+        sync_roles(request.dbsession, env.registry)
+
+
+@main.command("init")
+@ini_argument
+@click.option("--admin-email", help="E-mail of the administrator to create.")
+@click.option("--admin-password", help="Their password (prompted for when omitted).")
+def init_cmd(ini, admin_email, admin_password):
+    """Create or upgrade the database and the administrator. Safe to run twice."""
+    env = Env(ini, check_migrations=False)
+    settings = env.settings
+    files = settings.get("kyklos.files_dir")
+    if files:
+        Path(files).mkdir(parents=True, exist_ok=True)
+    _print_status(migrate.upgrade(env.engine, env.branches()))
+    _sync(env)
+    if admin_email:
+        from kyklos.security import find_user
+
+        with env.request() as request:
+            if find_user(request.dbsession, admin_email) is not None:
+                click.echo(f"administrator {admin_email} exists; left unchanged")
+                return
+        if not admin_password:
+            admin_password = click.prompt("Password", hide_input=True,
+                                          confirmation_prompt=True)
+        _create_user(env, admin_email, admin_password, ("admin",), "Administrator")
+        click.echo(f"administrator {admin_email} created")
+
+
+def _create_user(env, email, password, roles, name=""):
+    from kyklos.security import find_user
+    from kyklos.security.models import Role, User
+    from kyklos.security.passwords import hash_password, password_problems
+
+    problems = password_problems(password, email=email)
+    if problems:
+        raise ConfigError(f"password refused: {', '.join(p.replace('_', ' ') for p in problems)}")
+    with env.request() as request:
+        db = request.dbsession
+        if find_user(db, email) is not None:
+            raise ConfigError(f"a user with e-mail {email} exists")
+        found = {r.name: r for r in db.execute(select(Role).where(Role.name.in_(roles))).scalars()}
+        missing = [r for r in roles if r not in found]
+        if missing:
+            raise ConfigError(f"unknown role(s): {', '.join(missing)}")
+        user = User(email=email.strip().lower(), name=name or email.split("@")[0],
+                    password_hash=hash_password(password), roles=[found[r] for r in roles])
+        db.add(user)
+        db.flush()
+        return user.id
+
+
+# --- plugins ----------------------------------------------------------------------------
+
+
+@main.group("plugins")
+def plugins_grp():
+    """Installed and enabled plugins."""
+
+
+@plugins_grp.command("list")
+@ini_argument
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def plugins_list(ini, as_json):
+    """Installed plugins: enabled or not, version, depends, migration state."""
+    from kyklos.db import make_engine
+    from kyklos.plugins import discover
+
+    settings = load_settings(ini)
+    installed = discover()
+    enabled = aslist(settings.get("kyklos.plugins"))
+    engine = make_engine(settings)
+    rows = []
+    for pid in sorted(installed):
+        p = installed[pid]
+        state = None
+        if p.manifest and p.migrations_path is not None:
+            b = migrate.Branch(pid, p.migrations_path)
+            try:
+                cur, hd = migrate.current(engine, b), migrate.head(b)
+                state = "up to date" if cur == hd else ("not installed" if cur is None else "pending")
+            except KyklosError as exc:
+                state = f"unknown ({exc})"
+        rows.append({
+            "id": pid, "enabled": pid in enabled, "version": p.version,
+            "distribution": p.distribution,
+            "depends": list(p.manifest.depends) if p.manifest else [],
+            "migrations": state, "error": p.error,
+        })
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    for r in rows:
+        mark = "enabled " if r["enabled"] else "        "
+        deps = ",".join(r["depends"]) or "-"
+        extra = f"  ERROR: {r['error']}" if r["error"] else ""
+        click.echo(f"{mark} {r['id']:<14} {r['version']:<10} depends={deps:<22} "
+                   f"migrations={r['migrations'] or '-'}{extra}")
+
+
+@plugins_grp.command("check")
+@ini_argument
+def plugins_check(ini):
+    """Validate the enabled set without serving; exit non-zero on any problem."""
+    env = Env(ini, check_migrations=True)
+    names = ", ".join(p.id for p in env.registry.kyklos_plugins) or "none"
+    click.echo(f"ok: plugins {names}; theme {env.registry.kyklos_theme_chain[-1].id}")
+
+
+# --- people and tokens ------------------------------------------------------------------
+
+
+@main.group("users")
+def users_grp():
+    """User accounts."""
+
+
+@users_grp.command("create")
+@ini_argument
+@click.option("--email", required=True)
+@click.option("--password", help="Prompted for when omitted.")
+@click.option("--name", default="")
+@click.option("--role", "roles", multiple=True, help="Role name; repeat for several.")
+def users_create(ini, email, password, name, roles):
+    """Create a user."""
+    env = Env(ini)
+    if not password:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    uid = _create_user(env, email, password, roles or ("user",), name)
+    click.echo(f"user {email} created (id {uid})")
+
+
+@main.group("tokens")
+def tokens_grp():
+    """API tokens."""
+
+
+@tokens_grp.command("create")
+@ini_argument
+@click.option("--user", "email", required=True, help="E-mail of the token's owner.")
+@click.option("--name", default="cli")
+@click.option("--scope", "scopes", multiple=True, help="Limit to a permission; repeatable.")
+@click.option("--days", default=365, show_default=True, help="Days until it expires.")
+def tokens_create(ini, email, name, scopes, days):
+    """Create an API token; prints it once, as the last line."""
+    from kyklos.security import find_user
+    from kyklos.security.tokens import create_token
+
+    env = Env(ini)
+    with env.request() as request:
+        user = find_user(request.dbsession, email)
+        if user is None:
+            raise ConfigError(f"no user with e-mail {email}")
+        token, row = create_token(request.dbsession, user, name=name, scopes=scopes, days=days)
+        expires = row.expires_at.date().isoformat() if row.expires_at else "never"
+    click.echo(f"token for {email}, expires {expires}; it is shown only now:", err=True)
+    click.echo(token)
+
+
+# --- data -------------------------------------------------------------------------------
+
+
+@main.command("demo-data")
+@ini_argument
+@click.option("--size", default=100, show_default=True, help="Roughly how many people.")
+@click.option("--seed", default=1, show_default=True, help="Random seed (same seed, same data).")
+def demo_data(ini, size, seed):
+    """Fill the database with realistic demo data from every enabled plugin."""
+    from kyklos.demo import core_demo_data
+
+    env = Env(ini)
+    env.seed = seed
+    core_demo_data(env, size)
+    for p in env.registry.kyklos_plugins:
+        if p.manifest.demo_data:
+            click.echo(f"demo data: {p.id}")
+            p.manifest.demo_data(env, size)
+    click.echo("demo data written")
+
+
+@main.command("shell")
+@ini_argument
+def shell(ini):
+    """An interactive Python shell with ``registry``, ``request`` and ``db``."""
+    env = Env(ini)
+    with env.request() as request:
+        ns = {"env": env, "registry": env.registry, "request": request,
+              "db": request.dbsession}
+        banner = f"Kyklos {__version__} shell: env, registry, request, db (commits on exit)"
+        code.interact(banner=banner, local=ns)
+
+
+@main.command("makemigration")
+@ini_argument
+@click.argument("branch")
+@click.option("-m", "--message", required=True)
+@click.option("--empty", is_flag=True, help="Do not autogenerate from the models.")
+def makemigration(ini, branch, message, empty):
+    """Write a new migration for BRANCH, autogenerated from its models (for plugin authors)."""
+    env = Env(ini, check_migrations=False)
+    chosen = [b for b in env.branches() if b.id == branch]
+    if not chosen:
+        raise ConfigError(f"no migration branch '{branch}'")
+    migrate.revision(chosen[0], message, None if empty else env.engine)
+
+
+def generate_secret() -> str:
+    return secrets.token_urlsafe(32)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    main()

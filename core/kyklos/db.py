@@ -1,0 +1,162 @@
+"""Database plumbing: one metadata for core and plugins, engine set-up, request sessions.
+
+One request is one transaction (pyramid_tm + zope.sqlalchemy). Error responses roll back
+(``tm.commit_veto``); serialization failures and deadlocks are retried (pyramid_retry).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import transaction
+import zope.sqlalchemy
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Integer,
+    MetaData,
+    TypeDecorator,
+    create_engine,
+    event,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
+
+from kyklos.errors import ConfigError
+
+# Stable constraint names, so migrations written on SQLite apply on PostgreSQL and back.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    """Declarative base shared by the core and every plugin."""
+
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class JSONType(TypeDecorator):
+    """JSON on SQLite, JSONB on PostgreSQL (indexable, compact)."""
+
+    impl = JSON
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect):
+        if dialect.name == "postgresql":
+            return dialect.type_descriptor(JSONB())
+        return dialect.type_descriptor(JSON())
+
+
+class UTCDateTime(TypeDecorator):
+    """Timezone-aware datetimes stored as UTC on both databases.
+
+    SQLite has no time zones; storing naive UTC and re-attaching UTC on load keeps
+    comparisons and sorting identical on both back ends.
+    """
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: pass an aware datetime (UTC)")
+        return value.astimezone(dt.UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=dt.UTC)
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class IdMixin:
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+
+class TimestampMixin:
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    updated_at: Mapped[dt.datetime] = mapped_column(
+        UTCDateTime, default=utcnow, onupdate=utcnow, nullable=False
+    )
+
+
+def _sqlite_pragmas(dbapi_conn, _record):
+    # WAL lets readers run beside one writer; busy_timeout waits instead of failing
+    # with "database is locked"; foreign keys are off by default in SQLite.
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA busy_timeout=10000")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.close()
+
+
+def _sqlite_begin(conn):
+    # pysqlite defers BEGIN to the first write, which lets two writers read the same
+    # row and then race. BEGIN at transaction start gives serializable-like behaviour.
+    conn.exec_driver_sql("BEGIN")
+
+
+def make_engine(settings: dict, prefix: str = "sqlalchemy.") -> Engine:
+    url = settings.get(prefix + "url")
+    if not url:
+        raise ConfigError(f"setting {prefix}url is missing (the database to use)")
+    try:
+        if url.startswith("sqlite"):
+            engine = create_engine(url, connect_args={"check_same_thread": False})
+        else:
+            engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    except (ArgumentError, ImportError) as exc:
+        raise ConfigError(f"cannot use database URL {url!r}: {exc}") from exc
+    if engine.dialect.name == "sqlite":
+        # Take over transaction control from pysqlite (SQLAlchemy docs, "Serializable
+        # isolation / Savepoints / Transactional DDL").
+        @event.listens_for(engine, "connect")
+        def _connect(dbapi_conn, record):
+            dbapi_conn.isolation_level = None
+            _sqlite_pragmas(dbapi_conn, record)
+
+        event.listen(engine, "begin", _sqlite_begin)
+    return engine
+
+
+def make_session_factory(engine: Engine) -> sessionmaker:
+    return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+def get_tm_session(session_factory, transaction_manager, request=None):
+    """A session joined to ``transaction_manager``: it commits or aborts with it."""
+    dbsession = session_factory(info={"request": request})
+    zope.sqlalchemy.register(dbsession, transaction_manager=transaction_manager)
+    return dbsession
+
+
+def includeme(config):
+    settings = config.get_settings()
+    settings["tm.commit_veto"] = "pyramid_tm.default_commit_veto"
+    config.include("pyramid_tm")
+    config.include("pyramid_retry")
+    engine = make_engine(settings)
+    factory = make_session_factory(engine)
+    config.registry["dbengine"] = engine
+    config.registry["dbsession_factory"] = factory
+
+    def dbsession(request):
+        # pyramid_tm ties the session to the request's transaction; outside a request
+        # (scripts, shell) bootstrap() provides request.tm as well.
+        tm = getattr(request, "tm", None) or transaction.manager
+        return get_tm_session(factory, tm, request=request)
+
+    config.add_request_method(dbsession, "dbsession", reify=True)

@@ -1,0 +1,321 @@
+"""The entity registry: a plugin declares an entity type once with
+``config.add_entity_type`` (or the ``@entity_type`` decorator and ``config.scan()``),
+and the core derives the REST API, OpenAPI, web pages, history, attachments, tags,
+search, import and export from that declaration.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+from dataclasses import dataclass, field
+
+import venusian
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    inspect,
+)
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column
+
+from kyklos.db import IdMixin, JSONType, TimestampMixin, UTCDateTime
+from kyklos.i18n import _
+
+VERBS = ("read", "create", "update", "delete", "export", "import")
+#: fields no client may write: the server owns them (mass-assignment protection)
+SYSTEM_FIELDS = frozenset(
+    {"id", "version", "created_at", "updated_at", "created_by_id", "updated_by_id",
+     "deleted_at", "custom"}
+)
+
+
+class RecordError(Exception):
+    """A write was refused. ``errors`` maps field names to messages."""
+
+    def __init__(self, errors: dict | None = None, title=None, status: int = 400):
+        super().__init__(title or "invalid record")
+        self.errors = errors or {}
+        self.title = title or _("Invalid data")
+        self.status = status
+
+
+class EntityMixin(IdMixin, TimestampMixin):
+    """Columns every entity has: identity, optimistic-lock version, ownership, audit
+    stamps, and the ``custom`` JSON document that holds custom-field values."""
+
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    custom: Mapped[dict] = mapped_column(JSONType, nullable=False, default=dict)
+
+    @declared_attr
+    def owner_id(cls) -> Mapped[int | None]:
+        return mapped_column(ForeignKey("kyklos_user.id", ondelete="SET NULL"), index=True)
+
+    @declared_attr
+    def created_by_id(cls) -> Mapped[int | None]:
+        return mapped_column(ForeignKey("kyklos_user.id", ondelete="SET NULL"))
+
+    @declared_attr
+    def updated_by_id(cls) -> Mapped[int | None]:
+        return mapped_column(ForeignKey("kyklos_user.id", ondelete="SET NULL"))
+
+    @declared_attr.directive
+    def __mapper_args__(cls):
+        # SQLAlchemy bumps ``version`` on every UPDATE and fails a stale one: a second
+        # writer can never silently overwrite the first.
+        return {"version_id_col": cls.__table__.c.version}
+
+
+class SoftDeleteMixin:
+    """Deleted records keep their row (restorable) until purged."""
+
+    deleted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, index=True)
+
+
+@dataclass
+class FieldInfo:
+    """A field as the API, forms, filters and exports see it."""
+
+    name: str
+    title: object
+    type: str  # string text integer decimal money date datetime boolean choice
+    #            multichoice email phone url reference json
+    required: bool = False
+    readonly: bool = False
+    max_length: int | None = None
+    choices: list[tuple[str, object]] | None = None
+    reference: str | None = None  # entity type name for type == "reference"
+    filterable: bool = False
+    sortable: bool = False
+    searchable: bool = False
+    custom: bool = False  # a custom field (kept in the ``custom`` document)
+    description: object = ""
+    default: object = None
+
+
+@dataclass
+class RelatedList:
+    """A reverse relation shown on the detail page: records of ``entity`` whose
+    ``field`` points at this record."""
+
+    entity: str
+    field: str
+    title: object = None
+    columns: tuple[str, ...] = ()
+
+
+@dataclass
+class EntityType:
+    name: str
+    plugin: str
+    model: type
+    title: object
+    plural: object
+    slug: str
+    title_field: str
+    fields: dict[str, FieldInfo]
+    list_columns: tuple[str, ...]
+    default_sort: str = "-id"
+    related: tuple[RelatedList, ...] = ()
+    icon: str = ""
+    menu_group: str = ""
+    menu_order: int = 100
+    permissions: dict[str, str] = field(default_factory=dict)
+    soft_delete: bool = False
+    schema_factory: object = None  # callable(request, entity_type, record) -> colander schema
+    #: filterable paths into related entities, e.g. {"account.country": "account_id"}
+    related_filters: dict[str, str] = field(default_factory=dict)
+    #: the column that places a record in a territory, for territory record rules
+    territory_field: str | None = None
+    description: object = ""
+
+    def permission(self, verb: str) -> str:
+        return self.permissions[verb]
+
+    @property
+    def filterable(self) -> list[str]:
+        return [f.name for f in self.fields.values() if f.filterable]
+
+    @property
+    def sortable(self) -> list[str]:
+        return [f.name for f in self.fields.values() if f.sortable]
+
+    @property
+    def searchable(self) -> list[str]:
+        return [f.name for f in self.fields.values() if f.searchable]
+
+    def writable_fields(self) -> list[FieldInfo]:
+        return [f for f in self.fields.values() if not f.readonly and f.name not in SYSTEM_FIELDS]
+
+    def record_title(self, record) -> str:
+        value = getattr(record, self.title_field, None)
+        return str(value) if value not in (None, "") else f"#{record.id}"
+
+
+_TYPE_MAP = [
+    (Boolean, "boolean"), (DateTime, "datetime"), (UTCDateTime, "datetime"), (Date, "date"),
+    (Integer, "integer"), (Numeric, "decimal"), (Text, "text"), (String, "string"),
+    (JSONType, "json"), (Enum, "choice"),
+]
+
+
+def _field_type(column) -> str:
+    t = column.type
+    for cls, name in _TYPE_MAP:
+        if isinstance(t, cls):
+            return name
+    pytype = getattr(t, "python_type", str)
+    return {int: "integer", decimal.Decimal: "decimal", bool: "boolean", dt.date: "date"}.get(
+        pytype, "string")
+
+
+def derive_fields(model, overrides: dict | None, filters, sort, search, readonly,
+                  entity_names: dict[str, str]) -> dict[str, FieldInfo]:
+    """Fields from the model's columns, adjusted by the declaration's overrides.
+
+    ``entity_names`` maps table names to entity type names so a foreign key to another
+    entity's table becomes a ``reference`` field.
+    """
+    overrides = overrides or {}
+    out: dict[str, FieldInfo] = {}
+    for col in inspect(model).columns:
+        name = col.key
+        ftype = _field_type(col)
+        ref = None
+        if col.foreign_keys:
+            fk = next(iter(col.foreign_keys))
+            target = fk.column.table.name
+            if target == "kyklos_user":
+                ftype, ref = "reference", "user"
+            elif target in entity_names:
+                ftype, ref = "reference", entity_names[target]
+        choices = None
+        if isinstance(col.type, Enum):
+            choices = [(v, v) for v in col.type.enums]
+        info = FieldInfo(
+            name=name,
+            title=_(name.replace("_", " ").capitalize()),
+            type=ftype,
+            required=not col.nullable and col.default is None and not col.primary_key
+            and col.server_default is None and ftype != "boolean",
+            readonly=name in SYSTEM_FIELDS or name in readonly or col.primary_key,
+            max_length=getattr(col.type, "length", None),
+            choices=choices,
+            reference=ref,
+            filterable=name in filters,
+            sortable=name in sort,
+            searchable=name in search,
+        )
+        for key, value in overrides.get(name, {}).items():
+            setattr(info, key, value)
+        out[name] = info
+    return out
+
+
+def add_entity_type(config, model, name: str, plugin: str | None = None, *, title=None,
+                    plural=None, slug: str | None = None, title_field: str = "name",
+                    list_columns=(), filters=(), sort=(), search=(), readonly=(),
+                    fields: dict | None = None, related=(), icon: str = "",
+                    menu_group: str = "", menu_order: int = 100, permissions=None,
+                    default_sort: str | None = None, schema=None, related_filters=None,
+                    territory_field: str | None = None, description=""):
+    """Register an entity type. See docs/plugin-authors/entities.md.
+
+    :param model: the SQLAlchemy model (must use :class:`EntityMixin`)
+    :param name: unique type name, e.g. ``"person"``
+    :param plugin: the declaring plugin's id (default: the package name without ``kyklos_``)
+    :param slug: URL segment, default ``name + "s"`` (``/api/v1/persons``)
+    :param list_columns: default list columns; ``filters``, ``sort``, ``search`` are the
+        allow-lists of filterable, sortable and free-text-searchable fields
+    :param fields: per-field overrides of the derived :class:`FieldInfo`, e.g.
+        ``{"email": {"type": "email"}}``
+    :param related: :class:`RelatedList` items shown on the detail page
+    :param permissions: verb -> permission name; default ``<plugin>.<name>.<verb>``
+    """
+    if plugin is None:
+        pkg = (config.package_name or "kyklos").split(".")[0]
+        plugin = pkg[len("kyklos_"):] if pkg.startswith("kyklos_") else pkg
+    slug = slug or f"{name}s"
+    perms = {v: f"{plugin}.{name}.{v}" for v in VERBS}
+    perms.update(permissions or {})
+    for verb, perm in perms.items():
+        config.declare_permission(perm, f"{verb.capitalize()} {name}")
+    soft = hasattr(model, "deleted_at")
+    intr = config.introspectable("kyklos entity types", name, str(title or name),
+                                 "kyklos entity type")
+
+    def register():
+        reg = config.registry
+        tables = {et.model.__table__.name: et.name for et in reg.kyklos_entities.values()}
+        tables[model.__table__.name] = name
+        finfo = derive_fields(model, fields, set(filters) | {"id"}, set(sort) | {"id"},
+                              set(search), set(readonly), tables)
+        et = EntityType(
+            name=name, plugin=plugin, model=model, title=title or name.capitalize(),
+            plural=plural or f"{name.capitalize()}s", slug=slug, title_field=title_field,
+            fields=finfo, list_columns=tuple(list_columns) or (title_field,),
+            default_sort=default_sort or ("-id"), related=tuple(related), icon=icon,
+            menu_group=menu_group, menu_order=menu_order, permissions=perms,
+            soft_delete=soft, schema_factory=schema, related_filters=dict(related_filters or {}),
+            territory_field=territory_field, description=description,
+        )
+        for col in et.list_columns:
+            if col not in finfo:
+                raise ValueError(f"entity type {name}: list column {col!r} is not a field")
+        reg.kyklos_entities[name] = et
+        reg.kyklos_entity_slugs[slug] = et
+        intr["entity_type"] = et
+        intr["plugin"] = plugin
+
+    # order=10: after permissions, before anything that needs to look entity types up
+    config.action(("kyklos.entity_type", name), register, introspectables=(intr,), order=10)
+    config.action(("kyklos.entity_slug", slug), None)
+
+
+class entity_type:  # noqa: N801 - a decorator, named like Pyramid's view_config
+    """Decorator twin of ``config.add_entity_type`` for a model class, found by
+    ``config.scan()``."""
+
+    venusian = venusian
+
+    def __init__(self, name: str, **kw):
+        self.name = name
+        self.kw = kw
+
+    def __call__(self, model):
+        def callback(context, _name, ob):
+            config = context.config.with_package(info.module)
+            config.add_entity_type(ob, self.name, **self.kw)
+
+        info = self.venusian.attach(model, callback, category="kyklos")
+        return model
+
+
+def entity_menu(request):
+    """Menu entries for the entity types the user may read."""
+    from kyklos.web import MenuItem
+
+    out = []
+    for et in request.registry.kyklos_entities.values():
+        if et.menu_group is None:
+            continue
+        out.append(MenuItem(title=et.plural, url=request.route_url("entity.list", slug=et.slug),
+                            permission=et.permission("read"), icon=et.icon,
+                            group=et.menu_group, order=et.menu_order))
+    return out
+
+
+def includeme(config):
+    config.registry.kyklos_entities = {}
+    config.registry.kyklos_entity_slugs = {}
+    config.registry.kyklos_entity_menu = entity_menu
+    config.add_directive("add_entity_type", add_entity_type, action_wrap=False)
+    config.include(".service")
+    config.include(".api")
+    config.include(".ui")

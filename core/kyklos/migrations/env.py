@@ -1,0 +1,44 @@
+"""Alembic environment shared by every branch (see kyklos.migrate).
+
+The caller passes the connection, the version table and the branch id through
+``config.attributes``; nothing here reads an .ini file.
+"""
+
+from alembic import context
+
+from kyklos.db import Base
+
+config = context.config
+branch = config.attributes["branch"]
+prefix = "kyklos_" if branch == "kyklos" else f"{branch}_"
+
+
+def include_object(obj, name, type_, reflected, compare_to):
+    # Autogenerate compares only this branch's tables: "<plugin id>_*" for a plugin,
+    # "kyklos_*" for the core. Other branches' tables are theirs to migrate.
+    table = name if type_ == "table" else getattr(getattr(obj, "table", None), "name", "")
+    return bool(table) and table.startswith(prefix) and not table.startswith("alembic_")
+
+
+def render_item(type_, obj, autogen_context):
+    # Our column types render as importable names: kyklos.db.* in the core's files,
+    # kyklos_sdk.* in a plugin's (plugins import only the SDK).
+    if type_ == "type" and type(obj).__module__ == "kyklos.db":
+        module = "kyklos.db" if branch == "kyklos" else "kyklos_sdk"
+        autogen_context.imports.add(f"import {module}")
+        return f"{module}.{type(obj).__name__}()"
+    return False
+
+
+connection = config.attributes["connection"]
+context.configure(
+    connection=connection,
+    target_metadata=Base.metadata,
+    version_table=config.attributes["version_table"],
+    include_object=include_object,
+    render_as_batch=connection.dialect.name == "sqlite",
+    compare_type=True,
+    render_item=render_item,
+)
+with context.begin_transaction():
+    context.run_migrations()

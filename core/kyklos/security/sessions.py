@@ -1,0 +1,249 @@
+"""Server-side sessions stored in the database (or Redis in production).
+
+The cookie holds only a random id; the store keeps its SHA-256, so a leaked database
+dump cannot be replayed as cookies. ``remember`` always issues a *new* id (no session
+fixation) and ``forget`` deletes the row (logout ends the session on the server).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import secrets
+
+from pyramid.interfaces import ISession
+from sqlalchemy import delete, select
+from zope.interface import implementer
+
+from kyklos.db import utcnow
+from kyklos.security.models import WebSession
+from kyklos.settings import asbool
+
+COOKIE = "kyklos_session"
+
+
+def _digest(sid: str) -> str:
+    return hashlib.sha256(sid.encode()).hexdigest()
+
+
+class DatabaseStore:
+    """Sessions in ``kyklos_session``; short transactions of their own, outside the
+    request's transaction, so a failed request never loses a login or a CSRF token."""
+
+    def __init__(self, engine):
+        self.engine = engine
+
+    def load(self, key: str):
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(WebSession.user_id, WebSession.data, WebSession.expires_at).where(
+                    WebSession.id == key
+                )
+            ).first()
+        if row is None or row.expires_at <= utcnow():
+            return None
+        return row.user_id, dict(row.data or {})
+
+    def save(self, key: str, user_id, data: dict, max_age: int, user_agent: str = ""):
+        expires = utcnow() + dt.timedelta(seconds=max_age)
+        table = WebSession.__table__
+        with self.engine.begin() as conn:
+            updated = conn.execute(
+                table.update()
+                .where(table.c.id == key)
+                .values(user_id=user_id, data=data, expires_at=expires)
+            ).rowcount
+            if not updated:
+                conn.execute(
+                    table.insert().values(
+                        id=key, user_id=user_id, data=data, expires_at=expires,
+                        created_at=utcnow(), user_agent=user_agent[:500],
+                    )
+                )
+
+    def delete(self, key: str):
+        with self.engine.begin() as conn:
+            conn.execute(delete(WebSession).where(WebSession.id == key))
+
+    def delete_user(self, user_id: int, keep: str | None = None):
+        """End every session of a user (after a password change), except ``keep``."""
+        stmt = delete(WebSession).where(WebSession.user_id == user_id)
+        if keep:
+            stmt = stmt.where(WebSession.id != keep)
+        with self.engine.begin() as conn:
+            conn.execute(stmt)
+
+    def purge_expired(self) -> int:
+        with self.engine.begin() as conn:
+            return conn.execute(delete(WebSession).where(WebSession.expires_at <= utcnow())).rowcount
+
+
+class RedisStore:
+    """Sessions in Redis, for several app processes on several machines."""
+
+    def __init__(self, url: str):
+        import redis  # optional dependency: kyklos[redis]
+
+        self.redis = redis.Redis.from_url(url)
+
+    def _k(self, key):
+        return f"kyklos:session:{key}"
+
+    def load(self, key):
+        raw = self.redis.get(self._k(key))
+        if raw is None:
+            return None
+        doc = json.loads(raw)
+        return doc.get("user_id"), doc.get("data", {})
+
+    def save(self, key, user_id, data, max_age, user_agent=""):
+        doc = json.dumps({"user_id": user_id, "data": data})
+        self.redis.set(self._k(key), doc, ex=max_age)
+        if user_id:
+            self.redis.sadd(f"kyklos:user-sessions:{user_id}", key)
+
+    def delete(self, key):
+        self.redis.delete(self._k(key))
+
+    def delete_user(self, user_id, keep=None):
+        members = self.redis.smembers(f"kyklos:user-sessions:{user_id}")
+        for m in members:
+            k = m.decode()
+            if k != keep:
+                self.redis.delete(self._k(k))
+                self.redis.srem(f"kyklos:user-sessions:{user_id}", k)
+
+    def purge_expired(self):
+        return 0  # Redis expires keys by itself
+
+
+@implementer(ISession)
+class ServerSession(dict):
+    """Pyramid ISession backed by a store; saved once, when the response goes out."""
+
+    def __init__(self, request, store, key: str | None, user_id, data, max_age, secure):
+        super().__init__(data or {})
+        self.request = request
+        self.store = store
+        self.key = key  # digest of the cookie value
+        self.user_id = user_id
+        self.max_age = max_age
+        self.secure = secure
+        self.new = key is None
+        self.created = 0
+        self._changed = False
+        self._cookie_value: str | None = None
+        self._deleted = False
+        request.add_response_callback(self._on_response)
+
+    # -- ISession
+    def changed(self):
+        self._changed = True
+
+    def invalidate(self):
+        if self.key:
+            self.store.delete(self.key)
+            self._deleted = True
+        self.clear()
+        self.key = None
+        self.user_id = None
+        self._changed = False
+
+    def flash(self, msg, queue="", allow_duplicate=True):
+        q = self.setdefault("_f_" + queue, [])
+        if allow_duplicate or msg not in q:
+            q.append(msg)
+        self.changed()
+
+    def pop_flash(self, queue=""):
+        msgs = self.pop("_f_" + queue, [])
+        if msgs:
+            self.changed()
+        return msgs
+
+    def peek_flash(self, queue=""):
+        return self.get("_f_" + queue, [])
+
+    def new_csrf_token(self):
+        token = secrets.token_urlsafe(32)
+        self["_csrft_"] = token
+        self.changed()
+        return token
+
+    def get_csrf_token(self):
+        return self.get("_csrft_") or self.new_csrf_token()
+
+    # dict mutations mark the session changed
+    def __setitem__(self, k, v):
+        super().__setitem__(k, v)
+        self.changed()
+
+    def __delitem__(self, k):
+        super().__delitem__(k)
+        self.changed()
+
+    def setdefault(self, k, default=None):
+        if k not in self:
+            self.changed()
+        return super().setdefault(k, default)
+
+    def pop(self, k, *default):
+        if k in self:
+            self.changed()
+        return super().pop(k, *default)
+
+    # -- login / logout
+    def rotate(self, user_id):
+        """Start a fresh session for ``user_id``: a new id, keeping no old data."""
+        if self.key:
+            self.store.delete(self.key)
+        self.clear()
+        raw = secrets.token_urlsafe(32)
+        self._cookie_value = raw
+        self.key = _digest(raw)
+        self.user_id = user_id
+        self.new_csrf_token()
+
+    def _on_response(self, request, response):
+        if self._deleted and self.key is None:
+            response.delete_cookie(COOKIE, path="/")
+            return
+        if not self._changed:
+            return
+        if self.key is None:
+            raw = secrets.token_urlsafe(32)
+            self._cookie_value = raw
+            self.key = _digest(raw)
+        self.store.save(
+            self.key, self.user_id, dict(self), self.max_age,
+            request.user_agent or "",
+        )
+        if self._cookie_value:
+            response.set_cookie(
+                COOKIE, self._cookie_value, max_age=self.max_age, path="/",
+                httponly=True, samesite="Lax", secure=self.secure,
+            )
+
+
+def make_session_factory(settings, engine):
+    backend = settings.get("kyklos.session.backend", "database")
+    if backend == "redis":
+        store = RedisStore(settings["kyklos.redis_url"])
+    else:
+        store = DatabaseStore(engine)
+    max_age = int(settings["kyklos.session.max_age"])
+    secure = asbool(settings["kyklos.session.secure"])
+
+    def factory(request):
+        raw = request.cookies.get(COOKIE)
+        key, user_id, data = None, None, {}
+        if raw and len(raw) < 100:
+            loaded = store.load(_digest(raw))
+            if loaded is not None:
+                key = _digest(raw)
+                user_id, data = loaded
+        return ServerSession(request, store, key, user_id, data, max_age, secure)
+
+    factory.store = store
+    return factory

@@ -1,0 +1,51 @@
+"""API tokens: random, shown once, stored as SHA-256, scoped, expiring and revocable."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+
+from sqlalchemy import select
+
+from kyklos.db import utcnow
+from kyklos.security.models import ApiToken, User
+
+TOKEN_PREFIX = "kyk_"
+
+
+def digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def create_token(dbsession, user: User, name: str = "", scopes=(), days: int | None = 365):
+    """Create a token for ``user``; returns ``(token_string, ApiToken)``."""
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    row = ApiToken(
+        user_id=user.id,
+        name=name,
+        token_hash=digest(token),
+        prefix=token[:10],
+        scopes=list(scopes),
+        expires_at=utcnow() + dt.timedelta(days=days) if days else None,
+    )
+    dbsession.add(row)
+    dbsession.flush()
+    return token, row
+
+
+def find_token(dbsession, token: str) -> ApiToken | None:
+    """The live token row for ``token``, or None (unknown, revoked, expired, inactive)."""
+    if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
+        return None
+    row = dbsession.execute(
+        select(ApiToken).where(ApiToken.token_hash == digest(token))
+    ).scalar_one_or_none()
+    now = utcnow()
+    if row is None or row.revoked_at is not None:
+        return None
+    if row.expires_at is not None and row.expires_at <= now:
+        return None
+    if not row.user.is_active:
+        return None
+    return row

@@ -1,0 +1,16 @@
+"""``use = egg:kyklos#waitress``: waitress with a port that ``pserve INI http_port=N``
+can change.
+
+PasteDeploy gives values from an .ini's [DEFAULT] section precedence over variables
+passed on the pserve command line, so the port cannot default there; it defaults here.
+"""
+
+import waitress
+
+
+def serve(wsgi_app, global_conf, **settings):
+    port = settings.pop("port", "6543")
+    port = global_conf.get("http_port") or port
+    host = settings.pop("host", "127.0.0.1")
+    settings.setdefault("listen", f"{host}:{port}")
+    waitress.serve(wsgi_app, **settings)
