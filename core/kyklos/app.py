@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import logging
 
+import pluggy
 from pyramid.config import Configurator
 
 from kyklos import migrate
-from kyklos.errors import MigrationError
+from kyklos.errors import MigrationError, PluginError
 from kyklos.hooks import make_plugin_manager
 from kyklos.plugins import THEME_GROUP, discover, resolve, theme_chain
 from kyklos.settings import asbool, aslist, normalize
@@ -36,8 +37,13 @@ def load_plugins(settings, installed=None, themes=None):
     return installed, plugins, themes, chain
 
 
-def make_configurator(settings: dict, global_config=None, installed=None, themes=None,
-                      check_migrations: bool | None = None) -> Configurator:
+def make_configurator(
+    settings: dict,
+    global_config=None,
+    installed=None,
+    themes=None,
+    check_migrations: bool | None = None,
+) -> Configurator:
     settings = normalize(settings)
     installed, plugins, themes, chain = load_plugins(settings, installed, themes)
     for p in plugins:
@@ -72,14 +78,20 @@ def make_configurator(settings: dict, global_config=None, installed=None, themes
         config.include(t.module)
     config.commit()
 
-    reg.kyklos_pm.check_pending()
+    try:
+        reg.kyklos_pm.check_pending()
+    except pluggy.PluginValidationError as exc:
+        # A misspelt hook name would otherwise never be called, silently.
+        name = reg.kyklos_pm.get_name(exc.plugin) or repr(exc.plugin)
+        raise PluginError(f"plugin '{name}' has an unknown hook: {exc}") from exc
 
     if check_migrations is None:
         check_migrations = asbool(settings.get("kyklos.check_migrations", "true"))
     if check_migrations:
         late = migrate.pending(reg["dbengine"], migrate.branches_for(plugins))
         if late:
-            names = ", ".join(f"{r['branch']} ({r['current'] or 'empty'} -> {r['head']})"
-                              for r in late)
+            names = ", ".join(
+                f"{r['branch']} ({r['current'] or 'empty'} -> {r['head']})" for r in late
+            )
             raise MigrationError(f"the database needs migrating: {names}; run 'kyklos migrate INI'")
     return config

@@ -109,15 +109,22 @@ def main():
 def _print_status(rows):
     for r in rows:
         state = "pending" if r["pending"] else "up to date"
-        click.echo(f"{r['branch']:<16} {r['current'] or '-':<28} head {r['head'] or '-':<28} {state}")
+        click.echo(
+            f"{r['branch']:<16} {r['current'] or '-':<28} head {r['head'] or '-':<28} {state}"
+        )
 
 
 @main.command("migrate")
 @ini_argument
 @click.option("--status", "show", is_flag=True, help="Only show each branch's revision.")
 @click.option("--branch", help="Downgrade or upgrade only this branch (core: 'kyklos').")
-@click.option("--to", "target", default="head", show_default=True,
-              help="Target revision for --branch ('base' removes the plugin's tables).")
+@click.option(
+    "--to",
+    "target",
+    default="head",
+    show_default=True,
+    help="Target revision for --branch ('base' removes the plugin's tables).",
+)
 def migrate_cmd(ini, show, branch, target):
     """Upgrade the core and every enabled plugin's migration branch."""
     env = Env(ini, check_migrations=False)
@@ -128,8 +135,10 @@ def migrate_cmd(ini, show, branch, target):
     if branch:
         chosen = [b for b in branches if b.id == branch]
         if not chosen:
-            raise ConfigError(f"no migration branch '{branch}' among the enabled plugins "
-                              f"({', '.join(b.id for b in branches)})")
+            raise ConfigError(
+                f"no migration branch '{branch}' among the enabled plugins "
+                f"({', '.join(b.id for b in branches)})"
+            )
         b = chosen[0]
         cur, hd = migrate.current(env.engine, b), migrate.head(b)
         if target in ("head", hd):
@@ -171,8 +180,7 @@ def init_cmd(ini, admin_email, admin_password):
                 click.echo(f"administrator {admin_email} exists; left unchanged")
                 return
         if not admin_password:
-            admin_password = click.prompt("Password", hide_input=True,
-                                          confirmation_prompt=True)
+            admin_password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
         _create_user(env, admin_email, admin_password, ("admin",), "Administrator")
         click.echo(f"administrator {admin_email} created")
 
@@ -193,8 +201,12 @@ def _create_user(env, email, password, roles, name=""):
         missing = [r for r in roles if r not in found]
         if missing:
             raise ConfigError(f"unknown role(s): {', '.join(missing)}")
-        user = User(email=email.strip().lower(), name=name or email.split("@")[0],
-                    password_hash=hash_password(password), roles=[found[r] for r in roles])
+        user = User(
+            email=email.strip().lower(),
+            name=name or email.split("@")[0],
+            password_hash=hash_password(password),
+            roles=[found[r] for r in roles],
+        )
         db.add(user)
         db.flush()
         return user.id
@@ -228,15 +240,22 @@ def plugins_list(ini, as_json):
             b = migrate.Branch(pid, p.migrations_path)
             try:
                 cur, hd = migrate.current(engine, b), migrate.head(b)
-                state = "up to date" if cur == hd else ("not installed" if cur is None else "pending")
+                state = (
+                    "up to date" if cur == hd else ("not installed" if cur is None else "pending")
+                )
             except KyklosError as exc:
                 state = f"unknown ({exc})"
-        rows.append({
-            "id": pid, "enabled": pid in enabled, "version": p.version,
-            "distribution": p.distribution,
-            "depends": list(p.manifest.depends) if p.manifest else [],
-            "migrations": state, "error": p.error,
-        })
+        rows.append(
+            {
+                "id": pid,
+                "enabled": pid in enabled,
+                "version": p.version,
+                "distribution": p.distribution,
+                "depends": list(p.manifest.depends) if p.manifest else [],
+                "migrations": state,
+                "error": p.error,
+            }
+        )
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
@@ -244,8 +263,10 @@ def plugins_list(ini, as_json):
         mark = "enabled " if r["enabled"] else "        "
         deps = ",".join(r["depends"]) or "-"
         extra = f"  ERROR: {r['error']}" if r["error"] else ""
-        click.echo(f"{mark} {r['id']:<14} {r['version']:<10} depends={deps:<22} "
-                   f"migrations={r['migrations'] or '-'}{extra}")
+        click.echo(
+            f"{mark} {r['id']:<14} {r['version']:<10} depends={deps:<22} "
+            f"migrations={r['migrations'] or '-'}{extra}"
+        )
 
 
 @plugins_grp.command("check")
@@ -334,8 +355,7 @@ def shell(ini):
     """An interactive Python shell with ``registry``, ``request`` and ``db``."""
     env = Env(ini)
     with env.request() as request:
-        ns = {"env": env, "registry": env.registry, "request": request,
-              "db": request.dbsession}
+        ns = {"env": env, "registry": env.registry, "request": request, "db": request.dbsession}
         banner = f"Kyklos {__version__} shell: env, registry, request, db (commits on exit)"
         code.interact(banner=banner, local=ns)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 from sqlalchemy import select
 
-DEMO_PASSWORD = "kyklos-demo-2026"  # printed by `kyklos demo-data`; demo databases only
+DEMO_PASSWORD = "kyklos-demo-2026"  # noqa: S105 - printed by `kyklos demo-data`; demo databases only
 DEMO_USERS = [
     ("manager@example.com", "Maria Papadopoulou", "manager"),
     ("rep.gr@example.com", "Giorgos Nikolaou", "sales"),

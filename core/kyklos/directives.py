@@ -64,7 +64,9 @@ def extend_role(config, name: str, permissions=()):
     def register():
         roles = config.registry.kyklos_roles
         base = roles.get(name, RoleDecl(name, name, ()))
-        roles[name] = RoleDecl(name, base.title, tuple(dict.fromkeys(base.permissions + tuple(permissions))))
+        roles[name] = RoleDecl(
+            name, base.title, tuple(dict.fromkeys(base.permissions + tuple(permissions)))
+        )
 
     config.action(None, register, order=1)
 

@@ -24,7 +24,11 @@ def make_plugin_manager(trace: bool | None = None) -> pluggy.PluginManager:
             log.info("hook %s -> %s", hook_name, [i.plugin_name for i in hook_impls])
 
         def after(outcome, hook_name, hook_impls, kwargs):
-            log.info("hook %s returned %r", hook_name, outcome.get_result() if not outcome.exception else outcome.exception)
+            log.info(
+                "hook %s returned %r",
+                hook_name,
+                outcome.get_result() if not outcome.exception else outcome.exception,
+            )
 
         pm.add_hookcall_monitoring(before, after)
     return pm
@@ -42,9 +46,9 @@ def add_hooks(config, obj, name: str | None = None):
         pm.register(obj, name=name)
 
     intr = config.introspectable("kyklos hooks", name, name, "kyklos hooks")
-    intr["hooks"] = sorted(
-        h.name for h in pm.get_hookcallers(obj) or []
-    ) if pm.is_registered(obj) else []
+    intr["hooks"] = (
+        sorted(h.name for h in pm.get_hookcallers(obj) or []) if pm.is_registered(obj) else []
+    )
     intr["object"] = obj
     # order=-1: register before other actions run so directives may call hooks
     config.action(("kyklos.hooks", name), register, introspectables=(intr,), order=-1)

@@ -106,8 +106,12 @@ def revision(branch: Branch, message: str, engine: Engine | None = None) -> None
     Revision ids are ``<branch>_<NNNN>``: readable, and unique across branches.
     """
     n = len(list(branch.versions.glob("*.py"))) + 1
-    opts = {"message": message, "head": "base" if n == 1 else "head",
-            "rev_id": f"{branch.id}_{n:04d}", "version_path": str(branch.versions)}
+    opts = {
+        "message": message,
+        "head": "base" if n == 1 else "head",
+        "rev_id": f"{branch.id}_{n:04d}",
+        "version_path": str(branch.versions),
+    }
     if n == 1:
         opts["branch_label"] = branch.id
     if engine is None:

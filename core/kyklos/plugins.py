@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import logging
 import re
-from importlib import metadata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from importlib import resources
+from importlib import metadata, resources
 from pathlib import Path
 from types import ModuleType
 
@@ -109,7 +108,9 @@ def discover(group: str = PLUGIN_GROUP) -> dict[str, InstalledPlugin]:
 
     def on_failure(manager, entrypoint, exc):
         failures[entrypoint.name] = f"{type(exc).__name__}: {exc}"
-        log.error("plugin %s failed to import: %s", entrypoint.name, exc)
+        # Reported when the plugin is enabled (start-up fails) and by `kyklos plugins list`;
+        # an installed-but-disabled broken plugin must not disturb the others.
+        log.debug("plugin %s failed to import: %s", entrypoint.name, exc)
 
     mgr = ExtensionManager(
         namespace=group, invoke_on_load=False, on_load_failure_callback=on_failure
@@ -144,7 +145,8 @@ def check_core_version(p: InstalledPlugin) -> None:
         raise PluginError(f"plugin '{p.id}' declares an invalid requires_core {spec!r}") from exc
     if not ok:
         raise PluginError(
-            f"plugin '{p.id}' {p.version} needs kyklos {spec}, but kyklos {core_version} is installed"
+            f"plugin '{p.id}' {p.version} needs kyklos {spec}, "
+            f"but kyklos {core_version} is installed"
         )
 
 
@@ -179,8 +181,7 @@ def resolve(enabled: Iterable[str], installed: dict[str, InstalledPlugin]) -> li
     remaining = list(wanted)
     while remaining:
         ready = [
-            pid for pid in remaining
-            if all(d in ordered for d in installed[pid].manifest.depends)
+            pid for pid in remaining if all(d in ordered for d in installed[pid].manifest.depends)
         ]
         if not ready:
             raise PluginError(f"plugins form a dependency cycle: {_cycle(remaining, installed)}")
@@ -196,7 +197,7 @@ def _cycle(ids: list[str], installed: dict[str, InstalledPlugin]) -> str:
     while node not in path:
         path.append(node)
         node = next(d for d in installed[node].manifest.depends if d in ids)
-    loop = path[path.index(node):] + [node]
+    loop = path[path.index(node) :] + [node]
     return " -> ".join(loop)
 
 

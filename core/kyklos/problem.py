@@ -16,8 +16,16 @@ class Problem(Exception):
     ``errors`` maps each bad field (dotted path for nested fields) to its message.
     """
 
-    def __init__(self, status: int, title, detail=None, errors: dict | None = None,
-                 type_: str = "about:blank", headers: dict | None = None, **extra):
+    def __init__(
+        self,
+        status: int,
+        title,
+        detail=None,
+        errors: dict | None = None,
+        type_: str = "about:blank",
+        headers: dict | None = None,
+        **extra,
+    ):
         super().__init__(str(title))
         self.status = status
         self.title = title
@@ -28,15 +36,21 @@ class Problem(Exception):
         self.extra = extra
 
 
-def problem_response(request, status: int, title, detail=None, errors=None,
-                     type_="about:blank", headers=None, **extra) -> Response:
+def problem_response(
+    request,
+    status: int,
+    title,
+    detail=None,
+    errors=None,
+    type_="about:blank",
+    headers=None,
+    **extra,
+) -> Response:
     body = {"type": type_, "title": translate(request, title), "status": status}
     if detail:
         body["detail"] = translate(request, detail)
     if errors:
-        body["errors"] = [
-            {"field": k, "detail": translate(request, v)} for k, v in errors.items()
-        ]
+        body["errors"] = [{"field": k, "detail": translate(request, v)} for k, v in errors.items()]
     body.update(extra)
     resp = Response(json_body=body, status=status, content_type=MEDIA_TYPE, charset="utf-8")
     for k, v in (headers or {}).items():
@@ -45,11 +59,20 @@ def problem_response(request, status: int, title, detail=None, errors=None,
 
 
 def problem_view(exc, request):
-    return problem_response(request, exc.status, exc.title, exc.detail, exc.errors, exc.type,
-                            exc.headers, **exc.extra)
+    return problem_response(
+        request, exc.status, exc.title, exc.detail, exc.errors, exc.type, exc.headers, **exc.extra
+    )
 
 
 def http_exception_problem(exc: HTTPException, request):
-    return problem_response(request, exc.code, exc.title, exc.detail or None,
-                            headers={k: v for k, v in exc.headers.items()
-                                     if k.lower() in ("allow", "retry-after", "www-authenticate")})
+    return problem_response(
+        request,
+        exc.code,
+        exc.title,
+        exc.detail or None,
+        headers={
+            k: v
+            for k, v in exc.headers.items()
+            if k.lower() in ("allow", "retry-after", "www-authenticate")
+        },
+    )

@@ -24,18 +24,29 @@ def meta_plugins(request):
     for name, impl in pm.list_name_plugin():
         owner = name.split(".")[0].removeprefix("kyklos_")
         if owner in by_plugin:
-            by_plugin[owner]["hooks"].extend(
-                sorted(h.name for h in pm.get_hookcallers(impl) or []))
-    for category in ("kyklos entity types", "kyklos permissions", "kyklos roles",
-                     "kyklos workflows", "routes", "views"):
+            by_plugin[owner]["hooks"].extend(sorted(h.name for h in pm.get_hookcallers(impl) or []))
+    for category in (
+        "kyklos entity types",
+        "kyklos permissions",
+        "kyklos roles",
+        "kyklos workflows",
+        "routes",
+        "views",
+    ):
         for item in introspector.get_category(category) or []:
             intr = item["introspectable"]
             owner = _owner(intr)
             if owner in by_plugin:
                 by_plugin[owner]["registrations"].append(
-                    {"category": category, "name": str(intr.discriminator[-1]
-                                                       if isinstance(intr.discriminator, tuple)
-                                                       else intr.discriminator)})
+                    {
+                        "category": category,
+                        "name": str(
+                            intr.discriminator[-1]
+                            if isinstance(intr.discriminator, tuple)
+                            else intr.discriminator
+                        ),
+                    }
+                )
     return {
         "core": {"version": __version__},
         "theme": [t.id for t in reg.kyklos_theme_chain],
@@ -50,11 +61,12 @@ def _owner(intr) -> str | None:
     path = getattr(info, "file", "") or ""
     for part in path.replace("\\", "/").split("/"):
         if part.startswith("kyklos_") and not part.startswith("kyklos_sdk"):
-            return part[len("kyklos_"):]
+            return part[len("kyklos_") :]
     return None
 
 
 def includeme(config):
     config.add_route("api.meta.plugins", "/api/v1/_meta/plugins", request_method="GET")
-    config.add_view(meta_plugins, route_name="api.meta.plugins", renderer="json",
-                    permission="kyklos.admin")
+    config.add_view(
+        meta_plugins, route_name="api.meta.plugins", renderer="json", permission="kyklos.admin"
+    )

@@ -31,8 +31,16 @@ from kyklos.i18n import _
 VERBS = ("read", "create", "update", "delete", "export", "import")
 #: fields no client may write: the server owns them (mass-assignment protection)
 SYSTEM_FIELDS = frozenset(
-    {"id", "version", "created_at", "updated_at", "created_by_id", "updated_by_id",
-     "deleted_at", "custom"}
+    {
+        "id",
+        "version",
+        "created_at",
+        "updated_at",
+        "created_by_id",
+        "updated_by_id",
+        "deleted_at",
+        "custom",
+    }
 )
 
 
@@ -159,9 +167,16 @@ class EntityType:
 
 
 _TYPE_MAP = [
-    (Boolean, "boolean"), (DateTime, "datetime"), (UTCDateTime, "datetime"), (Date, "date"),
-    (Integer, "integer"), (Numeric, "decimal"), (Text, "text"), (String, "string"),
-    (JSONType, "json"), (Enum, "choice"),
+    (Boolean, "boolean"),
+    (DateTime, "datetime"),
+    (UTCDateTime, "datetime"),
+    (Date, "date"),
+    (Integer, "integer"),
+    (Numeric, "decimal"),
+    (Text, "text"),
+    (String, "string"),
+    (JSONType, "json"),
+    (Enum, "choice"),
 ]
 
 
@@ -172,11 +187,13 @@ def _field_type(column) -> str:
             return name
     pytype = getattr(t, "python_type", str)
     return {int: "integer", decimal.Decimal: "decimal", bool: "boolean", dt.date: "date"}.get(
-        pytype, "string")
+        pytype, "string"
+    )
 
 
-def derive_fields(model, overrides: dict | None, filters, sort, search, readonly,
-                  entity_names: dict[str, str]) -> dict[str, FieldInfo]:
+def derive_fields(
+    model, overrides: dict | None, filters, sort, search, readonly, entity_names: dict[str, str]
+) -> dict[str, FieldInfo]:
     """Fields from the model's columns, adjusted by the declaration's overrides.
 
     ``entity_names`` maps table names to entity type names so a foreign key to another
@@ -202,8 +219,11 @@ def derive_fields(model, overrides: dict | None, filters, sort, search, readonly
             name=name,
             title=_(name.replace("_", " ").capitalize()),
             type=ftype,
-            required=not col.nullable and col.default is None and not col.primary_key
-            and col.server_default is None and ftype != "boolean",
+            required=not col.nullable
+            and col.default is None
+            and not col.primary_key
+            and col.server_default is None
+            and ftype != "boolean",
             readonly=name in SYSTEM_FIELDS or name in readonly or col.primary_key,
             max_length=getattr(col.type, "length", None),
             choices=choices,
@@ -218,13 +238,33 @@ def derive_fields(model, overrides: dict | None, filters, sort, search, readonly
     return out
 
 
-def add_entity_type(config, model, name: str, plugin: str | None = None, *, title=None,
-                    plural=None, slug: str | None = None, title_field: str = "name",
-                    list_columns=(), filters=(), sort=(), search=(), readonly=(),
-                    fields: dict | None = None, related=(), icon: str = "",
-                    menu_group: str = "", menu_order: int = 100, permissions=None,
-                    default_sort: str | None = None, schema=None, related_filters=None,
-                    territory_field: str | None = None, description=""):
+def add_entity_type(
+    config,
+    model,
+    name: str,
+    plugin: str | None = None,
+    *,
+    title=None,
+    plural=None,
+    slug: str | None = None,
+    title_field: str = "name",
+    list_columns=(),
+    filters=(),
+    sort=(),
+    search=(),
+    readonly=(),
+    fields: dict | None = None,
+    related=(),
+    icon: str = "",
+    menu_group: str = "",
+    menu_order: int = 100,
+    permissions=None,
+    default_sort: str | None = None,
+    schema=None,
+    related_filters=None,
+    territory_field: str | None = None,
+    description="",
+):
     """Register an entity type. See docs/plugin-authors/entities.md.
 
     :param model: the SQLAlchemy model (must use :class:`EntityMixin`)
@@ -240,30 +280,51 @@ def add_entity_type(config, model, name: str, plugin: str | None = None, *, titl
     """
     if plugin is None:
         pkg = (config.package_name or "kyklos").split(".")[0]
-        plugin = pkg[len("kyklos_"):] if pkg.startswith("kyklos_") else pkg
+        plugin = pkg[len("kyklos_") :] if pkg.startswith("kyklos_") else pkg
     slug = slug or f"{name}s"
     perms = {v: f"{plugin}.{name}.{v}" for v in VERBS}
     perms.update(permissions or {})
     for verb, perm in perms.items():
         config.declare_permission(perm, f"{verb.capitalize()} {name}")
     soft = hasattr(model, "deleted_at")
-    intr = config.introspectable("kyklos entity types", name, str(title or name),
-                                 "kyklos entity type")
+    intr = config.introspectable(
+        "kyklos entity types", name, str(title or name), "kyklos entity type"
+    )
 
     def register():
         reg = config.registry
         tables = {et.model.__table__.name: et.name for et in reg.kyklos_entities.values()}
         tables[model.__table__.name] = name
-        finfo = derive_fields(model, fields, set(filters) | {"id"}, set(sort) | {"id"},
-                              set(search), set(readonly), tables)
+        finfo = derive_fields(
+            model,
+            fields,
+            set(filters) | {"id"},
+            set(sort) | {"id"},
+            set(search),
+            set(readonly),
+            tables,
+        )
         et = EntityType(
-            name=name, plugin=plugin, model=model, title=title or name.capitalize(),
-            plural=plural or f"{name.capitalize()}s", slug=slug, title_field=title_field,
-            fields=finfo, list_columns=tuple(list_columns) or (title_field,),
-            default_sort=default_sort or ("-id"), related=tuple(related), icon=icon,
-            menu_group=menu_group, menu_order=menu_order, permissions=perms,
-            soft_delete=soft, schema_factory=schema, related_filters=dict(related_filters or {}),
-            territory_field=territory_field, description=description,
+            name=name,
+            plugin=plugin,
+            model=model,
+            title=title or name.capitalize(),
+            plural=plural or f"{name.capitalize()}s",
+            slug=slug,
+            title_field=title_field,
+            fields=finfo,
+            list_columns=tuple(list_columns) or (title_field,),
+            default_sort=default_sort or ("-id"),
+            related=tuple(related),
+            icon=icon,
+            menu_group=menu_group,
+            menu_order=menu_order,
+            permissions=perms,
+            soft_delete=soft,
+            schema_factory=schema,
+            related_filters=dict(related_filters or {}),
+            territory_field=territory_field,
+            description=description,
         )
         for col in et.list_columns:
             if col not in finfo:
@@ -305,9 +366,16 @@ def entity_menu(request):
     for et in request.registry.kyklos_entities.values():
         if et.menu_group is None:
             continue
-        out.append(MenuItem(title=et.plural, url=request.route_url("entity.list", slug=et.slug),
-                            permission=et.permission("read"), icon=et.icon,
-                            group=et.menu_group, order=et.menu_order))
+        out.append(
+            MenuItem(
+                title=et.plural,
+                url=request.route_url("entity.list", slug=et.slug),
+                permission=et.permission("read"),
+                icon=et.icon,
+                group=et.menu_group,
+                order=et.menu_order,
+            )
+        )
     return out
 
 

@@ -42,7 +42,8 @@ def authenticate(request, email: str, password: str) -> tuple[User | None, objec
             user.failed_logins += 1
             if user.failed_logins >= asint(settings, "kyklos.login.max_failures"):
                 user.locked_until = now + dt.timedelta(
-                    seconds=asint(settings, "kyklos.login.lockout_seconds"))
+                    seconds=asint(settings, "kyklos.login.lockout_seconds")
+                )
                 user.failed_logins = 0
         return None, generic
     if needs_rehash(user.password_hash):
@@ -65,8 +66,13 @@ def login_view(request):
             headers = remember(request, user.id)
             return HTTPSeeOther(came_from, headers=headers)
         request.response.status = 200
-    return {"title": _("Log in"), "came_from": came_from, "email": email, "error": error,
-            "need_totp": False}
+    return {
+        "title": _("Log in"),
+        "came_from": came_from,
+        "email": email,
+        "error": error,
+        "need_totp": False,
+    }
 
 
 def logout_view(request):
@@ -83,8 +89,14 @@ def sync_roles(dbsession, registry) -> None:
     for decl in registry.kyklos_roles.values():
         role = existing.get(decl.name)
         if role is None:
-            dbsession.add(Role(name=decl.name, title=str(decl.title),
-                               permissions=list(decl.permissions), is_system=True))
+            dbsession.add(
+                Role(
+                    name=decl.name,
+                    title=str(decl.title),
+                    permissions=list(decl.permissions),
+                    is_system=True,
+                )
+            )
         else:
             merged = list(dict.fromkeys(list(role.permissions or []) + list(decl.permissions)))
             if merged != role.permissions:
@@ -101,7 +113,11 @@ def includeme(config):
     # Deny by default: a view registered without a permission still needs a login.
     config.set_default_permission("authenticated")
     config.add_route("login", "/login")
-    config.add_view(login_view, route_name="login", renderer="kyklos:web/templates/login.pt",
-                    permission=NO_PERMISSION_REQUIRED)
+    config.add_view(
+        login_view,
+        route_name="login",
+        renderer="kyklos:web/templates/login.pt",
+        permission=NO_PERMISSION_REQUIRED,
+    )
     config.add_route("logout", "/logout", request_method="POST")
     config.add_view(logout_view, route_name="logout", permission=NO_PERMISSION_REQUIRED)

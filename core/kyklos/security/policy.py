@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from pyramid.security import Allowed, Denied
 from pyramid.csrf import SessionCSRFStoragePolicy
+from pyramid.security import Allowed, Denied
 
 from kyklos.db import utcnow
 from kyklos.security.models import ApiToken, User

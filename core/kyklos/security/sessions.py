@@ -57,8 +57,12 @@ class DatabaseStore:
             if not updated:
                 conn.execute(
                     table.insert().values(
-                        id=key, user_id=user_id, data=data, expires_at=expires,
-                        created_at=utcnow(), user_agent=user_agent[:500],
+                        id=key,
+                        user_id=user_id,
+                        data=data,
+                        expires_at=expires,
+                        created_at=utcnow(),
+                        user_agent=user_agent[:500],
                     )
                 )
 
@@ -76,7 +80,9 @@ class DatabaseStore:
 
     def purge_expired(self) -> int:
         with self.engine.begin() as conn:
-            return conn.execute(delete(WebSession).where(WebSession.expires_at <= utcnow())).rowcount
+            return conn.execute(
+                delete(WebSession).where(WebSession.expires_at <= utcnow())
+            ).rowcount
 
 
 class RedisStore:
@@ -216,13 +222,21 @@ class ServerSession(dict):
             self._cookie_value = raw
             self.key = _digest(raw)
         self.store.save(
-            self.key, self.user_id, dict(self), self.max_age,
+            self.key,
+            self.user_id,
+            dict(self),
+            self.max_age,
             request.user_agent or "",
         )
         if self._cookie_value:
             response.set_cookie(
-                COOKIE, self._cookie_value, max_age=self.max_age, path="/",
-                httponly=True, samesite="Lax", secure=self.secure,
+                COOKIE,
+                self._cookie_value,
+                max_age=self.max_age,
+                path="/",
+                httponly=True,
+                samesite="Lax",
+                secure=self.secure,
             )
 
 

@@ -112,8 +112,9 @@ class Layout:
 
     def flashes(self):
         session = self.request.session
-        return [(q, m) for q in ("success", "info", "warning", "danger")
-                for m in session.pop_flash(q)]
+        return [
+            (q, m) for q in ("success", "info", "warning", "danger") for m in session.pop_flash(q)
+        ]
 
     def csrf_token(self):
         return self.request.session.get_csrf_token()
@@ -155,7 +156,9 @@ def wants_json(request) -> bool:
     if request.path.startswith("/api/"):
         return True
     accept = request.accept
-    return bool(accept) and accept.best_match(["text/html", "application/json"]) == "application/json"
+    return (
+        bool(accept) and accept.best_match(["text/html", "application/json"]) == "application/json"
+    )
 
 
 def not_found_view(exc, request):
@@ -173,8 +176,7 @@ def forbidden_view(exc, request):
     if wants_json(request):
         return http_exception_problem(HTTPForbidden(), request)
     request.response.status = 403
-    return {"title": _("Access denied"),
-            "message": _("You do not have permission to do this.")}
+    return {"title": _("Access denied"), "message": _("You do not have permission to do this.")}
 
 
 class HTTPUnauthorizedProblem(HTTPForbidden):
@@ -228,11 +230,11 @@ def includeme(config):
     config.add_static_view("deform_static", "deform:static/", cache_max_age=86400)
     config.add_tween("kyklos.web.security_headers_tween_factory")
     config.add_route("home", "/")
-    config.add_view(home, route_name="home", renderer="kyklos:web/templates/home.pt",
-                    permission="authenticated")
+    config.add_view(
+        home, route_name="home", renderer="kyklos:web/templates/home.pt", permission="authenticated"
+    )
     config.add_route("set_language", "/language", request_method="POST")
-    config.add_view(set_language, route_name="set_language",
-                    permission=NO_PERMISSION_REQUIRED)
+    config.add_view(set_language, route_name="set_language", permission=NO_PERMISSION_REQUIRED)
     config.add_notfound_view(not_found_view, renderer="kyklos:web/templates/error.pt")
     config.add_forbidden_view(forbidden_view, renderer="kyklos:web/templates/error.pt")
     config.add_exception_view(problem_view, context=Problem)

@@ -27,7 +27,8 @@ class Person(EntityMixin, SoftDeleteMixin, Base):
     email: Mapped[str | None] = mapped_column(String(254), index=True)
     phone: Mapped[str | None] = mapped_column(String(40))
     account_id: Mapped[int | None] = mapped_column(
-        ForeignKey("contacts_account.id", ondelete="SET NULL"), index=True)
+        ForeignKey("contacts_account.id", ondelete="SET NULL"), index=True
+    )
     job_title: Mapped[str | None] = mapped_column(String(200))
 
     @property
@@ -37,15 +38,25 @@ class Person(EntityMixin, SoftDeleteMixin, Base):
 
 def includeme(config):
     config.add_entity_type(
-        Account, "account", title=_("Account"), plural=_("Accounts"), title_field="name",
+        Account,
+        "account",
+        title=_("Account"),
+        plural=_("Accounts"),
+        title_field="name",
         list_columns=("name", "country", "city", "vat_number"),
         filters=("name", "country", "city", "vat_number", "owner_id", "created_at"),
-        sort=("name", "country", "city", "created_at"), search=("name", "vat_number", "email"),
+        sort=("name", "country", "city", "created_at"),
+        search=("name", "vat_number", "email"),
         fields={"email": {"type": "email"}, "phone": {"type": "phone"}},
-        icon="building", menu_order=10,
+        icon="building",
+        menu_order=10,
     )
     config.add_entity_type(
-        Person, "person", title=_("Person"), plural=_("People"), slug="persons",
+        Person,
+        "person",
+        title=_("Person"),
+        plural=_("People"),
+        slug="persons",
         title_field="last_name",
         list_columns=("first_name", "last_name", "email", "account_id"),
         filters=("first_name", "last_name", "email", "account_id", "owner_id", "created_at"),
@@ -53,11 +64,24 @@ def includeme(config):
         search=("first_name", "last_name", "email"),
         fields={"email": {"type": "email"}, "phone": {"type": "phone"}},
         related_filters={"account.country": "account_id", "account.city": "account_id"},
-        icon="person", menu_order=20,
+        icon="person",
+        menu_order=20,
     )
-    config.add_role("sales", _("Sales representative"),
-                    [f"contacts.{e}.{v}" for e in ("account", "person")
-                     for v in ("read", "create", "update", "export")])
-    config.add_role("manager", _("Sales manager"),
-                    [f"contacts.{e}.{v}" for e in ("account", "person")
-                     for v in ("read", "create", "update", "delete", "export", "import")])
+    config.add_role(
+        "sales",
+        _("Sales representative"),
+        [
+            f"contacts.{e}.{v}"
+            for e in ("account", "person")
+            for v in ("read", "create", "update", "export")
+        ],
+    )
+    config.add_role(
+        "manager",
+        _("Sales manager"),
+        [
+            f"contacts.{e}.{v}"
+            for e in ("account", "person")
+            for v in ("read", "create", "update", "delete", "export", "import")
+        ],
+    )

@@ -1,0 +1,100 @@
+#!/usr/bin/env python3
+"""The two commands of the README.
+
+    python3 dev.py serve   set up everything (venv, packages, database, admin, demo data)
+                           and serve http://127.0.0.1:6543
+    python3 dev.py test    run the whole test suite (SQLite; PostgreSQL too when
+                           TEST_DATABASE_URL is set)
+
+Only the Python standard library is used here, so it runs on a fresh machine.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = Path(os.environ.get("KYKLOS_VENV", ROOT / ".venv"))
+BIN = VENV / "bin"
+ADMIN_EMAIL = "admin@example.com"
+ADMIN_PASSWORD = "kyklos-admin-2026"  # noqa: S105 - development database only; printed below
+
+# Editable installs of every distribution in this repository, core first.
+DISTRIBUTIONS = [".[test,postgresql,redis]", "plugin_sdk"]
+DISTRIBUTIONS += sorted(str(p.parent.relative_to(ROOT)) for p in ROOT.glob("plugins/*/setup.cfg"))
+DISTRIBUTIONS += sorted(str(p.parent.relative_to(ROOT)) for p in ROOT.glob("themes/*/setup.cfg"))
+
+
+def sh(*cmd, **kw):
+    print("+", " ".join(map(str, cmd)), flush=True)
+    return subprocess.run([str(c) for c in cmd], cwd=ROOT, check=True, **kw)
+
+
+def setup() -> None:
+    if not (BIN / "python").exists():
+        sh(sys.executable, "-m", "venv", VENV)
+    args = [BIN / "python", "-m", "pip", "install", "-q", "--disable-pip-version-check"]
+    for dist in DISTRIBUTIONS:
+        args += ["-e", dist]
+    sh(*args)
+    compile_catalogs()
+
+
+def compile_catalogs() -> None:
+    """Compile every .po catalog to .mo (the .mo files are build products, not in git)."""
+    code = (
+        "import sys, pathlib\n"
+        "from babel.messages.mofile import write_mo\n"
+        "from babel.messages.pofile import read_po\n"
+        "for po in pathlib.Path('.').glob('**/locale/*/LC_MESSAGES/*.po'):\n"
+        "    if '.venv' in po.parts or 'venv' in po.parts: continue\n"
+        "    mo = po.with_suffix('.mo')\n"
+        "    if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime: continue\n"
+        "    with po.open('rb') as f: cat = read_po(f)\n"
+        "    with mo.open('wb') as f: write_mo(f, cat)\n"
+    )
+    subprocess.run([str(BIN / "python"), "-c", code], cwd=ROOT, check=True)
+
+
+def serve() -> None:
+    setup()
+    ini = ROOT / "development.ini"
+    kyklos = BIN / "kyklos"
+    fresh = not (ROOT / "var" / "kyklos.sqlite").exists()
+    (ROOT / "var").mkdir(exist_ok=True)
+    sh(kyklos, "init", ini, "--admin-email", ADMIN_EMAIL, "--admin-password", ADMIN_PASSWORD)
+    if fresh:
+        sh(kyklos, "demo-data", ini, "--size", "200")
+    print(
+        f"\nKyklos: http://127.0.0.1:6543  (log in as {ADMIN_EMAIL} / {ADMIN_PASSWORD})\n",
+        flush=True,
+    )
+    os.execv(str(BIN / "pserve"), [str(BIN / "pserve"), str(ini)])
+
+
+def test(extra: list[str]) -> int:
+    setup()
+    workers = os.environ.get("KYKLOS_TEST_WORKERS", "2")
+    cmd = [BIN / "python", "-m", "pytest", "-p", "no:cacheprovider", "-n", workers, *extra]
+    print("+", " ".join(map(str, cmd)), flush=True)
+    return subprocess.run([str(c) for c in cmd], cwd=ROOT).returncode
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] not in ("serve", "test", "setup"):
+        print(__doc__)
+        return 2
+    if argv[0] == "serve":
+        serve()
+    elif argv[0] == "setup":
+        setup()
+    else:
+        return test(argv[1:])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,18 @@
+"""Core tests. Fixtures come from the SDK's pytest plugin (kyklos_sdk.testing)."""
+
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).parent
+SAMPLES = HERE / "sample_plugins"
+# The sample plugins are real packages with dist-info metadata: on sys.path they are
+# "installed" for entry-point discovery, exactly like pip-installed plugins.
+if str(SAMPLES) not in sys.path:
+    sys.path.insert(0, str(SAMPLES))
+
+
+def run(*args, **kw):
+    """``kyklos ARGS`` in a subprocess that can see the sample plugins."""
+    from kyklos_sdk.testing import run_cli
+
+    return run_cli(*args, pythonpath=[SAMPLES], **kw)

@@ -1,0 +1,1 @@
+raise ImportError("this sample plugin fails at import on purpose")

@@ -1,0 +1,45 @@
+"""things
+
+Revision ID: samplea_0001
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+import kyklos_sdk
+
+revision = "samplea_0001"
+down_revision = None
+branch_labels = ("samplea",)
+depends_on = None
+
+
+def upgrade():
+    op.create_table(
+        "samplea_thing",
+        sa.Column("name", sa.String(100), nullable=False),
+        sa.Column("colour", sa.String(20)),
+        sa.Column("size", sa.Integer()),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("custom", kyklos_sdk.JSONType(), nullable=False),
+        sa.Column(
+            "owner_id",
+            sa.Integer(),
+            sa.ForeignKey("kyklos_user.id", ondelete="SET NULL"),
+            index=True,
+        ),
+        sa.Column(
+            "created_by_id", sa.Integer(), sa.ForeignKey("kyklos_user.id", ondelete="SET NULL")
+        ),
+        sa.Column(
+            "updated_by_id", sa.Integer(), sa.ForeignKey("kyklos_user.id", ondelete="SET NULL")
+        ),
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("created_at", kyklos_sdk.UTCDateTime(), nullable=False),
+        sa.Column("updated_at", kyklos_sdk.UTCDateTime(), nullable=False),
+        sa.Column("deleted_at", kyklos_sdk.UTCDateTime(), index=True),
+    )
+
+
+def downgrade():
+    op.drop_table("samplea_thing")
