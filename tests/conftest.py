@@ -10,9 +10,3 @@ SAMPLES = HERE / "sample_plugins"
 if str(SAMPLES) not in sys.path:
     sys.path.insert(0, str(SAMPLES))
 
-
-def run(*args, **kw):
-    """``kyklos ARGS`` in a subprocess that can see the sample plugins."""
-    from kyklos_sdk.testing import run_cli
-
-    return run_cli(*args, pythonpath=[SAMPLES], **kw)

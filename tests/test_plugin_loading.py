@@ -1,7 +1,7 @@
 """Start-up checks: which plugins load, in which order, and the one-line errors."""
 
 import pytest
-from conftest import run
+from cli_support import run
 
 from kyklos.errors import PluginError
 from kyklos.plugins import discover, resolve

@@ -66,6 +66,9 @@ def make_configurator(
     config.include("kyklos.security")
     config.include("kyklos.web")
     config.include("kyklos.entities")
+    config.include("kyklos.jobs")
+    config.include("kyklos.notifications")
+    config.include("kyklos.workflow")
     config.include("kyklos.api")
     config.commit()
 

@@ -374,6 +374,207 @@ def makemigration(ini, branch, message, empty):
     migrate.revision(chosen[0], message, None if empty else env.engine)
 
 
+@main.command("worker")
+@ini_argument
+@click.option("--burst", is_flag=True, help="Run the jobs that are due, then exit.")
+@click.option("--workers", type=int, help="Threads or processes (default kyklos.jobs.workers).")
+@click.option(
+    "--type",
+    "worker_type",
+    type=click.Choice(["thread", "process"]),
+    help="Run jobs in threads or processes (default kyklos.jobs.worker_type).",
+)
+def worker_cmd(ini, burst, workers, worker_type):
+    """Run background jobs (in the foreground; stop with Ctrl-C or SIGTERM)."""
+    from kyklos.jobs.worker import Worker
+
+    env = Env(ini)
+    worker = Worker(env.registry, workers=workers, worker_type=worker_type)
+    if burst:
+        ran = worker.burst()
+        click.echo(f"ran {ran} job message(s)")
+        return
+    backend = env.settings.get("kyklos.jobs.backend")
+    click.echo(f"kyklos worker: {backend} queue, {worker.workers} {worker.worker_type}(s)",
+               err=True)
+    worker.run()
+
+
+# --- export / import (kyklos.exports, kyklos.imports) -------------------------------------
+
+
+def _acting_user(env, email):
+    """The user a data command runs as: ``email``, or the first administrator, so that
+    record and field rules apply to command-line work as they do on the web."""
+    from kyklos.security.models import Role, User, UserRole
+
+    with env.request() as request:
+        db = request.dbsession
+        if email:
+            uid = db.execute(select(User.id).where(User.email == email.lower())).scalar()
+            if uid is None:
+                fail(f"no user {email}")
+            return uid
+        uid = db.execute(
+            select(UserRole.user_id)
+            .join(Role, Role.id == UserRole.role_id)
+            .where(Role.name == "admin")
+            .order_by(UserRole.user_id)
+            .limit(1)
+        ).scalar()
+        if uid is None:
+            fail("no administrator: pass --as EMAIL")
+        return uid
+
+
+@main.command("export")
+@ini_argument
+@click.argument("entity")
+@click.argument("file", type=click.Path(dir_okay=False, writable=True))
+@click.option("--filter", "filters", multiple=True, help="field__op=value, as in list URLs.")
+@click.option("--sort", help="Sort keys, e.g. -created_at,name.")
+@click.option("--columns", help="Comma-separated field names (default: every readable one).")
+@click.option("--as", "as_email", help="Run as this user (default: the first administrator).")
+def export_cmd(ini, entity, file, filters, sort, columns, as_email):
+    """Export ENTITY records to FILE (.csv or .xlsx), with the user's rules applied."""
+    from pyramid.httpexceptions import HTTPException
+
+    from kyklos import exports
+    from kyklos.entities.service import get_entity_type
+    from kyklos.jobs import job_request
+    from kyklos.problem import Problem
+
+    fmt = Path(file).suffix.lower().lstrip(".")
+    if fmt not in exports.FORMATS:
+        fail("the file name must end in .csv or .xlsx")
+    env = Env(ini)
+    uid = _acting_user(env, as_email)
+    params = []
+    for flt in filters:
+        key, sep, value = flt.partition("=")
+        if not sep:
+            fail(f"--filter {flt!r}: use field__op=value")
+        params.append((key, value))
+    if sort:
+        params.append(("sort", sort))
+    cols = [c.strip() for c in columns.split(",")] if columns else None
+    tmp = Path(file).with_name(Path(file).name + ".part")
+
+    def bar(rows):
+        with click.progressbar(rows, label="exporting", file=sys.stderr) as it:
+            yield from it
+
+    try:
+        with job_request(env.registry, uid) as request, tmp.open("wb") as out:
+            try:
+                et = get_entity_type(request, entity)
+            except HTTPException:
+                fail(f"unknown entity type {entity!r}")
+            n = exports.export(request, et, fmt, params, out, columns=cols, progress=bar)
+    except Problem as exc:
+        tmp.unlink(missing_ok=True)
+        details = "; ".join(f"{k}: {request.localizer.translate(v)}"
+                            for k, v in (exc.errors or {}).items())
+        fail(details or str(exc.title))
+    except HTTPException:
+        tmp.unlink(missing_ok=True)
+        fail("not allowed: the user may not export these records")
+    tmp.replace(file)
+    click.echo(f"exported {n} {entity} record(s) to {file}")
+
+
+@main.command("import")
+@ini_argument
+@click.argument("entity")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--mapping", "profile", help="A saved or shipped mapping profile (e.g. outlook).")
+@click.option("--map", "maps", multiple=True, help="HEADER=field; repeat (overrides).")
+@click.option("--key", help="Business key field: rows matching a record are duplicates.")
+@click.option("--on-duplicate", type=click.Choice(["skip", "update", "create"]), default="skip")
+@click.option("--dry-run", is_flag=True, help="Check every row; write nothing.")
+@click.option("--format", "fmt", help="csv, xlsx or a plugin format (default: the suffix).")
+@click.option("--encoding", help="The CSV encoding (default: detected).")
+@click.option("--delimiter", help="The CSV delimiter (default: detected).")
+@click.option("--as", "as_email", help="Run as this user (default: the first administrator).")
+def import_cmd(ini, entity, file, profile, maps, key, on_duplicate, dry_run, fmt, encoding,
+               delimiter, as_email):
+    """Import FILE into ENTITY records. Prints a summary; exits 1 with
+    file:row:column: message lines when rows were rejected."""
+    from pyramid.httpexceptions import HTTPException
+
+    from kyklos.entities.service import get_entity_type
+    from kyklos.imports import pipeline
+    from kyklos.imports.readers import FileError
+    from kyklos.imports.views import initial_mapping
+    from kyklos.jobs import job_request
+
+    env = Env(ini)
+    uid = _acting_user(env, as_email)
+    path = Path(file).resolve()
+    options = {"format": fmt or "", "encoding": encoding or "",
+               "delimiter": "\t" if delimiter in ("tab", "\\t") else (delimiter or "")}
+    try:
+        headers = pipeline.headers_of(env.registry, path, path.name, options)
+    except FileError as exc:
+        fail(str(exc))
+    with job_request(env.registry, uid) as request:
+        try:
+            et = get_entity_type(request, entity)
+        except HTTPException:
+            fail(f"unknown entity type {entity!r}")
+        from kyklos.entities.customfields import refresh
+
+        refresh(env.registry, request.dbsession, force=True)
+        if profile and ":" not in profile:
+            from kyklos.imports.mapping import shipped_profiles
+
+            profile = ("shipped:" if profile in shipped_profiles() else "saved:") + profile
+        m = initial_mapping(request, et, headers, profile)
+        for item in maps:
+            header, sep, target = item.partition("=")
+            if not sep:
+                fail(f"--map {item!r}: use HEADER=field")
+            m[header] = target
+        options.update(headers=headers, mapping=m, key=key, on_duplicate=on_duplicate)
+        errors = pipeline.check_options(request, et, headers, options)
+        if errors:
+            tr = request.localizer.translate
+            fail("; ".join(f"{k}: {tr(v)}" for k, v in errors.items()))
+        try:
+            run = pipeline.start_run(request, et, path, path.name, options, dry_run)
+        except HTTPException:
+            fail("not allowed: the user may not import these records")
+        run_id = run.id
+    for header in headers:
+        if header not in m:
+            click.echo(f"{path.name}:1:{header}: not imported (no field)", err=True)
+    with click.progressbar(length=100, label="importing", file=sys.stderr) as bar:
+        state = {"done": 0}
+
+        def progress(pct, _message=""):
+            step = int(pct) - state["done"]
+            if step > 0:
+                bar.update(step)
+                state["done"] += step
+
+        summary = pipeline.execute(env.registry, run_id, progress=progress)
+    if summary["state"] == "failed":
+        fail(summary["error"])
+    click.echo(
+        ("dry run: " if dry_run else "")
+        + f"{summary['rows_total']} row(s): {summary['created']} created, "
+        f"{summary['updated']} updated, {summary['skipped']} skipped, "
+        f"{summary['rejected']} rejected; log: {pipeline.log_path(env.registry, run_id)}"
+    )
+    if summary["rejected"]:
+        for row in pipeline.read_log(env.registry, run_id, 200, only_problems=True):
+            if row["status"] == "rejected":
+                for part in row["errors"].split("; "):
+                    column, _sep, message = part.partition(": ")
+                    click.echo(f"{path.name}:{row['row']}:{column}: {message}", err=True)
+        sys.exit(1)
+
+
 def generate_secret() -> str:
     return secrets.token_urlsafe(32)
 

@@ -106,7 +106,28 @@ def _sqlite_pragmas(dbapi_conn, _record):
 def _sqlite_begin(conn):
     # pysqlite defers BEGIN to the first write, which lets two writers read the same
     # row and then race. BEGIN at transaction start gives serializable-like behaviour.
-    conn.exec_driver_sql("BEGIN")
+    # A retried request (see _sqlite_locked) takes the write lock at once instead, so
+    # it waits its turn rather than losing to other writers again.
+    immediate = conn.get_execution_options().get("kyklos_immediate")
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def _sqlite_locked(exc) -> bool:
+    # A transaction that read a snapshot and then writes after another writer committed
+    # gets SQLITE_BUSY at once (the busy timeout cannot help): like a serialization
+    # failure, the request is retried from the start (pyramid_retry).
+    return "database is locked" in str(exc)
+
+
+try:  # teach zope.sqlalchemy which SQLite errors are transient
+    import sqlite3
+
+    from zope.sqlalchemy import datamanager as _zdm
+
+    if not any(t is sqlite3.OperationalError for t, _f in _zdm._retryable_errors):
+        _zdm._retryable_errors.append((sqlite3.OperationalError, _sqlite_locked))
+except (ImportError, AttributeError):  # pragma: no cover - another zope.sqlalchemy
+    pass
 
 
 def make_engine(settings: dict, prefix: str = "sqlalchemy.") -> Engine:
@@ -152,11 +173,17 @@ def includeme(config):
     factory = make_session_factory(engine)
     config.registry["dbengine"] = engine
     config.registry["dbsession_factory"] = factory
+    sqlite = engine.dialect.name == "sqlite"
 
     def dbsession(request):
         # pyramid_tm ties the session to the request's transaction; outside a request
         # (scripts, shell) bootstrap() provides request.tm as well.
         tm = getattr(request, "tm", None) or transaction.manager
-        return get_tm_session(factory, tm, request=request)
+        session = get_tm_session(factory, tm, request=request)
+        if sqlite and (request.environ or {}).get("retry.attempt"):
+            # Only this transaction takes the write lock at once (see _sqlite_begin);
+            # anything after it begins as usual.
+            session.connection(execution_options={"kyklos_immediate": True})
+        return session
 
     config.add_request_method(dbsession, "dbsession", reify=True)

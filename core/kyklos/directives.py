@@ -74,9 +74,9 @@ def extend_role(config, name: str, permissions=()):
 def includeme(config):
     config.registry.kyklos_permissions = {}
     config.registry.kyklos_roles = {}
-    config.add_directive("declare_permission", declare_permission, action_wrap=False)
-    config.add_directive("add_role", add_role, action_wrap=False)
-    config.add_directive("extend_role", extend_role, action_wrap=False)
+    config.add_directive("declare_permission", declare_permission)
+    config.add_directive("add_role", add_role)
+    config.add_directive("extend_role", extend_role)
     config.declare_permission("kyklos.admin", _("Administer Kyklos"))
     config.declare_permission("kyklos.users.manage", _("Manage users and roles"))
     config.add_role("admin", _("Administrator"), ["*"])

@@ -65,4 +65,4 @@ def collect(pm, hook_name: str, **kwargs) -> list:
 
 
 def includeme(config):
-    config.add_directive("add_hooks", add_hooks, action_wrap=False)
+    config.add_directive("add_hooks", add_hooks)

@@ -22,19 +22,26 @@ hookimpl = pluggy.HookimplMarker("kyklos")
 
 
 @hookspec
-def kyklos_record_validate(request, entity_type, record, data, errors):
+def kyklos_record_validate(request, entity_type, record, data, errors, source):
     """Validate ``data`` (a dict of the fields being written) before a create or update.
+
+    Called once per record, after the field types were checked, on every write path.
 
     :param entity_type: the :class:`kyklos.entities.EntityType` being written
     :param record: the existing record, or ``None`` on create
+    :param data: ``{field: value}`` of the fields being written, already deserialized
+        (dates are ``datetime.date``, money is :class:`kyklos.entities.money.Money`)
     :param errors: a dict ``{field name: message}``; add to it to refuse the write
+    :param source: where the write comes from: "ui", "api", "import", "bulk" or "job"
     :return: nothing
     """
 
 
 @hookspec
-def kyklos_record_before_save(request, entity_type, record, changes, created):
+def kyklos_record_before_save(request, entity_type, record, changes, created, source):
     """Called just before a record is flushed, after validation passed.
+
+    Raise :class:`kyklos.entities.RecordError` to refuse the write.
 
     :param changes: ``{field: (old, new)}`` of what this write changes
     :param created: ``True`` for a new record
@@ -43,7 +50,7 @@ def kyklos_record_before_save(request, entity_type, record, changes, created):
 
 
 @hookspec
-def kyklos_record_after_save(request, entity_type, record, changes, created):
+def kyklos_record_after_save(request, entity_type, record, changes, created, source):
     """Called after a record was created or updated and flushed (ids are known).
 
     Runs inside the request's transaction: work done here commits or rolls back with it.
@@ -53,7 +60,7 @@ def kyklos_record_after_save(request, entity_type, record, changes, created):
 
 
 @hookspec
-def kyklos_record_before_delete(request, entity_type, record):
+def kyklos_record_before_delete(request, entity_type, record, source):
     """Called before a record is deleted (or soft-deleted).
 
     Raise :class:`kyklos.entities.RecordError` to refuse the delete.
@@ -63,7 +70,7 @@ def kyklos_record_before_delete(request, entity_type, record):
 
 
 @hookspec
-def kyklos_record_after_delete(request, entity_type, record, soft):
+def kyklos_record_after_delete(request, entity_type, record, soft, source):
     """Called after a record was deleted; ``soft`` tells whether it can be restored.
 
     :return: nothing
@@ -75,7 +82,12 @@ def kyklos_record_after_delete(request, entity_type, record, soft):
 
 @hookspec
 def kyklos_principals(request, user):
-    """Extra principals for ``user`` (e.g. ``"territory:7"``), used by permission checks.
+    """Extra principals for ``user`` in this request.
+
+    A principal ``"role:<name>"`` grants the permissions of the role ``<name>`` for this
+    request only, without storing a role membership: a plugin can give "on call" rights
+    during a rota week, or portal rights to a customer's login. Other strings are kept
+    on ``request.identity.principals`` for plugins' own checks.
 
     :return: an iterable of strings, or ``None``
     """
@@ -110,10 +122,130 @@ def kyklos_record_panels(request, entity_type, record):
 
 
 @hookspec
+def kyklos_record_summary(request, entity_type, record):
+    """Open items of a record for the summary panel at the top of its 360° page
+    (CON-14): open opportunities, cases, complaints, requests, activities due.
+
+    The plugin that owns the page (e.g. contacts for people and accounts) renders them
+    together; each contributing plugin counts only what is still open.
+
+    :return: a list of :class:`kyklos.ui.Panel` whose ``count`` is the number of open
+        items and ``items`` the first few ``(title, url, detail)``; or ``None``
+    """
+
+
+@hookspec
 def kyklos_timeline_items(request, entity_type, record):
     """Items other plugins add to a record's timeline (calls, e-mails, stage changes).
 
     The core adds the record's own history; this hook adds everything else.
 
     :return: a list of :class:`kyklos.ui.TimelineItem`, or ``None``
+    """
+
+
+# --- Workflow and automation ----------------------------------------------------------
+
+
+@hookspec
+def kyklos_workflow_transition(request, entity_type, record, transition, before, after):
+    """Called after a workflow transition was applied to ``record`` (status written,
+    audit entry and timeline event added), inside the same transaction.
+
+    Also called when an approved transition is finally applied.
+
+    :param transition: the :class:`kyklos.workflow.Transition` that ran
+    :param before: the state the record left
+    :param after: the state it reached
+    :return: nothing
+    """
+
+
+@hookspec
+def kyklos_message_channels():
+    """Channels automation rules and notifications can send through (e-mail is built
+    in; a plugin adds SMS, chat, ...).
+
+    A channel is an object with ``id`` (str), ``title`` and
+    ``send(request, recipient, subject, body)``; ``recipient`` is a
+    :class:`kyklos.security.models.User` or an address string. ``send`` runs inside a
+    job's transaction; deliver after commit where the channel can, and raise to have
+    the job retried.
+
+    :return: a list of channels, or ``None``
+    """
+
+
+@hookspec
+def kyklos_automation_actions():
+    """Action types automation rules can use beyond the built-in ones (set a field,
+    send an e-mail or message, call a webhook, start an approval, run a transition,
+    move a parent, notify), e.g. "create_activity" from the activities plugin.
+
+    An action type is an object with ``type`` (str), ``title``,
+    ``validate(registry, entity_type, config) -> list[str]`` (problems; empty when
+    valid), ``describe(request, entity_type, record, config) -> str`` (for dry runs) and
+    ``run(request, entity_type, record, config, run) -> dict`` (the result kept in the
+    run log; ``run.id`` identifies the firing, for idempotency). ``run`` executes in a
+    job, inside its transaction, as the rule's author (no user if the author is gone).
+
+    :return: a list of action types, or ``None``
+    """
+
+
+# --- Administration -------------------------------------------------------------------
+
+
+@hookspec
+def kyklos_admin_items(request):
+    """Entries of the administration page (``/admin``) beyond the core's own.
+
+    :return: a list of :class:`kyklos.ui.MenuItem` (shown only if the user holds its
+        ``permission``), or ``None``
+    """
+
+
+# --- Dashboard ------------------------------------------------------------------------
+
+
+@hookspec
+def kyklos_dashboard_widgets(request):
+    """Tiles for the dashboard, the home page every user lands on (RPT-02).
+
+    Called on every home page view for the logged-in user, so keep each widget to one
+    or two aggregate queries, and filter them through the record rules
+    (``visible_select`` / ``visibility_clause``): a widget must never count records the
+    user could not open.
+
+    :param request: the current request (``request.identity`` is the user)
+    :return: a list of :class:`kyklos.dashboard.Widget` (``kyklos_sdk.Widget``): ``id``
+        (unique, used in element ids), ``title``, ``html`` (markup the plugin rendered
+        with its own template) and/or ``chart`` (a :class:`kyklos.dashboard.ChartData`,
+        drawn with Chart.js above a table of the same numbers), ``size`` (``sm``,
+        ``md``, ``lg``, ``full``), ``order`` (ascending), ``permission`` (the tile is
+        shown only to users holding it) and ``url`` (a page with more); or ``None``.
+        A contributor that raises is logged and left out; the other tiles still show.
+    """
+
+
+# --- Import, duplicates -----------------------------------------------------------------
+
+
+@hookspec
+def kyklos_import_formats():
+    """File formats the importer reads beyond CSV and XLSX (e.g. vCard, iCalendar).
+
+    :return: a list of ``(format, parse)`` pairs, or ``None``. ``format`` is the file
+        suffix (``"vcf"``); ``parse(data: bytes)`` returns rows of strings, the header
+        first, and raises ``ValueError`` (with a message naming the place) on bad input.
+    """
+
+
+@hookspec
+def kyklos_record_merge(request, entity_type, winner, loser):
+    """Two records of ``entity_type`` are being merged: ``loser`` into ``winner``.
+
+    Foreign keys to the type's table are re-pointed by the core; re-point here any
+    reference the core cannot see (ids in JSON, text keys). Runs in the merge's
+    transaction, before the loser is deleted.
     """

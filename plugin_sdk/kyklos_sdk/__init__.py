@@ -2,11 +2,19 @@
 
 Everything listed in ``__all__`` is covered by the SDK's compatibility promise: names are
 only added; a removal is announced one minor version ahead (see docs/plugin-authors/).
+Configuration directives are not imported: they are methods of the Pyramid
+``config`` a plugin's ``includeme`` receives (docs/plugin-authors/directives.md).
 """
 
+from pyramid.i18n import TranslationString, TranslationStringFactory
+
+from kyklos.dashboard import CHART_SCRIPTS, ChartData, Series, Widget, render_chart
 from kyklos.db import Base, IdMixin, JSONType, TimestampMixin, UTCDateTime, utcnow
+from kyklos.demo import DEMO_USERS
 from kyklos.directives import Permission, RoleDecl
 from kyklos.entities import (
+    SYSTEM_FIELDS,
+    VERBS,
     EntityMixin,
     EntityType,
     FieldInfo,
@@ -15,25 +23,111 @@ from kyklos.entities import (
     SoftDeleteMixin,
     entity_type,
 )
+from kyklos.entities.api import read_json
+from kyklos.entities.money import (
+    Money,
+    MoneyError,
+    NoRate,
+    base_currency,
+    convert,
+    is_currency,
+    set_rate,
+)
+from kyklos.entities.query import OPS as FILTER_OPS
+from kyklos.entities.query import parse_list_params, run_list
+from kyklos.entities.service import (
+    StaleRecord,
+    create_record,
+    delete_record,
+    get_entity_type,
+    get_record,
+    serialize,
+    update_record,
+    visible_select,
+)
+from kyklos.entities.tags import add_tag
 from kyklos.hooks import collect
 from kyklos.hookspecs import hookimpl
-from kyklos.i18n import translate
+from kyklos.i18n import (
+    LANGUAGES,
+    format_date,
+    format_datetime,
+    format_money,
+    format_number,
+    format_time,
+    translate,
+)
+from kyklos.mail import MailError, send_mail
 from kyklos.plugins import Plugin, Theme
 from kyklos.problem import Problem
+from kyklos.security import find_user
+from kyklos.security.models import Department, User
+from kyklos.security.rules import can_access, visibility_clause
+from kyklos.segments import segment_select
+from kyklos.text import fold, similarity
 from kyklos.web import Action, MenuItem, Panel, TimelineItem, safe_redirect_target
+from kyklos.web.branding import Branding, render_branded
 
 SDK_VERSION = "0.1.0"
 
+#: the field types of :class:`FieldInfo` ``type``, as forms, filters and the API know them
+FIELD_TYPES = (
+    "string",
+    "text",
+    "integer",
+    "decimal",
+    "money",
+    "date",
+    "datetime",
+    "boolean",
+    "choice",
+    "multichoice",
+    "email",
+    "phone",
+    "url",
+    "reference",
+    "json",
+)
+
+
+def permission_name(plugin: str, entity: str, verb: str) -> str:
+    """``permission_name("fleet", "vehicle", "read")`` -> ``"fleet.vehicle.read"``."""
+    return f"{plugin}.{entity}.{verb}"
+
+
+def entity_permissions(plugin: str, entity: str, verbs=VERBS) -> dict[str, str]:
+    """The permissions ``config.add_entity_type`` declares for an entity, by verb:
+    ``{"read": "fleet.vehicle.read", ...}``; handy for ``config.add_role``."""
+    return {verb: permission_name(plugin, entity, verb) for verb in verbs}
+
+
 __all__ = [
+    "segment_select",
+    "fold",
+    "similarity",
+    "DEMO_USERS",
+    "CHART_SCRIPTS",
+    "FIELD_TYPES",
+    "FILTER_OPS",
+    "LANGUAGES",
     "SDK_VERSION",
+    "SYSTEM_FIELDS",
+    "VERBS",
     "Action",
     "Base",
+    "Branding",
+    "ChartData",
+    "Department",
     "EntityMixin",
     "EntityType",
     "FieldInfo",
     "IdMixin",
     "JSONType",
+    "MailError",
     "MenuItem",
+    "Money",
+    "MoneyError",
+    "NoRate",
     "Panel",
     "Permission",
     "Plugin",
@@ -41,15 +135,49 @@ __all__ = [
     "RecordError",
     "RelatedList",
     "RoleDecl",
+    "Series",
     "SoftDeleteMixin",
+    "StaleRecord",
     "Theme",
     "TimelineItem",
     "TimestampMixin",
+    "TranslationString",
+    "TranslationStringFactory",
     "UTCDateTime",
+    "User",
+    "Widget",
+    "add_tag",
+    "base_currency",
+    "can_access",
     "collect",
+    "convert",
+    "create_record",
+    "delete_record",
+    "entity_permissions",
     "entity_type",
+    "find_user",
+    "format_date",
+    "format_datetime",
+    "format_money",
+    "format_number",
+    "format_time",
+    "get_entity_type",
+    "get_record",
     "hookimpl",
+    "is_currency",
+    "parse_list_params",
+    "permission_name",
+    "read_json",
+    "render_branded",
+    "render_chart",
+    "run_list",
     "safe_redirect_target",
+    "send_mail",
+    "serialize",
+    "set_rate",
     "translate",
+    "update_record",
     "utcnow",
+    "visibility_clause",
+    "visible_select",
 ]

@@ -15,6 +15,7 @@ Fixtures:
 ``api``                 ``api(*roles)`` -> a TestApp sending a bearer token of such a user
 ``dbsession``           run code in a committed transaction: ``with dbsession() as db: ...``
 ``query_counter``       ``with query_counter() as q: ...; q.count``
+``smtp_server``         a real SMTP server (aiosmtpd): ``.messages``, ``.port``, ``.settings``
 
 Tests are isolated by emptying every table after each test, not by rolling back: the
 app commits through pyramid_tm exactly as in production, so tests see real commits.
@@ -114,6 +115,25 @@ def worker_id(request):
 
 
 @pytest.fixture
+def scratch_db_url(db_kind, tmp_path, worker_id, _pg_admin_url):
+    """A fresh, empty database for one test (migration and CLI tests that must start
+    from nothing without disturbing the worker's shared database)."""
+    if db_kind == "sqlite":
+        yield f"sqlite:///{tmp_path}/scratch.sqlite"
+        return
+    base = make_url(_pg_admin_url)
+    name = f"{base.database or 'test'}_scratch_{worker_id}"
+    admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        c.execute(text(f'CREATE DATABASE "{name}"'))
+    yield base.set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as c:
+        c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
 def kyklos_plugins():
     """Override to enable plugins, e.g. ``return ["contacts"]``."""
     return []
@@ -177,10 +197,9 @@ def build_app(db_url: str, plugins, theme="default", files_dir=None, **extra):
     return app
 
 
-def empty_database(registry) -> None:
+def empty_database(registry, resync: bool = True) -> None:
     """Delete every row of every table except migration versions, then re-create roles."""
-    from kyklos.db import Base, get_tm_session
-    from kyklos.security import sync_roles
+    from kyklos.db import Base
 
     engine = registry["dbengine"]
     tables = [t for t in reversed(Base.metadata.sorted_tables)]
@@ -191,8 +210,20 @@ def empty_database(registry) -> None:
             quoted = ", ".join(f'"{n}"' for n in names)
             conn.execute(text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
         else:
+            # Self-referencing tables (department trees) cannot be emptied row by row
+            # under immediate foreign-key checks; every row goes, so check at commit.
+            conn.execute(text("PRAGMA defer_foreign_keys = ON"))
             for n in names:
                 conn.execute(text(f'DELETE FROM "{n}"'))
+    if resync:
+        sync_roles_of(registry)
+
+
+def sync_roles_of(registry) -> None:
+    """Create the roles ``registry``'s plugins declare (several apps share a database)."""
+    from kyklos.db import get_tm_session
+    from kyklos.security import sync_roles
+
     tm = transaction.TransactionManager(explicit=True)
     with tm:
         sync_roles(get_tm_session(registry["dbsession_factory"], tm), registry)
@@ -206,8 +237,11 @@ def kyklos_app(db_url, kyklos_plugins, kyklos_theme, kyklos_settings, _app_cache
         files = tmp_path_factory.mktemp("files")
         app = build_app(db_url, kyklos_plugins, kyklos_theme, files_dir=files, **kyklos_settings)
         _app_cache.apps[key] = app
+    # Apps with other plugins share this database: each test starts with the roles
+    # *its* app declares, not those of the module that ran before.
+    sync_roles_of(app.registry)
     yield app
-    empty_database(app.registry)
+    empty_database(app.registry, resync=False)
 
 
 @pytest.fixture
@@ -277,7 +311,8 @@ def csrf_of(testapp) -> str:
 def login():
     def do(testapp, email, password=PASSWORD):
         page = testapp.get("/login")
-        form = page.forms[-1]
+        # webtest indexes forms by position and id only (no negative index)
+        form = next(f for f in page.forms.values() if f.action.endswith("/login"))
         form["email"] = email
         form["password"] = password
         res = form.submit()
@@ -350,6 +385,83 @@ def query_counter(registry):
             event.remove(engine, "before_cursor_execute", before)
 
     return counting
+
+
+# --- mail ---------------------------------------------------------------------------------
+
+
+class SMTPSink:
+    """A real SMTP server (aiosmtpd) on 127.0.0.1 that keeps what it receives.
+
+    ``messages``: parsed :class:`email.message.EmailMessage` objects, in arrival order
+    (each with ``envelope_from`` / ``envelope_to`` attributes); ``settings``: the
+    ``kyklos.mail.*`` settings that point the app at it.
+    """
+
+    def __init__(self):
+        import socket
+
+        from aiosmtpd.controller import Controller
+
+        # aiosmtpd's readiness probe connects to the port it was given, so port 0 fails:
+        # take a free port from the OS first.
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.messages: list = []
+        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's name
+        from email import message_from_bytes, policy
+
+        msg = message_from_bytes(envelope.original_content or envelope.content,
+                                 policy=policy.default)
+        msg.envelope_from = envelope.mail_from
+        msg.envelope_to = list(envelope.rcpt_tos)
+        self.messages.append(msg)
+        return "250 OK"
+
+    @property
+    def settings(self) -> dict:
+        return {
+            "kyklos.mail.host": "127.0.0.1",
+            "kyklos.mail.port": str(self.port),
+            "kyklos.mail.sender": "Kyklos <kyklos@example.com>",
+            "kyklos.mail.timeout": "10",
+        }
+
+    def wait(self, n: int = 1, timeout: float = 5.0) -> list:
+        """Wait until ``n`` messages arrived; returns them."""
+        import time
+
+        end = time.monotonic() + timeout
+        while len(self.messages) < n and time.monotonic() < end:
+            time.sleep(0.02)
+        return self.messages
+
+
+@pytest.fixture(scope="session")
+def _smtp_sink():
+    sink = SMTPSink()
+    sink.controller.start()
+    yield sink
+    sink.controller.stop()
+
+
+@pytest.fixture
+def smtp_server(_smtp_sink):
+    """A real SMTP server for this test (emptied first). Point the app at it by
+    overriding ``kyklos_settings`` in the test module::
+
+        @pytest.fixture
+        def kyklos_settings(smtp_server):
+            return smtp_server.settings
+
+    The server lives for the whole session, so its settings (and the app built for
+    them) are the same in every test.
+    """
+    _smtp_sink.messages.clear()
+    return _smtp_sink
 
 
 # --- browser tests -----------------------------------------------------------------------
@@ -435,3 +547,265 @@ def run_cli(
     if check and proc.returncode != 0:
         raise AssertionError(f"kyklos {args} failed ({proc.returncode}):\n{proc.stderr}")
     return proc
+
+
+# --- for plugin authors: translations, factories and check_plugin ----------------------
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _kyklos_catalogs():
+    """Compile stale translation catalogs (.po -> .mo) of the core and of every installed
+    plugin and theme once per session: .mo files are build products, not in git."""
+    import importlib.util
+    from importlib import metadata
+
+    from kyklos.i18n import compile_catalogs
+
+    packages = {"kyklos"}
+    for group in ("kyklos.plugins", "kyklos.themes"):
+        packages |= {ep.value.split(":")[0] for ep in metadata.entry_points(group=group)}
+    for pkg in sorted(packages):
+        try:
+            spec = importlib.util.find_spec(pkg)
+        except (ImportError, ValueError):
+            continue
+        for location in (spec.submodule_search_locations or []) if spec else []:
+            locale = Path(location) / "locale"
+            if locale.is_dir():
+                with contextlib.suppress(OSError):  # a read-only install ships its .mo
+                    compile_catalogs(locale)
+
+
+_SAMPLE_VALUES = {
+    "string": lambda f, n: f"{f.name} {n}"[: f.max_length or 200],
+    "text": lambda f, n: f"{f.name} {n}",
+    "email": lambda f, n: f"record{n}@example.com",
+    "phone": lambda f, n: f"+30 210 000 {n:04d}"[:20],
+    "url": lambda f, n: f"https://example.com/{n}",
+    "integer": lambda f, n: n,
+    "decimal": lambda f, n: n,
+    "boolean": lambda f, n: False,
+    "choice": lambda f, n: (f.choices or [("", "")])[0][0],
+}
+
+
+@pytest.fixture
+def make_record(registry, dbsession):
+    """``make_record("thing", name="x", ...)`` -> id: a record written straight to the
+    database (no hooks, no permission checks), required fields filled in when not given.
+    Use it to arrange data; exercise write paths through ``api``/``client`` instead."""
+    import datetime as dt
+
+    def make(entity: str, **values) -> int:
+        et = registry.kyklos_entities.get(entity)
+        if et is None:
+            known = sorted(registry.kyklos_entities)
+            raise ValueError(f"unknown entity type {entity!r}; known: {known}")
+        n = next(_counter)
+        for f in et.fields.values():
+            if f.name in values or not f.required or f.readonly or f.custom:
+                continue
+            if f.type in _SAMPLE_VALUES:
+                values[f.name] = _SAMPLE_VALUES[f.type](f, n)
+            elif f.type == "date":
+                values[f.name] = dt.date.today()
+            elif f.type == "datetime":
+                values[f.name] = dt.datetime.now(dt.UTC)
+        with dbsession() as db:
+            record = et.model(**values)
+            db.add(record)
+            db.flush()
+            return record.id
+
+    return make
+
+
+class PluginCheckError(AssertionError):
+    """``check_plugin`` found problems; ``problems`` lists them all."""
+
+    def __init__(self, plugin_id: str, problems: list[str]):
+        self.problems = problems
+        lines = "\n".join(f"  - {p}" for p in problems)
+        super().__init__(f"plugin '{plugin_id}' has {len(problems)} problem(s):\n{lines}")
+
+
+def _with_depends(pid: str, installed) -> list[str]:
+    out: list[str] = []
+
+    def visit(x):
+        p = installed.get(x)
+        for dep in p.manifest.depends if p and p.manifest else ():
+            if dep not in out:
+                visit(dep)
+        if x not in out:
+            out.append(x)
+
+    visit(pid)
+    return out
+
+
+def check_plugin(plugin_id: str, *, raises: bool = True, installed=None) -> list[str]:
+    """Validate an installed plugin the way the core will load it.
+
+    Checks: its ``kyklos.plugins`` entry point resolves to a package with a valid
+    manifest and ``includeme``; ``requires_core`` admits this core; ``includeme`` loads
+    in an app holding only the plugin and what it depends on (no configuration
+    conflicts, no unknown hook names); its migrations upgrade to head, downgrade to base
+    (leaving none of its tables) and upgrade again on a scratch SQLite database, and
+    create every table of its models; every ``.pt`` template compiles and every
+    template a view names exists; every permission its entity types, roles and views
+    use is declared. Returns the problems (``[]`` when none); with ``raises`` (the
+    default) raises :class:`PluginCheckError` listing all of them instead.
+    """
+    import tempfile
+
+    problems: list[str] = []
+
+    def done():
+        if problems and raises:
+            raise PluginCheckError(plugin_id, problems)
+        return problems
+
+    from kyklos.errors import PluginError
+    from kyklos.plugins import check_core_version, discover
+
+    installed = discover() if installed is None else installed
+    p = installed.get(plugin_id)
+    if p is None:
+        problems.append(
+            f"no installed distribution has the entry point '{plugin_id}' in group "
+            f"kyklos.plugins (installed: {', '.join(sorted(installed)) or 'none'})"
+        )
+        return done()
+    if p.error:
+        problems.append(f"entry point: {p.error}")
+        return done()
+    try:
+        check_core_version(p)
+    except PluginError as exc:
+        problems.append(f"manifest: {exc}")
+    for dep in p.manifest.depends:
+        if dep not in installed:
+            problems.append(f"manifest: depends on '{dep}', which is not installed")
+    if problems:
+        return done()
+
+    with tempfile.TemporaryDirectory(prefix="kyklos-check-") as tmp:
+        _check_loaded(plugin_id, p, installed, f"sqlite:///{tmp}/check.sqlite", problems)
+    return done()
+
+
+def _check_loaded(plugin_id, p, installed, url, problems) -> None:
+    from pyramid.exceptions import ConfigurationError
+
+    from kyklos import migrate
+    from kyklos.app import make_configurator
+    from kyklos.errors import KyklosError
+
+    settings = {
+        "sqlalchemy.url": url,
+        "kyklos.plugins": " ".join(_with_depends(plugin_id, installed)),
+        "kyklos.theme": "default",
+        "kyklos.secret": "check-plugin",
+        "kyklos.jobs.backend": "immediate",
+    }
+    try:
+        config = make_configurator(settings, installed=installed, check_migrations=False)
+    except (KyklosError, ConfigurationError, ImportError, TypeError, ValueError) as exc:
+        problems.append(f"includeme: {type(exc).__name__}: {exc}")
+        return
+    registry = config.registry
+    engine = registry["dbengine"]
+    try:
+        _check_migrations(plugin_id, p, registry, engine, migrate, problems)
+    finally:
+        engine.dispose()
+    _check_templates(p, registry, problems)
+    _check_permissions(plugin_id, p, registry, problems)
+
+
+def _plugin_tables(plugin_id: str, names) -> set[str]:
+    return {n for n in names if n.startswith(f"{plugin_id}_")}
+
+
+def _check_migrations(plugin_id, p, registry, engine, migrate, problems) -> None:
+    from sqlalchemy import inspect as sa_inspect
+
+    from kyklos.db import Base
+
+    branches = migrate.branches_for(registry.kyklos_plugins)
+    mine = next((b for b in branches if b.id == plugin_id), None)
+    model_tables = _plugin_tables(plugin_id, Base.metadata.tables)
+    foreign = {
+        et.model.__table__.name
+        for et in registry.kyklos_entities.values()
+        if et.plugin == plugin_id and not et.model.__table__.name.startswith(f"{plugin_id}_")
+    }
+    for name in sorted(foreign):
+        problems.append(f"tables: '{name}' should be named '{plugin_id}_...'")
+    if mine is None:
+        if model_tables:
+            problems.append(
+                f"migrations: no migration folder, but models define {sorted(model_tables)}"
+            )
+        return
+    try:
+        migrate.upgrade(engine, branches)
+        present = _plugin_tables(plugin_id, sa_inspect(engine).get_table_names())
+        for name in sorted(model_tables - present):
+            problems.append(f"migrations: upgrade to head does not create table '{name}'")
+        migrate.downgrade(engine, mine, "base")
+        left = _plugin_tables(plugin_id, sa_inspect(engine).get_table_names())
+        for name in sorted(left):
+            problems.append(f"migrations: downgrade to base leaves table '{name}'")
+        if not left:  # upgrading again over leftovers would only repeat that finding
+            migrate.upgrade(engine, [mine])
+    except Exception as exc:  # noqa: BLE001 - any failure of a migration is the finding
+        problems.append(f"migrations: {type(exc).__name__}: {str(exc).splitlines()[0]}")
+
+
+def _check_templates(p, registry, problems) -> None:
+    from importlib import resources
+
+    from chameleon import PageTemplateFile
+
+    root = Path(str(resources.files(p.package)))
+    for path in sorted(root.rglob("*.pt")):
+        try:
+            PageTemplateFile(str(path)).cook_check()
+        except Exception as exc:  # noqa: BLE001 - a template that does not compile
+            rel = path.relative_to(root)
+            problems.append(f"templates: {rel} does not compile: {str(exc).splitlines()[0]}")
+    for item in registry.introspector.get_category("templates") or []:
+        name = item["introspectable"]["name"]
+        if not name.startswith(f"{p.package}:"):
+            continue
+        rel = name.split(":", 1)[1]
+        if not (root / rel).is_file():
+            problems.append(f"templates: a view renders '{name}', which does not exist")
+
+
+def _check_permissions(plugin_id, p, registry, problems) -> None:
+    from pyramid.security import NO_PERMISSION_REQUIRED
+
+    declared = set(registry.kyklos_permissions) | {"authenticated", NO_PERMISSION_REQUIRED}
+    used: dict[str, str] = {}
+    for et in registry.kyklos_entities.values():
+        if et.plugin == plugin_id:
+            for perm in et.permissions.values():
+                used.setdefault(perm, f"entity type '{et.name}'")
+    for role in registry.kyklos_roles.values():
+        for perm in role.permissions:
+            if perm != "*" and perm.startswith(f"{plugin_id}."):
+                used.setdefault(perm, f"role '{role.name}'")
+    for item in registry.introspector.get_category("views") or []:
+        view = item["introspectable"].get("callable")
+        if (getattr(view, "__module__", "") or "").split(".")[0] != p.package:
+            continue
+        # A view's permission is a related introspectable, not a key of the view's own.
+        for rel in item["related"]:
+            if rel.category_name == "permissions" and isinstance(rel.get("value"), str):
+                used.setdefault(rel["value"], f"view {getattr(view, '__name__', view)}()")
+    for perm, where in sorted(used.items()):
+        if perm not in declared:
+            problems.append(f"permissions: {where} uses '{perm}', which nobody declares")

@@ -26,9 +26,10 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
 from kyklos.db import IdMixin, JSONType, TimestampMixin, UTCDateTime
-from kyklos.i18n import _
+from kyklos.i18n import FIELD_TITLES, _
 
-VERBS = ("read", "create", "update", "delete", "export", "import")
+#: "assign" lets a user set or change a record's owner (mass-assignment protection)
+VERBS = ("read", "create", "update", "delete", "export", "import", "assign")
 #: fields no client may write: the server owns them (mass-assignment protection)
 SYSTEM_FIELDS = frozenset(
     {
@@ -105,6 +106,12 @@ class FieldInfo:
     custom: bool = False  # a custom field (kept in the ``custom`` document)
     description: object = ""
     default: object = None
+    #: for ``type == "money"``: the column holding the ISO 4217 currency code
+    currency_field: str | None = None
+    #: not a column: read and written through the model attribute of the same name
+    #: (a Python property, e.g. a person's list of typed phones kept in a child table);
+    #: never filtered, sorted or selected in SQL projections
+    virtual: bool = False
 
 
 @dataclass
@@ -201,9 +208,27 @@ def derive_fields(
     """
     overrides = overrides or {}
     out: dict[str, FieldInfo] = {}
-    for col in inspect(model).columns:
+    columns = {col.key: col for col in inspect(model).columns}
+    # A Numeric column ``x`` with a String column ``x_currency`` beside it is one money
+    # field (kyklos.entities.money); the currency column is part of it, not a field.
+    money = {
+        name
+        for name, col in columns.items()
+        if isinstance(col.type, Numeric) and isinstance(
+            getattr(columns.get(f"{name}_currency"), "type", None), String
+        )
+    }
+    companions = {f"{name}_currency" for name in money}
+    for col in columns.values():
         name = col.key
-        ftype = _field_type(col)
+        # ``custom`` stores the custom fields' values; each is a field of its own.
+        if name == "custom" or name in companions:
+            continue
+        # ``{"internal": True}``: a column the model maintains for itself (an index key
+        # derived from other fields) is not a field: not shown, written or filtered.
+        if overrides.get(name, {}).get("internal"):
+            continue
+        ftype = "money" if name in money else _field_type(col)
         ref = None
         if col.foreign_keys:
             fk = next(iter(col.foreign_keys))
@@ -217,7 +242,7 @@ def derive_fields(
             choices = [(v, v) for v in col.type.enums]
         info = FieldInfo(
             name=name,
-            title=_(name.replace("_", " ").capitalize()),
+            title=FIELD_TITLES.get(name) or _(name.replace("_", " ").capitalize()),
             type=ftype,
             required=not col.nullable
             and col.default is None
@@ -231,9 +256,22 @@ def derive_fields(
             filterable=name in filters,
             sortable=name in sort,
             searchable=name in search,
+            currency_field=f"{name}_currency" if name in money else None,
         )
         for key, value in overrides.get(name, {}).items():
             setattr(info, key, value)
+        out[name] = info
+    # An override naming no column but giving a type declares a virtual field.
+    for name, over in overrides.items():
+        if name in out or name in columns or "type" not in over:
+            continue
+        if not isinstance(getattr(model, name, None), property):
+            raise ValueError(f"{model.__name__}.{name}: a virtual field needs a property")
+        info = FieldInfo(name=name, title=_(name.replace("_", " ").capitalize()), type="json")
+        for key, value in over.items():
+            setattr(info, key, value)
+        info.virtual = True
+        info.filterable = info.sortable = info.searchable = False
         out[name] = info
     return out
 
@@ -372,7 +410,7 @@ def entity_menu(request):
                 url=request.route_url("entity.list", slug=et.slug),
                 permission=et.permission("read"),
                 icon=et.icon,
-                group=et.menu_group,
+                group=et.menu_group or et.plugin,
                 order=et.menu_order,
             )
         )
@@ -383,7 +421,18 @@ def includeme(config):
     config.registry.kyklos_entities = {}
     config.registry.kyklos_entity_slugs = {}
     config.registry.kyklos_entity_menu = entity_menu
-    config.add_directive("add_entity_type", add_entity_type, action_wrap=False)
+    config.add_directive("add_entity_type", add_entity_type)
     config.include(".service")
+    config.include(".customfields")
+    # Before .api: their routes (/api/v1/attachments/..., /api/v1/_search) must be
+    # matched ahead of the generic /api/v1/{slug}/... routes.
+    config.include(".attachments")
+    config.include(".tags")
+    config.include(".savedviews")
+    config.include(".search")
     config.include(".api")
     config.include(".ui")
+    config.include("kyklos.exports")
+    config.include("kyklos.imports")
+    config.include("kyklos.segments")
+    config.include("kyklos.duplicates")

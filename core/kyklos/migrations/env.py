@@ -17,6 +17,10 @@ def include_object(obj, name, type_, reflected, compare_to):
     # Autogenerate compares only this branch's tables: "<plugin id>_*" for a plugin,
     # "kyklos_*" for the core. Other branches' tables are theirs to migrate.
     table = name if type_ == "table" else getattr(getattr(obj, "table", None), "name", "")
+    if reflected and compare_to is None and type_ in ("table", "index"):
+        # In the database but not in the models: full-text tables, expression indexes and
+        # triggers that migrations create by hand. Dropping a table is never automatic.
+        return False
     return bool(table) and table.startswith(prefix) and not table.startswith("alembic_")
 
 

@@ -1,123 +1,71 @@
-"""Authentication, sessions, API tokens and permission checks."""
+"""Authentication, sessions, API tokens, the org chart, roles, record rules, field
+permissions, delegation and the security log.
+
+Public entry points for the rest of the core and for plugins (through the SDK):
+
+- :func:`kyklos.security.rules.visibility_clause`, ``can_access``, ``field_access``:
+  the one record filter every path applies
+- :func:`kyklos.security.delegation.acting_for`: on whose behalf the user acts
+- :func:`kyklos.security.audit.log_event`: record a security event
+- directives ``config.add_record_rule`` and ``config.add_field_permission``
+"""
 
 from __future__ import annotations
 
-import datetime as dt
+from pyramid.security import NO_PERMISSION_REQUIRED
 
-from pyramid.httpexceptions import HTTPSeeOther
-from pyramid.security import NO_PERMISSION_REQUIRED, forget, remember
-from sqlalchemy import func, select
-
-from kyklos.db import utcnow
-from kyklos.i18n import _
-from kyklos.security.models import Role, User
-from kyklos.security.passwords import hash_password, needs_rehash, verify_password
+from kyklos.security.auth import (  # noqa: F401 - re-exported
+    authenticate,
+    find_user,
+    forgot_view,
+    login_code_view,
+    login_view,
+    logout_view,
+    reset_view,
+)
 from kyklos.security.policy import CSRFPolicy, SecurityPolicy
+from kyklos.security.roles import sync_roles  # noqa: F401 - re-exported
 from kyklos.security.sessions import make_session_factory
-from kyklos.settings import asint
-from kyklos.web import safe_redirect_target
 
-
-def find_user(dbsession, email: str) -> User | None:
-    return dbsession.execute(
-        select(User).where(func.lower(User.email) == email.strip().lower())
-    ).scalar_one_or_none()
-
-
-def authenticate(request, email: str, password: str) -> tuple[User | None, object]:
-    """Check credentials with lockout. Returns ``(user, None)`` or ``(None, message)``.
-
-    The message is the same for an unknown e-mail and a wrong password, so the form
-    does not tell which accounts exist.
-    """
-    settings = request.registry.settings
-    user = find_user(request.dbsession, email) if email else None
-    generic = _("Wrong e-mail or password.")
-    now = utcnow()
-    if user is not None and user.locked_until and user.locked_until > now:
-        verify_password(None, password)
-        return None, _("Too many failed attempts. Try again later.")
-    if user is None or not user.is_active or not verify_password(user.password_hash, password):
-        if user is not None:
-            user.failed_logins += 1
-            if user.failed_logins >= asint(settings, "kyklos.login.max_failures"):
-                user.locked_until = now + dt.timedelta(
-                    seconds=asint(settings, "kyklos.login.lockout_seconds")
-                )
-                user.failed_logins = 0
-        return None, generic
-    if needs_rehash(user.password_hash):
-        user.password_hash = hash_password(password)
-    user.failed_logins = 0
-    user.locked_until = None
-    user.last_login_at = now
-    return user, None
-
-
-def login_view(request):
-    came_from = safe_redirect_target(request.params.get("came_from"), request.route_url("home"))
-    email, error = "", None
-    if request.method == "POST":
-        email = request.POST.get("email", "")[:254]
-        user, error = authenticate(request, email, request.POST.get("password", "")[:1024])
-        if user is not None:
-            # The failure counters above must persist even though we return a page, so
-            # only a *successful* login redirects; failures render 200 and commit.
-            headers = remember(request, user.id)
-            return HTTPSeeOther(came_from, headers=headers)
-        request.response.status = 200
-    return {
-        "title": _("Log in"),
-        "came_from": came_from,
-        "email": email,
-        "error": error,
-        "need_totp": False,
-    }
-
-
-def logout_view(request):
-    headers = forget(request)
-    return HTTPSeeOther(request.route_url("login"), headers=headers)
-
-
-def sync_roles(dbsession, registry) -> None:
-    """Create the roles plugins declare; add newly declared permissions to them.
-
-    Permissions an administrator granted stay; declared ones are never removed here.
-    """
-    existing = {r.name: r for r in dbsession.execute(select(Role)).scalars()}
-    for decl in registry.kyklos_roles.values():
-        role = existing.get(decl.name)
-        if role is None:
-            dbsession.add(
-                Role(
-                    name=decl.name,
-                    title=str(decl.title),
-                    permissions=list(decl.permissions),
-                    is_system=True,
-                )
-            )
-        else:
-            merged = list(dict.fromkeys(list(role.permissions or []) + list(decl.permissions)))
-            if merged != role.permissions:
-                role.permissions = merged
-    dbsession.flush()
+T = "kyklos:web/templates/"
 
 
 def includeme(config):
     settings = config.get_settings()
     config.set_security_policy(SecurityPolicy())
-    config.set_session_factory(make_session_factory(settings, config.registry["dbengine"]))
+    factory = make_session_factory(settings, config.registry["dbengine"])
+    config.registry["kyklos.session_store"] = factory.store
+    config.set_session_factory(factory)
     config.set_csrf_storage_policy(CSRFPolicy())
     config.set_default_csrf_options(require_csrf=True)
     # Deny by default: a view registered without a permission still needs a login.
     config.set_default_permission("authenticated")
+    config.include(".roles")
+    config.include(".audit")
+
+    public = NO_PERMISSION_REQUIRED
     config.add_route("login", "/login")
+    config.add_view(login_view, route_name="login", renderer=T + "login.pt", permission=public)
+    config.add_route("login_code", "/login/code")
     config.add_view(
-        login_view,
-        route_name="login",
-        renderer="kyklos:web/templates/login.pt",
-        permission=NO_PERMISSION_REQUIRED,
+        login_code_view,
+        route_name="login_code",
+        renderer=T + "security_totp_login.pt",
+        permission=public,
     )
     config.add_route("logout", "/logout", request_method="POST")
-    config.add_view(logout_view, route_name="logout", permission=NO_PERMISSION_REQUIRED)
+    config.add_view(logout_view, route_name="logout", permission=public)
+    config.add_route("password_forgot", "/password/forgot")
+    config.add_view(
+        forgot_view,
+        route_name="password_forgot",
+        renderer=T + "security_forgot.pt",
+        permission=public,
+    )
+    config.add_route("password_reset", "/password/reset")
+    config.add_view(
+        reset_view, route_name="password_reset", renderer=T + "security_reset.pt", permission=public
+    )
+    config.include(".account")
+    config.include(".admin")
+    config.include(".api")

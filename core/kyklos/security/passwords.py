@@ -66,3 +66,17 @@ def password_problems(password: str, *, email: str = "") -> list[str]:
     if email and lowered == email.lower():
         problems.append("password_is_email")
     return problems
+
+
+def password_messages(password: str, *, email: str = "") -> list:
+    """:func:`password_problems` as translatable messages for a form or an API."""
+    from kyklos.i18n import _
+
+    texts = {
+        "password_nul": _("The password must not contain NUL characters."),
+        "password_too_short": _("Use at least ${n} characters.", mapping={"n": MIN_LENGTH}),
+        "password_too_long": _("Use at most ${n} characters.", mapping={"n": MAX_LENGTH}),
+        "password_common": _("This password is one of the most common ones; choose another."),
+        "password_is_email": _("The password must not be your e-mail address."),
+    }
+    return [texts[p] for p in password_problems(password, email=email)]

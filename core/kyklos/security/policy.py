@@ -1,15 +1,19 @@
 """Pyramid security policy: who is asking (session cookie or bearer token) and what
-they may do (the permissions of their roles, narrowed by a token's scopes)."""
+they may do (the permissions of their roles and of active delegations to them,
+narrowed by a token's scopes)."""
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 from pyramid.csrf import SessionCSRFStoragePolicy
 from pyramid.security import Allowed, Denied
+from sqlalchemy import select
 
 from kyklos.db import utcnow
-from kyklos.security.models import ApiToken, User
+from kyklos.security.delegation import DelegatedRights, active_delegations, rights_of
+from kyklos.security.models import ApiToken, Role, User
 from kyklos.security.tokens import find_token
 
 ALL = "*"
@@ -22,6 +26,15 @@ class Identity:
     permissions: frozenset[str]
     token: ApiToken | None = None
     principals: frozenset[str] = field(default_factory=frozenset)
+    #: active delegations to this user (their rights are in ``permissions`` too)
+    delegations: tuple[DelegatedRights, ...] = ()
+    #: the permissions of the user's own roles, without delegated ones (default: all of
+    #: ``permissions``, for identities built outside a request, e.g. by a job runner)
+    own_permissions: frozenset[str] | None = None
+
+    def __post_init__(self):
+        if self.own_permissions is None:
+            self.own_permissions = self.permissions
 
     @property
     def is_admin(self) -> bool:
@@ -48,8 +61,30 @@ def user_permissions(user: User) -> frozenset[str]:
     return frozenset(perms)
 
 
+def _role_principal_permissions(dbsession, principals) -> set[str]:
+    """Permissions of the roles named by ``role:<name>`` principals: plugins grant a
+    role for a request (on call this week, a portal customer) without storing it."""
+    names = [p[5:] for p in principals if p.startswith("role:")]
+    if not names:
+        return set()
+    perms: set[str] = set()
+    for granted in dbsession.execute(select(Role.permissions).where(Role.name.in_(names))):
+        perms.update(granted[0] or ())
+    return perms
+
+
+_IDENTITY = "_kyklos_identity"
+
+
 class SecurityPolicy:
     def identity(self, request) -> Identity | None:
+        # Pyramid asks the policy on every ``request.identity``; compute it once.
+        cache = request.__dict__
+        if _IDENTITY not in cache:
+            cache[_IDENTITY] = self._identity(request)
+        return cache[_IDENTITY]
+
+    def _identity(self, request) -> Identity | None:
         token = bearer_token(request)
         user, row = None, None
         if token is not None:
@@ -59,18 +94,42 @@ class SecurityPolicy:
             if row is None:
                 return None
             user = row.user
-            row.last_used_at = utcnow()
+            now = utcnow()
+            # Once a minute is precise enough, and spares read requests a write.
+            if row.last_used_at is None or (now - row.last_used_at).total_seconds() > 60:
+                row.last_used_at = now
         else:
-            uid = request.session.user_id
+            session = request.session
+            uid = session.user_id
             if uid is None:
+                return None
+            limit = int(request.registry.settings.get("kyklos.session.absolute_seconds") or 0)
+            if limit and time.time() - float(session.get("_auth_at") or 0) > limit:
+                # The absolute timeout (ASVS 7.3.2): activity does not extend a login
+                # forever; the session ends and the user logs in again.
+                session.invalidate()
                 return None
             user = request.dbsession.get(User, uid)
             if user is None or not user.is_active:
                 return None
-        perms = user_permissions(user)
+        own = user_permissions(user)
+        delegated = tuple(
+            rights_of(request.registry, d) for d in active_delegations(request.dbsession, user.id)
+        )
+        perms = set(own)
+        for d in delegated:
+            perms |= d.permissions
         extra = request.registry.kyklos_pm.hook.kyklos_principals(request=request, user=user)
         principals = frozenset(p for group in extra if group for p in group)
-        return Identity(user=user, permissions=perms, token=row, principals=principals)
+        perms |= _role_principal_permissions(request.dbsession, principals)
+        return Identity(
+            user=user,
+            permissions=frozenset(perms),
+            token=row,
+            principals=principals,
+            delegations=delegated,
+            own_permissions=own,
+        )
 
     def authenticated_userid(self, request):
         ident = request.identity
@@ -86,10 +145,12 @@ class SecurityPolicy:
 
     def remember(self, request, userid, **kw):
         request.session.rotate(userid)
+        request.__dict__.pop(_IDENTITY, None)
         return []
 
     def forget(self, request, **kw):
         request.session.invalidate()
+        request.__dict__.pop(_IDENTITY, None)
         return []
 
 

@@ -1,36 +1,446 @@
-"""Record visibility and field access: the one filter every path applies.
+"""Record visibility and field access: the one filter every path applies (D3).
 
 Interface used by the entity registry (lists, detail, related lists, search, export,
 reports, API and jobs all go through these functions):
 
 ``visibility_clause(request, et, action)``  SQL criterion for records the user may
-    ``action`` ("read", "update", "delete", ...); ``True`` means all, ``False`` none
-``can_access(request, et, record, action)``  the same decision for one loaded record
+    ``action`` ("read", "update", "delete", ...); ``true()`` means all, ``false()`` none
+``can_access(request, et, record, action)``  the same decision for one record, loaded or
+    not yet flushed (evaluated in Python on the record's current attribute values)
 ``field_access(request, et)``               ``(readable, writable)`` field-name sets
 
-This first version grants by permission only; record rules (own / team / department /
-subtree / territory / all), delegation and field-level permissions replace it.
+How a decision is made:
+
+1. The verb's permission (``et.permission(verb)``) must be held (roles, token scopes,
+   delegations: :class:`kyklos.security.policy.Identity`).
+2. Record rules (:class:`RecordRule`, declared with ``config.add_record_rule`` or edited
+   by administrators) say which records: for each *subject* (the user, plus every user
+   who currently delegates to them) the scopes of the subject's roles for the entity
+   type (or ``*``) and the rule action (``read`` / ``write`` / ``delete``) are united.
+   No rule: nothing. Administrators (``*``) see everything.
+3. Scopes: ``own`` (owner is the subject), ``team`` (owner in the subject's
+   department), ``department`` (owner in a department the subject belongs to or
+   manages), ``subtree`` (that, plus every department below: managers see their
+   subordinates' records), ``territory`` (the record's ``territory_field`` holds a value
+   of one of the subject's territories), ``all``.
+
+The SQL is one criterion of ``IN`` lists over ``owner_id`` (indexed on every entity
+table), an ``IN`` sub-select on ``kyklos_user.department_id`` (indexed) and an ``IN``
+list on the territory column; the department subtree is resolved through the
+materialised ``path`` before the query, so no recursive query runs per row.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import false, true
+from dataclasses import dataclass, field
+
+from sqlalchemy import false, or_, select, true
+
+from kyklos.security.models import (
+    Department,
+    FieldPermission,
+    RecordRule,
+    TerritoryValue,
+    User,
+    UserTerritory,
+)
+
+SCOPES = ("own", "team", "department", "subtree", "territory", "all")
+RULE_ACTIONS = ("read", "write", "delete")
+FIELD_ACCESS = ("none", "read", "write")
+_LEVEL = {"none": 0, "read": 1, "write": 2}
+_READ_VERBS = frozenset({"read", "export", "search", "report", "list"})
+_CTX = "_kyklos_rules_ctx"
 
 
-def _allowed(request, et, action: str) -> bool:
-    verb = action if action in et.permissions else "read"
-    return bool(request.has_permission(et.permission(verb)))
+def rule_action(action: str) -> str:
+    """The rule action that governs an entity verb."""
+    if action in _READ_VERBS:
+        return "read"
+    if action == "delete":
+        return "delete"
+    return "write"
+
+
+def verb_permission(et, action: str) -> str:
+    if action in et.permissions:
+        return et.permissions[action]
+    if rule_action(action) == "read":
+        return et.permissions["read"]
+    return et.permissions["update"]
+
+
+@dataclass
+class Subject:
+    """Whose rights are applied: the user, or a user delegating to them."""
+
+    user_id: int
+    department_id: int | None
+    permissions: frozenset[str]
+    roles: tuple  # Role rows
+    #: the subject is an administrator: every record of every type it covers
+    all_records: bool = False
+    #: entity type names a delegation covers (None: not limited by type)
+    types: frozenset[str] | None = None
+
+    def holds(self, permission: str, et_name: str) -> bool:
+        if self.types is not None and et_name not in self.types:
+            return False
+        return self.all_records or permission in self.permissions
+
+
+@dataclass
+class Grant:
+    """The resolved rule of one (entity type, rule action) for the request's user."""
+
+    everything: bool = False
+    owners: set[int] = field(default_factory=set)
+    departments: set[int] = field(default_factory=set)
+    territory: set[str] = field(default_factory=set)
+
+    @property
+    def nothing(self) -> bool:
+        return not (self.everything or self.owners or self.departments or self.territory)
+
+
+class _Context:
+    """Per-request cache of everything the rules need (a handful of small queries)."""
+
+    def __init__(self, request, ident):
+        self.request = request
+        self.ident = ident
+        self.db = request.dbsession
+        user = ident.user
+        self.subjects = [
+            Subject(
+                user_id=user.id,
+                department_id=user.department_id,
+                permissions=ident.own_permissions,
+                roles=tuple(user.roles),
+                all_records="*" in ident.own_permissions,
+            )
+        ]
+        for d in ident.delegations:
+            self.subjects.append(
+                Subject(
+                    user_id=d.from_user.id,
+                    department_id=d.from_user.department_id,
+                    permissions=d.permissions,
+                    roles=tuple(d.from_user.roles),
+                    all_records=d.all_records,
+                    types=d.types,
+                )
+            )
+        self._rules: dict | None = None
+        self._departments: list | None = None
+        self._territories: dict[int, set[str]] | None = None
+        self._fields: dict | None = None
+        self._owner_dept: dict[int, int | None] = {}
+        self._grants: dict = {}
+
+    # -- loaded lazily, once per request
+    @property
+    def rules(self) -> dict:
+        if self._rules is None:
+            role_ids = {r.id for s in self.subjects for r in s.roles}
+            out: dict[tuple, set[str]] = {}
+            if role_ids:
+                rows = self.db.execute(
+                    select(
+                        RecordRule.role_id, RecordRule.entity, RecordRule.action, RecordRule.scope
+                    ).where(RecordRule.role_id.in_(sorted(role_ids)), RecordRule.enabled.is_(True))
+                ).all()
+                for rid, entity, action, scope in rows:
+                    out.setdefault((rid, entity, action), set()).add(scope)
+            self._rules = out
+        return self._rules
+
+    @property
+    def departments(self) -> list:
+        if self._departments is None:
+            self._departments = self.db.execute(
+                select(Department.id, Department.path, Department.manager_id)
+            ).all()
+        return self._departments
+
+    def territory_values(self, user_id: int) -> set[str]:
+        if self._territories is None:
+            ids = sorted({s.user_id for s in self.subjects})
+            rows = self.db.execute(
+                select(UserTerritory.user_id, TerritoryValue.value)
+                .join(TerritoryValue, TerritoryValue.territory_id == UserTerritory.territory_id)
+                .where(UserTerritory.user_id.in_(ids))
+            ).all()
+            self._territories = {}
+            for uid, value in rows:
+                self._territories.setdefault(uid, set()).add(value)
+        return self._territories.get(user_id, set())
+
+    def field_rules(self) -> dict:
+        if self._fields is None:
+            role_ids = {r.id for s in self.subjects for r in s.roles}
+            out: dict[tuple, dict[str, str]] = {}
+            if role_ids:
+                rows = self.db.execute(
+                    select(
+                        FieldPermission.role_id,
+                        FieldPermission.entity,
+                        FieldPermission.field,
+                        FieldPermission.access,
+                    ).where(FieldPermission.role_id.in_(sorted(role_ids)))
+                ).all()
+                for rid, entity, fname, access in rows:
+                    out.setdefault((rid, entity), {})[fname] = access
+            self._fields = out
+        return self._fields
+
+    def owner_department(self, owner_id: int) -> int | None:
+        if owner_id not in self._owner_dept:
+            self._owner_dept[owner_id] = self.db.execute(
+                select(User.department_id).where(User.id == owner_id)
+            ).scalar_one_or_none()
+        return self._owner_dept[owner_id]
+
+    # -- scopes
+    def scopes(self, subject: Subject, et, action: str) -> set[str]:
+        if subject.all_records:
+            return {"all"}
+        out: set[str] = set()
+        for role in subject.roles:
+            out |= self.rules.get((role.id, et.name, action), set())
+            out |= self.rules.get((role.id, "*", action), set())
+        if action == "delete" and not out:
+            return self.scopes(subject, et, "write")
+        return out
+
+    def department_set(self, subject: Subject, scope: str) -> set[int]:
+        base: set[int] = set()
+        if subject.department_id is not None:
+            base.add(subject.department_id)
+        if scope == "team":
+            return base
+        base |= {d.id for d in self.departments if d.manager_id == subject.user_id}
+        if scope == "department":
+            return base
+        paths = [d.path for d in self.departments if d.id in base]
+        return {d.id for d in self.departments if any(d.path.startswith(p) for p in paths)}
+
+    def grant(self, et, action: str, only: int | None = None) -> Grant:
+        """The union of the subjects' scopes (``only``: one subject's, by user id)."""
+        key = (et.name, action, only)
+        if key in self._grants:
+            return self._grants[key]
+        g = Grant()
+        perm = verb_permission(et, action)
+        if not self.ident.has(perm):
+            self._grants[key] = g
+            return g
+        raction = rule_action(action)
+        for s in self.subjects:
+            if only is not None and s.user_id != only:
+                continue
+            if not s.holds(perm, et.name):
+                continue
+            for scope in self.scopes(s, et, raction):
+                if scope == "all":
+                    g.everything = True
+                elif scope == "own":
+                    g.owners.add(s.user_id)
+                elif scope in ("team", "department", "subtree"):
+                    g.departments |= self.department_set(s, scope)
+                elif scope == "territory":
+                    g.territory |= self.territory_values(s.user_id)
+        self._grants[key] = g
+        return g
+
+
+def _context(request) -> _Context | None:
+    ident = request.identity
+    if ident is None:
+        return None
+    ctx = request.__dict__.get(_CTX)
+    if ctx is None or ctx.ident is not ident:
+        ctx = _Context(request, ident)
+        request.__dict__[_CTX] = ctx
+    return ctx
+
+
+def forget_cache(request) -> None:
+    """Drop the request's cached rules (after changing roles or rules mid-request)."""
+    request.__dict__.pop(_CTX, None)
+
+
+# --- territory columns ----------------------------------------------------------------
+
+
+def _coerce(column, values: set[str]) -> list:
+    """Territory values are stored as text; compare them in the column's own type."""
+    try:
+        pytype = column.type.python_type
+    except NotImplementedError:
+        pytype = str
+    out = []
+    for v in values:
+        try:
+            out.append(pytype(v) if pytype is not str else v)
+        except (TypeError, ValueError):
+            continue
+    return sorted(out, key=str)
+
+
+def _territory_path(request, et):
+    """``(local column, target model, target column)`` for ``territory_field``.
+
+    ``"region"`` is a column of the type itself; ``"contact.region"`` follows the
+    reference field ``contact_id`` (or ``related_filters["contact.region"]``) to the
+    referenced entity type's column, so a quote lies in its contact's territory.
+    """
+    tf = et.territory_field
+    if not tf:
+        return None
+    if "." not in tf:
+        col = getattr(et.model, tf, None)
+        return None if col is None else (col, None, None)
+    head, rest = tf.split(".", 1)
+    local = et.related_filters.get(tf) or f"{head}_id"
+    info = et.fields.get(local)
+    target = request.registry.kyklos_entities.get(info.reference) if info else None
+    if target is None or getattr(target.model, rest, None) is None:
+        return None
+    return getattr(et.model, local), target.model, getattr(target.model, rest)
+
+
+def _territory_clause(request, et, values: set[str]):
+    path = _territory_path(request, et)
+    if path is None or not values:
+        return None
+    local, model, column = path
+    if model is None:
+        return local.in_(_coerce(local, values))
+    return local.in_(select(model.id).where(column.in_(_coerce(column, values))))
+
+
+def _record_territory(request, et, record):
+    path = _territory_path(request, et)
+    if path is None:
+        return None, None
+    local, model, column = path
+    value = getattr(record, local.key, None)
+    if model is None or value is None:
+        return value, local
+    return request.dbsession.execute(
+        select(column).where(model.id == value)
+    ).scalar_one_or_none(), column
+
+
+# --- the interface --------------------------------------------------------------------
 
 
 def visibility_clause(request, et, action: str = "read"):
-    return true() if _allowed(request, et, action) else false()
+    """One SQL criterion selecting the records of ``et`` the user may ``action``."""
+    ctx = _context(request)
+    if ctx is None:
+        return false()
+    g = ctx.grant(et, action)
+    if g.everything:
+        return true()
+    owner = getattr(et.model, "owner_id", None)
+    crit = []
+    if owner is not None and g.owners:
+        crit.append(owner.in_(sorted(g.owners)))
+    if owner is not None and g.departments:
+        crit.append(owner.in_(select(User.id).where(User.department_id.in_(sorted(g.departments)))))
+    terr = _territory_clause(request, et, g.territory)
+    if terr is not None:
+        crit.append(terr)
+    if not crit:
+        return false()
+    return crit[0] if len(crit) == 1 else or_(*crit)
 
 
 def can_access(request, et, record, action: str = "read") -> bool:
-    return _allowed(request, et, action)
+    """Whether the user may ``action`` this record, judged on its current values
+    (so a record about to be created or changed is checked as it would be saved)."""
+    ctx = _context(request)
+    if ctx is None:
+        return False
+    return _matches(request, ctx, ctx.grant(et, action), et, record)
+
+
+def can_access_as(request, et, record, action="read", own_only=False, subject_id=None):
+    """:func:`can_access` with only the user's own rights (``own_only``) or only those
+    a given delegator hands over (``subject_id``)."""
+    ctx = _context(request)
+    if ctx is None:
+        return False
+    only = ctx.subjects[0].user_id if own_only else subject_id
+    return _matches(request, ctx, ctx.grant(et, action, only=only), et, record)
+
+
+def _matches(request, ctx, g: Grant, et, record) -> bool:
+    if g.everything:
+        return True
+    owner_id = getattr(record, "owner_id", None)
+    if owner_id is not None and owner_id in g.owners:
+        return True
+    if owner_id is not None and g.departments:
+        if ctx.owner_department(owner_id) in g.departments:
+            return True
+    if g.territory:
+        value, column = _record_territory(request, et, record)
+        if value is not None and value in _coerce(column, g.territory):
+            return True
+    return False
 
 
 def field_access(request, et) -> tuple[set[str], set[str]]:
-    readable = set(et.fields)
-    writable = {f.name for f in et.writable_fields()}
+    """``(readable, writable)`` field names of ``et`` for the user.
+
+    A role counts for a type when it grants the type's read permission; per field the
+    most generous of those roles wins; a field a role does not restrict is writable.
+    ``id`` stays readable. ``writable`` never contains server-owned fields.
+    """
+    ctx = _context(request)
+    if ctx is None:
+        return set(), set()
+    names = set(et.fields)
+    base_writable = {f.name for f in et.writable_fields()}
+    read_perm = et.permission("read")
+    if not ctx.ident.has(read_perm):
+        return set(), set()
+    level = dict.fromkeys(names, 0)
+    rules = None
+    for s in ctx.subjects:
+        if not s.holds(read_perm, et.name):
+            continue
+        if s.all_records:
+            return names, base_writable
+        rules = rules if rules is not None else ctx.field_rules()
+        for role in s.roles:
+            perms = role.permissions or ()
+            if "*" not in perms and read_perm not in perms:
+                continue
+            if "*" in perms and s.types is None:
+                return names, base_writable
+            restricted = rules.get((role.id, et.name), {})
+            for name in names:
+                level[name] = max(level[name], _LEVEL.get(restricted.get(name, "write"), 0))
+    readable = {n for n, lv in level.items() if lv >= 1}
+    if readable:
+        readable.add("id")
+    writable = {n for n, lv in level.items() if lv >= 2} & base_writable
     return readable, writable
+
+
+def explain(request, et, action: str = "read") -> dict:
+    """What the user's grant for ``(et, action)`` consists of (admin diagnostics)."""
+    ctx = _context(request)
+    if ctx is None:
+        return {"everything": False, "owners": [], "departments": [], "territory": []}
+    g = ctx.grant(et, action)
+    return {
+        "everything": g.everything,
+        "owners": sorted(g.owners),
+        "departments": sorted(g.departments),
+        "territory": sorted(g.territory),
+    }

@@ -11,7 +11,9 @@ import datetime as dt
 import hashlib
 import json
 import secrets
+import time
 
+from pyramid.i18n import TranslationString
 from pyramid.interfaces import ISession
 from sqlalchemy import delete, select
 from zope.interface import implementer
@@ -141,6 +143,9 @@ class ServerSession(dict):
         self._changed = False
         self._cookie_value: str | None = None
         self._deleted = False
+        #: store keys to delete when the response goes out (after the request's
+        #: transaction ended: a second SQLite writer mid-request would conflict with it)
+        self._dead: list[str] = []
         request.add_response_callback(self._on_response)
 
     # -- ISession
@@ -149,7 +154,7 @@ class ServerSession(dict):
 
     def invalidate(self):
         if self.key:
-            self.store.delete(self.key)
+            self._dead.append(self.key)
             self._deleted = True
         self.clear()
         self.key = None
@@ -157,6 +162,10 @@ class ServerSession(dict):
         self._changed = False
 
     def flash(self, msg, queue="", allow_duplicate=True):
+        # The session is stored as JSON, where a TranslationString would lose its domain
+        # and mapping: translate it now, for the user who will read it.
+        if isinstance(msg, TranslationString):
+            msg = self.request.localizer.translate(msg)
         q = self.setdefault("_f_" + queue, [])
         if allow_duplicate or msg not in q:
             q.append(msg)
@@ -203,15 +212,27 @@ class ServerSession(dict):
     def rotate(self, user_id):
         """Start a fresh session for ``user_id``: a new id, keeping no old data."""
         if self.key:
-            self.store.delete(self.key)
+            # Deleted when the response goes out, after the request's transaction: a
+            # write here, on another connection, would make SQLite refuse the request's
+            # own later writes (its WAL read snapshot would be stale: "database is locked").
+            self._old_key = self.key
         self.clear()
         raw = secrets.token_urlsafe(32)
         self._cookie_value = raw
         self.key = _digest(raw)
         self.user_id = user_id
+        # When the login happened, for the absolute timeout (kyklos.session.absolute_seconds)
+        self["_auth_at"] = time.time()
         self.new_csrf_token()
 
     def _on_response(self, request, response):
+        old = getattr(self, "_old_key", None)
+        if old and old != self.key:
+            self.store.delete(old)
+        for key in self._dead:
+            if key != self.key:
+                self.store.delete(key)
+        self._dead.clear()
         if self._deleted and self.key is None:
             response.delete_cookie(COOKIE, path="/")
             return
@@ -260,4 +281,5 @@ def make_session_factory(settings, engine):
         return ServerSession(request, store, key, user_id, data, max_age, secure)
 
     factory.store = store
+    factory.secure = secure
     return factory

@@ -10,7 +10,6 @@ from pyramid.httpexceptions import HTTPForbidden, HTTPNotFound, HTTPSeeOther
 from pyramid.renderers import get_renderer
 from pyramid.security import NO_PERMISSION_REQUIRED
 
-from kyklos.hooks import collect
 from kyklos.i18n import LANGUAGES, _
 from kyklos.problem import Problem, http_exception_problem, problem_view
 
@@ -102,19 +101,47 @@ class Layout:
         return ident.user if ident else None
 
     def menu(self) -> list[MenuItem]:
+        """Every menu entry the user may see; an entry without a ``group`` is put in the
+        group of the plugin that contributed it."""
+        if "_menu" in self.__dict__:
+            return self._menu
         request = self.request
-        if request.identity is None:
-            return []
-        items = list(request.registry.kyklos_entity_menu(request))
-        items += collect(request.registry.kyklos_pm, "kyklos_menu_items", request=request)
+        items: list[MenuItem] = []
+        if request.identity is not None:
+            items = list(request.registry.kyklos_entity_menu(request))
+            pm = request.registry.kyklos_pm
+            for impl in pm.hook.kyklos_menu_items.get_hookimpls():
+                plugin = impl.plugin_name.split(".")[0].removeprefix("kyklos_")
+                kwargs = {"request": request}
+                for item in impl.function(*[kwargs[a] for a in impl.argnames]) or ():
+                    item.group = item.group or plugin
+                    items.append(item)
         visible = [i for i in items if not i.permission or request.has_permission(i.permission)]
-        return sorted(visible, key=lambda i: (i.order, str(i.title)))
+        self._menu = sorted(visible, key=lambda i: (i.order, str(i.title)))
+        return self._menu
+
+    def menu_groups(self) -> list[tuple[object, list[MenuItem]]]:
+        """The menu as ``(title, items)`` per group, ordered by their first entry: a
+        dropdown per plugin keeps the bar short however many plugins are enabled."""
+        titles = {p.id: p.manifest.title for p in self.request.registry.kyklos_plugins}
+        titles["kyklos"] = _("Tools")  # entries the core itself contributes
+        groups: dict[str, list[MenuItem]] = {}
+        for item in self.menu():
+            groups.setdefault(item.group or "kyklos", []).append(item)
+        return [(titles.get(g, g), entries) for g, entries in groups.items()]
 
     def flashes(self):
         session = self.request.session
         return [
             (q, m) for q in ("success", "info", "warning", "danger") for m in session.pop_flash(q)
         ]
+
+    def has_route(self, name: str) -> bool:
+        """Whether a route exists (a link to an optional feature, e.g. notifications)."""
+        from pyramid.interfaces import IRoutesMapper
+
+        mapper = self.request.registry.queryUtility(IRoutesMapper)
+        return mapper is not None and mapper.get_route(name) is not None
 
     def csrf_token(self):
         return self.request.session.get_csrf_token()
@@ -145,7 +172,9 @@ def security_headers_tween_factory(handler, registry):
         h.setdefault("X-Frame-Options", "DENY")
         h.setdefault("Referrer-Policy", "same-origin")
         h.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-        if request.path.startswith("/api/") or request.identity is not None:
+        # The session's user id, not request.identity: the transaction has ended here,
+        # and a request that never asked for the identity must not query for it now.
+        if request.path.startswith("/api/") or getattr(request.session, "user_id", None):
             h.setdefault("Cache-Control", "no-store")
         return response
 
@@ -187,7 +216,9 @@ class HTTPUnauthorizedProblem(HTTPForbidden):
 
 
 def home(request):
-    return {"title": _("Home")}
+    from kyklos.dashboard import home_values
+
+    return home_values(request)
 
 
 def set_language(request):
@@ -226,6 +257,7 @@ def includeme(config):
     config.add_route("theme_css", "/_theme.css")
     config.add_view(theme_css, route_name="theme_css", permission=NO_PERMISSION_REQUIRED)
     config.add_request_method(Layout, "layout", reify=True)
+    config.include(".branding")
     config.add_static_view("static", "kyklos:web/static/", cache_max_age=3600)
     config.add_static_view("deform_static", "deform:static/", cache_max_age=86400)
     config.add_tween("kyklos.web.security_headers_tween_factory")
@@ -235,6 +267,7 @@ def includeme(config):
     )
     config.add_route("set_language", "/language", request_method="POST")
     config.add_view(set_language, route_name="set_language", permission=NO_PERMISSION_REQUIRED)
+    config.include(".admin")
     config.add_notfound_view(not_found_view, renderer="kyklos:web/templates/error.pt")
     config.add_forbidden_view(forbidden_view, renderer="kyklos:web/templates/error.pt")
     config.add_exception_view(problem_view, context=Problem)

@@ -6,14 +6,26 @@ from kyklos_sdk import Plugin
 
 _ = TranslationStringFactory("kyklos_contacts")
 
+
+def _demo_data(env, size):
+    from .demo import demo_data
+
+    demo_data(env, size)
+
+
 plugin = Plugin(
     id="contacts",
     title=_("Contacts"),
     description=_("Accounts, people, relationships and occasions"),
     requires_core=">=0.1,<1",
+    demo_data=_demo_data,
+    settings={"default_country": "", "calendars": "el ro pl"},
 )
 
 
 def includeme(config):
     config.include(".models")
     config.include(".views")
+    from .hooks import Hooks
+
+    config.add_hooks(Hooks(), name="kyklos_contacts.hooks")

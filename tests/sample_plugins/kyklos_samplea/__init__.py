@@ -33,6 +33,8 @@ def includeme(config):
         filters=("name", "colour", "size", "owner_id"),
         sort=("name", "size"),
         search=("name",),
+        # a thing's colour places it in a territory (for the territory record rule)
+        territory_field="colour",
     )
     config.add_role("thingsreader", "Things reader", ["samplea.thing.read"])
     config.add_role(
@@ -40,4 +42,9 @@ def includeme(config):
         "Things editor",
         [f"samplea.thing.{v}" for v in ("read", "create", "update", "delete", "export", "import")],
     )
+    # Readers read every thing; editors read every thing but change and delete only
+    # their own (deny by default: without these lines nobody reaches a thing).
+    config.add_record_rule("thing", "thingsreader", "read", "all")
+    config.add_record_rule("thing", "thingseditor", "read", "all")
+    config.add_record_rule("thing", "thingseditor", "write", "own")
     config.add_hooks(Hooks(), name="kyklos_samplea.hooks")

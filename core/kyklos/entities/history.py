@@ -1,0 +1,213 @@
+"""Record history (CORE-08): one audit entry per create, update, delete, restore or merge,
+written by the entity service in the same transaction as the change, whatever the path
+(web UI, API, bulk action, import, job).
+
+An entry stores who, when, from where, the record's version after the change and the
+field diff ``{field: [old, new]}`` in JSON form. The record's timeline merges these
+entries with what plugins contribute through the ``kyklos_timeline_items`` hook.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import ForeignKey, Index, Integer, String, select
+from sqlalchemy.orm import Mapped, mapped_column
+
+from kyklos.db import Base, IdMixin, JSONType, UTCDateTime, utcnow
+from kyklos.hooks import collect
+from kyklos.i18n import _
+from kyklos.security.models import User
+
+ACTIONS = ("create", "update", "delete", "restore", "merge")
+SOURCES = ("ui", "api", "import", "bulk", "job")
+
+
+class AuditEntry(IdMixin, Base):
+    __tablename__ = "kyklos_audit"
+    __table_args__ = (Index("ix_kyklos_audit_record", "entity", "record_id", "at"),)
+
+    entity: Mapped[str] = mapped_column(String(100), nullable=False)
+    record_id: Mapped[int] = mapped_column(Integer, nullable=False)
+    action: Mapped[str] = mapped_column(String(16), nullable=False)
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("kyklos_user.id", ondelete="SET NULL"), index=True
+    )
+    #: the absent user a deputy acted for (delegation); ``user_id`` is the deputy
+    on_behalf_of_id: Mapped[int | None] = mapped_column(
+        ForeignKey("kyklos_user.id", ondelete="SET NULL")
+    )
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    #: the record's version after this change (locates changes made since a version)
+    version: Mapped[int | None] = mapped_column(Integer)
+    changes: Mapped[dict] = mapped_column(JSONType, nullable=False, default=dict)
+    source: Mapped[str] = mapped_column(String(16), nullable=False, default="api")
+
+
+_VERB = {"create": "create", "update": "update", "delete": "delete", "restore": "delete"}
+
+
+def _actor(request, et, record, action: str) -> tuple[int | None, int | None]:
+    """``(user id, id of the user they acted for)``: the second is set when only a
+    delegation (an absent colleague's rights) allowed this change."""
+    ident = getattr(request, "identity", None) if request is not None else None
+    if ident is None:
+        return None, None
+    delegations = getattr(ident, "delegations", ())
+    if not delegations:
+        return ident.user.id, None
+    from kyklos.security import rules
+
+    verb = _VERB.get(action, "update")
+    can_as = getattr(rules, "can_access_as", None)
+    if can_as is None or can_as(request, et, record, verb, own_only=True):
+        return ident.user.id, None
+    for d in delegations:
+        giver = getattr(getattr(d, "from_user", None), "id", None)
+        if giver is not None and can_as(request, et, record, verb, subject_id=giver):
+            return ident.user.id, giver
+    return ident.user.id, None
+
+
+def record_change(
+    request, et, record, action: str, changes: dict | None = None, source: str = "api"
+) -> AuditEntry:
+    """Add the audit entry for a change to ``record`` (the caller flushes).
+
+    ``changes`` is ``{field: [old, new]}`` with JSON-safe values.
+    """
+    if action not in ACTIONS:
+        raise ValueError(f"unknown audit action {action!r}")
+    user_id, behalf_id = _actor(request, et, record, action)
+    entry = AuditEntry(
+        entity=et.name,
+        record_id=record.id,
+        action=action,
+        user_id=user_id,
+        on_behalf_of_id=behalf_id,
+        at=utcnow(),
+        version=getattr(record, "version", None),
+        changes=changes or {},
+        source=source if source in SOURCES else "api",
+    )
+    request.dbsession.add(entry)
+    return entry
+
+
+def entries(
+    request, et, record_id: int, limit: int = 100, before_id: int | None = None
+) -> list[tuple[AuditEntry, str | None]]:
+    """Audit entries of one record, newest first, each with its author's display name
+    (one query: no per-entry user look-up)."""
+    stmt = (
+        select(AuditEntry, User.name, User.email)
+        .outerjoin(User, User.id == AuditEntry.user_id)
+        .where(AuditEntry.entity == et.name, AuditEntry.record_id == record_id)
+        .order_by(AuditEntry.id.desc())
+        .limit(limit)
+    )
+    if before_id is not None:
+        stmt = stmt.where(AuditEntry.id < before_id)
+    return [(e, name or email) for e, name, email in request.dbsession.execute(stmt)]
+
+
+def changes_since(request, et, record_id: int, version: int) -> dict:
+    """``{field: [value at ``version``, current value]}`` from the entries written after
+    ``version`` (for the answer to a stale write)."""
+    stmt = (
+        select(AuditEntry.changes)
+        .where(
+            AuditEntry.entity == et.name,
+            AuditEntry.record_id == record_id,
+            AuditEntry.version > version,
+        )
+        .order_by(AuditEntry.id)
+    )
+    out: dict = {}
+    for changes in request.dbsession.execute(stmt).scalars():
+        for name, pair in (changes or {}).items():
+            if not isinstance(pair, list | tuple) or len(pair) != 2:
+                continue
+            old = out[name][0] if name in out else pair[0]
+            out[name] = [old, pair[1]]
+    return {k: v for k, v in out.items() if v[0] != v[1]}
+
+
+def entry_json(entry: AuditEntry, who: str | None, readable: set[str] | None = None) -> dict:
+    changes = entry.changes or {}
+    if readable is not None:
+        changes = {k: v for k, v in changes.items() if k in readable}
+    return {
+        "id": entry.id,
+        "action": entry.action,
+        "at": entry.at.isoformat().replace("+00:00", "Z"),
+        "user_id": entry.user_id,
+        "user": who,
+        "on_behalf_of_id": entry.on_behalf_of_id,
+        "source": entry.source,
+        "version": entry.version,
+        "changes": changes,
+    }
+
+
+_TITLES = {
+    "create": _("Created"),
+    "update": _("Updated"),
+    "delete": _("Deleted"),
+    "restore": _("Restored"),
+    "merge": _("Merged"),
+}
+
+
+def _short(value) -> str:
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, dict) and set(value) == {"amount", "currency"}:
+        return f"{value['amount']} {value['currency']}"
+    text = str(value)
+    return text if len(text) <= 80 else text[:79] + "…"
+
+
+def timeline(request, et, record, limit: int = 100) -> list:
+    """The record's timeline: its history plus what plugins add through the
+    ``kyklos_timeline_items`` hook, newest first (:class:`kyklos.web.TimelineItem`)."""
+    from kyklos.security import rules
+    from kyklos.web import TimelineItem
+
+    readable, _writable = rules.field_access(request, et)
+    items = []
+    for entry, who in entries(request, et, record.id, limit=limit):
+        changes = {k: v for k, v in (entry.changes or {}).items() if k in readable}
+        if entry.action == "update" and not changes:
+            continue  # only unreadable fields changed: nothing this user may see
+        lines = []
+        for name, pair in changes.items():
+            field = et.fields.get(name)
+            label = request.localizer.translate(field.title) if field else name
+            old, new = (pair + [None, None])[:2] if isinstance(pair, list) else (None, pair)
+            lines.append(f"{label}: {_short(old)} → {_short(new)}")
+        items.append(
+            TimelineItem(
+                when=entry.at,
+                title=_TITLES.get(entry.action, entry.action),
+                detail="\n".join(lines),
+                who=who or "",
+                kind=f"history.{entry.action}",
+            )
+        )
+    items += collect(
+        request.registry.kyklos_pm,
+        "kyklos_timeline_items",
+        request=request,
+        entity_type=et,
+        record=record,
+    )
+    return sorted(items, key=lambda i: _sort_key(i.when), reverse=True)
+
+
+def _sort_key(when):
+    if isinstance(when, dt.datetime):
+        return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
+    if isinstance(when, dt.date):
+        return dt.datetime(when.year, when.month, when.day, tzinfo=dt.UTC)
+    return dt.datetime.min.replace(tzinfo=dt.UTC)

@@ -1,0 +1,719 @@
+"""The OpenAPI 3.1 document, generated from the entity registry at request time (so
+custom fields appear as soon as they exist), and the interactive docs page.
+
+    GET /api/openapi.json   the document
+    GET /api/docs           Swagger UI, served from the installed swagger-ui-py package
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import re
+
+from pyramid.response import Response
+
+from kyklos import __version__
+from kyklos.entities import EntityType, FieldInfo, money, query, values
+from kyklos.i18n import translate
+
+PROBLEM_STATUSES = {
+    "400": "Invalid request: every bad field or parameter is named in `errors`",
+    "401": "Not logged in (send `Authorization: Bearer <token>`)",
+    "403": "Not allowed",
+    "404": "Not found, or not visible to you",
+    "409": "Conflict: the record changed since the version you sent",
+    "412": "Precondition failed: If-Match names an older version",
+    "413": "Body too large",
+    "415": "Not JSON",
+}
+
+
+def _t(request, value) -> str:
+    return translate(request, value) if value else ""
+
+
+def _nullable(schema: dict) -> dict:
+    if "type" in schema and "enum" not in schema:
+        t = schema["type"]
+        return {**schema, "type": [*t, "null"] if isinstance(t, list) else [t, "null"]}
+    return {"anyOf": [schema, {"type": "null"}]}
+
+
+def _decimal_pattern(column) -> str:
+    precision, scale = values._numeric_shape(column)
+    if precision is None:
+        return r"^-?[0-9]{1,30}(\.[0-9]{1,20})?$"
+    whole = max(precision - (scale or 0), 1)
+    frac = rf"(\.[0-9]{{1,{scale}}})?" if scale else ""
+    return rf"^-?[0-9]{{1,{whole}}}{frac}$"
+
+
+def field_schema(request, et: EntityType, f: FieldInfo, for_input: bool = False) -> dict:
+    """JSON Schema of one field's value (without null)."""
+    column = values.column_of(et, f)
+    t = f.type
+    if t in ("string", "text", "email", "phone", "url"):
+        s: dict = {"type": "string", "maxLength": f.max_length or values.TEXT_LIMIT}
+        if for_input:
+            # NUL characters are refused (PostgreSQL cannot store them); a required
+            # text needs something besides spaces.
+            s["pattern"] = r"^[^\u0000]*\S[^\u0000]*$" if f.required else r"^[^\u0000]*$"
+        if t == "email":
+            s["description"] = "e-mail address"
+        if t == "url":
+            s["description"] = "http(s) URL"
+    elif t == "choice":
+        s = {"type": "string", "enum": [str(v) for v, _x in f.choices or ()]}
+    elif t == "multichoice":
+        s = {
+            "type": "array",
+            "items": {"type": "string", "enum": [str(v) for v, _x in f.choices or ()]},
+            "uniqueItems": True,
+        }
+    elif t in ("integer", "reference"):
+        limit = values._int_limit(column)
+        s = {"type": "integer"}
+        if for_input:
+            s.update({"minimum": -limit, "maximum": limit})
+        if t == "reference":
+            s["description"] = f"id of a {f.reference}"
+            if for_input:
+                s["minimum"] = 1
+    elif t == "decimal":
+        s = {"type": "string", "pattern": _decimal_pattern(column)}
+    elif t == "money":
+        s = {
+            "type": "object",
+            "properties": {
+                "amount": {"type": "string", "pattern": _decimal_pattern(column)},
+                "currency": {"type": "string", "enum": sorted(money.currencies())},
+            },
+            "required": ["amount", "currency"],
+            "additionalProperties": False,
+        }
+    elif t == "boolean":
+        s = {"type": "boolean"}
+    elif t == "date":
+        s = {"type": "string", "format": "date", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
+    elif t == "datetime":
+        s = {
+            "type": "string",
+            "format": "date-time",
+            "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})$",
+        }
+    elif t == "json":
+        s = {"type": ["object", "array"]}
+    else:
+        s = {}
+    title = _t(request, f.title)
+    if title:
+        s["title"] = title
+    if f.description:
+        s["description"] = _t(request, f.description)
+    return s
+
+
+def _record_schema(request, et) -> dict:
+    props = {
+        "id": {"type": "integer", "readOnly": True},
+        "version": {"type": "integer", "readOnly": True},
+    }
+    for f in et.fields.values():
+        if f.name in props:
+            continue
+        s = field_schema(request, et, f)
+        column = values.column_of(et, f)
+        if column is None or column.nullable:
+            s = _nullable(s)
+        if f.readonly:
+            s["readOnly"] = True
+        props[f.name] = s
+    return {"type": "object", "properties": props, "required": ["id", "version"]}
+
+
+def _input_schema(request, et, patch: bool) -> dict:
+    props = {}
+    required = []
+    for f in et.writable_fields():
+        s = field_schema(request, et, f, for_input=True)
+        props[f.name] = s if f.required else _nullable(s)
+        if f.required and not patch and f.default is None:
+            required.append(f.name)
+    if patch:
+        props["version"] = {
+            "type": "integer",
+            "description": "the version you read: a newer one on the server answers 409",
+        }
+    out = {"type": "object", "properties": props, "additionalProperties": False}
+    if required:
+        out["required"] = required
+    return out
+
+
+def _list_int_pattern():
+    return r"^-?[0-9]{1,9}(,-?[0-9]{1,9}){0,99}$"
+
+
+def _filter_param(request, et, path: query.FilterPath, op: str) -> dict:
+    f = path.field
+    name = path.path if op == "eq" else f"{path.path}__{op}"
+    column = values.column_of(path.target or et, f)
+    if op == "isnull":
+        schema = {"type": "boolean"}
+    elif f.type in ("integer", "reference"):
+        if op == "in":
+            schema = {"type": "string", "pattern": _list_int_pattern()}
+        elif op == "between":
+            schema = {"type": "string", "pattern": r"^-?[0-9]{1,9},-?[0-9]{1,9}$"}
+        else:
+            schema = {"type": "integer", "minimum": -(2**31) + 1, "maximum": 2**31 - 1}
+    elif f.type in ("decimal", "money"):
+        one = _decimal_pattern(column).strip("^$")
+        if op == "in":
+            schema = {"type": "string", "pattern": f"^{one}(,{one}){{0,99}}$"}
+        elif op == "between":
+            schema = {"type": "string", "pattern": f"^{one},{one}$"}
+        else:
+            schema = {"type": "string", "pattern": f"^{one}$"}
+    elif f.type == "boolean":
+        schema = {"type": "boolean"}
+    elif f.type in ("date", "datetime"):
+        day = r"\d{4}-\d{2}-\d{2}"
+        if op == "between":
+            schema = {"type": "string", "pattern": f"^{day},{day}$"}
+        elif op == "in":
+            schema = {"type": "string", "pattern": f"^{day}(,{day}){{0,99}}$"}
+        else:
+            schema = {"type": "string", "format": "date", "pattern": f"^{day}$"}
+    elif f.type in ("choice", "multichoice") and f.choices is not None:
+        codes = [str(v) for v, _x in f.choices]
+        if op == "in":
+            alt = "|".join(re.escape(c) for c in codes)
+            schema = {"type": "string", "pattern": f"^({alt})(,({alt})){{0,99}}$"}
+        else:
+            schema = {"type": "string", "enum": codes}
+    else:
+        schema = {"type": "string", "maxLength": 1000, "pattern": r"^[^\u0000,]+$"}
+        if op == "in":
+            schema["pattern"] = r"^[^\u0000,]+(,[^\u0000,]+){0,99}$"
+    return {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "schema": schema,
+        "description": f"{_t(request, f.title)}: {op}",
+    }
+
+
+def _list_params(request, et) -> list[dict]:
+    keys = query.sort_keys(et)
+    alt = "|".join(keys)
+    readable = [n for n in et.fields if n not in ("id", "version")]
+    params = [
+        {
+            "name": "sort",
+            "in": "query",
+            "schema": {"type": "string", "pattern": f"^-?({alt})(,-?({alt})){{0,3}}$"},
+            "description": "sort keys, comma-separated; '-' for descending. Allowed: "
+            + ", ".join(keys),
+        },
+        {
+            "name": "cursor",
+            "in": "query",
+            "schema": {"type": "string", "maxLength": query.MAX_CURSOR},
+            "description": "next_cursor of the previous page (opaque)",
+        },
+        {
+            "name": "limit",
+            "in": "query",
+            "schema": {"type": "integer", "minimum": 1, "maximum": query.MAX_LIMIT},
+        },
+        {
+            "name": "fields",
+            "in": "query",
+            "schema": {
+                "type": "string",
+                "pattern": f"^({'|'.join(readable)})(,({'|'.join(readable)}))*$",
+            },
+            "description": "projection; id and version are always included",
+        },
+        {
+            "name": "count",
+            "in": "query",
+            "schema": {"type": "string", "enum": ["capped", "exact", "none"]},
+        },
+    ]
+    if et.searchable:
+        params.append(
+            {
+                "name": "q",
+                "in": "query",
+                "schema": {"type": "string", "maxLength": 200, "pattern": r"^[^\u0000]*$"},
+                "description": "free text over: " + ", ".join(et.searchable),
+            }
+        )
+    if et.soft_delete:
+        params.append(
+            {
+                "name": "deleted",
+                "in": "query",
+                "schema": {"type": "string", "enum": ["exclude", "include", "only"]},
+            }
+        )
+    for path in query.filter_paths(request.registry, et).values():
+        for op in query.ops_for(path.field):
+            params.append(_filter_param(request, et, path, op))
+    return params
+
+
+def _problems(*codes) -> dict:
+    return {
+        c: {
+            "description": PROBLEM_STATUSES[c],
+            "content": {
+                "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+            },
+        }
+        for c in codes
+    }
+
+
+def _ok(schema_ref: str, description: str, etag: bool = False) -> dict:
+    out = {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": schema_ref}}},
+    }
+    if etag:
+        out["headers"] = {"ETag": {"schema": {"type": "string"}, "description": "the version"}}
+    return out
+
+
+def _json_body(ref: str) -> dict:
+    return {"required": True, "content": {"application/json": {"schema": {"$ref": ref}}}}
+
+
+ID_PARAM = {
+    "name": "id",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1},
+}
+IF_MATCH = {
+    "name": "If-Match",
+    "in": "header",
+    "required": False,
+    "schema": {"type": "string", "pattern": r'^(\*|"[0-9]{1,9}")$'},
+    "description": 'the ETag you read, e.g. "3": an older one answers 412',
+}
+
+
+def _paths_for(request, et: EntityType, schemas: dict) -> dict:
+    name = et.name
+    cap = "".join(p.capitalize() for p in name.replace("-", "_").split("_"))
+    ref = f"#/components/schemas/{cap}"
+    schemas[cap] = _record_schema(request, et)
+    schemas[f"{cap}Create"] = _input_schema(request, et, patch=False)
+    schemas[f"{cap}Update"] = _input_schema(request, et, patch=True)
+    schemas[f"{cap}List"] = {
+        "type": "object",
+        "properties": {
+            "items": {"type": "array", "items": {"$ref": ref}},
+            "next_cursor": {"type": ["string", "null"]},
+            "count": {"type": ["integer", "null"]},
+            "count_capped": {"type": "boolean"},
+        },
+        "required": ["items", "next_cursor", "count", "count_capped"],
+    }
+    ids = {
+        "type": "array",
+        "items": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1},
+        "minItems": 1,
+        "maxItems": 1000,
+    }
+    schemas[f"{cap}Bulk"] = {
+        "oneOf": [
+            {
+                "type": "object",
+                "properties": {
+                    "action": {"const": "update"},
+                    "ids": ids,
+                    "data": {"$ref": f"#/components/schemas/{cap}Update"},
+                },
+                "required": ["action", "ids", "data"],
+                "additionalProperties": False,
+            },
+            {
+                "type": "object",
+                "properties": {"action": {"const": "delete"}, "ids": ids},
+                "required": ["action", "ids"],
+                "additionalProperties": False,
+            },
+        ]
+    }
+    tag = _t(request, et.plural)
+    base = f"/api/v1/{et.slug}"
+    paths = {
+        base: {
+            "get": {
+                "operationId": f"list_{name}",
+                "tags": [tag],
+                "summary": f"List {tag}",
+                "parameters": _list_params(request, et),
+                "responses": {"200": _ok(f"{ref}List", "a page"), **_problems("400", "401", "403")},
+            },
+            "post": {
+                "operationId": f"create_{name}",
+                "tags": [tag],
+                "requestBody": _json_body(f"{ref}Create"),
+                "responses": {
+                    "201": _ok(ref, "created", etag=True),
+                    **_problems("400", "401", "403", "404", "413", "415"),
+                },
+            },
+        },
+        f"{base}/_bulk": {
+            "post": {
+                "operationId": f"bulk_{name}",
+                "tags": [tag],
+                "summary": "Update or delete many records: all or nothing",
+                "requestBody": _json_body(f"#/components/schemas/{cap}Bulk"),
+                "responses": {
+                    "200": {
+                        "description": "done",
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "properties": {
+                                        "action": {"type": "string"},
+                                        "count": {"type": "integer"},
+                                    },
+                                    "required": ["action", "count"],
+                                }
+                            }
+                        },
+                    },
+                    **_problems("400", "401", "403", "404", "409", "413", "415"),
+                },
+            }
+        },
+        f"{base}/{{id}}": {
+            "parameters": [ID_PARAM],
+            "get": {
+                "operationId": f"get_{name}",
+                "tags": [tag],
+                "responses": {
+                    "200": _ok(ref, "the record", etag=True),
+                    **_problems("401", "403", "404"),
+                },
+            },
+            "patch": {
+                "operationId": f"update_{name}",
+                "tags": [tag],
+                "parameters": [IF_MATCH],
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {"schema": {"$ref": f"{ref}Update"}},
+                        "application/merge-patch+json": {"schema": {"$ref": f"{ref}Update"}},
+                    },
+                },
+                "responses": {
+                    "200": _ok(ref, "the updated record", etag=True),
+                    **_problems("400", "401", "403", "404", "409", "412", "413", "415"),
+                },
+            },
+            "delete": {
+                "operationId": f"delete_{name}",
+                "tags": [tag],
+                "parameters": [IF_MATCH],
+                "responses": {
+                    "204": {"description": "deleted" + (" (restorable)" if et.soft_delete else "")},
+                    **_problems("400", "401", "403", "404", "409", "412"),
+                },
+            },
+        },
+        f"{base}/{{id}}/history": {
+            "parameters": [ID_PARAM],
+            "get": {
+                "operationId": f"history_{name}",
+                "tags": [tag],
+                "parameters": [
+                    {
+                        "name": "limit",
+                        "in": "query",
+                        "schema": {"type": "integer", "minimum": 1, "maximum": 200},
+                    },
+                    {
+                        "name": "cursor",
+                        "in": "query",
+                        "schema": {"type": "string", "pattern": "^[0-9]{1,9}$"},
+                    },
+                ],
+                "responses": {
+                    "200": _ok("#/components/schemas/History", "audit entries, newest first"),
+                    **_problems("400", "401", "403", "404"),
+                },
+            },
+        },
+    }
+    if et.soft_delete:
+        paths[f"{base}/{{id}}/restore"] = {
+            "parameters": [ID_PARAM],
+            "post": {
+                "operationId": f"restore_{name}",
+                "tags": [tag],
+                "responses": {
+                    "200": _ok(ref, "the restored record", etag=True),
+                    **_problems("401", "403", "404", "409"),
+                },
+            },
+        }
+    return paths
+
+
+def _common_schemas() -> dict:
+    return {
+        "Problem": {
+            "type": "object",
+            "properties": {
+                "type": {"type": "string"},
+                "title": {"type": "string"},
+                "status": {"type": "integer"},
+                "detail": {"type": "string"},
+                "errors": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "properties": {"field": {"type": "string"}, "detail": {"type": "string"}},
+                        "required": ["field", "detail"],
+                    },
+                },
+            },
+            "required": ["type", "title", "status"],
+        },
+        "History": {
+            "type": "object",
+            "properties": {
+                "items": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "properties": {
+                            "id": {"type": "integer"},
+                            "action": {
+                                "type": "string",
+                                "enum": ["create", "update", "delete", "restore", "merge"],
+                            },
+                            "at": {"type": "string", "format": "date-time"},
+                            "user_id": {"type": ["integer", "null"]},
+                            "user": {"type": ["string", "null"]},
+                            "on_behalf_of_id": {"type": ["integer", "null"]},
+                            "source": {"type": "string"},
+                            "version": {"type": ["integer", "null"]},
+                            "changes": {
+                                "type": "object",
+                                "additionalProperties": {
+                                    "type": "array",
+                                    "minItems": 2,
+                                    "maxItems": 2,
+                                },
+                            },
+                        },
+                        "required": ["id", "action", "at", "changes", "source"],
+                    },
+                },
+                "next_cursor": {"type": ["string", "null"]},
+            },
+            "required": ["items", "next_cursor"],
+        },
+    }
+
+
+DATE = {"type": "string", "format": "date", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
+#: a positive decimal that fits the rate column (14 digits before the point, 10 after)
+RATE = r"^([0-9]{0,6}[1-9][0-9]{0,7}(\.[0-9]{1,10})?|[0-9]{1,7}\.[0-9]{0,9}[1-9])$"
+
+
+def _money_paths(request) -> dict:
+    ok = {"description": "ok", "content": {"application/json": {"schema": {"type": "object"}}}}
+    codes = sorted(money.currencies())
+    base = money.base_currency(request.registry.settings)
+    return {
+        "/api/v1/_currencies": {
+            "get": {
+                "operationId": "list_currencies",
+                "tags": ["Money"],
+                "responses": {"200": ok, **_problems("401")},
+            },
+        },
+        "/api/v1/_exchange-rates": {
+            "get": {
+                "operationId": "list_exchange_rates",
+                "tags": ["Money"],
+                "parameters": [
+                    {
+                        "name": "currency",
+                        "in": "query",
+                        "schema": {"type": "string", "enum": codes},
+                    },
+                    {"name": "from", "in": "query", "schema": DATE},
+                    {"name": "to", "in": "query", "schema": DATE},
+                ],
+                "responses": {"200": ok, **_problems("400", "401")},
+            },
+            "post": {
+                "operationId": "set_exchange_rates",
+                "tags": ["Money"],
+                "summary": f"Insert or replace rates: units of a currency for one {base}",
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "properties": {
+                                    "rates": {
+                                        "type": "array",
+                                        "minItems": 1,
+                                        "maxItems": 1000,
+                                        "items": {
+                                            "type": "object",
+                                            "properties": {
+                                                "currency": {
+                                                    "type": "string",
+                                                    "enum": [c for c in codes if c != base],
+                                                },
+                                                "rate_date": DATE,
+                                                "rate": {"type": "string", "pattern": RATE},
+                                            },
+                                            "required": ["currency", "rate_date", "rate"],
+                                            "additionalProperties": False,
+                                        },
+                                    }
+                                },
+                                "required": ["rates"],
+                                "additionalProperties": False,
+                            }
+                        }
+                    },
+                },
+                "responses": {"200": ok, **_problems("400", "401", "403", "413", "415")},
+            },
+        },
+        "/api/v1/_exchange-rates/convert": {
+            "get": {
+                "operationId": "convert_money",
+                "tags": ["Money"],
+                "parameters": [
+                    {
+                        "name": "amount",
+                        "in": "query",
+                        "required": True,
+                        "schema": {"type": "string", "pattern": r"^-?[0-9]{1,20}(\.[0-9]{1,6})?$"},
+                    },
+                    {
+                        "name": "from",
+                        "in": "query",
+                        "required": True,
+                        "schema": {"type": "string", "enum": codes},
+                    },
+                    {
+                        "name": "to",
+                        "in": "query",
+                        "required": True,
+                        "schema": {"type": "string", "enum": codes},
+                    },
+                    {"name": "on", "in": "query", "schema": DATE},
+                ],
+                "responses": {"200": ok, **_problems("400", "401", "404")},
+            },
+        },
+    }
+
+
+def document(request) -> dict:
+    """The OpenAPI 3.1 document of this deployment's API."""
+    schemas = _common_schemas()
+    paths: dict = {}
+    for et in sorted(request.registry.kyklos_entities.values(), key=lambda e: e.slug):
+        paths.update(_paths_for(request, et, schemas))
+    paths.update(_money_paths(request))
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": f"{request.layout.site_name} API",
+            "version": __version__,
+            "description": "Records of every enabled plugin's entity types. Lists use keyset "
+            "pagination (next_cursor); errors are RFC 9457 problem+json.",
+        },
+        "servers": [{"url": request.application_url}],
+        "security": [{"bearerAuth": []}],
+        "components": {
+            "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}},
+            "schemas": schemas,
+        },
+        "paths": paths,
+    }
+
+
+def openapi_view(request):
+    body = json.dumps(document(request), ensure_ascii=False, separators=(",", ":"))
+    return Response(body=body.encode("utf-8"), content_type="application/json", charset="utf-8")
+
+
+DOCS_PAGE = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>{title}</title>
+<link rel="stylesheet" href="{css}">
+</head>
+<body>
+<div id="swagger-ui" data-spec-url="{spec}" data-csrf-token="{csrf}"></div>
+<script src="{bundle}"></script>
+<script src="{preset}"></script>
+<script src="{init}"></script>
+</body>
+</html>
+"""
+
+
+def docs_view(request):
+    def static(name):
+        return html.escape(request.static_url(f"{_swagger_dir()}/{name}"))
+
+    page = DOCS_PAGE.format(
+        title=html.escape(f"{request.layout.site_name} API"),
+        css=static("swagger-ui.css"),
+        bundle=static("swagger-ui-bundle.js"),
+        preset=static("swagger-ui-standalone-preset.js"),
+        init=html.escape(request.static_url("kyklos:entities/static/api-docs.js")),
+        spec=html.escape(request.route_url("api.openapi")),
+        csrf=html.escape(request.session.get_csrf_token()),
+    )
+    resp = Response(page, content_type="text/html", charset="utf-8")
+    # Swagger UI sets element styles from its scripts; scripts stay 'self'-only.
+    resp.headers["Content-Security-Policy"] = (
+        "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+        "script-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'self'; "
+        "form-action 'self'"
+    )
+    return resp
+
+
+def _swagger_dir() -> str:
+    import swagger_ui
+
+    return os.path.join(os.path.dirname(swagger_ui.__file__), "static")
+
+
+def includeme(config):
+    config.add_route("api.openapi", "/api/openapi.json", request_method="GET")
+    config.add_view(openapi_view, route_name="api.openapi", permission="authenticated")
+    config.add_route("api.docs", "/api/docs", request_method="GET")
+    config.add_view(docs_view, route_name="api.docs", permission="authenticated")
+    config.add_static_view("api/_swagger", _swagger_dir(), cache_max_age=86400)
+    config.add_static_view("api/_static", "kyklos:entities/static/", cache_max_age=3600)

@@ -1,0 +1,334 @@
+"""Global search across entity types (``/search`` and ``/api/v1/_search``).
+
+Every record of a type with searchable fields has one row in ``kyklos_search`` (its
+title and the text of its searchable fields), kept current by the record lifecycle
+hooks. PostgreSQL matches it with a full-text GIN index (prefix terms, ``simple``
+configuration, so Greek, Romanian and Polish words match as typed) plus a trigram index
+on the title for substrings; SQLite with an FTS5 table using the trigram tokenizer.
+
+Permissions: a type is searched only if the user may read it, and the candidate ids
+are always filtered through the entity service's ``visible_select``, so search never
+shows a record the list would hide.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from dataclasses import dataclass, field
+
+from sqlalchemy import (
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    and_,
+    bindparam,
+    column,
+    delete,
+    func,
+    insert,
+    literal_column,
+    or_,
+    select,
+    table,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from kyklos.db import Base, IdMixin, UTCDateTime, utcnow
+from kyklos.hookspecs import hookimpl
+from kyklos.i18n import _
+
+#: the FTS5 trigram tokenizer exists from SQLite 3.34; older libraries use unicode61
+SQLITE_TRIGRAM = sqlite3.sqlite_version_info >= (3, 34, 0)
+FTS_TABLE = "kyklos_search_fts"
+#: the expression the PostgreSQL GIN index is built on (the query must repeat it exactly)
+PG_VECTOR = "to_tsvector('simple', kyklos_search.title || ' ' || kyklos_search.body)"
+MAX_Q = 200
+MAX_BODY = 20_000
+#: field types whose values are worth indexing as text
+TEXT_TYPES = {"string", "text", "email", "phone", "url", "choice", "multichoice", "integer"}
+
+
+class SearchDoc(IdMixin, Base):
+    __tablename__ = "kyklos_search"
+    __table_args__ = (UniqueConstraint("entity", "record_id"),)
+
+    entity: Mapped[str] = mapped_column(String(64), nullable=False)
+    record_id: Mapped[int] = mapped_column(Integer, nullable=False)
+    title: Mapped[str] = mapped_column(String(500), nullable=False, default="")
+    body: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    updated_at: Mapped[object] = mapped_column(
+        UTCDateTime, default=utcnow, onupdate=utcnow, nullable=False
+    )
+
+
+@dataclass
+class Hit:
+    record_id: int
+    title: str
+    snippet: str
+    url: str
+
+
+@dataclass
+class Group:
+    entity_type: object
+    hits: list[Hit] = field(default_factory=list)
+    more: bool = False
+
+
+# --- indexing ---------------------------------------------------------------------------
+
+
+def document(et, record) -> tuple[str, str] | None:
+    """``(title, body)`` to index for ``record``, or ``None`` if the type is not searched
+    or the record is deleted."""
+    if not et.searchable or getattr(record, "deleted_at", None) is not None:
+        return None
+    parts = []
+    for name in et.searchable:
+        info = et.fields.get(name)
+        if info is None or info.type not in TEXT_TYPES or name == et.title_field:
+            continue
+        value = (record.custom or {}).get(name) if info.custom else getattr(record, name, None)
+        if value in (None, ""):
+            continue
+        if isinstance(value, list | tuple):
+            value = " ".join(str(v) for v in value)
+        parts.append(str(value))
+    return et.record_title(record)[:500], "\n".join(parts)[:MAX_BODY]
+
+
+def index_record(dbsession, et, record) -> None:
+    """Bring ``record``'s search row up to date (or remove it)."""
+    doc = document(et, record)
+    row = dbsession.execute(
+        select(SearchDoc).where(SearchDoc.entity == et.name, SearchDoc.record_id == record.id)
+    ).scalar_one_or_none()
+    if doc is None:
+        if row is not None:
+            dbsession.delete(row)
+        return
+    title, body = doc
+    if row is None:
+        dbsession.add(SearchDoc(entity=et.name, record_id=record.id, title=title, body=body))
+    elif (row.title, row.body) != (title, body):
+        row.title, row.body = title, body
+
+
+def unindex(dbsession, et, record_id) -> None:
+    dbsession.execute(
+        delete(SearchDoc).where(SearchDoc.entity == et.name, SearchDoc.record_id == record_id)
+    )
+
+
+def reindex(request, et=None, batch: int = 500) -> int:
+    """Rebuild the index for one entity type (or all); returns the rows written.
+
+    Indexes every live record whatever the caller may see: visibility is applied when
+    searching, not when indexing."""
+    db = request.dbsession
+    types = [et] if et is not None else list(request.registry.kyklos_entities.values())
+    written = 0
+    for t in types:
+        db.execute(delete(SearchDoc).where(SearchDoc.entity == t.name))
+        if not t.searchable:
+            continue
+        stmt = select(t.model).order_by(t.model.id).execution_options(yield_per=batch)
+        if hasattr(t.model, "deleted_at"):
+            stmt = stmt.where(t.model.deleted_at.is_(None))
+        rows = []
+        for record in db.execute(stmt).scalars():
+            doc = document(t, record)
+            if doc is not None:
+                rows.append(
+                    {"entity": t.name, "record_id": record.id, "title": doc[0], "body": doc[1]}
+                )
+            if len(rows) >= batch:
+                db.execute(insert(SearchDoc), rows)
+                written += len(rows)
+                rows = []
+        if rows:
+            db.execute(insert(SearchDoc), rows)
+            written += len(rows)
+        db.expunge_all()
+    db.flush()
+    return written
+
+
+class SearchHooks:
+    """Keeps ``kyklos_search`` in step with every write path (UI, API, import, jobs)."""
+
+    @hookimpl
+    def kyklos_record_after_save(self, request, entity_type, record):
+        index_record(request.dbsession, entity_type, record)
+
+    @hookimpl
+    def kyklos_record_after_delete(self, request, entity_type, record):
+        # Soft-deleted records leave the index too; a restore saves them back in.
+        unindex(request.dbsession, entity_type, record.id)
+
+
+# --- searching --------------------------------------------------------------------------
+
+
+def terms(q: str) -> list[str]:
+    """Words of the query; only word characters, so nothing reaches FTS syntax raw."""
+    return re.findall(r"\w+", q[:MAX_Q].casefold())[:10]
+
+
+def _like(value: str) -> str:
+    return "%" + value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def match_clause(dialect: str, words: list[str], stmt):
+    """Add the full-text criterion and ranking to ``stmt`` (a select on SearchDoc)."""
+    if dialect == "postgresql":
+        tsq = " & ".join(f"{w}:*" for w in words)
+        vector = literal_column(PG_VECTOR)
+        query = func.to_tsquery("simple", tsq)
+        phrase = " ".join(words)
+        title_like = SearchDoc.title.ilike(_like(phrase), escape="\\")
+        return stmt.where(or_(vector.op("@@")(query), title_like)).order_by(
+            func.similarity(SearchDoc.title, phrase).desc(),
+            func.ts_rank(vector, query).desc(),
+            SearchDoc.record_id.desc(),
+        )
+    long = [w for w in words if len(w) >= 3] if SQLITE_TRIGRAM else words
+    short = [w for w in words if w not in long]
+    for w in short:
+        pat = _like(w)
+        stmt = stmt.where(
+            or_(SearchDoc.title.like(pat, escape="\\"), SearchDoc.body.like(pat, escape="\\"))
+        )
+    if not long:
+        return stmt.order_by(SearchDoc.title, SearchDoc.record_id)
+    fts = table(FTS_TABLE, column("rowid"), column("rank"))
+    if SQLITE_TRIGRAM:
+        expr = " ".join(f'"{w}"' for w in long)
+    else:
+        expr = " ".join(f'"{w}"*' for w in long)
+    return (
+        stmt.join(fts, fts.c.rowid == SearchDoc.id)
+        .where(literal_column(FTS_TABLE).op("MATCH")(bindparam("fts_q", expr)))
+        .order_by(fts.c.rank, SearchDoc.record_id.desc())
+    )
+
+
+def searchable_types(request, only=None) -> list:
+    out = []
+    for et in request.registry.kyklos_entities.values():
+        if not et.searchable or (only and et.name != only):
+            continue
+        if request.has_permission(et.permission("read")):
+            out.append(et)
+    return sorted(out, key=lambda t: (t.menu_order, str(t.plural)))
+
+
+def search(request, q: str, limit: int = 10, only: str | None = None) -> list[Group]:
+    """Records matching ``q`` that the user may see, grouped by type, best first.
+
+    One query per readable type; each carries the visibility filter as a subquery."""
+    from kyklos.entities import service
+
+    words = terms(q or "")
+    if not words:
+        return []
+    dialect = request.dbsession.get_bind().dialect.name
+    groups = []
+    for et in searchable_types(request, only):
+        visible = service.visible_select(request, et).with_only_columns(et.model.id).order_by(None)
+        stmt = select(SearchDoc.record_id, SearchDoc.title, SearchDoc.body).where(
+            and_(SearchDoc.entity == et.name, SearchDoc.record_id.in_(visible.scalar_subquery()))
+        )
+        stmt = match_clause(dialect, words, stmt).limit(limit + 1)
+        rows = request.dbsession.execute(stmt).all()
+        if not rows:
+            continue
+        group = Group(et, more=len(rows) > limit)
+        for rid, title, body in rows[:limit]:
+            group.hits.append(
+                Hit(
+                    rid,
+                    title,
+                    snippet(body, words),
+                    request.route_url("entity.detail", slug=et.slug, id=rid),
+                )
+            )
+        groups.append(group)
+    return groups
+
+
+def snippet(body: str, words: list[str], width: int = 160) -> str:
+    """Up to ``width`` characters of ``body`` around the first matching word."""
+    if not body:
+        return ""
+    low = body.casefold()
+    pos = min((p for p in (low.find(w) for w in words) if p >= 0), default=0)
+    start = max(0, pos - width // 3)
+    text = " ".join(body[start : start + width].split())
+    return ("…" if start else "") + text + ("…" if start + width < len(body) else "")
+
+
+# --- views ------------------------------------------------------------------------------
+
+
+def _limit(request, default, top) -> int:
+    try:
+        return max(1, min(top, int(request.params.get("limit", default))))
+    except ValueError:
+        return default
+
+
+def search_page(request):
+    q = request.params.get("q", "")[:MAX_Q].strip()
+    only = request.params.get("type") or None
+    groups = search(request, q, limit=50 if only else 10, only=only) if q else []
+    return {
+        "title": _("Search"),
+        "q": q,
+        "groups": groups,
+        "only": only,
+        "too_short": bool(q) and not terms(q),
+    }
+
+
+def api_search(request):
+    from kyklos.problem import Problem
+
+    q = request.params.get("q", "")[:MAX_Q].strip()
+    if not terms(q):
+        raise Problem(400, _("Invalid query"), errors={"q": _("Give at least one word.")})
+    only = request.params.get("type") or None
+    groups = search(request, q, limit=_limit(request, 10, 100), only=only)
+    base = request.application_url
+    return {
+        "q": q,
+        "groups": [
+            {
+                "type": g.entity_type.name,
+                "title": request.localizer.translate(g.entity_type.plural),
+                "more": g.more,
+                "items": [
+                    {
+                        "id": h.record_id,
+                        "title": h.title,
+                        "snippet": h.snippet,
+                        "url": f"{base}/api/v1/{g.entity_type.slug}/{h.record_id}",
+                        "html_url": h.url,
+                    }
+                    for h in g.hits
+                ],
+            }
+            for g in groups
+        ],
+    }
+
+
+def includeme(config):
+    config.add_hooks(SearchHooks(), name="kyklos.search")
+    config.add_route("search", "/search")
+    config.add_view(search_page, route_name="search", renderer="kyklos:web/templates/search.pt")
+    config.add_route("api.search", "/api/v1/_search", request_method="GET")
+    config.add_view(api_search, route_name="api.search", renderer="json")

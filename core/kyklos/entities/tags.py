@@ -1,0 +1,254 @@
+"""Tags (CORE-03): global labels with a colour, attached to records of any type.
+
+A tag is global (``VIP`` means the same on a person and on an account) and unique by its
+case-folded name. Tagging a record needs ``update`` on it; seeing its tags needs ``read``.
+Lists filter by tag with :func:`tag_filter_clause`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import unicodedata
+
+from pyramid.httpexceptions import HTTPForbidden, HTTPNotFound, HTTPSeeOther
+from sqlalchemy import ForeignKey, Index, Integer, String, delete, func, select
+from sqlalchemy.orm import Mapped, mapped_column
+
+from kyklos.db import Base, IdMixin, UTCDateTime, utcnow
+from kyklos.entities.display import flash
+from kyklos.hookspecs import hookimpl
+from kyklos.i18n import _
+from kyklos.problem import Problem
+
+#: colours are CSS classes (``k-tag-<colour>``), never inline styles: the CSP forbids them
+COLOURS = ("blue", "green", "red", "orange", "purple", "teal", "pink", "grey")
+MAX_NAME = 64
+
+
+class Tag(IdMixin, Base):
+    __tablename__ = "kyklos_tag"
+
+    name: Mapped[str] = mapped_column(String(MAX_NAME), nullable=False)
+    #: the case-folded name: "VIP" and "vip" are one tag on both databases
+    key: Mapped[str] = mapped_column(String(MAX_NAME * 3), nullable=False, unique=True)
+    colour: Mapped[str] = mapped_column(String(16), nullable=False, default="blue")
+    created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+
+    @property
+    def css_class(self) -> str:
+        return f"k-tag-{self.colour if self.colour in COLOURS else 'grey'}"
+
+
+class TagLink(Base):
+    __tablename__ = "kyklos_tag_link"
+    __table_args__ = (Index("ix_kyklos_tag_link_record", "entity", "record_id"),)
+
+    tag_id: Mapped[int] = mapped_column(
+        ForeignKey("kyklos_tag.id", ondelete="CASCADE"), primary_key=True
+    )
+    entity: Mapped[str] = mapped_column(String(64), primary_key=True)
+    record_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+
+def clean_name(name) -> str:
+    """A tag name as stored: NFC, single spaces, no control characters."""
+    text = unicodedata.normalize("NFC", str(name or ""))
+    text = "".join(c for c in text if unicodedata.category(c)[0] != "C")
+    return " ".join(text.split())[:MAX_NAME]
+
+
+def tag_key(name) -> str:
+    return clean_name(name).casefold()
+
+
+def default_colour(name: str) -> str:
+    digest = hashlib.sha256(tag_key(name).encode()).digest()
+    return COLOURS[digest[0] % len(COLOURS)]
+
+
+def tag_filter_clause(et, names, match_all: bool = False):
+    """SQL criterion on ``et.model``: records carrying any (or, with ``match_all``, every)
+    of the tags ``names``. Unknown names match nothing. Used by list filters
+    (``tag=`` in the UI, ``tags__in=`` in the API) and saved views."""
+    keys = sorted({tag_key(n) for n in names if tag_key(n)})
+    sub = (
+        select(TagLink.record_id)
+        .join(Tag, Tag.id == TagLink.tag_id)
+        .where(TagLink.entity == et.name, Tag.key.in_(keys))
+    )
+    if match_all and len(keys) > 1:
+        sub = sub.group_by(TagLink.record_id).having(func.count(TagLink.tag_id) == len(keys))
+    return et.model.id.in_(sub)
+
+
+def tags_for(dbsession, et, record_ids) -> dict[int, list[Tag]]:
+    """The tags of many records in one query: ``{record_id: [Tag, ...]}`` by name."""
+    ids = list(record_ids)
+    out: dict[int, list[Tag]] = {i: [] for i in ids}
+    if not ids:
+        return out
+    rows = dbsession.execute(
+        select(TagLink.record_id, Tag)
+        .join(Tag, Tag.id == TagLink.tag_id)
+        .where(TagLink.entity == et.name, TagLink.record_id.in_(ids))
+        .order_by(Tag.key)
+    ).all()
+    for rid, tag in rows:
+        out.setdefault(rid, []).append(tag)
+    return out
+
+
+def all_tags(dbsession, et=None) -> list[Tag]:
+    """Every tag, or those used on ``et``'s records (for filter choices)."""
+    stmt = select(Tag).order_by(Tag.key)
+    if et is not None:
+        stmt = stmt.where(
+            Tag.id.in_(select(TagLink.tag_id).where(TagLink.entity == et.name).distinct())
+        )
+    return list(dbsession.execute(stmt).scalars())
+
+
+def get_or_create_tag(dbsession, name, colour=None) -> Tag:
+    name = clean_name(name)
+    if not name:
+        raise Problem(400, _("Invalid tag"), errors={"name": _("A tag needs a name.")})
+    tag = dbsession.execute(select(Tag).where(Tag.key == tag_key(name))).scalar_one_or_none()
+    if tag is None:
+        if colour is not None and colour not in COLOURS:
+            raise Problem(
+                400,
+                _("Invalid tag"),
+                errors={"colour": _("Choose one of: ${c}", mapping={"c": ", ".join(COLOURS)})},
+            )
+        tag = Tag(name=name, key=tag_key(name), colour=colour or default_colour(name))
+        dbsession.add(tag)
+        dbsession.flush()
+    return tag
+
+
+def add_tag(request, et, record, name, colour=None) -> Tag:
+    """Tag ``record`` (the caller has checked ``update`` access). Idempotent."""
+    db = request.dbsession
+    tag = get_or_create_tag(db, name, colour)
+    exists = db.get(TagLink, (tag.id, et.name, record.id))
+    if exists is None:
+        db.add(TagLink(tag_id=tag.id, entity=et.name, record_id=record.id))
+        db.flush()
+    return tag
+
+
+def remove_tag(request, et, record, name) -> bool:
+    db = request.dbsession
+    tag = db.execute(select(Tag).where(Tag.key == tag_key(name))).scalar_one_or_none()
+    if tag is None:
+        return False
+    res = db.execute(
+        delete(TagLink).where(
+            TagLink.tag_id == tag.id, TagLink.entity == et.name, TagLink.record_id == record.id
+        )
+    )
+    return bool(res.rowcount)
+
+
+def forget_record(dbsession, et, record_id) -> None:
+    """Drop a purged record's tag links."""
+    dbsession.execute(
+        delete(TagLink).where(TagLink.entity == et.name, TagLink.record_id == record_id)
+    )
+
+
+class TagHooks:
+    @hookimpl
+    def kyklos_record_after_delete(self, request, entity_type, record, soft):
+        # A soft-deleted record keeps its tags for a restore.
+        if not soft:
+            forget_record(request.dbsession, entity_type, record.id)
+
+
+def tag_json(tag: Tag) -> dict:
+    return {"id": tag.id, "name": tag.name, "colour": tag.colour}
+
+
+# --- views ----------------------------------------------------------------------------
+
+
+def _record(request, action="read"):
+    """The record named by the route, 404 unless visible; 403 unless ``action`` allowed."""
+    from kyklos.entities import service
+    from kyklos.security import rules
+
+    et = service.get_entity_type(request, request.matchdict["slug"])
+    try:
+        rid = int(request.matchdict["id"])
+    except ValueError:
+        raise HTTPNotFound() from None
+    record = service.get_record(request, et, rid)
+    if action != "read" and not rules.can_access(request, et, record, action):
+        raise HTTPForbidden()
+    return et, record
+
+
+def api_list(request):
+    et, record = _record(request)
+    return {"items": [tag_json(t) for t in tags_for(request.dbsession, et, [record.id])[record.id]]}
+
+
+def api_add(request):
+    et, record = _record(request, "update")
+    try:
+        body = request.json_body
+    except ValueError:
+        raise Problem(400, _("Invalid JSON"), _("Send a JSON object.")) from None
+    if not isinstance(body, dict) or not isinstance(body.get("name"), str):
+        raise Problem(400, _("Invalid tag"), errors={"name": _("A tag needs a name.")})
+    colour = body.get("colour")
+    if colour is not None and not isinstance(colour, str):
+        raise Problem(400, _("Invalid tag"), errors={"colour": _("Must be a string.")})
+    tag = add_tag(request, et, record, body["name"], colour)
+    request.response.status = 201
+    return tag_json(tag)
+
+
+def api_remove(request):
+    et, record = _record(request, "update")
+    if not remove_tag(request, et, record, request.matchdict["tag"]):
+        raise Problem(404, _("Not found"), _("The record does not carry this tag."))
+    request.response.status = 204
+    return request.response
+
+
+def ui_add(request):
+    et, record = _record(request, "update")
+    names = [n for n in request.POST.get("tags", "").split(",") if clean_name(n)]
+    for name in names[:20]:
+        add_tag(request, et, record, name)
+    if names:
+        flash(request, _("Tags added."), "success")
+    return HTTPSeeOther(request.route_url("entity.detail", slug=et.slug, id=record.id))
+
+
+def ui_remove(request):
+    et, record = _record(request, "update")
+    if remove_tag(request, et, record, request.POST.get("tag", "")):
+        flash(request, _("Tag removed."), "success")
+    return HTTPSeeOther(request.route_url("entity.detail", slug=et.slug, id=record.id))
+
+
+def includeme(config):
+    config.add_hooks(TagHooks(), name="kyklos.tags")
+    config.add_route("api.entity.tags", r"/api/v1/{slug}/{id:\d+}/tags", kyklos_slug=True)
+    config.add_view(api_list, route_name="api.entity.tags", request_method="GET", renderer="json")
+    config.add_view(api_add, route_name="api.entity.tags", request_method="POST", renderer="json")
+    config.add_route("api.entity.tag", r"/api/v1/{slug}/{id:\d+}/tags/{tag}", kyklos_slug=True)
+    config.add_view(api_remove, route_name="api.entity.tag", request_method="DELETE")
+    config.add_route(
+        "entity.tags.add", r"/{slug}/{id:\d+}/tags", request_method="POST", kyklos_slug=True
+    )
+    config.add_view(ui_add, route_name="entity.tags.add")
+    config.add_route(
+        "entity.tags.remove",
+        r"/{slug}/{id:\d+}/tags/remove",
+        request_method="POST",
+        kyklos_slug=True,
+    )
+    config.add_view(ui_remove, route_name="entity.tags.remove")

@@ -1,0 +1,129 @@
+"""Column mapping: suggest a field for each header (field names, titles in every
+language, synonyms and the shipped profiles of common CRM and address-book exports),
+and turn cell text into the JSON values the record service validates."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import unicodedata
+from functools import lru_cache
+from pathlib import Path
+
+PROFILE_DIR = Path(__file__).parent / "profiles"
+#: header spellings seen in exports -> a field name, whatever the entity type
+SYNONYMS = {
+    "email": ("e-mail", "email address", "e-mail address", "mail", "primary email",
+              "email 1", "e-mail 1 - value", "ηλεκτρονικό ταχυδρομείο"),
+    "phone": ("telephone", "tel", "phone number", "business phone", "office phone", "τηλέφωνο"),
+    "first_name": ("given name", "firstname", "first", "forename", "όνομα", "imię"),
+    "last_name": ("family name", "surname", "lastname", "last", "επώνυμο", "nazwisko"),
+    "name": ("company", "company name", "account name", "organization", "organisation",
+             "επωνυμία"),
+    "vat_number": ("vat", "vat id", "vat no", "tax id", "αφμ", "nip"),
+    "city": ("town", "πόλη", "miasto"),
+    "country": ("country code", "χώρα", "kraj"),
+    "website": ("web", "url", "web page", "homepage"),
+    "notes": ("note", "comments", "description", "σημειώσεις"),
+    "job_title": ("title", "position", "job", "θέση"),
+}
+TRUE = frozenset({"1", "true", "yes", "y", "on", "x", "ναι", "tak", "da", "wahr"})
+FALSE = frozenset({"0", "false", "no", "n", "off", "όχι", "οχι", "nie", "nu"})
+
+
+def normalise(text: str) -> str:
+    text = unicodedata.normalize("NFKD", text or "").casefold()
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    return re.sub(r"[^0-9a-zα-ω]+", "", text)
+
+
+@lru_cache(maxsize=1)
+def shipped_profiles() -> dict[str, dict]:
+    """The profiles shipped with Kyklos: ``{name: {"title", "entity", "columns"}}``."""
+    out = {}
+    for path in sorted(PROFILE_DIR.glob("*.json")):
+        out[path.stem] = json.loads(path.read_text(encoding="utf-8"))
+    return out
+
+
+def suggest(request, et, headers: list[str], writable: set[str]) -> dict[str, str]:
+    """``{header: field}`` for the headers a field could be found for."""
+    names: dict[str, str] = {}
+    translate = request.localizer.translate
+    for name, f in et.fields.items():
+        if name not in writable:
+            continue
+        names.setdefault(normalise(name), name)
+        names.setdefault(normalise(translate(f.title) or ""), name)
+        names.setdefault(normalise(str(f.title)), name)
+    for field, spellings in SYNONYMS.items():
+        if field in writable:
+            for s in spellings:
+                names.setdefault(normalise(s), field)
+    for prof in shipped_profiles().values():
+        if prof.get("entity") != et.name:
+            continue
+        for header, field in prof["columns"].items():
+            if field in writable:
+                names.setdefault(normalise(header), field)
+    out, used = {}, set()
+    for h in headers:
+        field = names.get(normalise(h))
+        if field and field not in used:
+            out[h] = field
+            used.add(field)
+    return out
+
+
+def profile_mapping(name: str, headers: list[str], et, writable: set[str]) -> dict | None:
+    prof = shipped_profiles().get(name)
+    if prof is None:
+        return None
+    cols = {normalise(k): v for k, v in prof["columns"].items()}
+    out, used = {}, set()
+    for h in headers:
+        field = cols.get(normalise(h))
+        if field and field in writable and field not in used:
+            out[h] = field
+            used.add(field)
+    return out
+
+
+def _date(text: str) -> str:
+    """ISO dates as they are; ``31/12/2024`` and ``31.12.2024`` (day first, as in
+    Greece, Poland and Romania) become ISO."""
+    m = re.fullmatch(r"(\d{1,2})[./](\d{1,2})[./](\d{4})", text)
+    if m:
+        d, mo, y = (int(x) for x in m.groups())
+        try:
+            return dt.date(y, mo, d).isoformat()
+        except ValueError:
+            return text
+    return text[:10] if re.fullmatch(r"\d{4}-\d{2}-\d{2}[T ]00:00(:00)?", text) else text
+
+
+def cell_value(field, text: str):
+    """The JSON value for a cell, as an API client would send it; unparseable text is
+    passed on unchanged so that validation names the problem."""
+    t = field.type
+    if t in ("integer", "reference"):
+        return int(text) if re.fullmatch(r"-?\d{1,19}", text) else text
+    if t in ("decimal",):
+        return text.replace(",", ".") if re.fullmatch(r"-?\d+,\d+", text) else text
+    if t == "money":
+        amount, _sep, currency = text.strip().partition(" ")
+        return {"amount": amount.replace(",", "."), "currency": currency.strip().upper()}
+    if t == "boolean":
+        low = text.strip().casefold()
+        return True if low in TRUE else False if low in FALSE else text
+    if t == "date":
+        return _date(text)
+    if t == "multichoice":
+        return [p.strip() for p in re.split(r"[,;]", text) if p.strip()]
+    if t == "json":
+        try:
+            return json.loads(text)
+        except ValueError:
+            return text
+    return text

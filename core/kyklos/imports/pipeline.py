@@ -1,0 +1,489 @@
+"""The import pipeline: parse -> map -> validate (the record service's own validation,
+per row) -> dedupe on the business key (against the database and within the file) ->
+write in batches, one transaction per batch.
+
+A structural pass reads the whole file first, so a malformed file is refused before
+anything is written. Each batch commits together with the run's ``last_row``: after a
+crash, running the same file again continues after the last committed batch, and the
+business key makes a repeated row an update or a skip, never a second record.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pyramid.httpexceptions import HTTPForbidden
+from sqlalchemy import func, insert, select
+from sqlalchemy.exc import IntegrityError
+
+from kyklos.entities import RecordError, customfields, history, service, values
+from kyklos.exports import neutralise
+from kyklos.i18n import _
+from kyklos.imports import mapping
+from kyklos.imports.models import ImportRun
+from kyklos.imports.readers import FileError, Options, open_reader
+
+BATCH = 1000
+ON_DUPLICATE = ("skip", "update", "create")
+KEY_TYPES = frozenset({"string", "email", "phone", "url", "integer", "choice"})
+
+
+@dataclass
+class RowResult:
+    row: int
+    status: str  # created updated skipped rejected
+    record_id: int | None = None
+    errors: dict = field(default_factory=dict)
+
+
+def sha256_of(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def files_dir(registry) -> Path:
+    base = registry.settings.get("kyklos.files_dir") or os.path.join(
+        tempfile.gettempdir(), "kyklos-files"
+    )
+    path = Path(base) / "imports"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def log_path(registry, run_id: int) -> Path:
+    return files_dir(registry) / f"run-{run_id}.log.csv"
+
+
+def reader_options(options: dict) -> Options:
+    return Options(
+        format=options.get("format") or None,
+        encoding=options.get("encoding") or None,
+        delimiter=options.get("delimiter") or None,
+        sheet=options.get("sheet") or None,
+    )
+
+
+def headers_of(registry, path: Path, name: str, options: dict) -> list[str]:
+    """The first row of the file (raises :class:`FileError`)."""
+    for _n, row in open_reader(registry, path, name, reader_options(options)):
+        return [c.strip() for c in row]
+    raise FileError(name, "the file is empty", 1)
+
+
+def check_options(request, et, headers: list[str], options: dict) -> dict:
+    """Check mapping, key and on-duplicate against the fields the user may write;
+    returns ``{option: message}`` problems."""
+    _readable, writable = service.field_access(request, et)
+    errors = {}
+    m = options.get("mapping") or {}
+    if not isinstance(m, dict) or not m:
+        errors["mapping"] = _("Map at least one column to a field.")
+    else:
+        targets = [f for f in m.values() if f]
+        for header, target in m.items():
+            if header not in headers:
+                errors["mapping"] = _("No column ${c} in the file.", mapping={"c": header[:50]})
+            elif target and target not in writable:
+                errors["mapping"] = _("Field ${f} cannot be imported.", mapping={"f": target[:50]})
+        if len(targets) != len(set(targets)):
+            errors["mapping"] = _("Two columns go to the same field.")
+    key = options.get("key")
+    if key:
+        f = et.fields.get(key)
+        mirrored = f is not None and f.custom and f.filterable
+        if f is None or f.type not in KEY_TYPES or not (mirrored or not f.custom):
+            errors["key"] = _("This field cannot identify records.")
+        elif key not in (m or {}).values():
+            errors["key"] = _("Map a column to the key field.")
+    if options.get("on_duplicate", "skip") not in ON_DUPLICATE:
+        errors["on_duplicate"] = _("Use skip, update or create.")
+    if options.get("on_duplicate") == "update" and not request.has_permission(
+        et.permission("update")
+    ):
+        errors["on_duplicate"] = _("You may not update these records.")
+    return errors
+
+
+def _norm(value) -> str | None:
+    if value is None or value == "":
+        return None
+    return str(value).strip().casefold()
+
+
+def _existing(request, et, key: str, keys: set[str]) -> dict:
+    """``{normalised key: record}`` for visible records holding one of ``keys``."""
+    if not keys:
+        return {}
+    f = et.fields[key]
+    stmt = service.visible_select(request, et)
+    if f.custom:
+        d = customfields.definitions(request.registry, et.name)[key]
+        ids = select(customfields.CustomValue.record_id).where(
+            customfields.CustomValue.field_id == d.id,
+            func.lower(customfields.CustomValue.v_text).in_(sorted(keys)),
+        )
+        stmt = stmt.where(et.model.id.in_(ids))
+    else:
+        col = getattr(et.model, key)
+        if f.type == "integer":
+            stmt = stmt.where(col.in_([int(k) for k in keys if k.lstrip("-").isdigit()]))
+        else:
+            stmt = stmt.where(func.lower(col).in_(sorted(keys)))
+    out = {}
+    for rec in request.dbsession.execute(stmt.order_by(et.model.id)).scalars():
+        k = _norm(values.read_value(et, f, rec))
+        out.setdefault(k, rec)
+    return out
+
+
+class Batch:
+    """One batch of rows written in one transaction."""
+
+    def __init__(self, request, et, options: dict, seen: dict, dry_run: bool):
+        self.request, self.et, self.options, self.seen = request, et, options, seen
+        self.dry_run = dry_run
+        self.key = options.get("key") or None
+        self.on_dup = options.get("on_duplicate") or "skip"
+
+    def rows_to_data(self, headers, rows):
+        colmap = [(i, (self.options["mapping"] or {}).get(h)) for i, h in enumerate(headers)]
+        colmap = [(i, f) for i, f in colmap if f]
+        out = []
+        for n, cells in rows:
+            data = {}
+            for i, fname in colmap:
+                text = cells[i].strip() if i < len(cells) else ""
+                if text:
+                    data[fname] = mapping.cell_value(self.et.fields[fname], text)
+            out.append((n, data))
+        return out
+
+    def run(self, headers, rows) -> list[RowResult]:
+        request, et = self.request, self.et
+        items = self.rows_to_data(headers, rows)
+        existing = {}
+        if self.key:
+            keys = {_norm(d.get(self.key)) for _n, d in items} - {None}
+            existing = _existing(request, et, self.key, keys)
+        results: dict[int, RowResult] = {}
+        pending: list[tuple[int, dict, dict, str | None]] = []
+
+        def write_pending():
+            if not pending or self.dry_run:
+                pending.clear()
+                return
+            try:
+                with request.dbsession.begin_nested():
+                    ids = self.create_all([c for _n, _d, c, _k in pending])
+                for (n, _d, _c, k), rid in zip(pending, ids, strict=True):
+                    results[n].record_id = rid
+                    if k is not None:
+                        existing.setdefault(k, request.dbsession.get(et.model, rid))
+            except (IntegrityError, HTTPForbidden):
+                # One bad row (a database constraint, a record rule): find it row by row.
+                for n, data, _c, k in pending:
+                    results[n] = self.create_one(n, data)
+                    if k is not None and results[n].record_id:
+                        rid = results[n].record_id
+                        existing.setdefault(k, request.dbsession.get(et.model, rid))
+            pending.clear()
+
+        for n, data in items:
+            if not data:
+                results[n] = RowResult(n, "skipped", errors={"": _("Empty row.")})
+                continue
+            k = _norm(data.get(self.key)) if self.key else None
+            earlier = self.seen.get(k) if k is not None else None
+            if earlier is not None and self.on_dup == "update" and k not in existing:
+                write_pending()  # the earlier row of this batch becomes the target
+            target = existing.get(k) if k is not None else None
+            if (target is not None or earlier is not None) and self.on_dup != "create":
+                if self.on_dup == "skip" or target is None:
+                    where = f"#{target.id}" if target is not None else f"row {earlier}"
+                    results[n] = RowResult(
+                        n, "skipped", getattr(target, "id", None),
+                        {self.key: _("Duplicate of ${w}.", mapping={"w": where})},
+                    )
+                    continue
+                results[n] = self.update(n, target, data)
+                continue
+            if k is not None:
+                self.seen.setdefault(k, n)
+            try:
+                clean = service._validate(request, et, None, data, "import")
+            except RecordError as exc:
+                results[n] = RowResult(n, "rejected", errors=dict(exc.errors))
+                continue
+            pending.append((n, data, clean, k))
+            results[n] = RowResult(n, "created")
+        write_pending()
+        return [results[n] for n, _d in items]
+
+    def create_all(self, cleans: list[dict]) -> list[int]:
+        """Create records for validated rows with one flush (the ORM batches the
+        INSERTs), then their custom-field mirror rows, history and after-save hooks."""
+        request, et = self.request, self.et
+        db = request.dbsession
+        hook = request.registry.kyklos_pm.hook
+        uid = service._user_id(request)
+        made = []
+        for clean in cleans:
+            record = et.model()
+            doc = {}
+            for name, value in clean.items():
+                f = et.fields[name]
+                if f.custom:  # one document, not a copy per field (values.write_value)
+                    doc[name] = values.to_json(f, value)
+                else:
+                    values.write_value(et, f, record, value)
+            if doc:
+                record.custom = doc
+            if "owner_id" not in clean:
+                record.owner_id = uid
+            record.created_by_id = record.updated_by_id = uid
+            if not service.rules.can_access(request, et, record, "create"):
+                raise HTTPForbidden()
+            changes = {n: (None, v) for n, v in clean.items() if v is not None}
+            hook.kyklos_record_before_save(request=request, entity_type=et, record=record,
+                                           changes=changes, created=True, source="import")
+            made.append((record, changes))
+        db.add_all([r for r, _c in made])
+        db.flush()
+        defs = customfields.definitions(request.registry, et.name)
+        mirror = []
+        for record, changes in made:
+            for name in changes:
+                d = defs.get(name)
+                if d is not None and d.mirrored:
+                    mirror += customfields.mirror_rows(
+                        d, record.id, values.read_value(et, et.fields[name], record)
+                    )
+            history.record_change(request, et, record, "create",
+                                  service._json_changes(et, changes), "import")
+        if mirror:
+            db.execute(insert(customfields.CustomValue.__table__), mirror)  # one executemany
+        db.flush()
+        # Without autoflush, what the hooks add (search rows, ...) is flushed once for
+        # the batch instead of once per record.
+        with db.no_autoflush:
+            for record, changes in made:
+                hook.kyklos_record_after_save(request=request, entity_type=et, record=record,
+                                              changes=changes, created=True, source="import")
+        db.flush()
+        return [r.id for r, _c in made]
+
+    def create_one(self, n: int, data: dict) -> RowResult:
+        try:
+            with self.request.dbsession.begin_nested():
+                rec = service.create_record(self.request, self.et, data, source="import")
+            return RowResult(n, "created", rec.id)
+        except RecordError as exc:
+            return RowResult(n, "rejected", errors=dict(exc.errors))
+        except HTTPForbidden:
+            return RowResult(n, "rejected", errors={"": _("You may not create this record.")})
+        except IntegrityError:
+            return RowResult(n, "rejected", errors={"": _("The database refused this row.")})
+
+    def update(self, n: int, record, data: dict) -> RowResult:
+        data = {k: v for k, v in data.items() if k != self.key}
+        if self.dry_run:
+            try:
+                service._validate(self.request, self.et, record, data, "import")
+            except RecordError as exc:
+                return RowResult(n, "rejected", record.id, dict(exc.errors))
+            return RowResult(n, "updated", record.id)
+        try:
+            with self.request.dbsession.begin_nested():
+                service.update_record(self.request, self.et, record, data, source="import")
+        except RecordError as exc:
+            return RowResult(n, "rejected", record.id, dict(exc.errors))
+        except HTTPForbidden:
+            return RowResult(n, "rejected", record.id,
+                             {"": _("You may not change this record.")})
+        except IntegrityError:
+            return RowResult(n, "rejected", record.id, {"": _("The database refused this row.")})
+        return RowResult(n, "updated", record.id)
+
+
+# --- runs ---------------------------------------------------------------------------------
+
+
+def start_run(request, et, path: Path, file_name: str, options: dict, dry_run: bool):
+    """The run for this file and these options: an unfinished run of the same file
+    (a crash, a retry) is continued, not started again."""
+    if not request.has_permission(et.permission("import")) or not request.has_permission(
+        et.permission("create")
+    ):
+        raise HTTPForbidden()
+    digest = sha256_of(path)
+    db = request.dbsession
+    if not dry_run:
+        prior = db.execute(
+            select(ImportRun)
+            .where(
+                ImportRun.sha256 == digest,
+                ImportRun.entity == et.name,
+                ImportRun.dry_run.is_(False),
+                ImportRun.state.in_(("queued", "running")),
+            )
+            .order_by(ImportRun.id.desc())
+        ).scalars().first()
+        if prior is not None and prior.options == options:
+            return prior
+    run = ImportRun(
+        entity=et.name, file_name=file_name[:255], sha256=digest, path=str(path),
+        options=options, state="queued", dry_run=dry_run, user_id=service._user_id(request),
+    )
+    db.add(run)
+    db.flush()
+    return run
+
+
+def _format_errors(errors: dict, field_headers: dict) -> str:
+    return "; ".join(
+        f"{field_headers.get(k, k) or 'row'}: {v}" for k, v in errors.items()
+    )
+
+
+def execute(registry, run_id: int, progress=None) -> dict:
+    """Run (or continue) import run ``run_id``, one transaction per batch. Returns the
+    summary. ``progress(pct, message)`` is called after each batch."""
+    from kyklos.jobs import job_request
+
+    with job_request(registry) as request:
+        run = request.dbsession.get(ImportRun, run_id)
+        info = {c: getattr(run, c) for c in ("entity", "path", "file_name", "options",
+                                             "dry_run", "user_id", "last_row", "state")}
+    if info["state"] == "done":
+        return summary_of(registry, run_id)
+    path, name, options = Path(info["path"]), info["file_name"], info["options"]
+    ropts = reader_options(options)
+    try:
+        total = 0
+        headers = None
+        for n, row in open_reader(registry, path, name, ropts):
+            if headers is None:
+                headers = [c.strip() for c in row]
+            total = n - 1
+        if headers is None:
+            raise FileError(name, "the file is empty", 1)
+    except FileError as exc:
+        _finish(registry, run_id, "failed", str(exc))
+        return summary_of(registry, run_id)
+    _update(registry, run_id, state="running", rows_total=total)
+    field_headers = {f: h for h, f in (options.get("mapping") or {}).items() if f}
+    log = log_path(registry, run_id)
+    start_after = info["last_row"]
+    new_log = start_after <= 1 or not log.exists()
+    seen: dict = {}
+    uid = info["user_id"]
+    with log.open("w" if new_log else "a", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        if new_log:
+            writer.writerow(["row", "status", "record_id", "errors"])
+        batch_rows = []
+
+        def flush_batch(rows):
+            last = rows[-1][0]
+            with job_request(registry, uid) as request:
+                et = request.registry.kyklos_entities[info["entity"]]
+                customfields.refresh(registry, request.dbsession)
+                results = Batch(request, et, options, seen, info["dry_run"]).run(headers, rows)
+                counts = {s: sum(1 for r in results if r.status == s)
+                          for s in ("created", "updated", "skipped", "rejected")}
+                run = request.dbsession.get(ImportRun, run_id)
+                run.rows_created += counts["created"]
+                run.rows_updated += counts["updated"]
+                run.rows_skipped += counts["skipped"]
+                run.rows_rejected += counts["rejected"]
+                run.last_row = last
+                tr = request.localizer.translate
+                lines = [
+                    [r.row, r.status, r.record_id or "",
+                     _format_errors({k: tr(v) for k, v in r.errors.items()}, field_headers)]
+                    for r in results
+                ]
+            writer.writerows([[neutralise(str(c)) for c in line] for line in lines])
+            fh.flush()
+            if progress is not None:
+                progress(100.0 * (last - 1) / max(total, 1), f"{last - 1}/{total}")
+
+        for n, row in open_reader(registry, path, name, ropts):
+            if n <= max(start_after, 1):
+                continue
+            batch_rows.append((n, row))
+            if len(batch_rows) >= BATCH:
+                flush_batch(batch_rows)
+                batch_rows = []
+        if batch_rows:
+            flush_batch(batch_rows)
+    _finish(registry, run_id, "done", None)
+    return summary_of(registry, run_id)
+
+
+def _update(registry, run_id, **values_):
+    from kyklos.jobs import job_request
+
+    with job_request(registry) as request:
+        run = request.dbsession.get(ImportRun, run_id)
+        for k, v in values_.items():
+            setattr(run, k, v)
+
+
+def _finish(registry, run_id, state, error):
+    _update(registry, run_id, state=state, error=error)
+
+
+def summary_of(registry, run_id) -> dict:
+    from kyklos.jobs import job_request
+
+    with job_request(registry) as request:
+        run = request.dbsession.get(ImportRun, run_id)
+        return run_json(run)
+
+
+def run_json(run: ImportRun) -> dict:
+    return {
+        "id": run.id,
+        "entity": run.entity,
+        "file_name": run.file_name,
+        "state": run.state,
+        "dry_run": run.dry_run,
+        "error": run.error,
+        "rows_total": run.rows_total,
+        "created": run.rows_created,
+        "updated": run.rows_updated,
+        "skipped": run.rows_skipped,
+        "rejected": run.rows_rejected,
+        "last_row": run.last_row,
+        "job_id": run.job_id,
+        "options": run.options,
+    }
+
+
+def read_log(registry, run_id: int, limit: int | None = None, only_problems=False) -> list:
+    path = log_path(registry, run_id)
+    if not path.exists():
+        return []
+    out = []
+    with path.open(newline="", encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            if only_problems and row["status"] not in ("rejected", "skipped"):
+                continue
+            out.append(row)
+            if limit is not None and len(out) >= limit:
+                break
+    return out
+
+
+def import_job(ctx, run_id: int):
+    """The background job: run the import with progress reports."""
+    return execute(ctx.registry, int(run_id), progress=ctx.progress)

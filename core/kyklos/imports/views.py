@@ -1,0 +1,301 @@
+"""Import pages (upload -> mapping -> dry run / import -> progress and summary -> log)
+and the import API."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import uuid
+from pathlib import Path
+
+from pyramid.httpexceptions import HTTPForbidden, HTTPFound, HTTPNotFound
+from pyramid.response import FileResponse
+from sqlalchemy import select
+
+from kyklos.entities import service
+from kyklos.i18n import _
+from kyklos.imports import mapping, pipeline
+from kyklos.imports.models import ImportProfile, ImportRun
+from kyklos.imports.readers import FileError, open_reader, plugin_formats
+from kyklos.problem import Problem
+
+T = "kyklos:web/templates/"
+MAX_BYTES = 500 * 1024 * 1024
+ENCODINGS = ("", "utf-8", "utf-16", "cp1253", "cp1250", "cp1252", "iso-8859-7", "latin-1")
+DELIMITERS = {"": _("Detect"), ",": ",", ";": ";", "\t": _("Tab"), "|": "|"}
+PREVIEW = 5
+
+
+def _et(request, verb="import"):
+    et = service.get_entity_type(request, request.matchdict["slug"])
+    if not request.has_permission(et.permission(verb)):
+        raise HTTPForbidden()
+    return et
+
+
+def _save_upload(request, upload) -> tuple[Path, str]:
+    if upload is None or not hasattr(upload, "file"):
+        raise FileError("", _("Choose a file."))
+    name = Path(upload.filename or "upload").name[:200]
+    suffix = Path(name).suffix.lower()[:10]
+    dest = pipeline.files_dir(request.registry) / f"upload-{uuid.uuid4().hex}{suffix}"
+    limit = int(request.registry.settings.get("kyklos.import.max_bytes") or MAX_BYTES)
+    with dest.open("wb") as out:
+        shutil.copyfileobj(upload.file, out, 1 << 20)
+    if dest.stat().st_size > limit:
+        dest.unlink()
+        raise FileError(name, _("The file is larger than ${n} bytes.", mapping={"n": limit}))
+    return dest, name
+
+
+def _options_from(params) -> dict:
+    return {
+        "format": params.get("format", "")[:20],
+        "encoding": params.get("encoding", "")[:20] if params.get("encoding") in ENCODINGS
+        else "",
+        "delimiter": params.get("delimiter", "") if params.get("delimiter") in DELIMITERS else "",
+    }
+
+
+def _writable(request, et) -> set[str]:
+    return service.field_access(request, et)[1]
+
+
+def _profiles(request, et) -> list[tuple[str, str]]:
+    saved = request.dbsession.execute(
+        select(ImportProfile.name).where(ImportProfile.entity == et.name)
+        .order_by(ImportProfile.name)
+    ).scalars()
+    out = [(f"saved:{n}", n) for n in saved]
+    out += [(f"shipped:{k}", p["title"]) for k, p in mapping.shipped_profiles().items()
+            if p.get("entity") == et.name]
+    return out
+
+
+def initial_mapping(request, et, headers, profile: str | None) -> dict:
+    writable = _writable(request, et)
+    if profile and profile.startswith("saved:"):
+        prof = request.dbsession.execute(
+            select(ImportProfile).where(ImportProfile.entity == et.name,
+                                        ImportProfile.name == profile[6:])
+        ).scalar_one_or_none()
+        if prof is not None:
+            return {h: f for h, f in prof.mapping.items() if h in headers and f in writable}
+    if profile and profile.startswith("shipped:"):
+        found = mapping.profile_mapping(profile[8:], headers, et, writable)
+        if found is not None:
+            return found
+    return mapping.suggest(request, et, headers, writable)
+
+
+def upload_view(request):
+    et = _et(request)
+    errors = {}
+    if request.method == "POST":
+        try:
+            path, name = _save_upload(request, request.POST.get("file"))
+            options = _options_from(request.POST)
+            headers = pipeline.headers_of(request.registry, path, name, options)
+        except FileError as exc:
+            errors["file"] = str(exc) if exc.file else request.localizer.translate(exc.message)
+        else:
+            options["mapping"] = initial_mapping(request, et, headers,
+                                                 request.POST.get("profile"))
+            options["headers"] = headers
+            run = ImportRun(entity=et.name, file_name=name, sha256=pipeline.sha256_of(path),
+                            path=str(path), options=options, state="uploaded",
+                            user_id=service._user_id(request))
+            request.dbsession.add(run)
+            request.dbsession.flush()
+            return HTTPFound(request.route_url("import.run", id=run.id))
+        request.response.status = 400
+    formats = ["csv", "xlsx", *sorted(plugin_formats(request.registry))]
+    return {"title": _("Import"), "et": et, "errors": errors, "formats": formats,
+            "encodings": ENCODINGS, "delimiters": DELIMITERS, "detect": _("Detect"),
+            "profiles": _profiles(request, et)}
+
+
+def _run(request) -> ImportRun:
+    run = request.dbsession.get(ImportRun, int(request.matchdict["id"]))
+    if run is None:
+        raise HTTPNotFound()
+    if run.user_id != service._user_id(request) and not request.has_permission("kyklos.admin"):
+        raise HTTPNotFound()
+    return run
+
+
+def _preview(request, run) -> list[list[str]]:
+    rows = []
+    try:
+        for n, row in open_reader(request.registry, Path(run.path), run.file_name,
+                                  pipeline.reader_options(run.options)):
+            if n == 1:
+                continue
+            rows.append(row)
+            if len(rows) >= PREVIEW:
+                break
+    except FileError:
+        pass
+    return rows
+
+
+def run_view(request):
+    run = _run(request)
+    et = service.get_entity_type(request, run.entity)
+    from kyklos.jobs.runner import live_progress
+    from kyklos.jobs.views import width_class
+
+    live = live_progress(request.registry, run.job_id) if run.job_id else None
+    writable = _writable(request, et)
+    return {
+        "title": _("Import"),
+        "run": run,
+        "et": et,
+        "headers": run.options.get("headers") or [],
+        "fields": [(n, f) for n, f in et.fields.items() if n in writable],
+        "preview": _preview(request, run) if run.state == "uploaded" else [],
+        "problems": pipeline.read_log(request.registry, run.id, 50, only_problems=True)
+        if run.state == "done" else [],
+        "errors": request.__dict__.get("_import_errors", {}),
+        "live": live,
+        "pct": int((live or {}).get("progress") or 0),
+        "width_class": width_class,
+    }
+
+
+def _options_for_start(request, run, et) -> tuple[dict, dict]:
+    post = request.POST
+    headers = run.options.get("headers") or []
+    m = {}
+    for i, h in enumerate(headers):
+        target = post.get(f"map.{i}", "")
+        if target:
+            m[h] = target
+    options = {k: v for k, v in run.options.items() if k in ("format", "encoding",
+                                                               "delimiter", "headers")}
+    options.update(mapping=m, key=post.get("key") or None,
+                   on_duplicate=post.get("on_duplicate") or "skip")
+    return options, pipeline.check_options(request, et, headers, options)
+
+
+def start_view(request):
+    """Start a dry run or the import itself, as a background job."""
+    run = _run(request)
+    et = service.get_entity_type(request, run.entity)
+    if not request.has_permission(et.permission("import")):
+        raise HTTPForbidden()
+    dry = request.POST.get("action") == "dry"
+    if run.state == "uploaded":
+        options, errors = _options_for_start(request, run, et)
+        if errors:
+            request._import_errors = {k: request.localizer.translate(v)
+                                      for k, v in errors.items()}
+            run.options = {**run.options, **options}
+            request.response.status = 400
+            return run_view(request)
+        name = request.POST.get("profile_name", "").strip()[:100]
+        if name:
+            _save_profile(request, et, name, options)
+    else:
+        options = dict(run.options)
+    target = run
+    if run.state != "uploaded":
+        target = pipeline.start_run(request, et, Path(run.path), run.file_name, options, dry)
+    else:
+        run.options, run.dry_run, run.state = options, dry, "queued"
+    _enqueue(request, target)
+    return HTTPFound(request.route_url("import.run", id=target.id))
+
+
+def _save_profile(request, et, name, options):
+    db = request.dbsession
+    prof = db.execute(select(ImportProfile).where(ImportProfile.entity == et.name,
+                                                  ImportProfile.name == name)).scalar_one_or_none()
+    if prof is None:
+        prof = ImportProfile(entity=et.name, name=name, created_by_id=service._user_id(request))
+        db.add(prof)
+    prof.mapping = options["mapping"]
+    prof.options = {k: options.get(k) for k in ("key", "on_duplicate", "delimiter", "encoding")}
+
+
+def _enqueue(request, run):
+    from kyklos.jobs import enqueue
+
+    request.dbsession.flush()
+    run.job_id = enqueue(request, "kyklos.import", args={"run_id": run.id})
+
+
+def log_view(request):
+    run = _run(request)
+    path = pipeline.log_path(request.registry, run.id)
+    if not path.exists():
+        raise HTTPNotFound()
+    resp = FileResponse(str(path), request=request, content_type="text/csv")
+    resp.content_disposition = f'attachment; filename="import-{run.id}-log.csv"'
+    return resp
+
+
+# --- API ------------------------------------------------------------------------------------
+
+
+def api_import(request):
+    """``POST /api/v1/{slug}/_import`` (multipart): ``file`` and optional ``options``
+    (JSON: mapping, key, on_duplicate, dry_run, format, encoding, delimiter)."""
+    et = _et(request)
+    try:
+        opts = json.loads(request.POST.get("options") or "{}")
+    except ValueError:
+        raise Problem(400, _("Invalid JSON"), errors={"options": _("Not JSON.")}) from None
+    if not isinstance(opts, dict):
+        raise Problem(400, _("Invalid JSON"), errors={"options": _("Send an object.")})
+    try:
+        path, name = _save_upload(request, request.POST.get("file"))
+        options = {k: str(opts.get(k) or "")[:20] for k in ("format", "encoding", "delimiter")}
+        headers = pipeline.headers_of(request.registry, path, name, options)
+    except FileError as exc:
+        raise Problem(400, _("Unreadable file"), str(exc)) from None
+    options["headers"] = headers
+    options["mapping"] = opts.get("mapping") or initial_mapping(
+        request, et, headers, opts.get("profile"))
+    options["key"] = opts.get("key") or None
+    options["on_duplicate"] = opts.get("on_duplicate") or "skip"
+    errors = pipeline.check_options(request, et, headers, options)
+    if errors:
+        raise Problem(400, _("Invalid import options"), errors=errors)
+    run = pipeline.start_run(request, et, path, name, options, bool(opts.get("dry_run")))
+    _enqueue(request, run)
+    request.response.status = 202
+    request.response.headers["Location"] = request.route_url("api.import", id=run.id)
+    return pipeline.run_json(run)
+
+
+def api_run(request):
+    run = _run(request)
+    out = pipeline.run_json(run)
+    out["problems"] = pipeline.read_log(request.registry, run.id, 100, only_problems=True)
+    return out
+
+
+def includeme(config):
+    config.add_route("entity.import", "/{slug}/_import", kyklos_slug=True)
+    config.add_view(upload_view, route_name="entity.import", renderer=T + "import_upload.pt",
+                    request_method=("GET", "POST"), permission="authenticated")
+    config.add_route("import.run", "/imports/{id:[0-9]{1,9}}")
+    config.add_view(run_view, route_name="import.run", renderer=T + "import_run.pt",
+                    request_method="GET", permission="authenticated")
+    config.add_route("import.start", "/imports/{id:[0-9]{1,9}}/start")
+    config.add_view(start_view, route_name="import.start", renderer=T + "import_run.pt",
+                    request_method="POST", permission="authenticated")
+    config.add_route("import.log", "/imports/{id:[0-9]{1,9}}/log")
+    config.add_view(log_view, route_name="import.log", request_method="GET",
+                    permission="authenticated")
+    config.add_route("api.import", "/api/v1/_imports/{id:[0-9]{1,9}}", request_method="GET")
+    config.add_view(api_run, route_name="api.import", renderer="json",
+                    permission="authenticated")
+    config.add_route("api.import.log", "/api/v1/_imports/{id:[0-9]{1,9}}/log",
+                     request_method="GET")
+    config.add_view(log_view, route_name="api.import.log", permission="authenticated")
+    config.add_route("api.entity.import", "/api/v1/{slug:[a-z][a-z0-9_-]*}/_import",
+                     request_method="POST")
+    config.add_view(api_import, route_name="api.entity.import", renderer="json",
+                    permission="authenticated")

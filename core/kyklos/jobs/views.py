@@ -1,0 +1,111 @@
+"""Job status for people: the /jobs page (progress bars) and ``/api/v1/_jobs``.
+
+Users see their own jobs; administrators see everyone's.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from kyklos.i18n import _
+from kyklos.jobs.models import STATES, Job
+from kyklos.jobs.runner import cancel, live_progress
+from kyklos.problem import Problem
+
+LIMIT = 100
+
+
+def _is_admin(request) -> bool:
+    return bool(request.has_permission("kyklos.admin"))
+
+
+def _visible(request, stmt, everyone: bool):
+    if everyone and _is_admin(request):
+        return stmt
+    return stmt.where(Job.user_id == request.identity.user.id)
+
+
+def _find(request, job_id) -> Job:
+    job = request.dbsession.get(Job, str(job_id)[:36])
+    if job is None or (not _is_admin(request) and job.user_id != request.identity.user.id):
+        # The same answer for "no such job" and "not yours": ids do not leak.
+        raise Problem(404, _("Not found"), _("There is no such job."))
+    return job
+
+
+def _query(request, everyone: bool):
+    stmt = select(Job).order_by(Job.created_at.desc(), Job.id).limit(LIMIT)
+    state = request.params.get("state")
+    if state:
+        if state not in STATES:
+            raise Problem(400, _("Bad request"), errors={"state": _("Unknown state.")})
+        stmt = stmt.where(Job.state == state)
+    return request.dbsession.execute(_visible(request, stmt, everyone)).scalars().all()
+
+
+def job_json(request, job: Job) -> dict:
+    """The job's row, with the live progress of a running job."""
+    out = job.as_dict()
+    if job.state == "running":
+        live = live_progress(request.registry, job.id)
+        if live:
+            out.update(live)
+    return out
+
+
+def api_list(request):
+    everyone = request.params.get("all") in ("1", "true")
+    return {"items": [job_json(request, j) for j in _query(request, everyone)]}
+
+
+def api_get(request):
+    return job_json(request, _find(request, request.matchdict["id"]))
+
+
+def api_cancel(request):
+    job = _find(request, request.matchdict["id"])
+    if not cancel(request, job.id):
+        raise Problem(409, _("Conflict"), _("Only a job that has not started can be cancelled."))
+    request.dbsession.expire(job)
+    return job_json(request, job)
+
+
+def width_class(progress: int) -> str:
+    """A CSS class for a bar width (the CSP forbids inline styles)."""
+    step = max(0, min(100, int(progress or 0))) // 5 * 5
+    return f"k-w-{step}"
+
+
+BAR = {
+    "queued": "bg-secondary",
+    "running": "progress-bar-striped progress-bar-animated",
+    "retrying": "bg-warning",
+    "done": "bg-success",
+    "failed": "bg-danger",
+    "cancelled": "bg-secondary",
+}
+
+
+def jobs_page(request):
+    everyone = request.params.get("all") == "1" and _is_admin(request)
+    jobs = _query(request, everyone)
+    return {
+        "title": _("Background jobs"),
+        "jobs": jobs,
+        "live": {j.id: job_json(request, j) for j in jobs if j.state == "running"},
+        "everyone": everyone,
+        "is_admin": _is_admin(request),
+        "width_class": width_class,
+        "bar": BAR,
+    }
+
+
+def includeme(config):
+    config.add_route("jobs", "/jobs")
+    config.add_view(jobs_page, route_name="jobs", renderer="kyklos:web/templates/jobs.pt")
+    config.add_route("api.jobs", "/api/v1/_jobs", request_method="GET")
+    config.add_view(api_list, route_name="api.jobs", renderer="json")
+    config.add_route("api.job", "/api/v1/_jobs/{id}", request_method="GET")
+    config.add_view(api_get, route_name="api.job", renderer="json")
+    config.add_route("api.job.cancel", "/api/v1/_jobs/{id}/cancel", request_method="POST")
+    config.add_view(api_cancel, route_name="api.job.cancel", renderer="json")

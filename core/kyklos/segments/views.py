@@ -1,0 +1,383 @@
+"""Segment API (``/api/v1/_segments``) and pages (``/segments``): the wizard works
+without JavaScript (``add condition`` / ``add group`` are submit buttons)."""
+
+from __future__ import annotations
+
+import json
+
+from pyramid.httpexceptions import HTTPForbidden, HTTPFound
+from sqlalchemy import func, select
+
+from kyklos.entities import RecordError, query, service, values
+from kyklos.i18n import _
+from kyklos.problem import Problem
+from kyklos.segments import (
+    Segment,
+    change_members,
+    definition_select,
+    get_segment,
+    may_edit,
+    paths_for,
+    save_segment,
+    segment_select,
+    snapshot,
+)
+
+T = "kyklos:web/templates/"
+COUNT_CAP = 100_000
+MAX_PAGE = 500
+
+
+def _problem(exc: RecordError) -> Problem:
+    return Problem(exc.status, exc.title, errors=exc.errors)
+
+
+def _read_json(request):
+    from kyklos.entities.api import read_json
+
+    return read_json(request)
+
+
+def _count(request, stmt) -> tuple[int, bool]:
+    n = request.dbsession.execute(
+        select(func.count()).select_from(stmt.limit(COUNT_CAP + 1).subquery())
+    ).scalar_one()
+    return min(n, COUNT_CAP), n > COUNT_CAP
+
+
+def segment_json(request, seg: Segment) -> dict:
+    return {
+        "id": seg.id,
+        "entity": seg.entity,
+        "name": seg.name,
+        "kind": seg.kind,
+        "description": seg.description,
+        "definition": seg.definition,
+        "created_by_id": seg.created_by_id,
+        "updated_at": values.to_json(None, seg.updated_at),
+    }
+
+
+def _visible_segments(request, entity=None):
+    names = [n for n, et in request.registry.kyklos_entities.items()
+             if request.has_permission(et.permission("read"))]
+    stmt = select(Segment).where(Segment.entity.in_(names)).order_by(Segment.name, Segment.id)
+    if entity:
+        stmt = stmt.where(Segment.entity == entity)
+    return request.dbsession.execute(stmt).scalars().all()
+
+
+def _sample(request, et, stmt, limit=10) -> list[dict]:
+    ids = request.dbsession.execute(stmt.order_by(et.model.id).limit(limit)).scalars().all()
+    if not ids:
+        return []
+    recs = request.dbsession.execute(
+        service.visible_select(request, et).where(et.model.id.in_(ids)).order_by(et.model.id)
+    ).scalars()
+    return [{"id": r.id, "title": et.record_title(r)} for r in recs]
+
+
+# --- API ------------------------------------------------------------------------------------
+
+
+def api_list(request):
+    return {"items": [segment_json(request, s)
+                      for s in _visible_segments(request, request.GET.get("entity"))]}
+
+
+def api_create(request):
+    try:
+        seg = save_segment(request, _read_json(request))
+    except RecordError as exc:
+        raise _problem(exc) from None
+    request.response.status = 201
+    return segment_json(request, seg)
+
+
+def api_get(request):
+    return segment_json(request, get_segment(request, request.matchdict["id"]))
+
+
+def api_patch(request):
+    seg = get_segment(request, request.matchdict["id"])
+    if not may_edit(request, seg):
+        raise HTTPForbidden()
+    try:
+        save_segment(request, _read_json(request), seg)
+    except RecordError as exc:
+        raise _problem(exc) from None
+    return segment_json(request, seg)
+
+
+def api_delete(request):
+    seg = get_segment(request, request.matchdict["id"])
+    if not may_edit(request, seg):
+        raise HTTPForbidden()
+    request.dbsession.delete(seg)
+    request.response.status = 204
+    return request.response
+
+
+def api_count(request):
+    seg = get_segment(request, request.matchdict["id"])
+    n, capped = _count(request, segment_select(request, seg.id))
+    return {"count": n, "capped": capped}
+
+
+def api_members(request):
+    """Members, paged by id: ``?after=<last id>&limit=100``."""
+    seg = get_segment(request, request.matchdict["id"])
+    et = request.registry.kyklos_entities[seg.entity]
+    after, limit = request.GET.get("after", "0"), request.GET.get("limit", "100")
+    if not after.isdigit() or not limit.isdigit() or not 1 <= int(limit) <= MAX_PAGE:
+        raise Problem(400, _("Invalid list parameters"),
+                      errors={"limit": _("Give a number from 1 to ${n}.", mapping={"n": MAX_PAGE})})
+    ids = segment_select(request, seg.id)
+    stmt = (
+        service.visible_select(request, et)
+        .where(et.model.id.in_(ids), et.model.id > int(after))
+        .order_by(et.model.id)
+        .limit(int(limit) + 1)
+    )
+    rows = request.dbsession.execute(stmt).scalars().all()
+    more = len(rows) > int(limit)
+    rows = rows[: int(limit)]
+    return {
+        "items": [service.serialize(request, et, r) for r in rows],
+        "next_after": rows[-1].id if more else None,
+    }
+
+
+def api_change_members(request):
+    seg = get_segment(request, request.matchdict["id"])
+    if not may_edit(request, seg):
+        raise HTTPForbidden()
+    body = _read_json(request)
+    try:
+        if body.get("snapshot") is True:
+            snapshot(request, seg)
+        else:
+            change_members(request, seg, body.get("add") or [], body.get("remove") or [])
+    except RecordError as exc:
+        raise _problem(exc) from None
+    return api_count(request)
+
+
+def api_preview(request):
+    """``POST /api/v1/_segments/preview`` ``{entity, definition}``: the live count and
+    the first records, without saving."""
+    body = _read_json(request)
+    et = request.registry.kyklos_entities.get(body.get("entity"))
+    if et is None or not request.has_permission(et.permission("read")):
+        raise Problem(400, _("Invalid segment"), errors={"entity": _("Unknown entity type.")})
+    try:
+        stmt = definition_select(request, et, body.get("definition") or {"and": []})
+    except RecordError as exc:
+        raise _problem(exc) from None
+    n, capped = _count(request, stmt)
+    return {"count": n, "capped": capped, "sample": _sample(request, et, stmt)}
+
+
+# --- pages ------------------------------------------------------------------------------
+
+
+def _tree_from_form(post) -> dict:
+    """The wizard's two levels: groups (``g.<i>.op``) of conditions
+    (``c.<i>.<j>.field|op|value``) joined by ``top``."""
+    groups: dict[int, dict] = {}
+    for key, value in post.items():
+        parts = key.split(".")
+        if parts[0] == "g" and len(parts) == 3 and parts[1].isdigit() and parts[2] == "op":
+            groups.setdefault(int(parts[1]), {"op": "and", "conds": {}})["op"] = (
+                "or" if value == "or" else "and")
+        if parts[0] == "c" and len(parts) == 4 and parts[1].isdigit() and parts[2].isdigit():
+            g = groups.setdefault(int(parts[1]), {"op": "and", "conds": {}})
+            g["conds"].setdefault(int(parts[2]), {})[parts[3]] = value
+    top = "or" if post.get("top") == "or" else "and"
+    out = []
+    for gi in sorted(groups)[:20]:
+        g = groups[gi]
+        conds = []
+        for ci in sorted(g["conds"])[:50]:
+            c = g["conds"][ci]
+            if c.get("field"):
+                conds.append({"field": c["field"], "op": c.get("op") or "eq",
+                              "value": c.get("value", "")})
+        out.append({g["op"]: conds})
+    return {top: out}
+
+
+def _form_groups(definition) -> tuple[str, list]:
+    """The wizard's view of a definition (deeper trees are edited through the API)."""
+    if not isinstance(definition, dict) or not definition:
+        return "and", [("and", [])]
+    top = "or" if "or" in definition else "and"
+    groups = []
+    for node in definition.get(top, []):
+        if isinstance(node, dict) and ("and" in node or "or" in node):
+            op = "or" if "or" in node else "and"
+            conds = [c for c in node[op] if isinstance(c, dict) and "field" in c]
+            groups.append((op, conds))
+        elif isinstance(node, dict) and "field" in node:
+            groups.append(("and", [node]))
+    return top, groups or [("and", [])]
+
+
+def _page(request, et, seg, data, errors, preview=None):
+    top, groups = _form_groups(data.get("definition"))
+    paths = paths_for(request, et)
+    return {
+        "title": _("Segment"),
+        "et": et,
+        "seg": seg,
+        "data": data,
+        "errors": errors,
+        "top": top,
+        "groups": groups,
+        "paths": sorted(paths.items(), key=lambda kv: kv[0]),
+        "ops": query.OPS,
+        "preview": preview,
+        "types": [e for e in request.registry.kyklos_entities.values()
+                  if request.has_permission(e.permission("read"))],
+        "json": json,
+    }
+
+
+def list_page(request):
+    segs = _visible_segments(request)
+    types = [e for e in request.registry.kyklos_entities.values()
+             if request.has_permission(e.permission("read"))]
+    return {"title": _("Segments"), "segments": segs, "types": types,
+            "entities": request.registry.kyklos_entities}
+
+
+def edit_page(request):
+    """New (``/segments/new?entity=...``) or existing segment: the wizard."""
+    seg = None
+    if "id" in request.matchdict:
+        seg = get_segment(request, request.matchdict["id"])
+        et = request.registry.kyklos_entities[seg.entity]
+        data = segment_json(request, seg)
+    else:
+        et = request.registry.kyklos_entities.get(request.params.get("entity", ""))
+        if et is None or not request.has_permission(et.permission("read")):
+            return HTTPFound(request.route_url("segments"))
+        data = {"entity": et.name, "name": "", "kind": "dynamic", "description": "",
+                "definition": {"and": [{"and": []}]}}
+    errors: dict = {}
+    preview = None
+    if request.method == "POST":
+        post = request.POST
+        data = {**data, "name": post.get("name", ""), "kind": post.get("kind", "dynamic"),
+                "description": post.get("description", ""),
+                "definition": _tree_from_form(post)}
+        action = post.get("action", "save")
+        tree = data["definition"]
+        key = "or" if "or" in tree else "and"
+        if action == "add_group":
+            tree[key].append({"and": [{"field": "", "op": "eq", "value": ""}]})
+        elif action.startswith("add_condition."):
+
+            gi = action.split(".", 1)[1]
+            if gi.isdigit() and int(gi) < len(tree[key]):
+                grp = tree[key][int(gi)]
+                grp[next(iter(grp))].append({"field": "", "op": "eq", "value": ""})
+        elif action == "preview":
+            try:
+                stmt = definition_select(request, et, tree)
+                n, capped = _count(request, stmt)
+                preview = {"count": n, "capped": capped, "sample": _sample(request, et, stmt)}
+            except RecordError as exc:
+                errors = {k: request.localizer.translate(v) for k, v in exc.errors.items()}
+        elif action == "save":
+            if seg is not None and not may_edit(request, seg):
+                raise HTTPForbidden()
+            try:
+                body = {k: data[k] for k in ("name", "kind", "description", "definition")}
+                if seg is None:
+                    body["entity"] = et.name
+                saved = save_segment(request, body, seg)
+            except RecordError as exc:
+                errors = {k: request.localizer.translate(v) for k, v in exc.errors.items()}
+                request.response.status = 400
+            else:
+                return HTTPFound(request.route_url("segment.members", id=saved.id))
+    return _page(request, et, seg, data, errors, preview)
+
+
+def members_page(request):
+    seg = get_segment(request, request.matchdict["id"])
+    et = request.registry.kyklos_entities[seg.entity]
+    errors = {}
+    if request.method == "POST":
+        if not may_edit(request, seg):
+            raise HTTPForbidden()
+        try:
+            if request.POST.get("action") == "snapshot":
+                snapshot(request, seg)
+            else:
+                add = [int(x) for x in request.POST.get("add", "").replace(",", " ").split()
+                       if x.isdigit() and len(x) < 10]
+                remove = [int(x) for x in request.POST.getall("remove")
+                          if x.isdigit() and len(x) < 10]
+                change_members(request, seg, add, remove)
+        except RecordError as exc:
+            errors = {k: request.localizer.translate(v) for k, v in exc.errors.items()}
+            request.response.status = 400
+        else:
+            return HTTPFound(request.route_url("segment.members", id=seg.id))
+    after = request.GET.get("after", "0")
+    after = int(after) if after.isdigit() and len(after) < 10 else 0
+    ids = segment_select(request, seg.id)
+    rows = request.dbsession.execute(
+        service.visible_select(request, et)
+        .where(et.model.id.in_(ids), et.model.id > after)
+        .order_by(et.model.id).limit(51)
+    ).scalars().all()
+    n, capped = _count(request, ids)
+    return {
+        "title": seg.name,
+        "seg": seg,
+        "et": et,
+        "rows": rows[:50],
+        "next_after": rows[49].id if len(rows) > 50 else None,
+        "count": n,
+        "capped": capped,
+        "can_edit": may_edit(request, seg),
+        "errors": errors,
+    }
+
+
+def includeme(config):
+    api = [
+        ("api.segments", "/api/v1/_segments", "GET", api_list),
+        ("api.segments", "/api/v1/_segments", "POST", api_create),
+        ("api.segments.preview", "/api/v1/_segments/preview", "POST", api_preview),
+        ("api.segment", "/api/v1/_segments/{id:[0-9]{1,9}}", "GET", api_get),
+        ("api.segment", "/api/v1/_segments/{id:[0-9]{1,9}}", "PATCH", api_patch),
+        ("api.segment", "/api/v1/_segments/{id:[0-9]{1,9}}", "DELETE", api_delete),
+        ("api.segment.count", "/api/v1/_segments/{id:[0-9]{1,9}}/count", "GET", api_count),
+        ("api.segment.members", "/api/v1/_segments/{id:[0-9]{1,9}}/members", "GET",
+         api_members),
+        ("api.segment.members", "/api/v1/_segments/{id:[0-9]{1,9}}/members", "POST",
+         api_change_members),
+    ]
+    seen = set()
+    for name, pattern, method, view in api:
+        if name not in seen:
+            config.add_route(name, pattern)
+            seen.add(name)
+        config.add_view(view, route_name=name, request_method=method, renderer="json",
+                        permission="authenticated")
+    config.add_route("segments", "/segments")
+    config.add_view(list_page, route_name="segments", renderer=T + "segment_list.pt",
+                    permission="authenticated")
+    config.add_route("segment.new", "/segments/new")
+    config.add_view(edit_page, route_name="segment.new", renderer=T + "segment_edit.pt",
+                    permission="authenticated")
+    config.add_route("segment.edit", "/segments/{id:[0-9]{1,9}}/edit")
+    config.add_view(edit_page, route_name="segment.edit", renderer=T + "segment_edit.pt",
+                    permission="authenticated")
+    config.add_route("segment.members", "/segments/{id:[0-9]{1,9}}")
+    config.add_view(members_page, route_name="segment.members",
+                    renderer=T + "segment_members.pt", permission="authenticated")

@@ -1,0 +1,432 @@
+"""Automation rules (WF-03, WF-04, WF-06, D7): trigger -> conditions -> actions.
+
+Triggers: ``created``, ``updated``, ``field_changed`` (a field), ``transition`` (a
+workflow transition), ``time`` (a moment relative to a date field: "1 day after the
+meeting ends", "30 days before the contract ends").
+
+When a trigger's event happens the conditions are evaluated at once, in the writing
+transaction, and the outcome is logged in ``kyklos_automation_run`` under a key unique
+per (rule, record, event): a rule fires at most once per event, however often the
+event is seen. A fired rule's actions run in a job after the commit. Time triggers are
+found by a periodic scan of the records whose due moment has come; their event key
+holds the date value, so each (rule, record, date) fires once, and a scan after a
+restart catches up on what came due meanwhile.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from kyklos.db import utcnow
+from kyklos.entities import values
+from kyklos.i18n import _
+from kyklos.workflow.actions import ActionError, action_types
+from kyklos.workflow.conditions import ConditionError, compile_conditions, evaluate
+from kyklos.workflow.models import (
+    DONE,
+    FAILED,
+    FIRED,
+    SKIPPED,
+    AutomationRule,
+    AutomationRun,
+)
+
+log = logging.getLogger("kyklos.workflow.automation")
+
+TRIGGERS = ("created", "updated", "field_changed", "transition", "time")
+UNITS = {"minutes": 60, "hours": 3600, "days": 86400}
+DIRECTIONS = ("before", "after")
+MAX_ACTIONS = 20
+#: a rule's action causing another rule to fire, and so on, stops at this depth
+MAX_DEPTH = 5
+DEPTH = "kyklos.automation.depth"
+RUN_JOB = "kyklos.automation.run"
+SCAN_JOB = "kyklos.automation.scan"
+#: records per rule per scan; the next scan continues
+SCAN_BATCH = 500
+#: a due moment slightly before the last scan is looked at again (edits, clock skew)
+SCAN_GRACE = dt.timedelta(hours=1)
+
+
+# --- validation ----------------------------------------------------------------------------
+
+
+def validate_rule(request, doc: dict) -> tuple[dict, dict]:
+    """Check a rule document (``entity``, ``name``, ``enabled``, ``trigger``,
+    ``conditions``, ``actions``). Returns ``(clean, errors)``; errors map a key to a
+    message."""
+    from kyklos.workflow.runtime import get_workflow
+
+    errors: dict = {}
+    clean: dict = {}
+    if not isinstance(doc, dict):
+        return {}, {"": "send a rule object"}
+    et = request.registry.kyklos_entities.get(doc.get("entity"))
+    if et is None:
+        return {}, {"entity": "unknown entity type"}
+    clean["entity"] = et.name
+    name = doc.get("name")
+    if not isinstance(name, str) or not name.strip() or len(name) > 200:
+        errors["name"] = "a name of 1 to 200 characters"
+    else:
+        clean["name"] = name.strip()
+    clean["enabled"] = bool(doc.get("enabled", True))
+    trig = doc.get("trigger")
+    if isinstance(trig, str):
+        trig = {"kind": trig}
+    if not isinstance(trig, dict) or trig.get("kind") not in TRIGGERS:
+        errors["trigger"] = f"trigger kind must be one of {', '.join(TRIGGERS)}"
+    else:
+        problem, trig = _trigger_problem(request, et, trig, get_workflow(request, et.name))
+        if problem:
+            errors["trigger"] = problem
+        clean["trigger"] = trig
+    conditions = doc.get("conditions") or {}
+    try:
+        compile_conditions(et, conditions)
+        clean["conditions"] = conditions
+    except ConditionError as exc:
+        errors["conditions"] = str(exc)
+    actions = doc.get("actions") or []
+    types = action_types(request.registry)
+    if not isinstance(actions, list) or not actions or len(actions) > MAX_ACTIONS:
+        errors["actions"] = f"1 to {MAX_ACTIONS} actions"
+    else:
+        for i, a in enumerate(actions):
+            if not isinstance(a, dict) or a.get("type") not in types:
+                errors[f"actions.{i}"] = f"unknown action type (one of {', '.join(types)})"
+                continue
+            problems = types[a["type"]].validate(request.registry, et, a)
+            if problems:
+                errors[f"actions.{i}"] = "; ".join(problems)
+        clean["actions"] = actions
+    return clean, errors
+
+
+def _trigger_problem(request, et, trig, wf):
+    kind = trig["kind"]
+    out = {"kind": kind}
+    if kind == "field_changed":
+        if trig.get("field") not in et.fields:
+            return "field_changed needs a field of the record", out
+        out["field"] = trig["field"]
+    elif kind == "transition":
+        name = trig.get("transition")
+        if not isinstance(name, str) or wf is None or wf.transition(name) is None:
+            return "transition needs a transition of the record's workflow", out
+        out["transition"] = name
+    elif kind == "time":
+        f = et.fields.get(trig.get("field") or "")
+        if f is None or f.type not in ("date", "datetime") or f.custom:
+            return "a time trigger needs a date or date-time field of the record", out
+        offset = trig.get("offset", 0)
+        if isinstance(offset, bool) or not isinstance(offset, int | float) or not (
+            0 <= offset <= 3650
+        ):
+            return "offset must be a number from 0 to 3650", out
+        unit = trig.get("unit", "days")
+        direction = trig.get("direction", "after")
+        if unit not in UNITS:
+            return f"unit must be one of {', '.join(UNITS)}", out
+        if direction not in DIRECTIONS:
+            return "direction must be 'before' or 'after'", out
+        out.update(field=f.name, offset=offset, unit=unit, direction=direction)
+    return None, out
+
+
+def apply_rule(rule: AutomationRule, clean: dict) -> None:
+    """Save a validated rule document onto ``rule``. A changed trigger or a rule
+    switched back on starts its time window now: it does not fire for the past."""
+    restart = rule.id is not None and (
+        clean.get("trigger") != rule.trigger or (clean.get("enabled") and not rule.enabled)
+    )
+    for k, v in clean.items():
+        setattr(rule, k, v)
+    if restart:
+        rule.scanned_until = utcnow()
+
+
+def describe_trigger(trig) -> str:
+    if isinstance(trig, str):
+        trig = {"kind": trig}
+    kind = (trig or {}).get("kind")
+    if kind == "field_changed":
+        return f"when {trig.get('field')} changes"
+    if kind == "transition":
+        return f"on transition {trig.get('transition')}"
+    if kind == "time":
+        return (
+            f"{trig.get('offset')} {trig.get('unit')} {trig.get('direction')} "
+            f"{trig.get('field')}"
+        )
+    if kind == "created":
+        return "when a record is created"
+    if kind == "updated":
+        return "when a record is updated"
+    return str(kind)
+
+
+# --- firing --------------------------------------------------------------------------------
+
+
+def rules_for(request, entity: str) -> list[AutomationRule]:
+    cache = request.__dict__.setdefault("_kyklos_rules", {})
+    if entity not in cache:
+        cache[entity] = list(
+            request.dbsession.execute(
+                select(AutomationRule)
+                .where(AutomationRule.entity == entity, AutomationRule.enabled.is_(True))
+                .order_by(AutomationRule.id)
+            ).scalars()
+        )
+    return cache[entity]
+
+
+def forget_rules(request) -> None:
+    request.__dict__.pop("_kyklos_rules", None)
+
+
+def fire(request, rule, et, record, event_key: str) -> AutomationRun | None:
+    """Evaluate ``rule`` for one event and log the outcome; queue the actions when it
+    fires. Returns the run, or None when this event was handled already."""
+    depth = request.environ.get(DEPTH, 0)
+    if depth >= MAX_DEPTH:
+        outcome, reason = SKIPPED, f"stopped: rules triggering rules {MAX_DEPTH} deep"
+    else:
+        try:
+            ok, reason = evaluate(et, record, compile_conditions(et, rule.conditions))
+            outcome = FIRED if ok else SKIPPED
+        except ConditionError as exc:
+            outcome, reason = FAILED, f"invalid conditions: {exc}"
+    run = AutomationRun(
+        rule_id=rule.id,
+        entity=et.name,
+        record_id=record.id,
+        event_key=event_key[:200],
+        outcome=outcome,
+        reason=reason,
+        results=[],
+        created_at=utcnow(),
+    )
+    db = request.dbsession
+    try:
+        with db.begin_nested():
+            db.add(run)
+    except IntegrityError:
+        return None  # this event already fired (or was skipped) for this rule
+    if outcome == FIRED:
+        from kyklos.jobs import enqueue
+
+        # The actions run as the rule's author: a plugin's action type may then use
+        # the ordinary write path with that person's rights (built-in actions act on
+        # the rule's own authority either way).
+        run.job_id = enqueue(
+            request, RUN_JOB, args={"run_id": run.id, "depth": depth + 1},
+            key=f"automation-run:{run.id}", user_id=rule.created_by_id,
+        )
+    return run
+
+
+def on_save(request, et, record, changes, created) -> None:
+    rules = rules_for(request, et.name)
+    for rule in rules:
+        kind = (rule.trigger or {}).get("kind")
+        if created and kind == "created":
+            fire(request, rule, et, record, "created")
+        elif not created and kind == "updated":
+            fire(request, rule, et, record, f"updated:v{record.version}")
+        elif not created and kind == "field_changed":
+            name = rule.trigger.get("field")
+            if name in changes:
+                fire(request, rule, et, record, f"changed:{name}:v{record.version}")
+
+
+def on_transition(request, et, record, transition) -> None:
+    for rule in rules_for(request, et.name):
+        trig = rule.trigger or {}
+        if trig.get("kind") == "transition" and trig.get("transition") == transition.name:
+            fire(request, rule, et, record, f"transition:{transition.name}:v{record.version}")
+
+
+# --- running actions -----------------------------------------------------------------------
+
+
+def run_actions(ctx, run_id: int, depth: int = 1):
+    """Job: run a fired rule's actions, all in the job's one transaction."""
+    db = ctx.dbsession
+    run = db.get(AutomationRun, run_id)
+    if run is None or run.outcome != FIRED:
+        return {"skipped": "nothing to run"}
+    et = ctx.registry.kyklos_entities.get(run.entity)
+    record = db.get(et.model, run.record_id) if et is not None else None
+    if record is not None and getattr(record, "deleted_at", None) is not None:
+        record = None
+    if record is None:
+        run.outcome = FAILED
+        run.reason = f"{run.reason}; the record no longer exists"
+        run.finished_at = utcnow()
+        return {"failed": "record gone"}
+    ctx.request.environ[DEPTH] = depth
+    types = action_types(ctx.registry)
+    results = []
+    for i, action in enumerate(run.rule.actions or []):
+        atype = types.get(action.get("type"))
+        if atype is None:
+            raise ActionError(f"action {i}: unknown type {action.get('type')!r}")
+        result = atype.run(ctx.request, et, record, dict(action, _index=i), run) or {}
+        results.append({"type": action["type"], **_jsonable(result)})
+        ctx.progress(100 * (i + 1) / max(1, len(run.rule.actions)), action["type"])
+    run.outcome = DONE
+    run.results = results
+    run.finished_at = utcnow()
+    return {"run": run.id, "actions": len(results)}
+
+
+def _jsonable(result: dict) -> dict:
+    out = {}
+    for k, v in result.items():
+        out[str(k)] = v if isinstance(v, str | int | float | bool | list | dict) or v is None \
+            else str(v)
+    return out
+
+
+# --- time triggers -------------------------------------------------------------------------
+
+
+def _delta(trig) -> dt.timedelta:
+    seconds = float(trig.get("offset") or 0) * UNITS[trig.get("unit", "days")]
+    sign = 1 if trig.get("direction", "after") == "after" else -1
+    return dt.timedelta(seconds=sign * seconds)
+
+
+def due_moment(et, field, record, trig) -> tuple[dt.datetime | None, str | None]:
+    """When the rule comes due for ``record``, and the event key (None: no date)."""
+    value = values.read_value(et, field, record)
+    if value is None:
+        return None, None
+    if isinstance(value, dt.datetime):
+        moment = value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+    else:
+        moment = dt.datetime(value.year, value.month, value.day, tzinfo=dt.UTC)
+    return moment + _delta(trig), f"time:{field.name}:{value.isoformat()}"
+
+
+def scan_rule(request, rule, now) -> int:
+    """Fire ``rule`` for the records that came due since its last scan."""
+    et = request.registry.kyklos_entities.get(rule.entity)
+    trig = rule.trigger or {}
+    field = et.fields.get(trig.get("field") or "") if et else None
+    if field is None or field.custom:
+        return 0
+    delta = _delta(trig)
+    start = rule.created_at
+    if rule.scanned_until is not None:
+        start = max(start, rule.scanned_until - SCAN_GRACE)
+    low, high = start - delta, now - delta
+    column = getattr(et.model, field.name)
+    if field.type == "date":
+        low, high = low.date(), high.date()
+    stmt = select(et.model).where(column >= low, column <= high)
+    if et.soft_delete:
+        stmt = stmt.where(et.model.deleted_at.is_(None))
+    records = (
+        request.dbsession.execute(stmt.order_by(column, et.model.id).limit(SCAN_BATCH))
+        .scalars()
+        .all()
+    )
+    fired = 0
+    last_due = None
+    for record in records:
+        due, key = due_moment(et, field, record, trig)
+        if due is None or due > now or due < start:
+            continue
+        last_due = due
+        if fire(request, rule, et, record, key) is not None:
+            fired += 1
+    rule.scanned_until = last_due if len(records) == SCAN_BATCH and last_due else now
+    return fired
+
+
+def scan(ctx, now: str | None = None):
+    """Job (periodic): fire the time rules that came due."""
+    moment = dt.datetime.fromisoformat(now) if now else utcnow()
+    rules = ctx.dbsession.execute(
+        select(AutomationRule).where(AutomationRule.enabled.is_(True))
+    ).scalars()
+    fired = 0
+    for rule in rules:
+        if (rule.trigger or {}).get("kind") == "time":
+            fired += scan_rule(ctx.request, rule, moment)
+    return {"fired": fired}
+
+
+# --- explaining ----------------------------------------------------------------------------
+
+
+def dry_run(request, rule_doc: dict, et, record) -> dict:
+    """What a rule would do for ``record`` now, without doing it."""
+    out = {
+        "trigger": describe_trigger(rule_doc.get("trigger") or {}),
+        "would_fire": False,
+        "reason": "",
+        "actions": [],
+    }
+    try:
+        ok, reason = evaluate(et, record, compile_conditions(et, rule_doc.get("conditions")))
+    except ConditionError as exc:
+        out["reason"] = f"invalid conditions: {exc}"
+        return out
+    out["would_fire"], out["reason"] = ok, reason
+    types = action_types(request.registry)
+    for a in rule_doc.get("actions") or []:
+        atype = types.get(a.get("type")) if isinstance(a, dict) else None
+        if atype is None:
+            out["actions"].append(f"unknown action {a!r}")
+            continue
+        try:
+            out["actions"].append(atype.describe(request, et, record, a))
+        except Exception as exc:  # noqa: BLE001 - a dry run reports, never fails
+            out["actions"].append(f"{a.get('type')}: cannot describe ({exc})")
+    if (rule_doc.get("trigger") or {}).get("kind") == "time":
+        field = et.fields.get(rule_doc["trigger"].get("field") or "")
+        if field is not None:
+            due, _key = due_moment(et, field, record, rule_doc["trigger"])
+            out["due"] = due.isoformat() if due else None
+    return out
+
+
+def runs_for(request, et, record_id, limit=50) -> list[AutomationRun]:
+    return (
+        request.dbsession.execute(
+            select(AutomationRun)
+            .where(AutomationRun.entity == et.name, AutomationRun.record_id == record_id)
+            .order_by(AutomationRun.created_at.desc(), AutomationRun.id.desc())
+            .limit(limit)
+        )
+        .scalars()
+        .all()
+    )
+
+
+def run_state(request, run: AutomationRun) -> str:
+    """The run's outcome, with a failed action job shown as failed."""
+    if run.outcome == FIRED and run.job_id:
+        from kyklos.jobs.models import Job
+
+        job = request.dbsession.get(Job, run.job_id)
+        if job is not None and job.state == "failed":
+            return FAILED
+    return run.outcome
+
+
+def includeme(config):
+    settings = config.get_settings()
+    every = float(settings.get("kyklos.automation.scan_seconds") or 60)
+    config.add_job(RUN_JOB, run_actions, retries=3, retry_delay=30,
+                   title=_("Run an automation rule's actions"))
+    config.add_job(SCAN_JOB, scan, retries=0, every=every,
+                   title=_("Fire time-based automation rules"))

@@ -1,0 +1,59 @@
+"""Activities: tasks, calls and meetings, calendars, resources and their bookings.
+
+Public functions other features call:
+
+- :func:`kyklos_activities.actions.create_mass_activity` ``(request, template,
+  person_ids)``: one activity per person (segments, MKT-05)
+- :func:`kyklos_activities.ical.import_ics` ``(request, data) -> (created, updated,
+  errors)``: import .ics events (``kyklos import``)
+"""
+
+from pyramid.i18n import TranslationStringFactory
+
+from kyklos_sdk import Plugin
+
+_ = TranslationStringFactory("kyklos_activities")
+
+
+def _demo_data(env, size):
+    from .demo import demo_data
+
+    demo_data(env, size)
+
+
+plugin = Plugin(
+    id="activities",
+    title=_("Activities"),
+    description=_("Tasks, calls and meetings; calendars, resources and bookings"),
+    requires_core=">=0.1,<1",
+    depends=("contacts",),
+    demo_data=_demo_data,
+    settings={
+        # Availability finder (D9): working hours and days in the user's time zone, and
+        # the country whose public holidays are days off.
+        "working_hours": "09:00-17:00",
+        "working_days": "mon-fri",
+        "country": "GR",
+        # Time zone of new activities when the user has none.
+        "timezone": "Europe/Athens",
+    },
+)
+
+
+def includeme(config):
+    from . import api, views
+    from .hooks import Hooks
+    from .registry import register_entity_types
+    from .reminders import reminder_job
+
+    register_entity_types(config)
+    config.add_hooks(Hooks(), name="kyklos_activities.hooks")
+    config.add_job(
+        "activities.reminders",
+        reminder_job,
+        retries=1,
+        periodic={"minute": "*"},
+        title=_("Send activity reminders"),
+    )
+    config.include(views)
+    config.include(api)

@@ -1,0 +1,263 @@
+"""Hook implementations: validation and derived values of every activity write,
+bookings and invitations after it, timelines and panels of people and accounts, menu
+entries and record actions."""
+
+from __future__ import annotations
+
+from pyramid.renderers import render
+from sqlalchemy import func, select
+
+from kyklos_sdk import (
+    Action,
+    MenuItem,
+    Panel,
+    TimelineItem,
+    can_access,
+    format_datetime,
+    hookimpl,
+)
+
+from . import _, bookings, calendar, validation
+from .models import NEEDS_ACTION, OPEN, Activity, Participant
+
+TIMELINE_LIMIT = 50
+PANEL_LIMIT = 10
+#: open activities counted for the summary (more are shown as this many)
+SUMMARY_SCAN = 200
+BOOKING_FIELDS = ("participants", "starts_at", "ends_at", "rrule", "exdates", "timezone", "state")
+
+
+def _is_activity(entity_type) -> bool:
+    return entity_type.name == "activity" and entity_type.plugin == "activities"
+
+
+def party_clause(kind: str, ref_id: int):
+    """Activities in which the person or account ``ref_id`` takes part."""
+    return Activity.id.in_(
+        select(Participant.activity_id).where(
+            Participant.kind == kind, getattr(Participant, f"{kind}_id") == ref_id
+        )
+    )
+
+
+def when_of(activity):
+    return activity.starts_at or activity.due_at or activity.created_at
+
+
+def invite(request, activity, user_ids) -> None:
+    """Tell invited users (ACT-04); they accept or decline on the invitation page."""
+    notify = getattr(request, "notify", None)
+    me = calendar.viewer_id(request)
+    targets = [u for u in user_ids if u != me]
+    if notify is None or not targets:
+        return
+    when = format_datetime(request, activity.starts_at) if activity.starts_at else ""
+    notify(
+        targets,
+        _("Invitation: ${subject}", mapping={"subject": activity.subject}),
+        body=when,
+        url=request.route_path("activities.invitation", id=activity.id),
+        kind="invitation",
+    )
+
+
+def _assigned(request, activity) -> None:
+    notify = getattr(request, "notify", None)
+    rid = activity.responsible_id
+    if notify is None or not rid or rid == calendar.viewer_id(request):
+        return
+    notify(
+        [rid],
+        _("Assigned to you: ${subject}", mapping={"subject": activity.subject}),
+        url=request.route_path("entity.detail", slug="activities", id=activity.id),
+        kind="assignment",
+    )
+
+
+class Hooks:
+    @hookimpl
+    def kyklos_record_validate(self, request, entity_type, record, data, errors, source):
+        if _is_activity(entity_type):
+            validation.check_activity(request, record, data, errors, source)
+
+    @hookimpl
+    def kyklos_record_after_save(self, request, entity_type, record, changes, created, source):
+        if not _is_activity(entity_type):
+            return
+        if created or any(k in changes for k in BOOKING_FIELDS):
+            bookings.sync(request, record)
+        if "participants" in changes:
+            old, new = changes["participants"]
+            before = {p["id"] for p in old or () if p["kind"] == "user"}
+            invited = [
+                p["id"]
+                for p in new or ()
+                if p["kind"] == "user" and p["id"] not in before and p["status"] == NEEDS_ACTION
+            ]
+            if source != "import":
+                invite(request, record, invited)
+        if "responsible_id" in changes and not created and source != "import":
+            _assigned(request, record)
+
+    @hookimpl
+    def kyklos_timeline_items(self, request, entity_type, record):
+        if entity_type.name not in ("person", "account") or entity_type.plugin != "contacts":
+            return None
+        db = request.dbsession
+        rows = db.execute(
+            select(Activity)
+            .where(party_clause(entity_type.name, record.id))
+            .order_by(func.coalesce(Activity.starts_at, Activity.due_at, Activity.created_at)
+                      .desc(), Activity.id.desc())
+            .limit(TIMELINE_LIMIT)
+        ).scalars().all()
+        if not rows:
+            return None
+        vis = calendar.visibility(request, rows)
+        types = calendar.types_by_id(db)
+        out = []
+        for a in rows:
+            if not vis[a.id]:
+                continue
+            atype = types.get(a.type_id)
+            out.append(
+                TimelineItem(
+                    when=when_of(a),
+                    title=f"{atype.title if atype else ''}: {a.subject}",
+                    detail=a.status,
+                    url=request.route_path("entity.detail", slug="activities", id=a.id),
+                    kind=f"activity.{atype.code if atype else 'other'}",
+                )
+            )
+        return out
+
+    @hookimpl
+    def kyklos_record_panels(self, request, entity_type, record):
+        """The participants of an activity, with invitation answers and resources."""
+        if _is_activity(entity_type):
+            return [participants_panel(request, entity_type, record)]
+        return None
+
+    @hookimpl
+    def kyklos_record_summary(self, request, entity_type, record):
+        """CON-14: the open activities of a person or account."""
+        if entity_type.name not in ("person", "account") or entity_type.plugin != "contacts":
+            return None
+        if not request.has_permission("activities.activity.read"):
+            return None
+        db = request.dbsession
+        clause = party_clause(entity_type.name, record.id)
+        rows = db.execute(
+            select(Activity)
+            .where(clause, Activity.state == OPEN)
+            .order_by(func.coalesce(Activity.due_at, Activity.starts_at).is_(None),
+                      func.coalesce(Activity.due_at, Activity.starts_at), Activity.id)
+            .limit(SUMMARY_SCAN)
+        ).scalars().all()
+        vis = calendar.visibility(request, rows)
+        shown = [a for a in rows if vis[a.id]]  # what the user may not see is not counted
+        if not shown:
+            return None
+        total = len(shown)
+        items = [
+            (
+                a.subject,
+                request.route_path("activities.invitation", id=a.id),
+                format_datetime(request, a.due_at or a.starts_at) if (a.due_at or a.starts_at)
+                else "",
+            )
+            for a in shown[:PANEL_LIMIT]
+        ]
+        return [Panel(title=_("Open activities"), items=items, count=total, order=20)]
+
+    @hookimpl
+    def kyklos_automation_actions(self):
+        from .automation import CreateActivity
+
+        return [CreateActivity()]
+
+    @hookimpl
+    def kyklos_record_actions(self, request, entity_type, record):
+        if entity_type.name in ("person", "account") and entity_type.plugin == "contacts":
+            url = request.route_path(
+                "entity.new", slug="activities", _query={f"{entity_type.name}_id": record.id}
+            )
+            return [Action(_("New activity"), url, permission="activities.activity.create")]
+        if _is_activity(entity_type) and record.state == OPEN:
+            return [
+                Action(
+                    _("Mark done"),
+                    request.route_path("activities.complete", id=record.id),
+                    method="post",
+                    style="success",
+                    permission="activities.activity.update",
+                )
+            ]
+        return None
+
+    @hookimpl
+    def kyklos_menu_items(self, request):
+        perm = "activities.calendar.view"
+        return [
+            MenuItem(_("Calendar"), request.route_path("activities.calendar"), perm,
+                     "calendar3", order=29),
+            MenuItem(_("My open items"), request.route_path("activities.mine"), perm,
+                     "list-task", order=31),
+            MenuItem(_("Availability"), request.route_path("activities.availability"), perm,
+                     "clock", order=32),
+        ]
+
+
+def participants_panel(request, entity_type, activity) -> Panel:
+    html = render(
+        "kyklos_activities:templates/participants_panel.pt",
+        {
+            "activity": activity,
+            "people": participant_rows(request, activity),
+            "can_edit": request.has_permission("activities.activity.update")
+            and can_access(request, entity_type, activity, "update"),
+        },
+        request=request,
+    )
+    return Panel(title=_("Participants"), html=html, count=len(activity.participant_rows),
+                 order=10)
+
+
+def participant_rows(request, activity) -> list[dict]:
+    """Participants with display names, for pages and panels."""
+    from kyklos_sdk import User
+
+    from .models import Resource
+
+    db = request.dbsession
+    by_kind: dict[str, list[int]] = {}
+    for p in activity.participant_rows:
+        by_kind.setdefault(p.kind, []).append(p.ref_id)
+    names: dict[tuple[str, int], str] = {}
+    if by_kind.get("user"):
+        for u in db.execute(select(User).where(User.id.in_(by_kind["user"]))).scalars():
+            names[("user", u.id)] = u.title
+    if by_kind.get("resource"):
+        for r in db.execute(select(Resource).where(Resource.id.in_(by_kind["resource"]))) \
+                .scalars():
+            names[("resource", r.id)] = r.name
+    for kind in ("person", "account"):
+        if not by_kind.get(kind):
+            continue
+        et = request.registry.kyklos_entities.get(kind)
+        if et is None:
+            continue
+        for r in db.execute(select(et.model).where(et.model.id.in_(by_kind[kind]))).scalars():
+            names[(kind, r.id)] = et.record_title(r) if kind == "account" else (
+                getattr(r, "full_name", None) or et.record_title(r)
+            )
+    return [
+        {
+            "kind": p.kind,
+            "id": p.ref_id,
+            "status": p.status,
+            "name": names.get((p.kind, p.ref_id), f"#{p.ref_id}"),
+        }
+        for p in activity.participant_rows
+    ]
+

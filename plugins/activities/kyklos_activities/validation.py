@@ -1,0 +1,354 @@
+"""Checks and derived values of an activity write, run on every write path (API, forms,
+import, mass actions) from the ``kyklos_record_validate`` hook."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+
+from kyklos_sdk import User, get_entity_type, utcnow, visible_select
+
+from . import _, org, recurrence
+from .models import (
+    ACCEPTED,
+    DONE,
+    NEEDS_ACTION,
+    PARTICIPANT_KINDS,
+    ActivityType,
+    Resource,
+    Status,
+)
+
+MAX_PARTICIPANTS = 200
+MAX_REMINDERS = 5
+MAX_REMINDER_MINUTES = 28 * 24 * 60
+MAX_EXDATES = 500
+
+
+def current(record, data: dict, name: str):
+    """The value ``name`` will have after this write."""
+    if name in data:
+        return data[name]
+    return getattr(record, name) if record is not None else None
+
+
+def user_zone(request) -> str:
+    ident = getattr(request, "identity", None)
+    tz = getattr(ident.user, "timezone", None) if ident is not None else None
+    if tz and recurrence.valid_zone(tz):
+        return tz
+    return request.registry.settings.get("kyklos.activities.timezone") or "Europe/Athens"
+
+
+def statuses_of(db, atype: ActivityType) -> list[Status]:
+    return list(
+        db.execute(
+            select(Status)
+            .where(Status.status_set_id == atype.status_set_id)
+            .order_by(Status.position, Status.id)
+        ).scalars()
+    )
+
+
+def default_status(statuses: list[Status]) -> Status | None:
+    return next((s for s in statuses if s.is_default), statuses[0] if statuses else None)
+
+
+def check_activity(request, record, data: dict, errors: dict, source: str) -> None:
+    """Validate ``data`` for ``record`` (``None``: a new activity) and add the derived
+    values (status default, state, completion time, end from the default duration,
+    normalised recurrence, participants, span) to ``data``."""
+    db = request.dbsession
+    type_id = current(record, data, "type_id")
+    atype = db.get(ActivityType, type_id) if type_id else None
+    if atype is None:
+        errors.setdefault("type_id", _("Required."))
+        return
+    if "type_id" in data and not atype.active:
+        errors["type_id"] = _("This activity type is no longer in use.")
+    _check_status(db, record, data, errors, atype)
+    if record is None:
+        if "private" not in data:
+            data["private"] = atype.private_by_default
+        if not data.get("timezone"):
+            data["timezone"] = user_zone(request)
+    tz_name = current(record, data, "timezone")
+    if "timezone" in data and tz_name and not recurrence.valid_zone(tz_name):
+        errors["timezone"] = _("Not a known time zone, e.g. Europe/Athens.")
+        return
+    _check_times(record, data, errors, atype, tz_name)
+    _check_recurrence(record, data, errors, tz_name)
+    _check_reminders(data, errors)
+    _check_responsible(request, record, data, errors)
+    _check_participants(request, record, data, errors, source)
+    if not errors:
+        _span(record, data)
+
+
+def _check_status(db, record, data, errors, atype) -> None:
+    statuses = statuses_of(db, atype)
+    by_code = {s.code: s for s in statuses}
+    code = current(record, data, "status")
+    if code not in by_code:
+        if "status" in data and code:
+            codes = ", ".join(by_code)
+            errors["status"] = _(
+                "Not a status of this activity type; use one of: ${codes}.",
+                mapping={"codes": codes},
+            )
+            return
+        chosen = default_status(statuses)
+        if chosen is None:
+            errors["type_id"] = _("This activity type has no statuses.")
+            return
+        code = data["status"] = chosen.code
+    state = by_code[code].category
+    if record is None or record.state != state:
+        data["state"] = state
+    done_before = record is not None and record.completed_at is not None
+    if state == DONE and not done_before:
+        data["completed_at"] = utcnow()
+    elif state != DONE and done_before:
+        data["completed_at"] = None
+
+
+def _local_midnight(value: dt.datetime, tz) -> dt.datetime:
+    local = value.astimezone(tz)
+    return dt.datetime(local.year, local.month, local.day, tzinfo=tz).astimezone(dt.UTC)
+
+
+def _check_times(record, data, errors, atype, tz_name) -> None:
+    starts = current(record, data, "starts_at")
+    ends = current(record, data, "ends_at")
+    due = current(record, data, "due_at")
+    all_day = current(record, data, "all_day")
+    tz = recurrence.zone(tz_name)
+    if all_day and starts is not None and any(
+        k in data for k in ("starts_at", "ends_at", "all_day", "timezone")
+    ):
+        # An all-day activity covers whole local days: [midnight, midnight).
+        first = _local_midnight(starts, tz)
+        last = _local_midnight(ends, tz) if ends is not None else first
+        if ends is None or last < ends or last <= first:
+            local_last = last.astimezone(tz).date() + dt.timedelta(days=1)
+            last = dt.datetime(
+                local_last.year, local_last.month, local_last.day, tzinfo=tz
+            ).astimezone(dt.UTC)
+        if first != starts:
+            data["starts_at"] = starts = first
+        if last != ends:
+            data["ends_at"] = ends = last
+    if atype.duration_required:
+        if starts is None:
+            errors["starts_at"] = _("Required for this activity type.")
+        if ends is None:
+            errors["ends_at"] = _(
+                "A ${type} needs a duration: give the end time.", mapping={"type": atype.title}
+            )
+    elif starts is not None and ends is None and atype.default_duration > 0:
+        if "starts_at" in data or "ends_at" in data or record is None:
+            data["ends_at"] = ends = starts + dt.timedelta(minutes=atype.default_duration)
+    if not atype.can_be_pending and starts is None and due is None:
+        errors.setdefault(
+            "starts_at",
+            _("A ${type} cannot be pending: give its date.", mapping={"type": atype.title}),
+        )
+    if ends is not None and starts is None:
+        errors.setdefault("starts_at", _("Give the start as well as the end."))
+    if starts is not None and ends is not None and ends < starts:
+        errors["ends_at"] = _("The end is before the start.")
+
+
+def _check_recurrence(record, data, errors, tz_name) -> None:
+    rule = current(record, data, "rrule")
+    if "exdates" in data:
+        ex = data["exdates"] or []
+        if not isinstance(ex, list) or len(ex) > MAX_EXDATES:
+            errors["exdates"] = _("Send a list of ISO 8601 date-times.")
+        else:
+            clean = []
+            for v in ex:
+                try:
+                    d = dt.datetime.fromisoformat(str(v).replace("Z", "+00:00"))
+                except ValueError:
+                    d = None
+                if d is None or d.tzinfo is None:
+                    errors["exdates"] = _("Send a list of ISO 8601 date-times with a zone.")
+                    break
+                clean.append(d.astimezone(dt.UTC).isoformat().replace("+00:00", "Z"))
+            else:
+                data["exdates"] = sorted(set(clean))
+    if not rule:
+        if "rrule" in data and data["rrule"] == "":
+            data["rrule"] = None
+        return
+    if not any(k in data for k in ("rrule", "starts_at", "timezone")):
+        return
+    starts = current(record, data, "starts_at")
+    if starts is None:
+        errors["rrule"] = _("A repeating activity needs a start.")
+        return
+    try:
+        text = recurrence.check(rule, starts, recurrence.zone(tz_name))
+    except recurrence.RecurrenceError as exc:
+        errors["rrule"] = _("Not a valid repeat rule: ${why}", mapping={"why": str(exc)[:200]})
+        return
+    if text != rule:
+        data["rrule"] = text
+
+
+def _check_reminders(data, errors) -> None:
+    if "reminders" not in data:
+        return
+    value = data["reminders"] or []
+    if (
+        not isinstance(value, list)
+        or len(value) > MAX_REMINDERS
+        or any(
+            isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= MAX_REMINDER_MINUTES
+            for v in value
+        )
+    ):
+        errors["reminders"] = _(
+            "Send up to ${n} whole numbers of minutes (0 to 40320).", mapping={"n": MAX_REMINDERS}
+        )
+        return
+    data["reminders"] = sorted(set(value))
+
+
+def _acting_user_id(request) -> int | None:
+    ident = getattr(request, "identity", None)
+    return ident.user.id if ident is not None else None
+
+
+def _check_responsible(request, record, data, errors) -> None:
+    """ACT-04: work goes to oneself or to a subordinate in the org chart; the owner
+    follows the responsible user, so record rules let them complete it."""
+    me = _acting_user_id(request)
+    if record is None and not data.get("responsible_id") and me is not None:
+        data["responsible_id"] = me
+    if "responsible_id" not in data:
+        return
+    new = data["responsible_id"]
+    old = record.responsible_id if record is not None else None
+    if new is None or new == old:
+        return
+    if me is not None and new != me and not request.has_permission("kyklos.admin"):
+        if new not in org.subordinates(request.dbsession, me):
+            errors["responsible_id"] = _(
+                "You may assign activities only to yourself or to your subordinates."
+            )
+            return
+    owner = current(record, data, "owner_id")
+    if owner != new:
+        data["owner_id"] = new
+
+
+def _check_participants(request, record, data, errors, source) -> None:
+    touched = ("participants", "responsible_id", "person_id", "account_id")
+    if record is not None and not any(k in data for k in touched):
+        return
+    raw = data["participants"] if "participants" in data else (
+        record.participants if record is not None else []
+    )
+    if raw is None:
+        raw = []
+    if not isinstance(raw, list) or len(raw) > MAX_PARTICIPANTS:
+        errors["participants"] = _("Send a list of at most ${n} participants.",
+                                   mapping={"n": MAX_PARTICIPANTS})
+        return
+    existing = {(p["kind"], p["id"]): p["status"] for p in (record.participants if record else [])}
+    me = _acting_user_id(request)
+    responsible = current(record, data, "responsible_id")
+    wanted: dict[tuple[str, int], str] = {}
+    for item in raw:
+        if (
+            not isinstance(item, dict)
+            or item.get("kind") not in PARTICIPANT_KINDS
+            or isinstance(item.get("id"), bool)
+            or not isinstance(item.get("id"), int)
+            or set(item) - {"kind", "id", "status"}
+        ):
+            errors["participants"] = _(
+                'Each participant is {"kind": "user|person|account|resource", "id": 1}.'
+            )
+            return
+        key = (item["kind"], item["id"])
+        status = existing.get(key)
+        if status is None:
+            sent = item.get("status")
+            if source == "import" and sent in (NEEDS_ACTION, ACCEPTED, "declined", "tentative"):
+                status = sent
+            elif item["kind"] in ("account", "resource") or item["id"] in (me, responsible) \
+                    and item["kind"] == "user":
+                status = ACCEPTED
+            else:
+                status = NEEDS_ACTION
+        wanted[key] = status
+    # The responsible user and the main person and account take part too.
+    if responsible:
+        wanted.setdefault(("user", responsible), ACCEPTED)
+    for kind in ("person", "account"):
+        ref = current(record, data, f"{kind}_id")
+        if ref:
+            wanted.setdefault((kind, ref), ACCEPTED if kind == "account" else NEEDS_ACTION)
+    bad = _missing_refs(request, wanted, existing)
+    if bad:
+        errors["participants"] = _("Not found: ${refs}", mapping={"refs": ", ".join(bad)})
+        return
+    items = [{"kind": k, "id": i, "status": s} for (k, i), s in wanted.items()]
+    if record is None or items != record.participants:
+        data["participants"] = items
+
+
+def _missing_refs(request, wanted, existing) -> list[str]:
+    """Participants that do not exist or that the user may not link (new ones only)."""
+    db = request.dbsession
+    new = {}
+    for kind, ref in wanted:
+        if (kind, ref) not in existing:
+            new.setdefault(kind, set()).add(ref)
+    bad = []
+    for kind, ids in new.items():
+        if kind == "user":
+            found = set(
+                db.execute(
+                    select(User.id).where(User.id.in_(ids), User.is_active.is_(True))
+                ).scalars()
+            )
+        elif kind == "resource":
+            found = set(
+                db.execute(
+                    select(Resource.id).where(Resource.id.in_(ids), Resource.active.is_(True))
+                ).scalars()
+            )
+        else:
+            et = get_entity_type(request, kind)
+            stmt = visible_select(request, et).where(et.model.id.in_(ids))
+            found = set(db.execute(stmt.with_only_columns(et.model.id)).scalars())
+        bad += [f"{kind} {i}" for i in sorted(ids - found)]
+    return bad
+
+
+def _span(record, data) -> None:
+    keys = ("starts_at", "ends_at", "due_at", "rrule", "exdates", "timezone")
+    if record is not None and not any(k in data for k in keys):
+        return
+    starts = current(record, data, "starts_at")
+    ends = current(record, data, "ends_at")
+    due = current(record, data, "due_at")
+    first = starts or due
+    if first is None:
+        span = (None, None)
+    elif starts is None:
+        span = (due, due)
+    else:
+        last = recurrence.last_end(
+            starts, ends, current(record, data, "rrule"), current(record, data, "timezone"),
+            current(record, data, "exdates"),
+        )
+        span = (starts, last)
+    for name, value in zip(("span_start", "span_end"), span, strict=True):
+        if record is None or getattr(record, name) != value:
+            data[name] = value

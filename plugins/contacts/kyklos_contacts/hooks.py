@@ -1,0 +1,287 @@
+"""Hook implementations: validation and normalisation of every write, affiliations kept
+in step with a person's account, panels and actions of the 360° pages, menu entries."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+
+from kyklos_sdk import RecordError, hookimpl
+
+from . import _, validation
+from .models import Affiliation, Consent, Relationship
+from .relations import check_relationship
+from .salutation import default_salutation, language_for_country
+from .settings import default_country
+
+MSG_ONE_PARTY = _("Give either an account or a person.")
+MSG_DATES = _("The end date is before the start date.")
+MSG_CONSENT_EXISTS = _("This person has a consent record for this channel: change that one.")
+MSG_TYPE_IN_USE = _("This relationship type is in use; deactivate it instead.")
+
+
+def _apply(data: dict, changes: dict, errors: dict) -> None:
+    """Write normalised values back into ``data`` (the service writes what it holds)."""
+    for name, value in changes.items():
+        if name not in errors:
+            data[name] = value
+
+
+def validate_account(request, record, data, errors):
+    changes, errs = validation.check_account(
+        request.dbsession, record, data, default_country(request)
+    )
+    errors.update(errs)
+    _apply(data, changes, errs)
+
+
+def validate_person(request, record, data, errors):
+    db = request.dbsession
+    changes, errs = validation.check_person(db, record, data, default_country(request))
+    errors.update(errs)
+    _apply(data, changes, errs)
+    values = validation.merged(
+        record,
+        data,
+        ("country", "account_id", "first_name", "last_name", "gender", "language", "email",
+         "phone", "salutation", "name_day_calendar"),
+    )
+    region = validation.person_region(db, values, default_country(request))
+    _sync_phones(record, data, errors, region)
+    _sync_emails(record, data, errors)
+    if record is None:
+        cc = values["country"] or region
+        if not values["language"]:
+            data["language"] = language_for_country(cc)
+        if not values["name_day_calendar"]:
+            cal = validation.default_calendar(cc)
+            if cal:
+                data["name_day_calendar"] = cal
+        if not values["salutation"]:
+            data["salutation"] = default_salutation(
+                values["first_name"],
+                values["last_name"],
+                values["gender"],
+                data.get("language") or values["language"],
+                cc,
+            )
+
+
+def _sync_phones(record, data, errors, region):
+    """Keep ``phone`` (the primary number) and the ``phones`` list in step."""
+    if "phones" in data:
+        rows, errs = validation.check_phones(data["phones"] or [], region)
+        errors.update(errs)
+        if errs:
+            return
+        primary = next((r["number"] for r in rows if r["is_primary"]), None)
+        if "phone" in data and data["phone"] and data["phone"] != primary:
+            rows = _with_primary(rows, "number", data["phone"], "mobile")
+            primary = data["phone"]
+        data["phones"] = [_phone_out(r) for r in rows]
+        data["phone"] = primary
+    elif "phone" in data and "phone" not in errors:
+        current = record.phones if record is not None else []
+        rows = [{"kind": p["type"], "number": p["number"], "is_primary": p["primary"]}
+                for p in current]
+        old = record.phone if record is not None else None
+        rows = [r for r in rows if r["number"] != old]
+        if data["phone"]:
+            rows = _with_primary(rows, "number", data["phone"], "mobile")
+        elif rows:
+            rows[0]["is_primary"] = True
+            data["phone"] = rows[0]["number"]
+        data["phones"] = [_phone_out(r) for r in rows]
+
+
+def _sync_emails(record, data, errors):
+    if "emails" in data:
+        rows, errs = validation.check_emails(data["emails"] or [])
+        errors.update(errs)
+        if errs:
+            return
+        primary = next((r["email"] for r in rows if r["is_primary"]), None)
+        if "email" in data and data["email"] and data["email"] != primary:
+            rows = _with_primary(rows, "email", data["email"], "work")
+            primary = data["email"]
+        data["emails"] = [_email_out(r) for r in rows]
+        data["email"] = primary
+    elif "email" in data and "email" not in errors:
+        current = record.emails if record is not None else []
+        rows = [{"kind": e["type"], "email": e["email"], "is_primary": e["primary"]}
+                for e in current]
+        old = (record.email or "").lower() if record is not None else ""
+        rows = [r for r in rows if r["email"].lower() != old]
+        if data["email"]:
+            rows = _with_primary(rows, "email", data["email"], "work")
+        elif rows:
+            rows[0]["is_primary"] = True
+            data["email"] = rows[0]["email"]
+        data["emails"] = [_email_out(r) for r in rows]
+
+
+def _with_primary(rows, key, value, kind):
+    """``rows`` with ``value`` as the one primary entry (added first if missing)."""
+    found = next((r for r in rows if r[key].lower() == value.lower()), None)
+    if found is None:
+        found = {"kind": kind, key: value, "is_primary": True}
+        rows = [found, *rows]
+    for r in rows:
+        r["is_primary"] = r is found
+    return rows
+
+
+def _phone_out(r):
+    return {"type": r["kind"], "number": r["number"], "primary": r["is_primary"]}
+
+
+def _email_out(r):
+    return {"type": r["kind"], "email": r["email"], "primary": r["is_primary"]}
+
+
+def _one_party(record, data, errors, field="account_id"):
+    v = validation.merged(record, data, ("account_id", "person_id"))
+    if (v["account_id"] is None) == (v["person_id"] is None):
+        errors[field if v["account_id"] is None else "person_id"] = MSG_ONE_PARTY
+
+
+def _dates(record, data, errors, start="start_date", end="end_date"):
+    v = validation.merged(record, data, (start, end))
+    if v[start] and v[end] and v[end] < v[start]:
+        errors[end] = MSG_DATES
+
+
+def validate_address(request, record, data, errors):
+    _one_party(record, data, errors)
+    v = validation.merged(record, data, ("country",))
+    changes: dict = {}
+    validation.check_country(v, changes, errors)
+    _apply(data, changes, errors)
+
+
+def validate_consent(request, record, data, errors):
+    v = validation.merged(record, data, ("person_id", "channel"))
+    if v["person_id"] is None or v["channel"] is None:
+        return
+    if record is not None and (record.person_id, record.channel) == (v["person_id"],
+                                                                     v["channel"]):
+        return
+    taken = request.dbsession.execute(
+        select(Consent.id).where(Consent.person_id == v["person_id"],
+                                 Consent.channel == v["channel"])
+    ).first()
+    if taken:
+        errors["channel"] = MSG_CONSENT_EXISTS
+
+
+VALIDATORS = {
+    "account": validate_account,
+    "person": validate_person,
+    "address": validate_address,
+}
+
+
+class Hooks:
+    """Registered as ``kyklos_contacts.hooks``."""
+
+    @hookimpl
+    def kyklos_record_validate(self, request, entity_type, record, data, errors):
+        if entity_type.plugin != "contacts":
+            return
+        name = entity_type.name
+        if name in VALIDATORS:
+            VALIDATORS[name](request, record, data, errors)
+        elif name == "installedproduct":
+            _one_party(record, data, errors)
+        elif name == "affiliation":
+            _dates(record, data, errors)
+        elif name == "consent":
+            validate_consent(request, record, data, errors)
+        elif name == "relationship":
+            _dates(record, data, errors)
+            values = validation.merged(
+                record,
+                data,
+                ("type_id", "from_person_id", "from_account_id", "to_person_id",
+                 "to_account_id"),
+            )
+            errors.update(check_relationship(request.dbsession, values))
+
+    @hookimpl
+    def kyklos_record_after_save(self, request, entity_type, record, changes, created):
+        if entity_type.plugin == "contacts" and entity_type.name == "person":
+            if "account_id" in changes or "job_title" in changes:
+                follow_account(request.dbsession, record, changes)
+
+    @hookimpl
+    def kyklos_record_before_delete(self, request, entity_type, record):
+        if entity_type.plugin == "contacts" and entity_type.name == "relationshiptype":
+            used = request.dbsession.execute(
+                select(Relationship.id).where(Relationship.type_id == record.id).limit(1)
+            ).first()
+            if used:
+                raise RecordError({"": MSG_TYPE_IN_USE}, status=409)
+
+    @hookimpl
+    def kyklos_timeline_items(self, request, entity_type, record):
+        if entity_type.plugin != "contacts" or entity_type.name != "person":
+            return None
+        from .panels import greeting_timeline
+
+        return greeting_timeline(request, record)
+
+    @hookimpl
+    def kyklos_record_panels(self, request, entity_type, record):
+        if entity_type.plugin != "contacts":
+            return None
+        from .panels import panels_for
+
+        return panels_for(request, entity_type, record)
+
+    @hookimpl
+    def kyklos_record_actions(self, request, entity_type, record):
+        if entity_type.plugin != "contacts":
+            return None
+        from .panels import actions_for
+
+        return actions_for(request, entity_type, record)
+
+    @hookimpl
+    def kyklos_menu_items(self, request):
+        from .panels import menu_items
+
+        return menu_items(request)
+
+
+def follow_account(db, person, changes) -> None:
+    """A person's primary account is their current job: record it as a primary
+    affiliation, and end the previous one (the employment history, CON-16)."""
+    today = dt.date.today()
+    old_account = changes.get("account_id", (person.account_id, person.account_id))[0]
+    rows = db.execute(
+        select(Affiliation).where(Affiliation.person_id == person.id)
+    ).scalars().all()
+    if "account_id" in changes and old_account and old_account != person.account_id:
+        for a in rows:
+            if a.account_id == old_account and a.is_primary and a.end_date is None:
+                a.is_primary = False
+                a.end_date = today
+    if person.account_id is None:
+        return
+    current = next(
+        (a for a in rows if a.account_id == person.account_id and a.is_current(today)), None
+    )
+    if current is None:
+        current = Affiliation(
+            person_id=person.id,
+            account_id=person.account_id,
+            start_date=today,
+            owner_id=person.owner_id,
+        )
+        db.add(current)
+    current.is_primary = True
+    if person.job_title:
+        current.role = person.job_title
+    db.flush()
+

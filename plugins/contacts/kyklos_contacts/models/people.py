@@ -1,0 +1,288 @@
+"""People, their typed phones and e-mails, photo, affiliations, consents and greetings."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import (
+    Boolean,
+    Date,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    type_coerce,
+)
+from sqlalchemy.ext.hybrid import hybrid_property
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
+
+from kyklos_sdk import (
+    Base,
+    EntityMixin,
+    IdMixin,
+    JSONType,
+    SoftDeleteMixin,
+    UTCDateTime,
+    utcnow,
+)
+
+from ..domain.translit import fold
+from ..namedays import known_name_keys
+
+
+def name_day_key(first_name: str | None) -> str:
+    """The key the name-day calendars know a first name by: the whole folded name, or
+    its first word when only that is known ("Anna Maria" -> "anna"), as the occasions
+    engine looks names up. Occasion look-ups match it with an indexed ``IN``."""
+    key = fold(first_name)[:100]
+    words = key.split()
+    if len(words) > 1 and key not in known_name_keys():
+        return words[0]
+    return key
+
+
+def month_day(value: dt.date | None) -> int | None:
+    """``month * 100 + day`` of a date, the key occasion look-ups use."""
+    return value.month * 100 + value.day if value else None
+
+
+class Person(EntityMixin, SoftDeleteMixin, Base):
+    """A person: a contact at an account, or a private customer."""
+
+    __tablename__ = "contacts_person"
+
+    first_name: Mapped[str] = mapped_column(String(100), nullable=False, default="")
+    middle_name: Mapped[str | None] = mapped_column(String(100))
+    last_name: Mapped[str] = mapped_column(String(100), nullable=False, index=True)
+    #: transliteration-folded keys (duplicate checks, name-day look-ups, search)
+    first_name_key: Mapped[str] = mapped_column(
+        String(100), nullable=False, default="", index=True
+    )
+    last_name_key: Mapped[str] = mapped_column(String(100), nullable=False, default="", index=True)
+    #: the key the name-day calendars know this first name by (see name_day_key())
+    name_day_key: Mapped[str] = mapped_column(String(100), nullable=False, default="", index=True)
+    name_prefix: Mapped[str | None] = mapped_column(String(40))  # Dr, Prof.
+    name_suffix: Mapped[str | None] = mapped_column(String(40))
+    #: the primary e-mail and phone; every one of them is in ``emails`` / ``phones``
+    email: Mapped[str | None] = mapped_column(String(254), index=True)
+    phone: Mapped[str | None] = mapped_column(String(40), index=True)
+    salutation: Mapped[str | None] = mapped_column(String(200))
+    gender: Mapped[str | None] = mapped_column(String(10))
+    language: Mapped[str | None] = mapped_column(String(5))
+    birth_date: Mapped[dt.date | None] = mapped_column(Date)
+    #: month * 100 + day of ``birth_date`` / ``anniversary_date``: occasion look-ups
+    #: by day of year use an index instead of a date function per row
+    birth_md: Mapped[int | None] = mapped_column(Integer, index=True)
+    anniversary_date: Mapped[dt.date | None] = mapped_column(Date)
+    anniversary_md: Mapped[int | None] = mapped_column(Integer, index=True)
+    name_day_calendar: Mapped[str | None] = mapped_column(String(2))
+    marital_status: Mapped[str | None] = mapped_column(String(20))
+    #: PESEL (PL), CNP (RO), AMKA (GR)
+    personal_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    #: NIP (PL), AFM (GR), CNP/CUI (RO)
+    tax_id: Mapped[str | None] = mapped_column(String(32))
+    account_id: Mapped[int | None] = mapped_column(
+        ForeignKey("contacts_account.id", ondelete="SET NULL"), index=True
+    )
+    job_title: Mapped[str | None] = mapped_column(String(200))
+    department: Mapped[str | None] = mapped_column(String(100))
+    roles: Mapped[list] = mapped_column(JSONType, nullable=False, default=list)
+    source: Mapped[str | None] = mapped_column(String(20), index=True)
+    partner_id: Mapped[int | None] = mapped_column(
+        ForeignKey("contacts_account.id", ondelete="SET NULL"), index=True
+    )
+    city: Mapped[str | None] = mapped_column(String(100))
+    country: Mapped[str | None] = mapped_column(String(2), index=True)
+    website: Mapped[str | None] = mapped_column(String(200))
+    notes: Mapped[str | None] = mapped_column(Text)
+
+    phone_rows: Mapped[list[PersonPhone]] = relationship(
+        back_populates="person",
+        cascade="all, delete-orphan",
+        order_by="PersonPhone.position",
+        passive_deletes=True,
+        lazy="selectin",  # lists show them: one query per page, not one per person
+    )
+    email_rows: Mapped[list[PersonEmail]] = relationship(
+        back_populates="person",
+        cascade="all, delete-orphan",
+        order_by="PersonEmail.position",
+        passive_deletes=True,
+        lazy="selectin",
+    )
+
+    # ``phones`` and ``emails`` are the typed lists the API and forms read and write
+    # (virtual fields of the entity type): [{"type": "mobile", "number": "+30...",
+    # "primary": true}]. Values arrive checked and normalised by the validate hook.
+    @property
+    def phones(self) -> list[dict]:
+        return [
+            {"type": r.kind, "number": r.number, "primary": r.is_primary}
+            for r in self.phone_rows
+        ]
+
+    @phones.setter
+    def phones(self, items) -> None:
+        existing = {r.number: r for r in self.phone_rows}
+        rows = []
+        for pos, item in enumerate(items or ()):
+            row = existing.pop(item["number"], None) or PersonPhone(number=item["number"])
+            row.kind = item.get("type") or "mobile"
+            row.is_primary = bool(item.get("primary"))
+            row.position = pos
+            rows.append(row)
+        self.phone_rows = rows
+
+    @property
+    def emails(self) -> list[dict]:
+        return [
+            {"type": r.kind, "email": r.email, "primary": r.is_primary} for r in self.email_rows
+        ]
+
+    @emails.setter
+    def emails(self, items) -> None:
+        existing = {r.email.lower(): r for r in self.email_rows}
+        rows = []
+        for pos, item in enumerate(items or ()):
+            row = existing.pop(item["email"].lower(), None) or PersonEmail(email=item["email"])
+            row.email = item["email"]
+            row.kind = item.get("type") or "work"
+            row.is_primary = bool(item.get("primary"))
+            row.position = pos
+            rows.append(row)
+        self.email_rows = rows
+
+    @hybrid_property
+    def full_name(self) -> str:
+        """"First Last": the record title (and, in SQL, what reference look-ups search)."""
+        return " ".join(p for p in (self.first_name, self.last_name) if p)
+
+    @full_name.inplace.expression
+    @classmethod
+    def _full_name_expression(cls):
+        return type_coerce(cls.first_name + " " + cls.last_name, String)
+
+    # The derived columns follow their source on every write path that uses the ORM;
+    # bulk loaders (demo data) compute them with the same functions.
+    @validates("first_name", "last_name")
+    def _set_name(self, key, value):
+        setattr(self, f"{key}_key", fold(value)[:100])
+        if key == "first_name":
+            self.name_day_key = name_day_key(value)
+        return value
+
+    @validates("birth_date", "anniversary_date")
+    def _set_date(self, key, value):
+        setattr(self, key.replace("_date", "_md"), month_day(value))
+        return value
+
+
+class PersonPhone(IdMixin, Base):
+    """One typed phone number of a person, stored in E.164 (CON-07)."""
+
+    __tablename__ = "contacts_person_phone"
+
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("contacts_person.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    kind: Mapped[str] = mapped_column(String(10), nullable=False, default="mobile")
+    number: Mapped[str] = mapped_column(String(40), nullable=False, index=True)
+    is_primary: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    position: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+
+    person: Mapped[Person] = relationship(back_populates="phone_rows")
+
+
+class PersonEmail(IdMixin, Base):
+    """One typed e-mail address of a person (CON-07)."""
+
+    __tablename__ = "contacts_person_email"
+
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("contacts_person.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    kind: Mapped[str] = mapped_column(String(10), nullable=False, default="work")
+    email: Mapped[str] = mapped_column(String(254), nullable=False, index=True)
+    is_primary: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    position: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+
+    person: Mapped[Person] = relationship(back_populates="email_rows")
+
+
+class PersonPhoto(Base):
+    """A person's photo (CON-08), apart from the person row so lists never load it."""
+
+    __tablename__ = "contacts_person_photo"
+
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("contacts_person.id", ondelete="CASCADE"), primary_key=True
+    )
+    content_type: Mapped[str] = mapped_column(String(40), nullable=False)
+    data: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+
+
+class Affiliation(EntityMixin, Base):
+    """A person's link to an account with a role (CON-04); with its dates it is also
+    the person's employment history (CON-16)."""
+
+    __tablename__ = "contacts_affiliation"
+
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("contacts_person.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("contacts_account.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    role: Mapped[str | None] = mapped_column(String(200))
+    department: Mapped[str | None] = mapped_column(String(100))
+    start_date: Mapped[dt.date | None] = mapped_column(Date)
+    end_date: Mapped[dt.date | None] = mapped_column(Date)
+    is_primary: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    notes: Mapped[str | None] = mapped_column(Text)
+
+    def is_current(self, today: dt.date | None = None) -> bool:
+        today = today or dt.date.today()
+        return self.end_date is None or self.end_date >= today
+
+
+class Consent(EntityMixin, Base):
+    """A person's current opt-in or opt-out for one channel, with where it came from.
+
+    One row per person and channel; earlier states are kept by the record history.
+    """
+
+    __tablename__ = "contacts_consent"
+
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("contacts_person.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    channel: Mapped[str] = mapped_column(String(10), nullable=False)
+    status: Mapped[str] = mapped_column(String(10), nullable=False)
+    source: Mapped[str | None] = mapped_column(String(200))
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    notes: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (UniqueConstraint("person_id", "channel"),)
+
+
+class Greeting(IdMixin, Base):
+    """A greeting sent for an occasion: shown on the timeline, and sent at most once."""
+
+    __tablename__ = "contacts_greeting"
+
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("contacts_person.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    kind: Mapped[str] = mapped_column(String(20), nullable=False)
+    occasion_date: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    channel: Mapped[str] = mapped_column(String(20), nullable=False)
+    recipient: Mapped[str] = mapped_column(String(254), nullable=False)
+    sent_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    sent_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("kyklos_user.id", ondelete="SET NULL")
+    )
+
+    __table_args__ = (UniqueConstraint("person_id", "kind", "occasion_date", "channel"),)

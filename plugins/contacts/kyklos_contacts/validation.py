@@ -1,0 +1,307 @@
+"""Checks and normalisation of accounts and people, shared by every write path (API,
+forms, import, vCards, demo data) through the record hooks.
+
+Each ``check_*`` function takes the merged view of a record (its stored values
+overridden by what is being written), returns ``(changes, errors)``: the normalised
+values to store and ``{field: message}`` for what is refused.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from sqlalchemy import select
+
+from . import _
+from .countries import normalize_country
+from .domain.occasions import calendar_for_country
+from .domain.phones import InvalidPhone, normalize_phone
+from .domain.taxids import (
+    InvalidTaxNumber,
+    personal_id_birth_date,
+    validate_company_id,
+    validate_personal_id,
+    validate_tax_number,
+    validate_vat,
+)
+from .models import Account
+from .models import choices as c
+
+TAX_MESSAGES = {
+    "invalid_tax_number": _("Invalid tax identification number for this country."),
+    "invalid_vat": _("Invalid VAT number for this country."),
+    "invalid_company_id": _("Invalid company registration number for this country."),
+    "invalid_personal_id": _("Invalid personal identification number for this country."),
+}
+PHONE_MESSAGES = {
+    "invalid_phone": _("Not a valid phone number."),
+    "phone_needs_country": _("Give the number with its country code (+30..., +40..., +48...)."),
+}
+MSG_COUNTRY = _("Not an ISO 3166 country code (e.g. GR, RO, PL).")
+MSG_VAT_COUNTRY = _("Give the country, or the VAT number with its country prefix (EL, RO...).")
+MSG_CYCLE = _("An account cannot be its own parent, directly or through its subsidiaries.")
+MSG_SELF_PARTNER = _("An account cannot be its own partner.")
+MSG_RANGE = _("Must be between ${min} and ${max}.")
+
+
+def _blank(value) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def merged(record, data: Mapping, names) -> dict:
+    """The values of ``names`` after this write: ``data`` wins over ``record``."""
+    out = {}
+    for name in names:
+        if name in data:
+            out[name] = data[name]
+        else:
+            out[name] = getattr(record, name, None) if record is not None else None
+    return out
+
+
+def tax_message(exc: InvalidTaxNumber):
+    return TAX_MESSAGES.get(exc.msgid, TAX_MESSAGES["invalid_tax_number"])
+
+
+def check_phone(value: str, region: str | None):
+    """``(e164, None)`` or ``(None, message)``."""
+    try:
+        return normalize_phone(value, region), None
+    except InvalidPhone as exc:
+        return None, PHONE_MESSAGES.get(exc.msgid, PHONE_MESSAGES["invalid_phone"])
+
+
+def _range(value, low, high, field, errors):
+    if value is not None and not (low <= value <= high):
+        errors[field] = _(MSG_RANGE, mapping={"min": low, "max": high})
+
+
+def check_country(values: dict, changes: dict, errors: dict, field="country"):
+    try:
+        cc = normalize_country(values.get(field))
+    except ValueError:
+        errors[field] = MSG_COUNTRY
+        return None
+    if cc != values.get(field):
+        changes[field] = cc
+    values[field] = cc
+    return cc
+
+
+def check_account(db, record, data: Mapping, default_country: str | None = None):
+    names = (
+        "country",
+        "vat_number",
+        "company_id",
+        "phone",
+        "email",
+        "parent_id",
+        "partner_id",
+        "satisfaction_level",
+        "discount_level",
+        "payment_terms",
+        "name",
+    )
+    v = merged(record, data, names)
+    changes: dict = {}
+    errors: dict = {}
+    cc = check_country(v, changes, errors)
+    if "country" in errors:
+        return changes, errors
+    if not _blank(v["vat_number"]) and ("vat_number" in data or "country" in data):
+        raw = v["vat_number"]
+        prefixed = raw.strip()[:2].isalpha()
+        if cc is None and not prefixed:
+            errors["vat_number"] = MSG_VAT_COUNTRY
+        else:
+            try:
+                vat = validate_vat(cc, raw)
+            except InvalidTaxNumber as exc:
+                errors["vat_number"] = tax_message(exc)
+            else:
+                changes["vat_number"] = vat
+                if cc is None and vat[:2].isalpha():
+                    changes["country"] = normalize_country(vat[:2])
+    if not _blank(v["company_id"]) and ("company_id" in data or "country" in data):
+        try:
+            changes["company_id"] = validate_company_id(cc, v["company_id"])
+        except InvalidTaxNumber as exc:
+            errors["company_id"] = tax_message(exc)
+    if not _blank(v["phone"]) and ("phone" in data or "country" in data):
+        number, msg = check_phone(v["phone"], cc or default_country)
+        if msg:
+            errors["phone"] = msg
+        else:
+            changes["phone"] = number
+    if not _blank(v["email"]) and "email" in data:
+        changes["email"] = v["email"].strip()
+    if "parent_id" in data and v["parent_id"] is not None:
+        if record is not None and would_cycle(db, record.id, v["parent_id"]):
+            errors["parent_id"] = MSG_CYCLE
+    if "partner_id" in data and record is not None and v["partner_id"] == record.id:
+        errors["partner_id"] = MSG_SELF_PARTNER
+    _range(v["satisfaction_level"], 1, 5, "satisfaction_level", errors)
+    _range(v["discount_level"], 0, 100, "discount_level", errors)
+    _range(v["payment_terms"], 0, 3650, "payment_terms", errors)
+    if "name" in data and v["name"] is not None and v["name"].strip() != v["name"]:
+        changes["name"] = v["name"].strip()
+    return changes, errors
+
+
+def would_cycle(db, account_id: int, new_parent_id: int) -> bool:
+    """Whether making ``new_parent_id`` the parent of ``account_id`` closes a loop."""
+    seen: set[int] = set()
+    current: int | None = new_parent_id
+    while current is not None:
+        if current == account_id or current in seen:
+            return True
+        seen.add(current)
+        current = db.execute(
+            select(Account.parent_id).where(Account.id == current)
+        ).scalar_one_or_none()
+    return False
+
+
+def person_region(db, values: Mapping, default_country: str | None) -> str | None:
+    """The country a person's local numbers are read in: theirs, their account's, the
+    deployment's default."""
+    if values.get("country"):
+        return values["country"]
+    if values.get("account_id"):
+        cc = db.execute(
+            select(Account.country).where(Account.id == values["account_id"])
+        ).scalar_one_or_none()
+        if cc:
+            return cc
+    return default_country or None
+
+
+def check_person(db, record, data: Mapping, default_country: str | None = None):
+    names = (
+        "country",
+        "account_id",
+        "personal_id",
+        "tax_id",
+        "phone",
+        "email",
+        "birth_date",
+        "first_name",
+        "last_name",
+    )
+    v = merged(record, data, names)
+    changes: dict = {}
+    errors: dict = {}
+    check_country(v, changes, errors)
+    if "country" in errors:
+        return changes, errors
+    region = person_region(db, v, default_country)
+    touched = set(data)
+    if not _blank(v["personal_id"]) and touched & {"personal_id", "country", "account_id"}:
+        try:
+            pid = validate_personal_id(region, v["personal_id"])
+        except InvalidTaxNumber as exc:
+            errors["personal_id"] = tax_message(exc)
+        else:
+            changes["personal_id"] = pid
+            if v["birth_date"] is None:
+                try:
+                    born = personal_id_birth_date(region, pid)
+                except InvalidTaxNumber:
+                    born = None
+                if born is not None:
+                    changes["birth_date"] = born
+    if not _blank(v["tax_id"]) and touched & {"tax_id", "country", "account_id"}:
+        try:
+            changes["tax_id"] = validate_tax_number(region, v["tax_id"])
+        except InvalidTaxNumber as exc:
+            errors["tax_id"] = tax_message(exc)
+    if not _blank(v["phone"]) and touched & {"phone", "country", "account_id"}:
+        number, msg = check_phone(v["phone"], region)
+        if msg:
+            errors["phone"] = msg
+        else:
+            changes["phone"] = number
+    if not _blank(v["email"]) and "email" in data:
+        changes["email"] = v["email"].strip()
+    for name in ("first_name", "last_name"):
+        if name in data and isinstance(v[name], str) and v[name].strip() != v[name]:
+            changes[name] = v[name].strip()
+    return changes, errors
+
+
+def check_phones(items, region: str | None):
+    """Normalise a list of ``{"type", "number", "primary"}``; ``(rows, errors)`` with
+    errors keyed ``phones.<i>.<field>``."""
+    rows, errors = [], {}
+    if not isinstance(items, list):
+        return [], {"phones": _("Not a list of phone numbers.")}
+    kinds = c.values(c.PHONE_KINDS)
+    for i, item in enumerate(items[:50]):
+        if isinstance(item, str):
+            item = {"number": item}
+        if not isinstance(item, Mapping):
+            errors[f"phones.{i}"] = _("Not a phone number object.")
+            continue
+        kind = item.get("type") or "mobile"
+        if kind not in kinds:
+            errors[f"phones.{i}.type"] = _("Not one of the allowed values.")
+        raw = item.get("number")
+        if not isinstance(raw, str) or not raw.strip():
+            errors[f"phones.{i}.number"] = _("Required.")
+            continue
+        number, msg = check_phone(raw, region)
+        if msg:
+            errors[f"phones.{i}.number"] = msg
+            continue
+        rows.append({"kind": kind, "number": number, "is_primary": bool(item.get("primary"))})
+    return _one_primary(rows), errors
+
+
+def check_emails(items):
+    rows, errors = [], {}
+    if not isinstance(items, list):
+        return [], {"emails": _("Not a list of e-mail addresses.")}
+    kinds = c.values(c.EMAIL_KINDS)
+    for i, item in enumerate(items[:50]):
+        if isinstance(item, str):
+            item = {"email": item}
+        if not isinstance(item, Mapping):
+            errors[f"emails.{i}"] = _("Not an e-mail address object.")
+            continue
+        kind = item.get("type") or "work"
+        if kind not in kinds:
+            errors[f"emails.{i}.type"] = _("Not one of the allowed values.")
+        raw = item.get("email")
+        if not isinstance(raw, str) or not is_email(raw.strip()):
+            errors[f"emails.{i}.email"] = _("Not a valid e-mail address.")
+            continue
+        rows.append(
+            {"kind": kind, "email": raw.strip(), "is_primary": bool(item.get("primary"))}
+        )
+    return _one_primary(rows), errors
+
+
+def _one_primary(rows: list[dict]) -> list[dict]:
+    """Exactly one primary (the first marked one, else the first), no duplicates."""
+    seen, out = set(), []
+    for r in rows:
+        key = (r.get("number") or r.get("email") or "").lower()
+        if key in seen:
+            continue
+        seen.add(key)
+        out.append(r)
+    primary = next((i for i, r in enumerate(out) if r["is_primary"]), 0 if out else None)
+    for i, r in enumerate(out):
+        r["is_primary"] = i == primary
+    return out
+
+
+def is_email(value: str) -> bool:
+    if len(value) > 254 or any(ch.isspace() for ch in value) or value.count("@") != 1:
+        return False
+    local, domain = value.split("@")
+    return bool(local) and "." in domain.strip(".") and not domain.startswith(".")
+
+
+def default_calendar(country: str | None) -> str | None:
+    return calendar_for_country(country)

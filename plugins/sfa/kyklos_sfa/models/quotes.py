@@ -1,0 +1,115 @@
+"""Quotes with their lines, versions and variants; sales quotas per user and period."""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from kyklos_sdk import Base, EntityMixin
+
+
+class QuoteSequence(Base):
+    """The last quote number handed out per year. Incremented with one UPDATE, so
+    concurrent transactions queue on the row instead of reading the same number."""
+
+    __tablename__ = "sfa_quote_sequence"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+
+
+class Quote(EntityMixin, Base):
+    """An offer to a customer (SFA-10, SFA-11). ``number`` is per year; a new
+    ``revision`` of the same offer keeps the number, a ``variant`` ("A", "B") is an
+    alternative offered side by side, ``based_on_id`` the quote it was cloned from."""
+
+    __tablename__ = "sfa_quote"
+    __table_args__ = (
+        UniqueConstraint("year", "seq", "revision", "variant", name="number_revision_variant"),
+    )
+
+    title: Mapped[str] = mapped_column(String(200), nullable=False)
+    opportunity_id: Mapped[int | None] = mapped_column(
+        ForeignKey("sfa_opportunity.id", ondelete="SET NULL"), index=True
+    )
+    account_id: Mapped[int | None] = mapped_column(
+        ForeignKey("contacts_account.id", ondelete="SET NULL"), index=True
+    )
+    person_id: Mapped[int | None] = mapped_column(
+        ForeignKey("contacts_person.id", ondelete="SET NULL"), index=True
+    )
+    number: Mapped[str] = mapped_column(String(20), nullable=False, default="", index=True)
+    year: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    seq: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    revision: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    variant: Mapped[str] = mapped_column(String(10), nullable=False, default="")
+    based_on_id: Mapped[int | None] = mapped_column(
+        ForeignKey("sfa_quote.id", ondelete="SET NULL"), index=True
+    )
+    currency: Mapped[str] = mapped_column(String(3), nullable=False, default="EUR")
+    valid_until: Mapped[dt.date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(10), nullable=False, default="draft", index=True)
+    notes: Mapped[str | None] = mapped_column(Text)
+    #: totals of the lines, recomputed whenever a line changes
+    net_total: Mapped[decimal.Decimal] = mapped_column(Numeric(18, 2), nullable=False, default=0)
+    tax_total: Mapped[decimal.Decimal] = mapped_column(Numeric(18, 2), nullable=False, default=0)
+    total: Mapped[decimal.Decimal] = mapped_column(Numeric(18, 2), nullable=False, default=0)
+
+    @property
+    def label(self) -> str:
+        base = self.number or f"#{self.id}"
+        out = f"{base} v{self.revision}" if self.revision and self.revision > 1 else base
+        return f"{out} {self.variant}".strip() + (f" · {self.title}" if self.title else "")
+
+
+class QuoteLine(EntityMixin, Base):
+    """One line of a quote: free text until the catalog plugin provides products."""
+
+    __tablename__ = "sfa_quote_line"
+    __table_args__ = (
+        CheckConstraint("discount_percent BETWEEN 0 AND 100", name="discount_range"),
+        CheckConstraint("tax_rate BETWEEN 0 AND 100", name="tax_range"),
+    )
+
+    quote_id: Mapped[int] = mapped_column(
+        ForeignKey("sfa_quote.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    position: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    description: Mapped[str] = mapped_column(String(500), nullable=False)
+    quantity: Mapped[decimal.Decimal] = mapped_column(Numeric(14, 3), nullable=False, default=1)
+    unit_price: Mapped[decimal.Decimal] = mapped_column(Numeric(18, 2), nullable=False, default=0)
+    discount_percent: Mapped[decimal.Decimal] = mapped_column(
+        Numeric(5, 2), nullable=False, default=0
+    )
+    tax_rate: Mapped[decimal.Decimal] = mapped_column(Numeric(5, 2), nullable=False, default=0)
+    #: quantity x unit price less the discount, rounded to cents (before tax)
+    line_total: Mapped[decimal.Decimal] = mapped_column(Numeric(18, 2), nullable=False, default=0)
+
+
+class Quota(EntityMixin, Base):
+    """A sales target (SFA-07) for one user and period: a year (``2027``), half
+    (``2027-H1``), quarter (``2027-Q3``) or month (``2027-05``)."""
+
+    __tablename__ = "sfa_quota"
+    __table_args__ = (UniqueConstraint("user_id", "period", name="user_period"),)
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("kyklos_user.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    period: Mapped[str] = mapped_column(String(10), nullable=False)
+    period_start: Mapped[dt.date | None] = mapped_column(Date, index=True)
+    period_end: Mapped[dt.date | None] = mapped_column(Date)
+    amount: Mapped[decimal.Decimal] = mapped_column(Numeric(18, 2), nullable=False)
+    amount_currency: Mapped[str] = mapped_column(String(3), nullable=False, default="EUR")

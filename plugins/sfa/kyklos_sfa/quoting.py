@@ -1,0 +1,134 @@
+"""Quotes (SFA-10, SFA-11): race-safe numbers per year, totals computed with Decimal,
+new revisions, variants and copies of earlier quotes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import ROUND_HALF_UP, Decimal
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from .models import Quote, QuoteLine, QuoteSequence
+
+CENT = Decimal("0.01")
+HUNDRED = Decimal(100)
+
+
+def money(value) -> Decimal:
+    return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def line_net(quantity, unit_price, discount_percent) -> Decimal:
+    """Quantity x unit price less the discount, rounded half-up to cents."""
+    gross = Decimal(quantity or 0) * Decimal(unit_price or 0)
+    return money(gross * (HUNDRED - Decimal(discount_percent or 0)) / HUNDRED)
+
+
+def line_tax(net: Decimal, tax_rate) -> Decimal:
+    """The tax of one line, rounded per line (as an invoice prints it)."""
+    return money(net * Decimal(tax_rate or 0) / HUNDRED)
+
+
+def totals(lines) -> tuple[Decimal, Decimal, Decimal]:
+    """``(net, tax, total)`` of quote lines."""
+    net = tax = Decimal("0.00")
+    for ln in lines:
+        n = line_net(ln.quantity, ln.unit_price, ln.discount_percent)
+        net += n
+        tax += line_tax(n, ln.tax_rate)
+    return net, tax, net + tax
+
+
+def recompute(db, quote: Quote) -> None:
+    lines = db.execute(select(QuoteLine).where(QuoteLine.quote_id == quote.id)).scalars().all()
+    net, tax, total = totals(lines)
+    if (quote.net_total, quote.tax_total, quote.total) != (net, tax, total):
+        quote.net_total, quote.tax_total, quote.total = net, tax, total
+
+
+def next_number(db, year: int) -> int:
+    """The next quote number of ``year``. The UPDATE locks the year's row until the
+    transaction ends, so concurrent quotes queue and never share a number; the first
+    quote of a year inserts the row inside a savepoint and retries if another
+    transaction inserted it first."""
+    for _attempt in range(3):
+        result = db.execute(
+            update(QuoteSequence)
+            .where(QuoteSequence.year == year)
+            .values(last=QuoteSequence.last + 1)
+            .returning(QuoteSequence.last)
+        ).scalar_one_or_none()
+        if result is not None:
+            return result
+        try:
+            with db.begin_nested():
+                db.execute(insert(QuoteSequence).values(year=year, last=1))
+            return 1
+        except IntegrityError:
+            continue
+    raise RuntimeError(f"could not allocate a quote number for {year}")
+
+
+def format_number(year: int, seq: int) -> str:
+    return f"Q-{year}-{seq:04d}"
+
+
+def assign_number(db, quote: Quote, today: dt.date | None = None) -> None:
+    year = (today or dt.date.today()).year
+    seq = next_number(db, year)
+    quote.year, quote.seq, quote.number = year, seq, format_number(year, seq)
+    quote.revision = 1
+
+
+def next_revision(db, quote: Quote) -> int:
+    return (
+        db.execute(
+            select(func.max(Quote.revision)).where(
+                Quote.year == quote.year, Quote.seq == quote.seq, Quote.variant == quote.variant
+            )
+        ).scalar_one()
+        or 0
+    ) + 1
+
+
+COPIED = ("title", "opportunity_id", "account_id", "person_id", "currency", "valid_until",
+          "notes", "variant")
+LINE_COPIED = ("position", "description", "quantity", "unit_price", "discount_percent",
+               "tax_rate", "line_total")
+
+
+def clone(db, source: Quote, mode: str, user_id: int | None, variant: str | None = None):
+    """A new quote from ``source`` with its lines: ``revision`` (same number, next
+    revision), ``variant`` (same number, another variant label) or ``copy`` (a new
+    number). Returns the new quote, flushed; totals are copied with the lines."""
+    q = Quote(**{name: getattr(source, name) for name in COPIED})
+    q.based_on_id = source.id
+    q.status = "draft"
+    q.owner_id = user_id if user_id is not None else source.owner_id
+    q.created_by_id = q.updated_by_id = user_id
+    if mode == "copy":
+        assign_number(db, q)
+    else:
+        q.year, q.seq, q.number = source.year, source.seq, source.number
+        if mode == "variant":
+            q.variant = (variant or "").strip()[:10]
+        q.revision = next_revision(db, q)
+    q.net_total, q.tax_total, q.total = source.net_total, source.tax_total, source.total
+    db.add(q)
+    db.flush()
+    lines = db.execute(
+        select(QuoteLine).where(QuoteLine.quote_id == source.id).order_by(QuoteLine.position)
+    ).scalars()
+    for ln in lines:
+        db.add(
+            QuoteLine(
+                quote_id=q.id,
+                owner_id=q.owner_id,
+                created_by_id=user_id,
+                updated_by_id=user_id,
+                **{name: getattr(ln, name) for name in LINE_COPIED},
+            )
+        )
+    db.flush()
+    return q

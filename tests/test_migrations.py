@@ -1,0 +1,68 @@
+"""Per-plugin migration branches: enable a plugin later, migrate, downgrade it alone."""
+
+import pytest
+from cli_support import run
+from sqlalchemy import create_engine, inspect
+
+from kyklos_sdk.testing import write_ini
+
+
+@pytest.fixture
+def ini(tmp_path, scratch_db_url):
+    return lambda plugins: write_ini(tmp_path, plugins, url=scratch_db_url,
+                                     name=f"{plugins or 'x'}.ini")
+
+
+def tables(db_url) -> set[str]:
+    engine = create_engine(db_url)
+    try:
+        return set(inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.slow
+def test_enable_plugin_on_existing_database_then_downgrade_it(ini, scratch_db_url):
+    db_url = scratch_db_url
+    run("init", ini(""), check=True)
+    assert "kyklos_user" in tables(db_url)
+    assert "samplea_thing" not in tables(db_url)
+
+    both = ini("samplea")
+    proc = run("plugins", "check", both)
+    assert proc.returncode == 1 and "samplea (empty -> samplea_0001)" in proc.stderr
+    out = run("migrate", both, check=True).stdout
+    assert "samplea" in out and "up to date" in out
+    assert "samplea_thing" in tables(db_url)
+    run("plugins", "check", both, check=True)
+
+    # Downgrading one plugin's branch leaves the core and the others alone.
+    run("migrate", both, "--branch", "samplea", "--to", "base", check=True)
+    assert "samplea_thing" not in tables(db_url)
+    assert "kyklos_user" in tables(db_url)
+    status = run("migrate", both, "--status", check=True).stdout
+    assert "samplea" in status and "pending" in status
+
+    # Disabling a plugin keeps its data; its branch no longer blocks start-up.
+    run("migrate", both, check=True)
+    run("plugins", "check", ini(""), check=True)
+    assert "samplea_thing" in tables(db_url)
+
+
+def test_init_is_safe_to_run_twice(ini):
+    path = ini("contacts")
+    first = run("init", path, "--admin-email", "a@example.com", "--admin-password",
+                "Long-enough-pass-1", check=True)
+    assert "administrator a@example.com created" in first.stdout
+    second = run("init", path, "--admin-email", "a@example.com", "--admin-password",
+                 "Long-enough-pass-1", check=True)
+    assert "exists; left unchanged" in second.stdout
+    assert "up to date" in second.stdout
+
+
+def test_unknown_branch_is_named(ini):
+    path = ini("")
+    run("init", path, check=True)
+    proc = run("migrate", path, "--branch", "nosuch")
+    assert proc.returncode == 1
+    assert "no migration branch 'nosuch'" in proc.stderr
