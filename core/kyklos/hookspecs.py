@@ -93,6 +93,20 @@ def kyklos_principals(request, user):
     """
 
 
+@hookspec
+def kyklos_visibility_restrictions(request, entity_type, action):
+    """Narrow which records of ``entity_type`` the user may ``action``, beyond roles.
+
+    Called by the one visibility filter (lists, detail, related lists, search, export,
+    reports, API): the criteria returned are ANDed with the record rules. Use it for
+    rules that depend on the record itself, e.g. private activities visible only to
+    their participants.
+
+    :param action: ``"read"``, ``"update"``, ``"delete"``, ...
+    :return: a list of SQLAlchemy criteria on ``entity_type.model``, or ``None``
+    """
+
+
 # --- Web UI ---------------------------------------------------------------------------
 
 

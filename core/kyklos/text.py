@@ -1,5 +1,5 @@
-"""Text keys for matching (the core's copy of the contacts plugin's translit module,
-exported as ``kyklos_sdk.fold`` / ``kyklos_sdk.similarity``).
+"""Text keys for matching, exported as ``kyklos_sdk.fold`` / ``kyklos_sdk.similarity``
+and used by duplicate detection of every entity type.
 
 Matching keys for fuzzy duplicate detection across scripts and romanisations.
 

@@ -242,6 +242,17 @@ def kyklos_app(db_url, kyklos_plugins, kyklos_theme, kyklos_settings, _app_cache
     sync_roles_of(app.registry)
     yield app
     empty_database(app.registry, resync=False)
+    forget_custom_fields(app.registry)
+
+
+def forget_custom_fields(registry) -> None:
+    """Custom-field definitions are merged into the app's entity types, and the app
+    outlives the test: after emptying the database, merge again so the next test sees
+    only the types' own fields."""
+    from kyklos.entities.customfields import refresh
+
+    with registry["dbsession_factory"]() as db:
+        refresh(registry, db, force=True)
 
 
 @pytest.fixture

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import false, or_, select, true
+from sqlalchemy import and_, false, or_, select, true
 
 from kyklos.security.models import (
     Department,
@@ -336,8 +336,22 @@ def _record_territory(request, et, record):
 # --- the interface --------------------------------------------------------------------
 
 
+def restrictions(request, et, action: str) -> list:
+    """Criteria plugins add through ``kyklos_visibility_restrictions`` (ANDed)."""
+    pm = request.registry.kyklos_pm
+    found = pm.hook.kyklos_visibility_restrictions(
+        request=request, entity_type=et, action=action)
+    return [c for group in found if group for c in group]
+
+
 def visibility_clause(request, et, action: str = "read"):
     """One SQL criterion selecting the records of ``et`` the user may ``action``."""
+    base = _rule_clause(request, et, action)
+    extra = restrictions(request, et, action)
+    return and_(base, *extra) if extra else base
+
+
+def _rule_clause(request, et, action: str):
     ctx = _context(request)
     if ctx is None:
         return false()
@@ -364,7 +378,19 @@ def can_access(request, et, record, action: str = "read") -> bool:
     ctx = _context(request)
     if ctx is None:
         return False
-    return _matches(request, ctx, ctx.grant(et, action), et, record)
+    if not _matches(request, ctx, ctx.grant(et, action), et, record):
+        return False
+    return _passes_restrictions(request, et, record, action)
+
+
+def _passes_restrictions(request, et, record, action) -> bool:
+    """Plugin restrictions, checked in the database for a stored record (a record not
+    yet saved is judged by the record rules alone)."""
+    extra = restrictions(request, et, action)
+    if not extra or getattr(record, "id", None) is None:
+        return True
+    stmt = select(et.model.id).where(et.model.id == record.id, *extra)
+    return request.dbsession.execute(stmt).first() is not None
 
 
 def can_access_as(request, et, record, action="read", own_only=False, subject_id=None):
@@ -374,7 +400,9 @@ def can_access_as(request, et, record, action="read", own_only=False, subject_id
     if ctx is None:
         return False
     only = ctx.subjects[0].user_id if own_only else subject_id
-    return _matches(request, ctx, ctx.grant(et, action, only=only), et, record)
+    if not _matches(request, ctx, ctx.grant(et, action, only=only), et, record):
+        return False
+    return _passes_restrictions(request, et, record, action)
 
 
 def _matches(request, ctx, g: Grant, et, record) -> bool:

@@ -5,7 +5,7 @@ entries and record actions."""
 from __future__ import annotations
 
 from pyramid.renderers import render
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from kyklos_sdk import (
     Action,
@@ -75,6 +75,21 @@ def _assigned(request, activity) -> None:
 
 
 class Hooks:
+    @hookimpl
+    def kyklos_visibility_restrictions(self, request, entity_type, action):
+        # A private activity exists only for its owner, its responsible person and the
+        # users taking part, whatever the record rules would otherwise show (ACT-10).
+        if entity_type.name != "activity":
+            return None
+        ident = request.identity
+        if ident is None:
+            return None
+        uid = ident.user.id
+        taking_part = select(Participant.activity_id).where(
+            Participant.kind == "user", Participant.user_id == uid)
+        return [or_(Activity.private.is_(False), Activity.owner_id == uid,
+                    Activity.responsible_id == uid, Activity.id.in_(taking_part))]
+
     @hookimpl
     def kyklos_record_validate(self, request, entity_type, record, data, errors, source):
         if _is_activity(entity_type):

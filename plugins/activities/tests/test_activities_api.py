@@ -218,3 +218,25 @@ def test_requires_permission(api, types):
     nobody.get("/api/v1/activities", status=403)
     nobody.post_json("/api/v1/activities", meeting(types, future()), status=403)
     nobody.get("/api/v1/activities/_availability", status=403)
+
+
+def test_private_activity_is_hidden_from_non_participants_everywhere(api, types, make_user):
+    """Even an administrator, whom record rules show everything, does not see a private
+    activity unless taking part (kyklos_visibility_restrictions)."""
+    rep = api("sales")
+    guest = make_user(roles=("sales",))
+    boss = api("admin")
+    private = rep.post_json("/api/v1/activities", {
+        "type_id": types["call"], "subject": "Doctor", "private": True,
+        "participants": [{"kind": "user", "id": guest}]}, status=201).json
+    public = rep.post_json("/api/v1/activities", {
+        "type_id": types["call"], "subject": "Customer call", "private": False},
+        status=201).json
+
+    listed = {a["id"] for a in boss.get("/api/v1/activities").json["items"]}
+    assert public["id"] in listed and private["id"] not in listed
+    boss.get(f"/api/v1/activities/{private['id']}", status=404)
+    boss.patch_json(f"/api/v1/activities/{private['id']}", {"subject": "x"}, status=404)
+    assert boss.get(f"/api/v1/activities/{public['id']}").status_int == 200
+    # The owner still sees it.
+    assert rep.get(f"/api/v1/activities/{private['id']}").json["subject"] == "Doctor"

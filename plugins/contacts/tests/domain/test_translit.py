@@ -3,8 +3,9 @@
 import unicodedata
 
 import pytest
-from kyklos_contacts.domain import translit
 from kyklos_contacts.domain.translit import fold, similarity
+
+from kyklos import text as core_text
 
 
 @pytest.mark.parametrize(
@@ -146,6 +147,6 @@ class TestSimilarity:
             assert 0.0 <= similarity(a, b) <= 1.0
 
     def test_works_with_difflib_only(self, monkeypatch):
-        monkeypatch.setattr(translit, "_rf_ratio", None)
+        monkeypatch.setattr(core_text, "_rf_ratio", None)
         assert similarity("Kowalski", "Kowalska") == pytest.approx(7 / 8)
         assert similarity("Wójcik", "Wojcik") == 1.0

@@ -6,7 +6,7 @@ the importer does), then times a range filter on it through the list query
 prints the query plans: the custom filter must be an index range scan on
 ``kyklos_custom_value``, never a scan of the JSON.
 
-    python benchmarks/bench_customfields.py [--rows 100000] [--url ...]
+    python bench/customfield_index.py [--rows 100000] [--url ...]
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[1]  # the repository
 sys.path.insert(0, str(ROOT / "tests" / "sample_plugins"))
 
 
