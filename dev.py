@@ -11,6 +11,7 @@ Only the Python standard library is used here, so it runs on a fresh machine.
 
 from __future__ import annotations
 
+import configparser
 import os
 import subprocess
 import sys
@@ -24,8 +25,20 @@ ADMIN_PASSWORD = "kyklos-admin-2026"  # noqa: S105 - development database only; 
 
 # Editable installs of every distribution in this repository, core first.
 DISTRIBUTIONS = [".[test,postgresql,redis]", "plugin_sdk"]
-DISTRIBUTIONS += sorted(str(p.parent.relative_to(ROOT)) for p in ROOT.glob("plugins/*/setup.cfg"))
-DISTRIBUTIONS += sorted(str(p.parent.relative_to(ROOT)) for p in ROOT.glob("themes/*/setup.cfg"))
+
+
+def _with_test_extra(cfg: Path) -> str:
+    """A plugin's or theme's folder, with ``[test]`` when it declares test-only needs."""
+    folder = str(cfg.parent.relative_to(ROOT))
+    parser = configparser.ConfigParser()
+    parser.read(cfg)
+    section = "options.extras_require"
+    has_test = parser.has_section(section) and "test" in parser[section]
+    return f"{folder}[test]" if has_test else folder
+
+
+DISTRIBUTIONS += sorted(_with_test_extra(p) for p in ROOT.glob("plugins/*/setup.cfg"))
+DISTRIBUTIONS += sorted(_with_test_extra(p) for p in ROOT.glob("themes/*/setup.cfg"))
 
 
 def sh(*cmd, **kw):
