@@ -177,3 +177,16 @@ def test_purging_a_record_drops_its_tags(client, registry, dbsession):
     assert links(dbsession) == [("Fragile", "box", box)]
     app.post(f"/boxes/{box}/delete", {"csrf_token": csrf_of(app)})
     assert links(dbsession) == []
+
+
+def test_tag_body_checked_like_every_api_body(editor, registry, dbsession):
+    """Media type, syntax and size: 415/400/413 problem+json, nothing written."""
+    tid = make(registry, dbsession, name="T", owner_id=editor.user_id)
+    url = f"/api/v1/things/{tid}/tags"
+    editor.post(url, "name=x", status=415)
+    res = editor.post(url, b'{"name": "a", "name": "b"}',
+                      headers={"Content-Type": "application/json"}, status=400)
+    assert res.content_type == "application/problem+json"
+    editor.post(url, b'{"name": "' + b"x" * 3_000_000 + b'"}',
+                headers={"Content-Type": "application/json"}, status=413)
+    assert links(dbsession) == []

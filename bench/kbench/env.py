@@ -13,7 +13,8 @@ from pyramid.scripting import prepare
 from sqlalchemy import create_engine, event, make_url, text
 
 PG_ADMIN_URL = os.environ.get("KYKLOS_BENCH_PG", "postgresql+psycopg:///postgres")
-PG_DB = "kyklos_bench"
+#: the scratch database; its own name per run that shares the server with another
+PG_DB = os.environ.get("KYKLOS_BENCH_PG_DB", "kyklos_bench")
 #: the SQLite file and scratch files (KYKLOS_BENCH_DIR, default bench/results/)
 RESULTS = Path(os.environ.get("KYKLOS_BENCH_DIR")
                or Path(__file__).resolve().parent.parent / "results")

@@ -135,8 +135,8 @@ def run(ctx) -> Result:
     except ImportError as exc:
         res.status, res.note = "skipped", f"the core's import is not available: {exc}"
         return res
-    # Full runs import at most 100 k rows: at the pipeline's current rate (about 150
-    # rows/s under load, docs/performance.md) a million would take hours.
+    # Full runs import at most 100 k rows: at the pipeline's rate (a few hundred rows/s
+    # under load, docs/performance.md) a million would take over an hour.
     n = min(ctx.n_people, FULL_CAP) if not ctx.quick else max(500, ctx.n_people // 10)
     E.RESULTS.mkdir(parents=True, exist_ok=True)
     path = E.RESULTS / f"import_{ctx.kind}.csv"

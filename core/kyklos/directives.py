@@ -71,12 +71,82 @@ def extend_role(config, name: str, permissions=()):
     config.action(None, register, order=1)
 
 
+#: HTTP methods an OpenAPI path item may describe (other keys are shared parameters etc.)
+OPENAPI_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+#: contributed paths are expanded after every other action of the commit, so a factory
+#: sees the entity types, settings and translations it may describe
+_OPENAPI_ORDER = 10_000
+
+
+def _probe_request(registry):
+    """A request with no user, enough for a paths factory at start-up."""
+    from pyramid.request import Request, apply_request_extensions
+
+    request = Request.blank("/")
+    request.registry = registry
+    apply_request_extensions(request)
+    return request
+
+
+def add_openapi_paths(config, factory):
+    """Describe API routes in ``/api/openapi.json``: ``factory(request)`` returns
+    ``{path: {method: operation}}`` (OpenAPI 3.1 path items). It runs for every request
+    of the document, so enums may follow the registry (entity types, custom fields,
+    currencies). Two factories describing the same ``(path, method)`` are a
+    configuration conflict; so is one that repeats a path of an entity type's
+    generated operations. The keys are taken once at start-up, by calling the factory
+    with a request without a user: a factory must not need the database.
+    """
+    registry = config.registry
+    state = config.action_state
+    info = config.action_info
+    includepath = config.includepath
+    name = f"{getattr(factory, '__module__', '?')}.{getattr(factory, '__qualname__', factory)}"
+    intr = config.introspectable("kyklos openapi paths", name, name, "kyklos openapi paths")
+    intr["factory"] = factory
+
+    def register(path, method):
+        from kyklos.entities.openapi import entity_operations
+
+        owner = registry.kyklos_openapi_operations.get((path, method))
+        if (owner is not None and owner is not factory) or (
+            (path, method) in entity_operations(registry)
+        ):
+            # an earlier commit (another plugin) described it: Pyramid only compares
+            # the actions of one commit
+            from pyramid.exceptions import ConfigurationConflictError
+
+            raise ConfigurationConflictError({("kyklos.openapi", path, method): [info]})
+        registry.kyklos_openapi_operations[(path, method)] = factory
+
+    def expand():
+        registry.kyklos_openapi_factories.append(factory)
+        for path, item in factory(_probe_request(registry)).items():
+            for method in item:
+                if method not in OPENAPI_METHODS:
+                    continue
+                # re-entrant: Pyramid resolves conflicts among actions added here too
+                state.action(
+                    discriminator=("kyklos.openapi", path, method),
+                    callable=register,
+                    args=(path, method),
+                    order=_OPENAPI_ORDER,
+                    info=info,
+                    includepath=includepath,
+                )
+
+    config.action(None, expand, order=_OPENAPI_ORDER, introspectables=(intr,))
+
+
 def includeme(config):
     config.registry.kyklos_permissions = {}
     config.registry.kyklos_roles = {}
+    config.registry.kyklos_openapi_factories = []
+    config.registry.kyklos_openapi_operations = {}
     config.add_directive("declare_permission", declare_permission)
     config.add_directive("add_role", add_role)
     config.add_directive("extend_role", extend_role)
+    config.add_directive("add_openapi_paths", add_openapi_paths)
     config.declare_permission("kyklos.admin", _("Administer Kyklos"))
     config.declare_permission("kyklos.users.manage", _("Manage users and roles"))
     config.add_role("admin", _("Administrator"), ["*"])

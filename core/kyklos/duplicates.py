@@ -176,6 +176,20 @@ def index_record(request, et, record) -> None:
         db.execute(insert(DuplicateKey), rows)
 
 
+def index_records(request, et, records) -> None:
+    """:func:`index_record` for many records: one DELETE, one executemany."""
+    if not records:
+        return
+    db = request.dbsession
+    db.execute(delete(DuplicateKey).where(DuplicateKey.entity == et.name,
+                                          DuplicateKey.record_id.in_([r.id for r in records])))
+    rows = [{"entity": et.name, "rule": rule, "record_id": rec.id, "key": key}
+            for rec in records if getattr(rec, "deleted_at", None) is None
+            for rule, key in keys_of(request.registry, et, rec).items()]
+    if rows:
+        db.execute(insert(DuplicateKey.__table__), rows)
+
+
 def candidates(request, et, data: dict, exclude_id: int | None = None, limit: int = 10):
     """Visible records sharing a match key with ``data``: ``[(record, rule), ...]``."""
     keys = keys_of(request.registry, et, data=data)
@@ -289,6 +303,8 @@ def merge(request, et, winner, loser, source: str = "ui") -> None:
             continue
         wv = values.read_value(et, f, winner)
         lv = values.read_value(et, f, loser)
+        if f.type == "reference" and lv in (winner.id, loser.id):
+            continue  # the winner would point at itself (partner, parent)
         if wv in (None, "", []) and lv not in (None, "", []):
             fill[f.name] = values.to_json(f, lv)
     loser_id, table = loser.id, et.model.__table__
@@ -296,8 +312,7 @@ def merge(request, et, winner, loser, source: str = "ui") -> None:
     for t in Base.metadata.sorted_tables:
         for fk in t.foreign_keys:
             if fk.column.table is table and fk.column.name == "id":
-                db.execute(update(t).where(fk.parent == loser_id).values({fk.parent.name:
-                                                                           winner.id}))
+                _repoint(db, t, fk.parent, table, loser_id, winner.id)
     skip = {"kyklos_duplicate_key", "kyklos_duplicate_candidate", "kyklos_custom_value",
             "kyklos_search_doc"}
     for t in _polymorphic_tables(skip):
@@ -333,10 +348,37 @@ def merge(request, et, winner, loser, source: str = "ui") -> None:
     db.execute(update(DuplicateCandidate).where(
         DuplicateCandidate.entity == et.name,
         (DuplicateCandidate.first_id == loser_id) | (DuplicateCandidate.second_id == loser_id),
-    ).values(state="merged", resolved_by_id=service._user_id(request), updated_at=utcnow()))
+    ).values(state="merged", resolved_by_id=service.user_id(request), updated_at=utcnow()))
     db.execute(delete(DuplicateKey).where(DuplicateKey.entity == et.name,
                                           DuplicateKey.record_id == loser_id))
     db.flush()
+
+
+def _repoint(db, t, column, referred, loser_id: int, winner_id: int) -> None:
+    """Point ``t.column`` from the loser to the winner. Rows that cannot move because the
+    winner already has their like (one consent per channel, one photo per person: a
+    unique key or the primary key) are the loser's copies and go; a self-reference
+    that would make the winner its own parent is cleared."""
+    conn = db.connection()
+    if t is referred and any(c.name == "id" for c in t.primary_key.columns):
+        conn.execute(update(t).where(t.c.id == winner_id, column == loser_id)
+                     .values({column.name: None}))
+    # Savepoints on the connection, not the session: Core statements only, so no ORM
+    # flush of the loaded records happens in between (they are expired afterwards).
+    try:
+        with conn.begin_nested():
+            conn.execute(update(t).where(column == loser_id).values({column.name: winner_id}))
+        return
+    except IntegrityError:
+        pass
+    pk = list(t.primary_key.columns)
+    for row in conn.execute(select(*pk).where(column == loser_id)).all():
+        where = and_(*(c == v for c, v in zip(pk, row, strict=True)))
+        try:
+            with conn.begin_nested():
+                conn.execute(update(t).where(where).values({column.name: winner_id}))
+        except IntegrityError:
+            conn.execute(delete(t).where(where))
 
 
 def rules_can(request, et, record, action: str) -> bool:
@@ -361,12 +403,19 @@ def _confirmation_key(et, data) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()[:32]
 
 
+def allow_duplicates(request) -> None:
+    """Let this request's creates go ahead despite look-alikes: for flows where the user
+    has already decided (a lead conversion where they chose "create new")."""
+    request.environ["kyklos.duplicates"] = "allow"
+
+
 def allowed(request, et, data, source) -> bool:
     """Whether a create may go ahead despite look-alikes: ``?duplicates=allow`` (or the
     header ``X-Kyklos-Duplicates: allow``) for API clients; in the web UI, saving the
     same form a second time after the warning."""
     if request.params.get("duplicates") == "allow" or \
-            request.headers.get("X-Kyklos-Duplicates") == "allow":
+            request.headers.get("X-Kyklos-Duplicates") == "allow" or \
+            request.environ.get("kyklos.duplicates") == "allow":
         return True
     if source != "ui":
         return False
@@ -402,6 +451,11 @@ class Hooks:
                                  source):
         if rules_for(request.registry, entity_type):
             index_record(request, entity_type, record)
+
+    @hookimpl
+    def kyklos_records_saved(self, request, entity_type, records):
+        if rules_for(request.registry, entity_type):
+            index_records(request, entity_type, records)
 
     @hookimpl
     def kyklos_record_after_delete(self, request, entity_type, record, soft, source):

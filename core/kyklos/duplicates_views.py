@@ -88,7 +88,7 @@ def _candidate(request) -> DuplicateCandidate:
 
 def api_dismiss(request):
     c = _candidate(request)
-    c.state, c.resolved_by_id = "dismissed", service._user_id(request)
+    c.state, c.resolved_by_id = "dismissed", service.user_id(request)
     return {"id": c.id, "state": c.state}
 
 
@@ -125,7 +125,7 @@ def page(request):
         if action == "dismiss":
             if not request.has_permission(et.permission("update")):
                 raise HTTPForbidden()
-            c.state, c.resolved_by_id = "dismissed", service._user_id(request)
+            c.state, c.resolved_by_id = "dismissed", service.user_id(request)
         elif action in ("keep_first", "keep_second"):
             a, b = (c.first_id, c.second_id) if action == "keep_first" else (c.second_id,
                                                                                c.first_id)
@@ -143,17 +143,110 @@ def page(request):
     }
 
 
+def openapi_paths(request) -> dict:
+    from kyklos.entities import openapi as o
+
+    entities = sorted(request.registry.kyklos_entities) or ["-"]
+    titled = o.obj({"id": {"type": "integer"}, "title": {}}, ["id"], strict=False)
+    pair = o.obj(
+        {
+            "id": {"type": "integer"},
+            "rule": {"type": "string"},
+            "records": o.array(titled, minItems=2, maxItems=2),
+        },
+        ["id", "rule", "records"],
+    )
+    tag = "Duplicates"
+    return {
+        "/api/v1/_duplicates": {
+            "get": o.operation(
+                tag,
+                "list_duplicates",
+                {
+                    "200": o.json_ok(
+                        o.page_of(pair, cursor=False, rules=o.array({"type": "string"}))
+                    ),
+                    **o.problems("401", "404"),
+                },
+                summary="Open candidate pairs of an entity type whose records you can see",
+                parameters=[o.param("entity", {"type": "string", "enum": entities}, required=True)],
+            )
+        },
+        "/api/v1/_duplicates/scan": {
+            "post": o.operation(
+                tag,
+                "scan_duplicates",
+                {
+                    "202": o.json_ok(o.obj({"job_id": {"type": "string"}}, ["job_id"]), "queued"),
+                    **o.problems("400", "401", "403", "404", "413", "415"),
+                },
+                summary="Queue a scan of an entity type by its duplicate rules",
+                body=o.json_body(
+                    o.obj(
+                        {"entity": {"type": "string", "enum": entities}}, ["entity"], strict=False
+                    )
+                ),
+            )
+        },
+        "/api/v1/_duplicates/{id}/dismiss": {
+            "post": o.operation(
+                tag,
+                "dismiss_duplicate",
+                {
+                    "200": o.json_ok(
+                        o.obj(
+                            {"id": {"type": "integer"}, "state": {"const": "dismissed"}},
+                            ["id", "state"],
+                        )
+                    ),
+                    **o.problems("401", "403", "404"),
+                },
+                parameters=[o.path_id()],
+            )
+        },
+        "/api/v1/{slug}/{id}/merge": {
+            "post": o.operation(
+                tag,
+                "merge_records",
+                {
+                    "200": o.json_ok({"type": "object"}, "the winner, with the loser's links"),
+                    **o.problems("400", "401", "403", "404", "409", "413", "415"),
+                },
+                summary="Merge the record 'loser' into this one (the loser is deleted)",
+                parameters=[o.slug_param(request), o.path_id()],
+                body=o.json_body(o.obj({"loser": o.INT_ID}, ["loser"], strict=False)),
+                # merging a record into itself, or across visibility, is refused
+                **{"x-kyklos-semantic-checks": True},
+            )
+        },
+    }
+
+
 def includeme(config):
+    config.add_openapi_paths(openapi_paths)
     config.add_route("duplicates", "/duplicates/{entity}")
-    config.add_view(page, route_name="duplicates", renderer=T + "duplicates_list.pt",
-                    request_method=("GET", "POST"), permission="authenticated")
+    config.add_view(
+        page,
+        route_name="duplicates",
+        renderer=T + "duplicates_list.pt",
+        request_method=("GET", "POST"),
+        permission="authenticated",
+    )
     routes = [
         ("api.duplicates", "/api/v1/_duplicates", "GET", api_list),
         ("api.duplicates.scan", "/api/v1/_duplicates/scan", "POST", api_scan),
-        ("api.duplicate.dismiss", "/api/v1/_duplicates/{id:[0-9]{1,9}}/dismiss", "POST",
-         api_dismiss),
-        ("api.entity.merge", "/api/v1/{slug:[a-z][a-z0-9_-]*}/{id:[0-9]{1,18}}/merge", "POST",
-         api_merge),
+        (
+            "api.duplicate.dismiss",
+            "/api/v1/_duplicates/{id:[0-9]{1,9}}/dismiss",
+            "POST",
+            api_dismiss,
+        ),
+        (
+            "api.entity.merge",
+            "/api/v1/{slug:[a-z][a-z0-9_-]*}/{id:[0-9]{1,18}}/merge",
+            "POST",
+            api_merge,
+        ),
     ]
     for name, pattern, method, view in routes:
         config.add_route(name, pattern, request_method=method)

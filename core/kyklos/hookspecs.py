@@ -60,6 +60,28 @@ def kyklos_record_after_save(request, entity_type, record, changes, created, sou
 
 
 @hookspec
+def kyklos_records_saved(request, entity_type, records, changes, created, source):
+    """Many records of ``entity_type`` were written together and flushed (an import
+    batch): the batch form of ``kyklos_record_after_save``, for work that is cheaper
+    once for many records (one query or one executemany instead of one per record).
+
+    A plugin that implements this hook is **not** called with
+    ``kyklos_record_after_save`` for these records: it handles them here. Plugins that
+    implement only ``kyklos_record_after_save`` are still called once per record. Single
+    writes (forms, API, jobs) call only ``kyklos_record_after_save``, so implement both.
+
+    Runs inside the transaction of the write.
+
+    :param records: the records, as after a flush (ids known, attributes and
+        relationships readable)
+    :param changes: a list parallel to ``records``: each ``{field: (old, new)}``
+    :param created: ``True`` for new records
+    :param source: where the write comes from ("import")
+    :return: nothing
+    """
+
+
+@hookspec
 def kyklos_record_before_delete(request, entity_type, record, source):
     """Called before a record is deleted (or soft-deleted).
 

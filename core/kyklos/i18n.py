@@ -20,7 +20,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from babel import Locale, UnknownLocaleError
 from babel import dates as babel_dates
 from babel import numbers as babel_numbers
-from pyramid.i18n import TranslationStringFactory, get_localizer
+from pyramid.i18n import TranslationStringFactory, get_localizer, make_localizer
+from pyramid.interfaces import ITranslationDirectories
 
 _ = TranslationStringFactory("kyklos")
 
@@ -64,6 +65,22 @@ def _has_policy(request) -> bool:
 def translate(request, msg, mapping=None):
     """``msg`` (a TranslationString or plain text) in the request's language."""
     return get_localizer(request).translate(msg, mapping=mapping)
+
+
+def translate_for(request, msg, locale_name: str | None, mapping=None):
+    """``msg`` in ``locale_name`` (another user's language: a notification is written
+    in its recipient's language, not its sender's); the request's language when the
+    locale is unknown or not offered."""
+    settings = request.registry.settings
+    available = settings.get("kyklos.available_languages", "en").split()
+    if not locale_name or locale_name not in available or locale_name == request.locale_name:
+        return translate(request, msg, mapping)
+    cache = request.registry.__dict__.setdefault("_kyklos_localizers", {})
+    localizer = cache.get(locale_name)
+    if localizer is None:
+        dirs = request.registry.queryUtility(ITranslationDirectories, default=[])
+        localizer = cache[locale_name] = make_localizer(locale_name, dirs)
+    return localizer.translate(msg, mapping=mapping)
 
 
 # --- formatting ------------------------------------------------------------------------

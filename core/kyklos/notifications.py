@@ -17,7 +17,7 @@ from sqlalchemy import Boolean, ForeignKey, Index, String, Text, func, select, u
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kyklos.db import Base, IdMixin, UTCDateTime, utcnow
-from kyklos.i18n import _, translate
+from kyklos.i18n import _, translate_for
 from kyklos.problem import Problem
 from kyklos.security.models import User
 
@@ -68,8 +68,10 @@ class NotificationSetting(Base):
 # --- sending ---------------------------------------------------------------------------------
 
 
-def _text(request, value, limit) -> str:
-    return str(translate(request, value) if value is not None else "")[:limit]
+def _text(request, value, limit, locale_name: str | None = None) -> str:
+    if value is None:
+        return ""
+    return str(translate_for(request, value, locale_name))[:limit]
 
 
 def _absolute(request, url: str) -> str:
@@ -100,8 +102,6 @@ def notify(
     if not ids:
         return []
     db = request.dbsession
-    title_s = _text(request, title, 300)
-    body_s = _text(request, body, 20000)
     url_s = str(url or "")[:1000]
     users = db.execute(select(User).where(User.id.in_(ids), User.is_active.is_(True))).scalars()
     prefs = dict(
@@ -113,6 +113,9 @@ def notify(
     )
     out = []
     for user in users:
+        # In the recipient's language: the sender's may not be theirs.
+        title_s = _text(request, title, 300, user.locale)
+        body_s = _text(request, body, 20000, user.locale)
         n = Notification(
             user_id=user.id, kind=str(kind)[:50], title=title_s, body=body_s, url=url_s
         )
@@ -221,9 +224,13 @@ def _mark_read(request, nid=None) -> int:
 
 def _nid(request) -> int:
     try:
-        return int(request.matchdict["id"])
+        nid = int(request.matchdict["id"])
     except ValueError:
         raise Problem(404, _("Not found")) from None
+    if nid > 2**31 - 1:
+        # past the id column: the database would refuse the comparison
+        raise Problem(404, _("Not found"))
+    return nid
 
 
 def _setting(request) -> NotificationSetting:
@@ -280,14 +287,103 @@ def api_read_all(request):
 def api_settings(request):
     row = _setting(request)
     if request.method == "PUT":
-        body = request.json_body if request.body else {}
-        if not isinstance(body, dict) or not isinstance(body.get("email_copy"), bool):
-            raise Problem(400, _("Invalid data"), errors={"email_copy": _("true or false")})
+        from kyklos.entities.api import read_json
+
+        body = read_json(request)
+        errors = {str(k)[:100]: _("Unknown key.") for k in body if k != "email_copy"}
+        if not isinstance(body.get("email_copy"), bool):
+            errors["email_copy"] = _("true or false")
+        if errors:
+            raise Problem(400, _("Invalid data"), errors=errors)
         row.email_copy = body["email_copy"]
     return {"email_copy": row.email_copy}
 
 
+def openapi_paths(request) -> dict:
+    from kyklos.entities import openapi as o
+
+    item = o.obj(
+        {
+            "id": {"type": "integer"},
+            "kind": {"type": "string"},
+            "title": {"type": "string"},
+            "body": {"type": "string"},
+            "url": {"type": "string"},
+            "created_at": o.DATETIME,
+            "read_at": {"type": ["string", "null"], "format": "date-time"},
+        },
+        ["id", "kind", "title", "body", "url", "created_at", "read_at"],
+    )
+    setting = o.obj({"email_copy": {"type": "boolean"}}, ["email_copy"])
+    tag = "Notifications"
+    return {
+        "/api/v1/_notifications": {
+            "get": o.operation(
+                tag,
+                "list_notifications",
+                {
+                    "200": o.json_ok(
+                        o.obj(
+                            {"items": o.array(item), "unread": {"type": "integer"}},
+                            ["items", "unread"],
+                        )
+                    ),
+                    **o.problems("401"),
+                },
+                summary=f"Your latest {PAGE} notifications, newest first",
+                parameters=[
+                    o.param("unread", {"type": "string", "enum": ["0", "1", "true", "false"]})
+                ],
+            )
+        },
+        "/api/v1/_notifications/read-all": {
+            "post": o.operation(
+                tag,
+                "read_all_notifications",
+                {
+                    "200": o.json_ok(
+                        o.obj(
+                            {"marked": {"type": "integer"}, "unread": {"const": 0}},
+                            ["marked", "unread"],
+                        )
+                    ),
+                    **o.problems("401"),
+                },
+            )
+        },
+        "/api/v1/_notifications/settings": {
+            "get": o.operation(
+                tag, "get_notification_settings", {"200": o.json_ok(setting), **o.problems("401")}
+            ),
+            "put": o.operation(
+                tag,
+                "set_notification_settings",
+                {"200": o.json_ok(setting), **o.problems("400", "401", "413", "415")},
+                summary="Whether each notification is also e-mailed to you",
+                body=o.json_body(setting),
+            ),
+        },
+        "/api/v1/_notifications/{id}/read": {
+            "post": o.operation(
+                tag,
+                "read_notification",
+                {
+                    "200": o.json_ok(
+                        o.obj(
+                            {"id": {"type": "integer"}, "unread": {"type": "integer"}},
+                            ["id", "unread"],
+                        )
+                    ),
+                    **o.problems("401", "404"),
+                },
+                parameters=[o.path_id()],
+            )
+        },
+    }
+
+
 def includeme(config):
+    config.add_openapi_paths(openapi_paths)
     config.add_job("kyklos.notify", _notify_job, retries=3, title=_("Send a reminder"))
     config.add_request_method(notify, "notify")
     config.add_request_method(remind, "remind")
@@ -304,7 +400,8 @@ def includeme(config):
     )
     config.add_view(api_read_all, route_name="api.notifications.read_all", renderer="json")
     config.add_route(
-        "api.notifications.settings", "/api/v1/_notifications/settings",
+        "api.notifications.settings",
+        "/api/v1/_notifications/settings",
         request_method=("GET", "PUT"),
     )
     config.add_view(api_settings, route_name="api.notifications.settings", renderer="json")

@@ -12,6 +12,7 @@ from kyklos.dashboard import CHART_SCRIPTS, ChartData, Series, Widget, render_ch
 from kyklos.db import Base, IdMixin, JSONType, TimestampMixin, UTCDateTime, utcnow
 from kyklos.demo import DEMO_USERS
 from kyklos.directives import Permission, RoleDecl
+from kyklos.duplicates import allow_duplicates
 from kyklos.entities import (
     SYSTEM_FIELDS,
     VERBS,
@@ -22,6 +23,7 @@ from kyklos.entities import (
     RelatedList,
     SoftDeleteMixin,
     entity_type,
+    openapi,
 )
 from kyklos.entities.api import read_json
 from kyklos.entities.money import (
@@ -62,6 +64,7 @@ from kyklos.plugins import Plugin, Theme
 from kyklos.problem import Problem
 from kyklos.security import find_user
 from kyklos.security.models import Department, User
+from kyklos.security.org import subtree_ids as department_subtree
 from kyklos.security.rules import can_access, visibility_clause
 from kyklos.segments import segment_select
 from kyklos.text import fold, similarity
@@ -103,6 +106,9 @@ def entity_permissions(plugin: str, entity: str, verbs=VERBS) -> dict[str, str]:
 
 __all__ = [
     "segment_select",
+    "openapi",
+    "allow_duplicates",
+    "department_subtree",
     "fold",
     "similarity",
     "DEMO_USERS",

@@ -69,6 +69,11 @@ def test_dynamic_segment_and_or_custom_fields(data):
     rest = ed.get(f"/api/v1/_segments/{seg['id']}/members",
                   {"limit": "2", "after": str(page["next_after"])}).json
     assert len(rest["items"]) == 2 and rest["next_after"] is None
+    # bad paging parameters: 400 naming each one, never a server error
+    for params, fields in (({"after": "9" * 30}, ["after"]), ({"after": "²"}, ["after"]),
+                           ({"limit": "0", "after": "x"}, ["after", "limit"])):
+        bad = ed.get(f"/api/v1/_segments/{seg['id']}/members", params, status=400).json
+        assert sorted(e["field"] for e in bad["errors"]) == fields
     # custom isnull through the mirror
     prev = ed.post_json("/api/v1/_segments/preview", {"entity": "thing", "definition": {
         "and": [{"field": "cf_level", "op": "isnull", "value": True}]}}).json

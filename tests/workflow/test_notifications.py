@@ -45,6 +45,25 @@ def test_email_copy_follows_the_users_choice(api, registry, smtp_server):
     assert smtp_server.wait(1, timeout=1) == []
 
 
+def test_notification_is_written_in_the_recipients_language(api, registry, make_user,
+                                                           dbsession, smtp_server):
+    """A Greek-speaking user notified by an English-speaking sender reads Greek, in the
+    app and in the e-mail; an English-speaking one reads English."""
+    from kyklos.i18n import _
+    from kyklos.security.models import User
+
+    greek, english = api("user", email="eleni@example.com"), api("user")
+    with dbsession() as db:
+        db.get(User, greek.user_id).locale = "el"
+    with jobs.job_request(registry) as request:
+        notify(request, [greek.user_id, english.user_id], _("Settings saved."))
+    assert greek.get("/api/v1/_notifications").json["items"][0]["title"] == (
+        "Οι ρυθμίσεις αποθηκεύτηκαν.")
+    assert english.get("/api/v1/_notifications").json["items"][0]["title"] == "Settings saved."
+    subjects = {m.envelope_to[0]: m["Subject"] for m in smtp_server.wait(2)}
+    assert subjects["eleni@example.com"] == "Οι ρυθμίσεις αποθηκεύτηκαν."
+
+
 def test_notifications_are_private(api, registry):
     a, b = api("user"), api("user")
     with jobs.job_request(registry) as request:

@@ -65,7 +65,49 @@ def _owner(intr) -> str | None:
     return None
 
 
+def openapi_paths(request) -> dict:
+    from kyklos.entities import openapi as o
+
+    plugin = o.obj(
+        {
+            "id": {"type": "string"},
+            "title": {"type": "string"},
+            "version": {"type": ["string", "null"]},
+            "distribution": {"type": ["string", "null"]},
+            "depends": o.array({"type": "string"}),
+            "hooks": o.array({"type": "string"}),
+            "registrations": o.array(
+                o.obj(
+                    {"category": {"type": "string"}, "name": {"type": "string"}},
+                    ["category", "name"],
+                )
+            ),
+        },
+        ["id", "version", "depends", "hooks", "registrations"],
+    )
+    body = o.obj(
+        {
+            "core": o.obj({"version": {"type": "string"}}, ["version"]),
+            "theme": o.array({"type": "string"}),
+            "plugins": o.array(plugin),
+            "installed": o.array({"type": "string"}),
+        },
+        ["core", "theme", "plugins", "installed"],
+    )
+    return {
+        "/api/v1/_meta/plugins": {
+            "get": o.operation(
+                "Meta",
+                "meta_plugins",
+                {"200": o.json_ok(body), **o.problems("401", "403")},
+                summary="Loaded plugins: versions, hooks and registrations (administrators)",
+            )
+        }
+    }
+
+
 def includeme(config):
+    config.add_openapi_paths(openapi_paths)
     config.add_route("api.meta.plugins", "/api/v1/_meta/plugins", request_method="GET")
     config.add_view(
         meta_plugins, route_name="api.meta.plugins", renderer="json", permission="kyklos.admin"

@@ -112,6 +112,10 @@ class FieldInfo:
     #: (a Python property, e.g. a person's list of typed phones kept in a child table);
     #: never filtered, sorted or selected in SQL projections
     virtual: bool = False
+    #: shown in record forms, on detail pages and in the column picker; ``False`` for an
+    #: API and import convenience (a type given by its code): still read, written,
+    #: documented and imported
+    form: bool = True
 
 
 @dataclass

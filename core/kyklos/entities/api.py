@@ -177,10 +177,11 @@ def list_view(request):
     et = _et(request)
     lp = query.parse_list_params(request, et, request.GET)
     result = query.run_list(request, et, lp)
+    one = query.serializer(request, et, lp.fields)
     return _json(
         request,
         {
-            "items": [service.serialize(request, et, r, lp.fields) for r in result.items],
+            "items": [one(r) for r in result.items],
             "next_cursor": result.next_cursor,
             "count": result.count,
             "count_capped": result.count_capped,

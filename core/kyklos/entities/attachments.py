@@ -509,7 +509,82 @@ def ui_delete(request):
     )
 
 
+def openapi_paths(request) -> dict:
+    from kyklos.entities import openapi as o
+
+    att = o.obj(
+        {
+            "id": {"type": "integer"},
+            "filename": {"type": "string"},
+            "content_type": {"type": "string"},
+            "size": {"type": "integer"},
+            "sha256": {"type": "string"},
+            "uploaded_by_id": {"type": ["integer", "null"]},
+            "created_at": o.DATETIME,
+            "url": {"type": "string"},
+        },
+        ["id", "filename", "content_type", "size", "sha256", "created_at", "url"],
+    )
+    record = [o.slug_param(request), o.path_id()]
+    aid = [o.path_id("aid")]
+    return {
+        "/api/v1/{slug}/{id}/attachments": {
+            "get": o.operation(
+                "Attachments",
+                "list_attachments",
+                {"200": o.json_ok(o.page_of(att, cursor=False)), **o.problems("401", "403", "404")},
+                parameters=record,
+            ),
+            "post": o.operation(
+                "Attachments",
+                "upload_attachment",
+                {
+                    "201": o.json_ok(att, "stored", {"Location": {"schema": {"type": "string"}}}),
+                    **o.problems("400", "401", "403", "404", "413"),
+                },
+                summary="Upload a file (multipart/form-data field 'file'); "
+                "its content is sniffed and refused when not allowed",
+                parameters=record,
+                body={
+                    "required": True,
+                    "content": {
+                        "multipart/form-data": {
+                            "schema": o.obj(
+                                {"file": {"type": "string", "format": "binary"}},
+                                ["file"],
+                                strict=False,
+                            )
+                        }
+                    },
+                },
+                **{"x-kyklos-semantic-checks": True},
+            ),
+        },
+        "/api/v1/attachments/{aid}": {
+            "get": o.operation(
+                "Attachments",
+                "download_attachment",
+                {
+                    "200": {
+                        "description": "the file, as uploaded",
+                        "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}},
+                    },
+                    **o.problems("401", "403", "404"),
+                },
+                parameters=aid,
+            ),
+            "delete": o.operation(
+                "Attachments",
+                "delete_attachment",
+                {"204": o.no_content("deleted"), **o.problems("401", "403", "404")},
+                parameters=aid,
+            ),
+        },
+    }
+
+
 def includeme(config):
+    config.add_openapi_paths(openapi_paths)
     config.add_hooks(AttachmentHooks(), name="kyklos.attachments")
     config.add_route("api.attachments", r"/api/v1/{slug}/{id:\d+}/attachments", kyklos_slug=True)
     config.add_view(api_list, route_name="api.attachments", request_method="GET", renderer="json")

@@ -332,20 +332,27 @@ def unique_key(d: Definition, value) -> str | None:
 def check_unique(request, et, record, clean: dict, errors: dict) -> None:
     """Refuse values of unique custom fields already held by another record."""
     defs = definitions(request.registry, et.name)
+    exclude = record.id if record is not None else None
     for name, value in clean.items():
         d = defs.get(name)
         if d is None or not d.unique or name in errors:
             continue
         key = unique_key(d, value)
-        if key is None:
-            continue
-        stmt = select(CustomValue.record_id).where(
-            CustomValue.field_id == d.id, CustomValue.unique_key == key
-        )
-        if record is not None and record.id is not None:
-            stmt = stmt.where(CustomValue.record_id != record.id)
-        if request.dbsession.execute(stmt.limit(1)).first() is not None:
+        if key is not None and taken_keys(request.dbsession, d, {key}, exclude):
             errors[name] = _("This value is already used by another record.")
+
+
+def taken_keys(db, d: Definition, keys, exclude_id: int | None = None) -> set[str]:
+    """Which of the unique ``keys`` of field ``d`` a record other than ``exclude_id``
+    holds already: one query for any number of keys (an import batch)."""
+    if not keys:
+        return set()
+    stmt = select(CustomValue.unique_key).where(
+        CustomValue.field_id == d.id, CustomValue.unique_key.in_(sorted(keys))
+    )
+    if exclude_id is not None:
+        stmt = stmt.where(CustomValue.record_id != exclude_id)
+    return set(db.execute(stmt).scalars())
 
 
 def sync_record(request, et, record, names) -> None:
@@ -413,6 +420,53 @@ def rebuild_mirror(db, registry, et, d: CustomField, batch: int = 1000) -> int:
             db.execute(insert(CustomValue), rows)
         written += len(rows)
         last = chunk[-1][0]
+
+
+def fill_mirror_batch(conn, et, d: Definition, info: FieldInfo, after_id: int, seen: dict,
+                      batch: int = 1000) -> tuple[int | None, int, int]:
+    """Mirror field ``d`` for the next ``batch`` records after ``after_id``, in the
+    caller's transaction on the Core connection ``conn`` (the background fill commits
+    batch by batch, so SQLite's write lock is held for one batch, not the whole table).
+
+    The batch's old mirror rows are deleted first (on SQLite that takes the write lock
+    before the values are read) and the records are read ``FOR UPDATE`` on PostgreSQL,
+    so a record the record service writes meanwhile ends up mirrored once, from its
+    latest value. ``seen`` (unique key -> record id) carries across batches; a shared
+    value raises ``ValueError``. Returns ``(last id or None when no record is left,
+    records read, rows written)``."""
+    from kyklos.entities import values
+
+    model = et.model
+    ids = conn.execute(
+        select(model.id).where(model.id > after_id).order_by(model.id).limit(batch)
+    ).scalars().all()
+    if not ids:
+        return None, 0, 0
+    last = ids[-1]
+    conn.execute(
+        delete(CustomValue).where(
+            CustomValue.field_id == d.id,
+            CustomValue.record_id > after_id,
+            CustomValue.record_id <= last,
+        )
+    )
+    stmt = select(model.id, model.custom).where(model.id > after_id, model.id <= last)
+    if conn.dialect.name == "postgresql":
+        stmt = stmt.with_for_update()
+    rows = []
+    n = 0
+    for rid, doc in conn.execute(stmt):
+        n += 1
+        value = values.from_json(info, (doc or {}).get(d.name))
+        for row in mirror_rows(d, rid, value):
+            key = row["unique_key"]
+            if key is not None:
+                if seen.setdefault(key, rid) != rid:
+                    raise ValueError(f"records {seen[key]} and {rid} share {key!r}")
+            rows.append(row)
+    if rows:
+        conn.execute(insert(CustomValue), rows)
+    return last, n, len(rows)
 
 
 # --- filters --------------------------------------------------------------------------------

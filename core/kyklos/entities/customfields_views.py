@@ -1,11 +1,17 @@
 """Managing custom fields: the API ``/api/v1/_custom-fields`` and the admin pages
-``/admin/custom-fields``. Both go through :func:`save_definition`."""
+``/admin/custom-fields``. Both go through :func:`save_definition`.
+
+Making a field filterable or unique fills its index mirror in a background job
+(:data:`FILL_JOB`, progress on the jobs page); until the job is done the field is
+*indexing* and list filters on it read the records' JSON instead of the incomplete
+mirror (same results, without the index)."""
 
 from __future__ import annotations
 
 from pyramid.httpexceptions import HTTPFound, HTTPNotFound
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select, update
 
+from kyklos.db import utcnow
 from kyklos.entities import RecordError, values
 from kyklos.entities.customfields import (
     MAX_CHOICES,
@@ -14,7 +20,10 @@ from kyklos.entities.customfields import (
     TYPES,
     UNFILTERABLE,
     CustomField,
+    CustomValue,
+    Definition,
     field_info,
+    fill_mirror_batch,
     invalidate,
     rebuild_mirror,
     refresh,
@@ -28,6 +37,10 @@ PERM = "kyklos.customfields.manage"
 T = "kyklos:web/templates/"
 UNIQUE_TYPES = frozenset({"string", "email", "phone", "url", "integer", "decimal", "date"})
 BOOLS = ("required", "unique", "filterable", "active")
+#: the background job filling a field's index mirror (args: ``field_id``)
+FILL_JOB = "kyklos.customfields.fill"
+FILL_BATCH = 1000
+_INDEXING = "_kyklos_cf_indexing"
 
 
 def _labels(value, key: str, errors: dict, required: bool, limit: int) -> dict:
@@ -195,13 +208,15 @@ def save_definition(request, data: dict, existing: CustomField | None = None) ->
     db.flush()
     et = request.registry.kyklos_entities[d.entity]
     if (d.filterable, d.unique) != old_mirror:
-        try:
-            rebuild_mirror(db, request.registry, et, d)
-        except ValueError:
-            raise RecordError(
-                {"unique": _("Existing records share a value; make them distinct first.")},
-                status=409,
-            ) from None
+        if d.filterable or d.unique:
+            # A large table takes minutes: the mirror is filled by a job after this
+            # commit, and the field is "indexing" (filters read the JSON) until then.
+            delay = float(request.registry.settings.get("kyklos.customfields.fill_delay") or 0)
+            request.enqueue_job(FILL_JOB, args={"field_id": d.id}, delay=delay or None)
+            request.__dict__.pop(_INDEXING, None)
+            _forget_indexing(request)
+        else:
+            rebuild_mirror(db, request.registry, et, d)  # no longer mirrored: drops its rows
     from kyklos.security.audit import log_event
 
     log_event(request, "customfield.save", entity=d.entity, field=d.name, id=d.id)
@@ -210,7 +225,99 @@ def save_definition(request, data: dict, existing: CustomField | None = None) ->
     return d
 
 
-def to_json(d: CustomField) -> dict:
+def indexing(request) -> dict[int, str]:
+    """``{field id: job id}`` of the fields whose index mirror a job is still filling.
+
+    Kept per process as long as the definitions' stamp (count, latest ``updated_at``;
+    see ``customfields.refresh``) is unchanged: enqueueing a fill saves the definition
+    and the fill touches it when it ends, so every process re-reads the jobs within
+    the definitions' check interval, as it re-reads the definitions themselves."""
+    cache = request.__dict__
+    if _INDEXING not in cache:
+        from kyklos.entities.customfields import _state
+        from kyklos.jobs.models import FINISHED, Job
+
+        stamp = _state(request.registry).stamp
+        known = getattr(request.registry, "kyklos_cf_indexing", None)
+        if stamp is not None and known is not None and known[0] == stamp:
+            cache[_INDEXING] = known[1]
+        else:
+            rows = request.dbsession.execute(
+                select(Job.id, Job.args).where(Job.name == FILL_JOB, Job.state.not_in(FINISHED))
+            ).all()
+            busy = {int((args or {}).get("field_id") or 0): job_id for job_id, args in rows}
+            cache[_INDEXING] = busy
+            # Only "no fill running" is kept: a running fill is asked again on every
+            # request, since its end is committed after its last touch of the stamp.
+            request.registry.kyklos_cf_indexing = None if busy else (stamp, busy)
+    return cache[_INDEXING]
+
+
+def _forget_indexing(request) -> None:
+    """Drop the process's "no fill running" now and again after this commit (another
+    request may cache it in between, before the new job is visible)."""
+    registry = request.registry
+    registry.kyklos_cf_indexing = None
+
+    def after(ok):
+        registry.kyklos_cf_indexing = None
+
+    tm = getattr(request, "tm", None)
+    if tm is not None:
+        tm.get().addAfterCommitHook(after)
+
+
+def fill_job(ctx, field_id: int):
+    """Job handler: fill the index mirror of custom field ``field_id`` batch by batch,
+    reporting progress. On the last failed attempt the field is left honestly
+    unindexed (``filterable`` and ``unique`` off) and the job fails with the reason."""
+    registry = ctx.registry
+    engine = registry["dbengine"]
+    # Everything on connections of its own, committed batch by batch: a read in the
+    # job's session would pin an SQLite snapshot that could then no longer write.
+    with engine.connect() as conn:
+        d = conn.execute(select(CustomField).where(CustomField.id == int(field_id))).first()
+        et = registry.kyklos_entities.get(d.entity) if d is not None else None
+        if d is None or et is None or not (d.filterable or d.unique):
+            return {"records": 0, "rows": 0}
+        total = conn.execute(select(func.count()).select_from(et.model)).scalar_one()
+    defn = Definition(d.id, d.entity, d.name, d.type, bool(d.unique),
+                      bool(d.filterable) and d.type not in UNFILTERABLE)
+    info = field_info(d)
+    last, records, rows, seen = 0, 0, 0, {}
+    try:
+        while True:
+            with engine.begin() as conn:
+                last, n, written = fill_mirror_batch(conn, et, defn, info, last, seen, FILL_BATCH)
+            if last is None:
+                break
+            records += n
+            rows += written
+            ctx.progress(100 * records / max(total, 1),
+                         f"{d.name}: {records} / {max(total, records)}")
+    except Exception as exc:
+        if not ctx.last_attempt:
+            raise
+        with engine.begin() as conn:
+            conn.execute(update(CustomField).where(CustomField.id == d.id)
+                         .values(filterable=False, unique=False, updated_at=utcnow()))
+            conn.execute(delete(CustomValue).where(CustomValue.field_id == d.id))
+        invalidate(registry)
+        registry.kyklos_cf_indexing = None
+        if isinstance(exc, ValueError):
+            raise ValueError(f"{d.name}: existing records share a value ({exc}); the field "
+                             "is neither unique nor filterable now") from None
+        raise
+    # A new stamp: every process re-reads definitions and fill jobs (see indexing()).
+    with engine.begin() as conn:
+        conn.execute(update(CustomField).where(CustomField.id == d.id)
+                     .values(updated_at=utcnow()))
+    invalidate(registry)
+    registry.kyklos_cf_indexing = None
+    return {"records": records, "rows": rows}
+
+
+def to_json(d: CustomField, indexing_job: str | None = None) -> dict:
     return {
         "id": d.id,
         "entity": d.entity,
@@ -227,6 +334,9 @@ def to_json(d: CustomField) -> dict:
         "filterable": d.filterable,
         "active": d.active,
         "updated_at": values.to_json(None, d.updated_at),
+        # while a job fills the index: its id (progress at /api/v1/_jobs/{id})
+        "indexing": indexing_job is not None,
+        "indexing_job": indexing_job,
     }
 
 
@@ -252,7 +362,8 @@ def api_list(request):
             raise Problem(400, _("Invalid list parameters"), errors={"entity": _("Unknown.")})
         stmt = stmt.where(CustomField.entity == entity)
     rows = request.dbsession.execute(stmt).scalars()
-    return {"items": [to_json(d) for d in rows], "types": sorted(TYPES)}
+    busy = indexing(request)
+    return {"items": [to_json(d, busy.get(d.id)) for d in rows], "types": sorted(TYPES)}
 
 
 def api_create(request):
@@ -263,11 +374,12 @@ def api_create(request):
     except RecordError as exc:
         raise _problem(exc) from None
     request.response.status = 201
-    return to_json(d)
+    return to_json(d, indexing(request).get(d.id))
 
 
 def api_get(request):
-    return to_json(_get(request))
+    d = _get(request)
+    return to_json(d, indexing(request).get(d.id))
 
 
 def api_patch(request):
@@ -278,7 +390,7 @@ def api_patch(request):
         save_definition(request, read_json(request), d)
     except RecordError as exc:
         raise _problem(exc) from None
-    return to_json(d)
+    return to_json(d, indexing(request).get(d.id))
 
 
 def api_delete(request):
@@ -288,7 +400,7 @@ def api_delete(request):
         save_definition(request, {"active": False}, d)
     except RecordError as exc:
         raise _problem(exc) from None
-    return to_json(d)
+    return to_json(d, indexing(request).get(d.id))
 
 
 # --- admin pages --------------------------------------------------------------------------
@@ -376,6 +488,7 @@ def admin_entity(request):
         "title": _("Custom fields"),
         "et": et,
         "fields": _admin_fields(request, et),
+        "indexing": indexing(request),
         "types": TYPES,
         "languages": LANGUAGES,
         "entities": request.registry.kyklos_entities,
@@ -447,7 +560,128 @@ class Hooks:
         ]
 
 
+def openapi_paths(request) -> dict:
+    from kyklos.entities import openapi as o
+
+    entities = sorted(request.registry.kyklos_entities) or ["-"]
+    field = o.obj(
+        {
+            "id": {"type": "integer"},
+            "entity": {"type": "string"},
+            "name": {"type": "string"},
+            "type": {"type": "string"},
+            "label": {},
+            "help": {},
+            "required": {"type": "boolean"},
+            "default": {},
+            "unique": {"type": "boolean"},
+            "choices": {},
+            "reference": {"type": ["string", "null"]},
+            "position": {"type": ["integer", "null"]},
+            "filterable": {"type": "boolean"},
+            "active": {"type": "boolean"},
+            "updated_at": {"type": ["string", "null"]},
+            "indexing": {"type": "boolean"},
+            "indexing_job": {"type": ["string", "null"]},
+        },
+        ["id", "entity", "name", "type", "active"],
+        strict=False,
+    )
+    # labels are {language: text}; choices, defaults and references are checked
+    # against the field's type: a schema-valid body may still be refused (400)
+    definition = o.obj(
+        {
+            "entity": {"type": "string", "enum": entities},
+            "name": {"type": "string", "pattern": "^[a-z][a-z0-9_]{0,39}$"},
+            "type": {"type": "string", "enum": sorted(TYPES)},
+            "label": {"type": "object", "additionalProperties": {"type": "string"}},
+            "help": {"type": "object", "additionalProperties": {"type": "string"}},
+            "required": {"type": "boolean"},
+            "default": {},
+            "unique": {"type": "boolean"},
+            "choices": {"type": "array"},
+            "reference": {"type": ["string", "null"]},
+            "position": {"type": "integer"},
+            "filterable": {"type": "boolean"},
+            "active": {"type": "boolean"},
+        },
+        strict=False,
+    )
+    tag = "Custom fields"
+    semantic = {"x-kyklos-semantic-checks": True}
+    one = [o.path_id()]
+    return {
+        "/api/v1/_custom-fields": {
+            "get": o.operation(
+                tag,
+                "list_custom_fields",
+                {
+                    "200": o.json_ok(
+                        o.page_of(field, cursor=False, types=o.array({"type": "string"}))
+                    ),
+                    **o.problems("400", "401", "403"),
+                },
+                parameters=[o.param("entity", {"type": "string", "enum": entities})],
+            ),
+            "post": o.operation(
+                tag,
+                "create_custom_field",
+                {
+                    "201": o.json_ok(field, "created"),
+                    **o.problems("400", "401", "403", "409", "413", "415"),
+                },
+                body=o.json_body({**definition, "required": ["entity", "name", "type", "label"]}),
+                **semantic,
+            ),
+        },
+        "/api/v1/_custom-fields/{id}": {
+            "get": o.operation(
+                tag,
+                "get_custom_field",
+                {"200": o.json_ok(field), **o.problems("401", "403", "404")},
+                parameters=one,
+            ),
+            "patch": o.operation(
+                tag,
+                "update_custom_field",
+                {
+                    "200": o.json_ok(field),
+                    **o.problems("400", "401", "403", "404", "409", "413", "415"),
+                },
+                parameters=one,
+                body=o.json_body(definition),
+                **semantic,
+            ),
+            "delete": o.operation(
+                tag,
+                "deactivate_custom_field",
+                {
+                    "200": o.json_ok(field, "deactivated: values stay, restorable"),
+                    **o.problems("401", "403", "404", "409"),
+                },
+                parameters=one,
+            ),
+        },
+    }
+
+
+def _add_fill_job(config) -> None:
+    """What ``config.add_job`` does: the entities are included before the jobs
+    package defines the directive, and actions run after every include."""
+    from kyklos.jobs.runner import JobSpec
+
+    spec = JobSpec(FILL_JOB, fill_job, 2, 5.0, None, _("Fill the index of a custom field"),
+                   None)
+
+    def register():
+        config.registry.kyklos_jobs[FILL_JOB] = spec
+
+    config.action(("kyklos.job", FILL_JOB), register)
+
+
 def includeme(config):
+    config.add_openapi_paths(openapi_paths)
+    _add_fill_job(config)
     config.add_hooks(Hooks(), name="kyklos.entities.customfields")
     api = [
         ("api.customfields", "/api/v1/_custom-fields", "GET", api_list),
@@ -461,19 +695,41 @@ def includeme(config):
         if name not in seen:
             config.add_route(name, pattern)
             seen.add(name)
-        config.add_view(view, route_name=name, request_method=method, renderer="json",
-                        permission=PERM)
+        config.add_view(
+            view, route_name=name, request_method=method, renderer="json", permission=PERM
+        )
     pages = [
-        ("admin.customfields", "/admin/custom-fields", admin_index,
-         "customfields_index.pt", ("GET",)),
-        ("admin.customfields.entity", "/admin/custom-fields/{entity}", admin_entity,
-         "customfields_entity.pt", ("GET", "POST")),
-        ("admin.customfield", "/admin/custom-fields/{entity}/{id:[0-9]{1,9}}", admin_field,
-         "customfields_field.pt", ("GET", "POST")),
-        ("admin.customfield.move", "/admin/custom-fields/{entity}/{id:[0-9]{1,9}}/move",
-         admin_move, None, ("POST",)),
+        (
+            "admin.customfields",
+            "/admin/custom-fields",
+            admin_index,
+            "customfields_index.pt",
+            ("GET",),
+        ),
+        (
+            "admin.customfields.entity",
+            "/admin/custom-fields/{entity}",
+            admin_entity,
+            "customfields_entity.pt",
+            ("GET", "POST"),
+        ),
+        (
+            "admin.customfield",
+            "/admin/custom-fields/{entity}/{id:[0-9]{1,9}}",
+            admin_field,
+            "customfields_field.pt",
+            ("GET", "POST"),
+        ),
+        (
+            "admin.customfield.move",
+            "/admin/custom-fields/{entity}/{id:[0-9]{1,9}}/move",
+            admin_move,
+            None,
+            ("POST",),
+        ),
     ]
     for name, pattern, view, renderer, methods in pages:
         config.add_route(name, pattern, request_method=methods)
-        config.add_view(view, route_name=name, renderer=T + renderer if renderer else None,
-                        permission=PERM)
+        config.add_view(
+            view, route_name=name, renderer=T + renderer if renderer else None, permission=PERM
+        )

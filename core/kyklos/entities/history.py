@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import ForeignKey, Index, Integer, String, select
+from sqlalchemy import ForeignKey, Index, Integer, String, insert, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kyklos.db import Base, IdMixin, JSONType, UTCDateTime, utcnow
@@ -92,6 +92,25 @@ def record_change(
     )
     request.dbsession.add(entry)
     return entry
+
+
+def record_changes(request, et, records: list, action: str, changes: list[dict],
+                   source: str = "api") -> None:
+    """The audit entries of many records changed together (an import batch), written
+    with one executemany; ``changes`` is parallel to ``records``, JSON-safe."""
+    if action not in ACTIONS:
+        raise ValueError(f"unknown audit action {action!r}")
+    at = utcnow()
+    source = source if source in SOURCES else "api"
+    rows = []
+    for record, diff in zip(records, changes, strict=True):
+        user_id, behalf_id = _actor(request, et, record, action)
+        rows.append({"entity": et.name, "record_id": record.id, "action": action,
+                     "user_id": user_id, "on_behalf_of_id": behalf_id, "at": at,
+                     "version": getattr(record, "version", None), "changes": diff or {},
+                     "source": source})
+    if rows:
+        request.dbsession.execute(insert(AuditEntry.__table__), rows)
 
 
 def entries(

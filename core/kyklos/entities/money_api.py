@@ -165,8 +165,121 @@ def convert_view(request):
     )
 
 
+#: a positive decimal that fits the rate column (14 digits before the point, 10 after)
+RATE = r"^([0-9]{0,6}[1-9][0-9]{0,7}(\.[0-9]{1,10})?|[0-9]{1,7}\.[0-9]{0,9}[1-9])$"
+
+
+def openapi_paths(request) -> dict:
+    from kyklos.entities import openapi as o
+
+    codes = sorted(money.currencies())
+    base = money.base_currency(request.registry.settings)
+    code = {"type": "string", "enum": codes}
+    rate = o.obj(
+        {"currency": {"type": "string"}, "rate_date": o.DATE, "rate": {"type": "string"}},
+        ["currency", "rate_date", "rate"],
+    )
+    rates = o.obj({"base": {"type": "string"}, "items": o.array(rate)}, ["base", "items"])
+    new_rate = o.obj(
+        {
+            "currency": {"type": "string", "enum": [c for c in codes if c != base]},
+            "rate_date": o.DATE,
+            "rate": {"type": "string", "pattern": RATE},
+        },
+        ["currency", "rate_date", "rate"],
+    )
+    tag = "Money"
+    return {
+        "/api/v1/_currencies": {
+            "get": o.operation(
+                tag,
+                "list_currencies",
+                {
+                    "200": o.json_ok(
+                        o.obj(
+                            {
+                                "base": {"type": "string"},
+                                "items": o.array(
+                                    o.obj(
+                                        {
+                                            "code": {"type": "string"},
+                                            "name": {"type": "string"},
+                                            "precision": {"type": "integer"},
+                                        },
+                                        ["code", "name", "precision"],
+                                    )
+                                ),
+                            },
+                            ["base", "items"],
+                        ),
+                        "ISO 4217 currencies and the base currency",
+                    ),
+                    **o.problems("401"),
+                },
+            ),
+        },
+        "/api/v1/_exchange-rates": {
+            "get": o.operation(
+                tag,
+                "list_exchange_rates",
+                {
+                    "200": o.json_ok(rates, f"rates: units of a currency for one {base}"),
+                    **o.problems("400", "401"),
+                },
+                parameters=[
+                    o.param("currency", code),
+                    o.param("from", o.DATE),
+                    o.param("to", o.DATE),
+                ],
+            ),
+            "post": o.operation(
+                tag,
+                "set_exchange_rates",
+                {
+                    "200": o.json_ok(o.obj({"count": {"type": "integer"}}, ["count"])),
+                    **o.problems("400", "401", "403", "413", "415"),
+                },
+                summary=f"Insert or replace rates: units of a currency for one {base}",
+                body=o.json_body(
+                    o.obj({"rates": o.array(new_rate, minItems=1, maxItems=MAX_RATES)}, ["rates"])
+                ),
+            ),
+        },
+        "/api/v1/_exchange-rates/convert": {
+            "get": o.operation(
+                tag,
+                "convert_money",
+                {
+                    "200": o.json_ok(
+                        o.obj(
+                            {
+                                "amount": {"type": "string"},
+                                "currency": {"type": "string"},
+                                "on": o.DATE,
+                            },
+                            ["amount", "currency", "on"],
+                        )
+                    ),
+                    **o.problems("400", "401", "404"),
+                },
+                parameters=[
+                    o.param(
+                        "amount",
+                        {"type": "string", "pattern": r"^-?[0-9]{1,20}(\.[0-9]{1,6})?$"},
+                        required=True,
+                    ),
+                    o.param("from", code, required=True),
+                    o.param("to", code, required=True),
+                    o.param("on", o.DATE),
+                ],
+            ),
+        },
+    }
+
+
 def includeme(config):
     config.declare_permission(MANAGE, _("Manage exchange rates"))
+    config.add_openapi_paths(openapi_paths)
     config.add_route("api.currencies", "/api/v1/_currencies", request_method="GET")
     config.add_view(currencies_view, route_name="api.currencies", permission="authenticated")
     config.add_route("api.exchange_rates", "/api/v1/_exchange-rates")

@@ -309,6 +309,145 @@ IF_MATCH = {
 }
 
 
+# --- shapes shared by the paths functions next to the views (config.add_openapi_paths) ---
+
+#: a database id (the API refuses ids past a signed 32-bit integer with a 404)
+INT_ID = {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}
+DATE = {"type": "string", "format": "date", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
+DATETIME = {"type": "string", "format": "date-time"}
+#: text without NUL characters (PostgreSQL cannot store them)
+TEXT = r"^[^\u0000]*$"
+#: text with something besides spaces
+NONBLANK = r"^[^\u0000]*\S[^\u0000]*$"
+
+
+def problems(*codes) -> dict:
+    """problem+json responses for the given status codes (strings)."""
+    return _problems(*codes)
+
+
+def text(max_length: int, required: bool = False, **extra) -> dict:
+    """A string schema the views' text checks accept."""
+    out = {"type": "string", "maxLength": max_length, "pattern": NONBLANK if required else TEXT}
+    if required:
+        out["minLength"] = 1
+    out.update(extra)
+    return out
+
+
+def nullable(schema: dict) -> dict:
+    return _nullable(schema)
+
+
+def obj(properties: dict, required=(), strict: bool = True, **extra) -> dict:
+    """An object schema; ``strict`` (the default) when the view refuses unknown keys."""
+    out: dict = {"type": "object", "properties": properties}
+    if required:
+        out["required"] = list(required)
+    if strict:
+        out["additionalProperties"] = False
+    out.update(extra)
+    return out
+
+
+def array(items: dict, **extra) -> dict:
+    return {"type": "array", "items": items, **extra}
+
+
+def json_ok(schema: dict, description: str = "ok", headers: dict | None = None) -> dict:
+    """A JSON response object."""
+    out = {"description": description, "content": {"application/json": {"schema": schema}}}
+    if headers:
+        out["headers"] = headers
+    return out
+
+
+def no_content(description: str = "done") -> dict:
+    return {"description": description}
+
+
+def json_body(schema: dict, required: bool = True) -> dict:
+    return {"required": required, "content": {"application/json": {"schema": schema}}}
+
+
+def param(name: str, schema: dict, where: str = "query", required: bool = False, description=""):
+    out = {"name": name, "in": where, "required": required or where == "path", "schema": schema}
+    if description:
+        out["description"] = description
+    return out
+
+
+def path_id(name: str = "id") -> dict:
+    return param(name, INT_ID, "path")
+
+
+def page_of(item: dict, cursor: bool = True, **more) -> dict:
+    """``{"items": [...], "next_cursor": ...}`` (the cursor is opaque)."""
+    props = {"items": array(item), **more}
+    required = ["items"]
+    if cursor:
+        props["next_cursor"] = {"type": ["string", "null"]}
+        required.append("next_cursor")
+    return obj(props, required, strict=False)
+
+
+LIMIT = param("limit", {"type": "integer", "minimum": 1, "maximum": 200})
+CURSOR = param("cursor", {"type": "string", "maxLength": 200}, description="next_cursor (opaque)")
+
+
+def slugs(request, predicate=None) -> list[str]:
+    """Entity-type slugs, optionally of the types ``predicate(et)`` accepts."""
+    ets = request.registry.kyklos_entities.values()
+    return sorted(et.slug for et in ets if predicate is None or predicate(et)) or ["-"]
+
+
+def slug_param(request, predicate=None) -> dict:
+    return param("slug", {"type": "string", "enum": slugs(request, predicate)}, "path")
+
+
+def operation(
+    tag: str,
+    operation_id: str,
+    responses: dict,
+    summary: str = "",
+    parameters=(),
+    body: dict | None = None,
+    **extra,
+) -> dict:
+    out: dict = {"operationId": operation_id, "tags": [tag]}
+    if summary:
+        out["summary"] = summary
+    if parameters:
+        out["parameters"] = list(parameters)
+    if body is not None:
+        out["requestBody"] = body
+    out["responses"] = responses
+    out.update(extra)
+    return out
+
+
+def merge_paths(paths: dict, request) -> dict:
+    """Add the paths every ``config.add_openapi_paths`` factory contributes."""
+    for factory in request.registry.kyklos_openapi_factories:
+        for path, item in factory(request).items():
+            target = paths.setdefault(path, {})
+            for key, value in item.items():
+                target.setdefault(key, value)
+    return paths
+
+
+def entity_operations(registry) -> set[tuple[str, str]]:
+    """(path, method) pairs generated for the registered entity types."""
+    out = set()
+    for et in registry.kyklos_entities.values():
+        base = f"/api/v1/{et.slug}"
+        out |= {(base, "get"), (base, "post"), (f"{base}/_bulk", "post")}
+        out |= {(f"{base}/{{id}}", m) for m in ("get", "patch", "delete")}
+        out.add((f"{base}/{{id}}/history", "get"))
+        out.add((f"{base}/{{id}}/restore", "post"))
+    return out
+
+
 def _paths_for(request, et: EntityType, schemas: dict) -> dict:
     name = et.name
     cap = "".join(p.capitalize() for p in name.replace("-", "_").split("_"))
@@ -459,18 +598,21 @@ def _paths_for(request, et: EntityType, schemas: dict) -> dict:
             },
         },
     }
-    if et.soft_delete:
-        paths[f"{base}/{{id}}/restore"] = {
-            "parameters": [ID_PARAM],
-            "post": {
-                "operationId": f"restore_{name}",
-                "tags": [tag],
-                "responses": {
-                    "200": _ok(ref, "the restored record", etag=True),
-                    **_problems("401", "403", "404", "409"),
-                },
+    # the route serves every type; one without soft delete has nothing to restore
+    paths[f"{base}/{{id}}/restore"] = {
+        "parameters": [ID_PARAM],
+        "post": {
+            "operationId": f"restore_{name}",
+            "tags": [tag],
+            "summary": "Restore a deleted record"
+            if et.soft_delete
+            else "Not restorable: records of this type are deleted for good",
+            "responses": {
+                "200": _ok(ref, "the restored record", etag=True),
+                **_problems("400", "401", "403", "404", "409"),
             },
-        }
+        },
+    }
     return paths
 
 
@@ -532,106 +674,54 @@ def _common_schemas() -> dict:
     }
 
 
-DATE = {"type": "string", "format": "date", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
-#: a positive decimal that fits the rate column (14 digits before the point, 10 after)
-RATE = r"^([0-9]{0,6}[1-9][0-9]{0,7}(\.[0-9]{1,10})?|[0-9]{1,7}\.[0-9]{0,9}[1-9])$"
+
+# --- shapes shared by the paths functions next to the views ---------------------------
+
+#: a schema-valid request may still be refused with a 400 (checked against data): the
+#: API fuzzer then skips its "valid data is accepted" check for the operation
+SEMANTIC = {"x-kyklos-semantic-checks": True}
+ANY: dict = {}
+OBJECT = {"type": "object"}
+BINARY = {"type": "string", "format": "binary"}
 
 
-def _money_paths(request) -> dict:
-    ok = {"description": "ok", "content": {"application/json": {"schema": {"type": "object"}}}}
-    codes = sorted(money.currencies())
-    base = money.base_currency(request.registry.settings)
+def file_response(media: str, description: str) -> dict:
+    return {"description": description, "content": {media: {"schema": BINARY}}}
+
+
+def multipart(**fields) -> dict:
+    """A multipart/form-data body with a required ``file`` part."""
     return {
-        "/api/v1/_currencies": {
-            "get": {
-                "operationId": "list_currencies",
-                "tags": ["Money"],
-                "responses": {"200": ok, **_problems("401")},
-            },
-        },
-        "/api/v1/_exchange-rates": {
-            "get": {
-                "operationId": "list_exchange_rates",
-                "tags": ["Money"],
-                "parameters": [
-                    {
-                        "name": "currency",
-                        "in": "query",
-                        "schema": {"type": "string", "enum": codes},
-                    },
-                    {"name": "from", "in": "query", "schema": DATE},
-                    {"name": "to", "in": "query", "schema": DATE},
-                ],
-                "responses": {"200": ok, **_problems("400", "401")},
-            },
-            "post": {
-                "operationId": "set_exchange_rates",
-                "tags": ["Money"],
-                "summary": f"Insert or replace rates: units of a currency for one {base}",
-                "requestBody": {
-                    "required": True,
-                    "content": {
-                        "application/json": {
-                            "schema": {
-                                "type": "object",
-                                "properties": {
-                                    "rates": {
-                                        "type": "array",
-                                        "minItems": 1,
-                                        "maxItems": 1000,
-                                        "items": {
-                                            "type": "object",
-                                            "properties": {
-                                                "currency": {
-                                                    "type": "string",
-                                                    "enum": [c for c in codes if c != base],
-                                                },
-                                                "rate_date": DATE,
-                                                "rate": {"type": "string", "pattern": RATE},
-                                            },
-                                            "required": ["currency", "rate_date", "rate"],
-                                            "additionalProperties": False,
-                                        },
-                                    }
-                                },
-                                "required": ["rates"],
-                                "additionalProperties": False,
-                            }
-                        }
-                    },
-                },
-                "responses": {"200": ok, **_problems("400", "401", "403", "413", "415")},
-            },
-        },
-        "/api/v1/_exchange-rates/convert": {
-            "get": {
-                "operationId": "convert_money",
-                "tags": ["Money"],
-                "parameters": [
-                    {
-                        "name": "amount",
-                        "in": "query",
-                        "required": True,
-                        "schema": {"type": "string", "pattern": r"^-?[0-9]{1,20}(\.[0-9]{1,6})?$"},
-                    },
-                    {
-                        "name": "from",
-                        "in": "query",
-                        "required": True,
-                        "schema": {"type": "string", "enum": codes},
-                    },
-                    {
-                        "name": "to",
-                        "in": "query",
-                        "required": True,
-                        "schema": {"type": "string", "enum": codes},
-                    },
-                    {"name": "on", "in": "query", "schema": DATE},
-                ],
-                "responses": {"200": ok, **_problems("400", "401", "404")},
-            },
-        },
+        "required": True,
+        "content": {"multipart/form-data": {"schema": obj(fields, ["file"], strict=False)}},
     }
+
+
+def operations_table(table, tag) -> dict:
+    """Paths from rows of ``(method, path, operationId, success status, summary, query
+    parameters, body)``: the error responses follow from what the row has."""
+    paths: dict = {}
+    for method, path, op_id, status, summary, query_params, body in table:
+        params = [path_id()] if "{id}" in path else []
+        codes = ["401", "403"]
+        if params:
+            codes.append("404")
+        if body is not None or query_params:
+            codes += ["400", "409"]
+        if body is not None:
+            codes += ["413", "415"]
+        ok = no_content() if status == "204" else json_ok(ANY)
+        extra = SEMANTIC if body is not None else {}
+        paths.setdefault(path, {})[method] = operation(
+            tag,
+            op_id,
+            {status: ok, **problems(*sorted(set(codes)))},
+            summary=summary,
+            parameters=[*params, *query_params],
+            body=body,
+            **extra,
+        )
+    return paths
 
 
 def document(request) -> dict:
@@ -640,7 +730,7 @@ def document(request) -> dict:
     paths: dict = {}
     for et in sorted(request.registry.kyklos_entities.values(), key=lambda e: e.slug):
         paths.update(_paths_for(request, et, schemas))
-    paths.update(_money_paths(request))
+    merge_paths(paths, request)
     return {
         "openapi": "3.1.0",
         "info": {

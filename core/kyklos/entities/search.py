@@ -117,6 +117,30 @@ def index_record(dbsession, et, record) -> None:
         row.title, row.body = title, body
 
 
+def index_records(dbsession, et, records) -> None:
+    """:func:`index_record` for many records: one query for their current rows, one
+    executemany for the new ones."""
+    docs = {r.id: document(et, r) for r in records}
+    if not docs:
+        return
+    rows = dbsession.execute(
+        select(SearchDoc).where(SearchDoc.entity == et.name, SearchDoc.record_id.in_(list(docs)))
+    ).scalars().all()
+    have = {row.record_id: row for row in rows}
+    new = []
+    for rid, doc in docs.items():
+        row = have.get(rid)
+        if doc is None:
+            if row is not None:
+                dbsession.delete(row)
+        elif row is None:
+            new.append({"entity": et.name, "record_id": rid, "title": doc[0], "body": doc[1]})
+        elif (row.title, row.body) != doc:
+            row.title, row.body = doc
+    if new:
+        dbsession.execute(insert(SearchDoc.__table__), new)
+
+
 def unindex(dbsession, et, record_id) -> None:
     dbsession.execute(
         delete(SearchDoc).where(SearchDoc.entity == et.name, SearchDoc.record_id == record_id)
@@ -163,6 +187,10 @@ class SearchHooks:
     @hookimpl
     def kyklos_record_after_save(self, request, entity_type, record):
         index_record(request.dbsession, entity_type, record)
+
+    @hookimpl
+    def kyklos_records_saved(self, request, entity_type, records):
+        index_records(request.dbsession, entity_type, records)
 
     @hookimpl
     def kyklos_record_after_delete(self, request, entity_type, record):
@@ -326,7 +354,59 @@ def api_search(request):
     }
 
 
+def search_paths(request) -> dict:
+    from kyklos.entities import openapi as o  # it imports the registry's modules
+
+    hit = o.obj(
+        {
+            "id": {"type": "integer"},
+            "title": o.ANY,
+            "snippet": o.ANY,
+            "url": {"type": "string"},
+            "html_url": {"type": "string"},
+        },
+        ["id", "title", "url"],
+    )
+    group = o.obj(
+        {
+            "type": {"type": "string"},
+            "title": {"type": "string"},
+            "more": {"type": "boolean"},
+            "items": o.array(hit),
+        },
+        ["type", "items"],
+    )
+    types = sorted(et.name for et in request.registry.kyklos_entities.values() if et.searchable)
+    return {
+        "/api/v1/_search": {
+            "get": o.operation(
+                "Search",
+                "search",
+                {
+                    "200": o.json_ok(
+                        o.obj({"q": {"type": "string"}, "groups": o.array(group)}, ["q", "groups"])
+                    ),
+                    **o.problems("400", "401"),
+                },
+                summary="Free text over every searchable type you may read, grouped by type",
+                parameters=[
+                    o.param(
+                        "q",
+                        {"type": "string", "maxLength": 200, "pattern": "[A-Za-z0-9]{2}"},
+                        required=True,
+                        description="words (at least one)",
+                    ),
+                    o.param("type", {"type": "string", "enum": types or ["-"]}),
+                    o.param("limit", {"type": "integer", "minimum": 1, "maximum": 100}),
+                ],
+                **o.SEMANTIC,
+            )
+        }
+    }
+
+
 def includeme(config):
+    config.add_openapi_paths(search_paths)
     config.add_hooks(SearchHooks(), name="kyklos.search")
     config.add_route("search", "/search")
     config.add_view(search_page, route_name="search", renderer="kyklos:web/templates/search.pt")

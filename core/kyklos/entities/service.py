@@ -11,10 +11,16 @@ before/after hooks, writes the audit entry in the same transaction, and flushes.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import colander
 from pyramid.httpexceptions import HTTPForbidden, HTTPNotFound
-from sqlalchemy import select
+from sqlalchemy import Integer, Table, func, insert, select, text
+from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.attributes import instance_dict, instance_state, set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy.orm.interfaces import MANYTOONE, ONETOMANY
+from sqlalchemy.sql.elements import ClauseElement
 
 from kyklos.db import utcnow
 from kyklos.entities import SYSTEM_FIELDS, EntityType, RecordError, customfields, history, values
@@ -73,7 +79,8 @@ def _require(request, et, verb: str) -> None:
         raise HTTPForbidden()
 
 
-def _user_id(request) -> int | None:
+def user_id(request) -> int | None:
+    """The id of the user the request acts for (``None`` in a job without one)."""
     ident = getattr(request, "identity", None)
     return ident.user.id if ident is not None else None
 
@@ -126,105 +133,237 @@ def record_schema(request, et, record=None, for_update: bool = False) -> colande
     for f in et.writable_fields():
         if f.name not in writable or (f.name == "owner_id" and not may_assign(request, et)):
             continue
+        if not f.form:
+            continue  # an API / import convenience, not a form input
         node = values.field_node(f, values.column_of(et, f))
         if node is not None:
             schema.add(node)
     return schema
 
 
-def _check_reference(request, field, value, errors: dict) -> None:
-    db = request.dbsession
-    if field.reference == "user":
-        found = db.execute(select(User.id).where(User.id == value)).first()
-    else:
-        target = request.registry.kyklos_entities.get(field.reference)
-        if target is None:
-            found = None
-        else:
-            # Only records the user can see may be linked: a hidden id is "not found".
-            stmt = visible_select(request, target).where(target.model.id == value)
-            found = db.execute(stmt.with_only_columns(target.model.id)).first()
-    if found is None:
-        errors[field.name] = _("No such record.")
+class Validator:
+    """The record service's validation, prepared once for many records of one type.
 
+    What depends only on the user and the type - field rights, the fields' columns and
+    parsers, defaults, required fields, the declared schema's validators - is worked out
+    once. :meth:`check` then validates a list of submitted dicts: per record the checks
+    that need no database (types, required, rights, the schema), one query per
+    referenced type and per unique custom field for the whole list, then the
+    ``kyklos_record_validate`` hook for each record. :func:`validate` (one record, every
+    write path) uses the same steps, so an import row is judged exactly like a form.
 
-def _schema_validators(request, et, record, clean: dict, errors: dict) -> None:
-    """Run the validators of a declared schema's nodes on the fields being written."""
-    if et.schema_factory is None:
-        return
-    schema = et.schema_factory(request, et, record)
-    for name, value in clean.items():
-        node = schema.get(name)
-        if node is None or node.validator is None or value is None or name in errors:
-            continue
-        try:
-            node.validator(node, value)
-        except colander.Invalid as exc:
-            errors[name] = "; ".join(str(m) for m in exc.messages()) or _("Invalid value.")
+    ``record`` is the record being updated (``None`` to create). Parsing is a pure
+    function of the value, so each distinct (hashable) value of a field is parsed once
+    per validator: imports repeat choices, flags and numbers on every row.
+    """
 
+    def __init__(self, request, et, source: str, record=None):
+        self.request, self.et, self.source, self.record = request, et, source, record
+        self.uid = user_id(request)
+        _readable, self.writable = field_access(request, et)
+        self._may_assign = None
+        self._columns: dict = {}
+        self._parsed: dict = {}
+        self._keys: dict = {}
+        writable_fields = et.writable_fields()
+        # (name, default, required) of the fields a new record gets when not sent
+        self.missing = [
+            (f.name, f.default, f.required and f.name in self.writable)
+            for f in writable_fields
+            if f.name != "owner_id" and (f.default is not None or f.required)
+        ]
+        self.nodes = {}
+        if et.schema_factory is not None:
+            schema = et.schema_factory(request, et, record)
+            self.nodes = {n.name: n for n in schema.children if n.validator is not None}
+        self.unique = [d for d in customfields.definitions(request.registry, et.name).values()
+                       if d.unique]
 
-def _clean(request, et, data, record, errors: dict) -> dict:
-    """Check every key and value of ``data``; fills ``errors``, returns the valid part."""
-    if not isinstance(data, dict):
-        errors[""] = _("Send an object of field values.")
-        return {}
-    _readable, writable = field_access(request, et)
-    uid = _user_id(request)
-    clean: dict = {}
-    for key, value in data.items():
-        field = et.fields.get(key) if isinstance(key, str) else None
+    @property
+    def may_assign(self) -> bool:
+        if self._may_assign is None:
+            self._may_assign = may_assign(self.request, self.et)
+        return self._may_assign
+
+    def _key(self, key) -> tuple:
+        """``(field, status)`` of a submitted key: ``ok``, ``owner``, ``readonly``,
+        ``unknown`` or ``denied`` (memoised: every record of a batch sends the same)."""
+        field = self.et.fields.get(key) if isinstance(key, str) else None
         if isinstance(key, str) and (key in SYSTEM_FIELDS or (field and field.readonly)):
-            errors[key] = _("This field is read-only.")
-            continue
-        if field is None:
-            errors[str(key)] = _("Unknown field.")
-            continue
-        if key == "owner_id":
-            current = record.owner_id if record is not None else uid
-            if value != current and not may_assign(request, et):
-                errors[key] = _("You may not assign records to someone else.")
-                continue
-        elif key not in writable:
-            errors[key] = _("You may not change this field.")
-            continue
-        if value is None or (isinstance(value, str) and not value.strip() and field.required):
-            if field.required:
-                errors[key] = _("Required.")
-            else:
-                clean[key] = None
-            continue
+            out = (field, "readonly")
+        elif field is None:
+            out = (None, "unknown")
+        elif key == "owner_id":
+            out = (field, "owner")
+        elif key not in self.writable:
+            out = (field, "denied")
+        else:
+            out = (field, "ok")
+        if type(key) is str:
+            self._keys[key] = out
+        return out
+
+    def parse(self, field, value):
+        """``values.parse_value``, memoised per field and value."""
         try:
-            clean[key] = values.parse_value(field, value, values.column_of(et, field))
-        except values.Invalid as exc:
-            errors[key] = exc.msg
-            continue
-        if field.type == "reference":
-            _check_reference(request, field, clean[key], errors)
-    if record is None:
-        for f in et.writable_fields():
-            if f.name in data or f.name == "owner_id":
+            key = (field.name, type(value), value)
+            hit = self._parsed.get(key)
+        except TypeError:  # a list or dict: not hashable, parsed every time
+            key, hit = None, None
+        if hit is None:
+            if field.name not in self._columns:
+                self._columns[field.name] = values.column_of(self.et, field)
+            try:
+                hit = (True, values.parse_value(field, value, self._columns[field.name]))
+            except values.Invalid as exc:
+                hit = (False, exc.msg)
+            if key is not None:
+                self._parsed[key] = hit
+        return hit
+
+    def clean(self, data) -> tuple[dict, dict, list]:
+        """``(clean, errors, references)`` of one submitted dict: every check that
+        needs no database (``references`` names the reference fields still to look up)."""
+        errors: dict = {}
+        refs: list = []
+        if not isinstance(data, dict):
+            errors[""] = _("Send an object of field values.")
+            return {}, errors, refs
+        record, keys, parsed = self.record, self._keys, self._parsed
+        clean: dict = {}
+        for key, value in data.items():
+            field, status = keys.get(key) or self._key(key)
+            if status != "ok":
+                if status == "readonly":
+                    errors[key] = _("This field is read-only.")
+                    continue
+                if status == "unknown":
+                    errors[str(key)] = _("Unknown field.")
+                    continue
+                if status == "denied":
+                    errors[key] = _("You may not change this field.")
+                    continue
+                current = record.owner_id if record is not None else self.uid  # owner
+                if value != current and not self.may_assign:
+                    errors[key] = _("You may not assign records to someone else.")
+                    continue
+            if value is None or (field.required and isinstance(value, str)
+                                 and not value.strip()):
+                if field.required:
+                    errors[key] = _("Required.")
+                else:
+                    clean[key] = None
                 continue
-            if f.default is not None:
-                clean[f.name] = f.default
-            elif f.required and f.name in writable:
-                errors[f.name] = _("Required.")
-    _schema_validators(request, et, record, clean, errors)
-    customfields.check_unique(request, et, record, clean, errors)
-    return clean
+            try:  # inlined self.parse(): this loop runs for every cell of an import
+                hit = parsed.get((key, type(value), value))
+            except TypeError:
+                hit = None
+            ok, result = hit or self.parse(field, value)
+            if not ok:
+                errors[key] = result
+                continue
+            clean[key] = result
+            if field.type == "reference":
+                refs.append(key)
+        if record is None:
+            for name, default, required in self.missing:
+                if name in data:
+                    continue
+                if default is not None:
+                    clean[name] = default
+                elif required:
+                    errors[name] = _("Required.")
+        if self.nodes:
+            for name, value in clean.items():
+                node = self.nodes.get(name)
+                if node is None or value is None or name in errors:
+                    continue
+                try:
+                    node.validator(node, value)
+                except colander.Invalid as exc:
+                    errors[name] = "; ".join(str(m) for m in exc.messages()) or _(
+                        "Invalid value.")
+        return clean, errors, refs
+
+    def check(self, items: list) -> list[tuple[dict, dict]]:
+        """``[(clean, errors), ...]`` for the submitted dicts ``items``: every check and
+        the validation hook; a record is valid when its ``errors`` are empty."""
+        checked = [self.clean(data) for data in items]
+        self._check_references(checked)
+        out = [(clean, errors) for clean, errors, _refs in checked]
+        self._check_unique(out)
+        hook = self.request.registry.kyklos_pm.hook.kyklos_record_validate
+        for clean, errors in out:
+            hook(request=self.request, entity_type=self.et, record=self.record, data=clean,
+                 errors=errors, source=self.source)
+        if len(out) > 1:
+            self._unique_within(out)
+        return out
+
+    def _check_references(self, checked) -> None:
+        """One query per referenced type: only records the user can see may be linked
+        (a hidden id is "not found")."""
+        wanted: dict[str, set] = {}
+        for clean, _errors, refs in checked:
+            for name in refs:
+                wanted.setdefault(self.et.fields[name].reference, set()).add(clean[name])
+        if not wanted:
+            return
+        found: dict[str, set] = {}
+        db = self.request.dbsession
+        for ref, ids in wanted.items():
+            if ref == "user":
+                stmt = select(User.id).where(User.id.in_(ids))
+            else:
+                target = self.request.registry.kyklos_entities.get(ref)
+                if target is None:
+                    found[ref] = set()
+                    continue
+                stmt = visible_select(self.request, target).where(target.model.id.in_(ids))
+                stmt = stmt.with_only_columns(target.model.id)
+            found[ref] = set(db.execute(stmt).scalars())
+        for clean, errors, refs in checked:
+            for name in refs:
+                if clean[name] not in found[self.et.fields[name].reference]:
+                    errors[name] = _("No such record.")
+
+    def _check_unique(self, out) -> None:
+        """One query per unique custom field: values already held by another record."""
+        exclude = self.record.id if self.record is not None else None
+        for d in self.unique:
+            keys = {customfields.unique_key(d, clean.get(d.name)) for clean, errors in out
+                    if d.name not in errors} - {None}
+            taken = customfields.taken_keys(self.request.dbsession, d, keys, exclude)
+            for clean, errors in out:
+                if d.name not in errors and \
+                        customfields.unique_key(d, clean.get(d.name)) in taken:
+                    errors[d.name] = _("This value is already used by another record.")
+
+    def _unique_within(self, out) -> None:
+        """Two valid records of one list may not share a unique value either: the
+        first keeps it."""
+        for d in self.unique:
+            seen = set()
+            for clean, errors in out:
+                key = customfields.unique_key(d, clean.get(d.name))
+                if errors or key is None:
+                    continue
+                if key in seen:
+                    errors[d.name] = _("This value is already used by another record.")
+                seen.add(key)
 
 
-def _validate(request, et, record, data, source: str) -> dict:
-    errors: dict = {}
-    clean = _clean(request, et, data, record, errors)
-    request.registry.kyklos_pm.hook.kyklos_record_validate(
-        request=request, entity_type=et, record=record, data=clean, errors=errors, source=source
-    )
+def validate(request, et, record, data, source: str) -> dict:
+    """Check ``data`` for a create (``record`` is ``None``) or an update of ``record``:
+    the clean values, or :class:`RecordError` naming every bad field."""
+    clean, errors = Validator(request, et, source, record).check([data])[0]
     if errors:
         raise RecordError(errors)
     return clean
 
 
-def _json_changes(et, changes: dict) -> dict:
+def json_changes(et, changes: dict) -> dict:
+    """``{field: (old, new)}`` in the JSON form history keeps: ``{field: [old, new]}``."""
     out = {}
     for name, (old, new) in changes.items():
         field = et.fields.get(name)
@@ -242,9 +381,9 @@ def create_record(request, et, data: dict, source: str = "api"):
     type's ``assign`` permission.
     """
     _require(request, et, "create")
-    clean = _validate(request, et, None, data, source)
+    clean = validate(request, et, None, data, source)
     record = et.model()
-    uid = _user_id(request)
+    uid = user_id(request)
     for name, value in clean.items():
         values.write_value(et, et.fields[name], record, value)
     if "owner_id" not in clean:
@@ -269,7 +408,7 @@ def create_record(request, et, data: dict, source: str = "api"):
     db.add(record)
     db.flush()
     customfields.sync_record(request, et, record, clean)
-    history.record_change(request, et, record, "create", _json_changes(et, changes), source)
+    history.record_change(request, et, record, "create", json_changes(et, changes), source)
     db.flush()
     hook.kyklos_record_after_save(
         request=request,
@@ -282,13 +421,13 @@ def create_record(request, et, data: dict, source: str = "api"):
     return record
 
 
-def _check_version(request, et, record, expected_version) -> None:
+def check_version(request, et, record, expected_version) -> None:
     if expected_version is not None and record.version != expected_version:
         changes = history.changes_since(request, et, record.id, expected_version)
         raise StaleRecord(record, expected_version, changes)
 
 
-def _apply_update(request, et, record, clean: dict, source: str) -> dict:
+def apply_update(request, et, record, clean: dict, source: str) -> dict:
     changes = {}
     for name, value in clean.items():
         old = values.read_value(et, et.fields[name], record)
@@ -307,7 +446,7 @@ def _apply_update(request, et, record, clean: dict, source: str) -> dict:
     )
     for name, (_old, new) in changes.items():
         values.write_value(et, et.fields[name], record, new)
-    record.updated_by_id = _user_id(request)
+    record.updated_by_id = user_id(request)
     expected = record.version
     try:
         request.dbsession.flush()
@@ -316,7 +455,7 @@ def _apply_update(request, et, record, clean: dict, source: str) -> dict:
         request.dbsession.expire(record)
         raise StaleRecord(record, expected) from None
     customfields.sync_record(request, et, record, changes)
-    history.record_change(request, et, record, "update", _json_changes(et, changes), source)
+    history.record_change(request, et, record, "update", json_changes(et, changes), source)
     request.dbsession.flush()
     hook.kyklos_record_after_save(
         request=request,
@@ -339,9 +478,9 @@ def update_record(
     _require(request, et, "update")
     if not rules.can_access(request, et, record, "update"):
         raise HTTPForbidden()
-    _check_version(request, et, record, expected_version)
-    clean = _validate(request, et, record, data, source)
-    _apply_update(request, et, record, clean, source)
+    check_version(request, et, record, expected_version)
+    clean = validate(request, et, record, data, source)
+    apply_update(request, et, record, clean, source)
     return record
 
 
@@ -350,7 +489,7 @@ def delete_record(request, et, record, source: str = "api", expected_version=Non
     _require(request, et, "delete")
     if not rules.can_access(request, et, record, "delete"):
         raise HTTPForbidden()
-    _check_version(request, et, record, expected_version)
+    check_version(request, et, record, expected_version)
     hook = request.registry.kyklos_pm.hook
     hook.kyklos_record_before_delete(request=request, entity_type=et, record=record, source=source)
     db = request.dbsession
@@ -358,7 +497,7 @@ def delete_record(request, et, record, source: str = "api", expected_version=Non
     if soft:
         now = utcnow()
         record.deleted_at = now
-        record.updated_by_id = _user_id(request)
+        record.updated_by_id = user_id(request)
         db.flush()
         changes = {"deleted_at": [None, values.to_json(None, now)]}
     else:
@@ -398,9 +537,9 @@ def restore_record(request, et, record, source: str = "api") -> None:
         source=source,
     )
     record.deleted_at = None
-    record.updated_by_id = _user_id(request)
+    record.updated_by_id = user_id(request)
     request.dbsession.flush()
-    history.record_change(request, et, record, "restore", _json_changes(et, changes), source)
+    history.record_change(request, et, record, "restore", json_changes(et, changes), source)
     request.dbsession.flush()
     hook.kyklos_record_after_save(
         request=request,
@@ -446,7 +585,7 @@ def bulk_update(request, et, ids: list[int], data: dict, source: str = "api") ->
     cleaned = []
     for r in records:
         try:
-            cleaned.append((r, _validate(request, et, r, data, source)))
+            cleaned.append((r, validate(request, et, r, data, source)))
         except RecordError as exc:
             for key, msg in exc.errors.items():
                 errors[f"{r.id}.{key}" if len(records) > 1 else key] = msg
@@ -457,7 +596,7 @@ def bulk_update(request, et, ids: list[int], data: dict, source: str = "api") ->
     # commits (a web form showing it), not only for the API's rolled-back request.
     with request.dbsession.begin_nested():
         for r, clean in cleaned:
-            if _apply_update(request, et, r, clean, source):
+            if apply_update(request, et, r, clean, source):
                 changed += 1
     return changed
 
@@ -470,6 +609,331 @@ def bulk_delete(request, et, ids: list[int], source: str = "api") -> int:
         for r in records:
             delete_record(request, et, r, source=source)
     return len(records)
+
+
+# --- many new records at once (imports) ---------------------------------------------------
+
+
+def create_many(request, et, cleans: list[dict], source: str = "import") -> list:
+    """Create one record per validated dict of ``cleans`` (from :meth:`Validator.check`);
+    returns the records, in order, as after a flush (ids known, every column loaded).
+
+    The steps of :func:`create_record` - owner, record rules, the ``before_save`` hook,
+    custom-field mirror, history, after-save hooks - with the writes batched: the rows,
+    and the child rows a model's setters made (a person's phones), go in with one Core
+    ``executemany`` per table (:func:`insert_new`), the mirror rows and the history
+    entries with one each, and the after-save hooks run through :func:`after_save_many`.
+    Raises :class:`HTTPForbidden` when a record rule refuses one of them, or what a hook
+    or the database raised; nothing is half-written when the caller rolls back its
+    savepoint (the import then retries record by record).
+    """
+    _require(request, et, "create")
+    uid = user_id(request)
+    hook = request.registry.kyklos_pm.hook
+    fields = et.fields
+    made, changes, docs = [], [], []
+    for clean in cleans:
+        record = et.model()
+        doc = {}
+        for name, value in clean.items():
+            f = fields[name]
+            if f.custom:  # one document, not a copy per field (values.write_value)
+                doc[name] = _to_json(f, value)
+            else:
+                values.write_value(et, f, record, value)
+        if doc:
+            record.custom = doc
+        if "owner_id" not in clean:
+            record.owner_id = uid
+        record.created_by_id = record.updated_by_id = uid
+        if not rules.can_access(request, et, record, "create"):
+            raise HTTPForbidden()
+        ch = {name: (None, value) for name, value in clean.items() if value is not None}
+        if record.owner_id is not None and "owner_id" in fields:
+            ch.setdefault("owner_id", (None, record.owner_id))
+        hook.kyklos_record_before_save(request=request, entity_type=et, record=record,
+                                       changes=ch, created=True, source=source)
+        made.append(record)
+        changes.append(ch)
+        docs.append((clean, doc))
+    db = request.dbsession
+    attached = insert_new(db, made)
+    try:
+        defs = [d for d in customfields.definitions(request.registry, et.name).values()
+                if d.mirrored]
+        mirror = []
+        for record, ch in zip(made, changes, strict=True):
+            for d in defs:
+                if d.name in ch:
+                    value = values.read_value(et, fields[d.name], record)
+                    mirror += customfields.mirror_rows(d, record.id, value)
+        if mirror:
+            db.execute(insert(customfields.CustomValue.__table__), mirror)
+        history.record_changes(request, et, made, "create", [
+            _json_new(et, ch, clean, doc) for ch, (clean, doc) in zip(changes, docs, strict=True)
+        ], source)
+        after_save_many(request, et, made, changes, True, source)
+    except BaseException:
+        # The caller rolls its savepoint back; objects attached as already flushed
+        # must not stay in the session as if their rows existed.
+        for obj in attached:
+            if obj in db:
+                db.expunge(obj)
+        raise
+    return made
+
+
+#: types ``values.to_json`` returns unchanged (most values of an import)
+_PLAIN = frozenset({str, int, bool, float, type(None)})
+
+
+def _to_json(field, value):
+    return value if type(value) in _PLAIN else values.to_json(field, value)
+
+
+def _json_new(et, ch: dict, clean: dict, doc: dict) -> dict:
+    """:func:`json_changes` of a new record, reusing the JSON of its custom fields."""
+    out = {}
+    for name, (old, new) in ch.items():
+        if name in doc and old is None and new is clean.get(name):
+            out[name] = [None, doc[name]]
+        else:
+            field = et.fields.get(name)
+            out[name] = [_to_json(field, old), _to_json(field, new)]
+    return out
+
+
+def after_save_many(request, et, records: list, changes: list[dict], created: bool,
+                    source: str) -> None:
+    """The after-save hooks for records written together: ``kyklos_records_saved`` once
+    with all of them, then ``kyklos_record_after_save`` per record for the plugins that
+    do not implement the batch hook (they would otherwise see the records twice)."""
+    pm = request.registry.kyklos_pm
+    batch = pm.hook.kyklos_records_saved
+    batch(request=request, entity_type=et, records=records, changes=changes,
+          created=created, source=source)
+    done = [impl.plugin for impl in batch.get_hookimpls()]
+    single = pm.subset_hook_caller("kyklos_record_after_save", remove_plugins=done)
+    if not single.get_hookimpls():
+        return
+    for record, ch in zip(records, changes, strict=True):
+        single(request=request, entity_type=et, record=record, changes=ch, created=created,
+               source=source)
+
+
+class _Unsupported(Exception):
+    """The objects need the ORM's unit of work (see :func:`insert_new`)."""
+
+
+class _DefaultContext:
+    """What a Python-side column default may ask of its execution context."""
+
+    def __init__(self, params: dict):
+        self.current_parameters = params
+
+    def get_current_parameters(self, isolate_multiinsert_groups=True):
+        return self.current_parameters
+
+
+@dataclass
+class _Plan:
+    """How to turn one mapped class's new objects into INSERT parameters."""
+
+    table: object
+    pk: tuple  # (attribute, column key) of the integer primary key
+    columns: list  # (column key, attribute, default kind, default) of the other columns
+    children: dict  # one-to-many attribute -> [(parent attribute, child attr, child column)]
+    parents: frozenset  # many-to-one attributes
+    others: frozenset  # relationships the plan cannot write
+
+
+_PLANS: dict = {}
+
+
+def _plan(mapper) -> _Plan | None:
+    """The insert plan of a mapped class, or ``None`` when only the ORM can insert it
+    (inheritance, mapper insert events, server-side or SQL defaults, no single integer
+    primary key)."""
+    if mapper not in _PLANS:
+        _PLANS[mapper] = _make_plan(mapper)
+    return _PLANS[mapper]
+
+
+def _make_plan(mapper) -> _Plan | None:
+    table = mapper.local_table
+    if (mapper.inherits is not None or mapper.polymorphic_on is not None
+            or not isinstance(table, Table) or len(mapper.primary_key) != 1
+            or mapper.dispatch.before_insert or mapper.dispatch.after_insert):
+        return None
+    pk_col = mapper.primary_key[0]
+    if not isinstance(pk_col.type, Integer) or pk_col.server_default is not None:
+        return None
+    columns = []
+    for col in table.columns:
+        try:
+            attr = mapper.get_property_by_column(col).key
+        except Exception:  # noqa: BLE001 - an unmapped column: leave it to the ORM
+            return None
+        if col is pk_col:
+            continue
+        if col.server_default is not None:
+            return None
+        d = col.default
+        if col is mapper.version_id_col:
+            if not callable(mapper.version_id_generator):
+                return None  # a server-side version counter
+            kind, arg = "version", mapper.version_id_generator
+        elif d is None:
+            kind, arg = "none", None
+        elif getattr(d, "is_scalar", False):
+            kind, arg = "scalar", d.arg
+        elif getattr(d, "is_callable", False):
+            kind, arg = "callable", d.arg
+        else:
+            return None
+        columns.append((col.key, attr, kind, arg))
+    children, parents, others = {}, set(), set()
+    for rel in mapper.relationships:
+        if rel.direction is ONETOMANY and rel.uselist and rel.secondary is None:
+            children[rel.key] = [
+                (mapper.get_property_by_column(lc).key,
+                 rel.mapper.get_property_by_column(rc).key, rc.key)
+                for lc, rc in rel.local_remote_pairs
+            ]
+        elif rel.direction is MANYTOONE and rel.secondary is None:
+            parents.add(rel.key)
+        else:
+            others.add(rel.key)
+    pk = (mapper.get_property_by_column(pk_col).key, pk_col.key)
+    return _Plan(table, pk, columns, children, frozenset(parents), frozenset(others))
+
+
+def _params(plan: _Plan, obj, parent=None) -> dict:
+    """The INSERT parameters of a new object; also stores every default in the object,
+    so that, once attached, it reads like a loaded one (no lazy load per column)."""
+    state = instance_state(obj)
+    if state.key is not None or state.session_id is not None:
+        raise _Unsupported("not a new object")
+    d = state.dict
+    for key in plan.parents:
+        if d.get(key) is not None and d[key] is not parent:
+            raise _Unsupported(f"{key} is set to an object")
+    for key in plan.others:
+        if d.get(key):
+            raise _Unsupported(f"{key} is set")
+    params: dict = {}
+    for colkey, attr, kind, arg in plan.columns:
+        if attr in d and not (kind == "version" and d[attr] is None):
+            value = d[attr]
+            if isinstance(value, ClauseElement):
+                raise _Unsupported(f"{attr} is an SQL expression")
+        elif kind == "none":
+            value = d[attr] = None
+        elif kind == "scalar":
+            value = d[attr] = arg
+        elif kind == "version":
+            value = d[attr] = arg(None)
+        else:
+            value = d[attr] = arg(_DefaultContext(params))
+        params[colkey] = value
+    return params
+
+
+def _allocate_ids(db, table, n: int) -> list[int]:
+    """``n`` new primary keys of ``table``, so that parents and children can be inserted
+    with plain executemany (no RETURNING, whose row order SQLite does not promise).
+    PostgreSQL: taken from the column's sequence. SQLite: above the largest id (and the
+    AUTOINCREMENT counter); the transaction holds the write lock once it wrote, and a
+    concurrent writer would make the INSERT fail, never share an id."""
+    dialect = db.get_bind().dialect.name
+    pk = next(iter(table.primary_key.columns))
+    if dialect == "postgresql":
+        ids = db.execute(
+            text("SELECT nextval(pg_get_serial_sequence(:t, :c)) FROM generate_series(1, :n)"),
+            {"t": table.fullname, "c": pk.name, "n": n},
+        ).scalars().all()
+        if any(i is None for i in ids):
+            raise _Unsupported("no sequence")
+        return sorted(ids)
+    if dialect == "sqlite":
+        top = db.execute(select(func.max(pk))).scalar() or 0
+        if table.dialect_options["sqlite"].get("autoincrement"):
+            seq = db.execute(text("SELECT seq FROM sqlite_sequence WHERE name = :t"),
+                             {"t": table.name}).scalar()
+            top = max(top, seq or 0)
+        return list(range(top + 1, top + 1 + n))
+    raise _Unsupported(dialect)
+
+
+def insert_new(db, records: list) -> list:
+    """Insert new ORM objects of one class, and the new objects in their one-to-many
+    collections (a person's phone rows), with one Core ``executemany`` per table; then
+    attach them to the session as if flushed: persistent, every column loaded, history
+    clean. Returns every object attached.
+
+    Whatever only the ORM's unit of work handles (see :func:`_plan`; a many-to-one set
+    to an object, nested collections) makes it fall back to ``add_all`` + ``flush``.
+    Mapper validators and property setters have run already: they act when attributes
+    are set.
+    """
+    if not records:
+        return []
+    mapper = instance_state(records[0]).mapper
+    plan = _plan(mapper)
+    try:
+        if plan is None or any(instance_state(r).mapper is not mapper for r in records):
+            raise _Unsupported("mapper")
+        batches = _insert_batches(db, plan, records)
+    except _Unsupported:
+        db.add_all(records)
+        db.flush()
+        return list(records)
+    attached = []
+    for table, objects, rows in batches:
+        db.execute(insert(table), rows)
+        attached += objects
+    for obj in attached:
+        state = instance_state(obj)
+        for key in _plan(state.mapper).children:
+            if key not in state.dict:
+                set_committed_value(obj, key, [])  # a new record has none: no lazy load
+        make_transient_to_detached(obj)
+    # Adding the records cascades to their children; only the others are added alone.
+    db.add_all(records)
+    for obj in attached[len(records):]:
+        if obj not in db:
+            db.add(obj)
+    return attached
+
+
+def _insert_batches(db, plan: _Plan, records: list) -> list:
+    """``[(table, objects, parameter rows)]``, parents first, every id assigned; raises
+    :class:`_Unsupported` before anything is written."""
+    rows = [_params(plan, r) for r in records]
+    kids: dict = {}  # id(child plan) -> (child plan, [(child, parent, pairs)])
+    for r in records:
+        d = instance_dict(r)
+        for key, pairs in plan.children.items():
+            for child in d.get(key) or ():
+                cplan = _plan(instance_state(child).mapper)
+                if cplan is None or any(instance_dict(child).get(k) for k in cplan.children):
+                    raise _Unsupported("child")
+                kids.setdefault(id(cplan), (cplan, []))[1].append((child, r, pairs))
+    out = [(plan, list(records), rows)]
+    for cplan, items in kids.values():
+        crows = [_params(cplan, c, parent=p) for c, p, _pairs in items]
+        out.append((cplan, [c for c, _p, _pairs in items], crows, items))
+    ids = [_allocate_ids(db, p.table, len(objs)) for p, objs, *_rest in out]
+    for (p, objs, prows, *_rest), idents in zip(out, ids, strict=True):
+        attr, colkey = p.pk
+        for obj, params, ident in zip(objs, prows, idents, strict=True):
+            params[colkey] = instance_dict(obj)[attr] = ident
+    for _cplan, _objs, crows, items in out[1:]:
+        for (child, parent, pairs), params in zip(items, crows, strict=True):
+            cd, pd = instance_dict(child), instance_dict(parent)
+            for parent_attr, child_attr, child_col in pairs:
+                params[child_col] = cd[child_attr] = pd[parent_attr]
+    return [(p.table, objs, prows) for p, objs, prows, *_rest in out]
 
 
 # --- output -----------------------------------------------------------------------------

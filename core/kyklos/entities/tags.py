@@ -195,10 +195,10 @@ def api_list(request):
 
 def api_add(request):
     et, record = _record(request, "update")
-    try:
-        body = request.json_body
-    except ValueError:
-        raise Problem(400, _("Invalid JSON"), _("Send a JSON object.")) from None
+    from kyklos.entities.api import read_json  # api imports this module
+
+    # read_json: media type, size and syntax checked like every other API body.
+    body = read_json(request)
     if not isinstance(body, dict) or not isinstance(body.get("name"), str):
         raise Problem(400, _("Invalid tag"), errors={"name": _("A tag needs a name.")})
     colour = body.get("colour")
@@ -234,7 +234,57 @@ def ui_remove(request):
     return HTTPSeeOther(request.route_url("entity.detail", slug=et.slug, id=record.id))
 
 
+def openapi_paths(request) -> dict:
+    from kyklos.entities import openapi as o
+
+    tag = o.obj(
+        {"id": {"type": "integer"}, "name": {"type": "string"}, "colour": {"type": "string"}},
+        ["id", "name", "colour"],
+    )
+    record = [o.slug_param(request), o.path_id()]
+    return {
+        "/api/v1/{slug}/{id}/tags": {
+            "get": o.operation(
+                "Tags",
+                "list_record_tags",
+                {"200": o.json_ok(o.page_of(tag, cursor=False)), **o.problems("401", "403", "404")},
+                parameters=record,
+            ),
+            "post": o.operation(
+                "Tags",
+                "add_record_tag",
+                {
+                    "201": o.json_ok(tag, "the tag (created if new)"),
+                    **o.problems("400", "401", "403", "404"),
+                },
+                summary="Tag the record (idempotent); a new tag gets the colour given",
+                parameters=record,
+                body=o.json_body(
+                    o.obj(
+                        {
+                            # a name keeps letters/digits once control characters go
+                            "name": {"type": "string", "maxLength": 200, "pattern": "[A-Za-z0-9]"},
+                            "colour": {"type": "string", "enum": list(COLOURS)},
+                        },
+                        ["name"],
+                        strict=False,
+                    )
+                ),
+            ),
+        },
+        "/api/v1/{slug}/{id}/tags/{tag}": {
+            "delete": o.operation(
+                "Tags",
+                "remove_record_tag",
+                {"204": o.no_content("removed"), **o.problems("401", "403", "404")},
+                parameters=[*record, o.param("tag", {"type": "string", "maxLength": 200}, "path")],
+            )
+        },
+    }
+
+
 def includeme(config):
+    config.add_openapi_paths(openapi_paths)
     config.add_hooks(TagHooks(), name="kyklos.tags")
     config.add_route("api.entity.tags", r"/api/v1/{slug}/{id:\d+}/tags", kyklos_slug=True)
     config.add_view(api_list, route_name="api.entity.tags", request_method="GET", renderer="json")

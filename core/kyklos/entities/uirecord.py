@@ -59,7 +59,7 @@ def detail_view(request):
     readable = readable_fields(request, et)
     # the lock version is plumbing; "deleted" only matters when it is set
     hidden = {"id", "version"} | (set() if getattr(record, "deleted_at", None) else {"deleted_at"})
-    shown = [f for n, f in et.fields.items() if n in readable and n not in hidden]
+    shown = [f for n, f in et.fields.items() if n in readable and n not in hidden and f.form]
     refs = display.reference_titles(request, et, [record], [f.name for f in shown])
     cells = [(f, display.cell(request, et, f, record, refs)) for f in shown]
     can_update = request.has_permission(et.permission("update")) and rules.can_access(

@@ -106,6 +106,34 @@ def _date(text: str) -> str:
 def cell_value(field, text: str):
     """The JSON value for a cell, as an API client would send it; unparseable text is
     passed on unchanged so that validation names the problem."""
+    return converter(field)(text)
+
+
+def as_text(text: str) -> str:
+    return text
+
+
+def converter(field):
+    """:func:`cell_value` for one field, chosen once for a whole column: text fields
+    (most of any file) take the cell as it is; the conversions that give immutable
+    values are memoised, since a column repeats its flags, codes and numbers."""
+    if field.type in ("money", "multichoice", "json"):  # dicts and lists: a new one each
+        return lambda text: _convert(field, text)
+    if field.type in ("integer", "reference", "decimal", "boolean", "date"):
+        seen: dict = {}
+
+        def convert(text: str):
+            if text not in seen:
+                if len(seen) > 10_000:
+                    seen.clear()
+                seen[text] = _convert(field, text)
+            return seen[text]
+
+        return convert
+    return as_text
+
+
+def _convert(field, text: str):
     t = field.type
     if t in ("integer", "reference"):
         return int(text) if re.fullmatch(r"-?\d{1,19}", text) else text

@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pyramid.httpexceptions import HTTPForbidden
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from kyklos.entities import RecordError, customfields, history, service, values
+from kyklos.entities import RecordError, customfields, service, values
 from kyklos.exports import neutralise
 from kyklos.i18n import _
 from kyklos.imports import mapping
@@ -145,24 +145,36 @@ def _existing(request, et, key: str, keys: set[str]) -> dict:
 
 
 class Batch:
-    """One batch of rows written in one transaction."""
+    """One batch of rows written in one transaction.
+
+    Rows to create are validated together (:class:`service.Validator`: the field rights,
+    parsers and schema worked out once, one query per referenced type and per unique
+    field) and written together (:func:`service.create_many`: one executemany per
+    table, batch hooks). A batch the database or a record rule refuses is retried row
+    by row through :func:`service.create_record`, so only the offending rows are
+    rejected.
+    """
 
     def __init__(self, request, et, options: dict, seen: dict, dry_run: bool):
         self.request, self.et, self.options, self.seen = request, et, options, seen
         self.dry_run = dry_run
         self.key = options.get("key") or None
         self.on_dup = options.get("on_duplicate") or "skip"
+        self.validator = service.Validator(request, et, "import")
 
     def rows_to_data(self, headers, rows):
+        fields = self.et.fields
         colmap = [(i, (self.options["mapping"] or {}).get(h)) for i, h in enumerate(headers)]
-        colmap = [(i, f) for i, f in colmap if f]
+        colmap = [(i, f, mapping.converter(fields[f])) for i, f in colmap if f]
+        colmap = [(i, f, None if c is mapping.as_text else c) for i, f, c in colmap]
         out = []
         for n, cells in rows:
             data = {}
-            for i, fname in colmap:
-                text = cells[i].strip() if i < len(cells) else ""
+            width = len(cells)
+            for i, fname, convert in colmap:
+                text = cells[i].strip() if i < width else ""
                 if text:
-                    data[fname] = mapping.cell_value(self.et.fields[fname], text)
+                    data[fname] = text if convert is None else convert(text)
             out.append((n, data))
         return out
 
@@ -174,27 +186,36 @@ class Batch:
             keys = {_norm(d.get(self.key)) for _n, d in items} - {None}
             existing = _existing(request, et, self.key, keys)
         results: dict[int, RowResult] = {}
-        pending: list[tuple[int, dict, dict, str | None]] = []
+        pending: list[tuple[int, dict, str | None]] = []
 
         def write_pending():
-            if not pending or self.dry_run:
-                pending.clear()
+            checked = self.validator.check([data for _n, data, _k in pending])
+            valid = []
+            for (n, data, k), (clean, errors) in zip(pending, checked, strict=True):
+                if errors:
+                    results[n] = RowResult(n, "rejected", errors=dict(errors))
+                else:
+                    results[n] = RowResult(n, "created")
+                    valid.append((n, data, clean, k))
+            pending.clear()
+            if self.dry_run or not valid:
                 return
             try:
                 with request.dbsession.begin_nested():
-                    ids = self.create_all([c for _n, _d, c, _k in pending])
-                for (n, _d, _c, k), rid in zip(pending, ids, strict=True):
-                    results[n].record_id = rid
+                    made = service.create_many(request, et, [c for _n, _d, c, _k in valid],
+                                               source="import")
+                for (n, _d, _c, k), record in zip(valid, made, strict=True):
+                    results[n].record_id = record.id
                     if k is not None:
-                        existing.setdefault(k, request.dbsession.get(et.model, rid))
-            except (IntegrityError, HTTPForbidden):
-                # One bad row (a database constraint, a record rule): find it row by row.
-                for n, data, _c, k in pending:
+                        existing.setdefault(k, record)
+            except (IntegrityError, HTTPForbidden, RecordError):
+                # One bad row (a database constraint, a record rule, a hook's refusal):
+                # find it row by row.
+                for n, data, _c, k in valid:
                     results[n] = self.create_one(n, data)
                     if k is not None and results[n].record_id:
                         rid = results[n].record_id
                         existing.setdefault(k, request.dbsession.get(et.model, rid))
-            pending.clear()
 
         for n, data in items:
             if not data:
@@ -202,7 +223,8 @@ class Batch:
                 continue
             k = _norm(data.get(self.key)) if self.key else None
             earlier = self.seen.get(k) if k is not None else None
-            if earlier is not None and self.on_dup == "update" and k not in existing:
+            if earlier is not None and self.on_dup == "update" and k not in existing \
+                    and pending:
                 write_pending()  # the earlier row of this batch becomes the target
             target = existing.get(k) if k is not None else None
             if (target is not None or earlier is not None) and self.on_dup != "create":
@@ -217,68 +239,10 @@ class Batch:
                 continue
             if k is not None:
                 self.seen.setdefault(k, n)
-            try:
-                clean = service._validate(request, et, None, data, "import")
-            except RecordError as exc:
-                results[n] = RowResult(n, "rejected", errors=dict(exc.errors))
-                continue
-            pending.append((n, data, clean, k))
-            results[n] = RowResult(n, "created")
-        write_pending()
+            pending.append((n, data, k))
+        if pending:
+            write_pending()
         return [results[n] for n, _d in items]
-
-    def create_all(self, cleans: list[dict]) -> list[int]:
-        """Create records for validated rows with one flush (the ORM batches the
-        INSERTs), then their custom-field mirror rows, history and after-save hooks."""
-        request, et = self.request, self.et
-        db = request.dbsession
-        hook = request.registry.kyklos_pm.hook
-        uid = service._user_id(request)
-        made = []
-        for clean in cleans:
-            record = et.model()
-            doc = {}
-            for name, value in clean.items():
-                f = et.fields[name]
-                if f.custom:  # one document, not a copy per field (values.write_value)
-                    doc[name] = values.to_json(f, value)
-                else:
-                    values.write_value(et, f, record, value)
-            if doc:
-                record.custom = doc
-            if "owner_id" not in clean:
-                record.owner_id = uid
-            record.created_by_id = record.updated_by_id = uid
-            if not service.rules.can_access(request, et, record, "create"):
-                raise HTTPForbidden()
-            changes = {n: (None, v) for n, v in clean.items() if v is not None}
-            hook.kyklos_record_before_save(request=request, entity_type=et, record=record,
-                                           changes=changes, created=True, source="import")
-            made.append((record, changes))
-        db.add_all([r for r, _c in made])
-        db.flush()
-        defs = customfields.definitions(request.registry, et.name)
-        mirror = []
-        for record, changes in made:
-            for name in changes:
-                d = defs.get(name)
-                if d is not None and d.mirrored:
-                    mirror += customfields.mirror_rows(
-                        d, record.id, values.read_value(et, et.fields[name], record)
-                    )
-            history.record_change(request, et, record, "create",
-                                  service._json_changes(et, changes), "import")
-        if mirror:
-            db.execute(insert(customfields.CustomValue.__table__), mirror)  # one executemany
-        db.flush()
-        # Without autoflush, what the hooks add (search rows, ...) is flushed once for
-        # the batch instead of once per record.
-        with db.no_autoflush:
-            for record, changes in made:
-                hook.kyklos_record_after_save(request=request, entity_type=et, record=record,
-                                              changes=changes, created=True, source="import")
-        db.flush()
-        return [r.id for r, _c in made]
 
     def create_one(self, n: int, data: dict) -> RowResult:
         try:
@@ -296,7 +260,7 @@ class Batch:
         data = {k: v for k, v in data.items() if k != self.key}
         if self.dry_run:
             try:
-                service._validate(self.request, self.et, record, data, "import")
+                service.validate(self.request, self.et, record, data, "import")
             except RecordError as exc:
                 return RowResult(n, "rejected", record.id, dict(exc.errors))
             return RowResult(n, "updated", record.id)
@@ -340,7 +304,7 @@ def start_run(request, et, path: Path, file_name: str, options: dict, dry_run: b
             return prior
     run = ImportRun(
         entity=et.name, file_name=file_name[:255], sha256=digest, path=str(path),
-        options=options, state="queued", dry_run=dry_run, user_id=service._user_id(request),
+        options=options, state="queued", dry_run=dry_run, user_id=service.user_id(request),
     )
     db.add(run)
     db.flush()

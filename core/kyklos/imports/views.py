@@ -104,7 +104,7 @@ def upload_view(request):
             options["headers"] = headers
             run = ImportRun(entity=et.name, file_name=name, sha256=pipeline.sha256_of(path),
                             path=str(path), options=options, state="uploaded",
-                            user_id=service._user_id(request))
+                            user_id=service.user_id(request))
             request.dbsession.add(run)
             request.dbsession.flush()
             return HTTPFound(request.route_url("import.run", id=run.id))
@@ -119,7 +119,7 @@ def _run(request) -> ImportRun:
     run = request.dbsession.get(ImportRun, int(request.matchdict["id"]))
     if run is None:
         raise HTTPNotFound()
-    if run.user_id != service._user_id(request) and not request.has_permission("kyklos.admin"):
+    if run.user_id != service.user_id(request) and not request.has_permission("kyklos.admin"):
         raise HTTPNotFound()
     return run
 
@@ -212,7 +212,7 @@ def _save_profile(request, et, name, options):
     prof = db.execute(select(ImportProfile).where(ImportProfile.entity == et.name,
                                                   ImportProfile.name == name)).scalar_one_or_none()
     if prof is None:
-        prof = ImportProfile(entity=et.name, name=name, created_by_id=service._user_id(request))
+        prof = ImportProfile(entity=et.name, name=name, created_by_id=service.user_id(request))
         db.add(prof)
     prof.mapping = options["mapping"]
     prof.options = {k: options.get(k) for k in ("key", "on_duplicate", "delimiter", "encoding")}
@@ -276,7 +276,57 @@ def api_run(request):
     return out
 
 
+def imports_paths(request) -> dict:
+    from kyklos.entities import openapi as o  # it imports the registry's modules
+
+    run = o.obj({"id": {"type": "integer"}, "state": {"type": "string"}}, ["id"], strict=False)
+    run_id = [o.path_id()]
+    return {
+        "/api/v1/{slug}/_import": {
+            "post": o.operation(
+                "Import",
+                "import_records",
+                {
+                    "202": o.json_ok(run, "queued", {"Location": {"schema": {"type": "string"}}}),
+                    **o.problems("400", "401", "403", "404", "413"),
+                },
+                summary="Import a CSV/XLSX file (multipart 'file'; 'options' a JSON object: "
+                "mapping, key, on_duplicate, dry_run, format, encoding, delimiter, profile)",
+                parameters=[o.slug_param(request)],
+                body=o.multipart(file=o.BINARY, options={"type": "string"}),
+                **o.SEMANTIC,
+            )
+        },
+        "/api/v1/_imports/{id}": {
+            "get": o.operation(
+                "Import",
+                "get_import",
+                {
+                    "200": o.json_ok(
+                        {**run, "properties": {**run["properties"], "problems": o.array(o.ANY)}}
+                    ),
+                    **o.problems("401", "403", "404"),
+                },
+                summary="An import run with its first 100 problems",
+                parameters=run_id,
+            )
+        },
+        "/api/v1/_imports/{id}/log": {
+            "get": o.operation(
+                "Import",
+                "get_import_log",
+                {
+                    "200": o.file_response("text/csv", "the row log"),
+                    **o.problems("401", "403", "404"),
+                },
+                parameters=run_id,
+            )
+        },
+    }
+
+
 def includeme(config):
+    config.add_openapi_paths(imports_paths)
     config.add_route("entity.import", "/{slug}/_import", kyklos_slug=True)
     config.add_view(upload_view, route_name="entity.import", renderer=T + "import_upload.pt",
                     request_method=("GET", "POST"), permission="authenticated")

@@ -100,7 +100,71 @@ def jobs_page(request):
     }
 
 
+def openapi_paths(request) -> dict:
+    from kyklos.entities import openapi as o
+
+    stamp = {"type": ["string", "null"], "format": "date-time"}
+    job = o.obj(
+        {
+            "id": {"type": "string"},
+            "name": {"type": "string"},
+            "state": {"type": "string", "enum": list(STATES)},
+            "progress": {"type": ["integer", "null"]},
+            "message": {"type": ["string", "null"]},
+            "attempts": {"type": "integer"},
+            "max_attempts": {"type": "integer"},
+            "result": {},
+            "error": {"type": ["string", "null"]},
+            "user_id": {"type": ["integer", "null"]},
+            "created_at": stamp,
+            "run_at": stamp,
+            "started_at": stamp,
+            "finished_at": stamp,
+        },
+        ["id", "name", "state"],
+        strict=False,
+    )
+    job_id = o.param("id", {"type": "string", "pattern": "^[A-Za-z0-9-]{1,36}$"}, "path")
+    tag = "Jobs"
+    return {
+        "/api/v1/_jobs": {
+            "get": o.operation(
+                tag,
+                "list_jobs",
+                {
+                    "200": o.json_ok(o.obj({"items": o.array(job)}, ["items"], strict=False)),
+                    **o.problems("400", "401"),
+                },
+                summary=f"Your latest {LIMIT} jobs (everyone's with all=1, administrators only)",
+                parameters=[
+                    o.param("state", {"type": "string", "enum": list(STATES)}),
+                    o.param("all", {"type": "string", "enum": ["0", "1", "true", "false"]}),
+                ],
+            )
+        },
+        "/api/v1/_jobs/{id}": {
+            "get": o.operation(
+                tag,
+                "get_job",
+                {"200": o.json_ok(job), **o.problems("401", "404")},
+                summary="A job, with the live progress of a running one",
+                parameters=[job_id],
+            )
+        },
+        "/api/v1/_jobs/{id}/cancel": {
+            "post": o.operation(
+                tag,
+                "cancel_job",
+                {"200": o.json_ok(job, "cancelled"), **o.problems("401", "404", "409")},
+                summary="Cancel a job that has not started",
+                parameters=[job_id],
+            )
+        },
+    }
+
+
 def includeme(config):
+    config.add_openapi_paths(openapi_paths)
     config.add_route("jobs", "/jobs")
     config.add_view(jobs_page, route_name="jobs", renderer="kyklos:web/templates/jobs.pt")
     config.add_route("api.jobs", "/api/v1/_jobs", request_method="GET")

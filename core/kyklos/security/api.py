@@ -811,7 +811,144 @@ ROUTES = [
 ]
 
 
+def security_paths(request) -> dict:
+    from kyklos.entities import openapi as o  # it imports the registry's modules
+
+    limit = o.param("limit", {"type": "integer", "minimum": 1, "maximum": 500})
+    entities = sorted(request.registry.kyklos_entities) or ["-"]
+    entity = o.param("entity", {"type": "string", "enum": entities})
+    role = o.param("role", {"type": "string", "maxLength": 100, "pattern": o.TEXT})
+    body = o.json_body(o.OBJECT)
+    token_body = o.json_body(
+        o.obj(
+            {
+                "name": o.text(100, required=True),
+                "scopes": o.array({"type": "string"}),
+                "expires_at": {"type": "string"},
+            },
+            strict=False,
+        )
+    )
+    s, org = "/api/v1/_security", "/api/v1/_org"
+    table = [
+        ("get", f"{s}/me", "security_me", "200", "You: roles, permissions, delegations", [], None),
+        ("get", f"{s}/me/tokens", "list_my_tokens", "200", "Your API tokens", [], None),
+        (
+            "post",
+            f"{s}/me/tokens",
+            "create_my_token",
+            "201",
+            "A new API token (shown once)",
+            [],
+            token_body,
+        ),
+        ("delete", f"{s}/me/tokens/{{id}}", "revoke_my_token", "204", "", [], None),
+        (
+            "get",
+            f"{s}/users",
+            "list_users",
+            "200",
+            "Users (?q= text, ?after= id)",
+            [
+                o.param("q", {"type": "string", "maxLength": 100, "pattern": o.TEXT}),
+                o.param("after", {"type": "integer", "minimum": 0, "maximum": 2**31 - 1}),
+                limit,
+            ],
+            None,
+        ),
+        ("post", f"{s}/users", "create_user", "201", "", [], body),
+        ("get", f"{s}/users/{{id}}", "get_user", "200", "", [], None),
+        ("patch", f"{s}/users/{{id}}", "update_user", "200", "", [], body),
+        (
+            "delete",
+            f"{s}/users/{{id}}",
+            "deactivate_user",
+            "204",
+            "Deactivate (never deleted)",
+            [],
+            None,
+        ),
+        ("get", f"{s}/users/{{id}}/tokens", "list_user_tokens", "200", "", [], None),
+        ("post", f"{s}/users/{{id}}/tokens", "create_user_token", "201", "", [], token_body),
+        (
+            "post",
+            f"{s}/users/{{id}}/password-reset",
+            "reset_user_password",
+            "204",
+            "E-mail a reset link",
+            [],
+            None,
+        ),
+        ("post", f"{s}/users/{{id}}/sessions/end", "end_user_sessions", "204", "", [], None),
+        ("delete", f"{s}/tokens/{{id}}", "revoke_token", "204", "", [], None),
+        ("get", f"{s}/permissions", "list_permissions", "200", "", [], None),
+        ("get", f"{s}/roles", "list_roles", "200", "", [], None),
+        ("post", f"{s}/roles", "create_role", "201", "", [], body),
+        ("get", f"{s}/roles/{{id}}", "get_role", "200", "", [], None),
+        ("patch", f"{s}/roles/{{id}}", "update_role", "200", "", [], body),
+        ("delete", f"{s}/roles/{{id}}", "delete_role", "204", "", [], None),
+        ("get", f"{s}/rules", "list_record_rules", "200", "", [entity, role], None),
+        ("post", f"{s}/rules", "create_record_rule", "201", "", [], body),
+        ("patch", f"{s}/rules/{{id}}", "update_record_rule", "200", "", [], body),
+        ("delete", f"{s}/rules/{{id}}", "delete_record_rule", "204", "", [], None),
+        (
+            "get",
+            f"{s}/field-permissions",
+            "list_field_permissions",
+            "200",
+            "",
+            [entity, role],
+            None,
+        ),
+        ("put", f"{s}/field-permissions", "set_field_permission", "200", "", [], body),
+        (
+            "get",
+            f"{s}/delegations",
+            "list_delegations",
+            "200",
+            "",
+            [o.param("mine", {"type": "string", "enum": ["1"]})],
+            None,
+        ),
+        ("post", f"{s}/delegations", "create_delegation", "201", "", [], body),
+        ("delete", f"{s}/delegations/{{id}}", "end_delegation", "204", "", [], None),
+        (
+            "get",
+            f"{s}/events",
+            "list_security_events",
+            "200",
+            "The security log",
+            [limit, o.param("kind", {"type": "string", "maxLength": 100})],
+            None,
+        ),
+        ("get", f"{s}/territories", "list_territories", "200", "", [], None),
+        ("post", f"{s}/territories", "create_territory", "201", "", [], body),
+        ("patch", f"{s}/territories/{{id}}", "update_territory", "200", "", [], body),
+        ("delete", f"{s}/territories/{{id}}", "delete_territory", "204", "", [], None),
+        ("get", f"{org}/departments", "list_departments", "200", "", [], None),
+        ("post", f"{org}/departments", "create_department", "201", "", [], body),
+        ("get", f"{org}/departments/{{id}}", "get_department", "200", "", [], None),
+        ("patch", f"{org}/departments/{{id}}", "update_department", "200", "", [], body),
+        ("delete", f"{org}/departments/{{id}}", "delete_department", "204", "", [], None),
+        ("get", f"{org}/positions", "list_positions", "200", "", [], None),
+        ("post", f"{org}/positions", "create_position", "201", "", [], body),
+        ("patch", f"{org}/positions/{{id}}", "update_position", "200", "", [], body),
+        ("delete", f"{org}/positions/{{id}}", "delete_position", "204", "", [], None),
+        (
+            "patch",
+            f"{org}/users/{{id}}",
+            "place_user",
+            "200",
+            "A user's department, position and manager",
+            [],
+            body,
+        ),
+    ]
+    return o.operations_table(table, "Security")
+
+
 def includeme(config):
+    config.add_openapi_paths(security_paths)
     for name, pattern, method, view, permission in ROUTES:
         route = f"api.security.{name}"
         config.add_route(route, pattern, request_method=method)

@@ -102,9 +102,12 @@ def _current_user_id(request):
 
 
 def log_event(
-    request, kind: str, *, user_id=None, on_behalf_of=None, durable=None, **detail
+    request, kind: str, *, user_id=None, on_behalf_of=None, durable=None, immediate=False,
+    **detail
 ) -> None:
-    """Record a security event. ``user_id`` defaults to the logged-in user."""
+    """Record a security event. ``user_id`` defaults to the logged-in user.
+    ``immediate``: written at once in its own transaction (code running after the
+    request's transaction ended, such as a streamed response)."""
     if user_id is None and request is not None:
         user_id = _current_user_id(request)
     row = {
@@ -126,7 +129,9 @@ def log_event(
     )
     if durable is None:
         durable = kind in DURABLE_KINDS
-    if request is None or (durable and not hasattr(request, "add_finished_callback")):
+    if request is None or immediate or (
+        durable and not hasattr(request, "add_finished_callback")
+    ):
         _write_now(request, row)
         return
     if durable:

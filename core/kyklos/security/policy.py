@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pyramid.csrf import SessionCSRFStoragePolicy
 from pyramid.security import Allowed, Denied
 from sqlalchemy import select
+from sqlalchemy.orm import lazyload
 
 from kyklos.db import utcnow
 from kyklos.security.delegation import DelegatedRights, active_delegations, rights_of
@@ -109,7 +110,8 @@ class SecurityPolicy:
                 # forever; the session ends and the user logs in again.
                 session.invalidate()
                 return None
-            user = request.dbsession.get(User, uid)
+            # territories: read by the record rules only when a scope needs them
+            user = request.dbsession.get(User, uid, options=[lazyload(User.territories)])
             if user is None or not user.is_active:
                 return None
         own = user_permissions(user)

@@ -25,9 +25,14 @@ How a decision is made:
    of one of the subject's territories), ``all``.
 
 The SQL is one criterion of ``IN`` lists over ``owner_id`` (indexed on every entity
-table), an ``IN`` sub-select on ``kyklos_user.department_id`` (indexed) and an ``IN``
-list on the territory column; the department subtree is resolved through the
-materialised ``path`` before the query, so no recursive query runs per row.
+table) and an ``IN`` list on the territory column. The department scopes are resolved
+to their owners before the query, once per request (the department subtree through the
+materialised ``path``, then two bounded reads of the users inside and outside those
+departments): a literal ``IN`` list of owners, or, when nearly everyone is inside,
+``NOT IN`` the few outside it
+(``owner_id IS NOT NULL`` for the whole org). Only an org too large for a literal list
+either way keeps the sub-select on ``kyklos_user.department_id``. SQLite plans the
+literal list far better than the sub-select, and no recursive query runs per row.
 """
 
 from __future__ import annotations
@@ -51,6 +56,8 @@ FIELD_ACCESS = ("none", "read", "write")
 _LEVEL = {"none": 0, "read": 1, "write": 2}
 _READ_VERBS = frozenset({"read", "export", "search", "report", "list"})
 _CTX = "_kyklos_rules_ctx"
+#: longest owner list rendered literally (beyond it, the sub-select on departments)
+MAX_OWNER_LIST = 1000
 
 
 def rule_action(action: str) -> str:
@@ -136,6 +143,7 @@ class _Context:
         self._territories: dict[int, set[str]] | None = None
         self._fields: dict | None = None
         self._owner_dept: dict[int, int | None] = {}
+        self._dept_owners: dict = {}
         self._grants: dict = {}
 
     # -- loaded lazily, once per request
@@ -193,6 +201,31 @@ class _Context:
                     out.setdefault((rid, entity), {})[fname] = access
             self._fields = out
         return self._fields
+
+    def department_owners(self, departments: set[int]) -> tuple[str, list[int]]:
+        """How to select the owners placed in ``departments``: ``("in", ids)``,
+        ``("not_in", ids)`` (the users outside, fewer than those inside) or
+        ``("select", [])`` when both lists are too long to render."""
+        key = frozenset(departments)
+        if key not in self._dept_owners:
+            # Two bounded reads: a large org never loads all its users per request.
+            depts = sorted(key)
+            cap = MAX_OWNER_LIST + 1
+            inside = list(self.db.execute(
+                select(User.id).where(User.department_id.in_(depts)).limit(cap)
+            ).scalars())
+            outside = list(self.db.execute(
+                select(User.id).where(or_(User.department_id.is_(None),
+                                          User.department_id.not_in(depts))).limit(cap)
+            ).scalars())
+            if len(inside) <= MAX_OWNER_LIST and len(inside) <= len(outside):
+                found = ("in", sorted(inside))
+            elif len(outside) <= MAX_OWNER_LIST:
+                found = ("not_in", sorted(outside))
+            else:
+                found = ("select", [])
+            self._dept_owners[key] = found
+        return self._dept_owners[key]
 
     def owner_department(self, owner_id: int) -> int | None:
         if owner_id not in self._owner_dept:
@@ -363,7 +396,17 @@ def _rule_clause(request, et, action: str):
     if owner is not None and g.owners:
         crit.append(owner.in_(sorted(g.owners)))
     if owner is not None and g.departments:
-        crit.append(owner.in_(select(User.id).where(User.department_id.in_(sorted(g.departments)))))
+        how, ids = ctx.department_owners(g.departments)
+        if how == "in":
+            owners = sorted(set(ids) | g.owners)
+            crit = [owner.in_(owners)] if owners else []
+        elif how == "not_in":
+            # NOT IN keeps NULL owners out, exactly as IN (...) does.
+            others = [i for i in ids if i not in g.owners]
+            crit = [owner.not_in(others) if others else owner.is_not(None)]
+        else:
+            depts = sorted(g.departments)
+            crit.append(owner.in_(select(User.id).where(User.department_id.in_(depts))))
     terr = _territory_clause(request, et, g.territory)
     if terr is not None:
         crit.append(terr)

@@ -7,6 +7,7 @@ import hashlib
 import secrets
 
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from kyklos.db import utcnow
 from kyklos.security.models import ApiToken, User
@@ -38,8 +39,12 @@ def find_token(dbsession, token: str) -> ApiToken | None:
     """The live token row for ``token``, or None (unknown, revoked, expired, inactive)."""
     if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
         return None
+    # The user's territories are read by the record rules with their values, in one
+    # query when a territory scope applies; loading them here was a query per request.
     row = dbsession.execute(
-        select(ApiToken).where(ApiToken.token_hash == digest(token))
+        select(ApiToken)
+        .options(joinedload(ApiToken.user).lazyload(User.territories))
+        .where(ApiToken.token_hash == digest(token))
     ).scalar_one_or_none()
     now = utcnow()
     if row is None or row.revoked_at is not None:

@@ -197,7 +197,7 @@ def segment_select(request, segment_id):
 
 
 def may_edit(request, seg: Segment) -> bool:
-    return seg.created_by_id == service._user_id(request) or bool(
+    return seg.created_by_id == service.user_id(request) or bool(
         request.has_permission("kyklos.admin")
     )
 
@@ -287,7 +287,7 @@ def save_segment(request, data: dict, seg: Segment | None = None) -> Segment:
     if errors:
         raise RecordError(errors)
     if seg is None:
-        seg = Segment(entity=entity, created_by_id=service._user_id(request))
+        seg = Segment(entity=entity, created_by_id=service.user_id(request))
         request.dbsession.add(seg)
     seg.name, seg.kind, seg.description, seg.definition = name.strip(), kind, desc, definition
     request.dbsession.flush()

@@ -4,6 +4,7 @@ without JavaScript (``add condition`` / ``add group`` are submit buttons)."""
 from __future__ import annotations
 
 import json
+import re
 
 from pyramid.httpexceptions import HTTPForbidden, HTTPFound
 from sqlalchemy import func, select
@@ -129,9 +130,14 @@ def api_members(request):
     seg = get_segment(request, request.matchdict["id"])
     et = request.registry.kyklos_entities[seg.entity]
     after, limit = request.GET.get("after", "0"), request.GET.get("limit", "100")
-    if not after.isdigit() or not limit.isdigit() or not 1 <= int(limit) <= MAX_PAGE:
-        raise Problem(400, _("Invalid list parameters"),
-                      errors={"limit": _("Give a number from 1 to ${n}.", mapping={"n": MAX_PAGE})})
+    errors = {}
+    # ASCII digits only (str.isdigit admits "²"), and within a 64-bit id
+    if not re.fullmatch(r"[0-9]{1,18}", after):
+        errors["after"] = _("Give the id of the last member you have.")
+    if not re.fullmatch(r"[0-9]{1,4}", limit) or not 1 <= int(limit) <= MAX_PAGE:
+        errors["limit"] = _("Give a number from 1 to ${n}.", mapping={"n": MAX_PAGE})
+    if errors:
+        raise Problem(400, _("Invalid list parameters"), errors=errors)
     ids = segment_select(request, seg.id)
     stmt = (
         service.visible_select(request, et)
@@ -348,7 +354,176 @@ def members_page(request):
     }
 
 
+def openapi_paths(request) -> dict:
+    from kyklos.entities import openapi as o
+
+    entities = sorted(request.registry.kyklos_entities) or ["-"]
+    segment = o.obj(
+        {
+            "id": {"type": "integer"},
+            "entity": {"type": "string"},
+            "name": {"type": "string"},
+            "kind": {"type": "string"},
+            "description": {"type": ["string", "null"]},
+            "definition": {},
+            "created_by_id": {"type": ["integer", "null"]},
+            "updated_at": {"type": ["string", "null"]},
+        },
+        ["id", "entity", "name", "kind"],
+        strict=False,
+    )
+    count = o.obj(
+        {"count": {"type": "integer"}, "capped": {"type": "boolean"}}, ["count", "capped"]
+    )
+    # a definition is a tree of {"and"|"or": [...]} and field conditions, checked
+    # against the entity type's filterable fields: a 400 names what is wrong
+    definition = {
+        "type": "object",
+        "description": 'e.g. {"and": [{"field": "city", "op": "eq", "value": "Athens"}]}',
+    }
+    body = o.obj(
+        {
+            "entity": {"type": "string", "enum": entities},
+            "name": o.text(200, required=True),
+            "kind": {"type": "string", "enum": ["dynamic", "static"]},
+            "description": o.text(2000),
+            "definition": definition,
+        },
+        strict=False,
+    )
+    ids = o.array(o.INT_ID, maxItems=1000)
+    tag = "Segments"
+    semantic = {"x-kyklos-semantic-checks": True}
+    one = [o.path_id()]
+    return {
+        "/api/v1/_segments": {
+            "get": o.operation(
+                tag,
+                "list_segments",
+                {"200": o.json_ok(o.page_of(segment, cursor=False)), **o.problems("401")},
+                parameters=[o.param("entity", {"type": "string", "enum": entities})],
+            ),
+            "post": o.operation(
+                tag,
+                "create_segment",
+                {
+                    "201": o.json_ok(segment, "created"),
+                    **o.problems("400", "401", "403", "409", "413", "415"),
+                },
+                body=o.json_body({**body, "required": ["entity", "name", "kind"]}),
+                **semantic,
+            ),
+        },
+        "/api/v1/_segments/preview": {
+            "post": o.operation(
+                tag,
+                "preview_segment",
+                {
+                    "200": o.json_ok(
+                        o.obj(
+                            {
+                                **count["properties"],
+                                "sample": o.array(
+                                    o.obj({"id": {"type": "integer"}, "title": {}}, ["id"])
+                                ),
+                            },
+                            ["count", "capped", "sample"],
+                        )
+                    ),
+                    **o.problems("400", "401", "413", "415"),
+                },
+                summary="The live count and first records of an unsaved definition",
+                body=o.json_body(
+                    o.obj(
+                        {"entity": {"type": "string", "enum": entities}, "definition": definition},
+                        ["entity"],
+                        strict=False,
+                    )
+                ),
+                **semantic,
+            )
+        },
+        "/api/v1/_segments/{id}": {
+            "get": o.operation(
+                tag,
+                "get_segment",
+                {"200": o.json_ok(segment), **o.problems("401", "403", "404")},
+                parameters=one,
+            ),
+            "patch": o.operation(
+                tag,
+                "update_segment",
+                {
+                    "200": o.json_ok(segment),
+                    **o.problems("400", "401", "403", "404", "409", "413", "415"),
+                },
+                parameters=one,
+                body=o.json_body(body),
+                **semantic,
+            ),
+            "delete": o.operation(
+                tag,
+                "delete_segment",
+                {"204": o.no_content("deleted"), **o.problems("401", "403", "404")},
+                parameters=one,
+            ),
+        },
+        "/api/v1/_segments/{id}/count": {
+            "get": o.operation(
+                tag,
+                "count_segment",
+                {"200": o.json_ok(count), **o.problems("401", "403", "404")},
+                parameters=one,
+            )
+        },
+        "/api/v1/_segments/{id}/members": {
+            "get": o.operation(
+                tag,
+                "list_segment_members",
+                {
+                    "200": o.json_ok(
+                        o.obj(
+                            {
+                                "items": o.array({"type": "object"}),
+                                "next_after": {"type": ["integer", "null"]},
+                            },
+                            ["items", "next_after"],
+                        )
+                    ),
+                    **o.problems("400", "401", "403", "404"),
+                },
+                summary="Members, paged by id: ?after=<next_after>",
+                parameters=[
+                    *one,
+                    o.param("after", {"type": "string", "pattern": "^[0-9]{1,9}$"}),
+                    o.param(
+                        "limit",
+                        {"type": "string", "pattern": "^([1-9]|[1-9][0-9]|[1-4][0-9]{2}|500)$"},
+                    ),
+                ],
+            ),
+            "post": o.operation(
+                tag,
+                "change_segment_members",
+                {
+                    "200": o.json_ok(count),
+                    **o.problems("400", "401", "403", "404", "409", "413", "415"),
+                },
+                summary="A static segment: add or remove ids, or snapshot a dynamic one",
+                parameters=one,
+                body=o.json_body(
+                    o.obj(
+                        {"add": ids, "remove": ids, "snapshot": {"type": "boolean"}}, strict=False
+                    )
+                ),
+                **semantic,
+            ),
+        },
+    }
+
+
 def includeme(config):
+    config.add_openapi_paths(openapi_paths)
     api = [
         ("api.segments", "/api/v1/_segments", "GET", api_list),
         ("api.segments", "/api/v1/_segments", "POST", api_create),
@@ -357,27 +532,48 @@ def includeme(config):
         ("api.segment", "/api/v1/_segments/{id:[0-9]{1,9}}", "PATCH", api_patch),
         ("api.segment", "/api/v1/_segments/{id:[0-9]{1,9}}", "DELETE", api_delete),
         ("api.segment.count", "/api/v1/_segments/{id:[0-9]{1,9}}/count", "GET", api_count),
-        ("api.segment.members", "/api/v1/_segments/{id:[0-9]{1,9}}/members", "GET",
-         api_members),
-        ("api.segment.members", "/api/v1/_segments/{id:[0-9]{1,9}}/members", "POST",
-         api_change_members),
+        ("api.segment.members", "/api/v1/_segments/{id:[0-9]{1,9}}/members", "GET", api_members),
+        (
+            "api.segment.members",
+            "/api/v1/_segments/{id:[0-9]{1,9}}/members",
+            "POST",
+            api_change_members,
+        ),
     ]
     seen = set()
     for name, pattern, method, view in api:
         if name not in seen:
             config.add_route(name, pattern)
             seen.add(name)
-        config.add_view(view, route_name=name, request_method=method, renderer="json",
-                        permission="authenticated")
+        config.add_view(
+            view,
+            route_name=name,
+            request_method=method,
+            renderer="json",
+            permission="authenticated",
+        )
     config.add_route("segments", "/segments")
-    config.add_view(list_page, route_name="segments", renderer=T + "segment_list.pt",
-                    permission="authenticated")
+    config.add_view(
+        list_page, route_name="segments", renderer=T + "segment_list.pt", permission="authenticated"
+    )
     config.add_route("segment.new", "/segments/new")
-    config.add_view(edit_page, route_name="segment.new", renderer=T + "segment_edit.pt",
-                    permission="authenticated")
+    config.add_view(
+        edit_page,
+        route_name="segment.new",
+        renderer=T + "segment_edit.pt",
+        permission="authenticated",
+    )
     config.add_route("segment.edit", "/segments/{id:[0-9]{1,9}}/edit")
-    config.add_view(edit_page, route_name="segment.edit", renderer=T + "segment_edit.pt",
-                    permission="authenticated")
+    config.add_view(
+        edit_page,
+        route_name="segment.edit",
+        renderer=T + "segment_edit.pt",
+        permission="authenticated",
+    )
     config.add_route("segment.members", "/segments/{id:[0-9]{1,9}}")
-    config.add_view(members_page, route_name="segment.members",
-                    renderer=T + "segment_members.pt", permission="authenticated")
+    config.add_view(
+        members_page,
+        route_name="segment.members",
+        renderer=T + "segment_members.pt",
+        permission="authenticated",
+    )

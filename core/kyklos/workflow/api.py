@@ -291,29 +291,313 @@ def unsaved_dry_run(request):
     return _dry(request, clean, body.get("record_id"))
 
 
+def openapi_paths(request) -> dict:
+    from kyklos.entities import openapi as o
+
+    # Workflow definitions and rules are checked against the registry (states, fields,
+    # conditions): a body the schema allows may still get a 400 naming the problem.
+    semantic = {"x-kyklos-semantic-checks": True}
+    tag = "Workflow"
+    wf_types = [n for n in sorted(request.registry.kyklos_entities)] or ["-"]
+    has_wf = {et.slug for et in request.registry.kyklos_entities.values()}
+    record = [o.slug_param(request, lambda et: et.slug in has_wf), o.path_id()]
+    anything = {"type": "object"}
+    transition = o.obj(
+        {
+            "name": {"type": "string"},
+            "title": {"type": "string"},
+            "target": {"type": "string"},
+            "target_title": {"type": "string"},
+            "required": o.array({"type": "string"}),
+            "requires_approval": {"type": "boolean"},
+            "allowed": {"type": "boolean"},
+            "refused": {"type": ["string", "null"]},
+        },
+        ["name", "target", "allowed"],
+        strict=False,
+    )
+    approval = o.obj({"id": {"type": "integer"}}, ["id"], strict=False)
+    workflow = o.obj(
+        {
+            "entity": {"type": "string"},
+            "origin": {"type": ["string", "null"]},
+            "version": {"type": ["integer", "null"]},
+        },
+        ["entity", "origin"],
+        strict=False,
+    )
+    rule = o.obj(
+        {
+            "id": {"type": "integer"},
+            "entity": {"type": "string"},
+            "name": {"type": "string"},
+            "enabled": {"type": "boolean"},
+            "trigger": anything,
+            "conditions": {},
+            "actions": o.array(anything),
+            "created_at": {"type": ["string", "null"]},
+        },
+        ["id", "entity", "name", "enabled", "trigger", "actions"],
+        strict=False,
+    )
+    rule_in = o.obj(
+        {
+            "entity": {"type": "string", "enum": wf_types},
+            "name": o.text(200, required=True),
+            "enabled": {"type": "boolean"},
+            "trigger": o.obj({"kind": {"type": "string"}}, ["kind"], strict=False),
+            "conditions": anything,
+            "actions": o.array(anything, minItems=1),
+        },
+        ["entity", "name", "trigger", "actions"],
+        strict=False,
+    )
+    record_id = o.obj({"record_id": o.INT_ID}, ["record_id"], strict=False)
+    entity = o.param("entity", {"type": "string", "enum": wf_types}, "path")
+    rule_id = [o.path_id()]
+    rules_resp = o.json_ok(rule)
+    dry = o.json_ok(anything, "what the rule would do, without doing it")
+    return {
+        "/api/v1/{slug}/{id}/transitions": {
+            "get": o.operation(
+                tag,
+                "list_transitions",
+                {
+                    "200": o.json_ok(
+                        o.obj(
+                            {
+                                "field": {"type": "string"},
+                                "state": {"type": ["string", "null"]},
+                                "transitions": o.array(transition),
+                                "pending_approval": {"type": ["integer", "null"]},
+                            },
+                            ["field", "state", "transitions", "pending_approval"],
+                            strict=False,
+                        )
+                    ),
+                    **o.problems("401", "403", "404"),
+                },
+                summary="What you may do with the record now (all=1: also what is refused, why)",
+                parameters=[*record, o.param("all", {"type": "string", "enum": ["0", "1"]})],
+            )
+        },
+        "/api/v1/{slug}/{id}/transitions/{name}": {
+            "post": o.operation(
+                tag,
+                "do_transition",
+                {
+                    "200": o.json_ok(
+                        o.obj(
+                            {"status": {"const": "done"}, "state": {}, "record": anything},
+                            ["status", "state", "record"],
+                            strict=False,
+                        )
+                    ),
+                    "202": o.json_ok(
+                        o.obj(
+                            {"status": {"const": "pending_approval"}, "approval": approval},
+                            ["status", "approval"],
+                            strict=False,
+                        ),
+                        "waiting for approval",
+                    ),
+                    **o.problems("400", "401", "403", "404", "409"),
+                },
+                parameters=[
+                    *record,
+                    o.param(
+                        "name", {"type": "string", "pattern": "^[a-z][a-z0-9_]{0,49}$"}, "path"
+                    ),
+                ],
+                body=o.json_body(
+                    o.obj(
+                        {
+                            "data": {"type": "object", "description": "required field values"},
+                            "comment": o.text(2000),
+                            "version": o.INT_ID,
+                        },
+                        strict=False,
+                    ),
+                    required=False,
+                ),
+                **semantic,
+            )
+        },
+        "/api/v1/{slug}/{id}/automation-runs": {
+            "get": o.operation(
+                tag,
+                "list_automation_runs",
+                {
+                    "200": o.json_ok(o.page_of(anything, cursor=False)),
+                    **o.problems("401", "403", "404"),
+                },
+                summary="The record's last 100 automation runs: why each rule fired or not",
+                parameters=record,
+            )
+        },
+        "/api/v1/_approvals": {
+            "get": o.operation(
+                tag,
+                "list_approvals",
+                {"200": o.json_ok(o.page_of(approval, cursor=False)), **o.problems("401")},
+                summary="Approvals waiting for you (mine=1: those you asked for)",
+                parameters=[o.param("mine", {"type": "string", "enum": ["0", "1", "true"]})],
+            )
+        },
+        "/api/v1/_approvals/{id}": {
+            "get": o.operation(
+                tag,
+                "get_approval",
+                {"200": o.json_ok(approval), **o.problems("401", "404")},
+                parameters=rule_id,
+            )
+        },
+        "/api/v1/_approvals/{id}/{action}": {
+            "post": o.operation(
+                tag,
+                "decide_approval",
+                {"200": o.json_ok(approval), **o.problems("400", "401", "403", "404", "409")},
+                parameters=[
+                    o.path_id(),
+                    o.param(
+                        "action",
+                        {"type": "string", "enum": ["approve", "reject", "cancel"]},
+                        "path",
+                    ),
+                ],
+                body=o.json_body(o.obj({"comment": o.text(2000)}, strict=False), required=False),
+            )
+        },
+        "/api/v1/_workflows/{entity}": {
+            "get": o.operation(
+                tag,
+                "get_workflow",
+                {"200": o.json_ok(workflow), **o.problems("401", "403", "404")},
+                summary="The workflow in force: the plugin's or an administrator's override",
+                parameters=[entity],
+            ),
+            "put": o.operation(
+                tag,
+                "put_workflow",
+                {"200": o.json_ok(workflow), **o.problems("400", "401", "403", "404")},
+                summary="Replace the workflow with a definition (states, transitions)",
+                parameters=[entity],
+                body=o.json_body(
+                    o.obj(
+                        {"states": o.array(anything), "transitions": o.array(anything)},
+                        ["states", "transitions"],
+                        strict=False,
+                    )
+                ),
+                **semantic,
+            ),
+            "delete": o.operation(
+                tag,
+                "reset_workflow",
+                {
+                    "200": o.json_ok(workflow, "the plugin's workflow again"),
+                    **o.problems("401", "403", "404"),
+                },
+                parameters=[entity],
+            ),
+        },
+        "/api/v1/_automation/rules": {
+            "get": o.operation(
+                tag,
+                "list_automation_rules",
+                {"200": o.json_ok(o.page_of(rule, cursor=False)), **o.problems("401", "403")},
+                parameters=[o.param("entity", {"type": "string", "enum": wf_types})],
+            ),
+            "post": o.operation(
+                tag,
+                "create_automation_rule",
+                {"201": o.json_ok(rule, "created"), **o.problems("400", "401", "403")},
+                body=o.json_body(rule_in),
+                **semantic,
+            ),
+        },
+        "/api/v1/_automation/rules/{id}": {
+            "get": o.operation(
+                tag,
+                "get_automation_rule",
+                {"200": rules_resp, **o.problems("401", "403", "404")},
+                parameters=rule_id,
+            ),
+            "put": o.operation(
+                tag,
+                "put_automation_rule",
+                {"200": rules_resp, **o.problems("400", "401", "403", "404")},
+                parameters=rule_id,
+                body=o.json_body(rule_in),
+                **semantic,
+            ),
+            "delete": o.operation(
+                tag,
+                "delete_automation_rule",
+                {"204": o.no_content("deleted"), **o.problems("401", "403", "404")},
+                parameters=rule_id,
+            ),
+        },
+        "/api/v1/_automation/rules/{id}/dry-run": {
+            "post": o.operation(
+                tag,
+                "dry_run_automation_rule",
+                {"200": dry, **o.problems("400", "401", "403", "404")},
+                parameters=rule_id,
+                body=o.json_body(record_id),
+            )
+        },
+        "/api/v1/_automation/dry-run": {
+            "post": o.operation(
+                tag,
+                "dry_run_unsaved_rule",
+                {"200": dry, **o.problems("400", "401", "403", "404")},
+                body=o.json_body(
+                    o.obj(
+                        {"rule": rule_in, "record_id": o.INT_ID},
+                        ["rule", "record_id"],
+                        strict=False,
+                    )
+                ),
+                **semantic,
+            )
+        },
+    }
+
+
 def includeme(config):
+    config.add_openapi_paths(openapi_paths)
+
     def route(name, pattern, method, view, permission="authenticated"):
         config.add_route(name, pattern, request_method=method)
         config.add_view(view, route_name=name, renderer="json", permission=permission)
 
     route("api.wf.transitions", f"/api/v1/{SLUG}/{ID}/transitions", "GET", transitions_get)
-    route("api.wf.transition", f"/api/v1/{SLUG}/{ID}/transitions/{{name}}", "POST",
-          transition_post)
+    route("api.wf.transition", f"/api/v1/{SLUG}/{ID}/transitions/{{name}}", "POST", transition_post)
     route("api.wf.runs", f"/api/v1/{SLUG}/{ID}/automation-runs", "GET", runs_get)
     route("api.approvals", "/api/v1/_approvals", "GET", approvals_list)
     route("api.approval", r"/api/v1/_approvals/{id:\d{1,18}}", "GET", approval_get)
-    route("api.approval.decide", r"/api/v1/_approvals/{id:\d{1,18}}/{action:approve|reject|cancel}",
-          "POST", approval_decide)
+    route(
+        "api.approval.decide",
+        r"/api/v1/_approvals/{id:\d{1,18}}/{action:approve|reject|cancel}",
+        "POST",
+        approval_decide,
+    )
     route("api.workflow.get", "/api/v1/_workflows/{entity}", "GET", workflow_get, MANAGE)
     route("api.workflow.put", "/api/v1/_workflows/{entity}", "PUT", workflow_put, MANAGE)
-    route("api.workflow.delete", "/api/v1/_workflows/{entity}", "DELETE", workflow_delete,
-          MANAGE)
+    route("api.workflow.delete", "/api/v1/_workflows/{entity}", "DELETE", workflow_delete, MANAGE)
     route("api.rules", "/api/v1/_automation/rules", "GET", rules_list, MANAGE)
     route("api.rules.create", "/api/v1/_automation/rules", "POST", rules_create, MANAGE)
     route("api.rule", r"/api/v1/_automation/rules/{id:\d{1,18}}", "GET", rule_get, MANAGE)
     route("api.rule.put", r"/api/v1/_automation/rules/{id:\d{1,18}}", "PUT", rule_put, MANAGE)
-    route("api.rule.delete", r"/api/v1/_automation/rules/{id:\d{1,18}}", "DELETE", rule_delete,
-          MANAGE)
-    route("api.rule.dry", r"/api/v1/_automation/rules/{id:\d{1,18}}/dry-run", "POST",
-          rule_dry_run, MANAGE)
+    route(
+        "api.rule.delete", r"/api/v1/_automation/rules/{id:\d{1,18}}", "DELETE", rule_delete, MANAGE
+    )
+    route(
+        "api.rule.dry",
+        r"/api/v1/_automation/rules/{id:\d{1,18}}/dry-run",
+        "POST",
+        rule_dry_run,
+        MANAGE,
+    )
     route("api.rules.dry", "/api/v1/_automation/dry-run", "POST", unsaved_dry_run, MANAGE)

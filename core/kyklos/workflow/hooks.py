@@ -62,6 +62,13 @@ class Hooks:
         automation.on_save(request, entity_type, record, changes, created)
 
     @hookimpl
+    def kyklos_records_saved(self, request, entity_type, records, changes, created):
+        if not automation.rules_for(request, entity_type.name):
+            return  # the usual case: nothing to evaluate for a whole import batch
+        for record, diff in zip(records, changes, strict=True):
+            automation.on_save(request, entity_type, record, diff, created)
+
+    @hookimpl
     def kyklos_workflow_transition(self, request, entity_type, record, transition):
         automation.on_transition(request, entity_type, record, transition)
 

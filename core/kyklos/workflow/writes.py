@@ -10,7 +10,7 @@ Two cases the service's public functions do not cover:
   act on the authority of the workflow, not of the person whose request runs them
   (an approver need not hold the update right; a job runs as no user).
 
-Both use the service's validation and ``_apply_update`` step (hooks, audit, flush),
+Both use the service's validation and ``apply_update`` step (hooks, audit, flush),
 skipping only the permission checks the caller made already or that do not apply.
 """
 
@@ -58,7 +58,7 @@ def validate_data(request, et, record, data: dict, source: str, system: bool) ->
     """Check the fields sent with a transition; raises RecordError."""
     if system:
         return _system_clean(request, et, record, data, source)
-    return service._validate(request, et, record, data or {}, source)
+    return service.validate(request, et, record, data or {}, source)
 
 
 def write(
@@ -76,7 +76,7 @@ def write(
     ``workflow_values`` (the status; checked by type only) in one update: one version,
     one audit entry, one ``after_save``. Returns the changes."""
     if expected_version is not None:
-        service._check_version(request, et, record, expected_version)
+        service.check_version(request, et, record, expected_version)
     clean = validate_data(request, et, record, data, source, system)
     for name, value in workflow_values.items():
         field = et.fields[name]
@@ -85,6 +85,6 @@ def write(
         )
     request.environ[WRITING] = True
     try:
-        return service._apply_update(request, et, record, clean, source)
+        return service.apply_update(request, et, record, clean, source)
     finally:
         request.environ.pop(WRITING, None)

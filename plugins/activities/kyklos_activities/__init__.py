@@ -4,8 +4,11 @@ Public functions other features call:
 
 - :func:`kyklos_activities.actions.create_mass_activity` ``(request, template,
   person_ids)``: one activity per person (segments, MKT-05)
+- :func:`kyklos_activities.actions.persons_in_segment` ``(request, segment_id)``: the
+  people of a segment the user may see, for a mass activity
 - :func:`kyklos_activities.ical.import_ics` ``(request, data) -> (created, updated,
-  errors)``: import .ics events (``kyklos import``)
+  errors)``: import .ics events; the common importer reads them too (format ``ics``,
+  ``kyklos import INI activity events.ics --key external_uid``)
 """
 
 from pyramid.i18n import TranslationStringFactory
@@ -41,13 +44,17 @@ plugin = Plugin(
 
 
 def includeme(config):
+    # the plugin's own API routes (records have theirs from the registry)
+    from .openapi import activities_paths
+
+    config.add_openapi_paths(activities_paths)
     from . import api, views
     from .hooks import Hooks
     from .registry import register_entity_types
     from .reminders import reminder_job
 
     register_entity_types(config)
-    config.add_hooks(Hooks(), name="kyklos_activities.hooks")
+    config.add_hooks(Hooks(config.registry.settings), name="kyklos_activities.hooks")
     config.add_job(
         "activities.reminders",
         reminder_job,

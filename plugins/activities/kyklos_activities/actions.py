@@ -11,9 +11,11 @@ from sqlalchemy import select
 
 from kyklos_sdk import (
     RecordError,
+    StaleRecord,
     create_record,
     get_entity_type,
     get_record,
+    segment_select,
     update_record,
     utcnow,
     visible_select,
@@ -31,6 +33,7 @@ from .models import (
 )
 
 MASS_MAX = 5000
+MASS_BATCH = "kyklos_activities.mass_batch"
 
 
 def activity_type(request) -> object:
@@ -108,17 +111,49 @@ def complete(request, activity_id, source="ui") -> Activity:
     return record
 
 
-def move(request, activity_id, day: dt.date, at: dt.time | None, version: int | None):
-    """Move an activity (a whole series, when it repeats) to ``day``, keeping its
-    wall-clock time in its own zone unless ``at`` gives a new one; the duration stays."""
+SCOPES = ("series", "occurrence")
+
+
+def move(request, activity_id, day: dt.date, at: dt.time | None, version: int | None,
+         occurrence=None, scope: str = "series", source: str = "ui", zone: str | None = None):
+    """Move an activity to ``day``, keeping its wall-clock time in its own zone unless
+    ``at`` gives a new one (in ``zone``, default the activity's zone: a calendar sends
+    the viewer's); the duration stays. For a recurring activity ``scope`` says what
+    moves: the whole ``series``, or only the ``occurrence`` starting at ``occurrence``
+    (it becomes an exception of the series, which skips it). Returns the activity that
+    moved (the exception, for one occurrence)."""
     et = activity_type(request)
     record = get_record(request, et, activity_id, action="update")
-    data = {}
+    if scope not in SCOPES:
+        raise RecordError({"scope": _("Use series or occurrence.")})
     tz = recurrence.zone(record.timezone)
+    if at is not None and zone:
+        # The time was picked in another zone (the viewer's grid): express the dropped
+        # instant in the activity's zone, whose wall clock recurrences keep.
+        local = dt.datetime.combine(day, at, tzinfo=recurrence.zone(zone)).astimezone(tz)
+        day, at = local.date(), local.time().replace(tzinfo=None)
+    if scope == "occurrence" and record.rrule:
+        from .exceptions import make_exception, occurrence_at
+
+        if version is not None and version != record.version:
+            raise StaleRecord(record, version, {})
+        if occurrence is None:
+            raise RecordError({"occurrence": _("Say which occurrence moves.")})
+        when = occurrence_at(record, occurrence)
+        local = when.astimezone(tz)
+        new = dt.datetime.combine(day, at or local.time().replace(tzinfo=None), tzinfo=tz)
+        return make_exception(request, record, when, new.astimezone(dt.UTC), source=source)
+    data = {}
     if record.starts_at is not None:
         local = record.starts_at.astimezone(tz)
         new_time = at or local.time().replace(tzinfo=None)
-        new = dt.datetime.combine(day, new_time, tzinfo=tz).astimezone(dt.UTC)
+        target = day
+        if occurrence is not None and record.rrule:
+            # Dragging a later occurrence two days on moves the whole series two days on.
+            when = occurrence_at_or_none(record, occurrence)
+            if when is not None:
+                target = local.date() + (day - when.astimezone(tz).date())
+        new = dt.datetime.combine(target, new_time, tzinfo=tz).astimezone(dt.UTC)
         data["starts_at"] = new
         if record.ends_at is not None:
             data["ends_at"] = new + (record.ends_at - record.starts_at)
@@ -129,8 +164,17 @@ def move(request, activity_id, day: dt.date, at: dt.time | None, version: int | 
         ).astimezone(dt.UTC)
     else:
         raise RecordError({"starts_at": _("This activity has no date to move.")})
-    update_record(request, et, record, data, expected_version=version, source="ui")
+    update_record(request, et, record, data, expected_version=version, source=source)
     return record
+
+
+def occurrence_at_or_none(record, occurrence):
+    from .exceptions import occurrence_at
+
+    try:
+        return occurrence_at(record, occurrence)
+    except RecordError:
+        return None
 
 
 def book(request, subject, type_code, starts, ends, user_ids, resource_ids) -> Activity:
@@ -150,6 +194,31 @@ def book(request, subject, type_code, starts, ends, user_ids, resource_ids) -> A
         "participants": participants,
     }
     return create_record(request, activity_type(request), data, source="ui")
+
+
+def persons_in_segment(request, segment_id) -> list[int]:
+    """Ids of the people in a segment (static or dynamic) that the user may see."""
+    if isinstance(segment_id, str) and segment_id.isdigit() and len(segment_id) < 10:
+        segment_id = int(segment_id)
+    if isinstance(segment_id, bool) or not isinstance(segment_id, int):
+        raise RecordError({"segment_id": _("Give a segment id.")})
+    try:
+        stmt = segment_select(request, segment_id)
+    except HTTPNotFound:
+        raise RecordError({"segment_id": _("No such segment.")}, status=404) from None
+    person_et = get_entity_type(request, "person")
+    # A segment of accounts (or anything else) selects other ids: refuse it rather
+    # than write activities to whichever people have those numbers.
+    column = stmt.selected_columns[0]
+    if getattr(column, "table", None) is not person_et.model.__table__:
+        raise RecordError({"segment_id": _("Not a segment of people.")})
+    ids = list(request.dbsession.execute(stmt.limit(MASS_MAX + 1)).scalars())
+    if not ids:
+        raise RecordError({"segment_id": _("The segment has nobody you may see.")})
+    if len(ids) > MASS_MAX:
+        raise RecordError({"segment_id": _("More than ${n} people: narrow the segment.",
+                                           mapping={"n": MASS_MAX})})
+    return sorted(ids)
 
 
 def create_mass_activity(request, template: dict, person_ids) -> dict:
@@ -190,26 +259,34 @@ def create_mass_activity(request, template: dict, person_ids) -> dict:
     batch = str(uuid.uuid4())
     created = []
     errors = {}
-    with db.begin_nested():
-        for pid in ids:
-            data = dict(template)
-            data["person_id"] = pid
-            if "account_id" not in template and found[pid].account_id:
-                data["account_id"] = found[pid].account_id
-            try:
-                record = create_record(request, et, data, source="bulk")
-            except RecordError as exc:
-                for key, msg in exc.errors.items():
-                    errors[f"{pid}.{key}"] = msg
-                if len(errors) > 50:
-                    break
-                continue
-            record.mass_batch = batch
-            created.append(record.id)
-        if errors:
-            raise RecordError(errors)
-        db.flush()
+    # The validate hook stamps the batch on each row, so history and the after-save
+    # hooks see it as on any other field (mass_batch is read-only for clients).
+    request.environ[MASS_BATCH] = batch
+    try:
+        with db.begin_nested():
+            _create_each(request, et, template, ids, found, created, errors)
+    finally:
+        request.environ.pop(MASS_BATCH, None)
     return {"batch": batch, "created": created}
+
+
+def _create_each(request, et, template, ids, found, created, errors) -> None:
+    for pid in ids:
+        data = dict(template)
+        data["person_id"] = pid
+        if "account_id" not in template and found[pid].account_id:
+            data["account_id"] = found[pid].account_id
+        try:
+            record = create_record(request, et, data, source="bulk")
+        except RecordError as exc:
+            for key, msg in exc.errors.items():
+                errors[f"{pid}.{key}"] = msg
+            if len(errors) > 50:
+                break
+            continue
+        created.append(record.id)
+    if errors:
+        raise RecordError(errors)
 
 
 def open_items(request, limit: int = 500) -> list[Activity]:

@@ -7,6 +7,9 @@
                                                or {"template": {...}, "filter": {...}}
     POST /api/v1/activities/{id}/respond       {"response": "accepted|declined|tentative"}
     POST /api/v1/activities/{id}/complete
+    POST /api/v1/activities/{id}/move          {"date": "2026-05-06", "time": "10:30",
+                                               "version": 3, "scope": "occurrence",
+                                               "occurrence": "2026-05-04T07:00:00Z"}
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from webob.multidict import MultiDict
 from kyklos_sdk import Problem, RecordError, get_entity_type, read_json, serialize
 
 from . import _, actions, calendar, ical
-from .views import find, parse_availability
+from .views import do_move, find, parse_availability, parse_move
 
 MASS_FILTER_MAX = actions.MASS_MAX
 
@@ -134,19 +137,40 @@ def import_ics_api(request):
     return _json({"created": created, "updated": updated, "errors": errors}, status)
 
 
+def move_api(request):
+    """Move an activity, a whole series or one occurrence of it (an exception: 201)."""
+    body = read_json(request)
+    allowed = {"date", "time", "timezone", "version", "scope", "occurrence"}
+    extra = {k[:100]: _("Unknown key.") for k in body if k not in allowed}
+    if extra:
+        raise Problem(400, _("Invalid data"), errors=extra)
+    q = parse_move(body)
+    record = do_move(request, request.matchdict["id"], q, "api")
+    et = get_entity_type(request, "activity")
+    made = record.id != int(request.matchdict["id"])
+    resp = _json(serialize(request, et, record), 201 if made else 200)
+    resp.headers["ETag"] = f'"{record.version}"'
+    if made:
+        resp.headers["Location"] = request.route_url("api.entity.item", slug=et.slug,
+                                                     id=record.id)
+    return resp
+
+
 def mass_api(request):
     _require(request, "activities.activity.create")
     body = read_json(request)
     errors = {k[:100]: _("Unknown key.") for k in body
-              if k not in ("template", "person_ids", "filter")}
-    if ("person_ids" in body) == ("filter" in body):
-        errors["person_ids"] = _("Send either person_ids or filter.")
+              if k not in ("template", "person_ids", "filter", "segment_id")}
+    if sum(k in body for k in ("person_ids", "filter", "segment_id")) != 1:
+        errors["person_ids"] = _("Send one of person_ids, filter or segment_id.")
     if errors:
         raise Problem(400, _("Invalid data"), errors=errors)
     ids = body.get("person_ids")
-    if "filter" in body:
-        ids = persons_matching(request, body["filter"])
     try:
+        if "filter" in body:
+            ids = persons_matching(request, body["filter"])
+        elif "segment_id" in body:
+            ids = actions.persons_in_segment(request, body["segment_id"])
         result = actions.create_mass_activity(request, body.get("template"), ids)
     except RecordError as exc:
         raise _problem(exc) from None
@@ -191,6 +215,7 @@ def includeme(config):
          respond_api),
         ("api.activities.complete", r"/api/v1/activities/{id:\d{1,18}}/complete", "POST",
          complete_api),
+        ("api.activities.move", r"/api/v1/activities/{id:\d{1,18}}/move", "POST", move_api),
     ]
     for name, pattern, method, view in routes:
         config.add_route(name, pattern)

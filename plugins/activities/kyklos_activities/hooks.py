@@ -4,6 +4,8 @@ entries and record actions."""
 
 from __future__ import annotations
 
+import functools
+
 from pyramid.renderers import render
 from sqlalchemy import func, or_, select
 
@@ -17,7 +19,7 @@ from kyklos_sdk import (
     hookimpl,
 )
 
-from . import _, bookings, calendar, validation
+from . import _, bookings, calendar, exceptions, ical, validation
 from .models import NEEDS_ACTION, OPEN, Activity, Participant
 
 TIMELINE_LIMIT = 50
@@ -75,6 +77,14 @@ def _assigned(request, activity) -> None:
 
 
 class Hooks:
+    def __init__(self, settings=None):
+        #: floating times in imported .ics files are taken in the deployment's zone
+        self.zone = (settings or {}).get("kyklos.activities.timezone") or "Europe/Athens"
+
+    @hookimpl
+    def kyklos_import_formats(self):
+        return [("ics", functools.partial(ical.ics_rows, zone_name=self.zone))]
+
     @hookimpl
     def kyklos_visibility_restrictions(self, request, entity_type, action):
         # A private activity exists only for its owner, its responsible person and the
@@ -94,11 +104,20 @@ class Hooks:
     def kyklos_record_validate(self, request, entity_type, record, data, errors, source):
         if _is_activity(entity_type):
             validation.check_activity(request, record, data, errors, source)
+        elif entity_type.name in validation.UNIQUE and entity_type.plugin == "activities":
+            validation.check_unique(request, entity_type, record, data, errors)
 
     @hookimpl
     def kyklos_record_after_save(self, request, entity_type, record, changes, created, source):
         if not _is_activity(entity_type):
             return
+        # The series gives up the occurrence before this exception books its resources.
+        if record.recurrence_id is not None and (
+            created or "recurrence_id" in changes or "series_id" in changes
+        ):
+            exceptions.link(request, record, source)
+        if record.rrule and (created or "rrule" in changes or "external_uid" in changes):
+            exceptions.adopt(request, record, source)
         if created or any(k in changes for k in BOOKING_FIELDS):
             bookings.sync(request, record)
         if "participants" in changes:
@@ -211,6 +230,21 @@ class Hooks:
         return None
 
     @hookimpl
+    def kyklos_admin_items(self, request):
+        # Types, their status sets (ACT-10/12) and resources are set up once by an
+        # administrator or manager, so they live on the administration page.
+        group = _("Activities")
+        return [
+            MenuItem(title, request.route_url("entity.list", slug=slug),
+                     permission=f"activities.{name}.update", group=group)
+            for title, slug, name in (
+                (_("Activity types"), "activity-types", "activitytype"),
+                (_("Status sets"), "status-sets", "statusset"),
+                (_("Resources"), "resources", "resource"),
+            )
+        ]
+
+    @hookimpl
     def kyklos_menu_items(self, request):
         perm = "activities.calendar.view"
         return [
@@ -220,6 +254,8 @@ class Hooks:
                      "list-task", order=31),
             MenuItem(_("Availability"), request.route_path("activities.availability"), perm,
                      "clock", order=32),
+            MenuItem(_("Mass activity"), request.route_path("activities.mass"),
+                     "activities.activity.create", "people", order=33),
         ]
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import re
 import secrets
 
@@ -28,6 +29,7 @@ from kyklos_sdk import (
 )
 
 from . import _, calendar, recurrence
+from .defaults import TYPES
 from .models import CANCELLED, DECLINED, Activity, ActivityType, FeedToken, Participant, Resource
 
 PRODID = "-//Kyklos//Activities//EN"
@@ -38,6 +40,7 @@ FEED_MAX = 5000
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
 MAX_IMPORT_EVENTS = 5000
 _OWN_UID = re.compile(r"^activity-(\d{1,18})@(.+)$")
+DEFAULT_TYPE_CODES = frozenset(t[0] for t in TYPES)
 
 
 # --- tokens ------------------------------------------------------------------------------
@@ -73,10 +76,28 @@ def find_token(db, token: str) -> FeedToken | None:
 
 
 def uid_of(request, activity) -> str:
+    """The UID of the activity's VEVENT; an exception shares its series' UID."""
+    if activity.recurrence_id is not None:
+        series = request.dbsession.get(Activity, activity.series_id) if activity.series_id \
+            else None
+        if series is not None:
+            return uid_of(request, series)
+        imported = series_uid_of(activity.external_uid, activity.recurrence_id)
+        if imported:
+            return imported
     if activity.external_uid:
         return activity.external_uid
     host = (request.registry.settings.get("kyklos.base_url") or request.host_url).split("//")[-1]
     return f"activity-{activity.id}@{host.rstrip('/').split('/')[0] or 'kyklos'}"
+
+
+def _recurrence_id(request, activity):
+    """RECURRENCE-ID as the series gives its starts: a date, or a time in its zone."""
+    series = request.dbsession.get(Activity, activity.series_id) if activity.series_id else None
+    tz = recurrence.zone((series or activity).timezone)
+    if series is not None and series.all_day:
+        return activity.recurrence_id.astimezone(tz).date()
+    return activity.recurrence_id.astimezone(tz)
 
 
 def _status(activity) -> str:
@@ -91,6 +112,8 @@ def event(request, activity, types, full: bool) -> icalendar.Event | None:
     ev.add("uid", uid_of(request, activity))
     ev.add("dtstamp", activity.updated_at or utcnow())
     ev.add("sequence", max(0, (activity.version or 1) - 1))
+    if activity.recurrence_id is not None:
+        ev.add("recurrence-id", _recurrence_id(request, activity))
     tz = recurrence.zone(activity.timezone)
     if activity.starts_at is not None:
         if activity.all_day:
@@ -228,10 +251,26 @@ def _text(component, name, limit) -> str | None:
     return text[:limit] if text else None
 
 
-def event_data(request, ev, types_by_code, tz) -> dict:
-    """Activity fields of a VEVENT."""
-    subject = _text(ev, "summary", 300) or request.localizer.translate(_("(no subject)"))
-    data: dict = {"subject": subject}
+def exception_key(uid: str, recurrence_id: dt.datetime) -> str:
+    """The import key of an exception: its series' UID and the occurrence it replaces
+    (one UID names a whole series in iCalendar)."""
+    return f"{uid}#{recurrence_id.astimezone(dt.UTC):%Y%m%dT%H%M%SZ}"
+
+
+def series_uid_of(key: str | None, recurrence_id: dt.datetime | None) -> str | None:
+    """The series UID inside an exception's key (the inverse of :func:`exception_key`)."""
+    if not key or recurrence_id is None:
+        return None
+    suffix = exception_key("", recurrence_id)
+    return key[: -len(suffix)] if key.endswith(suffix) and len(key) > len(suffix) else None
+
+
+def event_data(ev, tz, type_codes=DEFAULT_TYPE_CODES) -> dict:
+    """The activity values of a VEVENT, shared by :func:`import_ics` and the importer's
+    ``ics`` format: plain values (aware UTC datetimes, ``type_code`` for the type,
+    ``subject`` ``None`` when the event has none). Floating times and whole dates are
+    taken in ``tz``. Raises :class:`RecordError` when the event cannot be an activity."""
+    data: dict = {"subject": _text(ev, "summary", 300)}
     start = ev.get("dtstart")
     if start is None:
         raise RecordError({"dtstart": _("The event has no start.")})
@@ -244,21 +283,28 @@ def event_data(request, ev, types_by_code, tz) -> dict:
     else:
         ends = starts + (dt.timedelta(days=1) if whole else dt.timedelta(0))
     data["starts_at"] = starts
-    data["ends_at"] = max(ends, starts)
+    if ends > starts:
+        data["ends_at"] = ends
     data["all_day"] = whole
     if isinstance(start.dt, dt.datetime) and start.dt.tzinfo is not None:
         key = getattr(start.dt.tzinfo, "key", None)
         if key and recurrence.valid_zone(key):
             data["timezone"] = key
+    elif whole or isinstance(start.dt, dt.datetime):
+        # Whole days and floating times are wall-clock times of the zone they were read in.
+        data["timezone"] = getattr(tz, "key", None) or "UTC"
     code = str(ev.get("x-kyklos-type") or "")
-    atype = types_by_code.get(code) or types_by_code.get(
+    data["type_code"] = code if code in type_codes else (
         "meeting" if ends > starts and not whole else "task"
     )
-    if atype is None:
-        raise RecordError({"type_id": _("No activity type for this event.")})
-    data["type_id"] = atype.id
-    if not atype.duration_required and ends <= starts:
-        data.pop("ends_at")
+    uid = _text(ev, "uid", 200)
+    rid = ev.get("recurrence-id")
+    if rid is not None:
+        data["recurrence_id"], _w = _as_utc(rid.dt, tz)
+        if uid:
+            data["external_uid"] = exception_key(uid, data["recurrence_id"])
+    elif uid:
+        data["external_uid"] = uid
     for field, name, limit in (("description", "description", 100_000),
                                ("location", "location", 300)):
         value = _text(ev, name, limit)
@@ -266,7 +312,7 @@ def event_data(request, ev, types_by_code, tz) -> dict:
             data[field] = value
     data["private"] = str(ev.get("class") or "").upper() in ("PRIVATE", "CONFIDENTIAL")
     rule = ev.get("rrule")
-    if rule is not None:
+    if rule is not None and rid is None:
         data["rrule"] = rule.to_ical().decode("ascii")
     exdates = []
     raw_ex = ev.get("exdate")
@@ -274,7 +320,7 @@ def event_data(request, ev, types_by_code, tz) -> dict:
         for item in group.dts:
             when, _w = _as_utc(item.dt, tz)
             exdates.append(when.isoformat().replace("+00:00", "Z"))
-    if exdates:
+    if exdates and "rrule" in data:
         data["exdates"] = exdates
     status = str(ev.get("x-kyklos-status") or "")
     if status:
@@ -284,29 +330,9 @@ def event_data(request, ev, types_by_code, tz) -> dict:
     return data
 
 
-def _existing(request, uid: str):
-    """The activity a UID refers to: one imported with it, or one we exported."""
-    db = request.dbsession
-    found = db.execute(select(Activity).where(Activity.external_uid == uid)).scalar_one_or_none()
-    if found is not None:
-        return found
-    m = _OWN_UID.match(uid)
-    if m:
-        a = db.get(Activity, int(m.group(1)))
-        if a is not None and uid_of(request, a) == uid:
-            return a
-    return None
-
-
-def import_ics(request, data) -> tuple[int, int, list[dict]]:
-    """Import the VEVENTs of an .ics document (bytes or str) as activities.
-
-    An event whose UID was imported (or exported by us) before updates that activity.
-    Each event is written on its own savepoint: a bad event is reported in ``errors``
-    (``{"uid", "summary", "errors"}``) and the others are kept.
-
-    :return: ``(created, updated, errors)``
-    """
+def parse_calendar(data) -> list:
+    """The VEVENTs of an .ics document, series before their exceptions (an exception
+    is linked to a series that must exist first). Raises :class:`RecordError`."""
     if isinstance(data, str):
         data = data.encode("utf-8")
     if len(data) > MAX_IMPORT_BYTES:
@@ -316,10 +342,107 @@ def import_ics(request, data) -> tuple[int, int, list[dict]]:
     except (ValueError, IndexError, KeyError) as exc:
         raise RecordError({"file": _("Not an iCalendar file: ${why}",
                                      mapping={"why": str(exc)[:200]})}) from None
-    events = [c for c in cal.walk("VEVENT")]
+    events = list(cal.walk("VEVENT"))
     if len(events) > MAX_IMPORT_EVENTS:
         raise RecordError({"file": _("At most ${n} events per file.",
                                      mapping={"n": MAX_IMPORT_EVENTS})})
+    return sorted(events, key=lambda ev: ev.get("recurrence-id") is not None)
+
+
+#: the columns of the importer's ``ics`` format: field names, so they map themselves
+ICS_COLUMNS = ("external_uid", "recurrence_id", "type_code", "subject", "starts_at", "ends_at",
+               "all_day", "timezone", "rrule", "exdates", "location", "description",
+               "private", "status")
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dt.datetime):
+        return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+    if isinstance(value, list):
+        return json.dumps(value)
+    return str(value)
+
+
+def ics_rows(data: bytes, zone_name: str) -> list[list[str]]:
+    """The importer's ``ics`` format (``kyklos_import_formats``): one row per VEVENT,
+    the header first; floating times are taken in ``zone_name`` (the deployment's).
+    A file that is not iCalendar raises ``ValueError``; an event that cannot be an
+    activity becomes a row the record service rejects with the reason."""
+    try:
+        events = parse_calendar(data)
+    except RecordError as exc:
+        raise ValueError("; ".join(f"{k}: {translate_default(v)}"
+                                   for k, v in exc.errors.items())) from None
+    tz = recurrence.zone(zone_name)
+    rows = [list(ICS_COLUMNS)]
+    for ev in events:
+        try:
+            values = event_data(ev, tz)
+        except RecordError:
+            # No start: keep the row so the summary names it (starts_at is required).
+            values = {"subject": _text(ev, "summary", 300),
+                      "external_uid": _text(ev, "uid", 200), "type_code": "meeting"}
+        except (ValueError, TypeError, AttributeError):
+            values = {"subject": _text(ev, "summary", 300),
+                      "external_uid": _text(ev, "uid", 200), "type_code": "?"}
+        if not values.get("subject"):
+            values["subject"] = values.get("location") or "—"
+        rows.append([_cell(values.get(c)) for c in ICS_COLUMNS])
+    return rows
+
+
+def translate_default(msg) -> str:
+    """An error message in the source language (the parser has no request)."""
+    return msg.interpolate() if hasattr(msg, "interpolate") else str(msg)
+
+
+def find_by_uid(request, uid: str):
+    """The activity a UID refers to: one imported with it, or one we exported."""
+    db = request.dbsession
+    found = db.execute(select(Activity).where(Activity.external_uid == uid)).scalar_one_or_none()
+    if found is not None:
+        return found
+    m = _OWN_UID.match(uid)
+    if m:
+        a = db.get(Activity, int(m.group(1)))
+        if a is not None and a.recurrence_id is None and uid_of(request, a) == uid:
+            return a
+    return None
+
+
+def _existing(request, fields: dict):
+    """The activity an event updates: by its key, or the exception of one of our own
+    series for the same occurrence (our feed exports exceptions without a key)."""
+    key = fields.get("external_uid")
+    if not key:
+        return None
+    found = find_by_uid(request, key)
+    rid = fields.get("recurrence_id")
+    if found is not None or rid is None:
+        return found
+    series = find_by_uid(request, series_uid_of(key, rid) or "")
+    if series is None:
+        return None
+    return request.dbsession.execute(
+        select(Activity).where(Activity.series_id == series.id, Activity.recurrence_id == rid)
+    ).scalar_one_or_none()
+
+
+def import_ics(request, data) -> tuple[int, int, list[dict]]:
+    """Import the VEVENTs of an .ics document (bytes or str) as activities.
+
+    An event whose UID was imported (or exported by us) before updates that activity;
+    an event with a RECURRENCE-ID becomes an exception of its series (which then skips
+    that occurrence). Each event is written on its own savepoint: a bad event is
+    reported in ``errors`` (``{"uid", "summary", "errors"}``) and the others are kept.
+
+    :return: ``(created, updated, errors)``
+    """
+    events = parse_calendar(data)
     db = request.dbsession
     et = get_entity_type(request, "activity")
     types_by_code = {t.code: t for t in db.execute(select(ActivityType)).scalars()}
@@ -330,31 +453,30 @@ def import_ics(request, data) -> tuple[int, int, list[dict]]:
     errors: list[dict] = []
     seen: set[str] = set()
     for ev in events:
-        uid = _text(ev, "uid", 255)
+        uid = _text(ev, "uid", 200)
         summary = _text(ev, "summary", 300) or ""
-        if ev.get("recurrence-id") is not None:
-            errors.append({"uid": uid, "summary": summary,
-                           "errors": {"recurrence-id": request.localizer.translate(
-                               _("Changed single occurrences are not imported."))}})
-            continue
         try:
-            fields = event_data(request, ev, types_by_code, tz)
+            fields = event_data(ev, tz, frozenset(types_by_code))
+            fields["subject"] = fields["subject"] or request.localizer.translate(
+                _("(no subject)"))
+            fields["type_id"] = types_by_code[fields.pop("type_code")].id
+            key = fields.get("external_uid")
             with db.begin_nested():
-                record = _existing(request, uid) if uid else None
+                record = _existing(request, fields)
                 if record is not None:
                     if not visible(request, et, record):
                         raise RecordError({"uid": _("An activity you cannot see has this UID.")})
+                    fields.pop("external_uid", None)
                     update_record(request, et, record, fields, source="import")
                     updated += 1
                 else:
-                    if uid in seen:
+                    if key in seen:
                         raise RecordError({"uid": _("This UID appears twice in the file.")})
-                    if uid:  # also one of ours whose activity is gone: keep its UID
-                        fields["external_uid"] = uid
+                    # One of ours whose activity is gone keeps its UID as well.
                     create_record(request, et, fields, source="import")
                     created += 1
-            if uid:
-                seen.add(uid)
+            if key:
+                seen.add(key)
         except RecordError as exc:
             errors.append({
                 "uid": uid,
@@ -364,7 +486,7 @@ def import_ics(request, data) -> tuple[int, int, list[dict]]:
         except (HTTPForbidden, HTTPNotFound):
             errors.append({"uid": uid, "summary": summary,
                            "errors": {"": request.localizer.translate(_("Not allowed."))}})
-        except (ValueError, TypeError, AttributeError) as exc:
+        except (ValueError, TypeError, AttributeError, KeyError) as exc:
             # A malformed property spoils only its own event.
             errors.append({"uid": uid, "summary": summary, "errors": {"": str(exc)[:200]}})
     return created, updated, errors

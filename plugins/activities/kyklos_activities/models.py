@@ -26,7 +26,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship
 
 from kyklos_sdk import Base, EntityMixin, IdMixin, JSONType, UTCDateTime, utcnow
 
@@ -114,6 +114,8 @@ class Activity(EntityMixin, Base):
                         name="ends_after_start"),
         CheckConstraint("state IN ('open', 'done', 'cancelled')", name="state"),
         Index("ix_activities_activity_state_responsible", "state", "responsible_id"),
+        # One exception per occurrence of a series, however many writers race.
+        UniqueConstraint("series_id", "recurrence_id"),
     )
 
     type_id: Mapped[int] = mapped_column(
@@ -156,8 +158,16 @@ class Activity(EntityMixin, Base):
     person_id: Mapped[int | None] = mapped_column(
         ForeignKey("contacts_person.id", ondelete="SET NULL"), index=True
     )
-    #: UID of an imported iCalendar event: importing it again updates this row
+    #: UID of an imported iCalendar event: importing it again updates this row (an
+    #: imported exception: ``UID#<RECURRENCE-ID in UTC>``, see :func:`ical.exception_key`)
     external_uid: Mapped[str | None] = mapped_column(String(255), unique=True)
+    #: the recurring activity one of whose occurrences this activity replaces (an
+    #: exception: RFC 5545 RECURRENCE-ID); the series skips that occurrence (EXDATE)
+    series_id: Mapped[int | None] = mapped_column(
+        ForeignKey("activities_activity.id", ondelete="SET NULL"), index=True
+    )
+    #: the original start (UTC) of the occurrence this exception replaces
+    recurrence_id: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     #: the mass action that created it (one per segment run)
     mass_batch: Mapped[str | None] = mapped_column(String(36), index=True)
 
@@ -194,6 +204,18 @@ class Activity(EntityMixin, Base):
                 row.responded_at = utcnow()
             rows.append(row)
         self.participant_rows = rows
+
+    # ``type_code`` lets an import file or an API client name the type by its code
+    # ("meeting") instead of its id; the validate hook turns it into ``type_id``.
+    @property
+    def type_code(self) -> str | None:
+        db = object_session(self)
+        atype = db.get(ActivityType, self.type_id) if db is not None and self.type_id else None
+        return atype.code if atype is not None else None
+
+    @type_code.setter
+    def type_code(self, value) -> None:
+        pass  # never reached: validation replaces it by type_id
 
     def ids_of(self, kind: str) -> list[int]:
         return [p.ref_id for p in self.participant_rows if p.kind == kind]

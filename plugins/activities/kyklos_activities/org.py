@@ -1,31 +1,21 @@
 """The org chart as activities need it: subordinates and department members (ACT-03/04).
 
-Departments keep a materialised ``path`` ("/1/4/9/"), so a subtree is one prefix match.
+Sub-departments come from the SDK's ``department_subtree`` (the core's one definition of
+the org chart's shape), so a department calendar and "assign to subordinates" agree with
+the record rules' "subtree" scope.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
-from kyklos_sdk import Department, User
-
-
-def subtree_ids(db, department_ids) -> set[int]:
-    """The departments and every department below them."""
-    ids = set(department_ids)
-    if not ids:
-        return set()
-    paths = db.execute(select(Department.path).where(Department.id.in_(ids))).scalars().all()
-    if not paths:
-        return set()
-    stmt = select(Department.id).where(or_(*(Department.path.startswith(p) for p in paths)))
-    return ids | set(db.execute(stmt).scalars())
+from kyklos_sdk import Department, User, department_subtree
 
 
 def subordinates(db, user_id: int) -> set[int]:
     """Active users in the departments ``user_id`` manages, and below them."""
     managed = db.execute(select(Department.id).where(Department.manager_id == user_id)).scalars()
-    depts = subtree_ids(db, list(managed))
+    depts = department_subtree(db, list(managed))
     if not depts:
         return set()
     rows = db.execute(
@@ -35,7 +25,7 @@ def subordinates(db, user_id: int) -> set[int]:
 
 
 def department_members(db, department_id: int, with_subtree: bool = True) -> list[User]:
-    depts = subtree_ids(db, [department_id]) if with_subtree else {department_id}
+    depts = department_subtree(db, [department_id]) if with_subtree else {department_id}
     if not depts:
         return []
     return list(

@@ -41,6 +41,9 @@ TITLES = {
     "account_id": _("Account"),
     "person_id": _("Person"),
     "external_uid": _("iCalendar UID"),
+    "series_id": _("Exception of series"),
+    "recurrence_id": _("Replaced occurrence"),
+    "type_code": _("Type code"),
     "mass_batch": _("Mass action"),
     "participants": _("Participants"),
     "owner_id": _("Owner"),
@@ -113,7 +116,8 @@ def register_entity_types(config):
         ),
         filters=(
             *ACTIVITY_FIELDS, "responsible_id", "owner_id", "account_id", "person_id",
-            "private", "parent_id", "mass_batch", "external_uid", "span_start", "span_end",
+            "private", "parent_id", "mass_batch", "external_uid", "series_id", "recurrence_id",
+            "span_start", "span_end",
             "completed_at", "created_at",
         ),
         sort=("subject", "starts_at", "due_at", "priority", "span_start", "created_at",
@@ -129,6 +133,18 @@ def register_entity_types(config):
                 "exdates": {"type": "json"},
                 "timezone": {"description": _("IANA zone, e.g. Europe/Athens")},
                 "rrule": {"description": _("e.g. FREQ=WEEKLY;BYDAY=MO;COUNT=10")},
+                "recurrence_id": {"description": _(
+                    "With the series: the original start of the occurrence this activity "
+                    "replaces")},
+                "type_code": {
+                    "type": "string",
+                    # An import and API convenience: forms have the Type select.
+                    "form": False,
+                    "title": TITLES["type_code"],
+                    "max_length": 20,
+                    "description": _("The type by its code (meeting, call, task...), "
+                                     "instead of Type"),
+                },
                 "participants": {
                     "type": "json",
                     "title": TITLES["participants"],
@@ -188,7 +204,10 @@ def register_entity_types(config):
         sort=("name",),
         search=("name",),
         fields=fields_for(StatusSet),
-        related=(RelatedList("activitystatus", "status_set_id", _("Statuses")),),
+        related=(
+            RelatedList("activitystatus", "status_set_id", _("Statuses")),
+            RelatedList("activitytype", "status_set_id", _("Activity types")),
+        ),
         menu_group=None,
         icon="list-check",
     )
@@ -215,7 +234,11 @@ def register_roles(config):
     department subtree's and keep types, statuses and resources."""
     config.declare_permission("activities.calendar.view", _("See calendars and availability"))
     sales = ["activities.calendar.view"]
-    sales += [f"activities.activity.{v}" for v in ("read", "create", "update", "delete", "export")]
+    # Import too: a rep brings their own Outlook or Google calendar (.ics).
+    sales += [
+        f"activities.activity.{v}"
+        for v in ("read", "create", "update", "delete", "export", "import")
+    ]
     sales += [f"activities.{e}.read" for e in HELPERS]
     manager = ["activities.calendar.view"]
     manager += [

@@ -15,9 +15,11 @@ from .models import (
     DONE,
     NEEDS_ACTION,
     PARTICIPANT_KINDS,
+    Activity,
     ActivityType,
     Resource,
     Status,
+    StatusSet,
 )
 
 MAX_PARTICIPANTS = 200
@@ -60,6 +62,8 @@ def check_activity(request, record, data: dict, errors: dict, source: str) -> No
     values (status default, state, completion time, end from the default duration,
     normalised recurrence, participants, span) to ``data``."""
     db = request.dbsession
+    if "type_code" in data:
+        _type_from_code(db, data, errors)
     type_id = current(record, data, "type_id")
     atype = db.get(ActivityType, type_id) if type_id else None
     if atype is None:
@@ -69,6 +73,9 @@ def check_activity(request, record, data: dict, errors: dict, source: str) -> No
         errors["type_id"] = _("This activity type is no longer in use.")
     _check_status(db, record, data, errors, atype)
     if record is None:
+        batch = request.environ.get("kyklos_activities.mass_batch")
+        if batch and source == "bulk":
+            data["mass_batch"] = batch
         if "private" not in data:
             data["private"] = atype.private_by_default
         if not data.get("timezone"):
@@ -78,7 +85,9 @@ def check_activity(request, record, data: dict, errors: dict, source: str) -> No
         errors["timezone"] = _("Not a known time zone, e.g. Europe/Athens.")
         return
     _check_times(record, data, errors, atype, tz_name)
-    _check_recurrence(record, data, errors, tz_name)
+    _check_recurrence(db, record, data, errors, tz_name)
+    _check_exception(request, record, data, errors)
+    _check_external_uid(db, record, data, errors)
     _check_reminders(data, errors)
     _check_responsible(request, record, data, errors)
     _check_participants(request, record, data, errors, source)
@@ -160,10 +169,45 @@ def _check_times(record, data, errors, atype, tz_name) -> None:
         errors["ends_at"] = _("The end is before the start.")
 
 
-def _check_recurrence(record, data, errors, tz_name) -> None:
+def _type_from_code(db, data, errors) -> None:
+    code = data.pop("type_code")
+    if code is None:
+        return
+    found = db.execute(select(ActivityType.id).where(ActivityType.code == code)).scalar()
+    if found is None:
+        errors["type_code"] = _("No activity type has this code.")
+    elif "type_id" not in data:
+        data["type_id"] = found
+        # The record service found no type_id before this hook ran.
+        errors.pop("type_id", None)
+    elif data["type_id"] != found:
+        errors["type_code"] = _("Give either the type or its code.")
+
+
+def _exception_starts(db, record) -> list[str]:
+    """The occurrences of a series that exceptions replace: always skipped."""
+    if record is None:
+        return []
+    rows = db.execute(
+        select(Activity.recurrence_id).where(
+            Activity.series_id == record.id, Activity.recurrence_id.is_not(None)
+        )
+    ).scalars()
+    return [iso_z(r) for r in rows]
+
+
+def iso_z(value: dt.datetime) -> str:
+    return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+
+
+def _check_recurrence(db, record, data, errors, tz_name) -> None:
     rule = current(record, data, "rrule")
     if "exdates" in data:
-        ex = data["exdates"] or []
+        ex = [] if data["exdates"] is None else data["exdates"]
+        if isinstance(ex, list):
+            # A file or a client that does not know the exceptions must not bring the
+            # replaced occurrences back.
+            ex = ex + _exception_starts(db, record)
         if not isinstance(ex, list) or len(ex) > MAX_EXDATES:
             errors["exdates"] = _("Send a list of ISO 8601 date-times.")
         else:
@@ -176,7 +220,7 @@ def _check_recurrence(record, data, errors, tz_name) -> None:
                 if d is None or d.tzinfo is None:
                     errors["exdates"] = _("Send a list of ISO 8601 date-times with a zone.")
                     break
-                clean.append(d.astimezone(dt.UTC).isoformat().replace("+00:00", "Z"))
+                clean.append(iso_z(d))
             else:
                 data["exdates"] = sorted(set(clean))
     if not rule:
@@ -196,6 +240,53 @@ def _check_recurrence(record, data, errors, tz_name) -> None:
         return
     if text != rule:
         data["rrule"] = text
+
+
+def _check_exception(request, record, data, errors) -> None:
+    """An exception replaces one real occurrence of a recurring activity, once."""
+    if not any(k in data for k in ("series_id", "recurrence_id", "rrule")):
+        return
+    series_id = current(record, data, "series_id")
+    rid = current(record, data, "recurrence_id")
+    if series_id is None:
+        return
+    db = request.dbsession
+    series = db.get(Activity, series_id)
+    if series is None or not series.rrule or series.series_id is not None \
+            or (record is not None and series.id == record.id):
+        errors["series_id"] = _("Not a recurring activity.")
+        return
+    if rid is None:
+        errors["recurrence_id"] = _("Give the start of the occurrence this one replaces.")
+        return
+    if current(record, data, "rrule"):
+        errors["rrule"] = _("An exception of a series does not repeat itself.")
+        return
+    hits = recurrence.occurrences(series.starts_at, series.ends_at, series.rrule,
+                                  series.timezone, [], rid, rid + dt.timedelta(seconds=1))
+    if not any(s == rid for s, _e in hits):
+        errors["recurrence_id"] = _("The series has no occurrence starting then.")
+        return
+    taken = db.execute(
+        select(Activity.id).where(Activity.series_id == series.id,
+                                  Activity.recurrence_id == rid)
+    ).scalar()
+    if taken is not None and (record is None or taken != record.id):
+        errors["recurrence_id"] = _("This occurrence already has an exception: #${id}.",
+                                    mapping={"id": taken})
+
+
+def _check_external_uid(db, record, data, errors) -> None:
+    """A UID names one activity: a second import of it is an update (``--key
+    external_uid``), never a copy."""
+    uid = data.get("external_uid")
+    if not uid or (record is not None and record.external_uid == uid):
+        return
+    taken = db.execute(select(Activity.id).where(Activity.external_uid == uid)).scalar()
+    if taken is not None:
+        errors["external_uid"] = _(
+            "Already imported as activity #${id}; import with the key external_uid to "
+            "update it.", mapping={"id": taken})
 
 
 def _check_reminders(data, errors) -> None:
@@ -352,3 +443,32 @@ def _span(record, data) -> None:
     for name, value in zip(("span_start", "span_end"), span, strict=True):
         if record is None or getattr(record, name) != value:
             data[name] = value
+
+
+#: entity type -> the fields that together are unique (the tables' unique constraints)
+UNIQUE = {
+    "statusset": (StatusSet, ("name",)),
+    "activitytype": (ActivityType, ("code",)),
+    "activitystatus": (Status, ("status_set_id", "code")),
+}
+
+
+def check_unique(request, entity_type, record, data: dict, errors: dict) -> None:
+    """A second status set with a name, type with a code or status with a code in its
+    set is a clear error on the field, not a failed insert (the database still has the
+    last word when two administrators race)."""
+    model, names = UNIQUE[entity_type.name]
+    if not any(n in data for n in names) or any(n in errors for n in names):
+        return
+    values = {n: current(record, data, n) for n in names}
+    if any(v is None for v in values.values()):
+        return
+    stmt = select(model.id).where(*(getattr(model, n) == v for n, v in values.items()))
+    if record is not None and record.id is not None:
+        stmt = stmt.where(model.id != record.id)
+    if request.dbsession.execute(stmt.limit(1)).first() is not None:
+        errors[names[-1]] = {
+            "statusset": _("A status set with this name exists."),
+            "activitytype": _("An activity type with this code exists."),
+            "activitystatus": _("This set already has a status with this code."),
+        }[entity_type.name]

@@ -1,7 +1,9 @@
-"""Web pages: calendars (day, week, month, agenda) of oneself, a colleague, a department
-or a resource; my open items; invitations; the availability finder; feeds and import.
+"""Web pages: calendars (day and week as an hour grid, month, agenda) of oneself, a
+colleague, a department or a resource; my open items; invitations; the availability
+finder; mass activities for a segment; feeds and import.
 
-Pages work without JavaScript; ``static/activities.js`` adds drag-to-reschedule.
+Pages work without JavaScript; ``static/activities.js`` adds drag-to-reschedule (to
+another day, or in the grid to another hour) and ``static/mass.js`` a segment list.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from pyramid.security import NO_PERMISSION_REQUIRED
 from sqlalchemy import select
 
 from kyklos_sdk import (
+    Department,
     Problem,
     RecordError,
     StaleRecord,
@@ -28,7 +31,7 @@ from kyklos_sdk import (
     utcnow,
 )
 
-from . import _, actions, availability, calendar, ical, org
+from . import _, actions, availability, calendar, ical, org, recurrence, timegrid
 from .hooks import participant_rows
 from .models import CANCELLED, DECLINED, FeedToken, Resource
 
@@ -114,8 +117,12 @@ def event_item(request, occ, types, can_update: bool) -> dict:
         "draggable": occ.visible and can_update,
         "version": a.version,
         "recurring": bool(a.rrule),
+        "exception": a.series_id is not None,
         "start": occ.starts_at,
+        "occurrence": occ.starts_at.astimezone(dt.UTC).isoformat().replace("+00:00", "Z"),
         "location": a.location if occ.visible else None,
+        # all day, or a task with only a due date: dropped on a day, never on an hour
+        "allday": a.all_day or a.starts_at is None,
     }
 
 
@@ -131,8 +138,12 @@ def _subjects(request):
         return "resource", [rid], res.name
     did = _int(params.get("department"))
     if did is not None:
+        dept = db.get(Department, did)
+        if dept is None:
+            raise HTTPNotFound()
+        # Sub-departments too: a manager's calendar of "Sales" shows Sales North and South.
         members = org.department_members(db, did)
-        return "users", [u.id for u in members], None
+        return "users", [u.id for u in members], dept.name
     uid = _int(params.get("user"))
     if uid is not None:
         user = db.get(User, uid)
@@ -165,9 +176,11 @@ def calendar_view(request):
     while d < after:
         days[d] = []
         d += dt.timedelta(days=1)
+    entries = []
     for occ in occs:
         can = may_update and occ.visible and can_access(request, et, occ.activity, "update")
         item = event_item(request, occ, types, can)
+        entries.append((item, occ.starts_at, occ.ends_at, item["allday"]))
         local_start = occ.starts_at.astimezone(tz).date()
         local_end = (occ.ends_at - dt.timedelta(microseconds=1)).astimezone(tz).date() \
             if occ.ends_at > occ.starts_at else local_start
@@ -186,6 +199,7 @@ def calendar_view(request):
         }
         for d, items in days.items()
     ]
+    hours = _hour_grid(request, grid, entries, tz) if view in ("day", "week") else None
     base = {k: v for k, v in params.items() if k in ("user", "department", "resource")}
 
     def link(**kw):
@@ -201,6 +215,8 @@ def calendar_view(request):
         "heading": _heading(request, view, first, after, day),
         "grid": grid,
         "weeks": [grid[i : i + 7] for i in range(0, len(grid), 7)] if view == "month" else [],
+        "hours": hours,
+        "timezone": getattr(tz, "key", "UTC"),
         "agenda": [g for g in grid if g["events"]] if view == "agenda" else [],
         "prev_url": link(date=step(view, day, -1).isoformat()),
         "next_url": link(date=step(view, day, 1).isoformat()),
@@ -212,6 +228,32 @@ def calendar_view(request):
         "selected": {k: _int(params.get(k)) for k in ("user", "department", "resource")},
         "move_url": request.route_path("activities.move", id="0"),
         "new_url": request.route_path("entity.new", slug="activities"),
+    }
+
+
+def _hour_grid(request, grid, entries, tz) -> dict:
+    """The day and week views as an hour grid (see :mod:`timegrid`)."""
+    try:
+        working = availability.working_time(request.registry.settings, tz)
+    except availability.SettingError:
+        working = None  # a bad setting: no shading rather than no calendar
+    days = timegrid.build([g["date"] for g in grid], tz, entries)
+    columns = []
+    for g, d in zip(grid, days, strict=True):
+        columns.append(dict(g, allday=d.allday, timed=[
+            dict(p.item, place=p.classes) for p in d.timed
+        ], slots=timegrid.slots(d.date, working)))
+    # Open the grid at the working day's start, or earlier if something is planned.
+    first = min((p.start for d in days for p in d.timed), default=None)
+    start = working.start.hour * 60 if working is not None else 8 * 60
+    # Half an hour earlier, so that the first hour's label is not cut off.
+    scroll = max(0, (min(start, first) if first is not None else start) - 30) // 30 * 30
+    return {
+        "columns": columns,
+        "labels": [{"text": format_time(request, dt.time(h)), "classes": f"k-r-{h * 4 + 1} k-s-4"}
+                   for h in range(24)],
+        "scroll": f"{scroll // 60:02d}:{scroll % 60:02d}",
+        "has_allday": any(d.allday for d in days),
     }
 
 
@@ -240,35 +282,59 @@ def _resources(db):
 # --- moving, completing, invitations -------------------------------------------------------
 
 
-def move_view(request):
-    """Drag-to-reschedule (JSON): ``date`` (YYYY-MM-DD), optional ``time`` (HH:MM) and
-    the ``version`` the page showed (a stale one gets 409)."""
-    post = request.POST
+def parse_move(params) -> dict:
+    """The fields of a move (page and API): ``date`` (YYYY-MM-DD), optional ``time``
+    (HH:MM) in ``timezone`` (IANA; default the activity's own zone), ``version`` (a
+    stale one gets 409), and for a recurring activity ``scope``
+    (``series`` or ``occurrence``) with the ``occurrence`` start (ISO 8601)."""
     errors = {}
+    out = {"day": None, "at": None, "occurrence": params.get("occurrence") or None,
+           "scope": params.get("scope") or "series", "zone": None}
     try:
-        day = dt.date.fromisoformat(post.get("date", ""))
+        out["day"] = dt.date.fromisoformat(str(params.get("date") or ""))
     except ValueError:
         errors["date"] = _("Not a date (YYYY-MM-DD).")
-    at = None
-    if post.get("time"):
+    if params.get("time"):
         try:
-            at = dt.time.fromisoformat(post["time"])
+            out["at"] = dt.time.fromisoformat(str(params["time"]))
         except ValueError:
             errors["time"] = _("Not a time (HH:MM).")
-    version = _int(post.get("version"))
+    zone = params.get("timezone")
+    if zone:
+        if not isinstance(zone, str) or not recurrence.valid_zone(zone):
+            errors["timezone"] = _("Not a time zone (IANA, e.g. Europe/Athens).")
+        elif not params.get("time"):
+            errors["time"] = _("Give the time the time zone applies to.")
+        out["zone"] = zone
+    raw = params.get("version")
+    out["version"] = raw if isinstance(raw, int) and not isinstance(raw, bool) else _int(raw)
+    if out["scope"] not in actions.SCOPES:
+        errors["scope"] = _("Use series or occurrence.")
     if errors:
         raise Problem(400, _("Invalid data"), errors=errors)
+    return out
+
+
+def do_move(request, activity_id, q: dict, source: str):
     try:
-        record = actions.move(request, request.matchdict["id"], day, at, version)
+        return actions.move(request, activity_id, q["day"], q["at"], q["version"],
+                            occurrence=q["occurrence"], scope=q["scope"], source=source,
+                            zone=q["zone"])
     except StaleRecord as exc:
         raise Problem(409, _("The record was changed by someone else"),
                       _("Reload the page and try again."),
                       current_version=exc.current_version) from None
     except RecordError as exc:
         raise Problem(exc.status, exc.title, errors=exc.errors) from None
+
+
+def move_view(request):
+    """Drag-to-reschedule (JSON); see :func:`parse_move`."""
+    record = do_move(request, request.matchdict["id"], parse_move(request.POST), "ui")
     return {
         "id": record.id,
         "version": record.version,
+        "series_id": record.series_id,
         "starts_at": record.starts_at.isoformat() if record.starts_at else None,
         "ends_at": record.ends_at.isoformat() if record.ends_at else None,
         "due_at": record.due_at.isoformat() if record.due_at else None,
@@ -366,6 +432,46 @@ def participants_view(request):
         request.session.flash("; ".join(request.localizer.translate(m)
                                         for m in exc.errors.values()), "danger")
     return HTTPSeeOther(request.route_path("entity.detail", slug=et.slug, id=record.id))
+
+
+# --- mass activities ------------------------------------------------------------------------
+
+
+def mass_view(request):
+    """The same activity for every person of a segment (all or nothing)."""
+    db = request.dbsession
+    post = request.POST if request.method == "POST" else request.GET
+    values = {k: (post.get(k) or "").strip() for k in
+              ("segment", "type_id", "subject", "due", "description")}
+    errors: dict = {}
+    if request.method == "POST":
+        template = {"type_id": _int(values["type_id"]), "subject": values["subject"]}
+        if values["description"]:
+            template["description"] = values["description"]
+        if values["due"]:
+            try:
+                due = dt.datetime.fromisoformat(values["due"])
+                template["due_at"] = due.replace(tzinfo=request.timezone).astimezone(dt.UTC)
+            except ValueError:
+                errors["due_at"] = _("Not a date and time.")
+        if not errors:
+            try:
+                ids = actions.persons_in_segment(request, values["segment"])
+                result = actions.create_mass_activity(request, template, ids)
+            except RecordError as exc:
+                # A refusal names "<person id>.<field>": the form shows the field.
+                errors = {k.rsplit(".", 1)[-1]: v for k, v in exc.errors.items()}
+            else:
+                request.session.flash(_("${n} activities created.",
+                                        mapping={"n": len(result["created"])}), "success")
+                return HTTPSeeOther(request.route_path(
+                    "entity.list", slug="activities", _query={"mass_batch": result["batch"]}))
+        request.response.status = 400
+    types = [t for t in calendar.types_by_id(db).values() if t.active]
+    types.sort(key=lambda t: (t.position, t.title))
+    if not values["type_id"]:
+        values["type_id"] = next((str(t.id) for t in types if t.code == "letter"), "")
+    return {"title": _("Mass activity"), "types": types, "values": values, "errors": errors}
 
 
 # --- my open items -------------------------------------------------------------------------
@@ -618,6 +724,7 @@ def includeme(config):
         ("activities.book", "/activities/book"),
         ("activities.feeds", "/activities/feeds"),
         ("activities.import", "/activities/import"),
+        ("activities.mass", "/activities/mass"),
         ("activities.invitation", r"/activities/{id:\d+}/invitation"),
         ("activities.complete", r"/activities/{id:\d+}/complete"),
         ("activities.move", r"/activities/{id:\d+}/move"),
@@ -638,6 +745,8 @@ def includeme(config):
     config.add_view(feeds_view, route_name="activities.feeds", renderer=tpl + "feeds.pt",
                     permission=PERM, request_method=("GET", "POST"))
     config.add_view(import_view, route_name="activities.import", renderer=tpl + "import.pt",
+                    permission="activities.activity.create", request_method=("GET", "POST"))
+    config.add_view(mass_view, route_name="activities.mass", renderer=tpl + "mass.pt",
                     permission="activities.activity.create", request_method=("GET", "POST"))
     config.add_view(invitation_view, route_name="activities.invitation",
                     renderer=tpl + "invitation.pt", permission="authenticated",

@@ -26,6 +26,7 @@ def test_concurrent_bookings_exactly_one_wins(live_server, api, types, resource)
     body = json.dumps(_with_room(types, start, room)).encode()
     barrier = threading.Barrier(len(tokens))
     statuses: list[int] = []
+    refusals: list[tuple] = []
     lock = threading.Lock()
 
     def book(token):
@@ -36,11 +37,13 @@ def test_concurrent_bookings_exactly_one_wins(live_server, api, types, resource)
         barrier.wait()
         try:
             with urllib.request.urlopen(req, timeout=60) as resp:  # noqa: S310 - loopback
-                code = resp.status
+                code, ctype, answer = resp.status, resp.headers["Content-Type"], resp.read()
         except urllib.error.HTTPError as exc:
-            code = exc.code
+            code, ctype, answer = exc.code, exc.headers["Content-Type"], exc.read()
         with lock:
             statuses.append(code)
+            if code == 409:
+                refusals.append((ctype, json.loads(answer)))
 
     threads = [threading.Thread(target=book, args=(t,)) for t in tokens]
     for t in threads:
@@ -48,6 +51,12 @@ def test_concurrent_bookings_exactly_one_wins(live_server, api, types, resource)
     for t in threads:
         t.join(90)
     assert sorted(statuses) == [201] + [409] * (len(tokens) - 1), statuses
+    # Each loser gets problem+json naming the participants field (the room), whichever
+    # layer refused it: the application's check or the database's constraint.
+    for ctype, problem in refusals:
+        assert ctype.startswith("application/problem+json"), ctype
+        assert problem["status"] == 409
+        assert [e["field"] for e in problem["errors"]] == ["participants"], problem
     admin = api("admin")
     items = admin.get("/api/v1/activities").json["items"]
     assert len(items) == 1

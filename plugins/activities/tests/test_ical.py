@@ -55,10 +55,22 @@ def test_user_feed_parses_and_revokes(client, api, types, testapp, dbsession):
     weekly = events["Weekly"]
     assert weekly["rrule"].to_ical() == b"FREQ=WEEKLY;COUNT=3"
     assert weekly["dtstart"].dt.tzinfo.key == "Europe/Athens"
-    # Revoking the address ends the feed.
+    # Nobody else can revoke it (nor learn that it exists) ...
     page = app.get("/activities/feeds")
     form = next(f for f in page.forms.values() if "revoke" in f.fields)
-    form.submit("revoke").follow()
+    token_id = form["revoke"].value
+    stranger = client("sales")
+    stranger.post("/activities/feeds", {"csrf_token": _csrf(stranger.get("/activities/feeds")),
+                                        "revoke": token_id}, status=404)
+    testapp.get(url, status=200)
+    # ... revoking it ends the feed, and the page says so.
+    page = form.submit("revoke").follow()
+    assert "revoked" in page.html.select_one("table.k-feeds").text
+    testapp.get(url, status=404)
+    # A new address works; the revoked one stays dead.
+    again = _new_feed(app)
+    assert again != url
+    testapp.get(again, status=200)
     testapp.get(url, status=404)
     testapp.get("/activities/ical/not-a-token.ics", status=404)
 

@@ -49,27 +49,70 @@ def test_calendar_views_show_the_right_events(client, types, dbsession):
         types, _at(monday, 8), subject="Daily standup", rrule="FREQ=DAILY;COUNT=10",
         timezone="Europe/Athens"), headers=h, status=201)
 
+    # Overlapping the sync, a call; a task due on Tuesday with no start; an all-day visit.
+    app.post_json("/api/v1/activities", meeting(types, _at(monday, 10, 30), 30,
+                                                subject="Overlapping call"),
+                  headers=h, status=201)
+    app.post_json("/api/v1/activities", {"type_id": types["task"], "subject": "Send offer",
+                                         "due_at": iso(_at(monday + dt.timedelta(days=1), 12))},
+                  headers=h, status=201)
+    app.post_json("/api/v1/activities", {
+        "type_id": types["visit"], "subject": "Trade fair", "all_day": True,
+        "starts_at": iso(_at(monday + dt.timedelta(days=3), 0)),
+        "ends_at": iso(_at(monday + dt.timedelta(days=4), 0))}, headers=h, status=201)
+
     week = app.get("/activities/calendar", {"view": "week", "date": monday.isoformat()})
-    days = week.html.select(".k-cal-week .k-day")
+    # An hour grid: seven day columns of quarter-hour rows, an all-day row above.
+    days = week.html.select(".k-tg-week .k-tg-col")
     assert len(days) == 7
     assert days[0]["data-date"] == monday.isoformat()
     titles = [[t.text for t in d.select(".k-ev-title")] for d in days]
-    assert titles[0] == ["Daily standup", "Monday sync"]
+    assert titles[0] == ["Daily standup", "Monday sync", "Overlapping call"]
     assert titles[2] == ["Daily standup", "Wednesday demo"]
     assert all("Daily standup" in t for t in titles)
     assert "Far away" not in week.text
     time = days[0].select_one(".k-ev-time").text  # in the user's zone (Athens)
     assert time.startswith("8:00") and "9:00" in time
 
+    def place(ev):
+        return {c.split("-")[1]: int(c.split("-")[2]) for c in ev["class"]
+                if c[:4] in ("k-r-", "k-s-", "k-c-", "k-w-")}
+
+    evs = {e.select_one(".k-ev-title").text: e for e in days[0].select(".k-ev")}
+    # 08:00-09:00 is rows 33-36 at full width; 10:00-11:00 and 10:30-11:00 share the width.
+    assert place(evs["Daily standup"]) == {"r": 33, "s": 4, "c": 1, "w": 12}
+    assert place(evs["Monday sync"]) == {"r": 41, "s": 4, "c": 1, "w": 6}
+    assert place(evs["Overlapping call"]) == {"r": 43, "s": 2, "c": 7, "w": 6}
+    assert place(days[2].select(".k-ev")[1]) == {"r": 61, "s": 4, "c": 1, "w": 12}
+    # Half-hour drop targets; working hours (09:00-17:00) shaded on working days only.
+    slots = {s["data-time"]: s["class"] for s in days[0].select(".k-slot")}
+    assert len(slots) == 48 and "k-hour" in slots["10:00"] and "k-hour" not in slots["10:30"]
+    from kyklos_activities.availability import public_holidays
+
+    if monday not in public_holidays("GR", monday.year):
+        assert "k-work" in slots["09:00"] and "k-work" in slots["16:30"]
+    assert "k-work" not in slots["08:30"] and "k-work" not in slots["17:00"]
+    sunday = {s["data-time"]: s["class"] for s in days[6].select(".k-slot")}
+    assert not any("k-work" in c for c in sunday.values())
+    # Tasks with only a due date and all-day events sit in the row above the hours.
+    allday = week.html.select(".k-tg-allday section[data-date]")
+    assert [[t.text for t in c.select(".k-ev-title")] for c in allday] == [
+        [], ["Send offer"], [], ["Trade fair"], [], [], []]
+    assert allday[1].select_one(".k-ev")["data-allday"] == "1"
+    assert week.html.select_one("#k-cal")["data-timezone"] == "Europe/Athens"
+
     day = app.get("/activities/calendar", {"view": "day",
                                            "date": (monday + dt.timedelta(days=2)).isoformat()})
+    assert len(day.html.select(".k-tg-day .k-tg-col")) == 1
     assert [t.text for t in day.html.select(".k-ev-title")] == ["Daily standup",
                                                                   "Wednesday demo"]
     month = app.get("/activities/calendar", {"view": "month", "date": monday.isoformat()})
     assert len(month.html.select(".k-cal-month .k-day")) == 42
     assert "Monday sync" in month.text
     agenda = app.get("/activities/calendar", {"view": "agenda", "date": monday.isoformat()})
-    assert "Far away" in agenda.text and agenda.text.count("Daily standup") == 10
+    agenda_titles = [t.text for t in agenda.html.select(".k-ev-title")]
+    assert "Far away" in agenda_titles and agenda_titles.count("Daily standup") == 10
+    assert "Trade fair" in agenda.text and "Send offer" in agenda.text
     # Next/previous links move by a week.
     nxt = week.html.select_one("a[rel=next]")["href"]
     assert (monday + dt.timedelta(days=7)).isoformat() in nxt
@@ -103,6 +146,32 @@ def test_colleague_calendar_shows_busy_for_what_i_may_not_read(client, api, type
     page = viewer.get("/activities/calendar", {"view": "week", "date": monday.isoformat(),
                                                "department": str(dept_id)})
     assert [t.text for t in page.html.select(".k-ev-title")] == ["Busy", "Team lunch"]
+    assert "Athens office" in page.html.select_one("h1").text
+    # ... and the members of its sub-departments (a member two levels down), but not of
+    # a department beside it.
+    deep = api("sales")
+    beside = api("sales")
+    with dbsession() as db:
+        parent = db.get(Department, dept_id)
+        north = Department(name="North", parent_id=dept_id, path="/")
+        other = Department(name="Thessaloniki office", path="/")
+        db.add_all([north, other])
+        db.flush()
+        north.path, other.path = f"{parent.path}{north.id}/", f"/{other.id}/"
+        team = Department(name="North key accounts", parent_id=north.id, path="/")
+        db.add(team)
+        db.flush()
+        team.path = f"{north.path}{team.id}/"
+        db.get(User, deep.user_id).department_id = team.id
+        db.get(User, beside.user_id).department_id = other.id
+    deep.post_json("/api/v1/activities", meeting(types, _at(monday, 9), subject="Deep"),
+                   status=201)
+    beside.post_json("/api/v1/activities", meeting(types, _at(monday, 9), subject="Beside"),
+                     status=201)
+    page = viewer.get("/activities/calendar", {"view": "week", "date": monday.isoformat(),
+                                               "department": str(dept_id)})
+    assert [t.text for t in page.html.select(".k-ev-title")] == ["Busy", "Busy", "Team lunch"]
+    viewer.get("/activities/calendar", {"department": "999999"}, status=404)
     # A resource calendar shows what books it.
     room = resource()
     colleague.post_json("/api/v1/activities", meeting(
@@ -222,6 +291,82 @@ def test_mass_activity_for_selected_people(api, types, make_record, dbsession):
         status=400)
     assert any(k.endswith(".starts_at") or k.endswith(".ends_at") for k in error_fields(res))
     assert len(manager.get("/api/v1/activities", {"limit": "50"}).json["items"]) == 6
+
+
+def test_mass_activity_for_a_segment(api, types, make_record):
+    """The same letter for every member of a (dynamic) segment, each in its history."""
+    manager = api("manager")
+    ro = [make_record("person", first_name=f"Ioana{i}", last_name="Pop", country="RO")
+          for i in range(3)]
+    make_record("person", first_name="Jan", last_name="Kowalski", country="PL")
+    seg = manager.post_json("/api/v1/_segments", {
+        "entity": "person", "name": "Romania", "kind": "dynamic",
+        "definition": {"field": "country", "op": "eq", "value": "RO"}}, status=201).json
+    template = {"type_id": types["letter"], "subject": "Invitație la târg",
+                "due_at": iso(dt.datetime.now(dt.UTC) + dt.timedelta(days=5))}
+    res = manager.post_json("/api/v1/activities/_mass", {"template": template,
+                                                         "segment_id": seg["id"]}, status=201)
+    assert res.json["count"] == 3
+    items = manager.get("/api/v1/activities", {"mass_batch": res.json["batch"]}).json["items"]
+    assert sorted(i["person_id"] for i in items) == sorted(ro)
+    for item in items:
+        hist = manager.get(f"/api/v1/activities/{item['id']}/history").json["items"]
+        assert hist[-1]["action"] == "create"
+    # A dynamic segment is evaluated when used: a new member gets the next run's letter.
+    ro.append(make_record("person", first_name="Mihai", last_name="Ionescu", country="RO"))
+    res = manager.post_json("/api/v1/activities/_mass", {"template": template,
+                                                         "segment_id": seg["id"]}, status=201)
+    assert res.json["count"] == 4
+    accounts = manager.post_json("/api/v1/_segments", {
+        "entity": "account", "name": "All accounts", "kind": "dynamic",
+        "definition": {"and": []}}, status=201).json
+    make_record("account", name="SC Exemplu SRL")
+    res = manager.post_json("/api/v1/activities/_mass", {
+        "template": template, "segment_id": accounts["id"]}, status=400)
+    assert error_fields(res) == {"segment_id": "Not a segment of people."}
+    res = manager.post_json("/api/v1/activities/_mass", {
+        "template": template, "segment_id": 999999}, status=404)
+    assert set(error_fields(res)) == {"segment_id"}
+    res = manager.post_json("/api/v1/activities/_mass", {
+        "template": template, "segment_id": seg["id"], "person_ids": ro}, status=400)
+    assert set(error_fields(res)) == {"person_ids"}
+
+
+def test_mass_activity_page_for_a_segment(client, api, types, make_record):
+    app = client("manager")
+    people = [make_record("person", first_name=f"Eleni{i}", last_name="Papa", country="GR")
+              for i in range(2)]
+    seg = api("manager").post_json("/api/v1/_segments", {
+        "entity": "person", "name": "Greece", "kind": "static",
+        "definition": {"field": "country", "op": "eq", "value": "GR"}}, status=201).json
+    # The page's script lists the segments by name from the segments API (same session).
+    names = [s["name"] for s in app.get("/api/v1/_segments", {"entity": "person"}).json["items"]]
+    assert "Greece" in names
+    page = app.get("/activities/mass")
+    assert "Mass activity" in app.get("/activities/mine").text  # in the menu
+    form = next(f for f in page.forms.values() if "segment" in f.fields)
+    assert form["type_id"].value == str(types["letter"])
+    form["segment"] = str(seg["id"])
+    form["subject"] = "Πρόσκληση στην έκθεση"
+    form["due"] = "2027-03-01T10:00"
+    res = form.submit()
+    assert res.status_int == 303 and "mass_batch=" in res.location
+    listing = res.follow()
+    assert "2 activities created." in listing.text
+    batch = res.location.split("mass_batch=")[1]
+    items = app.get("/api/v1/activities", {"mass_batch": batch}).json["items"]
+    assert sorted(i["person_id"] for i in items) == sorted(people)
+    due = dt.datetime.fromisoformat(items[0]["due_at"].replace("Z", "+00:00"))
+    assert due.astimezone(ATHENS) == dt.datetime(2027, 3, 1, 10, tzinfo=ATHENS)
+    # Refusals are shown on the form, and nothing is created.
+    form["segment"] = "999999"
+    res = form.submit(status=400)
+    assert "No such segment." in res.html.select_one(".k-mass-errors").text
+    form["segment"] = str(seg["id"])
+    form["subject"] = ""
+    res = form.submit(status=400)
+    assert res.html.select_one(".k-mass-errors").text.strip()
+    assert len(app.get("/api/v1/activities").json["items"]) == 2
 
 
 def test_automation_action_creates_a_follow_up_once(registry, types, make_record, make_user):

@@ -24,8 +24,16 @@ plugin = Plugin(
 
 
 def includeme(config):
+    # the plugin's own API routes (records have theirs from the registry)
+    from .openapi import contacts_paths
+
+    config.add_openapi_paths(contacts_paths)
     config.include(".models")
     config.include(".views")
-    from .hooks import Hooks
+    from .duplicates import register_duplicate_rules
+    from .hooks import Hooks, ImportFormats
 
+    register_duplicate_rules(config)
     config.add_hooks(Hooks(), name="kyklos_contacts.hooks")
+    config.add_hooks(ImportFormats(config.registry.settings or {}),
+                     name="kyklos_contacts.import_formats")

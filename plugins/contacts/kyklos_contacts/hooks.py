@@ -7,10 +7,11 @@ import datetime as dt
 
 from sqlalchemy import select
 
-from kyklos_sdk import RecordError, hookimpl
+from kyklos_sdk import RecordError, create_record, get_entity_type, hookimpl
 
 from . import _, validation
 from .models import Affiliation, Consent, Relationship
+from .models.people import address_json, address_key
 from .relations import check_relationship
 from .salutation import default_salutation, language_for_country
 from .settings import default_country
@@ -18,6 +19,7 @@ from .settings import default_country
 MSG_ONE_PARTY = _("Give either an account or a person.")
 MSG_DATES = _("The end date is before the start date.")
 MSG_CONSENT_EXISTS = _("This person has a consent record for this channel: change that one.")
+MSG_NO_ADDRESSES = _("You may not add addresses.")
 MSG_TYPE_IN_USE = _("This relationship type is in use; deactivate it instead.")
 
 
@@ -50,6 +52,8 @@ def validate_person(request, record, data, errors):
     region = validation.person_region(db, values, default_country(request))
     _sync_phones(record, data, errors, region)
     _sync_emails(record, data, errors)
+    if "addresses" in data:
+        _check_addresses(request, record, data, errors)
     if record is None:
         cc = values["country"] or region
         if not values["language"]:
@@ -119,6 +123,36 @@ def _sync_emails(record, data, errors):
             rows[0]["is_primary"] = True
             data["email"] = rows[0]["email"]
         data["emails"] = [_email_out(r) for r in rows]
+
+
+def _check_addresses(request, record, data, errors):
+    rows, errs = validation.check_addresses(data["addresses"] or [])
+    errors.update(errs)
+    if errs:
+        return
+    have = {address_key(a) for a in (record.address_rows if record is not None else ())}
+    new = [r for r in rows if address_key(r) not in have]
+    if new and not request.has_permission("contacts.address.create"):
+        errors["addresses"] = MSG_NO_ADDRESSES
+    # Stored as the person now reads (theirs plus the new ones), so history shows it.
+    data["addresses"] = [*(address_json(a) for a in (record.address_rows if record else ())),
+                         *new]
+
+
+def create_pending_addresses(request, person, source) -> None:
+    """The addresses written to ``person.addresses`` that it lacks become records."""
+    pending = person.__dict__.pop("pending_addresses", None)
+    if not pending:
+        return
+    et = get_entity_type(request, "address")
+    have = {address_key(a) for a in person.address_rows}
+    for item in pending:
+        if address_key(item) in have:
+            continue
+        have.add(address_key(item))
+        values = {k: v for k, v in item.items() if v not in (None, "")}
+        create_record(request, et, {**values, "person_id": person.id}, source=source)
+    request.dbsession.expire(person, ["address_rows"])
 
 
 def _with_primary(rows, key, value, kind):
@@ -209,10 +243,12 @@ class Hooks:
             errors.update(check_relationship(request.dbsession, values))
 
     @hookimpl
-    def kyklos_record_after_save(self, request, entity_type, record, changes, created):
+    def kyklos_record_after_save(self, request, entity_type, record, changes, created,
+                                 source):
         if entity_type.plugin == "contacts" and entity_type.name == "person":
             if "account_id" in changes or "job_title" in changes:
                 follow_account(request.dbsession, record, changes)
+            create_pending_addresses(request, record, source)
 
     @hookimpl
     def kyklos_record_before_delete(self, request, entity_type, record):
@@ -222,6 +258,17 @@ class Hooks:
             ).first()
             if used:
                 raise RecordError({"": MSG_TYPE_IN_USE}, status=409)
+
+    @hookimpl
+    def kyklos_record_merge(self, request, entity_type, winner, loser):
+        if entity_type.plugin != "contacts":
+            return
+        from .duplicates import merge_accounts, merge_people
+
+        if entity_type.name == "person":
+            merge_people(request.dbsession, winner)
+        elif entity_type.name == "account":
+            merge_accounts(request.dbsession, winner)
 
     @hookimpl
     def kyklos_timeline_items(self, request, entity_type, record):
@@ -252,6 +299,26 @@ class Hooks:
         from .panels import menu_items
 
         return menu_items(request)
+
+
+class ImportFormats:
+    """The common importer reads vCards (``kyklos import INI person cards.vcf``, the
+    web wizard, ``POST /api/v1/persons/_import``); registered as
+    ``kyklos_contacts.import_formats``."""
+
+    def __init__(self, settings):
+        # Local numbers on the cards are read in the deployment's country, as the vCard
+        # endpoints read them.
+        self.region = (settings.get("kyklos.contacts.default_country") or "").strip().upper()
+
+    @hookimpl
+    def kyklos_import_formats(self):
+        from .vcards import import_table
+
+        def parse(data: bytes):
+            return import_table(data, self.region or None)
+
+        return [("vcf", parse), ("vcard", parse)]
 
 
 def follow_account(db, person, changes) -> None:

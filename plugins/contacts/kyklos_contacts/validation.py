@@ -281,6 +281,51 @@ def check_emails(items):
     return _one_primary(rows), errors
 
 
+ADDRESS_LIMITS = {"street": 200, "postcode": 20, "city": 100, "region": 100}
+
+
+def check_addresses(items):
+    """Normalise a list of ``{"kind", "street", "postcode", "city", "region", "country",
+    "is_primary"}`` (``primary`` accepted too); ``(rows, errors)`` with errors keyed
+    ``addresses.<i>.<field>``."""
+    rows, errors = [], {}
+    if not isinstance(items, list):
+        return [], {"addresses": _("Not a list of addresses.")}
+    if len(items) > 20:
+        return [], {"addresses": _("At most ${n} addresses.", mapping={"n": 20})}
+    kinds = c.values(c.ADDRESS_KINDS)
+    for i, item in enumerate(items):
+        if not isinstance(item, Mapping):
+            errors[f"addresses.{i}"] = _("Not an address object.")
+            continue
+        unknown = set(item) - {"kind", "primary", "is_primary", "country", *ADDRESS_LIMITS}
+        for name in sorted(unknown):
+            errors[f"addresses.{i}.{str(name)[:40]}"] = _("Unknown field.")
+        row = {"kind": item.get("kind") or "other"}
+        if row["kind"] not in kinds:
+            errors[f"addresses.{i}.kind"] = _("Not one of the allowed values.")
+        for name, limit in ADDRESS_LIMITS.items():
+            value = item.get(name)
+            if value is not None and (not isinstance(value, str) or len(value) > limit
+                                      or "\x00" in value):
+                errors[f"addresses.{i}.{name}"] = _("At most ${n} characters.",
+                                                    mapping={"n": limit})
+                continue
+            row[name] = value.strip() or None if isinstance(value, str) else None
+        values, errs = {"country": item.get("country")}, {}
+        if isinstance(values["country"], str | None):
+            row["country"] = check_country(values, {}, errs)
+        else:
+            errs["country"] = MSG_COUNTRY
+        if errs:
+            errors[f"addresses.{i}.country"] = errs["country"]
+        row["is_primary"] = bool(item.get("is_primary", item.get("primary")))
+        if not any(row[k] for k in ("street", "postcode", "city", "region", "country")):
+            errors[f"addresses.{i}"] = _("An empty address.")
+        rows.append(row)
+    return rows, errors
+
+
 def _one_primary(rows: list[dict]) -> list[dict]:
     """Exactly one primary (the first marked one, else the first), no duplicates."""
     seen, out = set(), []

@@ -9,6 +9,7 @@ importing an export of the same people creates nobody.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -171,6 +172,70 @@ def read_rows(data: bytes | str, default_region: str | None) -> list[Row]:
     """Every card of ``data`` as a :class:`Row`; raises ``ValueError`` if it is not a
     vCard file."""
     return [row_from_contact(i, c, default_region) for i, c in enumerate(parse_vcards(data))]
+
+
+# --- the common importer's "vcf" format --------------------------------------------------
+
+#: (header, key of Row.person) of the table a vCard file becomes for the common importer;
+#: the headers are the fields' English titles, so the mapping step suggests every column
+IMPORT_COLUMNS = (
+    ("First name", "first_name"),
+    ("Middle name", "middle_name"),
+    ("Last name", "last_name"),
+    ("Prefix", "name_prefix"),
+    ("Suffix", "name_suffix"),
+    ("E-mail", None),
+    ("Phone", None),
+    ("E-mails", "emails"),
+    ("Phones", "phones"),
+    ("Addresses", None),
+    ("Job title", "job_title"),
+    ("Department", "department"),
+    ("Birth date", "birth_date"),
+    ("Anniversary", "anniversary_date"),
+    ("Website", "website"),
+    ("City", "city"),
+    ("Country", "country"),
+    ("Notes", "notes"),
+    ("Organization", None),
+)
+
+
+def _primary(items: list[dict], key: str) -> str:
+    chosen = next((i for i in items if i.get("primary")), items[0] if items else None)
+    return chosen[key] if chosen else ""
+
+
+def _cell(value) -> str:
+    if value in (None, "", []):
+        return ""
+    if isinstance(value, list):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def import_table(data: bytes, default_region: str | None = None) -> list[list[str]]:
+    """A vCard file as the rows of the common importer (``kyklos_import_formats``): the
+    header, then one row per card, read by the same code as the vCard endpoints.
+
+    Every e-mail and phone travels in the JSON columns ``E-mails`` / ``Phones`` (the
+    primary ones also in ``E-mail`` / ``Phone``, so ``--key email`` finds a person
+    again), the postal addresses in ``Addresses`` (added as address records). The
+    organisation is a column of its own the mapping cannot yet send to ``account_id``.
+    """
+    out = [[h for h, _k in IMPORT_COLUMNS]]
+    for row in read_rows(data, default_region):
+        person = row.person
+        special = {
+            "E-mail": _primary(person.get("emails", []), "email"),
+            "Phone": _primary(person.get("phones", []), "number"),
+            "Addresses": [{k: v for k, v in a.items() if v not in (None, "")}
+                          for a in row.addresses],
+            "Organization": row.organization,
+        }
+        out.append([_cell(special[h] if key is None else person.get(key))
+                    for h, key in IMPORT_COLUMNS])
+    return out
 
 
 def find_duplicate(db, row: Row) -> int | None:

@@ -21,6 +21,7 @@ from sqlalchemy import or_, select
 from kyklos_sdk import (
     Money,
     RecordError,
+    allow_duplicates,
     create_record,
     get_entity_type,
     get_record,
@@ -181,6 +182,9 @@ def convert(request, lead: Lead, d: Decision, source: str = "api") -> dict:
     account_et = get_entity_type(request, "account")
     person_et = get_entity_type(request, "person")
     opp_et = get_entity_type(request, "opportunity")
+    if "create" in (d.account, d.person):
+        # The user saw the look-alikes on the conversion form and chose a new record.
+        allow_duplicates(request)
     with db.begin_nested():
         account_id = None
         if d.account == "create":

@@ -108,3 +108,31 @@ def test_forecast_against_quotas(api, stages, rates, make_opp, set_columns, make
     manager.get("/api/v1/sfa/forecast?period=2031-H3", status=400)
     assert Decimal(manager.get("/api/v1/sfa/forecast?period=2031-Q1").json["total"]["won"]) \
         == Decimal("2000.00")
+
+
+def test_team_filter_covers_the_departments_below(api, stages, rates, make_opp, dbsession):
+    """A regional manager filtering the board by their region sees the opportunities of
+    every team under it, not only of people placed directly in the region."""
+    from kyklos.security.models import User
+    from kyklos.security.org import create_department
+
+    with dbsession() as db:
+        region = create_department(db, "North")
+        team = create_department(db, "North / Team 1", parent_id=region.id)
+        other = create_department(db, "South")
+        region_id, team_id, other_id = region.id, team.id, other.id
+    in_team, elsewhere = api("sales"), api("sales")
+    with dbsession() as db:
+        db.get(User, in_team.user_id).department_id = team_id
+        db.get(User, elsewhere.user_id).department_id = other_id
+    make_opp(in_team, "Team deal", "qualification", 700)
+    make_opp(elsewhere, "South deal", "qualification", 300)
+    admin = api("admin")
+
+    def qualification(team):
+        board = admin.get(f"/api/v1/sfa/pipeline?team={team}").json["columns"]
+        return next(c for c in board if c["stage_id"] == stages["qualification"])
+
+    assert (qualification(region_id)["count"], qualification(region_id)["total"]) == (1, "700.00")
+    assert qualification(team_id)["count"] == 1
+    assert qualification(other_id)["total"] == "300.00"

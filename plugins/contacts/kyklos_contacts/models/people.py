@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     Boolean,
@@ -30,6 +31,9 @@ from kyklos_sdk import (
 
 from ..domain.translit import fold
 from ..namedays import known_name_keys
+
+if TYPE_CHECKING:
+    from .accounts import Address
 
 
 def name_day_key(first_name: str | None) -> str:
@@ -113,6 +117,16 @@ class Person(EntityMixin, SoftDeleteMixin, Base):
         lazy="selectin",
     )
 
+    #: read-only view of the person's addresses (records of their own, type ``address``)
+    address_rows: Mapped[list[Address]] = relationship(
+        "Address",
+        primaryjoin="Address.person_id == Person.id",
+        foreign_keys="Address.person_id",
+        viewonly=True,
+        order_by="Address.id",
+        lazy="selectin",
+    )
+
     # ``phones`` and ``emails`` are the typed lists the API and forms read and write
     # (virtual fields of the entity type): [{"type": "mobile", "number": "+30...",
     # "primary": true}]. Values arrive checked and normalised by the validate hook.
@@ -154,6 +168,17 @@ class Person(EntityMixin, SoftDeleteMixin, Base):
             rows.append(row)
         self.email_rows = rows
 
+    # ``addresses`` lists the person's address records; writing it *adds* the ones the
+    # person does not have yet (the after-save hook creates them as ``address`` records,
+    # with their own history), and never deletes one: addresses are edited as records.
+    @property
+    def addresses(self) -> list[dict]:
+        return [address_json(a) for a in self.address_rows]
+
+    @addresses.setter
+    def addresses(self, items) -> None:
+        self.pending_addresses = list(items or ())
+
     @hybrid_property
     def full_name(self) -> str:
         """"First Last": the record title (and, in SQL, what reference look-ups search)."""
@@ -177,6 +202,20 @@ class Person(EntityMixin, SoftDeleteMixin, Base):
     def _set_date(self, key, value):
         setattr(self, key.replace("_date", "_md"), month_day(value))
         return value
+
+
+ADDRESS_FIELDS = ("kind", "street", "postcode", "city", "region", "country", "is_primary")
+
+
+def address_json(a) -> dict:
+    return {name: getattr(a, name) for name in ADDRESS_FIELDS}
+
+
+def address_key(item) -> tuple:
+    """What makes two addresses the same one (kind and primary flag aside)."""
+    get = item.get if isinstance(item, dict) else lambda k: getattr(item, k)
+    return tuple((get(k) or "").strip().casefold()
+                 for k in ("street", "postcode", "city", "region", "country"))
 
 
 class PersonPhone(IdMixin, Base):

@@ -221,6 +221,14 @@ def register_entity_types(config):
                     "title": _("E-mails"),
                     "description": _('[{"type": "work", "email": "...", "primary": true}]'),
                 },
+                # Writing adds the addresses the person lacks (see Person.addresses).
+                "addresses": {
+                    "type": "json",
+                    "title": _("Addresses"),
+                    "description": _('[{"kind": "home", "street": "...", "postcode": "...", '
+                                     '"city": "...", "country": "GR"}]: adds the ones the '
+                                     'person does not have yet'),
+                },
             },
         ),
         related=(RelatedList("address", "person_id", _("Addresses")),),

@@ -9,6 +9,9 @@ ID = r"{id:\d{1,18}}"
 
 
 def includeme(config):
+    from .openapi import openapi_paths
+
+    config.add_openapi_paths(openapi_paths)
     config.add_static_view("sfa/static", "kyklos_sfa:static/", cache_max_age=3600)
     tpl = "kyklos_sfa:templates/"
     pages = [

@@ -56,7 +56,7 @@ def pipeline_view(request):
     f, errors = board_filters(request)
     if errors:
         raise Problem(400, _("Invalid parameters"), errors=errors)
-    columns, conv = pipeline.board(request, f, team_members(f))
+    columns, conv = pipeline.board(request, f, team_members(request.dbsession, f))
     return json_response({
         "currency": conv.base,
         "missing_rates": sorted(conv.missing),

@@ -13,6 +13,7 @@ from kyklos_sdk import (
     RecordError,
     StaleRecord,
     User,
+    department_subtree,
     get_entity_type,
     get_record,
     render_chart,
@@ -41,10 +42,12 @@ def board_filters(request) -> tuple[pipeline.BoardFilters, dict]:
     return f, errors
 
 
-def team_members(f: pipeline.BoardFilters):
+def team_members(db, f: pipeline.BoardFilters):
+    """The owners a team filter covers: the department and every one below it (a
+    regional manager's team is all of the region's teams)."""
     if f.department_id is None:
         return None
-    return select(User.id).where(User.department_id == f.department_id)
+    return select(User.id).where(User.department_id.in_(department_subtree(db, [f.department_id])))
 
 
 def _people(db):
@@ -61,7 +64,7 @@ def pipeline_view(request):
     if errors:
         f = pipeline.BoardFilters()
     db = request.dbsession
-    columns, conv = pipeline.board(request, f, team_members(f))
+    columns, conv = pipeline.board(request, f, team_members(request.dbsession, f))
     account_et = get_entity_type(request, "account")
     ids = {c.account_id for col in columns for c in col.cards if c.account_id}
     accounts = dict(db.execute(
