@@ -26,6 +26,7 @@ from kyklos.entities import (
     openapi,
 )
 from kyklos.entities.api import read_json
+from kyklos.entities.history import record_change
 from kyklos.entities.money import (
     Money,
     MoneyError,
@@ -106,6 +107,7 @@ def entity_permissions(plugin: str, entity: str, verbs=VERBS) -> dict[str, str]:
 
 __all__ = [
     "segment_select",
+    "record_change",
     "openapi",
     "allow_duplicates",
     "department_subtree",

@@ -15,6 +15,7 @@ from kyklos_sdk import (
     create_record,
     get_entity_type,
     get_record,
+    record_change,
     segment_select,
     update_record,
     utcnow,
@@ -59,19 +60,26 @@ def my_participation(request, activity_id) -> Participant:
     return row
 
 
-def respond(request, activity_id, response: str) -> Participant:
+def respond(request, activity_id, response: str, source: str = "ui") -> Participant:
     """Accept, decline or tentatively accept an invitation (ACT-04). The answer is the
-    invitee's own, so it needs no right to edit the activity; the organiser is told."""
+    invitee's own, so it needs no right to edit the activity; the organiser is told and
+    the activity's history keeps who answered what."""
     if response not in RESPONSES:
         raise RecordError(
             {"response": _("Use accepted, declined or tentative.")}, title=_("Invalid data")
         )
     row = my_participation(request, activity_id)
     if row.status != response:
+        before = row.status
         row.status = response
         row.responded_at = utcnow()
         request.dbsession.flush()
         activity = row.activity
+        who = {"kind": "user", "id": row.user_id}
+        record_change(request, get_entity_type(request, "activity"), activity, "update",
+                      {"participants": [{**who, "status": before}, {**who, "status": response}]},
+                      source)
+        request.dbsession.flush()
         notify = getattr(request, "notify", None)
         organiser = {activity.owner_id, activity.responsible_id} - {request.identity.user.id, None}
         if notify is not None and organiser:

@@ -100,7 +100,7 @@ def respond_api(request):
     if extra:
         raise Problem(400, _("Invalid data"), errors=extra)
     try:
-        row = actions.respond(request, request.matchdict["id"], body.get("response"))
+        row = actions.respond(request, request.matchdict["id"], body.get("response"), "api")
     except RecordError as exc:
         raise _problem(exc) from None
     return _json({"activity_id": row.activity_id, "user_id": row.user_id,

@@ -207,6 +207,11 @@ def test_invitation_accept_and_decline(api, types, registry, dbsession):
         told = db.execute(select(Notification.title).where(
             Notification.user_id == organiser.user_id)).scalars().all()
         assert any("declined" in t for t in told)
+    # Each answer is in the activity's history, as the invitee's own change.
+    answers = [e for e in organiser.get(f"/api/v1/activities/{a['id']}/history").json["items"]
+               if "participants" in e["changes"] and e["user_id"] == guest.user_id]
+    assert [e["changes"]["participants"][1]["status"] for e in answers] == [
+        "declined", "accepted"] and {e["source"] for e in answers} == {"api"}
     res = guest.post_json(url, {"response": "maybe"}, status=400)
     assert "response" in error_fields(res)
     # Someone not invited has nothing to answer.
