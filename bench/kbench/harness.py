@@ -46,9 +46,24 @@ def repeat(fn, n: int, warmup: int = 1) -> list[float]:
     return out
 
 
-def timed(fn):
-    """``(result, seconds)`` of one call."""
+def timed(fn, profile: str | None = None):
+    """``(result, seconds)`` of one call. With ``KYKLOS_BENCH_PROFILE`` set in the
+    environment, a call named ``profile`` runs under cProfile and its statistics go to
+    ``<results>/<profile>.prof`` (read them with ``python -m pstats``); the seconds then
+    include the profiler's overhead."""
     gc.collect()
+    if profile and os.environ.get("KYKLOS_BENCH_PROFILE"):
+        import cProfile
+
+        from .env import RESULTS
+
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        prof = cProfile.Profile()
+        t0 = now()
+        value = prof.runcall(fn)
+        seconds = now() - t0
+        prof.dump_stats(RESULTS / f"{profile}.prof")
+        return value, seconds
     t0 = now()
     value = fn()
     return value, now() - t0

@@ -154,7 +154,8 @@ def run(ctx) -> Result:
         if problems:
             raise RuntimeError(f"import options refused: {problems}")
         run_id = pipeline.start_run(request, et, path, path.name, options, False).id
-    summary, t_k = timed(lambda: pipeline.execute(ctx.registry, run_id))
+    summary, t_k = timed(lambda: pipeline.execute(ctx.registry, run_id),
+                         profile=f"import_{ctx.kind}")
     model = et.model
     with ctx.engine.connect() as c:
         rows = c.execute(select(model.email, func.count()).where(

@@ -18,11 +18,12 @@ from sqlalchemy import (
     TypeDecorator,
     create_engine,
     event,
+    insert,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import ArgumentError
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
+from sqlalchemy.exc import ArgumentError, DBAPIError
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 from kyklos.errors import ConfigError
 
@@ -79,6 +80,75 @@ class UTCDateTime(TypeDecorator):
 
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+#: below this many rows a plain executemany is as fast as COPY
+COPY_MIN_ROWS = 50
+
+
+class DefaultContext:
+    """What a Python-side column default may ask of its execution context."""
+
+    def __init__(self, params: dict):
+        self.current_parameters = params
+
+    def get_current_parameters(self, isolate_multiinsert_groups=True):
+        return self.current_parameters
+
+
+def bulk_insert(db, table, rows: list[dict]) -> None:
+    """Insert ``rows`` (dicts with the same keys) into ``table`` in the session's
+    transaction: ``COPY ... FROM STDIN`` on PostgreSQL with psycopg, several times
+    faster than an executemany for the thousands of rows of an import batch; Core
+    ``executemany`` elsewhere and for a few rows.
+
+    COPY bypasses SQLAlchemy's statement execution, so this does what the insert
+    would: Python-side column defaults for the columns not given, the column types'
+    bind processing (JSON, UTC datetimes), and database errors re-raised as
+    SQLAlchemy's (an ``IntegrityError`` stays an ``IntegrityError``).
+    """
+    if not rows:
+        return
+    if isinstance(db, Session):
+        conn = db.connection()
+        # A Core insert on a table (not an ORM entity) and COPY pass by the session's
+        # events: tell the transaction manager this session wrote, or it would not
+        # commit a transaction that only bulk-inserted.
+        zope.sqlalchemy.mark_changed(db)
+    else:
+        conn = db  # a Connection: its owner commits
+    dialect = conn.dialect
+    if dialect.name != "postgresql" or dialect.driver != "psycopg" or len(rows) < COPY_MIN_ROWS:
+        db.execute(insert(table), rows)
+        return
+    given = rows[0].keys()
+    cols = [c for c in table.columns if c.key in given]
+    defaults = [
+        c for c in table.columns
+        if c.key not in given and c.default is not None and not c.default.is_sequence
+    ]
+    if any(not (d.default.is_scalar or d.default.is_callable) for d in defaults):
+        db.execute(insert(table), rows)  # an SQL-expression default: only INSERT has it
+        return
+    cols += defaults
+    procs = [c.type._cached_bind_processor(dialect) for c in cols]
+    names = ", ".join(dialect.identifier_preparer.quote(c.name) for c in cols)
+    sql = f"COPY {dialect.identifier_preparer.format_table(table)} ({names}) FROM STDIN"
+    raw = conn.connection.driver_connection
+    try:
+        with raw.cursor() as cur, cur.copy(sql) as copy:
+            for row in rows:
+                values = [row[c.key] for c in cols[:len(cols) - len(defaults)]]
+                for d in defaults:
+                    arg = d.default.arg
+                    values.append(arg if d.default.is_scalar else arg(DefaultContext(row)))
+                # None goes through the processors too: a JSON column stores JSON
+                # ``null`` for it, as the INSERT would
+                copy.write_row([
+                    v if p is None else p(v) for p, v in zip(procs, values, strict=True)
+                ])
+    except dialect.loaded_dbapi.Error as exc:
+        raise DBAPIError.instance(sql, None, exc, dialect.loaded_dbapi.Error) from exc
 
 
 class IdMixin:

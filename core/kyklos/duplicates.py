@@ -37,7 +37,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
-from kyklos.db import Base, IdMixin, TimestampMixin, utcnow
+from kyklos.db import Base, IdMixin, TimestampMixin, bulk_insert, utcnow
 from kyklos.entities import RecordError, customfields, history, service, values
 from kyklos.hookspecs import hookimpl
 from kyklos.i18n import _
@@ -187,7 +187,7 @@ def index_records(request, et, records) -> None:
             for rec in records if getattr(rec, "deleted_at", None) is None
             for rule, key in keys_of(request.registry, et, rec).items()]
     if rows:
-        db.execute(insert(DuplicateKey.__table__), rows)
+        bulk_insert(db, DuplicateKey.__table__, rows)
 
 
 def candidates(request, et, data: dict, exclude_id: int | None = None, limit: int = 10):
@@ -241,7 +241,7 @@ def scan(request, et, batch: int = 1000) -> int:
             rows += [{"entity": et.name, "rule": r, "record_id": rec.id, "key": k}
                      for r, k in keys_of(request.registry, et, rec).items()]
         if rows:
-            db.execute(insert(DuplicateKey), rows)
+            bulk_insert(db, DuplicateKey.__table__, rows)
         last = recs[-1].id
         db.expunge_all()
     a, b = DuplicateKey.__table__.alias("a"), DuplicateKey.__table__.alias("b")

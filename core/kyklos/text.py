@@ -57,6 +57,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from difflib import SequenceMatcher
+from functools import lru_cache
 
 from anyascii import anyascii
 
@@ -171,6 +172,13 @@ def fold(name: str | None) -> str:
     """Return the matching key of *name* (see the module docstring); ``""`` for empty."""
     if not name:
         return ""
+    return _fold(name)
+
+
+# A pure function of the name, called for every name written, matched and imported:
+# names repeat (first names above all), so the folded keys are kept.
+@lru_cache(maxsize=1 << 16)
+def _fold(name: str) -> str:
     # Format characters (category Cf): ZWSP/ZWJ/ZWNJ, word joiner, BOM, soft hyphen,
     # bidi marks.  NFKC would keep them, so they go first.
     text = "".join(ch for ch in name if unicodedata.category(ch) != "Cf")

@@ -9,7 +9,7 @@ Configuration directives are not imported: they are methods of the Pyramid
 from pyramid.i18n import TranslationString, TranslationStringFactory
 
 from kyklos.dashboard import CHART_SCRIPTS, ChartData, Series, Widget, render_chart
-from kyklos.db import Base, IdMixin, JSONType, TimestampMixin, UTCDateTime, utcnow
+from kyklos.db import Base, IdMixin, JSONType, TimestampMixin, UTCDateTime, bulk_insert, utcnow
 from kyklos.demo import DEMO_USERS
 from kyklos.directives import Permission, RoleDecl
 from kyklos.duplicates import allow_duplicates
@@ -44,6 +44,7 @@ from kyklos.entities.service import (
     delete_record,
     get_entity_type,
     get_record,
+    record_created,
     serialize,
     update_record,
     visible_select,
@@ -108,6 +109,8 @@ def entity_permissions(plugin: str, entity: str, verbs=VERBS) -> dict[str, str]:
 __all__ = [
     "segment_select",
     "record_change",
+    "record_created",
+    "bulk_insert",
     "openapi",
     "allow_duplicates",
     "department_subtree",

@@ -256,3 +256,41 @@ def test_update_of_a_record_created_earlier_in_the_batch(api, registry, dbsessio
         assert rows == [("alpha", 3, 2), ("beta", 2, 1)]
         actions = db.execute(select(AuditEntry.action).order_by(AuditEntry.id)).scalars().all()
         assert actions == ["create", "create", "update"]
+
+
+def test_a_batch_large_enough_for_copy(api, registry, dbsession, tmp_path):
+    """More rows than ``kyklos.db.COPY_MIN_ROWS``: on PostgreSQL every table of the batch
+    (records, custom-field mirror, history, search index, duplicate keys) is written with
+    COPY; the outcome is the same as with executemany."""
+    from kyklos.db import COPY_MIN_ROWS
+
+    admin, ed = api("admin"), api("ticketeer")
+    define_fields(admin)
+    n = COPY_MIN_ROWS * 2 + 7
+    path = tmp_path / "many.csv"
+    path.write_text("name,code,level\n" + "".join(f"t{i},C-{i},{i}\n" for i in range(n)),
+                    encoding="utf-8")
+    summary, log = run_import(registry, ed.user_id, path, {"mapping": {
+        "name": "name", "code": "cf_code", "level": "cf_level"}})
+    assert (summary["created"], summary["rejected"]) == (n, 0), log[:3]
+    got = tickets(registry, dbsession)
+    ids = sorted(v[0] for v in got.values())
+    assert got["t5"][1:4] == ("new", None, {"cf_code": "C-5", "cf_level": 5})
+    with dbsession() as db:
+        for model, col in ((AuditEntry, AuditEntry.record_id),
+                           (SearchDoc, SearchDoc.record_id),
+                           (DuplicateKey, DuplicateKey.record_id)):
+            assert sorted(db.execute(select(col)).scalars()) == ids, model
+        assert db.execute(select(func.count()).select_from(CustomValue)).scalar() == 2 * n
+        entry = db.execute(select(AuditEntry).where(
+            AuditEntry.record_id == got["t5"][0])).scalar_one()
+        assert entry.changes["cf_code"] == [None, "C-5"] and entry.source == "import"
+    # found through the public surfaces
+    assert [i["id"] for i in ed.get("/api/v1/_search", {"q": "t77"}).json["groups"][0][
+        "items"]] == [got["t77"][0]]
+    listed = ed.get("/api/v1/tickets", {"cf_code": "C-9"}).json
+    assert [r["id"] for r in listed["items"]] == [got["t9"][0]]
+    # running the same file again with the code as key creates nothing
+    summary, _log = run_import(registry, ed.user_id, path, {"key": "cf_code", "mapping": {
+        "name": "name", "code": "cf_code", "level": "cf_level"}})
+    assert (summary["created"], summary["skipped"]) == (0, n)

@@ -48,7 +48,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 from translationstring import TranslationString
 
-from kyklos.db import Base, IdMixin, JSONType, TimestampMixin, UTCDateTime
+from kyklos.db import Base, IdMixin, JSONType, TimestampMixin, UTCDateTime, bulk_insert
 from kyklos.entities import FieldInfo
 from kyklos.entities import money as m
 from kyklos.i18n import _
@@ -417,7 +417,7 @@ def rebuild_mirror(db, registry, et, d: CustomField, batch: int = 1000) -> int:
                     seen[key] = rid
                 rows.append(row)
         if rows:
-            db.execute(insert(CustomValue), rows)
+            bulk_insert(db, CustomValue.__table__, rows)
         written += len(rows)
         last = chunk[-1][0]
 
@@ -465,7 +465,7 @@ def fill_mirror_batch(conn, et, d: Definition, info: FieldInfo, after_id: int, s
                     raise ValueError(f"records {seen[key]} and {rid} share {key!r}")
             rows.append(row)
     if rows:
-        conn.execute(insert(CustomValue), rows)
+        bulk_insert(conn, CustomValue.__table__, rows)
     return last, n, len(rows)
 
 

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import ForeignKey, Index, Integer, String, insert, select
+from sqlalchemy import ForeignKey, Index, Integer, String, select
 from sqlalchemy.orm import Mapped, mapped_column
 
-from kyklos.db import Base, IdMixin, JSONType, UTCDateTime, utcnow
+from kyklos.db import Base, IdMixin, JSONType, UTCDateTime, bulk_insert, utcnow
 from kyklos.hooks import collect
 from kyklos.i18n import _
 from kyklos.security.models import User
@@ -110,7 +110,7 @@ def record_changes(request, et, records: list, action: str, changes: list[dict],
                      "version": getattr(record, "version", None), "changes": diff or {},
                      "source": source})
     if rows:
-        request.dbsession.execute(insert(AuditEntry.__table__), rows)
+        bulk_insert(request.dbsession, AuditEntry.__table__, rows)
 
 
 def entries(

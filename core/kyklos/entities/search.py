@@ -27,7 +27,6 @@ from sqlalchemy import (
     column,
     delete,
     func,
-    insert,
     literal_column,
     or_,
     select,
@@ -35,7 +34,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from kyklos.db import Base, IdMixin, UTCDateTime, utcnow
+from kyklos.db import Base, IdMixin, UTCDateTime, bulk_insert, utcnow
 from kyklos.hookspecs import hookimpl
 from kyklos.i18n import _
 
@@ -138,7 +137,7 @@ def index_records(dbsession, et, records) -> None:
         elif (row.title, row.body) != doc:
             row.title, row.body = doc
     if new:
-        dbsession.execute(insert(SearchDoc.__table__), new)
+        bulk_insert(dbsession, SearchDoc.__table__, new)
 
 
 def unindex(dbsession, et, record_id) -> None:
@@ -170,11 +169,11 @@ def reindex(request, et=None, batch: int = 500) -> int:
                     {"entity": t.name, "record_id": record.id, "title": doc[0], "body": doc[1]}
                 )
             if len(rows) >= batch:
-                db.execute(insert(SearchDoc), rows)
+                bulk_insert(db, SearchDoc.__table__, rows)
                 written += len(rows)
                 rows = []
         if rows:
-            db.execute(insert(SearchDoc), rows)
+            bulk_insert(db, SearchDoc.__table__, rows)
             written += len(rows)
         db.expunge_all()
     db.flush()

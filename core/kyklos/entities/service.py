@@ -15,14 +15,19 @@ from dataclasses import dataclass
 
 import colander
 from pyramid.httpexceptions import HTTPForbidden, HTTPNotFound
-from sqlalchemy import Integer, Table, func, insert, select, text
-from sqlalchemy.orm import make_transient_to_detached
-from sqlalchemy.orm.attributes import instance_dict, instance_state, set_committed_value
+from sqlalchemy import Integer, Table, func, select, text
+from sqlalchemy.orm import ColumnProperty, configure_mappers, make_transient_to_detached
+from sqlalchemy.orm.attributes import (
+    InstrumentedAttribute,
+    instance_dict,
+    instance_state,
+    set_committed_value,
+)
 from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.orm.interfaces import MANYTOONE, ONETOMANY
 from sqlalchemy.sql.elements import ClauseElement
 
-from kyklos.db import utcnow
+from kyklos.db import DefaultContext, bulk_insert, utcnow
 from kyklos.entities import SYSTEM_FIELDS, EntityType, RecordError, customfields, history, values
 from kyklos.i18n import _
 from kyklos.security import rules
@@ -407,10 +412,18 @@ def create_record(request, et, data: dict, source: str = "api"):
     db = request.dbsession
     db.add(record)
     db.flush()
-    customfields.sync_record(request, et, record, clean)
+    _after_create(request, et, record, clean, changes, source)
+    return record
+
+
+def _after_create(request, et, record, names, changes: dict, source: str) -> None:
+    """What follows the flush of a new record: the mirror of its custom fields in
+    ``names``, its history entry, the after-save hooks (search, duplicates, workflow,
+    plugins)."""
+    customfields.sync_record(request, et, record, names)
     history.record_change(request, et, record, "create", json_changes(et, changes), source)
-    db.flush()
-    hook.kyklos_record_after_save(
+    request.dbsession.flush()
+    request.registry.kyklos_pm.hook.kyklos_record_after_save(
         request=request,
         entity_type=et,
         record=record,
@@ -418,7 +431,23 @@ def create_record(request, et, data: dict, source: str = "api"):
         created=True,
         source=source,
     )
-    return record
+
+
+def record_created(request, et, record, source: str = "job") -> None:
+    """Bookkeeping for a record a plugin created itself, as the system rather than as
+    the user (an automation rule's follow-up activity, with child rows the record
+    service does not write): after the plugin's flush, the record gets what
+    :func:`create_record` gives every record - custom-field mirror, a history entry
+    with its values, the after-save hooks, so it is found by search, duplicate checks
+    and workflow rules like any other. No permission is checked: the caller decided."""
+    changes = {}
+    for name, f in et.fields.items():
+        if f.virtual:
+            continue
+        value = values.read_value(et, f, record)
+        if value is not None and value != "" and value != []:
+            changes[name] = (None, value)
+    _after_create(request, et, record, changes, changes, source)
 
 
 def check_version(request, et, record, expected_version) -> None:
@@ -631,21 +660,33 @@ def create_many(request, et, cleans: list[dict], source: str = "import") -> list
     uid = user_id(request)
     hook = request.registry.kyklos_pm.hook
     fields = et.fields
+    plain = _plain_columns(et)
+    book = _BOOKKEEPING <= plain
     made, changes, docs = [], [], []
     for clean in cleans:
         record = et.model()
+        d = instance_dict(record)
         doc = {}
         for name, value in clean.items():
             f = fields[name]
             if f.custom:  # one document, not a copy per field (values.write_value)
                 doc[name] = _to_json(f, value)
+            elif name in plain:
+                d[name] = value
             else:
                 values.write_value(et, f, record, value)
-        if doc:
-            record.custom = doc
-        if "owner_id" not in clean:
-            record.owner_id = uid
-        record.created_by_id = record.updated_by_id = uid
+        if book:
+            if doc:
+                d["custom"] = doc
+            if "owner_id" not in clean:
+                d["owner_id"] = uid
+            d["created_by_id"] = d["updated_by_id"] = uid
+        else:
+            if doc:
+                record.custom = doc
+            if "owner_id" not in clean:
+                record.owner_id = uid
+            record.created_by_id = record.updated_by_id = uid
         if not rules.can_access(request, et, record, "create"):
             raise HTTPForbidden()
         ch = {name: (None, value) for name, value in clean.items() if value is not None}
@@ -668,7 +709,7 @@ def create_many(request, et, cleans: list[dict], source: str = "import") -> list
                     value = values.read_value(et, fields[d.name], record)
                     mirror += customfields.mirror_rows(d, record.id, value)
         if mirror:
-            db.execute(insert(customfields.CustomValue.__table__), mirror)
+            bulk_insert(db, customfields.CustomValue.__table__, mirror)
         history.record_changes(request, et, made, "create", [
             _json_new(et, ch, clean, doc) for ch, (clean, doc) in zip(changes, docs, strict=True)
         ], source)
@@ -683,6 +724,35 @@ def create_many(request, et, cleans: list[dict], source: str = "import") -> list
     return made
 
 
+_PLAIN_COLUMNS: dict = {}
+_BOOKKEEPING = frozenset({"custom", "owner_id", "created_by_id", "updated_by_id"})
+
+
+def _plain_columns(et) -> frozenset:
+    """Names of ``et``'s fields that are mapped columns with no attribute event (no
+    ``@validates``, no property setter, not money): :func:`create_many` writes them
+    straight into a new object's ``__dict__``. The ORM's attribute events would only
+    record history for an object that is not in a session yet, and the rows are
+    inserted from that dict either way; fields with events are set normally, so their
+    domain logic (a person's name keys) runs."""
+    model = et.model
+    key = (model, tuple(et.fields))
+    if key not in _PLAIN_COLUMNS:
+        configure_mappers()
+        names = set(_BOOKKEEPING)
+        names.update(f.name for f in et.fields.values()
+                     if not f.custom and not f.virtual and f.type != "money")
+        out = set()
+        for name in names:
+            attr = getattr(model, name, None)
+            if (isinstance(attr, InstrumentedAttribute)
+                    and isinstance(attr.property, ColumnProperty)
+                    and not attr.impl.dispatch.set):
+                out.add(name)
+        _PLAIN_COLUMNS[key] = frozenset(out)
+    return _PLAIN_COLUMNS[key]
+
+
 #: types ``values.to_json`` returns unchanged (most values of an import)
 _PLAIN = frozenset({str, int, bool, float, type(None)})
 
@@ -692,13 +762,22 @@ def _to_json(field, value):
 
 
 def _json_new(et, ch: dict, clean: dict, doc: dict) -> dict:
-    """:func:`json_changes` of a new record, reusing the JSON of its custom fields."""
+    """:func:`json_changes` of a new record, reusing the JSON of its custom fields.
+
+    Runs for every record of an import: the common cases (a custom field's document
+    value, a plain value) take no function call."""
     out = {}
+    fields = et.fields
     for name, (old, new) in ch.items():
-        if name in doc and old is None and new is clean.get(name):
-            out[name] = [None, doc[name]]
+        if old is None:
+            if name in doc and new is clean.get(name):
+                out[name] = [None, doc[name]]
+            elif type(new) in _PLAIN:
+                out[name] = [None, new]
+            else:
+                out[name] = [None, values.to_json(fields.get(name), new)]
         else:
-            field = et.fields.get(name)
+            field = fields.get(name)
             out[name] = [_to_json(field, old), _to_json(field, new)]
     return out
 
@@ -723,16 +802,6 @@ def after_save_many(request, et, records: list, changes: list[dict], created: bo
 
 class _Unsupported(Exception):
     """The objects need the ORM's unit of work (see :func:`insert_new`)."""
-
-
-class _DefaultContext:
-    """What a Python-side column default may ask of its execution context."""
-
-    def __init__(self, params: dict):
-        self.current_parameters = params
-
-    def get_current_parameters(self, isolate_multiinsert_groups=True):
-        return self.current_parameters
 
 
 @dataclass
@@ -834,7 +903,7 @@ def _params(plan: _Plan, obj, parent=None) -> dict:
         elif kind == "version":
             value = d[attr] = arg(None)
         else:
-            value = d[attr] = arg(_DefaultContext(params))
+            value = d[attr] = arg(DefaultContext(params))
         params[colkey] = value
     return params
 
@@ -890,7 +959,7 @@ def insert_new(db, records: list) -> list:
         return list(records)
     attached = []
     for table, objects, rows in batches:
-        db.execute(insert(table), rows)
+        bulk_insert(db, table, rows)
         attached += objects
     for obj in attached:
         state = instance_state(obj)

@@ -10,7 +10,9 @@ business key makes a repeated row an update or a skip, never a second record.
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import gc
 import hashlib
 import os
 import tempfile
@@ -357,7 +359,7 @@ def execute(registry, run_id: int, progress=None) -> dict:
 
         def flush_batch(rows):
             last = rows[-1][0]
-            with job_request(registry, uid) as request:
+            with _collector_paused(), job_request(registry, uid) as request:
                 et = request.registry.kyklos_entities[info["entity"]]
                 customfields.refresh(registry, request.dbsession)
                 results = Batch(request, et, options, seen, info["dry_run"]).run(headers, rows)
@@ -391,6 +393,25 @@ def execute(registry, run_id: int, progress=None) -> dict:
             flush_batch(batch_rows)
     _finish(registry, run_id, "done", None)
     return summary_of(registry, run_id)
+
+
+@contextlib.contextmanager
+def _collector_paused():
+    """Pause the cyclic garbage collector for one batch.
+
+    A batch allocates hundreds of thousands of small objects (cells, clean dicts, ORM
+    states, history lists) that all live until it ends; each allocation threshold
+    crossed starts a collection that walks every tracked object, the process's long-lived
+    ones included - a fifth of an import's time. Reference counting still frees what it
+    can; one young-generation collection after the batch reclaims its cycles."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+            gc.collect(1)
 
 
 def _update(registry, run_id, **values_):

@@ -13,7 +13,7 @@ import string
 
 from sqlalchemy import select
 
-from kyklos_sdk import utcnow
+from kyklos_sdk import record_created, utcnow
 
 from . import _
 from .models import ACCEPTED, NEEDS_ACTION, Activity, ActivityType, Participant
@@ -107,4 +107,8 @@ def create_for(request, et, record, config, run_id) -> dict:
     activity.participant_rows = rows
     db.add(activity)
     db.flush()
+    # Written here (participants, the idempotency key), recorded like any other:
+    # history, search, reminders and the workflow's own hooks.
+    record_created(request, request.registry.kyklos_entities["activity"], activity,
+                   source="job")
     return {"activity": activity.id, "created": True}

@@ -391,3 +391,18 @@ def test_automation_action_creates_a_follow_up_once(registry, types, make_record
         a = request.dbsession.get(Activity, first["activity"])
         assert a.subject == "Follow up Ioana Popescu" and a.responsible_id == owner
         assert a.state == "open" and a.ids_of("person") == [person]
+        # recorded like any other new record: a history entry with its values, and a
+        # row in the search index (once: the repeated run created nothing)
+        from sqlalchemy import func, select
+
+        from kyklos.entities import history
+        from kyklos.entities.search import SearchDoc
+
+        act = registry.kyklos_entities["activity"]
+        made = [e for e, _who in history.entries(request, act, a.id) if e.action == "create"]
+        assert len(made) == 1 and made[0].source == "job"
+        assert made[0].changes["subject"] == [None, "Follow up Ioana Popescu"]
+        docs = request.dbsession.execute(
+            select(func.count()).select_from(SearchDoc).where(
+                SearchDoc.entity == "activity", SearchDoc.record_id == a.id)).scalar()
+        assert docs == 1

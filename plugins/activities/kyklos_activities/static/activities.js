@@ -19,6 +19,7 @@
   if (!window.fetch) { return; }
   var moveUrl = cal.getAttribute("data-move-url");
   var csrf = cal.getAttribute("data-csrf");
+  var notMoved = cal.getAttribute("data-not-moved");  // translated by the template
   var zone = cal.getAttribute("data-timezone");
   var dragged = null;
   var grabOffset = 0;  // px between the event's top and where it was picked up
@@ -122,7 +123,7 @@
       return resp.json().then(function (data) { return {ok: resp.ok, data: data}; });
     }).then(function (r) {
       if (!r.ok) {
-        var msg = r.data.title || "Not moved";
+        var msg = r.data.title || notMoved;
         if (r.data.errors && r.data.errors.length) { msg += ": " + r.data.errors[0].detail; }
         window.alert(msg);
       }

@@ -7,6 +7,8 @@ region, so "210 1234567" in GR, "0721 123 456" in RO and "601 234 567" in PL all
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberFormat, PhoneNumberType
 
@@ -54,6 +56,9 @@ def _parse(raw: str, region: str | None) -> phonenumbers.PhoneNumber:
         raise InvalidPhone("invalid_phone", raw) from exc
 
 
+# A pure function of its arguments, and the slowest step of writing a person: the
+# validate hook and the ``phones`` setter both normalise the same number.
+@lru_cache(maxsize=1 << 14)
 def normalize_phone(raw: str, default_region: str | None = None) -> str:
     """Return *raw* in E.164, or raise :class:`InvalidPhone`.
 

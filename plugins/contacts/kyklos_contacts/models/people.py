@@ -9,11 +9,13 @@ from sqlalchemy import (
     Boolean,
     Date,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     String,
     Text,
     UniqueConstraint,
+    func,
     type_coerce,
 )
 from sqlalchemy.ext.hybrid import hybrid_property
@@ -325,3 +327,9 @@ class Greeting(IdMixin, Base):
     )
 
     __table_args__ = (UniqueConstraint("person_id", "kind", "occasion_date", "channel"),)
+
+
+# Imports look records up by a business key compared case-insensitively
+# (``lower(column) IN (...)``, kyklos.imports): an index on the expression serves that
+# on both databases, where the plain column index cannot.
+Index("ix_contacts_person_email_lower", func.lower(Person.email))

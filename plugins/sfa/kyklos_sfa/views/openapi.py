@@ -2,43 +2,32 @@
 
 from __future__ import annotations
 
+from kyklos_sdk import openapi as o
+
 from ..kpi import KPIS
 from .quotes import CLONE_MODES
 
-PROBLEM = {"$ref": "#/components/schemas/Problem"}
-DATE = {"type": "string", "format": "date", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
-ID = {
-    "name": "id",
-    "in": "path",
-    "required": True,
-    "schema": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1},
-}
+DATE = o.DATE
+ID = o.path_id()
 MONEY = {"type": ["object", "null"]}
 TAG = "Sales"
 #: bodies checked against the lead's duplicates and the stages: a schema-valid body may
 #: still be refused (400 naming the field)
-SEMANTIC = {"x-kyklos-semantic-checks": True}
+SEMANTIC = o.SEMANTIC
 
-
-def _problems(*codes) -> dict:
-    return {
-        c: {"description": "problem", "content": {"application/problem+json": {"schema": PROBLEM}}}
-        for c in codes
-    }
+_problems = o.problems
 
 
 def _ok(schema: dict, status: str = "200", description: str = "ok") -> dict:
-    return {
-        status: {"description": description, "content": {"application/json": {"schema": schema}}}
-    }
+    return {status: o.json_ok(schema, description)}
 
 
 def _q(name: str, schema: dict) -> dict:
-    return {"name": name, "in": "query", "required": False, "schema": schema}
+    return o.param(name, schema)
 
 
 def _op(op_id: str, responses: dict, summary: str = "", **more) -> dict:
-    return {"operationId": op_id, "tags": [TAG], "summary": summary, "responses": responses, **more}
+    return o.operation(TAG, op_id, responses, summary, **more)
 
 
 def openapi_paths(request) -> dict:
