@@ -492,12 +492,15 @@ def export_cmd(ini, entity, file, filters, sort, columns, as_email):
 @click.option("--key", help="Business key field: rows matching a record are duplicates.")
 @click.option("--on-duplicate", type=click.Choice(["skip", "update", "create"]), default="skip")
 @click.option("--dry-run", is_flag=True, help="Check every row; write nothing.")
+@click.option("--create-references/--no-create-references", default=True,
+              help="Reference columns may name records (a company by its name): create "
+                   "the ones that do not exist (default), or reject their rows.")
 @click.option("--format", "fmt", help="csv, xlsx or a plugin format (default: the suffix).")
 @click.option("--encoding", help="The CSV encoding (default: detected).")
 @click.option("--delimiter", help="The CSV delimiter (default: detected).")
 @click.option("--as", "as_email", help="Run as this user (default: the first administrator).")
-def import_cmd(ini, entity, file, profile, maps, key, on_duplicate, dry_run, fmt, encoding,
-               delimiter, as_email):
+def import_cmd(ini, entity, file, profile, maps, key, on_duplicate, dry_run, create_references,
+               fmt, encoding, delimiter, as_email):
     """Import FILE into ENTITY records. Prints a summary; exits 1 with
     file:row:column: message lines when rows were rejected."""
     from pyramid.httpexceptions import HTTPException
@@ -505,7 +508,7 @@ def import_cmd(ini, entity, file, profile, maps, key, on_duplicate, dry_run, fmt
     from kyklos.entities.service import get_entity_type
     from kyklos.imports import pipeline
     from kyklos.imports.readers import FileError
-    from kyklos.imports.views import initial_mapping
+    from kyklos.imports.views import initial_mapping, profile_options
     from kyklos.jobs import job_request
 
     env = Env(ini)
@@ -530,12 +533,15 @@ def import_cmd(ini, entity, file, profile, maps, key, on_duplicate, dry_run, fmt
 
             profile = ("shipped:" if profile in shipped_profiles() else "saved:") + profile
         m = initial_mapping(request, et, headers, profile)
+        saved = profile_options(request, et, profile)
+        key = key or saved.get("key")
         for item in maps:
             header, sep, target = item.partition("=")
             if not sep:
                 fail(f"--map {item!r}: use HEADER=field")
             m[header] = target
-        options.update(headers=headers, mapping=m, key=key, on_duplicate=on_duplicate)
+        options.update(headers=headers, mapping=m, key=key, on_duplicate=on_duplicate,
+                       create_references=create_references)
         errors = pipeline.check_options(request, et, headers, options)
         if errors:
             tr = request.localizer.translate

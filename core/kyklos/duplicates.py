@@ -108,7 +108,10 @@ def normalise(kind: str, value) -> str:
 def add_duplicate_rule(config, entity: str, name: str, fields, kind: str = "exact",
                        title=None):
     """Directive ``config.add_duplicate_rule``: records of ``entity`` whose ``fields``
-    (joined) normalise to the same key under ``kind`` are duplicate candidates.
+    normalise to the same key under ``kind`` are duplicate candidates. ``exact`` and
+    ``fold`` join the fields into one key; ``email`` and ``phone`` give one key per value
+    of each field, list fields included (a person's typed e-mails), so any shared
+    address or number matches.
 
     :param kind: ``exact`` (case and spacing folded), ``fold`` (names across scripts
         and diacritics), ``email`` or ``phone`` (digits, last ten)
@@ -143,24 +146,45 @@ def _rules_from_settings(config) -> None:
         add_duplicate_rule(config, entity, name, fields.split(","), kind)
 
 
-def keys_of(registry, et, record=None, data=None) -> dict[str, str]:
-    """``{rule: key}`` of a record (or of a dict of submitted values)."""
-    out = {}
+def _texts(value) -> list[str]:
+    """The texts a field value offers for matching: one, or one per item of a list (a
+    person's typed e-mails: each dict item offers its text values, and the rule's kind
+    keeps those it can read - the address, not the "work" label)."""
+    if value in (None, ""):
+        return []
+    if isinstance(value, list | tuple | set | frozenset):
+        out = []
+        for item in value:
+            if isinstance(item, dict):
+                out += [v for v in item.values() if isinstance(v, str) and v]
+            elif item not in (None, ""):
+                out.append(str(item))
+        return out
+    return [str(value)]
+
+
+def match_keys(registry, et, record=None, data=None) -> list[tuple[str, str]]:
+    """``[(rule, key), ...]`` of a record (or of a dict of submitted values).
+
+    ``exact`` and ``fold`` rules join their fields' values into one key (first and last
+    name). ``email`` and ``phone`` rules give a key for every value of every field they
+    name, so a rule on ``("email", "emails")`` matches a person by any of their
+    addresses, not only the primary one."""
+    out = []
     for rule in rules_for(registry, et):
-        parts = []
+        vals = []
         for name in rule.fields:
             f = et.fields.get(name)
             if f is None:
                 continue
-            if data is not None:
-                v = data.get(name)
-            else:
-                v = values.read_value(et, f, record)
-            if v not in (None, ""):
-                parts.append(str(v))
-        key = normalise(rule.kind, " ".join(parts))
-        if key:
-            out[rule.name] = key
+            vals.append(data.get(name) if data is not None else values.read_value(et, f, record))
+        if rule.kind in ("email", "phone"):
+            keys = {normalise(rule.kind, t) for v in vals for t in _texts(v)} - {""}
+            out += [(rule.name, k) for k in sorted(keys)]
+        else:
+            key = normalise(rule.kind, " ".join(str(v) for v in vals if v not in (None, "")))
+            if key:
+                out.append((rule.name, key))
     return out
 
 
@@ -171,7 +195,7 @@ def index_record(request, et, record) -> None:
     if getattr(record, "deleted_at", None) is not None:
         return
     rows = [{"entity": et.name, "rule": r, "record_id": record.id, "key": k}
-            for r, k in keys_of(request.registry, et, record).items()]
+            for r, k in match_keys(request.registry, et, record)]
     if rows:
         db.execute(insert(DuplicateKey), rows)
 
@@ -185,17 +209,17 @@ def index_records(request, et, records) -> None:
                                           DuplicateKey.record_id.in_([r.id for r in records])))
     rows = [{"entity": et.name, "rule": rule, "record_id": rec.id, "key": key}
             for rec in records if getattr(rec, "deleted_at", None) is None
-            for rule, key in keys_of(request.registry, et, rec).items()]
+            for rule, key in match_keys(request.registry, et, rec)]
     if rows:
         bulk_insert(db, DuplicateKey.__table__, rows)
 
 
 def candidates(request, et, data: dict, exclude_id: int | None = None, limit: int = 10):
     """Visible records sharing a match key with ``data``: ``[(record, rule), ...]``."""
-    keys = keys_of(request.registry, et, data=data)
+    keys = match_keys(request.registry, et, data=data)
     if not keys:
         return []
-    conds = [and_(DuplicateKey.rule == r, DuplicateKey.key == k) for r, k in keys.items()]
+    conds = [and_(DuplicateKey.rule == r, DuplicateKey.key == k) for r, k in keys]
     from sqlalchemy import or_
 
     rows = request.dbsession.execute(
@@ -239,7 +263,7 @@ def scan(request, et, batch: int = 1000) -> int:
         rows = []
         for rec in recs:
             rows += [{"entity": et.name, "rule": r, "record_id": rec.id, "key": k}
-                     for r, k in keys_of(request.registry, et, rec).items()]
+                     for r, k in match_keys(request.registry, et, rec)]
         if rows:
             bulk_insert(db, DuplicateKey.__table__, rows)
         last = recs[-1].id

@@ -96,7 +96,8 @@ def test_web_wizard_dry_run_then_import(client, api, registry, dbsession, tmp_pa
     res = form.submit().follow()
     form = [f for f in res.forms.values() if "map.0" in f.fields][0]
     assert form["map.3"].value == "cf_shoe"
-    form["key"] = "name"
+    assert form["key"].value == "name"  # the profile keeps its key and policy too
+    assert form["on_duplicate"].value == "skip"
     form["on_duplicate"] = "update"
     res = form.submit("action", value="run").follow()
     got = things(registry, dbsession)

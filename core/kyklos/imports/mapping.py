@@ -21,6 +21,11 @@ SYNONYMS = {
     "last_name": ("family name", "surname", "lastname", "last", "επώνυμο", "nazwisko"),
     "name": ("company", "company name", "account name", "organization", "organisation",
              "επωνυμία"),
+    # a person's company, by name (kyklos.imports.references); an account's own
+    # "Company" column is its name, found first above
+    "account_id": ("company", "company name", "account", "account name", "organization",
+                   "organisation", "organization name", "organization 1 - name",
+                   "εταιρεία", "firma", "companie"),
     "vat_number": ("vat", "vat id", "vat no", "tax id", "αφμ", "nip"),
     "city": ("town", "πόλη", "miasto"),
     "country": ("country code", "χώρα", "kraj"),

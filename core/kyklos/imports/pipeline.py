@@ -29,6 +29,7 @@ from kyklos.i18n import _
 from kyklos.imports import mapping
 from kyklos.imports.models import ImportRun
 from kyklos.imports.readers import FileError, Options, open_reader
+from kyklos.imports.references import References
 
 BATCH = 1000
 ON_DUPLICATE = ("skip", "update", "create")
@@ -105,6 +106,8 @@ def check_options(request, et, headers: list[str], options: dict) -> dict:
             errors["key"] = _("This field cannot identify records.")
         elif key not in (m or {}).values():
             errors["key"] = _("Map a column to the key field.")
+    if not isinstance(options.get("create_references", False), bool):
+        errors["create_references"] = _("Use true or false.")
     if options.get("on_duplicate", "skip") not in ON_DUPLICATE:
         errors["on_duplicate"] = _("Use skip, update or create.")
     if options.get("on_duplicate") == "update" and not request.has_permission(
@@ -157,12 +160,16 @@ class Batch:
     rejected.
     """
 
-    def __init__(self, request, et, options: dict, seen: dict, dry_run: bool):
+    def __init__(self, request, et, options: dict, seen: dict, dry_run: bool,
+                 created: dict | None = None):
         self.request, self.et, self.options, self.seen = request, et, options, seen
         self.dry_run = dry_run
         self.key = options.get("key") or None
         self.on_dup = options.get("on_duplicate") or "skip"
         self.validator = service.Validator(request, et, "import")
+        create = options.get("create_references", True) is not False  # on by default
+        self.references = References(request, et, options.get("mapping") or {}, create,
+                                     dry_run, {} if created is None else created)
 
     def rows_to_data(self, headers, rows):
         fields = self.et.fields
@@ -183,6 +190,7 @@ class Batch:
     def run(self, headers, rows) -> list[RowResult]:
         request, et = self.request, self.et
         items = self.rows_to_data(headers, rows)
+        unresolved = self.references.resolve(items) if self.references.fields else {}
         existing = {}
         if self.key:
             keys = {_norm(d.get(self.key)) for _n, d in items} - {None}
@@ -194,6 +202,9 @@ class Batch:
             checked = self.validator.check([data for _n, data, _k in pending])
             valid = []
             for (n, data, k), (clean, errors) in zip(pending, checked, strict=True):
+                if not errors and not self.dry_run and n in self.references.pending:
+                    # linked records named by the row, created now that it is valid
+                    errors = self.references.complete(n, data, clean)
                 if errors:
                     results[n] = RowResult(n, "rejected", errors=dict(errors))
                 else:
@@ -222,6 +233,9 @@ class Batch:
         for n, data in items:
             if not data:
                 results[n] = RowResult(n, "skipped", errors={"": _("Empty row.")})
+                continue
+            if n in unresolved:
+                results[n] = RowResult(n, "rejected", errors=unresolved[n])
                 continue
             k = _norm(data.get(self.key)) if self.key else None
             earlier = self.seen.get(k) if k is not None else None
@@ -260,6 +274,14 @@ class Batch:
 
     def update(self, n: int, record, data: dict) -> RowResult:
         data = {k: v for k, v in data.items() if k != self.key}
+        if not self.dry_run and n in self.references.pending:
+            try:  # the row must be valid before its linked records are created
+                service.validate(self.request, self.et, record, data, "import")
+            except RecordError as exc:
+                return RowResult(n, "rejected", record.id, dict(exc.errors))
+            errors = self.references.complete(n, data)
+            if errors:
+                return RowResult(n, "rejected", record.id, errors)
         if self.dry_run:
             try:
                 service.validate(self.request, self.et, record, data, "import")
@@ -350,6 +372,7 @@ def execute(registry, run_id: int, progress=None) -> dict:
     start_after = info["last_row"]
     new_log = start_after <= 1 or not log.exists()
     seen: dict = {}
+    created: dict = {}  # records created for names in reference columns, for the whole run
     uid = info["user_id"]
     with log.open("w" if new_log else "a", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
@@ -362,7 +385,8 @@ def execute(registry, run_id: int, progress=None) -> dict:
             with _collector_paused(), job_request(registry, uid) as request:
                 et = request.registry.kyklos_entities[info["entity"]]
                 customfields.refresh(registry, request.dbsession)
-                results = Batch(request, et, options, seen, info["dry_run"]).run(headers, rows)
+                results = Batch(request, et, options, seen, info["dry_run"], created).run(
+                    headers, rows)
                 counts = {s: sum(1 for r in results if r.status == s)
                           for s in ("created", "updated", "skipped", "rejected")}
                 run = request.dbsession.get(ImportRun, run_id)

@@ -88,6 +88,25 @@ def initial_mapping(request, et, headers, profile: str | None) -> dict:
     return mapping.suggest(request, et, headers, writable)
 
 
+#: what a saved profile keeps besides its mapping, and reapplies
+PROFILE_OPTIONS = ("key", "on_duplicate", "create_references")
+
+
+def profile_options(request, et, profile: str | None) -> dict:
+    """The key and duplicate policy a saved profile keeps (``{}`` for a shipped one or
+    none), for the options the caller did not give."""
+    if not profile or not profile.startswith("saved:"):
+        return {}
+    prof = request.dbsession.execute(
+        select(ImportProfile).where(ImportProfile.entity == et.name,
+                                    ImportProfile.name == profile[6:])
+    ).scalar_one_or_none()
+    if prof is None:
+        return {}
+    return {k: v for k, v in (prof.options or {}).items()
+            if k in PROFILE_OPTIONS and v is not None}
+
+
 def upload_view(request):
     et = _et(request)
     errors = {}
@@ -99,8 +118,14 @@ def upload_view(request):
         except FileError as exc:
             errors["file"] = str(exc) if exc.file else request.localizer.translate(exc.message)
         else:
-            options["mapping"] = initial_mapping(request, et, headers,
-                                                 request.POST.get("profile"))
+            profile = request.POST.get("profile")
+            options["mapping"] = initial_mapping(request, et, headers, profile)
+            options.update(profile_options(request, et, profile))
+            if "key" not in options and "email" in options["mapping"].values() and \
+                    (et.fields.get("email") is not None and not et.fields["email"].custom):
+                # A file with e-mail addresses: find the people already there by them
+                # (shown preselected in the wizard; "none" is one click away).
+                options["key"] = "email"
             options["headers"] = headers
             run = ImportRun(entity=et.name, file_name=name, sha256=pipeline.sha256_of(path),
                             path=str(path), options=options, state="uploaded",
@@ -174,7 +199,8 @@ def _options_for_start(request, run, et) -> tuple[dict, dict]:
     options = {k: v for k, v in run.options.items() if k in ("format", "encoding",
                                                                "delimiter", "headers")}
     options.update(mapping=m, key=post.get("key") or None,
-                   on_duplicate=post.get("on_duplicate") or "skip")
+                   on_duplicate=post.get("on_duplicate") or "skip",
+                   create_references=post.get("create_references") == "1")
     return options, pipeline.check_options(request, et, headers, options)
 
 
@@ -215,7 +241,7 @@ def _save_profile(request, et, name, options):
         prof = ImportProfile(entity=et.name, name=name, created_by_id=service.user_id(request))
         db.add(prof)
     prof.mapping = options["mapping"]
-    prof.options = {k: options.get(k) for k in ("key", "on_duplicate", "delimiter", "encoding")}
+    prof.options = {k: options.get(k) for k in (*PROFILE_OPTIONS, "delimiter", "encoding")}
 
 
 def _enqueue(request, run):
@@ -240,7 +266,8 @@ def log_view(request):
 
 def api_import(request):
     """``POST /api/v1/{slug}/_import`` (multipart): ``file`` and optional ``options``
-    (JSON: mapping, key, on_duplicate, dry_run, format, encoding, delimiter)."""
+    (JSON: mapping, key, on_duplicate, create_references, dry_run, format, encoding,
+    delimiter, profile)."""
     et = _et(request)
     try:
         opts = json.loads(request.POST.get("options") or "{}")
@@ -257,8 +284,11 @@ def api_import(request):
     options["headers"] = headers
     options["mapping"] = opts.get("mapping") or initial_mapping(
         request, et, headers, opts.get("profile"))
-    options["key"] = opts.get("key") or None
-    options["on_duplicate"] = opts.get("on_duplicate") or "skip"
+    saved = profile_options(request, et, opts.get("profile"))
+    options["key"] = opts.get("key") or saved.get("key") or None
+    options["on_duplicate"] = opts.get("on_duplicate") or saved.get("on_duplicate") or "skip"
+    options["create_references"] = opts.get("create_references",
+                                            saved.get("create_references", True))
     errors = pipeline.check_options(request, et, headers, options)
     if errors:
         raise Problem(400, _("Invalid import options"), errors=errors)
@@ -291,7 +321,9 @@ def imports_paths(request) -> dict:
                     **o.problems("400", "401", "403", "404", "413"),
                 },
                 summary="Import a CSV/XLSX file (multipart 'file'; 'options' a JSON object: "
-                "mapping, key, on_duplicate, dry_run, format, encoding, delimiter, profile)",
+                "mapping, key, on_duplicate, create_references (default true: reference "
+                "columns may name records, and missing ones are created; false rejects "
+                "their rows), dry_run, format, encoding, delimiter, profile)",
                 parameters=[o.slug_param(request)],
                 body=o.multipart(file=o.BINARY, options={"type": "string"}),
                 **o.SEMANTIC,

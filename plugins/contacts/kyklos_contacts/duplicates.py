@@ -1,10 +1,10 @@
 """Duplicate rules of people and accounts (issue #5, D5) and what a merge of two of them
 must tidy that the core cannot know about.
 
-The core keeps one match key per rule and record, read from plain fields, so the rules
-name ``email`` and ``phone``: a person's *primary* address and number, which the
-validate hook keeps equal to the primary entries of the ``emails`` / ``phones`` lists.
-Secondary addresses are not matched (one key per rule and record in the core).
+A person's e-mail and phone rules name both the primary field and the typed list
+(``email`` + ``emails``, ``phone`` + ``phones``): the core gives an e-mail or phone rule
+one key per value, so a person is found by any of their addresses and numbers - a new
+contact with someone's private address meets the person filed under the work one.
 
 Names are compared folded across scripts (``kyklos_sdk.fold``: "Παπαδόπουλος" meets
 "Papadopoulos", "Wójcik" meets "Wojcik"); VAT numbers are compared as the validate hook
@@ -21,8 +21,8 @@ from . import _
 from .models import Affiliation, Person, PersonEmail, PersonPhone, Relationship
 
 RULES = (
-    ("person", "email", ("email",), "email", _("Same e-mail")),
-    ("person", "phone", ("phone",), "phone", _("Same phone")),
+    ("person", "email", ("email", "emails"), "email", _("Same e-mail")),
+    ("person", "phone", ("phone", "phones"), "phone", _("Same phone")),
     ("person", "name", ("first_name", "last_name"), "fold", _("Same name")),
     ("account", "vat_number", ("vat_number",), "exact", _("Same VAT number")),
     ("account", "email", ("email",), "email", _("Same e-mail")),

@@ -221,7 +221,9 @@ def import_table(data: bytes, default_region: str | None = None) -> list[list[st
     Every e-mail and phone travels in the JSON columns ``E-mails`` / ``Phones`` (the
     primary ones also in ``E-mail`` / ``Phone``, so ``--key email`` finds a person
     again), the postal addresses in ``Addresses`` (added as address records). The
-    organisation is a column of its own the mapping cannot yet send to ``account_id``.
+    organisation goes in ``Organization``, which the mapping sends to ``account_id``: the
+    importer finds the account by name, or creates it when the run creates missing
+    linked records (``create_references``), as the vCard endpoints do.
     """
     out = [[h for h, _k in IMPORT_COLUMNS]]
     for row in read_rows(data, default_region):

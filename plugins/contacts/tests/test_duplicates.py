@@ -104,6 +104,42 @@ def test_scan_finds_the_greek_latin_pair(api, client):
     assert "Giorgos Papadopoulos" in page.text and "Γιώργος Παπαδόπουλος" in page.text
 
 
+def test_secondary_emails_and_phones_match_too(api):
+    """Every address and number a person has is a match key, not only the primary
+    ones: a new contact with someone's private address, or their second mobile, is a
+    look-alike; the scan pairs records that share only a secondary number."""
+    a = api("manager")
+    eleni = a.post_json("/api/v1/persons", {
+        "first_name": "Ελένη", "last_name": "Νικολάου",
+        "emails": [{"type": "work", "email": "eleni@company.gr", "primary": True},
+                   {"type": "home", "email": "Eleni.N@Home.example"}],
+        "phones": [{"type": "work", "number": "+30 210 1234567", "primary": True},
+                   {"type": "mobile", "number": "+30 694 1234567"}]}, status=201).json
+    res = a.post_json("/api/v1/persons", {"first_name": "E.", "last_name": "N.",
+                                          "email": "eleni.n@home.example"}, status=409)
+    assert res.json["duplicates"] == [
+        {"id": eleni["id"], "title": "Ελένη Νικολάου", "rule": "email"}]
+    res = a.post_json("/api/v1/persons", {"first_name": "E.", "last_name": "N.",
+                                          "phone": "0030 694 123 4567"}, status=409)
+    assert res.json["duplicates"][0]["rule"] == "phone"
+    # a number only on the typed list of both
+    other = a.post_json("/api/v1/persons?duplicates=allow", {
+        "first_name": "Someone", "last_name": "Else", "phone": "+30 2310 999999",
+        "phones": [{"type": "work", "number": "+30 2310 999999", "primary": True},
+                   {"type": "mobile", "number": "+30 694 1234567"}]}, status=201).json
+    a.post_json("/api/v1/_duplicates/scan", {"entity": "person"}, status=202)
+    pairs = a.get("/api/v1/_duplicates", {"entity": "person"}).json["items"]
+    assert [[r["id"] for r in p["records"]] for p in pairs] == [[eleni["id"], other["id"]]]
+    # the "type" labels of the lists never make keys: two people with only "home"
+    # addresses in common labels are not look-alikes
+    a.post_json("/api/v1/persons", {"first_name": "Piotr", "last_name": "Nowak",
+                                    "emails": [{"type": "home", "email": "piotr@a.pl"}]},
+                status=201)
+    a.post_json("/api/v1/persons", {"first_name": "Ana", "last_name": "Pop",
+                                    "emails": [{"type": "home", "email": "ana@b.ro"}]},
+                status=201)
+
+
 def test_merge_people_repoints_everything_and_keeps_both_histories(api, rel_types):
     a = api("manager")
     acc1 = a.post_json("/api/v1/accounts", {"name": "Alpha"}, status=201).json

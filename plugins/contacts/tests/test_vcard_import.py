@@ -103,13 +103,17 @@ def test_web_wizard_suggests_the_vcard_columns(client, api):
     sel = {s["name"]: s.find("option", selected=True) for s in res.html.select("select")}
     chosen = {v["value"] for k, v in sel.items() if k.startswith("map.") and v}
     assert {"first_name", "last_name", "email", "emails", "phones", "addresses",
-            "job_title", "birth_date"} <= chosen
+            "job_title", "birth_date", "account_id"} <= chosen
     form = [f for f in res.forms.values() if "map.0" in f.fields][0]
-    form["key"] = "email"
+    assert form["key"].value == "email"  # e-mails mapped: people are found by them
     res = form.submit("action", value="run").follow()
     assert "Import finished" in res.text
-    mike = api("manager").get("/api/v1/persons", {"last_name": "Angstadt"}).json["items"]
+    reader = api("manager")
+    mike = reader.get("/api/v1/persons", {"last_name": "Angstadt"}).json["items"]
     assert [m["email"] for m in mike] == ["mike.angstadt@gmail.com"]
+    # ORG:TheCompany;TheDepartment: the account is found by name, or created
+    account = reader.get(f"/api/v1/accounts/{mike[0]['account_id']}").json
+    assert account["name"] == "TheCompany" and mike[0]["department"] == "TheDepartment"
 
 
 def test_addresses_field_through_the_api(api):
