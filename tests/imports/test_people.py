@@ -57,9 +57,18 @@ def test_people_import(api, registry, dbsession, tmp_path):
         # the contacts plugin's per-record hook ran with a usable record
         aff = db.execute(select(Affiliation).where(Affiliation.person_id == g.id)).scalars().all()
         assert [(x.account_id, x.is_primary, x.role) for x in aff] == [(acme["id"], True, "CTO")]
-        titles = dict(db.execute(select(SearchDoc.record_id, SearchDoc.title).where(
-            SearchDoc.entity == "person")).all())
-        assert titles[g.id] == "Γιώργος Παπαδόπουλος" and titles[a.id] == "Anna Kowalska"
+        docs = {rid: (t, b) for rid, t, b in db.execute(
+            select(SearchDoc.record_id, SearchDoc.title, SearchDoc.body).where(
+                SearchDoc.entity == "person")).all()}
+        assert docs[g.id][0] == "Γιώργος Παπαδόπουλος" and docs[a.id][0] == "Anna Kowalska"
+        # the names are in the title: the body keeps only what the title lacks
+        assert docs[g.id][1].split("\n") == ["giorgos@example.gr", "+306941234567", "CTO"]
+    # found by a name (title; whole Greek words end in a final sigma), an e-mail or a
+    # number as typed (body), and both at once - on both databases
+    for q in ("Παπαδόπ", "ΠΑΠΑΔΌΠΟΥΛΟΣ", "giorgos@example.gr", "Γιώργος giorgos",
+              "+306941234567"):
+        found = mgr.get("/api/v1/_search", {"q": q, "type": "person"}).json["groups"]
+        assert [i["id"] for g in found for i in g["items"]] == [ids[0]], q
     # the API reads them like any person; the same file again creates nothing
     got = mgr.get(f"/api/v1/persons/{ids[0]}").json
     assert got["phones"] == [{"type": "mobile", "number": "+306941234567", "primary": True}]

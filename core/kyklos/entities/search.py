@@ -85,6 +85,8 @@ def document(et, record) -> tuple[str, str] | None:
     or the record is deleted."""
     if not et.searchable or getattr(record, "deleted_at", None) is not None:
         return None
+    title = et.record_title(record)[:500]
+    folded_title = title.casefold()
     parts = []
     for name in et.searchable:
         info = et.fields.get(name)
@@ -95,8 +97,14 @@ def document(et, record) -> tuple[str, str] | None:
             continue
         if isinstance(value, list | tuple):
             value = " ".join(str(v) for v in value)
-        parts.append(str(value))
-    return et.record_title(record)[:500], "\n".join(parts)[:MAX_BODY]
+        text = str(value)
+        if text.casefold() in folded_title:
+            # Already in the title (a person's first and last name): every query the
+            # body would answer, the title answers too; indexing it twice costs index
+            # time (trigrams on SQLite) and room.
+            continue
+        parts.append(text)
+    return title, "\n".join(parts)[:MAX_BODY]
 
 
 def index_record(dbsession, et, record) -> None:
@@ -201,23 +209,37 @@ class SearchHooks:
 
 
 def terms(q: str) -> list[str]:
-    """Words of the query; only word characters, so nothing reaches FTS syntax raw."""
-    return re.findall(r"\w+", q[:MAX_Q].casefold())[:10]
+    """Words of the query; only word characters, so nothing reaches FTS syntax raw.
+
+    Lower-cased, not case-folded: folding turns the Greek final sigma into a medial one
+    ("Γιώργος" -> "γιώργοσ"), which PostgreSQL's ``lower`` (what the text-search
+    vector holds) never does, so most Greek surnames could not be found there; SQLite's
+    FTS5 folds both forms alike itself."""
+    return re.findall(r"\w+", q[:MAX_Q].lower())[:10]
 
 
 def _like(value: str) -> str:
     return "%" + value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-def match_clause(dialect: str, words: list[str], stmt):
-    """Add the full-text criterion and ranking to ``stmt`` (a select on SearchDoc)."""
+def match_clause(dialect: str, words: list[str], stmt, raw: str = ""):
+    """Add the full-text criterion and ranking to ``stmt`` (a select on SearchDoc);
+    ``raw`` is the query as typed."""
     if dialect == "postgresql":
         tsq = " & ".join(f"{w}:*" for w in words)
         vector = literal_column(PG_VECTOR)
         query = func.to_tsquery("simple", tsq)
         phrase = " ".join(words)
         title_like = SearchDoc.title.ilike(_like(phrase), escape="\\")
-        return stmt.where(or_(vector.op("@@")(query), title_like)).order_by(
+        # PostgreSQL's parser keeps an e-mail address, a host name or a number with its
+        # punctuation as one token ("anna@example.com"), which the word prefixes above
+        # ("anna:* & example:* & com:*") cannot meet: the query as typed, parsed by the
+        # same parser, can (websearch_to_tsquery accepts any text without error).
+        typed = func.websearch_to_tsquery("simple", raw[:MAX_Q]) if raw.strip() else None
+        found = [vector.op("@@")(query), title_like]
+        if typed is not None:
+            found.append(vector.op("@@")(typed))
+        return stmt.where(or_(*found)).order_by(
             func.similarity(SearchDoc.title, phrase).desc(),
             func.ts_rank(vector, query).desc(),
             SearchDoc.record_id.desc(),
@@ -269,7 +291,7 @@ def search(request, q: str, limit: int = 10, only: str | None = None) -> list[Gr
         stmt = select(SearchDoc.record_id, SearchDoc.title, SearchDoc.body).where(
             and_(SearchDoc.entity == et.name, SearchDoc.record_id.in_(visible.scalar_subquery()))
         )
-        stmt = match_clause(dialect, words, stmt).limit(limit + 1)
+        stmt = match_clause(dialect, words, stmt, q or "").limit(limit + 1)
         rows = request.dbsession.execute(stmt).all()
         if not rows:
             continue
@@ -291,7 +313,7 @@ def snippet(body: str, words: list[str], width: int = 160) -> str:
     """Up to ``width`` characters of ``body`` around the first matching word."""
     if not body:
         return ""
-    low = body.casefold()
+    low = body.lower()
     pos = min((p for p in (low.find(w) for w in words) if p >= 0), default=0)
     start = max(0, pos - width // 3)
     text = " ".join(body[start : start + width].split())
