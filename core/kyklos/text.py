@@ -66,7 +66,7 @@ try:  # rapidfuzz is optional: faster, same 0..1 "indel" ratio as difflib's
 except ImportError:  # pragma: no cover - depends on the environment
     _rf_ratio = None
 
-__all__ = ["fold", "similarity"]
+__all__ = ["fold", "similarity", "lower_forms"]
 
 # Placeholders for Greek iota / upsilon that carried a diaeresis: private-use characters
 # the digraph rules do not match, turned back into plain letters afterwards.
@@ -217,3 +217,15 @@ def similarity(a: str | None, b: str | None) -> float:
     if sorted_a == sorted_b:
         return max(direct, 0.99)  # same words, different order: almost certainly a dup
     return max(direct, _ratio(sorted_a, sorted_b))
+
+
+_SIGMA_END = re.compile(r"σ(?!\w)")
+
+
+def lower_forms(folded: str) -> set[str]:
+    """What SQL ``lower(column)`` may hold for a value whose ``str.casefold()`` is
+    ``folded``, for ``lower(column) IN (...)`` look-ups that are then compared folded in
+    Python: case-folding writes every Greek sigma as "σ", while PostgreSQL's ``lower``
+    keeps a final "ς" typed in lower case ("Νίκος" -> "νίκος") and gives "σ" for one typed
+    in capitals ("ΝΊΚΟΣ" -> "νίκοσ"). SQLite's ``lower`` folds ASCII only."""
+    return {folded, _SIGMA_END.sub("ς", folded)}

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pyramid.httpexceptions import HTTPForbidden
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from kyklos.entities import RecordError, customfields, service, values
@@ -30,6 +30,7 @@ from kyklos.imports import mapping
 from kyklos.imports.models import ImportRun
 from kyklos.imports.readers import FileError, Options, open_reader
 from kyklos.imports.references import References
+from kyklos.text import lower_forms
 
 BATCH = 1000
 ON_DUPLICATE = ("skip", "update", "create")
@@ -123,17 +124,27 @@ def _norm(value) -> str | None:
     return str(value).strip().casefold()
 
 
-def _existing(request, et, key: str, keys: set[str]) -> dict:
-    """``{normalised key: record}`` for visible records holding one of ``keys``."""
+def _existing(request, et, key: str, given: set) -> dict:
+    """``{normalised key: record}`` for visible records holding one of the ``given``
+    key values (as in the file), compared case-insensitively.
+
+    The look-up asks for ``lower(column)`` among the values' lower-case forms (an index
+    on ``lower(email)`` serves it) or the column among the values as given: SQLite's
+    ``lower`` folds ASCII only, so a Greek or Polish name is found there when typed as
+    stored - as in a re-run of the same file."""
+    keys = {_norm(v) for v in given} - {None}
     if not keys:
         return {}
     f = et.fields[key]
     stmt = service.visible_select(request, et)
+    lowered = sorted({form for k in keys for form in lower_forms(k)})
+    raw = sorted({str(v).strip() for v in given})
     if f.custom:
         d = customfields.definitions(request.registry, et.name)[key]
+        text = customfields.CustomValue.v_text
         ids = select(customfields.CustomValue.record_id).where(
             customfields.CustomValue.field_id == d.id,
-            func.lower(customfields.CustomValue.v_text).in_(sorted(keys)),
+            or_(func.lower(text).in_(lowered), text.in_(raw)),
         )
         stmt = stmt.where(et.model.id.in_(ids))
     else:
@@ -141,7 +152,7 @@ def _existing(request, et, key: str, keys: set[str]) -> dict:
         if f.type == "integer":
             stmt = stmt.where(col.in_([int(k) for k in keys if k.lstrip("-").isdigit()]))
         else:
-            stmt = stmt.where(func.lower(col).in_(sorted(keys)))
+            stmt = stmt.where(or_(func.lower(col).in_(lowered), col.in_(raw)))
     out = {}
     for rec in request.dbsession.execute(stmt.order_by(et.model.id)).scalars():
         k = _norm(values.read_value(et, f, rec))
@@ -193,8 +204,8 @@ class Batch:
         unresolved = self.references.resolve(items) if self.references.fields else {}
         existing = {}
         if self.key:
-            keys = {_norm(d.get(self.key)) for _n, d in items} - {None}
-            existing = _existing(request, et, self.key, keys)
+            given = {d.get(self.key) for _n, d in items} - {None, ""}
+            existing = _existing(request, et, self.key, given)
         results: dict[int, RowResult] = {}
         pending: list[tuple[int, dict, str | None]] = []
 

@@ -29,6 +29,7 @@ from kyklos.duplicates import DuplicateKey, normalise, rules_for
 from kyklos.entities import RecordError, service
 from kyklos.i18n import _
 from kyklos.security.models import User
+from kyklos.text import lower_forms
 
 #: the longest name looked up (longer cells are refused by the title field anyway)
 MAX_NAME = 300
@@ -57,12 +58,11 @@ def find_by_title(request, et, names: set[str]) -> dict[str, list[int]]:
         return {}
     db = request.dbsession
     out: dict[str, list[int]] = {n: [] for n in names}
-    if et is None:  # users
-        keys = {n: n.strip().casefold() for n in names}
+    if et is None:  # users: a few hundred at most, compared folded in Python (SQLite's
+        # lower() would miss a Greek name typed in another case)
+        keys = {n: _key(n) for n in names}
         rows = db.execute(select(User.id, User.email, User.name).where(
-            User.is_active.is_(True),
-            or_(func.lower(User.email).in_(set(keys.values())),
-                func.lower(User.name).in_(set(keys.values()))))).all()
+            User.is_active.is_(True))).all()
         for n, k in keys.items():
             out[n] = sorted({uid for uid, email, uname in rows
                              if k in ((email or "").casefold(), _key(uname or ""))})
@@ -88,8 +88,9 @@ def find_by_title(request, et, names: set[str]) -> dict[str, list[int]]:
     if col is None or et.title_field == "id" or not hasattr(col, "in_"):
         return out  # no title to look records up by: ids only
     keys = {n: _key(n) for n in names}
+    forms = {form for k in keys.values() for form in lower_forms(k)}
     stmt = service.visible_select(request, et).with_only_columns(et.model.id, col).where(
-        or_(func.lower(col).in_(set(keys.values())), col.in_(set(names))))
+        or_(func.lower(col).in_(forms), col.in_(set(names))))
     by_key = {}
     for rid, title in db.execute(stmt):
         by_key.setdefault(_key(str(title or "")), set()).add(rid)
