@@ -171,6 +171,20 @@ def _sqlite_pragmas(dbapi_conn, _record):
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.close()
+    # SQLite's own lower() (behind ILIKE, case-insensitive filters, lower(email) keys)
+    # folds ASCII only: "παπα" would never find "Παπαδόπουλος", nor "łódź" "Łódź".
+    # Python's str.lower covers every script, as PostgreSQL's lower() does. Every
+    # connection of the application registers it, so the expression indexes on
+    # lower(...) are built and searched with the same function.
+    dbapi_conn.create_function("lower", 1, _unicode_lower, deterministic=True)
+
+
+def _unicode_lower(value):
+    # called for every row a case-insensitive filter scans: the common case first
+    try:
+        return value.lower()
+    except AttributeError:
+        return None if value is None else str(value).lower()  # a number: its text
 
 
 def _sqlite_begin(conn):
