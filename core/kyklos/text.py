@@ -227,5 +227,6 @@ def lower_forms(folded: str) -> set[str]:
     ``folded``, for ``lower(column) IN (...)`` look-ups that are then compared folded in
     Python: case-folding writes every Greek sigma as "σ", while PostgreSQL's ``lower``
     keeps a final "ς" typed in lower case ("Νίκος" -> "νίκος") and gives "σ" for one typed
-    in capitals ("ΝΊΚΟΣ" -> "νίκοσ"). SQLite's ``lower`` folds ASCII only."""
+    in capitals ("ΝΊΚΟΣ" -> "νίκοσ"); on SQLite, kyklos.db registers Python's
+    ``str.lower``, which applies the final-sigma rule ("ΝΊΚΟΣ" -> "νίκος")."""
     return {folded, _SIGMA_END.sub("ς", folded)}

@@ -129,9 +129,9 @@ def _existing(request, et, key: str, given: set) -> dict:
     key values (as in the file), compared case-insensitively.
 
     The look-up asks for ``lower(column)`` among the values' lower-case forms (an index
-    on ``lower(email)`` serves it) or the column among the values as given: SQLite's
-    ``lower`` folds ASCII only, so a Greek or Polish name is found there when typed as
-    stored - as in a re-run of the same file."""
+    on ``lower(email)`` serves it; :func:`kyklos.text.lower_forms` for the Greek sigma)
+    or the column among the values as given (a value only a database's own ``lower``
+    could miss, as typed in a re-run of the same file)."""
     keys = {_norm(v) for v in given} - {None}
     if not keys:
         return {}

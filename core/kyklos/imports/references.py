@@ -7,8 +7,8 @@ the importing user can see, once per batch for each referenced type:
 - when the referenced type has a duplicate rule of kind ``fold`` or ``exact`` on its
   title field alone (accounts: ``name``), through that rule's indexed keys - so
   "ΑΛΦΑ Α.Ε.", "Alfa A.E." and "alfa a.e." all find "Άλφα Α.Ε.";
-- otherwise by ``lower(title)`` (PostgreSQL folds every script; SQLite's ``lower`` only
-  ASCII, so on SQLite a differently-cased Greek or Polish name is not found);
+- otherwise by ``lower(title)`` (every script on both databases: kyklos.db registers a
+  Unicode ``lower`` on SQLite);
 - users (an owner column) by e-mail address or name, active users only.
 
 A name that matches one record becomes its id; two or more are an error naming the
