@@ -77,3 +77,32 @@ def test_people_import(api, registry, dbsession, tmp_path):
         again = pipeline.start_run(request, et, path, path.name, options, False).id
     summary = pipeline.execute(registry, again)
     assert (summary["created"], summary["skipped"]) == (0, 2)
+
+
+def test_country_names_as_exports_write_them(api, registry, dbsession, tmp_path):
+    """Outlook, Gmail and other exports hold country names, not ISO codes: "Greece",
+    "Ελλάδα", "România", "Polska", "USA" are stored as their codes; a name that is no
+    country is still refused, naming the column."""
+    mgr = api("manager")
+    path = tmp_path / "outlook.csv"
+    path.write_text(
+        "First Name,Last Name,Business Country/Region\n"
+        "A,One,Greece\nB,Two,Ελλάδα\nC,Three,România\nD,Four,polska\nE,Five,USA\n"
+        "F,Six,GR\nG,Seven,Atlantis\n", encoding="utf-8")
+    with job_request(registry, mgr.user_id) as request:
+        et = registry.kyklos_entities["person"]
+        run_id = pipeline.start_run(request, et, path, path.name, {"mapping": {
+            "First Name": "first_name", "Last Name": "last_name",
+            "Business Country/Region": "country"}}, False).id
+    summary = pipeline.execute(registry, run_id)
+    log = {int(r["row"]): r for r in pipeline.read_log(registry, run_id)}
+    assert (summary["created"], summary["rejected"]) == (6, 1), log
+    assert "Business Country/Region" in log[8]["errors"]
+    got = {p["last_name"]: p["country"]
+           for p in mgr.get("/api/v1/persons", {"limit": 50}).json["items"]}
+    assert got == {"One": "GR", "Two": "GR", "Three": "RO", "Four": "PL", "Five": "US",
+                   "Six": "GR"}
+    # the API takes names too, and answers with the code
+    res = mgr.post_json("/api/v1/accounts", {"name": "Kraków Sp. z o.o.",
+                                             "country": "Poland"}, status=201)
+    assert res.json["country"] == "PL"

@@ -12,13 +12,12 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 from sqlalchemy import func, select
 
 from kyklos_sdk import RecordError, add_tag, create_record, get_entity_type
 
-from .countries import country_names
+from .countries import country_names, normalize_country
 from .domain.phones import InvalidPhone, normalize_phone
 from .domain.translit import fold
 from .domain.vcard import ParsedContact, parse_vcards, to_vcard
@@ -36,24 +35,13 @@ _ADDRESS_OUT = {"home": "home", "office": "work", "billing": "work", "shipping":
                 "branch": "work"}
 
 
-@lru_cache(maxsize=1)
-def _country_index() -> dict[str, str]:
-    out = {"usa": "US", "united states of america": "US", "uk": "GB", "great britain": "GB",
-           "ellas": "GR", "hellas": "GR"}
-    for lang in ("en", "el", "ro", "pl", "de", "fr"):
-        for code, name in country_names(lang).items():
-            out.setdefault(fold(name), code)
-    return out
-
-
 def country_code(text: str | None) -> str | None:
-    """An ISO code for a country as address books write it ("USA", "Ελλάδα", "PL")."""
-    if not text or not text.strip():
+    """An ISO code for a country as address books write it ("USA", "Ελλάδα", "PL");
+    ``None`` when it names none (the card keeps its other values)."""
+    try:
+        return normalize_country(text)
+    except ValueError:
         return None
-    value = text.strip()
-    if len(value) == 2 and value.upper() in country_names("en"):
-        return value.upper()
-    return _country_index().get(fold(value))
 
 
 def _phone_kind(types: str | None) -> str:

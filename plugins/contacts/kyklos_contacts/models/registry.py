@@ -107,7 +107,11 @@ def choice(choices):
     return {"type": "choice", "choices": list(choices)}
 
 
-COUNTRY = {"max_length": 2, "description": _("ISO 3166 country code, e.g. GR, RO, PL")}
+# Accepted as a code or a name ("GR", "Greece", "Ελλάδα": exports write names), always
+# stored as the two-letter code by the validate hook, which refuses anything else.
+COUNTRY = {"max_length": 60,
+           "description": _("ISO 3166 country code (GR, RO, PL) or the country's name "
+                            "(Greece, Ελλάδα, Polska): stored as the code")}
 
 ENTITY_NAMES = (
     "account",
