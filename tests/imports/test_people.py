@@ -106,3 +106,28 @@ def test_country_names_as_exports_write_them(api, registry, dbsession, tmp_path)
     res = mgr.post_json("/api/v1/accounts", {"name": "Kraków Sp. z o.o.",
                                              "country": "Poland"}, status=201)
     assert res.json["country"] == "PL"
+
+
+def test_outlook_dates(api, registry, dbsession, tmp_path):
+    """Outlook writes 0/0/00 in every empty date column, and month-first dates in US
+    English: the first is no date (the row is kept), the second is read where only the
+    month-first reading is a date; day-first stays the rule (Greece, Poland, Romania)."""
+    mgr = api("manager")
+    path = tmp_path / "outlook.csv"
+    path.write_text(
+        "First Name,Last Name,Birthday,Anniversary\n"
+        "A,One,0/0/00,0/0/00\nB,Two,1/15/1980,\nC,Three,15/01/1980,3/4/2001\n"
+        "D,Four,31/31/1980,\n", encoding="utf-8")
+    with job_request(registry, mgr.user_id) as request:
+        et = registry.kyklos_entities["person"]
+        run_id = pipeline.start_run(request, et, path, path.name, {"mapping": {
+            "First Name": "first_name", "Last Name": "last_name", "Birthday": "birth_date",
+            "Anniversary": "anniversary_date"}}, False).id
+    summary = pipeline.execute(registry, run_id)
+    log = {int(r["row"]): r for r in pipeline.read_log(registry, run_id)}
+    assert (summary["created"], summary["rejected"]) == (3, 1), log
+    assert "Birthday" in log[5]["errors"]
+    got = {p["last_name"]: (p["birth_date"], p["anniversary_date"])
+           for p in mgr.get("/api/v1/persons", {"limit": 50}).json["items"]}
+    assert got == {"One": (None, None), "Two": ("1980-01-15", None),
+                   "Three": ("1980-01-15", "2001-04-03")}

@@ -95,16 +95,27 @@ def profile_mapping(name: str, headers: list[str], et, writable: set[str]) -> di
     return out
 
 
-def _date(text: str) -> str:
+#: "no date" as exports write it: Outlook's CSV puts 0/0/00 in every empty date column
+_NO_DATE = re.compile(r"0{1,2}[./-]0{1,2}[./-]0{2,4}")
+
+
+def _date(text: str) -> str | None:
     """ISO dates as they are; ``31/12/2024`` and ``31.12.2024`` (day first, as in
-    Greece, Poland and Romania) become ISO."""
+    Greece, Poland and Romania) become ISO, and so does ``12/31/2024`` where only the
+    month-first reading is a date (Outlook in US English); ``0/0/00`` is no date
+    (``None``: the cell is left out, like an empty one)."""
+    text = text.strip()
+    if _NO_DATE.fullmatch(text):
+        return None
     m = re.fullmatch(r"(\d{1,2})[./](\d{1,2})[./](\d{4})", text)
     if m:
         d, mo, y = (int(x) for x in m.groups())
-        try:
-            return dt.date(y, mo, d).isoformat()
-        except ValueError:
-            return text
+        for day, month in ((d, mo), (mo, d)):
+            try:
+                return dt.date(y, month, day).isoformat()
+            except ValueError:
+                continue
+        return text
     return text[:10] if re.fullmatch(r"\d{4}-\d{2}-\d{2}[T ]00:00(:00)?", text) else text
 
 

@@ -194,7 +194,12 @@ class Batch:
             for i, fname, convert in colmap:
                 text = cells[i].strip() if i < width else ""
                 if text:
-                    data[fname] = text if convert is None else convert(text)
+                    if convert is None:
+                        data[fname] = text
+                    else:
+                        value = convert(text)
+                        if value is not None:  # None: a cell that says "nothing" (0/0/00)
+                            data[fname] = value
             out.append((n, data))
         return out
 
