@@ -131,3 +131,35 @@ def test_outlook_dates(api, registry, dbsession, tmp_path):
            for p in mgr.get("/api/v1/persons", {"limit": 50}).json["items"]}
     assert got == {"One": (None, None), "Two": ("1980-01-15", None),
                    "Three": ("1980-01-15", "2001-04-03")}
+
+
+def test_choices_by_title_in_any_language(api, registry, dbsession, tmp_path):
+    """A choice column may hold the choice's title in any offered language or its code in
+    another case (Gmail: "Male"; a Greek file: "Γυναίκα"); Outlook's "Unspecified" is no
+    value; an unknown word is refused, naming the column."""
+    from kyklos.i18n import translate_for
+
+    mgr = api("manager")
+    with job_request(registry, mgr.user_id) as request:
+        from kyklos_contacts.models.choices import GENDERS
+
+        female_el = translate_for(request, dict(GENDERS)["female"], "el")
+        male_pl = translate_for(request, dict(GENDERS)["male"], "pl")
+    assert female_el != "Female" and male_pl != "Male"  # the catalogs are there
+    path = tmp_path / "g.csv"
+    path.write_text(
+        "Last Name,Gender\n"
+        f"One,Male\nTwo,{female_el.upper()}\nThree,{male_pl}\nFour,FEMALE\n"
+        "Five,Unspecified\nSix,robot\n", encoding="utf-8")
+    with job_request(registry, mgr.user_id) as request:
+        et = registry.kyklos_entities["person"]
+        run_id = pipeline.start_run(request, et, path, path.name, {"mapping": {
+            "Last Name": "last_name", "Gender": "gender"}}, False).id
+    summary = pipeline.execute(registry, run_id)
+    log = {int(r["row"]): r for r in pipeline.read_log(registry, run_id)}
+    assert (summary["created"], summary["rejected"]) == (5, 1), log
+    assert "Gender" in log[7]["errors"]
+    got = {p["last_name"]: p["gender"]
+           for p in mgr.get("/api/v1/persons", {"limit": 50}).json["items"]}
+    assert got == {"One": "male", "Two": "female", "Three": "male", "Four": "female",
+                   "Five": None}

@@ -129,10 +129,45 @@ def as_text(text: str) -> str:
     return text
 
 
-def converter(field):
+#: what exports write in a choice column that has no value (Outlook: Gender "Unspecified")
+NO_CHOICE = frozenset({"unspecified", "unknown", "not specified", "n/a", "none", "-"})
+
+
+def choice_converter(field, titles):
+    """A converter for a choice column: a cell that is a code in another case, or a
+    choice's title in any language (``titles(title)`` gives its translations: "Male",
+    "Άνδρας"), becomes the code; :data:`NO_CHOICE` words are no value; anything else
+    is passed on for validation to name."""
+    index: dict[str, str] = {}
+    for code, title in field.choices or ():
+        for name in (str(code), *titles(title)):
+            index.setdefault(normalise(name), code)
+
+    seen: dict = {}  # a column repeats a handful of values
+
+    def convert(text: str):
+        if text not in seen:
+            if len(seen) > 10_000:
+                seen.clear()
+            key = normalise(text)
+            if key in index:
+                seen[text] = index[key]
+            elif text.strip().casefold() in NO_CHOICE:
+                seen[text] = None
+            else:
+                seen[text] = text
+        return seen[text]
+
+    return convert
+
+
+def converter(field, titles=None):
     """:func:`cell_value` for one field, chosen once for a whole column: text fields
     (most of any file) take the cell as it is; the conversions that give immutable
-    values are memoised, since a column repeats its flags, codes and numbers."""
+    values are memoised, since a column repeats its flags, codes and numbers.
+    ``titles(title)`` lists a choice title's translations (choice columns only)."""
+    if field.type == "choice" and field.choices and titles is not None:
+        return choice_converter(field, titles)
     if field.type in ("money", "multichoice", "json"):  # dicts and lists: a new one each
         return lambda text: _convert(field, text)
     if field.type in ("integer", "reference", "decimal", "boolean", "date"):

@@ -182,10 +182,19 @@ class Batch:
         self.references = References(request, et, options.get("mapping") or {}, create,
                                      dry_run, {} if created is None else created)
 
+    def title_translations(self, title) -> list[str]:
+        """A choice title in every offered language, so that a cell may name a choice
+        as a person would ("Male", "Άνδρας", "Mężczyzna")."""
+        from kyklos.i18n import LANGUAGES, translate_for
+
+        return [str(title), *(str(translate_for(self.request, title, lang))
+                              for lang in LANGUAGES)]
+
     def rows_to_data(self, headers, rows):
         fields = self.et.fields
         colmap = [(i, (self.options["mapping"] or {}).get(h)) for i, h in enumerate(headers)]
-        colmap = [(i, f, mapping.converter(fields[f])) for i, f in colmap if f]
+        titles = self.title_translations
+        colmap = [(i, f, mapping.converter(fields[f], titles)) for i, f in colmap if f]
         colmap = [(i, f, None if c is mapping.as_text else c) for i, f, c in colmap]
         out = []
         for n, cells in rows:
