@@ -19,6 +19,23 @@ def kyklos_plugins():
     return ["contacts"]
 
 
+def import_people(registry, user_id, path, mapping, **options):
+    """Run an import of ``path`` into people; ``(summary, {row: log line})``."""
+    with job_request(registry, user_id) as request:
+        et = registry.kyklos_entities["person"]
+        run_id = pipeline.start_run(request, et, path, path.name,
+                                    {"mapping": mapping, **options}, False).id
+    summary = pipeline.execute(registry, run_id)
+    return summary, {int(r["row"]): r for r in pipeline.read_log(registry, run_id)}
+
+
+def by_last_name(app, *fields) -> dict:
+    """``{last name: value of field}`` (a tuple for several fields) of every person."""
+    items = app.get("/api/v1/persons", {"limit": 50}).json["items"]
+    return {p["last_name"]: p[fields[0]] if len(fields) == 1 else tuple(p[f] for f in fields)
+            for p in items}
+
+
 def test_people_import(api, registry, dbsession, tmp_path):
     from kyklos_contacts.models import Affiliation, Person, PersonEmail, PersonPhone
 
@@ -89,19 +106,13 @@ def test_country_names_as_exports_write_them(api, registry, dbsession, tmp_path)
         "First Name,Last Name,Business Country/Region\n"
         "A,One,Greece\nB,Two,Ελλάδα\nC,Three,România\nD,Four,polska\nE,Five,USA\n"
         "F,Six,GR\nG,Seven,Atlantis\n", encoding="utf-8")
-    with job_request(registry, mgr.user_id) as request:
-        et = registry.kyklos_entities["person"]
-        run_id = pipeline.start_run(request, et, path, path.name, {"mapping": {
-            "First Name": "first_name", "Last Name": "last_name",
-            "Business Country/Region": "country"}}, False).id
-    summary = pipeline.execute(registry, run_id)
-    log = {int(r["row"]): r for r in pipeline.read_log(registry, run_id)}
+    summary, log = import_people(registry, mgr.user_id, path, {
+        "First Name": "first_name", "Last Name": "last_name",
+        "Business Country/Region": "country"})
     assert (summary["created"], summary["rejected"]) == (6, 1), log
     assert "Business Country/Region" in log[8]["errors"]
-    got = {p["last_name"]: p["country"]
-           for p in mgr.get("/api/v1/persons", {"limit": 50}).json["items"]}
-    assert got == {"One": "GR", "Two": "GR", "Three": "RO", "Four": "PL", "Five": "US",
-                   "Six": "GR"}
+    assert by_last_name(mgr, "country") == {
+        "One": "GR", "Two": "GR", "Three": "RO", "Four": "PL", "Five": "US", "Six": "GR"}
     # the API takes names too, and answers with the code
     res = mgr.post_json("/api/v1/accounts", {"name": "Kraków Sp. z o.o.",
                                              "country": "Poland"}, status=201)
@@ -118,19 +129,14 @@ def test_outlook_dates(api, registry, dbsession, tmp_path):
         "First Name,Last Name,Birthday,Anniversary\n"
         "A,One,0/0/00,0/0/00\nB,Two,1/15/1980,\nC,Three,15/01/1980,3/4/2001\n"
         "D,Four,31/31/1980,\n", encoding="utf-8")
-    with job_request(registry, mgr.user_id) as request:
-        et = registry.kyklos_entities["person"]
-        run_id = pipeline.start_run(request, et, path, path.name, {"mapping": {
-            "First Name": "first_name", "Last Name": "last_name", "Birthday": "birth_date",
-            "Anniversary": "anniversary_date"}}, False).id
-    summary = pipeline.execute(registry, run_id)
-    log = {int(r["row"]): r for r in pipeline.read_log(registry, run_id)}
+    summary, log = import_people(registry, mgr.user_id, path, {
+        "First Name": "first_name", "Last Name": "last_name", "Birthday": "birth_date",
+        "Anniversary": "anniversary_date"})
     assert (summary["created"], summary["rejected"]) == (3, 1), log
     assert "Birthday" in log[5]["errors"]
-    got = {p["last_name"]: (p["birth_date"], p["anniversary_date"])
-           for p in mgr.get("/api/v1/persons", {"limit": 50}).json["items"]}
-    assert got == {"One": (None, None), "Two": ("1980-01-15", None),
-                   "Three": ("1980-01-15", "2001-04-03")}
+    assert by_last_name(mgr, "birth_date", "anniversary_date") == {
+        "One": (None, None), "Two": ("1980-01-15", None),
+        "Three": ("1980-01-15", "2001-04-03")}
 
 
 def test_choices_by_title_in_any_language(api, registry, dbsession, tmp_path):
@@ -151,15 +157,9 @@ def test_choices_by_title_in_any_language(api, registry, dbsession, tmp_path):
         "Last Name,Gender\n"
         f"One,Male\nTwo,{female_el.upper()}\nThree,{male_pl}\nFour,FEMALE\n"
         "Five,Unspecified\nSix,robot\n", encoding="utf-8")
-    with job_request(registry, mgr.user_id) as request:
-        et = registry.kyklos_entities["person"]
-        run_id = pipeline.start_run(request, et, path, path.name, {"mapping": {
-            "Last Name": "last_name", "Gender": "gender"}}, False).id
-    summary = pipeline.execute(registry, run_id)
-    log = {int(r["row"]): r for r in pipeline.read_log(registry, run_id)}
+    summary, log = import_people(registry, mgr.user_id, path, {
+        "Last Name": "last_name", "Gender": "gender"})
     assert (summary["created"], summary["rejected"]) == (5, 1), log
     assert "Gender" in log[7]["errors"]
-    got = {p["last_name"]: p["gender"]
-           for p in mgr.get("/api/v1/persons", {"limit": 50}).json["items"]}
-    assert got == {"One": "male", "Two": "female", "Three": "male", "Four": "female",
-                   "Five": None}
+    assert by_last_name(mgr, "gender") == {
+        "One": "male", "Two": "female", "Three": "male", "Four": "female", "Five": None}
