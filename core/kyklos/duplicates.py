@@ -31,6 +31,7 @@ from sqlalchemy import (
     delete,
     func,
     insert,
+    inspect,
     select,
     update,
 )
@@ -300,9 +301,17 @@ def scan_job(ctx, entity: str):
 # --- merge -------------------------------------------------------------------------------
 
 
-def _polymorphic_tables(skip: set[str]):
+def _live_tables(db) -> list:
+    """The metadata's tables that exist in this database. The metadata also holds the
+    models of plugins that are installed but not enabled here (imported, never
+    migrated): writing to their tables would fail."""
+    present = set(inspect(db.connection()).get_table_names())
+    return [t for t in Base.metadata.sorted_tables if t.name in present]
+
+
+def _polymorphic_tables(tables, skip: set[str]):
     """Tables that point at records by ``(entity, record_id)``."""
-    for table in Base.metadata.sorted_tables:
+    for table in tables:
         if table.name in skip:
             continue
         if "entity" in table.c and "record_id" in table.c:
@@ -333,13 +342,14 @@ def merge(request, et, winner, loser, source: str = "ui") -> None:
             fill[f.name] = values.to_json(f, lv)
     loser_id, table = loser.id, et.model.__table__
     # Foreign keys to the type's table, found in the metadata (other plugins' too).
-    for t in Base.metadata.sorted_tables:
+    tables = _live_tables(db)
+    for t in tables:
         for fk in t.foreign_keys:
             if fk.column.table is table and fk.column.name == "id":
                 _repoint(db, t, fk.parent, table, loser_id, winner.id)
     skip = {"kyklos_duplicate_key", "kyklos_duplicate_candidate", "kyklos_custom_value",
-            "kyklos_search_doc"}
-    for t in _polymorphic_tables(skip):
+            "kyklos_search"}
+    for t in _polymorphic_tables(tables, skip):
         where = and_(t.c.entity == et.name, t.c.record_id == loser_id)
         try:
             with db.begin_nested():
