@@ -40,6 +40,9 @@ def main(argv):
     kind, port, threads = argv[0], int(argv[1]), int(argv[2])
     app = hello_app() if kind == "hello" else kyklos_app(argv[3])
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
+    from kyklos.server import freeze_startup_objects
+
+    freeze_startup_objects()  # as pserve with egg:kyklos#waitress does
     waitress.serve(app, host="127.0.0.1", port=port, threads=threads, ident="bench",
                    connection_limit=200, channel_timeout=30, _quiet=True)
 

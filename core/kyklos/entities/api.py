@@ -110,9 +110,13 @@ def etag(record) -> str:
     return f'"{record.version}"'
 
 
+def _encode(body) -> bytes:
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
 def _json(request, body, status: int = 200, headers=None) -> Response:
     resp = Response(
-        body=json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8"),
+        body=body if isinstance(body, bytes) else _encode(body),
         status=status,
         content_type="application/json",
         charset="utf-8",
@@ -173,20 +177,23 @@ def _et(request, verb: str = "read"):
     return et
 
 
-def list_view(request):
-    et = _et(request)
-    lp = query.parse_list_params(request, et, request.GET)
+def _list_body(request, et, lp) -> bytes:
     result = query.run_list(request, et, lp)
     one = query.serializer(request, et, lp.fields)
-    return _json(
-        request,
+    return _encode(
         {
             "items": [one(r) for r in result.items],
             "next_cursor": result.next_cursor,
             "count": result.count,
             "count_capped": result.count_capped,
-        },
+        }
     )
+
+
+def list_view(request):
+    et = _et(request)
+    lp = query.parse_list_params(request, et, request.GET)
+    return _json(request, _list_body(request, et, lp))
 
 
 def create_view(request):

@@ -246,9 +246,24 @@ def parse_list_params(request, et, params) -> ListParams:
     """
     errors: dict[str, object] = {}
     readable, _writable = field_access(request, et)
-    paths = filter_paths(
-        request.registry, et, readable, lambda target: field_access(request, target)[0]
-    )
+    related: dict[str, FilterPath] | None = None
+
+    def path_of(name: str) -> FilterPath | None:
+        # ``filter_paths(...).get(name)``. A name without a dot can only be a field of
+        # this type: the related types' field access is worked out only for a
+        # ``relation.field`` filter.
+        nonlocal related
+        if "." not in name:
+            f = et.fields.get(name)
+            if f is not None and f.filterable and name in readable:
+                return FilterPath(name, f)
+            return None
+        if related is None:
+            related = filter_paths(
+                request.registry, et, readable, lambda target: field_access(request, target)[0]
+            )
+        return related.get(name)
+
     settings = request.registry.settings
     lp = ListParams(limit=asint(settings, "kyklos.list.page_size"))
     seen: set[str] = set()
@@ -272,7 +287,7 @@ def parse_list_params(request, et, params) -> ListParams:
             name, sep, op = key.rpartition("__")
             if not sep:
                 name, op = key, "eq"
-            path = paths.get(name)
+            path = path_of(name)
             if path is None:
                 raise _Bad(_("Unknown filter field: ${field}", mapping={"field": name[:50]}))
             if op not in ops_for(path.field):
@@ -680,6 +695,28 @@ def _projection(et, lp: ListParams, keys):
 _PLAIN = frozenset({str, int, bool, float, list, dict})
 #: custom-field types whose stored JSON form is not already the API's form
 _CUSTOM_CONVERTED = frozenset({"date", "datetime", "decimal", "money"})
+_MISSING = object()
+# plan kinds (see ``serializer``)
+_COLUMN, _READ, _CUSTOM_PLAIN, _CUSTOM_CONVERT, _CUSTOM_DATE = range(5)
+
+
+def _column_keys(model) -> frozenset:
+    """Keys of the model's mapped column attributes (their loaded values live in the
+    instance ``__dict__`` under the same key)."""
+    from sqlalchemy import inspect
+
+    return frozenset(p.key for p in inspect(model).column_attrs)
+
+
+def _custom_date(raw):
+    # ``values.to_json(f, values.from_json(f, raw))`` for a custom date field, inlined:
+    # the same parse (invalid stored text gives None) and the same ISO form.
+    if raw is None:
+        return None
+    try:
+        return dt.date.fromisoformat(raw).isoformat()
+    except (TypeError, ValueError):
+        return None
 
 
 def serializer(request, et, fields=None):
@@ -688,6 +725,7 @@ def serializer(request, et, fields=None):
     taken once per list instead of once per cell."""
     readable, _writable = field_access(request, et)
     names = et.fields if fields is None else fields
+    mapped = _column_keys(et.model)
     plan = []
     for name in names:
         if name in ("id", "version") or name not in readable:
@@ -697,37 +735,75 @@ def serializer(request, et, fields=None):
             continue
         if f.custom:
             # Stored custom values are JSON already; only these types round-trip.
-            kind = 1 if f.type in _CUSTOM_CONVERTED else 2
+            if f.type == "date":
+                kind = _CUSTOM_DATE
+            elif f.type in _CUSTOM_CONVERTED:
+                kind = _CUSTOM_CONVERT
+            else:
+                kind = _CUSTOM_PLAIN
+        elif f.type == "money" or getattr(f, "virtual", False) or name not in mapped:
+            kind = _READ
         else:
-            kind = 1 if f.type == "money" or getattr(f, "virtual", False) else 0
+            kind = _COLUMN
         plan.append((name, kind, f))
-    to_json, read_value = values.to_json, values.read_value
+    to_json, from_json, read_value = values.to_json, values.from_json, values.read_value
+    plain = _PLAIN
+    # The output keeps the plan's key order (the JSON is the same byte for byte): a
+    # template dict holds the keys in order, each group of fields then fills its own.
+    template = dict.fromkeys(["id", "version", *(name for name, _k, _f in plan)])
+    columns = [(name, f) for name, kind, f in plan if kind == _COLUMN]
+    reads = [(name, f) for name, kind, f in plan if kind == _READ]
+    custom_plain = [name for name, kind, _f in plan if kind == _CUSTOM_PLAIN]
+    custom_dates = [name for name, kind, _f in plan if kind == _CUSTOM_DATE]
+    custom_other = [(name, f) for name, kind, f in plan if kind == _CUSTOM_CONVERT]
+    has_custom = bool(custom_plain or custom_dates or custom_other)
 
     def one(record) -> dict:
-        out = {"id": record.id, "version": record.version}
-        custom = None
-        for name, kind, f in plan:
-            if kind == 0:
+        # A loaded column's value is in the instance dict under its key, which is what
+        # the instrumented attribute returns; reading the dict skips that descriptor
+        # call per cell. A missing key (expired, deferred) goes through getattr, which
+        # loads it exactly as before.
+        state = record.__dict__
+        out = template.copy()
+        out["id"] = record.id
+        out["version"] = record.version
+        for name, f in columns:
+            v = state.get(name, _MISSING)
+            if v is _MISSING:
                 v = getattr(record, name)
-                out[name] = v if v is None or type(v) in _PLAIN else to_json(f, v)
-            elif kind == 2:
-                if custom is None:
-                    custom = record.custom or {}
-                out[name] = custom.get(name)
-            else:
-                out[name] = to_json(f, read_value(et, f, record))
+            out[name] = v if v is None or type(v) in plain else to_json(f, v)
+        for name, f in reads:
+            out[name] = to_json(f, read_value(et, f, record))
+        if has_custom:
+            # what ``values.read_value`` reads for a custom field
+            custom = record.custom or {}
+            get = custom.get
+            out.update(zip(custom_plain, map(get, custom_plain), strict=True))
+            for name in custom_dates:
+                out[name] = _custom_date(get(name))
+            for name, f in custom_other:
+                out[name] = to_json(f, from_json(f, get(name)))
         return out
 
     return one
 
 
-def count(request, et, lp: ListParams) -> tuple[int | None, bool]:
-    """``(count, capped)`` for the filtered list (without cursor)."""
-    if lp.count == "none":
-        return None, False
-    base = visible_select(request, et, "read", lp.deleted != "exclude").where(
+def _base(request, et, lp: ListParams):
+    """The visible, filtered records of the list, before cursor, order and limit."""
+    return visible_select(request, et, "read", lp.deleted != "exclude").where(
         *_where(request, et, lp)
     )
+
+
+def count(request, et, lp: ListParams, base=None) -> tuple[int | None, bool]:
+    """``(count, capped)`` for the filtered list (without cursor). ``base``: the
+    ``_base(request, et, lp)`` statement when the caller built it already (statements
+    are immutable: the page query and the count share it instead of building the
+    record-rule and filter criteria twice)."""
+    if lp.count == "none":
+        return None, False
+    if base is None:
+        base = _base(request, et, lp)
     ids = base.with_only_columns(et.model.id)
     db = request.dbsession
     if lp.count == "exact":
@@ -745,9 +821,8 @@ def run_list(request, et, lp: ListParams) -> ListResult:
     except _Bad as exc:
         raise Problem(400, _("Invalid list parameters"), errors={"cursor": exc.args[0]}) from None
     keys = _keys(et, lp)
-    stmt = visible_select(request, et, "read", lp.deleted != "exclude").where(
-        *_where(request, et, lp)
-    )
+    base = _base(request, et, lp)
+    stmt = base
     if vals is not None:
         nulls_high = request.dbsession.get_bind().dialect.name == "postgresql"
         stmt = stmt.where(_keyset(et, keys, vals, nulls_high))
@@ -760,7 +835,7 @@ def run_list(request, et, lp: ListParams) -> ListResult:
     if len(rows) > lp.limit:
         rows = rows[: lp.limit]
         next_cursor = encode_cursor(request, et, keys, rows[-1])
-    n, capped = count(request, et, lp)
+    n, capped = count(request, et, lp, base)
     return ListResult(rows, next_cursor, n, capped)
 
 
