@@ -15,15 +15,22 @@ from sqlalchemy import (
     DateTime,
     Integer,
     MetaData,
+    String,
     TypeDecorator,
     create_engine,
     event,
+    false,
+    func,
     insert,
+    literal,
+    or_,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import ArgumentError, DBAPIError
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.sql.functions import GenericFunction
 
 from kyklos.errors import ConfigError
 
@@ -171,12 +178,12 @@ def _sqlite_pragmas(dbapi_conn, _record):
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.close()
-    # SQLite's own lower() (behind ILIKE, case-insensitive filters, lower(email) keys)
-    # folds ASCII only: "παπα" would never find "Παπαδόπουλος", nor "łódź" "Łódź".
-    # Python's str.lower covers every script, as PostgreSQL's lower() does. Every
-    # connection of the application registers it, so the expression indexes on
-    # lower(...) are built and searched with the same function.
-    dbapi_conn.create_function("lower", 1, _unicode_lower, deterministic=True)
+    # SQLite's own lower() folds ASCII only: "παπα" would never find "Παπαδόπουλος",
+    # nor "łódź" "Łódź". kyklos_lower is Python's str.lower (every script, as
+    # PostgreSQL's lower()); unicode_lower() below compiles to it on SQLite. It is not
+    # registered *as* lower: a Python call per scanned row holds the GIL, and ASCII
+    # patterns (most filters) need none.
+    dbapi_conn.create_function("kyklos_lower", 1, _unicode_lower, deterministic=True)
 
 
 def _unicode_lower(value):
@@ -185,6 +192,56 @@ def _unicode_lower(value):
         return value.lower()
     except AttributeError:
         return None if value is None else str(value).lower()  # a number: its text
+
+
+class unicode_lower(GenericFunction):  # noqa: N801 - an SQL function, named as one
+    """``lower()`` that folds every script: PostgreSQL's own, ``kyklos_lower`` (Python's
+    ``str.lower``) on SQLite."""
+
+    type = String()
+    name = "unicode_lower"
+    inherit_cache = True
+
+
+@compiles(unicode_lower)
+def _compile_unicode_lower(element, compiler, **kw):
+    return f"lower({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(unicode_lower, "sqlite")
+def _compile_unicode_lower_sqlite(element, compiler, **kw):
+    return f"kyklos_lower({compiler.process(element.clauses, **kw)})"
+
+
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def ci_contains(expr, value: str, start: bool = False):
+    """``expr`` contains (``start``: starts with) ``value``, case-insensitively in
+    every script on both databases. An ASCII ``value`` keeps the database's own
+    ``lower()`` (on SQLite: no Python call per row; a non-ASCII letter of the column
+    cannot match an ASCII pattern anyway)."""
+    if value.isascii():
+        if start:
+            return expr.istartswith(value, autoescape=True)
+        return expr.icontains(value, autoescape=True)
+    pattern = ("" if start else "%") + _like_escape(value) + "%"
+    return unicode_lower(expr).like(unicode_lower(literal(pattern)), escape="\\")
+
+
+def ci_in(expr, forms: set[str]):
+    """``lower(expr)`` among the lower-case ``forms``: ASCII ones through the
+    database's ``lower()`` (an index on ``lower(column)`` serves them), the others
+    through :class:`unicode_lower`."""
+    ascii_forms = sorted(f for f in forms if f.isascii())
+    other = sorted(f for f in forms if not f.isascii())
+    conds = []
+    if ascii_forms:
+        conds.append(func.lower(expr).in_(ascii_forms))
+    if other:
+        conds.append(unicode_lower(expr).in_(other))
+    return or_(*conds) if len(conds) > 1 else conds[0] if conds else false()
 
 
 def _sqlite_begin(conn):

@@ -48,7 +48,15 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 from translationstring import TranslationString
 
-from kyklos.db import Base, IdMixin, JSONType, TimestampMixin, UTCDateTime, bulk_insert
+from kyklos.db import (
+    Base,
+    IdMixin,
+    JSONType,
+    TimestampMixin,
+    UTCDateTime,
+    bulk_insert,
+    ci_contains,
+)
 from kyklos.entities import FieldInfo
 from kyklos.entities import money as m
 from kyklos.i18n import _
@@ -517,8 +525,8 @@ def filter_condition(registry, et, f: FieldInfo, op: str, value):
         "gte": lambda: col >= value,
         "in": lambda: col.in_(value),
         "between": lambda: and_(col >= value[0], col <= value[1]),
-        "contains": lambda: col.icontains(value, autoescape=True),
-        "startswith": lambda: col.istartswith(value, autoescape=True),
+        "contains": lambda: ci_contains(col, value),
+        "startswith": lambda: ci_contains(col, value, start=True),
     }
     if op not in conds:
         raise ValueError(op)

@@ -38,6 +38,7 @@ from decimal import Decimal
 from sqlalchemy import Numeric, String, and_, cast, false, func, literal, or_, select, tuple_
 from sqlalchemy.orm import lazyload, load_only
 
+from kyklos.db import ci_contains
 from kyklos.entities import FieldInfo, customfields, values
 from kyklos.entities.service import field_access, visible_select
 from kyklos.i18n import _
@@ -435,9 +436,9 @@ def _condition(expr, f: FieldInfo, op: str, value):
     if op == "between":
         return expr.between(value[0], value[1])
     if op == "contains":
-        return expr.icontains(value, autoescape=True)
+        return ci_contains(expr, value)
     if op == "startswith":
-        return expr.istartswith(value, autoescape=True)
+        return ci_contains(expr, value, start=True)
     if op == "isnull":
         return expr.is_(None) if value else expr.is_not(None)
     raise ValueError(op)
@@ -490,7 +491,7 @@ def _where(request, et, lp: ListParams) -> list:
         fields = [et.fields[n] for n in et.searchable if n in readable]
         for word in lp.q.split()[:MAX_Q_WORDS]:
             conds.append(
-                or_(*[expr_of(et, f).icontains(word[:100], autoescape=True) for f in fields])
+                or_(*[ci_contains(expr_of(et, f), word[:100]) for f in fields])
             )
     if lp.tags:
         from kyklos.entities.tags import tag_filter_clause

@@ -20,9 +20,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pyramid.httpexceptions import HTTPForbidden
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
+from kyklos.db import ci_in
 from kyklos.entities import RecordError, customfields, service, values
 from kyklos.exports import neutralise
 from kyklos.i18n import _
@@ -137,14 +138,14 @@ def _existing(request, et, key: str, given: set) -> dict:
         return {}
     f = et.fields[key]
     stmt = service.visible_select(request, et)
-    lowered = sorted({form for k in keys for form in lower_forms(k)})
+    lowered = {form for k in keys for form in lower_forms(k)}
     raw = sorted({str(v).strip() for v in given})
     if f.custom:
         d = customfields.definitions(request.registry, et.name)[key]
         text = customfields.CustomValue.v_text
         ids = select(customfields.CustomValue.record_id).where(
             customfields.CustomValue.field_id == d.id,
-            or_(func.lower(text).in_(lowered), text.in_(raw)),
+            or_(ci_in(text, lowered), text.in_(raw)),
         )
         stmt = stmt.where(et.model.id.in_(ids))
     else:
@@ -152,7 +153,7 @@ def _existing(request, et, key: str, given: set) -> dict:
         if f.type == "integer":
             stmt = stmt.where(col.in_([int(k) for k in keys if k.lstrip("-").isdigit()]))
         else:
-            stmt = stmt.where(or_(func.lower(col).in_(lowered), col.in_(raw)))
+            stmt = stmt.where(or_(ci_in(col, lowered), col.in_(raw)))
     out = {}
     for rec in request.dbsession.execute(stmt.order_by(et.model.id)).scalars():
         k = _norm(values.read_value(et, f, rec))

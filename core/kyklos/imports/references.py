@@ -23,8 +23,9 @@ that names it. A dry run creates nothing and lets such rows pass.
 from __future__ import annotations
 
 from pyramid.httpexceptions import HTTPForbidden
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 
+from kyklos.db import ci_in
 from kyklos.duplicates import DuplicateKey, normalise, rules_for
 from kyklos.entities import RecordError, service
 from kyklos.i18n import _
@@ -90,7 +91,7 @@ def find_by_title(request, et, names: set[str]) -> dict[str, list[int]]:
     keys = {n: _key(n) for n in names}
     forms = {form for k in keys.values() for form in lower_forms(k)}
     stmt = service.visible_select(request, et).with_only_columns(et.model.id, col).where(
-        or_(func.lower(col).in_(forms), col.in_(set(names))))
+        or_(ci_in(col, forms), col.in_(set(names))))
     by_key = {}
     for rid, title in db.execute(stmt):
         by_key.setdefault(_key(str(title or "")), set()).add(rid)
