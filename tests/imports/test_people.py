@@ -163,3 +163,49 @@ def test_choices_by_title_in_any_language(api, registry, dbsession, tmp_path):
     assert "Gender" in log[7]["errors"]
     assert by_last_name(mgr, "gender") == {
         "One": "male", "Two": "female", "Three": "male", "Four": "female", "Five": None}
+
+
+def test_outlook_phone_and_email_columns(api, registry, dbsession, tmp_path):
+    """Outlook keeps each number and address in a column of its own: Business, Mobile
+    and Home Phone and E-mail 2 all land in the typed lists (the first one primary),
+    normalised; a bad one is refused naming its column; an update adds to the lists."""
+    mgr = api("manager")
+    path = tmp_path / "outlook.csv"
+    path.write_text(
+        "First Name,Last Name,E-mail Address,E-mail 2 Address,Business Phone,"
+        "Mobile Phone,Home Phone,Business Country/Region\n"
+        "Maria,One,maria@work.example,maria@home.example,210 1234567,694 1234567,,Greece\n"
+        "Bad,Two,bad@example.com,,,12,,GR\n", encoding="utf-8")
+    with job_request(registry, mgr.user_id) as request:
+        from kyklos.imports.views import initial_mapping
+
+        headers = pipeline.headers_of(registry, path, path.name, {})
+        mapping = initial_mapping(request, registry.kyklos_entities["person"], headers,
+                                  "shipped:outlook")
+    assert mapping["Mobile Phone"] == "mobile_phone" and mapping["E-mail 2 Address"] == \
+        "other_email"
+    summary, log = import_people(registry, mgr.user_id, path, mapping, key="email")
+    assert (summary["created"], summary["rejected"]) == (1, 1), log
+    assert "Mobile Phone" in log[3]["errors"]
+    maria = mgr.get(f"/api/v1/persons/{log[2]['record_id']}").json
+    assert maria["phones"] == [
+        {"type": "work", "number": "+302101234567", "primary": True},
+        {"type": "mobile", "number": "+306941234567", "primary": False}]
+    assert maria["phone"] == "+302101234567" and maria["mobile_phone"] == "+306941234567"
+    assert [e["email"] for e in maria["emails"]] == ["maria@work.example",
+                                                     "maria@home.example"]
+    assert maria["other_email"] == "maria@home.example"
+    # a second file with a home number: an update adds it, keeping the others
+    path.write_text("E-mail Address,Home Phone\nmaria@work.example,2310 123456\n",
+                    encoding="utf-8")
+    summary, log = import_people(registry, mgr.user_id, path, {
+        "E-mail Address": "email", "Home Phone": "home_phone"}, key="email",
+        on_duplicate="update")
+    assert summary["updated"] == 1, log
+    maria = mgr.get(f"/api/v1/persons/{maria['id']}").json
+    assert [(p["type"], p["number"]) for p in maria["phones"]] == [
+        ("work", "+302101234567"), ("mobile", "+306941234567"), ("home", "+302310123456")]
+    # a look-alike check on the secondary number finds her
+    res = mgr.post_json("/api/v1/persons", {"last_name": "X", "phone": "+30 694 123 4567"},
+                        status=409)
+    assert res.json["duplicates"][0]["id"] == maria["id"]

@@ -50,6 +50,7 @@ def validate_person(request, record, data, errors):
          "phone", "salutation", "name_day_calendar"),
     )
     region = validation.person_region(db, values, default_country(request))
+    _typed_columns(record, data, errors, region)
     _sync_phones(record, data, errors, region)
     _sync_emails(record, data, errors)
     if "addresses" in data:
@@ -70,6 +71,45 @@ def validate_person(request, record, data, errors):
                 data.get("language") or values["language"],
                 cc,
             )
+
+
+#: one-number / one-address fields (Person.mobile_phone, ...) -> (list, key, type)
+#: (in this order: with no primary number yet, the work number becomes the primary one)
+TYPED_FIELDS = {
+    "work_phone": ("phones", "number", "work"),
+    "mobile_phone": ("phones", "number", "mobile"),
+    "home_phone": ("phones", "number", "home"),
+    "other_email": ("emails", "email", "other"),
+}
+
+
+def _typed_columns(record, data, errors, region):
+    """Exports keep each number and address in a column of its own (Outlook's Mobile
+    Phone, Home Phone, E-mail 2 Address): those fields join the typed lists here, which
+    the syncs below keep in step with the primary ones. Each value is checked here, so
+    that a bad one is named by its own field (its column in an import)."""
+    for name, (lst, key, kind) in TYPED_FIELDS.items():
+        if name not in data:
+            continue
+        value = data.pop(name)
+        if not isinstance(value, str) or not value.strip():
+            continue
+        if key == "number":
+            value, msg = validation.check_phone(value, region)
+        else:
+            value = value.strip()
+            msg = None if validation.is_email(value) else _("Not a valid e-mail address.")
+        if msg:
+            errors[name] = msg
+            continue
+        if lst not in data:
+            current = getattr(record, lst) if record is not None else []
+            data[lst] = [dict(item) for item in current]
+        items = data[lst] if isinstance(data[lst], list) else []
+        if all(not isinstance(i, dict) or str(i.get(key, "")).strip() != value.strip()
+               for i in items):
+            items.append({"type": kind, key: value.strip(), "primary": not items})
+        data[lst] = items
 
 
 def _sync_phones(record, data, errors, region):

@@ -170,6 +170,27 @@ class Person(EntityMixin, SoftDeleteMixin, Base):
             rows.append(row)
         self.email_rows = rows
 
+    # One number or address of a kind, for exports that keep each in a column of its own
+    # (Outlook's Mobile Phone): read from the typed lists; written through them by the
+    # validate hook, which moves these values into ``phones`` / ``emails``.
+    mobile_phone = property(lambda self: self._first("phones", "number", "mobile"),
+                            lambda self, v: self._add("phones", "number", "mobile", v))
+    work_phone = property(lambda self: self._first("phones", "number", "work"),
+                          lambda self, v: self._add("phones", "number", "work", v))
+    home_phone = property(lambda self: self._first("phones", "number", "home"),
+                          lambda self, v: self._add("phones", "number", "home", v))
+    other_email = property(lambda self: self._first("emails", "email", "other"),
+                           lambda self, v: self._add("emails", "email", "other", v))
+
+    def _first(self, lst: str, key: str, kind: str) -> str | None:
+        return next((i[key] for i in getattr(self, lst) if i["type"] == kind), None)
+
+    def _add(self, lst: str, key: str, kind: str, value) -> None:
+        # Normally the validate hook has moved the value into the list already.
+        items = getattr(self, lst)
+        if value and all(i[key] != value for i in items):
+            setattr(self, lst, [*items, {"type": kind, key: value, "primary": not items}])
+
     # ``addresses`` lists the person's address records; writing it *adds* the ones the
     # person does not have yet (the after-save hook creates them as ``address`` records,
     # with their own history), and never deletes one: addresses are edited as records.

@@ -225,6 +225,15 @@ def register_entity_types(config):
                     "title": _("E-mails"),
                     "description": _('[{"type": "work", "email": "...", "primary": true}]'),
                 },
+                # One number / address of a kind, as exports keep them (Outlook's Mobile
+                # Phone): read from and written into the lists above; not on forms.
+                **{name: {"type": kind, "title": title, "form": False, "virtual": True,
+                          "description": _("Adds to the typed list unless already there")}
+                   for name, kind, title in (
+                       ("mobile_phone", "phone", _("Mobile phone")),
+                       ("work_phone", "phone", _("Work phone")),
+                       ("home_phone", "phone", _("Home phone")),
+                       ("other_email", "email", _("Other e-mail")))},
                 # Writing adds the addresses the person lacks (see Person.addresses).
                 "addresses": {
                     "type": "json",
