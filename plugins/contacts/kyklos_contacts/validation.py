@@ -37,7 +37,7 @@ PHONE_MESSAGES = {
     "invalid_phone": _("Not a valid phone number."),
     "phone_needs_country": _("Give the number with its country code (+30..., +40..., +48...)."),
 }
-MSG_COUNTRY = _("Not an ISO 3166 country code (e.g. GR, RO, PL).")
+MSG_COUNTRY = _("Not a country: give its ISO 3166 code (GR, RO, PL) or its name.")
 MSG_VAT_COUNTRY = _("Give the country, or the VAT number with its country prefix (EL, RO...).")
 MSG_CYCLE = _("An account cannot be its own parent, directly or through its subsidiaries.")
 MSG_SELF_PARTNER = _("An account cannot be its own partner.")
