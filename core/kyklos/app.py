@@ -9,7 +9,7 @@ import logging
 import pluggy
 from pyramid.config import Configurator
 
-from kyklos import migrate
+from kyklos import migrate, sitesettings  # noqa: F401 - its model joins the metadata
 from kyklos.errors import MigrationError, PluginError
 from kyklos.hooks import make_plugin_manager
 from kyklos.plugins import THEME_GROUP, discover, resolve, theme_chain

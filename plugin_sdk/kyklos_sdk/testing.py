@@ -425,8 +425,9 @@ class SMTPSink:
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's name
         from email import message_from_bytes, policy
 
-        msg = message_from_bytes(envelope.original_content or envelope.content,
-                                 policy=policy.default)
+        msg = message_from_bytes(
+            envelope.original_content or envelope.content, policy=policy.default
+        )
         msg.envelope_from = envelope.mail_from
         msg.envelope_to = list(envelope.rcpt_tos)
         self.messages.append(msg)
@@ -493,6 +494,32 @@ CHROMIUM_FLAGS = [
 def browser_type_launch_args(browser_type_launch_args):
     """Use Debian's Chromium; never a downloaded browser (overrides pytest-playwright)."""
     return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_FLAGS}
+
+
+def screenshot_dir() -> Path:
+    """Where browser tests leave their screenshots for a reviewer (CI keeps the folder):
+    ``$KYKLOS_SCREENSHOTS`` or ``test-artifacts/screenshots`` under the working directory."""
+    folder = Path(
+        os.environ.get("KYKLOS_SCREENSHOTS") or Path.cwd() / "test-artifacts" / "screenshots"
+    )
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def save_screenshot(page, name: str, *, phone: bool = False) -> Path:
+    """A full-page PNG of ``page`` named ``name`` (``-390`` appended for the phone width,
+    at which the page is shown 390 px wide and then restored)."""
+    safe = "".join(c if c.isalnum() or c in "-_." else "-" for c in name)
+    path = screenshot_dir() / (f"{safe}-390.png" if phone else f"{safe}.png")
+    if phone:
+        size = page.viewport_size
+        page.set_viewport_size({"width": 390, "height": 844})
+        page.screenshot(path=str(path), full_page=True)
+        if size:
+            page.set_viewport_size(size)
+    else:
+        page.screenshot(path=str(path), full_page=True)
+    return path
 
 
 @pytest.fixture

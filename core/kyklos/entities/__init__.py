@@ -426,6 +426,8 @@ def includeme(config):
     config.registry.kyklos_entity_slugs = {}
     config.registry.kyklos_entity_menu = entity_menu
     config.add_directive("add_entity_type", add_entity_type)
+    from kyklos.entities import translations  # noqa: F401 - its model joins the metadata
+
     config.include(".service")
     config.include(".customfields")
     # Before .api: their routes (/api/v1/attachments/..., /api/v1/_search) must be
