@@ -116,6 +116,12 @@ class FieldInfo:
     #: API and import convenience (a type given by its code): still read, written,
     #: documented and imported
     form: bool = True
+    #: how people read and enter the value beyond its type: the name of a display kind
+    #: registered with ``config.add_display_kind`` (e.g. ``"phones"`` for a typed list of
+    #: numbers kept as JSON); empty for the type's own rendering
+    display: str = ""
+    #: numbers only: ``False`` for values such as a year or a code, never written "2,026"
+    grouping: bool = True
 
 
 @dataclass
@@ -153,6 +159,18 @@ class EntityType:
     #: the column that places a record in a territory, for territory record rules
     territory_field: str | None = None
     description: object = ""
+    #: the few filters a list page shows first; the rest sit under "more filters"
+    primary_filters: tuple[str, ...] = ()
+    #: the field shown as a second line under the title in pickers and search results
+    #: (e.g. a person's account), a reference or plain field
+    subtitle_field: str | None = None
+    #: a list of values (types, statuses, stages, reasons...): anyone who may write a
+    #: record that refers to it may pick from it, and its title is shown in the user's
+    #: language (the plugin's catalog for seeded values, per-language titles for others)
+    lookup: bool = False
+    #: other records (activities and, later, e-mails or cases) can be about records of
+    #: this type: their pages get the panel and quick actions that those plugins offer
+    about: bool = False
 
     def permission(self, verb: str) -> str:
         return self.permissions[verb]
@@ -306,6 +324,10 @@ def add_entity_type(
     related_filters=None,
     territory_field: str | None = None,
     description="",
+    primary_filters=(),
+    subtitle_field: str | None = None,
+    lookup: bool = False,
+    about: bool = False,
 ):
     """Register an entity type. See docs/plugin-authors/entities.md.
 
@@ -319,6 +341,11 @@ def add_entity_type(
         ``{"email": {"type": "email"}}``
     :param related: :class:`RelatedList` items shown on the detail page
     :param permissions: verb -> permission name; default ``<plugin>.<name>.<verb>``
+    :param primary_filters: the filters a list shows first (the rest under "more filters")
+    :param subtitle_field: a second line under the title in pickers and search results
+    :param lookup: a list of values, picked by anyone who may write a referring record and
+        shown in the user's language
+    :param about: activities (and other plugins' records) can be about this type's records
     """
     if plugin is None:
         pkg = (config.package_name or "kyklos").split(".")[0]
@@ -367,10 +394,19 @@ def add_entity_type(
             related_filters=dict(related_filters or {}),
             territory_field=territory_field,
             description=description,
+            primary_filters=tuple(primary_filters),
+            subtitle_field=subtitle_field,
+            lookup=lookup,
+            about=about,
         )
         for col in et.list_columns:
             if col not in finfo:
                 raise ValueError(f"entity type {name}: list column {col!r} is not a field")
+        for col in et.primary_filters:
+            if col not in finfo or not finfo[col].filterable:
+                raise ValueError(f"entity type {name}: primary filter {col!r} is not a filter")
+        if subtitle_field is not None and subtitle_field not in finfo:
+            raise ValueError(f"entity type {name}: subtitle field {subtitle_field!r} is unknown")
         reg.kyklos_entities[name] = et
         reg.kyklos_entity_slugs[slug] = et
         intr["entity_type"] = et

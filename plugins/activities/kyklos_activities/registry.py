@@ -106,6 +106,7 @@ def register_entity_types(config):
     config.add_entity_type(
         Activity,
         "activity",
+        about=True,
         title=_("Activity"),
         plural=_("Activities"),
         slug="activities",
@@ -162,6 +163,7 @@ def register_entity_types(config):
     config.add_entity_type(
         Resource,
         "resource",
+        lookup=True,
         title=_("Resource"),
         plural=_("Resources"),
         slug="resources",
@@ -178,6 +180,7 @@ def register_entity_types(config):
     config.add_entity_type(
         ActivityType,
         "activitytype",
+        lookup=True,
         title=_("Activity type"),
         plural=_("Activity types"),
         slug="activity-types",
@@ -195,6 +198,7 @@ def register_entity_types(config):
     config.add_entity_type(
         StatusSet,
         "statusset",
+        lookup=True,
         title=_("Status set"),
         plural=_("Status sets"),
         slug="status-sets",
@@ -214,6 +218,7 @@ def register_entity_types(config):
     config.add_entity_type(
         Status,
         "activitystatus",
+        lookup=True,
         title=_("Activity status"),
         plural=_("Activity statuses"),
         slug="activity-statuses",

@@ -129,6 +129,7 @@ def register_entity_types(config):
     config.add_entity_type(
         Account,
         "account",
+        about=True,
         title=_("Account"),
         plural=_("Accounts"),
         title_field="name",
@@ -175,6 +176,8 @@ def register_entity_types(config):
     config.add_entity_type(
         Person,
         "person",
+        about=True,
+        subtitle_field="account_id",
         title=_("Person"),
         plural=_("People"),
         slug="persons",
@@ -283,6 +286,7 @@ def register_entity_types(config):
     config.add_entity_type(
         RelationshipType,
         "relationshiptype",
+        lookup=True,
         title=_("Relationship type"),
         plural=_("Relationship types"),
         slug="relationship-types",

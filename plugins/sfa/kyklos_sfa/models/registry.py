@@ -122,6 +122,7 @@ def register_entity_types(config):
     config.add_entity_type(
         Lead,
         "lead",
+        about=True,
         title=_("Lead"),
         plural=_("Leads"),
         title_field="full_name",
@@ -152,6 +153,7 @@ def register_entity_types(config):
     config.add_entity_type(
         Stage,
         "stage",
+        lookup=True,
         title=_("Pipeline stage"),
         plural=_("Pipeline stages"),
         slug="pipeline-stages",
@@ -169,6 +171,7 @@ def register_entity_types(config):
     config.add_entity_type(
         LossReason,
         "lossreason",
+        lookup=True,
         title=_("Reason for loss"),
         plural=_("Reasons for loss"),
         slug="loss-reasons",
@@ -185,6 +188,8 @@ def register_entity_types(config):
     config.add_entity_type(
         Opportunity,
         "opportunity",
+        about=True,
+        subtitle_field="account_id",
         title=_("Opportunity"),
         plural=_("Opportunities"),
         slug="opportunities",
@@ -231,6 +236,8 @@ def register_entity_types(config):
     config.add_entity_type(
         Quote,
         "quote",
+        about=True,
+        subtitle_field="account_id",
         title=_("Quote"),
         plural=_("Quotes"),
         title_field="label",
