@@ -46,13 +46,35 @@ def sh(*cmd, **kw):
     return subprocess.run([str(c) for c in cmd], cwd=ROOT, check=True, **kw)
 
 
+def install_fingerprint() -> str:
+    """What the installs depend on: the list of distributions and their metadata files.
+    Editable installs pick up code changes by themselves; only a change here (a new
+    dependency, entry point, plugin or theme) needs pip again."""
+    import hashlib
+
+    digest = hashlib.sha256(" ".join(DISTRIBUTIONS).encode())
+    digest.update(sys.version.encode())
+    for dist in DISTRIBUTIONS:
+        folder = ROOT / dist.split("[")[0]
+        for name in ("setup.cfg", "pyproject.toml", "setup.py"):
+            if (folder / name).exists():
+                digest.update(name.encode() + (folder / name).read_bytes())
+    return digest.hexdigest()
+
+
 def setup() -> None:
     if not (BIN / "python").exists():
         sh(sys.executable, "-m", "venv", VENV)
-    args = [BIN / "python", "-m", "pip", "install", "-q", "--disable-pip-version-check"]
-    for dist in DISTRIBUTIONS:
-        args += ["-e", dist]
-    sh(*args)
+    stamp = VENV / ".kyklos-installed"
+    fingerprint = install_fingerprint()
+    if not stamp.exists() or stamp.read_text().strip() != fingerprint:
+        args = [BIN / "python", "-m", "pip", "install", "-q", "--disable-pip-version-check"]
+        for dist in DISTRIBUTIONS:
+            args += ["-e", dist]
+        sh(*args)
+        stamp.write_text(fingerprint + "\n")
+    else:
+        print("Installed packages are up to date.", flush=True)
     compile_catalogs()
 
 
@@ -62,8 +84,9 @@ def compile_catalogs() -> None:
         "import sys, pathlib\n"
         "from babel.messages.mofile import write_mo\n"
         "from babel.messages.pofile import read_po\n"
-        "for po in pathlib.Path('.').glob('**/locale/*/LC_MESSAGES/*.po'):\n"
-        "    if '.venv' in po.parts or 'venv' in po.parts: continue\n"
+        "pos = [p for top in ('core', 'plugins', 'themes', 'plugin_sdk')\n"
+        "       for p in pathlib.Path(top).glob('**/locale/*/LC_MESSAGES/*.po')]\n"
+        "for po in pos:\n"
         "    mo = po.with_suffix('.mo')\n"
         "    if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime: continue\n"
         "    with po.open('rb') as f: cat = read_po(f)\n"
