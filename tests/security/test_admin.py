@@ -344,3 +344,69 @@ def test_bearer_of_scoped_token_is_narrowed(kyklos_app, make_user, dbsession):
     app.authorization = ("Bearer", token)
     app.get("/api/v1/things", status=200)
     app.post_json("/api/v1/things", {"name": "nope"}, status=403)
+
+
+def _fields(problem) -> set[str]:
+    return {e["field"] for e in problem.json["errors"]}
+
+
+def _bearer(kyklos_app, dbsession, uid, scopes):
+    import webtest
+
+    from kyklos.security.tokens import create_token
+
+    with dbsession() as db:
+        token, _ = create_token(db, db.get(User, uid), "integration", scopes=scopes)
+    app = webtest.TestApp(kyklos_app, extra_environ={"HTTP_HOST": "localhost"})
+    app.authorization = ("Bearer", token)
+    return app
+
+
+def test_scoped_token_cannot_mint_wider_credentials(kyklos_app, make_user, dbsession):
+    """A scoped token (an integration's key) never creates an unscoped token or a full
+    delegation; with the credentials scope it creates only what lies within its own."""
+    import datetime as dt
+
+    ends = (dt.datetime.now(dt.UTC) + dt.timedelta(days=30)).isoformat()
+    uid = make_user(email="integrator@example.com", roles=("thingseditor",))
+    make_user(email="deputy@example.com", roles=("thingsreader",))
+    app = _bearer(kyklos_app, dbsession, uid, ["samplea.thing.read"])
+    denied = app.post_json("/api/v1/_security/me/tokens", {"name": "x"}, status=403)
+    assert "kyklos.credentials.manage" in denied.json["detail"]
+    app.post_json(
+        "/api/v1/_security/delegations",
+        {"to_email": "deputy@example.com", "ends_at": ends},
+        status=403,
+    )
+
+    scopes = ["samplea.thing.read", "kyklos.credentials.manage"]
+    app = _bearer(kyklos_app, dbsession, uid, scopes)
+    bad = app.post_json("/api/v1/_security/me/tokens", {"name": "all"}, status=400)
+    assert _fields(bad) == {"scopes"}
+    wider = app.post_json(
+        "/api/v1/_security/me/tokens",
+        {"name": "w", "scopes": ["samplea.thing.create"]},
+        status=400,
+    )
+    assert _fields(wider) == {"scopes"}
+    made = app.post_json(
+        "/api/v1/_security/me/tokens", {"name": "ro", "scopes": ["samplea.thing.read"]}
+    )
+    assert made.json["scopes"] == ["samplea.thing.read"]
+    for scope in ([], ["samplea.thing.create"], ["thing"]):
+        res = app.post_json(
+            "/api/v1/_security/delegations",
+            {"to_email": "deputy@example.com", "ends_at": ends, "scope": scope},
+            status=400,
+        )
+        assert _fields(res) == {"scope"}, scope
+    ok = app.post_json(
+        "/api/v1/_security/delegations",
+        {
+            "to_email": "deputy@example.com",
+            "ends_at": ends,
+            "scope": ["samplea.thing.read"],
+        },
+        status=201,
+    )
+    assert ok.json["scope"] == ["samplea.thing.read"], ok.json

@@ -23,12 +23,45 @@ MAX_TOKEN_DAYS = 3650
 MAX_DELEGATION_DAYS = 366
 
 
+#: the scope a token needs to create tokens or delegations: without it a scoped token
+#: (an integration's key) cannot mint credentials at all
+CREDENTIALS_SCOPE = "kyklos.credentials.manage"
+
+
+def token_scopes(request) -> frozenset[str] | None:
+    """The scopes of the token the request came with; ``None`` for a session or an
+    unscoped token (the user's whole rights)."""
+    token = getattr(request.identity, "token", None)
+    return frozenset(token.scopes) if token is not None and token.scopes else None
+
+
 def grantable_permissions(request) -> list[str]:
-    """Permissions the user may put in a token or hand over: their own."""
+    """Permissions the user may put in a token or hand over: their own, and with a
+    scoped token only those of its scopes (a token never mints a wider one)."""
     ident = request.identity
     if ident.is_admin:
-        return sorted(request.registry.kyklos_permissions)
-    return sorted(ident.own_permissions)
+        own = set(request.registry.kyklos_permissions)
+    else:
+        own = set(ident.own_permissions)
+    own.add(CREDENTIALS_SCOPE)
+    scopes = token_scopes(request)
+    if scopes is not None:
+        own &= scopes
+    return sorted(own)
+
+
+def check_credentials_scope(request) -> dict:
+    """Errors (empty when allowed) for minting a token or a delegation with the
+    request's own credentials: a scoped token needs the credentials scope."""
+    scopes = token_scopes(request)
+    if scopes is not None and CREDENTIALS_SCOPE not in scopes:
+        return {
+            "": _(
+                "This API token may not create tokens or delegations: it needs the scope ${s}.",
+                mapping={"s": CREDENTIALS_SCOPE},
+            )
+        }
+    return {}
 
 
 def _parse_date(value: str) -> dt.datetime | None:
@@ -254,6 +287,9 @@ def check_token_request(request, data, allowed) -> tuple[dict, dict]:
     if isinstance(scopes, str):
         scopes = scopes.split()
     scopes = [str(s) for s in scopes]
+    if not scopes and token_scopes(request) is not None:
+        # no scopes means "all the user's rights": wider than the calling token
+        errors["scopes"] = [_("A scoped token can only create tokens with scopes.")]
     bad = [s for s in scopes if s not in allowed]
     if bad:
         errors["scopes"] = [_("You cannot grant: ${p}", mapping={"p": ", ".join(bad[:5])})]
@@ -352,6 +388,16 @@ def check_delegation(request, data, from_user) -> tuple[dict, dict]:
     bad = [s for s in scope if s not in known]
     if bad:
         errors["scope"] = [_("Unknown: ${p}", mapping={"p": ", ".join(map(str, bad[:5]))})]
+    elif (token := token_scopes(request)) is not None:
+        # a scoped token hands over only what it holds itself, never "everything"
+        wider = [s for s in scope if not _within(request, s, token)]
+        if not scope or wider:
+            errors["scope"] = [
+                _(
+                    "A scoped token can only delegate within its scopes: ${p}",
+                    mapping={"p": ", ".join(sorted(token)[:10])},
+                )
+            ]
     reason = str(data.get("reason") or "")[:1000]
     return {
         "to_user": target,
@@ -360,6 +406,15 @@ def check_delegation(request, data, from_user) -> tuple[dict, dict]:
         "scope": [str(s) for s in scope],
         "reason": reason,
     }, errors
+
+
+def _within(request, item: str, scopes: frozenset[str]) -> bool:
+    """A delegation scope item (a permission or an entity type name, meaning all of its
+    permissions) lies within a token's scopes."""
+    et = request.registry.kyklos_entities.get(item)
+    if et is None:
+        return item in scopes
+    return all(perm in scopes for perm in et.permissions.values())
 
 
 def create_delegation(request, from_user, clean) -> Delegation:

@@ -12,6 +12,7 @@ from kyklos.db import utcnow
 from kyklos.i18n import _
 from kyklos.problem import Problem
 from kyklos.security.account import (
+    check_credentials_scope,
     check_delegation,
     check_token_request,
     create_delegation,
@@ -124,7 +125,14 @@ def my_tokens(request):
     return {"items": [token_json(t) for t in rows]}
 
 
+def _require_credentials_scope(request) -> None:
+    errors = check_credentials_scope(request)
+    if errors:
+        raise Problem(403, _("Forbidden"), errors[""])
+
+
 def _new_token(request, user):
+    _require_credentials_scope(request)
     allowed = set(grantable_permissions(request))
     if user.id != request.identity.user.id:
         # For another (service) user: only what both that user and the caller hold.
@@ -440,6 +448,7 @@ def delegations_list(request):
 
 
 def delegation_create(request):
+    _require_credentials_scope(request)
     data = _body(request)
     extra = set(data) - {
         "from_user_id",
