@@ -89,15 +89,52 @@ def test_wrong_password_and_unknown_user_look_the_same(kyklos_app, make_user, db
 
 def test_account_lockout_after_repeated_failures(kyklos_app, make_user, dbsession):
     uid = make_user(email="lock@example.com")
+    # the owner's laptop logged in before the attack and carries the device mark
+    laptop = new_app(kyklos_app)
+    login_form(laptop, "lock@example.com", PASSWORD, status=303)
+    laptop.post("/logout", {"csrf_token": csrf(laptop)}, status=303)
     app = new_app(kyklos_app)
+    wrong = None
     for _ in range(5):
-        login_form(app, "lock@example.com", "not-the-password", status=200)
+        wrong = login_form(app, "lock@example.com", "not-the-password", status=200)
     res = login_form(app, "lock@example.com", PASSWORD, status=200)  # right, but locked
-    assert "Too many failed attempts" in res.text
+    msg = re.compile(r'alert-danger" role="alert">([^<]+)<')
+    # the same words as a wrong password or an unknown account: nothing tells it is locked
+    assert msg.search(res.text).group(1) == msg.search(wrong.text).group(1)
     assert [e.user_id for e in events(dbsession, "login.locked")] == [uid]
+    # the attacker cannot lock the owner out: the known device opens the locked account
+    login_form(laptop, "lock@example.com", PASSWORD, status=303)
     with dbsession() as db:
-        db.execute(update(User).where(User.id == uid).values(locked_until=None))
-    login_form(app, "lock@example.com", PASSWORD, status=303)
+        assert db.get(User, uid).locked_until is None
+
+
+def test_login_costs_the_same_for_unknown_accounts(kyklos_app, make_user, monkeypatch):
+    """One password hash per attempt, whether the account exists or not (timing)."""
+    from kyklos.security import auth
+
+    make_user(email="real@example.com")
+    calls = []
+    real = auth.verify_password
+    monkeypatch.setattr(auth, "verify_password", lambda h, p: calls.append(h) or real(h, p))
+    app = new_app(kyklos_app)
+    login_form(app, "nobody@example.com", "whatever-1", status=200)
+    login_form(app, "real@example.com", "whatever-1", status=200)
+    assert len(calls) == 2 and calls[0] is None and calls[1]
+
+
+def test_password_reset_requests_are_throttled_per_address(
+    kyklos_app, make_user, registry, smtp_server
+):
+    make_user(email="flood@example.com")
+    limit = int(registry.settings["kyklos.login.ip_max_failures"])
+    app = new_app(kyklos_app, addr="10.7.7.7")
+    sent_before = len(smtp_server.messages)
+    for _ in range(limit + 3):
+        page = app.get("/password/forgot")
+        form = next(f for f in page.forms.values() if f.action.endswith("/password/forgot"))
+        form["email"] = "flood@example.com"
+        form.submit(status=200)
+    assert len(smtp_server.messages) - sent_before == limit
 
 
 def test_per_address_throttling_stops_password_spraying(kyklos_app, make_user, dbsession, registry):

@@ -4,6 +4,8 @@ TOTP second step, and password reset by e-mail link."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
 import time
 
 from pyramid.httpexceptions import HTTPSeeOther
@@ -23,7 +25,7 @@ from kyklos.security.passwords import (
 )
 from kyklos.security.reset import create_reset, find_reset
 from kyklos.security.totp import verify_user_code
-from kyklos.settings import asint
+from kyklos.settings import asbool, asint
 from kyklos.web import safe_redirect_target
 
 #: how long the TOTP step may follow the password step
@@ -75,20 +77,42 @@ def _count_failure(request, user: User | None) -> bool:
     return False
 
 
+DEVICE_COOKIE = "kyklos_device"
+DEVICE_SECONDS = 400 * 24 * 3600
+
+
+def _device_mark(user: User) -> str:
+    # Keyed by the user's password hash: a secret of the server's that changes with the
+    # password, so a new password forgets every known device.
+    key = (user.password_hash or "").encode()
+    return hmac.new(key, f"device:{user.id}".encode(), hashlib.sha256).hexdigest()
+
+
+def known_device(request, user: User) -> bool:
+    """The browser logged in to this account before (it carries the mark set then)."""
+    uid, _sep, mark = (request.cookies.get(DEVICE_COOKIE) or "").partition(".")
+    return uid == str(user.id) and hmac.compare_digest(mark, _device_mark(user))
+
+
 def authenticate(request, email: str, password: str) -> tuple[User | None, object]:
     """Check credentials with lockout. Returns ``(user, None)`` or ``(None, message)``.
 
-    The message is the same for an unknown e-mail and a wrong password, so the form
-    does not tell which accounts exist.
+    Every attempt costs one password hash and ends with the same message, whether the
+    account exists, is locked or the password is wrong, so neither timing nor wording
+    tells which accounts exist. A locked account still opens with the right password
+    from a browser that logged in to it before: a stranger cannot lock its owner out
+    by failing on purpose.
     """
     user = find_user(request.dbsession, email) if email else None
     generic = _("Wrong e-mail or password.")
     now = utcnow()
+    ok = verify_password(user.password_hash if user is not None else None, password)
+    ok = ok and user is not None and user.is_active
     if user is not None and user.locked_until and user.locked_until > now:
-        verify_password(None, password)
-        log_event(request, "login.failed", user_id=user.id, reason="locked")
-        return None, _("Too many failed attempts. Try again later.")
-    if user is None or not user.is_active or not verify_password(user.password_hash, password):
+        if not (ok and known_device(request, user)):
+            log_event(request, "login.failed", user_id=user.id, reason="locked")
+            return None, generic
+    elif not ok:
         locked = _count_failure(request, user)
         log_event(
             request,
@@ -110,6 +134,10 @@ def authenticate(request, email: str, password: str) -> tuple[User | None, objec
 def _complete_login(request, user: User, came_from: str, method: str):
     user.last_login_at = utcnow()
     headers = remember(request, user.id)
+    secure = asbool(request.registry.settings.get("kyklos.session.secure", "false"))
+    mark = f"{user.id}.{_device_mark(user)}"
+    cookie = f"{DEVICE_COOKIE}={mark}; Max-Age={DEVICE_SECONDS}; Path=/; HttpOnly; SameSite=Lax"
+    headers.append(("Set-Cookie", cookie + ("; Secure" if secure else "")))
     log_event(request, "login.ok", user_id=user.id, method=method)
     return HTTPSeeOther(came_from, headers=headers)
 
@@ -217,7 +245,13 @@ def forgot_view(request):
     if request.method == "POST":
         email = request.POST.get("email", "")[:254].strip()
         user = find_user(request.dbsession, email) if email else None
-        if user is not None and user.is_active:
+        # Each request counts like a failed login from the address, so resets cannot be
+        # used to flood a mailbox or probe addresses; the page reads the same either way.
+        throttled = address_throttled(request)
+        request.dbsession.add(LoginAttempt(ip=_client(request), at=utcnow()))
+        if throttled:
+            log_event(request, "login.throttled", email=email)
+        elif user is not None and user.is_active:
             send_reset_link(request, user)
         elif email:
             log_event(request, "password.reset_requested", email=email, known=False)
