@@ -457,13 +457,31 @@ def entity_menu(request):
     return out
 
 
+class EntityTypes(dict):
+    """The registered entity types by name. Names often come straight from a client's
+    JSON (``{"entity": ...}``): a list or an object there is simply no entity type,
+    never a TypeError deep inside a view."""
+
+    def get(self, name, default=None):
+        return super().get(name, default) if isinstance(name, str) else default
+
+    def __contains__(self, name) -> bool:
+        return isinstance(name, str) and super().__contains__(name)
+
+
 def includeme(config):
-    config.registry.kyklos_entities = {}
+    config.registry.kyklos_entities = EntityTypes()
     config.registry.kyklos_entity_slugs = {}
     config.registry.kyklos_entity_menu = entity_menu
     config.add_directive("add_entity_type", add_entity_type)
+    # order=11: once every entity type is registered (order=10)
+    config.action(
+        ("kyklos.late_references",), lambda: resolve_late_references(config.registry), order=11
+    )
     from kyklos.entities import translations  # noqa: F401 - its model joins the metadata
 
+    # add_display_kind, the core display kinds and per-language titles of lookup values
+    config.include(".display")
     config.include(".service")
     config.include(".customfields")
     # Before .api: their routes (/api/v1/attachments/..., /api/v1/_search) must be
@@ -478,3 +496,20 @@ def includeme(config):
     config.include("kyklos.imports")
     config.include("kyklos.segments")
     config.include("kyklos.duplicates")
+
+
+def resolve_late_references(registry) -> None:
+    """A foreign key to an entity type registered after the type that holds it (an
+    activity's type: activities are declared before their types) is a reference too;
+    ``derive_fields`` could not know the target yet, so it is completed here, once all
+    types are in. Without it the field is a bare number in forms, filters and lists."""
+    tables = {et.model.__table__.name: et.name for et in registry.kyklos_entities.values()}
+    for et in registry.kyklos_entities.values():
+        columns = {col.key: col for col in inspect(et.model).columns}
+        for name, f in et.fields.items():
+            col = columns.get(name)
+            if f.type != "integer" or f.custom or col is None or not col.foreign_keys:
+                continue
+            target = next(iter(col.foreign_keys)).column.table.name
+            if target in tables:
+                f.type, f.reference = "reference", tables[target]

@@ -10,7 +10,7 @@ from pyramid.httpexceptions import HTTPForbidden, HTTPNotFound, HTTPSeeOther
 from pyramid.renderers import get_renderer
 from pyramid.security import NO_PERMISSION_REQUIRED
 
-from kyklos.i18n import LANGUAGES, _
+from kyklos.i18n import LANGUAGES, _, available_languages
 from kyklos.problem import Problem, http_exception_problem, problem_view
 
 
@@ -76,6 +76,12 @@ def safe_redirect_target(target: str | None, default: str = "/") -> str:
     return target
 
 
+def _offered_languages(request) -> dict:
+    """The language selector's entries: those the administrator offers (site settings)."""
+    offered = available_languages(request)
+    return {code: name for code, name in LANGUAGES.items() if code in offered} or LANGUAGES
+
+
 class Layout:
     """What every page's shell needs; ``request.layout`` in templates."""
 
@@ -88,7 +94,7 @@ class Layout:
             brand = t.manifest.brand_name or brand
         self.site_name = brand or settings.get("kyklos.site_name", "Kyklos")
         self.theme = chain[-1].manifest if chain else None
-        self.languages = LANGUAGES
+        self.languages = _offered_languages(request)
 
     @property
     def macro(self):
@@ -225,7 +231,7 @@ def set_language(request):
     lang = request.params.get("lang", "")
     target = safe_redirect_target(request.referer and urlsplit(request.referer).path)
     resp = HTTPSeeOther(target)
-    if lang in request.registry.settings["kyklos.available_languages"].split():
+    if lang in available_languages(request):
         resp.set_cookie("_LOCALE_", lang, max_age=365 * 86400, samesite="Lax", httponly=True)
         ident = request.identity
         if ident is not None:
@@ -261,6 +267,13 @@ def includeme(config):
     config.add_static_view("static", "kyklos:web/static/", cache_max_age=3600)
     config.add_static_view("deform_static", "deform:static/", cache_max_age=86400)
     config.add_tween("kyklos.web.security_headers_tween_factory")
+    # outermost: nothing below (not even the security headers, which read the path)
+    # reads an unreadable request; its own answer carries the headers it needs
+    config.add_tween(
+        "kyklos.web.sanity.sanity_tween_factory",
+        over="kyklos.web.security_headers_tween_factory",
+    )
+    config.include("kyklos.home")  # the home page's sections and recent records
     config.add_route("home", "/")
     config.add_view(
         home, route_name="home", renderer="kyklos:web/templates/home.pt", permission="authenticated"
@@ -271,3 +284,4 @@ def includeme(config):
     config.add_notfound_view(not_found_view, renderer="kyklos:web/templates/error.pt")
     config.add_forbidden_view(forbidden_view, renderer="kyklos:web/templates/error.pt")
     config.add_exception_view(problem_view, context=Problem)
+    config.include(".dberrors")
