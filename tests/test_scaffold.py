@@ -43,9 +43,15 @@ def scaffolded(tmp_path_factory):
     Path(purelib.stdout.strip(), "_kyklos_parent.pth").write_text(
         f"import site; site.addsitedir({here!r})\n"
     )
+    # The README's own command, word for word: its [test] extra brings pytest and
+    # webtest (found here in the parent environment, so nothing is downloaded).
+    readme = (root / "kyklos-fleet" / "README.md").read_text()
+    command = re.search(r"^\s*(pip install [^#\n]+?)\s*#", readme, re.M).group(1)
+    assert command == "pip install -e '.[test]'", command
     install = run(
-        sys.executable, "-m", "pip", "--python", python, "install", "--no-deps", "-q",
-        "--disable-pip-version-check", "-e", root / "kyklos-fleet",
+        sys.executable, "-m", "pip", "--python", python, "install", "-q",
+        "--disable-pip-version-check", "-e", ".[test]",
+        cwd=root / "kyklos-fleet",
     )
     assert install.returncode == 0, install.stdout + install.stderr
     return root / "kyklos-fleet", python
@@ -125,3 +131,10 @@ def test_the_plugin_enables_and_migrates_in_a_deployment(scaffolded, tmp_path):
     assert "fleet" in status.stdout and "fleet_0001" in status.stdout, status.stdout
     check = run(python, "-m", "kyklos.cli", "plugins", "check", ini, env=env)
     assert check.returncode == 0, check.stderr
+
+
+def test_an_invalid_id_is_explained_with_a_suggestion(tmp_path):
+    gen = run(sys.executable, "-m", "kyklos_sdk.cli", "new-plugin", "bars_demo", "-d", tmp_path)
+    assert gen.returncode != 0
+    assert "'barsdemo'" in gen.stderr and "tables" in gen.stderr, gen.stderr
+    assert not list(tmp_path.iterdir())  # nothing half-written

@@ -82,9 +82,14 @@ def camel(name: str) -> str:
 
 def variables(plugin_id: str, title: str | None = None, entity: str | None = None) -> dict:
     if not ID_RE.match(plugin_id):
+        suggestion = re.sub(r"[^a-z0-9]", "", plugin_id.lower())
+        hint = f" (for example '{suggestion}')" if ID_RE.match(suggestion) else ""
         raise ValueError(
             f"'{plugin_id}' is not a valid plugin id: 2-31 lower-case letters and digits, "
-            "starting with a letter, no '_' or '-'"
+            f"starting with a letter{hint}. The id prefixes the plugin's tables, "
+            "permissions and migration branch ('{id}_<entity>'), so an '_' in it would "
+            "make 'bars' and 'bars_demo' claim each other's tables; the title may be "
+            "anything"
         )
     entity = entity or f"{plugin_id}item"
     if not ENTITY_RE.match(entity):
