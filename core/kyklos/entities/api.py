@@ -234,7 +234,10 @@ def patch_view(request):
     try:
         service.update_record(request, et, record, data, expected_version=expected, source="api")
     except service.StaleRecord as exc:
-        raise _stale(request, et, exc, 409) from None
+        # a client that sent If-Match asked for a precondition: it failed (412), whether
+        # the check above or a concurrent writer found the newer version
+        status = 412 if request.headers.get("If-Match") else 409
+        raise _stale(request, et, exc, status) from None
     except RecordError as exc:
         raise _record_error(exc) from None
     return _record_response(request, et, record)

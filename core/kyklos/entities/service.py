@@ -185,6 +185,12 @@ class Validator:
                        if d.unique]
 
     @property
+    def default_currency(self) -> str:
+        from kyklos import sitesettings
+
+        return sitesettings.default_currency(self.request)
+
+    @property
     def may_assign(self) -> bool:
         if self._may_assign is None:
             self._may_assign = may_assign(self.request, self.et)
@@ -259,6 +265,9 @@ class Validator:
                 else:
                     clean[key] = None
                 continue
+            if type(value) is dict and field.type == "money" and not value.get("currency"):
+                # an amount sent without its currency is in the site's default currency
+                value = {**value, "currency": self.default_currency}
             try:  # inlined self.parse(): this loop runs for every cell of an import
                 hit = parsed.get((key, type(value), value))
             except TypeError:
@@ -324,8 +333,16 @@ class Validator:
                 if target is None:
                     found[ref] = set()
                     continue
-                stmt = visible_select(self.request, target).where(target.model.id.in_(ids))
-                stmt = stmt.with_only_columns(target.model.id)
+                if target.lookup:
+                    # a value list (types, stages...): anyone who may write the record
+                    # may pick any of its values, readable to them or not (H1, pickers)
+                    stmt = select(target.model.id).where(target.model.id.in_(ids))
+                    if target.soft_delete:
+                        stmt = stmt.where(target.model.deleted_at.is_(None))
+                else:
+                    stmt = visible_select(self.request, target).where(
+                        target.model.id.in_(ids))
+                    stmt = stmt.with_only_columns(target.model.id)
             found[ref] = set(db.execute(stmt).scalars())
         for clean, errors, refs in checked:
             for name in refs:
@@ -480,8 +497,12 @@ def apply_update(request, et, record, clean: dict, source: str) -> dict:
     try:
         request.dbsession.flush()
     except StaleDataError:
-        # Another transaction wrote the row between our read and this UPDATE.
-        request.dbsession.expire(record)
+        # Another transaction wrote the row between our read and this UPDATE (on
+        # PostgreSQL the loser of a race waits for the winner's commit, then matches no
+        # row). The failed flush left the session unusable: roll it back so the record
+        # reloads at the winner's version (the request's other writes go with it, and
+        # pyramid_tm aborts the rest after the error answer).
+        request.dbsession.rollback()
         raise StaleRecord(record, expected) from None
     customfields.sync_record(request, et, record, changes)
     history.record_change(request, et, record, "update", json_changes(et, changes), source)
