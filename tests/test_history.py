@@ -172,8 +172,11 @@ def test_timeline_merges_history_and_hook_items(api, recorder, as_user):
     with as_user("thingsreader") as request:
         et = service.get_entity_type(request, "thing")
         items = history.timeline(request, et, service.get_record(request, et, rid))
-    assert [i.title for i in items] == ["Updated", "Created", "Founded"]
-    assert "Size: 1 → 2" in items[0].detail and "Colour: — → red" in items[0].detail
+    who = e.email.split("@")[0]
+    assert [str(i.title) for i in items] == [
+        f"{who} made changes", f"{who} created the record", "Founded"]
+    # a field that had no value reads "Colour: red", one that changed "Size: 1 → 2"
+    assert "Size: 1 → 2" in items[0].detail and "Colour: red" in items[0].detail
     assert items[0].who == e.email.split("@")[0] and items[0].kind == "history.update"
 
 

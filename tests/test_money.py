@@ -94,7 +94,18 @@ def test_rates_api(api):
         r["currency"] for r in user.get("/api/v1/_exchange-rates?currency=PLN").json["items"]
     ] == ["PLN"]
     res = user.get("/api/v1/_exchange-rates/convert?amount=21.70&from=USD&to=PLN&on=2026-02-01")
-    assert res.json == {"amount": "86.00", "currency": "PLN", "on": "2026-02-01"}
+    body = res.json
+    assert {k: body[k] for k in ("amount", "currency", "on")} == {
+        "amount": "86.00",
+        "currency": "PLN",
+        "on": "2026-02-01",
+    }
+    # the rates of 1 January are older than the 7 days the settings allow: said so
+    assert body["stale"] is True and body["warning"]
+    assert {(r["currency"], r["rate_date"]) for r in body["rates"]} == {
+        ("USD", "2026-01-01"),
+        ("PLN", "2026-01-01"),
+    }
     res = user.get(
         "/api/v1/_exchange-rates/convert?amount=1&from=USD&to=EUR&on=2025-01-01", status=404
     )

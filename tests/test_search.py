@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 import transaction
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from kyklos_sdk.testing import csrf_of
 
@@ -140,7 +140,11 @@ def test_reindex_rebuilds_from_the_records(registry, dbsession, editor):
     model = registry.kyklos_entities["thing"].model
     with dbsession() as db:
         db.add_all([model(name="Quiet one"), model(name="Quiet two")])
-    assert titles(editor, "quiet") == {}  # written behind the service's back
+    # written behind the service's back, and still indexed (kyklos.entities.upkeep)
+    assert sorted(titles(editor, "quiet")["thing"]) == ["Quiet one", "Quiet two"]
+    with dbsession() as db:  # an index lost (restored from an old backup, say)
+        db.execute(delete(SearchDoc))
+    assert titles(editor, "quiet") == {}
     env = prepare(registry=registry)
     try:
         request = env["request"]

@@ -16,6 +16,7 @@ import logging
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from pyramid.i18n import TranslationString
 from pyramid.renderers import render
 
 from kyklos.i18n import _
@@ -37,12 +38,36 @@ CHART_SCRIPTS = (
 )
 
 
+#: how a series' numbers read: ``count`` (whole numbers: its axis has whole ticks),
+#: ``number``, ``money`` (in the chart's currency) or ``percent``
+VALUE_FORMATS = ("count", "number", "money", "percent")
+#: the title of a value axis, by the format of its series (ChartData.axis_titles wins)
+AXIS_TITLES = {
+    "count": _("Number"),
+    "number": _("Value"),
+    "money": _("Amount (${currency})"),
+    "percent": _("Percent"),
+}
+
+
 @dataclass
 class Series:
-    """One data series of a chart: a label and one value per chart label."""
+    """One data series of a chart: a label and one value per chart label.
+
+    ``format`` (one of :data:`VALUE_FORMATS`; default the chart's ``value_format``)
+    places the series on a value axis: a chart has one axis per format and at most two
+    (counts on the left, amounts or percentages on the right), so counts and money never
+    share one. ``kind`` (``bar`` or ``line``) draws one series of a bar chart as a line.
+    """
 
     label: object
     values: list
+    format: str | None = None
+    kind: str | None = None
+
+    def __post_init__(self):
+        if self.format is not None and self.format not in VALUE_FORMATS:
+            raise ValueError(f"series format {self.format!r} is not one of {VALUE_FORMATS}")
 
 
 @dataclass
@@ -63,24 +88,90 @@ class ChartData:
     stacked: bool = False
     value_format: str = "number"
     currency: str | None = None
-    #: the table fallback's heading of the label column
+    #: the table fallback's heading of the label column (and the category axis' title)
     label_title: object = None
+    #: value axis titles by series format, instead of :data:`AXIS_TITLES`
+    axis_titles: dict = field(default_factory=dict)
 
     def __post_init__(self):
         if self.kind not in CHART_KINDS:
             raise ValueError(f"chart kind {self.kind!r} is not one of {', '.join(CHART_KINDS)}")
 
+    def series_format(self, s: Series) -> str:
+        return s.format or self.value_format
+
+    def axes(self) -> list[dict]:
+        """The value axes: one per series format, in the order the series come, at most
+        two. Raises ``ValueError`` for a third kind of value (make two charts)."""
+        out: list[dict] = []
+        for s in self.series:
+            fmt = self.series_format(s)
+            axis = next((a for a in out if a["format"] == fmt), None)
+            if axis is None:
+                if len(out) == 2:
+                    raise ValueError(
+                        "a chart has at most two value axes: split "
+                        f"{', '.join(a['format'] for a in out)} and {fmt} into two charts"
+                    )
+                axis = {"format": fmt, "series": []}
+                out.append(axis)
+            axis["series"].append(s)
+        for i, axis in enumerate(out):
+            numbers = [v for s in axis.pop("series") for v in s.values if v is not None]
+            whole = all(isinstance(v, int) and not isinstance(v, bool) for v in numbers)
+            axis["id"] = "y" if i == 0 else "y1"
+            axis["position"] = "left" if i == 0 else "right"
+            # counts never get a tick at 0.5
+            axis["precision"] = (
+                0 if axis["format"] == "count" or (axis["format"] == "number" and whole) else None
+            )
+        return out
+
     def spec(self, request) -> dict:
-        """The JSON-safe spec ``charts.js`` reads (labels translated)."""
+        """The JSON-safe spec ``charts.js`` reads (labels and titles translated): each
+        series names its value axis and its colour (an index into the theme's chart
+        palette: every series of a chart has its own)."""
         tr = request.localizer.translate
+
+        def text(x):
+            return tr(x) if hasattr(x, "interpolate") else str(x)
+
+        axes = self.axes()
+        currency = self.currency or request.registry.settings.get("kyklos.currency") or "EUR"
+        for axis in axes:
+            title = self.axis_titles.get(axis["format"]) or AXIS_TITLES[axis["format"]]
+            if isinstance(title, TranslationString):
+                title = TranslationString(
+                    title,
+                    mapping={"currency": currency},
+                    domain=title.domain,
+                    default=title.default,
+                )
+            axis["title"] = text(title)
+        axis_of = {a["format"]: a["id"] for a in axes}
+        two = len(axes) == 2
+        series = []
+        for i, s in enumerate(self.series):
+            fmt = self.series_format(s)
+            kind = s.kind
+            if kind is None and two and self.kind == "bar" and axis_of[fmt] == "y1":
+                kind = "line"  # the other axis' series reads as a line over the bars
+            series.append(
+                {
+                    "label": text(s.label),
+                    "values": [_number(v) for v in s.values],
+                    "format": fmt,
+                    "axis": axis_of[fmt],
+                    "color": i,
+                    "kind": kind,
+                }
+            )
         return {
             "kind": self.kind,
-            "labels": [tr(x) if hasattr(x, "interpolate") else str(x) for x in self.labels],
-            "series": [
-                {"label": tr(s.label) if hasattr(s.label, "interpolate") else str(s.label),
-                 "values": [_number(v) for v in s.values]}
-                for s in self.series
-            ],
+            "labels": [text(x) for x in self.labels],
+            "series": series,
+            "axes": axes,
+            "label_title": text(self.label_title) if self.label_title else None,
             "horizontal": self.horizontal or self.kind == "funnel",
             "stacked": self.stacked,
             "format": self.value_format,
@@ -125,13 +216,14 @@ def chart_json(request, chart: ChartData) -> str:
     return json.dumps(chart.spec(request), ensure_ascii=False, separators=(",", ":"))
 
 
-def format_value(request, chart: ChartData, value) -> str:
-    """A number of the chart as the table fallback shows it."""
+def format_value(request, chart: ChartData, value, series: Series | None = None) -> str:
+    """A number of the chart (of ``series``) as the table fallback shows it."""
     if value is None:
         return "—"
-    if chart.value_format == "money" and chart.currency:
+    fmt = chart.series_format(series) if series is not None else chart.value_format
+    if fmt == "money" and chart.currency:
         return request.format_money(value, chart.currency)
-    if chart.value_format == "percent":
+    if fmt == "percent":
         return f"{request.format_number(value, 1)} %"
     return request.format_number(value)
 
@@ -146,7 +238,7 @@ def render_chart(request, chart: ChartData, chart_id: str, title=None) -> str:
             "chart_id": chart_id,
             "chart_title": title,
             "spec": chart_json(request, chart),
-            "fmt": lambda v: format_value(request, chart, v),
+            "fmt": lambda v, s=None: format_value(request, chart, v, s),
         },
         request=request,
     )
@@ -170,10 +262,16 @@ def widgets(request) -> list[Widget]:
 
 
 def home_values(request) -> dict:
-    """What the home page template needs."""
+    """What the home page template needs: the day's sections (``kyklos_home_sections``,
+    see :mod:`kyklos.home`) first, then the KPI widgets."""
+    from kyklos.home import render_section, sections
+
     items = widgets(request)
+    day = sections(request)
     return {
         "title": _("Home"),
+        "sections": [(sec, render_section(request, sec)) for sec in day],
+        "default_empty": _("Nothing here yet."),
         "widgets": items,
         "charts": {
             w.id: render_chart(request, w.chart, f"k-widget-{w.id}-chart", w.title)

@@ -103,6 +103,12 @@ class DefaultContext:
         return self.current_parameters
 
 
+#: ``fn(db, table, rows)`` called after every :func:`bulk_insert`: how the core keeps
+#: derived data (search index, duplicate keys) current for rows that bypassed the ORM,
+#: so a plugin that bulk-loads its records need not remember it (kyklos.entities.upkeep)
+BULK_INSERT_LISTENERS: list = []
+
+
 def bulk_insert(db, table, rows: list[dict]) -> None:
     """Insert ``rows`` (dicts with the same keys) into ``table`` in the session's
     transaction: ``COPY ... FROM STDIN`` on PostgreSQL with psycopg, several times
@@ -116,6 +122,12 @@ def bulk_insert(db, table, rows: list[dict]) -> None:
     """
     if not rows:
         return
+    _bulk_insert(db, table, rows)
+    for listener in BULK_INSERT_LISTENERS:
+        listener(db, table, rows)
+
+
+def _bulk_insert(db, table, rows: list[dict]) -> None:
     if isinstance(db, Session):
         conn = db.connection()
         # A Core insert on a table (not an ORM entity) and COPY pass by the session's

@@ -80,10 +80,16 @@ def columns_for(request, et, lp: query.ListParams, columns=None) -> list[str]:
 
 class Reader:
     """The exported rows of a parsed list, as lists of cell texts, in keyset batches of
-    one Core select projected to the exported columns (plus the sort keys)."""
+    one Core select projected to the exported columns (plus the sort keys).
 
-    def __init__(self, request, et, lp: query.ListParams, columns: list[str]):
+    ``human``: the values as people read them on the record's page (titles of
+    referenced records, translated choices, numbers, money and dates per locale and
+    time zone, typed lists as words) instead of the data form an import reads back."""
+
+    def __init__(self, request, et, lp: query.ListParams, columns: list[str], human: bool = False):
         self.et = et
+        self.request = request
+        self.human = human
         self.keys = query._keys(et, lp)
         model = et.model
         exprs: list = []
@@ -107,6 +113,7 @@ class Reader:
             else:
                 self.cells.append((0, add(getattr(model, name)), f))
         self.key_index = [add(query.expr_of(et, et.fields[n])) for n, _d in self.keys]
+        self.id_index = add(model.id) if human else None
         base = service.visible_select(request, et, "read", lp.deleted != "exclude").where(
             *query._where(request, et, lp)
         )
@@ -123,7 +130,9 @@ class Reader:
             if vals is not None:
                 stmt = stmt.where(query._keyset(self.et, self.keys, vals, nulls_high))
             rows = connection.execute(stmt.limit(size)).all()
-            if rows:
+            if rows and self.human:
+                yield self.human_rows(rows)
+            elif rows:
                 yield [self.cells_of(r) for r in rows]
             if len(rows) < size:
                 return
@@ -146,11 +155,56 @@ class Reader:
                     out.append(cell_text(f, v))
             elif kind == 1:
                 amount = row[index[0]]
-                out.append("" if amount is None
-                           else cell_text(f, Money(Decimal(amount), row[index[1]])))
+                out.append(
+                    "" if amount is None else cell_text(f, Money(Decimal(amount), row[index[1]]))
+                )
             else:
                 doc = row[index] or {}
                 out.append(cell_text(f, values.from_json(f, doc.get(f.name))))
+        return out
+
+    def values_of(self, row) -> list:
+        """The Python values of one row's exported cells."""
+        out = []
+        for kind, index, f in self.cells:
+            if kind == 0:
+                out.append(row[index])
+            elif kind == 1:
+                amount = row[index[0]]
+                out.append(None if amount is None else Money(Decimal(amount), row[index[1]]))
+            else:
+                out.append(values.from_json(f, (row[index] or {}).get(f.name)))
+        return out
+
+    def human_rows(self, rows) -> list[list[str]]:
+        """A batch of rows as people read them: the titles of every referenced record of
+        the batch in one query per referenced type, the lookup titles translated."""
+        from kyklos.entities import display, translations
+
+        request, et = self.request, self.et
+        vals = [self.values_of(r) for r in rows]
+        wanted: dict[str, set] = {}
+        for i, (_kind, _index, f) in enumerate(self.cells):
+            if f.type == "reference":
+                wanted.setdefault(f.reference, set()).update(v[i] for v in vals)
+        titles = {t: display.titles_by_id(request, t, ids) for t, ids in wanted.items()}
+        own = {}
+        if et.lookup:
+            ids = [r[self.id_index] for r in rows]
+            own = translations.titles_for(request, et, ids, request.locale_name)
+        out = []
+        for r, row_vals in zip(rows, vals, strict=True):
+            cells = []
+            for (_kind, _index, f), v in zip(self.cells, row_vals, strict=True):
+                if et.lookup and f.name == et.title_field and v:
+                    text = own.get(r[self.id_index]) or request.localizer.translate(
+                        display._ts(str(v), display.catalog_domain(et))
+                    )
+                else:
+                    refs = titles.get(f.reference) if f.type == "reference" else None
+                    text = display.format_value(request, f, v, refs).text
+                cells.append(text)
+            out.append(cells)
         return out
 
 
@@ -158,11 +212,11 @@ def header(request, et, columns: list[str]) -> list[str]:
     return [request.localizer.translate(et.fields[c].title) or c for c in columns]
 
 
-def iter_rows(request, et, lp: query.ListParams, columns: list[str]):
+def iter_rows(request, et, lp: query.ListParams, columns: list[str], human: bool = False):
     """Lists of cell texts, header first, in keyset batches (inside the request's
     transaction)."""
     yield header(request, et, columns)
-    reader = Reader(request, et, lp, columns)
+    reader = Reader(request, et, lp, columns, human=human)
     for batch in reader.batches(request.dbsession.connection()):
         yield from batch
 
@@ -217,6 +271,7 @@ def prepare(request, et, fmt: str, params, columns=None):
 
     refresh(request.registry, request.dbsession)
     params = MultiDict(params)
+    params.pop("variant", None)
     cols = params.pop("columns", None)
     if cols and columns is None:
         columns = [c.strip() for c in cols.split(",") if c.strip()]
@@ -225,23 +280,37 @@ def prepare(request, et, fmt: str, params, columns=None):
     names = columns_for(request, et, lp, columns)
     if columns and len(names) != len(set(columns)):
         unknown = ", ".join(c for c in columns if c not in names)[:200]
-        raise Problem(400, _("Invalid list parameters"),
-                      errors={"columns": _("Unknown fields: ${names}", mapping={"names": unknown})})
+        raise Problem(
+            400,
+            _("Invalid list parameters"),
+            errors={"columns": _("Unknown fields: ${names}", mapping={"names": unknown})},
+        )
     return lp, names
 
 
 def _log(request, et, fmt, lp, names, n, **extra) -> None:
     from kyklos.security.audit import log_event
 
-    log_event(request, "export", entity=et.name, format=fmt, rows=n, columns=names,
-              filters=[f"{f.field}__{f.op}" for f in lp.filters], **extra)
+    log_event(
+        request,
+        "export",
+        entity=et.name,
+        format=fmt,
+        rows=n,
+        columns=names,
+        filters=[f"{f.field}__{f.op}" for f in lp.filters],
+        **extra,
+    )
 
 
-def export(request, et, fmt: str, params, out, columns=None, progress=None) -> int:
+def export(
+    request, et, fmt: str, params, out, columns=None, progress=None, human: bool = False
+) -> int:
     """Export the list ``params`` (query-string pairs, as for the list API) of ``et`` to
-    the binary file ``out``. Checks the export permission; logs a security event."""
+    the binary file ``out``. Checks the export permission; logs a security event.
+    ``human``: values as people read them (see :class:`Reader`)."""
     lp, names = prepare(request, et, fmt, params, columns)
-    rows = iter_rows(request, et, lp, names)
+    rows = iter_rows(request, et, lp, names, human=human)
     if progress is not None:
         rows = progress(rows)
     n = write_csv(rows, out) if fmt == "csv" else write_xlsx(rows, out)
@@ -302,8 +371,18 @@ class CSVStream:
         if self.logged:
             return
         self.logged = True
-        _log(self.request, self.et, "csv", self.lp, self.names, self.rows, streamed=True,
-             complete=self.done, immediate=True, user_id=self.user_id)
+        _log(
+            self.request,
+            self.et,
+            "csv",
+            self.lp,
+            self.names,
+            self.rows,
+            streamed=True,
+            complete=self.done,
+            immediate=True,
+            user_id=self.user_id,
+        )
 
 
 def export_view(request):
@@ -311,21 +390,29 @@ def export_view(request):
     ``/api/v1/{slug}/_export``."""
     et = service.get_entity_type(request, request.matchdict["slug"])
     fmt = request.GET.get("format", "csv")
+    # "human": values as people read them; the default "data" is what imports read back
+    human = request.GET.get("variant") == "human"
     from kyklos.entities.ui import query_params
 
-    params = [(k, v) for k, v in query_params(request.GET).items() if k != "format"]
+    params = [
+        (k, v) for k, v in query_params(request.GET).items() if k not in ("format", "variant")
+    ]
     cols = request.GET.getall("cols")
     columns = [c for v in cols for c in v.split(",") if c.strip()] or None
-    if fmt == "csv":
+    if fmt == "csv" and not human:
         lp, names = prepare(request, et, fmt, params, columns)
-        resp = Response(content_type="text/csv", charset="utf-8",
-                        app_iter=CSVStream(request, et, lp, names))
+        resp = Response(
+            content_type="text/csv", charset="utf-8", app_iter=CSVStream(request, et, lp, names)
+        )
     else:
+        # the human variant reads titles through the request's session: not streamed
         out = tempfile.TemporaryFile()
-        export(request, et, fmt, params, out, columns=columns)
+        export(request, et, fmt, params, out, columns=columns, human=human)
         size = out.tell()
         out.seek(0)
         resp = Response(content_type=FORMATS[fmt].split(";")[0], app_iter=FileIter(out))
+        if fmt == "csv":
+            resp.charset = "utf-8"
         resp.content_length = size
     resp.content_disposition = f'attachment; filename="{et.slug}.{fmt}"'
     resp.headers["X-Content-Type-Options"] = "nosniff"
@@ -357,6 +444,16 @@ def exports_paths(request) -> dict:
                     o.slug_param(request),
                     o.param("format", {"type": "string", "enum": ["csv", "xlsx"]}),
                     o.param("cols", {"type": "string", "pattern": "^[a-z_][a-z0-9_.,]{0,500}$"}),
+                    o.param(
+                        "variant",
+                        {
+                            "type": "string",
+                            "enum": ["data", "human"],
+                            "description": "data (default): values as the API "
+                            "and imports take them; human: as people read them "
+                            "(titles, translated words, locale formats)",
+                        },
+                    ),
                 ],
                 **o.SEMANTIC,
             )
@@ -367,7 +464,8 @@ def exports_paths(request) -> dict:
 def includeme(config):
     config.add_openapi_paths(exports_paths)
     config.add_route("entity.export", "/{slug}/_export", request_method="GET", kyklos_slug=True)
-    config.add_route("api.entity.export", "/api/v1/{slug:[a-z][a-z0-9_-]*}/_export",
-                     request_method="GET")
+    config.add_route(
+        "api.entity.export", "/api/v1/{slug:[a-z][a-z0-9_-]*}/_export", request_method="GET"
+    )
     for route in ("entity.export", "api.entity.export"):
         config.add_view(export_view, route_name=route, permission="authenticated")

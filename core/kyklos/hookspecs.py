@@ -285,3 +285,53 @@ def kyklos_record_merge(request, entity_type, winner, loser):
     reference the core cannot see (ids in JSON, text keys). Runs in the merge's
     transaction, before the loser is deleted.
     """
+
+
+# --- Home page ----------------------------------------------------------------------------
+
+
+@hookspec
+def kyklos_home_sections(request):
+    """Sections of the user's home page ("my day"), shown above the dashboard's KPI
+    widgets: today's agenda, overdue and due tasks, upcoming meetings, invitations...
+
+    Called on every home page view for the logged-in user (``request.identity``): keep
+    each section to one or two indexed queries and filter them through the record rules
+    (``visible_select`` / ``visibility_clause``).
+
+    :param request: the current request
+    :return: a list of :class:`kyklos.home.HomeSection` (``kyklos_sdk.HomeSection``):
+        ``id`` (unique, used in element ids), ``title``, ``order`` (ascending; the
+        core's "Recent records" is 900, KPI charts always come after every section),
+        the content as ``html`` (markup the plugin rendered and escaped) or
+        ``template`` (asset spec) + ``values`` (rendered by the core with ``request``),
+        ``count`` (items listed; ``0`` shows ``empty`` instead of the content),
+        ``empty`` (a sentence saying what to do when there is nothing), ``actions``
+        (:class:`kyklos_sdk.Action` buttons, shown even when empty), ``url`` (the full
+        list), ``size`` (``"full"`` or ``"half"``) and ``permission``; or ``None``.
+        A contributor that raises is logged and left out; the other sections still show.
+    """
+
+
+# --- Record forms ---------------------------------------------------------------------------
+
+
+@hookspec
+def kyklos_record_defaults(request, entity_type, parent_type, parent):
+    """Values a new record starts with when it is created "from" another record
+    (``/{slug}/new?from=<parent type>:<id>``, e.g. a new activity from a person's page,
+    a quote from an opportunity).
+
+    The core has already filled every reference field of the new record that points at
+    the parent's type; add what else the parent knows (the person's account, the
+    opportunity's contact and currency...). Only called when the user may read the
+    parent; the user can still change every value before saving, and only fields they
+    may write are shown.
+
+    :param entity_type: the :class:`kyklos.entities.EntityType` of the new record
+    :param parent_type: the entity type of the record the user came from
+    :param parent: that record
+    :return: ``{field name: value}`` with values as the API takes them (ids, ISO dates,
+        ``{"amount", "currency"}``), or ``None``. Invalid values are ignored. When two
+        plugins set the same field, the first registered wins.
+    """

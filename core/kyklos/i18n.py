@@ -45,7 +45,7 @@ def locale_negotiator(request):
     """The user's own choice, then an explicit ``_LOCALE_`` cookie or parameter, then the
     browser's Accept-Language among the available languages, then the default."""
     settings = request.registry.settings
-    available = settings.get("kyklos.available_languages", "en").split()
+    available = available_languages(request)
     ident = getattr(request, "identity", None) if _has_policy(request) else None
     if ident is not None and ident.user.locale in available:
         return ident.user.locale
@@ -53,7 +53,28 @@ def locale_negotiator(request):
     if chosen in available:
         return chosen
     match = request.accept_language.best_match(available) if request.accept_language else None
-    return match or settings.get("pyramid.default_locale_name", "en")
+    default = settings.get("pyramid.default_locale_name", "en")
+    return match or (default if default in available or not available else available[0])
+
+
+def available_languages(request) -> list[str]:
+    """The languages offered: the administrator's choice (site settings), else the .ini's
+    ``kyklos.available_languages``."""
+    if _has_policy(request):
+        from kyklos import sitesettings
+
+        return list(sitesettings.get(request, "languages"))
+    return request.registry.settings.get("kyklos.available_languages", "en").split()
+
+
+def _site_setting(request, key: str, ini_key: str):
+    """A site setting (the administrator's value, else the .ini's) where a database is
+    at hand; the .ini's value otherwise."""
+    if _has_policy(request):
+        from kyklos import sitesettings
+
+        return sitesettings.get(request, key)
+    return request.registry.settings.get(ini_key)
 
 
 def _has_policy(request) -> bool:
@@ -71,8 +92,7 @@ def translate_for(request, msg, locale_name: str | None, mapping=None):
     """``msg`` in ``locale_name`` (another user's language: a notification is written
     in its recipient's language, not its sender's); the request's language when the
     locale is unknown or not offered."""
-    settings = request.registry.settings
-    available = settings.get("kyklos.available_languages", "en").split()
+    available = available_languages(request)
     if not locale_name or locale_name not in available or locale_name == request.locale_name:
         return translate(request, msg, mapping)
     cache = request.registry.__dict__.setdefault("_kyklos_localizers", {})
@@ -97,7 +117,7 @@ def timezone_of(request) -> ZoneInfo:
     """The user's time zone, else the ``kyklos.timezone`` setting, else UTC."""
     ident = getattr(request, "identity", None) if _has_policy(request) else None
     names = [ident.user.timezone if ident is not None else None]
-    names.append(request.registry.settings.get("kyklos.timezone"))
+    names.append(_site_setting(request, "timezone.default", "kyklos.timezone"))
     for name in names:
         if name:
             try:
@@ -128,7 +148,7 @@ def format_money(request, amount, currency: str | None = None) -> str:
     ``currency`` defaults to the ``kyklos.currency`` setting (EUR)."""
     if amount is None or amount == "":
         return ""
-    currency = currency or request.registry.settings.get("kyklos.currency") or "EUR"
+    currency = currency or _site_setting(request, "currency.default", "kyklos.currency") or "EUR"
     return babel_numbers.format_currency(
         decimal.Decimal(str(amount)), currency, locale=babel_locale(request)
     )

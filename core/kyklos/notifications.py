@@ -20,6 +20,7 @@ from kyklos.db import Base, IdMixin, UTCDateTime, utcnow
 from kyklos.i18n import _, translate_for
 from kyklos.problem import Problem
 from kyklos.security.models import User
+from kyklos.sitesettings import public_base_url
 
 log = logging.getLogger("kyklos.notifications")
 
@@ -77,9 +78,7 @@ def _text(request, value, limit, locale_name: str | None = None) -> str:
 def _absolute(request, url: str) -> str:
     if not url or url.startswith(("http://", "https://")):
         return url
-    base = (request.registry.settings.get("kyklos.base_url") or request.application_url).rstrip(
-        "/"
-    )
+    base = public_base_url(request)
     return base + url
 
 

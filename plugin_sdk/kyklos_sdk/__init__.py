@@ -26,6 +26,15 @@ from kyklos.entities import (
     openapi,
 )
 from kyklos.entities.api import read_json
+from kyklos.entities.display import (
+    display_badge,
+    display_list,
+    display_text,
+    display_value,
+    record_title,
+    record_titles,
+    reference_titles,
+)
 from kyklos.entities.history import record_change
 from kyklos.entities.money import (
     Money,
@@ -35,6 +44,7 @@ from kyklos.entities.money import (
     convert,
     is_currency,
     set_rate,
+    stale_rates,
 )
 from kyklos.entities.query import OPS as FILTER_OPS
 from kyklos.entities.query import parse_list_params, run_list
@@ -50,6 +60,8 @@ from kyklos.entities.service import (
     visible_select,
 )
 from kyklos.entities.tags import add_tag
+from kyklos.entities.widgets import PickerWidget, RowColumn, Rows, RowsWidget, rows_input
+from kyklos.home import HomeSection
 from kyklos.hooks import collect
 from kyklos.hookspecs import hookimpl
 from kyklos.i18n import (
@@ -95,6 +107,25 @@ FIELD_TYPES = (
 )
 
 
+def site_setting(request, key: str, default=None):
+    """A site setting the administrator sets on the settings page (``/settings``), else
+    its .ini default, else ``default``. Keys: ``company.name``, ``company.address``,
+    ``company.vat_number``, ``company.email``, ``company.phone``, ``company.website``,
+    ``company.bank_details``, ``currency.default``, ``currency.in_use`` (list),
+    ``country.default`` (ISO 3166 alpha-2, or ""), ``timezone.default`` (IANA),
+    ``base_url``, ``languages`` (list). Read once per request (one query)."""
+    from kyklos import sitesettings
+
+    return sitesettings.get(request, key, default)
+
+
+def company_logo(request):
+    """The company logo from the settings as ``(bytes, content_type)``, or ``None``."""
+    from kyklos import sitesettings
+
+    return sitesettings.company_logo(request)
+
+
 def permission_name(plugin: str, entity: str, verb: str) -> str:
     """``permission_name("fleet", "vehicle", "read")`` -> ``"fleet.vehicle.read"``."""
     return f"{plugin}.{entity}.{verb}"
@@ -132,6 +163,7 @@ __all__ = [
     "EntityMixin",
     "EntityType",
     "FieldInfo",
+    "HomeSection",
     "IdMixin",
     "JSONType",
     "MailError",
@@ -164,6 +196,13 @@ __all__ = [
     "convert",
     "create_record",
     "delete_record",
+    "display_badge",
+    "display_list",
+    "display_text",
+    "display_value",
+    "record_title",
+    "record_titles",
+    "reference_titles",
     "entity_permissions",
     "entity_type",
     "find_user",
@@ -186,9 +225,17 @@ __all__ = [
     "send_mail",
     "serialize",
     "set_rate",
+    "site_setting",
+    "company_logo",
+    "stale_rates",
     "translate",
     "update_record",
     "utcnow",
     "visibility_clause",
     "visible_select",
+    "PickerWidget",
+    "RowColumn",
+    "Rows",
+    "RowsWidget",
+    "rows_input",
 ]

@@ -407,6 +407,10 @@ def add_entity_type(
                 raise ValueError(f"entity type {name}: primary filter {col!r} is not a filter")
         if subtitle_field is not None and subtitle_field not in finfo:
             raise ValueError(f"entity type {name}: subtitle field {subtitle_field!r} is unknown")
+        if lookup:
+            from kyklos.entities.translations import install
+
+            install(et)  # its per-language titles: a ``title_translations`` field
         reg.kyklos_entities[name] = et
         reg.kyklos_entity_slugs[slug] = et
         intr["entity_type"] = et

@@ -94,8 +94,9 @@ def record_change(
     return entry
 
 
-def record_changes(request, et, records: list, action: str, changes: list[dict],
-                   source: str = "api") -> None:
+def record_changes(
+    request, et, records: list, action: str, changes: list[dict], source: str = "api"
+) -> None:
     """The audit entries of many records changed together (an import batch), written
     with one executemany; ``changes`` is parallel to ``records``, JSON-safe."""
     if action not in ACTIONS:
@@ -105,10 +106,19 @@ def record_changes(request, et, records: list, action: str, changes: list[dict],
     rows = []
     for record, diff in zip(records, changes, strict=True):
         user_id, behalf_id = _actor(request, et, record, action)
-        rows.append({"entity": et.name, "record_id": record.id, "action": action,
-                     "user_id": user_id, "on_behalf_of_id": behalf_id, "at": at,
-                     "version": getattr(record, "version", None), "changes": diff or {},
-                     "source": source})
+        rows.append(
+            {
+                "entity": et.name,
+                "record_id": record.id,
+                "action": action,
+                "user_id": user_id,
+                "on_behalf_of_id": behalf_id,
+                "at": at,
+                "version": getattr(record, "version", None),
+                "changes": diff or {},
+                "source": source,
+            }
+        )
     if rows:
         bulk_insert(request.dbsession, AuditEntry.__table__, rows)
 
@@ -169,47 +179,124 @@ def entry_json(entry: AuditEntry, who: str | None, readable: set[str] | None = N
     }
 
 
-_TITLES = {
-    "create": _("Created"),
-    "update": _("Updated"),
-    "delete": _("Deleted"),
-    "restore": _("Restored"),
-    "merge": _("Merged"),
+# Sentences of the timeline, like a CRM's stream: "Giorgos changed Owner from Maria to
+# Andrei". ``${who}`` is the author (or "Someone" for a change without one).
+_SENTENCES = {
+    "create": _("${who} created the record"),
+    "delete": _("${who} deleted the record"),
+    "restore": _("${who} restored the record"),
+    "merge": _("${who} merged a duplicate into the record"),
+    "update": _("${who} made changes"),
 }
+_CHANGED = _("${who} changed ${field} from ${old} to ${new}")
+_SET = _("${who} set ${field} to ${new}")
+_CLEARED = _("${who} cleared ${field} (was ${old})")
+_SOMEONE = _("Someone")
 
 
-def _short(value) -> str:
-    if value is None or value == "":
-        return "—"
-    if isinstance(value, dict) and set(value) == {"amount", "currency"}:
-        return f"{value['amount']} {value['currency']}"
-    text = str(value)
-    return text if len(text) <= 80 else text[:79] + "…"
+def _history_refs(request, et, entries_) -> dict:
+    """``{field: {id: (title, url)}}`` of every reference value in ``entries_``: one
+    query per referenced type for the whole timeline."""
+    from kyklos.entities import display
+
+    wanted: dict[str, set[int]] = {}
+    for entry, _who in entries_:
+        for name, pair in (entry.changes or {}).items():
+            field = et.fields.get(name)
+            if field is None or field.type != "reference" or not isinstance(pair, list):
+                continue
+            wanted.setdefault(field.reference, set()).update(
+                v for v in pair if isinstance(v, int) and not isinstance(v, bool)
+            )
+    by_target = {t: display.titles_by_id(request, t, ids) for t, ids in wanted.items()}
+    return {
+        f.name: by_target.get(f.reference, {}) for f in et.fields.values() if f.type == "reference"
+    }
+
+
+def _show(request, field, value, refs):
+    """A value of a history entry as markup (links, translated words, locale numbers)."""
+    from markupsafe import Markup, escape
+
+    from kyklos.entities import display
+
+    if field is None:
+        return escape(str(value)) if value not in (None, "", [], {}) else Markup("—")
+    cell = display.format_value(request, field, value, refs.get(field.name))
+    if not cell.text:
+        return Markup("—")
+    if field.type in ("text", "string") and len(cell.text) > 120:
+        return escape(cell.text[:119] + "…")
+    return cell.markup
+
+
+def describe(request, et, entry, who, readable, refs) -> tuple:
+    """``(title, detail)`` of one entry as markup: a sentence, and one line per changed
+    field ("Stage: Offer sent → Negotiation") when several changed."""
+    from markupsafe import Markup
+
+    from kyklos.entities import display
+
+    who = who or request.localizer.translate(_SOMEONE)
+    changes = {k: v for k, v in (entry.changes or {}).items() if k in readable}
+    rows = []
+    for name, pair in changes.items():
+        field = et.fields.get(name)
+        if field is not None and not field.form and field.virtual:
+            continue  # a convenience copy of another field (e.g. one phone of a list)
+        label = request.localizer.translate(field.title) if field else name
+        old, new = (list(pair) + [None, None])[:2] if isinstance(pair, list) else (None, pair)
+        if entry.action != "update" and display._empty(new):
+            continue
+        rows.append(
+            (label, old, new, _show(request, field, old, refs), _show(request, field, new, refs))
+        )
+    if entry.action == "update" and len(rows) == 1:
+        label, old, new, old_m, new_m = rows[0]
+        if display._empty(old):
+            title = display.sentence(request, _SET, who=who, field=label, new=new_m)
+        elif display._empty(new):
+            title = display.sentence(request, _CLEARED, who=who, field=label, old=old_m)
+        else:
+            title = display.sentence(request, _CHANGED, who=who, field=label, old=old_m, new=new_m)
+        return title, Markup("")
+    title = display.sentence(request, _SENTENCES.get(entry.action, _SENTENCES["update"]), who=who)
+    lines = []
+    for label, old, _new, old_m, new_m in rows:
+        if entry.action == "update" and not display._empty(old):
+            line = Markup("{}: {} → {}").format(label, old_m, new_m)
+        else:
+            line = Markup("{}: {}").format(label, new_m)
+        lines.append(Markup('<span class="d-block">{}</span>').format(line))
+    return title, Markup("").join(lines)
 
 
 def timeline(request, et, record, limit: int = 100) -> list:
     """The record's timeline: its history plus what plugins add through the
-    ``kyklos_timeline_items`` hook, newest first (:class:`kyklos.web.TimelineItem`)."""
+    ``kyklos_timeline_items`` hook, newest first (:class:`kyklos.web.TimelineItem`).
+
+    History entries read as sentences with the same rendering as the record's page:
+    titles of referenced records (one query per referenced type), translated choices,
+    values per locale."""
     from kyklos.security import rules
     from kyklos.web import TimelineItem
 
     readable, _writable = rules.field_access(request, et)
-    items = []
+    shown = []
     for entry, who in entries(request, et, record.id, limit=limit):
         changes = {k: v for k, v in (entry.changes or {}).items() if k in readable}
         if entry.action == "update" and not changes:
             continue  # only unreadable fields changed: nothing this user may see
-        lines = []
-        for name, pair in changes.items():
-            field = et.fields.get(name)
-            label = request.localizer.translate(field.title) if field else name
-            old, new = (pair + [None, None])[:2] if isinstance(pair, list) else (None, pair)
-            lines.append(f"{label}: {_short(old)} → {_short(new)}")
+        shown.append((entry, who))
+    refs = _history_refs(request, et, shown)
+    items = []
+    for entry, who in shown:
+        title, detail = describe(request, et, entry, who, readable, refs)
         items.append(
             TimelineItem(
                 when=entry.at,
-                title=_TITLES.get(entry.action, entry.action),
-                detail="\n".join(lines),
+                title=title,
+                detail=detail,
                 who=who or "",
                 kind=f"history.{entry.action}",
             )

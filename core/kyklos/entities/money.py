@@ -228,3 +228,74 @@ def set_rate(db, currency: str, rate_date: dt.date, rate, base: str | None = Non
         row.rate = value
     db.flush()
     return row
+
+
+# --- the site's currencies (settings) ------------------------------------------------------
+
+
+def currency_options(request) -> list:
+    """Choices of a currency ``<select>``: the currencies in use first, in a group of their
+    own, then every other ISO 4217 code, each with its name in the user's language."""
+    import deform.widget
+
+    from kyklos import sitesettings
+
+    in_use = sitesettings.currencies_in_use(request)
+    names = dict(sitesettings.currency_names(request.locale_name))
+    return [
+        deform.widget.OptGroup(
+            request.localizer.translate(_("In use")), *[(c, names.get(c, c)) for c in in_use]
+        ),
+        deform.widget.OptGroup(
+            request.localizer.translate(_("Other currencies")),
+            *[(c, n) for c, n in names.items() if c not in in_use],
+        ),
+    ]
+
+
+def apply_currency_defaults(request, schema) -> None:
+    """Every money field of a form starts in the site's default currency and offers the
+    currencies in use first. Without it a new amount's currency was the first of the 307
+    ISO codes (ADP), which no total converts."""
+    import deform.widget
+
+    from kyklos import sitesettings
+
+    default = None
+    options = None
+    for node in schema.children:
+        children = {c.name: c for c in getattr(node, "children", ())}
+        currency = children.get("currency")
+        if currency is None or "amount" not in children:
+            continue
+        if options is None:
+            default = sitesettings.default_currency(request)
+            options = currency_options(request)
+        currency.default = default
+        currency.widget = deform.widget.SelectWidget(values=options)
+
+
+def stale_rates(request, currencies, on_date: dt.date | None = None) -> list[tuple[str, dt.date]]:
+    """``[(currency, rate date)]`` of the rates a conversion on ``on_date`` (today) would
+    use that are older than the ``rates.max_age_days`` setting; currencies without any
+    rate are not listed (:class:`NoRate` tells those)."""
+    from kyklos import sitesettings
+
+    on_date = on_date or dt.date.today()
+    base = base_currency(request.registry.settings)
+    max_age = sitesettings.get(request, "rates.max_age_days")
+    out = []
+    for code in sorted(set(currencies) - {base}):
+        day = request.dbsession.execute(
+            select(ExchangeRate.rate_date)
+            .where(
+                ExchangeRate.base == base,
+                ExchangeRate.currency == code,
+                ExchangeRate.rate_date <= on_date,
+            )
+            .order_by(ExchangeRate.rate_date.desc())
+            .limit(1)
+        ).scalar_one_or_none()
+        if day is not None and (on_date - day).days > max_age:
+            out.append((code, day))
+    return out

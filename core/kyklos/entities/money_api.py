@@ -13,6 +13,7 @@ import datetime as dt
 from babel.numbers import get_currency_name
 from sqlalchemy import select
 
+from kyklos import sitesettings
 from kyklos.entities import money, values
 from kyklos.entities.api import _json, read_json
 from kyklos.i18n import _
@@ -160,9 +161,21 @@ def convert_view(request):
                 mapping={"c": exc.currency, "d": exc.on_date.isoformat()},
             ),
         ) from None
-    return _json(
-        request, {"amount": str(result), "currency": request.GET["to"], "on": on.isoformat()}
-    )
+    body = {"amount": str(result), "currency": request.GET["to"], "on": on.isoformat()}
+    stale = money.stale_rates(request, {request.GET["from"], request.GET["to"]}, on)
+    body["stale"] = bool(stale)
+    body["rates"] = [{"currency": c, "rate_date": d.isoformat()} for c, d in stale]
+    if stale:
+        body["warning"] = request.localizer.translate(
+            _(
+                "Converted with rates older than ${n} days: ${rates}.",
+                mapping={
+                    "n": sitesettings.get(request, "rates.max_age_days"),
+                    "rates": ", ".join(f"{c} {d.isoformat()}" for c, d in stale),
+                },
+            )
+        )
+    return _json(request, body)
 
 
 #: a positive decimal that fits the rate column (14 digits before the point, 10 after)
@@ -256,8 +269,21 @@ def openapi_paths(request) -> dict:
                                 "amount": {"type": "string"},
                                 "currency": {"type": "string"},
                                 "on": o.DATE,
+                                "stale": {
+                                    "type": "boolean",
+                                    "description": "a rate used is older than the "
+                                    "rates.max_age_days setting",
+                                },
+                                "rates": o.array(
+                                    o.obj(
+                                        {"currency": {"type": "string"}, "rate_date": o.DATE},
+                                        ["currency", "rate_date"],
+                                    ),
+                                    description="the stale rates used",
+                                ),
+                                "warning": {"type": "string"},
                             },
-                            ["amount", "currency", "on"],
+                            ["amount", "currency", "on", "stale", "rates"],
                         )
                     ),
                     **o.problems("400", "401", "404"),

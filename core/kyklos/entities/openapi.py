@@ -103,6 +103,15 @@ def field_schema(request, et: EntityType, f: FieldInfo, for_input: bool = False)
             "format": "date-time",
             "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})$",
         }
+    elif t == "json" and f.display == "title_translations":
+        # a lookup value's title per language (kyklos.entities.translations)
+        from kyklos.i18n import LANGUAGES
+
+        s = {
+            "type": "object",
+            "properties": {k: {"type": "string", "maxLength": 300} for k in LANGUAGES},
+            "additionalProperties": False,
+        }
     elif t == "json":
         s = {"type": ["object", "array"]}
     else:

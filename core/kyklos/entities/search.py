@@ -37,6 +37,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from kyklos.db import Base, IdMixin, UTCDateTime, bulk_insert, utcnow
 from kyklos.hookspecs import hookimpl
 from kyklos.i18n import _
+from kyklos.text import fold
 
 #: the FTS5 trigram tokenizer exists from SQLite 3.34; older libraries use unicode61
 SQLITE_TRIGRAM = sqlite3.sqlite_version_info >= (3, 34, 0)
@@ -45,6 +46,11 @@ FTS_TABLE = "kyklos_search_fts"
 PG_VECTOR = "to_tsvector('simple', kyklos_search.title || ' ' || kyklos_search.body)"
 MAX_Q = 200
 MAX_BODY = 20_000
+#: starts the last line of a body: the folded keys of its words ("Καραγιάννης" and
+#: "Karagiannis" both give "karaianis"), so a name is found in any script or romanisation;
+#: never shown (see :func:`visible_body`)
+KEYS_MARK = "\n\u241f "
+PAGE_SIZE = 20
 #: field types whose values are worth indexing as text
 TEXT_TYPES = {"string", "text", "email", "phone", "url", "choice", "multichoice", "integer"}
 
@@ -68,6 +74,8 @@ class Hit:
     title: str
     snippet: str
     url: str
+    #: the second line: the type's ``subtitle_field`` as people read it (a person's account)
+    subtitle: str = ""
 
 
 @dataclass
@@ -104,7 +112,25 @@ def document(et, record) -> tuple[str, str] | None:
             # time (trigrams on SQLite) and room.
             continue
         parts.append(text)
-    return title, "\n".join(parts)[:MAX_BODY]
+    body = "\n".join(parts)[:MAX_BODY]
+    keys = fold_keys(title + " " + body)
+    return title, body + (KEYS_MARK + keys if keys else "")
+
+
+def fold_keys(text: str) -> str:
+    """The folded keys of the words of ``text`` that fold to something else than
+    themselves (a Greek name's Latin key, a romanisation's common key), once each."""
+    seen, out = set(), []
+    for word in re.findall(r"\w+", text[:MAX_BODY].lower()):
+        key = "".join(fold(word).split())
+        if key and key != word and key not in seen:
+            seen.add(key)
+            out.append(key)
+    return " ".join(out)[:MAX_BODY // 4]
+
+
+def visible_body(body: str) -> str:
+    return body.split(KEYS_MARK, 1)[0]
 
 
 def index_record(dbsession, et, record) -> None:
@@ -218,6 +244,13 @@ def terms(q: str) -> list[str]:
     return re.findall(r"\w+", q[:MAX_Q].lower())[:10]
 
 
+def folded(word: str) -> str | None:
+    """The folded key of a query word when it differs from the word (see
+    :func:`fold_keys`), else ``None``."""
+    key = "".join(fold(word).split())
+    return key if key and key != word else None
+
+
 def _like(value: str) -> str:
     return "%" + value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
@@ -226,7 +259,8 @@ def match_clause(dialect: str, words: list[str], stmt, raw: str = ""):
     """Add the full-text criterion and ranking to ``stmt`` (a select on SearchDoc);
     ``raw`` is the query as typed."""
     if dialect == "postgresql":
-        tsq = " & ".join(f"{w}:*" for w in words)
+        alts = [(w, folded(w)) for w in words]
+        tsq = " & ".join(f"({w}:* | {f}:*)" if f else f"{w}:*" for w, f in alts)
         vector = literal_column(PG_VECTOR)
         query = func.to_tsquery("simple", tsq)
         phrase = " ".join(words)
@@ -247,17 +281,23 @@ def match_clause(dialect: str, words: list[str], stmt, raw: str = ""):
     long = [w for w in words if len(w) >= 3] if SQLITE_TRIGRAM else words
     short = [w for w in words if w not in long]
     for w in short:
-        pat = _like(w)
-        stmt = stmt.where(
-            or_(SearchDoc.title.like(pat, escape="\\"), SearchDoc.body.like(pat, escape="\\"))
-        )
+        conds = []
+        for alt in filter(None, (w, folded(w))):
+            pat = _like(alt)
+            conds += [SearchDoc.title.like(pat, escape="\\"), SearchDoc.body.like(pat, escape="\\")]
+        stmt = stmt.where(or_(*conds))
     if not long:
         return stmt.order_by(SearchDoc.title, SearchDoc.record_id)
     fts = table(FTS_TABLE, column("rowid"), column("rank"))
-    if SQLITE_TRIGRAM:
-        expr = " ".join(f'"{w}"' for w in long)
-    else:
-        expr = " ".join(f'"{w}"*' for w in long)
+    star = "" if SQLITE_TRIGRAM else "*"
+    parts = []
+    for w in long:
+        f = folded(w)
+        if f and (len(f) >= 3 or not SQLITE_TRIGRAM):
+            parts.append(f'("{w}"{star} OR "{f}"{star})')
+        else:
+            parts.append(f'"{w}"{star}')
+    expr = " AND ".join(parts)
     return (
         stmt.join(fts, fts.c.rowid == SearchDoc.id)
         .where(literal_column(FTS_TABLE).op("MATCH")(bindparam("fts_q", expr)))
@@ -275,8 +315,10 @@ def searchable_types(request, only=None) -> list:
     return sorted(out, key=lambda t: (t.menu_order, str(t.plural)))
 
 
-def search(request, q: str, limit: int = 10, only: str | None = None) -> list[Group]:
-    """Records matching ``q`` that the user may see, grouped by type, best first.
+def search(request, q: str, limit: int = 10, only: str | None = None,
+           offset: int = 0) -> list[Group]:
+    """Records matching ``q`` that the user may see, grouped by type, best first;
+    ``offset`` skips that many hits of each type (the pages of one type's results).
 
     One query per readable type; each carries the visibility filter as a subquery."""
     from kyklos.entities import service
@@ -291,25 +333,50 @@ def search(request, q: str, limit: int = 10, only: str | None = None) -> list[Gr
         stmt = select(SearchDoc.record_id, SearchDoc.title, SearchDoc.body).where(
             and_(SearchDoc.entity == et.name, SearchDoc.record_id.in_(visible.scalar_subquery()))
         )
-        stmt = match_clause(dialect, words, stmt, q or "").limit(limit + 1)
+        stmt = match_clause(dialect, words, stmt, q or "").limit(limit + 1).offset(offset)
         rows = request.dbsession.execute(stmt).all()
         if not rows:
             continue
         group = Group(et, more=len(rows) > limit)
-        for rid, title, body in rows[:limit]:
+        rows = rows[:limit]
+        subs = subtitles(request, et, [r[0] for r in rows])
+        for rid, title, body in rows:
             group.hits.append(
                 Hit(
                     rid,
                     title,
-                    snippet(body, words),
+                    snippet(visible_body(body), words),
                     request.route_url("entity.detail", slug=et.slug, id=rid),
+                    subs.get(rid, ""),
                 )
             )
         groups.append(group)
     return groups
 
 
-def snippet(body: str, words: list[str], width: int = 160) -> str:
+def subtitles(request, et, ids) -> dict[int, str]:
+    """``{id: second line}`` from the type's ``subtitle_field`` (a reference shows the
+    referenced record's title, through its visibility): two queries per page of hits."""
+    from kyklos.entities import display
+
+    name = getattr(et, "subtitle_field", None)
+    info = et.fields.get(name) if name else None
+    if info is None or not ids:
+        return {}
+    records = request.dbsession.execute(select(et.model).where(et.model.id.in_(ids))).scalars()
+    records = list(records)
+    refs = display.reference_titles(request, et, records, [name])
+    out = {}
+    for r in records:
+        try:
+            text = display.cell(request, et, info, r, refs).text
+        except Exception:  # noqa: BLE001 - a second line must never break search
+            text = ""
+        out[r.id] = "" if text.startswith("#") and info.type == "reference" else str(text)
+    return out
+
+
+def snippet(body: str, words: list[str], width: int = 120) -> str:
     """Up to ``width`` characters of ``body`` around the first matching word."""
     if not body:
         return ""
@@ -330,15 +397,38 @@ def _limit(request, default, top) -> int:
         return default
 
 
+def _page(request) -> int:
+    try:
+        return max(1, min(1000, int(request.params.get("page", 1))))
+    except ValueError:
+        return 1
+
+
 def search_page(request):
+    """All types, the first few hits of each; with ``type``, that type's hits in pages
+    of :data:`PAGE_SIZE`."""
     q = request.params.get("q", "")[:MAX_Q].strip()
     only = request.params.get("type") or None
-    groups = search(request, q, limit=50 if only else 10, only=only) if q else []
+    if only and only not in request.registry.kyklos_entities:
+        only = None
+    page = _page(request) if only else 1
+    size = PAGE_SIZE if only else 5
+    groups = search(request, q, limit=size, only=only, offset=(page - 1) * size) if q else []
+    et = request.registry.kyklos_entities.get(only) if only else None
+
+    def page_url(n):
+        return request.route_url("search", _query={"q": q, "type": only, "page": n})
+
     return {
         "title": _("Search"),
         "q": q,
         "groups": groups,
         "only": only,
+        "only_type": et,
+        "page": page,
+        "prev_url": page_url(page - 1) if only and page > 1 else None,
+        "next_url": page_url(page + 1) if only and groups and groups[0].more else None,
+        "all_url": request.route_url("search", _query={"q": q}),
         "too_short": bool(q) and not terms(q),
     }
 
@@ -350,19 +440,26 @@ def api_search(request):
     if not terms(q):
         raise Problem(400, _("Invalid query"), errors={"q": _("Give at least one word.")})
     only = request.params.get("type") or None
-    groups = search(request, q, limit=_limit(request, 10, 100), only=only)
+    try:
+        offset = max(0, int(request.params.get("offset", 0))) if only else 0
+    except ValueError:
+        offset = 0
+    groups = search(request, q, limit=_limit(request, 10, 100), only=only, offset=offset)
+    tr = request.localizer.translate
     base = request.application_url
     return {
         "q": q,
         "groups": [
             {
                 "type": g.entity_type.name,
-                "title": request.localizer.translate(g.entity_type.plural),
+                "title": tr(g.entity_type.plural),
+                "type_title": tr(g.entity_type.title),
                 "more": g.more,
                 "items": [
                     {
                         "id": h.record_id,
                         "title": h.title,
+                        "subtitle": h.subtitle,
                         "snippet": h.snippet,
                         "url": f"{base}/api/v1/{g.entity_type.slug}/{h.record_id}",
                         "html_url": h.url,
@@ -382,6 +479,7 @@ def search_paths(request) -> dict:
         {
             "id": {"type": "integer"},
             "title": o.ANY,
+            "subtitle": o.ANY,
             "snippet": o.ANY,
             "url": {"type": "string"},
             "html_url": {"type": "string"},
@@ -392,6 +490,7 @@ def search_paths(request) -> dict:
         {
             "type": {"type": "string"},
             "title": {"type": "string"},
+            "type_title": {"type": "string"},
             "more": {"type": "boolean"},
             "items": o.array(hit),
         },
@@ -419,6 +518,8 @@ def search_paths(request) -> dict:
                     ),
                     o.param("type", {"type": "string", "enum": types or ["-"]}),
                     o.param("limit", {"type": "integer", "minimum": 1, "maximum": 100}),
+                    o.param("offset", {"type": "integer", "minimum": 0},
+                            description="with type: skip that many hits (the next page)"),
                 ],
                 **o.SEMANTIC,
             )
@@ -429,6 +530,7 @@ def search_paths(request) -> dict:
 def includeme(config):
     config.add_openapi_paths(search_paths)
     config.add_hooks(SearchHooks(), name="kyklos.search")
+    config.include("kyklos.entities.upkeep")
     config.add_route("search", "/search")
     config.add_view(search_page, route_name="search", renderer="kyklos:web/templates/search.pt")
     config.add_route("api.search", "/api/v1/_search", request_method="GET")

@@ -9,6 +9,7 @@ would return to the same user, and nothing per row is looked up one by one.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 
 from pyramid.httpexceptions import HTTPForbidden, HTTPSeeOther
@@ -64,11 +65,30 @@ class EntitySlugPredicate:
 
 @dataclass
 class FilterUI:
+    """One filter of the list form, or the value input of a bulk "set".
+
+    ``kind`` says how it is entered: ``text``, ``number``, ``date`` and ``datetime``
+    (a from-to range), ``choice``, ``boolean``, ``select`` (a drop-down of a value list
+    or of users: ``options``) or ``picker`` (a searchable reference: ``picker_url``,
+    with the chosen record's title in ``options``).
+    """
+
     field: object
     ops: tuple
     op: str = ""
     value: str = ""
-    kind: str = "text"  # text, number, date, datetime, choice, boolean
+    kind: str = "text"
+    options: list = field(default_factory=list)
+    picker_url: str | None = None
+    primary: bool = False
+    #: a date range: the first and last day (ISO dates), either may be empty
+    start: str = ""
+    end: str = ""
+    multiple: bool = False
+
+    @property
+    def in_use(self) -> bool:
+        return bool(self.value or self.start or self.end)
 
 
 @dataclass
@@ -80,12 +100,58 @@ class Column:
     sort_url: str | None = None
     sorted: str = ""  # "asc", "desc" or ""
     align: str = ""
+    #: long text: clamped to a few lines in a cell (the whole text on its page)
+    clamp: bool = False
+    #: the record's title: the card's heading on a phone
+    key: bool = False
 
 
 @dataclass
 class ListPage:
     columns: list[Column] = field(default_factory=list)
     rows: list = field(default_factory=list)
+
+
+@dataclass
+class CardRow:
+    """A row of the list, and what its card on a phone shows: the record's title (its
+    whole title when the title column holds a part of it, such as a first name) and
+    the first two filled values that are not already in the title (``roles``: one of
+    "title", "value" or "" per cell)."""
+
+    record: object
+    cells: list
+    roles: list
+    card_title: str = ""
+
+    def __iter__(self):  # (record, cells), as templates written before cards unpack it
+        return iter((self.record, self.cells))
+
+
+def card_row(et, record, columns, cells, key) -> CardRow:
+    title = et.record_title(record)
+    # a title made of several columns (a first and a last name): those are in the
+    # card's heading already
+    partial = key != et.title_field
+    words = set(title.casefold().split()) if partial else set()
+    roles, values = [], 0
+    for c, cl in zip(columns, cells, strict=True):
+        if c.name == key:
+            roles.append("title")
+            continue
+        text = "" if c.name == TAGS_COLUMN else str(cl.text or "")
+        in_title = bool(text) and set(text.casefold().split()) <= words
+        if values < 2 and text and not in_title:
+            roles.append("value")
+            values += 1
+        else:
+            roles.append("")
+    key_text = next(
+        (str(cl.text) for c, cl in zip(columns, cells, strict=True) if c.name == key), ""
+    )
+    if et.lookup and key == et.title_field:
+        title = key_text or title  # the cell holds the title in the user's language
+    return CardRow(record, cells, roles, title if partial and title != key_text else "")
 
 
 def get_type(request, slug=None):
@@ -116,40 +182,110 @@ def list_url(request, et, params, **changes) -> str:
     return request.route_url("entity.list", slug=et.slug, _query=out)
 
 
-def filter_kind(f) -> str:
+def filter_kind(f, registry=None) -> str:
+    """How a filter (or a bulk value) of ``f`` is entered; see :class:`FilterUI`."""
     if f.type == "boolean":
         return "boolean"
     if f.type in ("choice", "multichoice") and f.choices:
         return "choice"
     if f.type in ("date", "datetime"):
         return f.type
-    if f.type in NUMERIC or f.type == "reference" or f.name == "id":
+    if f.type == "reference":
+        if f.reference == "user":
+            return "select"
+        target = registry.kyklos_entities.get(f.reference) if registry is not None else None
+        return "select" if target is not None and target.lookup else "picker"
+    if f.type in NUMERIC or f.name == "id":
         return "number"
     return "text"
 
 
-def filter_ops(f) -> tuple:
+def filter_ops(f, registry=None) -> tuple:
     """The operators the form offers for ``f``: those of the query module's allow-list
-    that suit a single typed value."""
+    that suit a single picked or typed value (dates are a from-to range instead)."""
     from kyklos.entities import query
 
-    kind = filter_kind(f)
-    if kind == "text":
+    kind = filter_kind(f, registry)
+    allowed = query.ops_for(f)
+    if kind in ("date", "datetime"):
+        return tuple(o for o in ("gte", "lte", "lt") if o in allowed)
+    if f.type == "multichoice":
+        wanted = ("contains",)
+    elif kind in ("select", "picker", "boolean", "choice"):
+        wanted = ("eq",)
+    elif kind == "text":
         wanted = OPERATORS["text"]
-    elif kind in ("number", "date", "datetime") and f.type != "reference" and f.name != "id":
+    elif kind == "number":
         wanted = OPERATORS["number"]
     else:
         wanted = OPERATORS["exact"]
-    allowed = query.ops_for(f)
     return tuple(o for o in wanted if o in allowed)
 
 
-def normalise_form(params: MultiDict) -> MultiDict | None:
-    """Turn the filter form's ``fop.<field>``/``fv.<field>`` pairs into the canonical
-    ``<field>__<op>=value`` parameters; ``None`` when there were none (already canonical)."""
-    if not any(k.startswith(("fop.", "fv.")) for k in params):
+def _day_start(request, day: dt.date) -> str:
+    """Midnight of ``day`` in the user's time zone, as the query parser reads it."""
+    return dt.datetime.combine(day, dt.time.min, request.timezone).isoformat()
+
+
+def _range_params(request, name: str, kind: str, start: str, end: str) -> list[tuple]:
+    """A from-to range of days as query parameters: a date field takes both days; a
+    date-time field runs from the first day's midnight to the midnight after the last
+    day, in the user's time zone (a day typed is the user's day)."""
+    out = []
+    for which, text in (("start", start), ("end", end)):
+        text = text.strip()
+        if not text:
+            continue
+        try:
+            day = dt.date.fromisoformat(text)
+        except ValueError:
+            # left as typed: the query parser explains what is wrong
+            out.append((f"{name}__{'gte' if which == 'start' else 'lte'}", text))
+            continue
+        if kind == "date":
+            out.append((f"{name}__{'gte' if which == 'start' else 'lte'}", day.isoformat()))
+        elif which == "start":
+            out.append((f"{name}__gte", _day_start(request, day)))
+        else:
+            out.append((f"{name}__lt", _day_start(request, day + dt.timedelta(days=1))))
+    return out
+
+
+def _range_days(request, kind: str, ops: dict) -> tuple[str, str]:
+    """The first and last day a list's range parameters stand for (the inverse of
+    :func:`_range_params`), as ISO dates for the form's date inputs."""
+
+    def day(text, shift=0):
+        if not text:
+            return ""
+        try:
+            if len(text) == 10:
+                d = dt.date.fromisoformat(text)
+            else:
+                d = dt.datetime.fromisoformat(text)
+                if d.tzinfo is not None:
+                    d = d.astimezone(request.timezone)
+                d = d.date()
+        except ValueError:
+            return text
+        return (d + dt.timedelta(days=shift)).isoformat()
+
+    start = day(ops.get("gte", ""))
+    if "lt" in ops and kind == "datetime":
+        end = day(ops["lt"], -1)
+    else:
+        end = day(ops.get("lte", ""))
+    return start, end
+
+
+def normalise_form(params: MultiDict, request=None) -> MultiDict | None:
+    """Turn the filter form's ``fop.<field>``/``fv.<field>`` pairs (and the date ranges'
+    ``ff.<field>``/``ft.<field>``) into the canonical ``<field>__<op>=value``
+    parameters; ``None`` when there were none (already canonical)."""
+    if not any(k.startswith(("fop.", "fv.", "ff.", "ft.")) for k in params):
         return None
     out = MultiDict()
+    ranges: dict[str, dict[str, str]] = {}
     for k, v in params.items():
         if k.startswith("fop."):
             continue
@@ -159,9 +295,22 @@ def normalise_form(params: MultiDict) -> MultiDict | None:
                 op = params.get(f"fop.{name}") or "eq"
                 out.add(f"{name}__{op}", v.strip())
             continue
+        if k.startswith(("ff.", "ft.")):
+            ranges.setdefault(k[3:], {})["start" if k[:3] == "ff." else "end"] = v
+            continue
         if k == "cursor" or (k == "tag" and not v.strip()):
             continue
         out.add(k, v)
+    et = None
+    if request is not None and request.matchdict:
+        et = request.registry.kyklos_entity_slugs.get(request.matchdict.get("slug"))
+    for name, days in ranges.items():
+        f = et.fields.get(name) if et is not None else None
+        kind = "datetime" if f is not None and f.type == "datetime" else "date"
+        for key, value in _range_params(
+            request, name, kind, days.get("start", ""), days.get("end", "")
+        ):
+            out.add(key, value)
     return out
 
 
@@ -204,7 +353,7 @@ def run_query(request, et, params):
 def list_view(request):
     et = get_type(request)
     params = request.GET.copy()
-    canonical = normalise_form(params)
+    canonical = normalise_form(params, request)
     if canonical is not None:
         return HTTPSeeOther(
             request.route_url("entity.list", slug=et.slug, _query=canonical.items())
@@ -227,11 +376,17 @@ def list_view(request):
             col.sort_url = list_url(request, et, pairs, sort=f"-{name}" if sort == name else name)
         if f.type in NUMERIC - {"date", "datetime"}:
             col.align = "text-end"
+        elif f.type == "text":
+            col.clamp = True
+        elif f.type in ("phone", "date", "datetime") or f.display == "phones":
+            col.align = "k-nowrap"  # a number or a date reads as one piece
         page.columns.append(col)
-    # the title column is never hidden on a phone
+    # On a phone the list is a pile of cards (see CardRow); on a narrow table the
+    # title column is never hidden.
     key = et.title_field if et.title_field in cols else cols[0]
     for c in page.columns:
         c.optional = c.name != key
+        c.key = c.name == key
     items = list(result.items) if result is not None else []
     refs = display.reference_titles(request, et, items, cols)
     tag_map = (
@@ -249,7 +404,7 @@ def list_view(request):
                 if not cl.text:
                     cl.text = et.record_title(r)
             cells.append(cl)
-        page.rows.append((r, cells))
+        page.rows.append(card_row(et, r, page.columns, cells, key))
     return {
         "title": et.plural,
         "et": et,
@@ -275,6 +430,7 @@ def list_view(request):
         "can_update": request.has_permission(et.permission("update")),
         "can_delete": request.has_permission(et.permission("delete")),
         "settable": settable_fields(request, et),
+        "inputs": input_macros(),
         "clear_url": request.route_url("entity.list", slug=et.slug),
         "back": request.path_qs,
     }
@@ -290,24 +446,119 @@ def count_text(request, result) -> str:
     )
 
 
+def primary_filter_names(et, usable) -> list[str]:
+    """The filters a list shows first: the type's declaration, or else (an undeclared
+    type) its title and the list's leading columns that can be filtered."""
+    if et.primary_filters:
+        return [n for n in et.primary_filters if n in usable]
+    guess = [et.title_field, *et.list_columns]
+    return [n for n in dict.fromkeys(guess) if n in usable][:4]
+
+
 def filter_rows(request, et, params) -> list[FilterUI]:
+    """The filters of the list form: the primary ones first (in their declared order),
+    then the others ("more filters"). The record id is never offered: nobody filters
+    by a number they cannot see."""
     readable = readable_fields(request, et)
-    current = {}
+    current: dict[str, dict[str, str]] = {}
     for k, v in params.items():
         name, sep, op = k.rpartition("__")
         if not sep:
             name, op = k, "eq"
         if name in et.fields:
-            current.setdefault(name, (op, v))
-    out = []
+            current.setdefault(name, {}).setdefault(op, v)
+    rows = {}
     for name in et.filterable:
         f = et.fields[name]
-        ops = filter_ops(f)
-        if name not in readable or not ops:
+        ops = filter_ops(f, request.registry)
+        if name == "id" or name not in readable or not ops:
             continue
-        op, value = current.get(name, ("", ""))
-        out.append(FilterUI(f, ops, op, value, filter_kind(f)))
-    return out
+        row = FilterUI(f, ops, kind=filter_kind(f, request.registry))
+        given = current.get(name, {})
+        if row.kind in ("date", "datetime"):
+            row.start, row.end = _range_days(request, row.kind, given)
+        else:
+            row.op, row.value = next(((op, v) for op, v in given.items() if op in ops), ("", ""))
+            fill_options(request, et, row)
+        rows[name] = row
+    primary = primary_filter_names(et, rows)
+    for name in primary:
+        rows[name].primary = True
+    return [rows[n] for n in primary] + [r for n, r in rows.items() if n not in primary]
+
+
+#: a drop-down of a value list or of users offers at most this many entries
+OPTION_LIMIT = 300
+
+
+def _titles(request, et, f, ids) -> dict[int, str]:
+    """Titles of the records ``ids`` that reference field ``f`` points to, in the user's
+    language, as list cells show them (the display module's one lookup)."""
+    return {i: t for i, (t, _url) in display.titles_by_id(request, f.reference, ids).items()}
+
+
+def fill_options(request, et, row: FilterUI, writing: bool = False) -> None:
+    """The options of a drop-down or picker: every value of a value list (activity
+    types, stages...) in the user's language, or every active user, by title; a picker
+    (a reference to many records, or more users than a drop-down holds) lists only the
+    chosen one, whose title the server writes so that nobody ever reads an id.
+    ``writing`` (a bulk "set") leaves out inactive values."""
+    from sqlalchemy import select
+
+    from kyklos.security.models import User
+
+    f = row.field
+    if row.kind == "choice":
+        row.options = [(str(v), t) for v, t in f.choices or ()]
+        return
+    if row.kind not in ("select", "picker"):
+        return
+    chosen = int(row.value) if row.value.isdigit() and len(row.value) < 19 else None
+    if f.reference == "user":
+        stmt = (
+            select(User.id, User.name, User.email)
+            .where(User.is_active.is_(True) | (User.id == (chosen or 0)))
+            .order_by(User.name, User.email)
+            .limit(OPTION_LIMIT + 1)
+        )
+        rows = request.dbsession.execute(stmt).all()
+        if len(rows) <= OPTION_LIMIT:
+            row.options = [(str(i), n or e) for i, n, e in rows]
+            return
+        row.kind, row.picker_url = "picker", request.route_url("user.lookup")
+        row.options = [(str(i), n or e) for i, n, e in rows if i == chosen]
+        return
+    target = request.registry.kyklos_entities.get(f.reference)
+    if target is None:
+        row.kind, row.options = "number", []
+        return
+    if row.kind == "select":
+        # A value list: its values are no secret to whoever may filter or write records
+        # that use them (the record rules of the list itself are for its editors).
+        model = target.model
+        stmt = select(model)
+        if target.soft_delete:
+            stmt = stmt.where(model.deleted_at.is_(None))
+        if writing and hasattr(model, "active"):
+            stmt = stmt.where(model.active.is_(True))
+        # a value list keeps its own order (stages by position), else by title
+        key = target.default_sort.lstrip("-")
+        col = getattr(model, key, None) if key != "id" else None
+        if col is not None and target.default_sort.startswith("-"):
+            col = col.desc()
+        col = col if col is not None else getattr(model, "position", None)
+        if col is not None:
+            stmt = stmt.order_by(col)
+        records = list(request.dbsession.execute(stmt.limit(OPTION_LIMIT)).scalars())
+        titles = display.record_titles(request, target, records)
+        row.options = [(str(r.id), titles[r.id]) for r in records]
+        if col is None:
+            row.options.sort(key=lambda o: o[1].casefold())
+        return
+    row.picker_url = request.route_url("entity.lookup", slug=target.slug)
+    if chosen is not None:
+        title = _titles(request, et, f, [chosen]).get(chosen)
+        row.options = [(str(chosen), title or request.localizer.translate(_("(not visible)")))]
 
 
 def column_choices(request, et, cols) -> list[tuple[str, object, bool]]:
@@ -328,6 +579,7 @@ def settable_fields(request, et) -> list:
         for f in et.writable_fields()
         if f.name in writable
         and f.type not in ("json", "text")
+        and f.form
         and not f.custom
         and (f.name != "owner_id" or service.may_assign(request, et))
     ]
@@ -363,6 +615,8 @@ def bulk_view(request):
             n = service.bulk_delete(request, et, ids, source="bulk")
             flash(request, _("${n} records deleted.", mapping={"n": n}), "success")
         elif action == "set":
+            if "value" not in request.POST and "value.amount" not in request.POST:
+                return _ask_bulk_value(request, et, ids, back)
             n = _bulk_set(request, et, ids)
             flash(request, _("${n} records changed.", mapping={"n": n}), "success")
         elif action == "tag":
@@ -386,10 +640,69 @@ def _bulk_set(request, et, ids) -> int:
     if name not in fields:
         raise RecordError({"field": _("Choose a field.")})
     try:
-        value = display.parse_form_value(fields[name], request.POST.get("value", ""))
+        value = display.parse_form_value(fields[name], _posted_value(request, fields[name]))
     except ValueError:
         raise RecordError({name: _("Not a valid value.")}) from None
     return service.bulk_update(request, et, ids, {name: value}, source="bulk")
+
+
+def _posted_value(request, f) -> str:
+    """The bulk form's value as the text :func:`display.parse_form_value` reads: several
+    picked choices joined, a money amount with its currency."""
+    post = request.POST
+    if f.type == "multichoice":
+        return ",".join(v for v in post.getall("value") if v.strip())
+    if f.type == "money":
+        amount = post.get("value.amount", post.get("value", "")).strip()
+        currency = post.get("value.currency", "").strip()
+        return f"{amount} {currency}" if amount else ""
+    # a date-time without an offset is read in the user's zone by parse_form_value
+    return post.get("value", "")
+
+
+def input_macros():
+    """The value inputs shared by the list's filters and the bulk "set" form."""
+    from pyramid.renderers import get_renderer
+
+    return get_renderer("kyklos:web/templates/entity_list_inputs.pt").implementation()
+
+
+def bulk_value_input(request, et, f) -> FilterUI:
+    """The input of a bulk "set" of ``f``: the same drop-downs and pickers as the list's
+    filters, a date or number input otherwise."""
+    row = FilterUI(f, ("eq",), kind=filter_kind(f, request.registry))
+    row.multiple = f.type == "multichoice"
+    fill_options(request, et, row, writing=True)
+    return row
+
+
+def _ask_bulk_value(request, et, ids, back):
+    """Step two of a bulk "set": the chosen field's own input (a picker, a drop-down, a
+    date...) for the selected records."""
+    from pyramid.renderers import render_to_response
+
+    from kyklos.entities import RecordError, service
+
+    fields = {f.name: f for f in settable_fields(request, et)}
+    name = request.POST.get("field", "")
+    if name not in fields:
+        raise RecordError({"field": _("Choose a field.")})
+    stmt = service.visible_select(request, et).where(et.model.id.in_(ids)).limit(50)
+    records = list(request.dbsession.execute(stmt).scalars())
+    return render_to_response(
+        "kyklos:web/templates/entity_bulk_set.pt",
+        {
+            "title": _("Change records"),
+            "et": et,
+            "ids": ids,
+            "records": records,
+            "back": back,
+            "input": bulk_value_input(request, et, fields[name]),
+            "currency": request.registry.settings.get("kyklos.currency") or "EUR",
+            "inputs": input_macros(),
+        },
+        request=request,
+    )
 
 
 def _bulk_tag(request, et, ids) -> int:
@@ -432,27 +745,75 @@ def _confirm_bulk_delete(request, et, ids, back):
     )
 
 
-# --- reference look-up (progressive enhancement of reference inputs) --------------------
+# --- reference look-up (the pickers of kyklos.js) ---------------------------------------
+
+#: most records a picker's search returns
+LOOKUP_LIMIT = 20
 
 
 def lookup_view(request):
-    """``[{"id", "title"}]`` of visible records whose title contains ``q``."""
+    """``[{"id", "title", "subtitle"}]`` for a picker (owned by H1, see widgets.py).
+
+    ``?q=`` searches exactly as the list's quick search (the same fields and matching,
+    so a name typed in Latin letters finds it written in Greek wherever the list does),
+    through the user's visibility; a type without search fields matches its title.
+    ``?id=1&id=2`` resolves the titles of chosen records."""
     from sqlalchemy import String
 
-    from kyklos.entities import service
+    from kyklos.entities import query, service
 
     et = get_type(request)
-    q = request.params.get("q", "").strip()[:100]
+    ids = [int(i) for i in request.GET.getall("id") if i.isdigit() and len(i) < 19][:100]
+    if ids:
+        stmt = service.visible_select(request, et).where(et.model.id.in_(ids))
+        return picker_items(request, et, list(request.dbsession.execute(stmt).scalars()))
+    q = " ".join(request.GET.get("q", "").split())[:100]
+    readable = readable_fields(request, et)
+    if q and any(n in readable for n in et.searchable):
+        params = MultiDict(q=q, limit=str(LOOKUP_LIMIT), count="none")
+        try:
+            lp = query.parse_list_params(request, et, params)
+            rows = list(query.run_list(request, et, lp).items)
+        except Problem:
+            rows = []
+        return picker_items(request, et, rows)
     stmt = service.visible_select(request, et)
     col = getattr(et.model, et.title_field, None)
     if q and col is not None and isinstance(getattr(col, "type", None), String):
-        pat = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        stmt = stmt.where(col.ilike(pat, escape="\\"))
+        from kyklos.db import ci_contains
+
+        for word in q.split()[:5]:
+            stmt = stmt.where(ci_contains(col, word))
         stmt = stmt.order_by(col, et.model.id)
     else:
         stmt = stmt.order_by(et.model.id.desc())
-    rows = request.dbsession.execute(stmt.limit(20)).scalars()
-    return [{"id": r.id, "title": et.record_title(r)} for r in rows]
+    rows = list(request.dbsession.execute(stmt.limit(LOOKUP_LIMIT)).scalars())
+    return picker_items(request, et, rows)
+
+
+def picker_items(request, et, records) -> list[dict]:
+    """``[{"id", "title", "subtitle"}]`` of ``records``: titles in the user's language,
+    the subtitle from ``et.subtitle_field`` (a reference's title, else the value as
+    people read it) when the user may read that field. A few queries for the list."""
+    records = [r for r in records if r is not None]
+    titles = display.record_titles(request, et, records)
+    subs: dict[int, str] = {}
+    name = et.subtitle_field
+    if name and name in readable_fields(request, et) and records:
+        f = et.fields[name]
+        from kyklos.entities import values
+
+        vals = {r.id: values.read_value(et, f, r) for r in records}
+        if f.type == "reference":
+            found = display.titles_by_id(request, f.reference, set(vals.values()))
+            subs = {rid: found[v][0] for rid, v in vals.items() if v in found}
+        else:
+            subs = {
+                rid: display.display_text(request, et, f, v)
+                for rid, v in vals.items()
+                if v not in (None, "", [])
+            }
+    return [{"id": r.id, "title": titles[r.id], "subtitle": subs.get(r.id, "")} for r in records]
 
 
 def includeme(config):

@@ -16,15 +16,15 @@ from pyramid.httpexceptions import HTTPForbidden, HTTPSeeOther
 from pyramid.threadlocal import get_current_request
 from sqlalchemy import func, select
 
-from kyklos.entities import attachments, display, tags, values
+from kyklos.entities import attachments, display, tags, values, widgets
 from kyklos.entities.display import flash
 from kyklos.entities.ui import get_type, readable_fields
 from kyklos.hooks import collect
 from kyklos.i18n import _
 
 VERSION_NODE = "k_version"
-#: a reference field offers a plain select when the target has at most this many
-#: visible records; beyond, an id input that kyklos.js turns into a search box
+#: a reference picker lists every visible target record when there are at most this
+#: many (it then works without JavaScript too); beyond, the chosen one and a search
 SELECT_LIMIT = 200
 
 
@@ -37,8 +37,12 @@ def form_renderer(registry):
     """One deform renderer per app (its template cache), translating per request."""
     renderer = getattr(registry, "kyklos_deform_renderer", None)
     if renderer is None:
+        from importlib import resources
+
+        # the core's widget templates (pickers, native dates, rows) before deform's own
+        own = str(resources.files("kyklos") / "web" / "templates" / "deform")
         renderer = deform.ZPTRendererFactory(
-            (deform.template.default_dir,),
+            (own, deform.template.default_dir),
             translator=_translate,
             auto_reload=False,
             debug=False,
@@ -81,7 +85,7 @@ def detail_view(request):
         key=lambda p: p.order,
     )
     return {
-        "title": et.record_title(record),
+        "title": display.record_title(request, et, record),
         "et": et,
         "record": record,
         "cells": cells,
@@ -149,7 +153,12 @@ def related_lists(request, et, record) -> list[Related]:
             )
         new = None
         if request.has_permission(other.permission("create")):
-            new = request.route_url("entity.new", slug=other.slug, _query={rl.field: record.id})
+            # "new from here": the field, plus what the parent knows (kyklos_record_defaults)
+            new = request.route_url(
+                "entity.new",
+                slug=other.slug,
+                _query={rl.field: record.id, "from": f"{et.name}:{record.id}"},
+            )
         out.append(
             Related(
                 title=rl.title or other.plural,
@@ -167,11 +176,20 @@ def related_lists(request, et, record) -> list[Related]:
 # --- forms ------------------------------------------------------------------------------
 
 
-def build_form(request, et, record=None):
+def build_form(request, et, record=None, prefill=None):
+    """The record form: the service's schema with the core's inputs chosen by field
+    type (pickers, native date and time inputs, rows for typed lists). ``prefill``:
+    the values a new record starts with (see :func:`prefill_values`)."""
     from kyklos.entities import service
 
     schema = service.record_schema(request, et, record, for_update=record is not None).clone()
-    _reference_widgets(request, et, schema)
+    _add_input_kinds(request, et, schema)
+    _reference_widgets(request, et, schema, _current_refs(request, et, record, prefill))
+    _date_widgets(schema, request.timezone)
+    # every money field starts in the site's default currency, the ones in use first
+    from kyklos.entities.money import apply_currency_defaults
+
+    apply_currency_defaults(request, schema)
     schema.add(
         colander.SchemaNode(
             colander.String(),
@@ -200,47 +218,241 @@ def build_form(request, et, record=None):
     )
 
 
-def _reference_widgets(request, et, schema) -> None:
-    """A select of the visible target records, or a look-up input when there are many."""
+def _add_input_kinds(request, et, schema) -> None:
+    """Typed JSON lists with a registered input kind (phones, e-mails) join the form
+    as rows, in the fields' order; a JSON field without one stays out of forms."""
     from kyklos.entities import service
-    from kyklos.security.models import User
 
+    _readable, writable = service.field_access(request, et)
+    names = [c.name for c in schema.children]
+    for f in et.writable_fields():
+        if f.type != "json" or not f.form or f.name not in writable or f.name in names:
+            continue
+        node = widgets.input_node(request, f)
+        if node is None:
+            continue
+        order = list(et.fields)
+        before = [n for n in names if n in order and order.index(n) < order.index(f.name)]
+        pos = names.index(before[-1]) + 1 if before else len(names)
+        schema.insert(pos, node)
+        names.insert(pos, f.name)
+
+
+def _current_refs(request, et, record, prefill) -> dict[str, set[int]]:
+    """The ids each reference field shows as chosen: the record's, the prefill's and,
+    on a re-rendered POST, what was submitted (their options carry titles)."""
+    out: dict[str, set[int]] = {}
+    for f in et.fields.values():
+        if f.type != "reference":
+            continue
+        ids = set()
+        if record is not None:
+            ids.add(values.read_value(et, f, record))
+        if prefill:
+            ids.add(prefill.get(f.name))
+        if request.method == "POST":
+            raw = request.POST.get(f.name, "")
+            ids.add(int(raw) if raw.isdigit() and len(raw) < 19 else None)
+        out[f.name] = {i for i in ids if isinstance(i, int) and not isinstance(i, bool)}
+    return out
+
+
+def _is_default_widget(node) -> bool:
+    widget = getattr(node, "widget", None)
+    return widget is None or type(widget) is deform.widget.TextInputWidget
+
+
+def _reference_widgets(request, et, schema, current) -> None:
+    """Every reference field a picker: lookup lists as plain drop-downs of their titles
+    in the user's language, users and records as search-as-you-type pickers."""
     for node in schema.children:
         f = et.fields.get(node.name)
-        widget = getattr(node, "widget", None)
-        if f is None or f.type != "reference":
-            continue
-        if widget is not None and type(widget) is not deform.widget.TextInputWidget:
-            continue  # the schema chose its own widget
+        if f is None or f.type != "reference" or not _is_default_widget(node):
+            continue  # not a reference, or the schema chose its own widget
+        chosen = current.get(f.name, set())
         if f.reference == "user":
-            stmt = (
-                select(User.id, User.name, User.email)
-                .where(User.is_active.is_(True))
-                .order_by(User.name, User.email)
-                .limit(SELECT_LIMIT + 1)
-            )
-            options = [(str(i), n or e) for i, n, e in request.dbsession.execute(stmt)]
+            node.widget = _user_picker(request, chosen)
+            continue
+        target = request.registry.kyklos_entities.get(f.reference)
+        if target is None:
+            continue
+        if target.lookup:
+            node.widget = _lookup_select(request, target, chosen)
         else:
-            target = request.registry.kyklos_entities.get(f.reference)
-            if target is None or not request.has_permission(target.permission("read")):
-                continue
-            stmt = service.visible_select(request, target).limit(SELECT_LIMIT + 1)
-            rows = request.dbsession.execute(stmt).scalars()
-            options = sorted(
-                ((str(r.id), target.record_title(r)) for r in rows), key=lambda o: o[1].casefold()
-            )
-        if len(options) <= SELECT_LIMIT:
-            node.widget = deform.widget.SelectWidget(values=[("", "—")] + options)
-        elif f.reference != "user":
-            node.widget = deform.widget.TextInputWidget(
-                attributes={
-                    "inputmode": "numeric",
-                    "data-k-lookup": request.route_url("entity.lookup", slug=target.slug),
-                }
-            )
+            node.widget = _record_picker(request, target, chosen)
 
 
-def _initial(request, et, form, record) -> dict:
+def _user_picker(request, chosen) -> widgets.PickerWidget:
+    from kyklos.security.models import User
+
+    active = User.is_active.is_(True)
+    base = select(User.id, User.name, User.email).order_by(User.name, User.email)
+    rows = list(request.dbsession.execute(base.where(active).limit(SELECT_LIMIT + 1)))
+    if len(rows) > SELECT_LIMIT:
+        rows = []
+    have = {r[0] for r in rows}
+    missing = set(chosen) - have
+    if missing:  # the current owner may be inactive now: still shown, by name
+        rows += list(request.dbsession.execute(base.where(User.id.in_(missing))))
+    options = [(str(i), n or e, e if n else "") for i, n, e in rows]
+    return widgets.PickerWidget(
+        values=[("", "—")] + options,
+        lookup_url=request.route_url("user.lookup"),
+    )
+
+
+def _lookup_select(request, target, chosen) -> widgets.LookupSelectWidget:
+    """All values of a lookup list (types, statuses, stages...), to anyone who may
+    write the referring record: reading the list's admin pages is not needed."""
+    model = target.model
+    stmt = select(model)
+    if target.soft_delete:
+        stmt = stmt.where(model.deleted_at.is_(None))
+    active = getattr(model, "active", None)
+    if active is not None:
+        # inactive values are no longer offered, except the one already chosen
+        stmt = stmt.where(active.is_(True) | model.id.in_(sorted(chosen) or [0]))
+    order = [c for c in (getattr(model, "position", None),) if c is not None]
+    rows = list(request.dbsession.execute(stmt.order_by(*order, model.id).limit(500)).scalars())
+    titles = display.record_titles(request, target, rows)
+    options = [(str(r.id), titles[r.id]) for r in rows]
+    if not order:
+        options.sort(key=lambda o: o[1].casefold())
+    return widgets.LookupSelectWidget(values=[("", "—")] + options)
+
+
+def _record_picker(request, target, chosen) -> widgets.PickerWidget:
+    """A picker over the records of ``target`` the user may see: every option when they
+    are few (the page works without JavaScript), else the chosen one and a search."""
+    from kyklos.entities import service
+    from kyklos.entities.ui import picker_items
+
+    readable = request.has_permission(target.permission("read"))
+    rows = []
+    if readable:
+        stmt = service.visible_select(request, target).limit(SELECT_LIMIT + 1)
+        rows = list(request.dbsession.execute(stmt).scalars())
+        if len(rows) > SELECT_LIMIT:
+            rows = []
+        missing = chosen - {r.id for r in rows}
+        if missing:
+            stmt = service.visible_select(request, target).where(target.model.id.in_(missing))
+            rows += list(request.dbsession.execute(stmt).scalars())
+    items = picker_items(request, target, rows) if rows else []
+    items.sort(key=lambda it: it["title"].casefold())
+    options = [(str(it["id"]), it["title"], it["subtitle"]) for it in items]
+    hidden = sorted(chosen - {it["id"] for it in items})
+    # a chosen record the user may not see keeps its value, never shows its id
+    options += [(str(i), request.localizer.translate(_("Restricted")), "") for i in hidden]
+    create_url = create_field = ""
+    if readable and creatable_from_picker(request, target):
+        create_url = request.route_url("api.entity.collection", slug=target.slug)
+        create_field = target.title_field
+    return widgets.PickerWidget(
+        values=[("", "—")] + options,
+        lookup_url=request.route_url("entity.lookup", slug=target.slug) if readable else "",
+        create_url=create_url,
+        create_field=create_field,
+    )
+
+
+def creatable_from_picker(request, target) -> bool:
+    """A record of ``target`` can be created from a picker's typed text when the user
+    may create one and its title is the only required field they would have to fill
+    (an account by its name; not a person, who needs more)."""
+    from kyklos.entities import service
+
+    if not request.has_permission(target.permission("create")):
+        return False
+    title = target.fields.get(target.title_field)
+    _readable, writable = service.field_access(request, target)
+    if title is None or title.readonly or title.name not in writable:
+        return False
+    if title.type not in ("string", "text"):
+        return False
+    required = [
+        f.name
+        for f in target.writable_fields()
+        if f.required and f.default is None and f.name != "owner_id"
+    ]
+    return required in ([], [target.title_field])
+
+
+def _date_widgets(node, tz) -> None:
+    """Native date and time inputs for every date and date-time node, the plugins' own
+    schemas included (deform's pickadate widgets need an inline script the CSP
+    blocks, and read a time as UTC)."""
+    for child in node.children:
+        widget = getattr(child, "widget", None)
+        typ = child.typ
+        if isinstance(typ, colander.DateTime) and (
+            widget is None or type(widget) is deform.widget.DateTimeInputWidget
+        ):
+            child.widget = widgets.DateTimeWidget(tz=tz)
+        elif isinstance(typ, colander.Date) and (
+            widget is None or type(widget) is deform.widget.DateInputWidget
+        ):
+            child.widget = widgets.DateWidget()
+        elif child.children:
+            _date_widgets(child, tz)
+
+
+# --- new from here ----------------------------------------------------------------------
+
+
+def prefill_values(request, et) -> dict:
+    """What a new record starts with: ``?from=<entity>:<id>`` fills every reference to
+    the parent's type, then the ``kyklos_record_defaults`` hooks add what the parent
+    knows; ``?<field>=<id>`` (the "new" link of a related list) sets one field. A
+    parent the user may not read is ignored."""
+    out: dict = {}
+    parent_type, parent = _parent(request)
+    if parent is not None:
+        for f in et.fields.values():
+            if f.type == "reference" and f.reference == parent_type.name:
+                out[f.name] = parent.id
+        pm = request.registry.kyklos_pm
+        results = pm.hook.kyklos_record_defaults(
+            request=request, entity_type=et, parent_type=parent_type, parent=parent
+        )
+        for result in reversed(results):  # the first registered plugin wins
+            for name, value in (result or {}).items():
+                f = et.fields.get(name)
+                if f is None:
+                    continue
+                if value is None:
+                    out[name] = None
+                    continue
+                try:
+                    out[name] = values.parse_value(f, value, values.column_of(et, f))
+                except values.Invalid:
+                    continue
+    for f in et.fields.values():
+        raw = request.GET.get(f.name)
+        if raw and f.type in ("reference", "integer") and raw.isdigit() and len(raw) < 19:
+            out[f.name] = int(raw)
+    return out
+
+
+def _parent(request):
+    from pyramid.httpexceptions import HTTPException
+
+    from kyklos.entities import service
+
+    raw = request.GET.get("from", "")
+    name, sep, rid = raw.partition(":")
+    if not sep or not rid.isdigit() or len(rid) > 18:
+        return None, None
+    parent_type = request.registry.kyklos_entities.get(name)
+    if parent_type is None or not request.has_permission(parent_type.permission("read")):
+        return None, None
+    try:
+        return parent_type, service.get_record(request, parent_type, rid)
+    except HTTPException:
+        return None, None
+
+
+def _initial(request, et, form, record, prefill=None) -> dict:
     out = {}
     for node in form.schema.children:
         f = et.fields.get(node.name)
@@ -248,12 +460,10 @@ def _initial(request, et, form, record) -> dict:
             value = values.read_value(et, f, record)
             out[node.name] = colander.null if value is None else value
     if record is None:
-        # Prefill from the query (the "new" link of a related list passes its field).
         for node in form.schema.children:
-            f = et.fields.get(node.name)
-            raw = request.GET.get(node.name)
-            if f is not None and raw and f.type in ("reference", "integer") and raw.isdigit():
-                out[node.name] = int(raw)
+            if node.name in (prefill or {}):
+                value = prefill[node.name]
+                out[node.name] = colander.null if value is None else value
     return out
 
 
@@ -289,9 +499,10 @@ def _show_errors(form, errors: dict) -> list:
 def _save(request, et, record=None):
     from kyklos.entities import RecordError, service
 
-    form = build_form(request, et, record)
+    prefill = prefill_values(request, et) if record is None else None
+    form = build_form(request, et, record, prefill)
     if request.method != "POST":
-        html = form.render(_initial(request, et, form, record))
+        html = form.render(_initial(request, et, form, record, prefill))
         return _form_page(request, et, record, form, html)
     try:
         appstruct = form.validate(request.POST.items())
@@ -375,6 +586,7 @@ def delete_view(request):
 
 def includeme(config):
     tpl = "kyklos:web/templates/"
+    config.include(widgets)
     config.add_route("entity.new", "/{slug}/new", kyklos_slug=True)
     config.add_view(new_view, route_name="entity.new", renderer=tpl + "entity_form.pt")
     config.add_route("entity.detail", r"/{slug}/{id:\d+}", kyklos_slug=True)

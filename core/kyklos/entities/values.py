@@ -174,6 +174,13 @@ def parse_value(field: FieldInfo, value, column=None):
     if t == "json":
         if not isinstance(value, dict | list):
             raise Invalid(_("Not a JSON object or array."))
+        if field.display == "title_translations":
+            from kyklos.entities import translations
+
+            try:
+                return translations.clean(value)
+            except ValueError as exc:
+                raise Invalid(exc.args[0]) from None
         return value
     raise Invalid(_("This field cannot be written."))
 
@@ -350,7 +357,28 @@ def field_node(field: FieldInfo, column=None, required: bool | None = None):
         return colander.SchemaNode(colander.Date(), **kw)
     if t == "datetime":
         return colander.SchemaNode(colander.DateTime(default_tzinfo=dt.UTC), **kw)
+    if t == "json" and field.display == "title_translations":
+        return _title_translations_node(field, kw)
     return None
+
+
+def _title_translations_node(field: FieldInfo, kw: dict):
+    """One input per language, "Title (Ελληνικά)", for the titles of a lookup value."""
+    from kyklos.i18n import LANGUAGES
+
+    kw["missing"] = {}
+    node = colander.SchemaNode(colander.Mapping(unknown="ignore"), **kw)
+    for code, name in LANGUAGES.items():
+        node.add(
+            colander.SchemaNode(
+                colander.String(),
+                name=code,
+                title=_("Title (${language})", mapping={"language": name}),
+                missing="",
+                validator=colander.Length(max=300),
+            )
+        )
+    return node
 
 
 def max_length_of(column) -> int | None:

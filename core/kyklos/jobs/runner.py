@@ -233,7 +233,9 @@ class job_request:  # noqa: N801 - used like a function: ``with job_request(...)
         from pyramid.interfaces import IRequestFactory
         from pyramid.request import Request
 
-        base = (self.registry.settings.get("kyklos.base_url") or "http://localhost").rstrip("/")
+        from kyklos.sitesettings import base_url_of
+
+        base = base_url_of(self.registry)  # the administrator's setting, else the .ini
         factory = self.registry.queryUtility(IRequestFactory, default=Request)
         request = factory.blank("/", base_url=base)
         self.env = prepare(request=request, registry=self.registry)

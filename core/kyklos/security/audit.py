@@ -64,6 +64,7 @@ KINDS = (
     "delegation.ended",
     "sessions.ended",
     "export",
+    "settings.changed",
 )
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]|\x1b\[[0-9;?]*[ -/]*[@-~]")
 _MAX_TEXT = 500

@@ -26,6 +26,7 @@ from kyklos.security.passwords import (
 from kyklos.security.reset import create_reset, find_reset
 from kyklos.security.totp import verify_user_code
 from kyklos.settings import asbool, asint
+from kyklos.sitesettings import public_base_url
 from kyklos.web import safe_redirect_target
 
 #: how long the TOTP step may follow the password step
@@ -212,7 +213,7 @@ def logout_view(request):
 
 
 def base_url(request) -> str:
-    return (request.registry.settings.get("kyklos.base_url") or request.application_url).rstrip("/")
+    return public_base_url(request)
 
 
 def send_reset_link(request, user: User) -> None:

@@ -72,12 +72,21 @@ class AdminHooks:
                 "kyklos.admin",
                 "plug",
                 order=900,
-            )
+            ),
+            MenuItem(
+                _("Settings"),
+                request.route_url("settings"),
+                "kyklos.settings.manage",
+                "gear",
+                order=5,
+            ),
         ]
 
 
 def includeme(config):
     config.add_hooks(AdminHooks(), name="kyklos.web.admin")
+    config.include(".settings_views")
+    config.include(".search_admin")
     config.add_route("admin.plugins", "/admin/plugins", request_method="GET")
     config.add_view(
         plugins_view,

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from kyklos.entities import SYSTEM_FIELDS, values
 from kyklos.hooks import collect
 from kyklos.security.models import Role, User, UserRole
+from kyklos.sitesettings import public_base_url
 
 MAX_TEXT = 10000
 MAX_SUBJECT = 300
@@ -55,9 +56,7 @@ def render(text, variables: dict, limit: int = MAX_TEXT) -> str:
 
 
 def record_url(request, et, record) -> str:
-    base = (request.registry.settings.get("kyklos.base_url") or request.application_url).rstrip(
-        "/"
-    )
+    base = public_base_url(request)
     try:
         return base + request.route_path("entity.detail", slug=et.slug, id=record.id)
     except KeyError:

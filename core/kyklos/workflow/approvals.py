@@ -25,6 +25,7 @@ from kyklos.db import utcnow
 from kyklos.i18n import _
 from kyklos.problem import Problem
 from kyklos.security.models import Department, Role, User, UserRole
+from kyklos.sitesettings import public_base_url
 from kyklos.workflow.definitions import ApprovalSpec, Approver
 from kyklos.workflow.models import (
     APPROVED,
@@ -506,9 +507,7 @@ def _notify_level(request, req, et, record):
 
 
 def _email_body(request, req, step, uid, who, rtitle, step_title) -> str:
-    base = (request.registry.settings.get("kyklos.base_url") or request.application_url).rstrip(
-        "/"
-    )
+    base = public_base_url(request)
     t = request.localizer.translate
     lines = [
         t(_("${who} asks for approval: ${step} for ${record}.",

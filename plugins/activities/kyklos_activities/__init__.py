@@ -64,3 +64,17 @@ def includeme(config):
     )
     config.include(views)
     config.include(api)
+    from . import display, quick
+
+    config.include(quick)
+    config.include(display)
+    # Hooks whose specs other parts of the core add: registered only where the core
+    # has them, so the plugin loads on a core with or without them.
+    from .home import DefaultsHooks, HomeHooks
+
+    hooks = config.registry.kyklos_pm.hook
+    for name, obj in (("kyklos_record_defaults", DefaultsHooks()),
+                      ("kyklos_home_sections", HomeHooks())):
+        caller = getattr(hooks, name, None)
+        if caller is not None and getattr(caller, "spec", None) is not None:
+            config.add_hooks(obj, name=f"kyklos_activities.{name}")

@@ -93,11 +93,57 @@ def public_holidays(country: str | None, year: int) -> frozenset[dt.date]:
         return frozenset()
 
 
-def working_time(settings: dict, tz: ZoneInfo) -> WorkingTime:
+def working_time(settings: dict, tz: ZoneInfo, country: str | None = None) -> WorkingTime:
+    """Working hours and days from the settings; ``country`` (a user's, see
+    :func:`country_of`) whose holidays are days off, else the deployment's."""
     start, end = parse_hours(settings.get("kyklos.activities.working_hours") or "09:00-17:00")
     days = parse_weekdays(settings.get("kyklos.activities.working_days") or "mon-fri")
-    country = (settings.get("kyklos.activities.country") or "").strip().upper() or None
+    if not country:
+        country = (settings.get("kyklos.activities.country") or "").strip().upper() or None
     return WorkingTime(start, end, days, country, tz)
+
+
+def zone_country(zone: str | None) -> str | None:
+    """The country of an IANA time zone (``Europe/Bucharest`` -> ``RO``), from CLDR."""
+    if not zone:
+        return None
+    from babel.core import get_global
+
+    return get_global("zone_territories").get(zone)
+
+
+def country_of(request, user) -> str | None:
+    """Whose public holidays are a user's days off: the user's own country when the user
+    model has one, else their time zone's country, else the deployment's default (the
+    site setting ``country.default``, else the plugin's ``country`` setting)."""
+    own = (getattr(user, "country", None) or "").strip().upper() if user is not None else ""
+    if len(own) == 2:
+        return own
+    by_zone = zone_country(getattr(user, "timezone", None)) if user is not None else None
+    if by_zone:
+        return by_zone
+    from kyklos_sdk import site_setting
+
+    default = (site_setting(request, "country.default") or "").strip().upper()
+    if len(default) == 2:
+        return default
+    return (request.registry.settings.get("kyklos.activities.country") or "").strip().upper() \
+        or None
+
+
+def holiday_busy(country: str | None, tz: ZoneInfo, start: dt.datetime,
+                 end: dt.datetime) -> list[Interval]:
+    """The public holidays of ``country`` within ``[start, end)`` as busy whole local
+    days: a colleague abroad is not offered on their holiday."""
+    out = []
+    day = start.astimezone(tz).date()
+    last = end.astimezone(tz).date()
+    while day <= last:
+        if day in public_holidays(country, day.year):
+            after = day + dt.timedelta(days=1)
+            out.append((_utc(day, dt.time(0), tz), _utc(after, dt.time(0), tz)))
+        day += dt.timedelta(days=1)
+    return out
 
 
 def _utc(day: dt.date, at: dt.time, tz: ZoneInfo) -> dt.datetime:

@@ -8,7 +8,7 @@ import datetime as dt
 from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import IntegrityError
 
-from kyklos_sdk import RecordError, format_datetime, utcnow
+from kyklos_sdk import RecordError, format_datetime, format_time, utcnow
 
 from . import _, recurrence
 from .models import CANCELLED, Booking, Resource
@@ -90,11 +90,19 @@ def conflict(request, activity, resources, ranges) -> DoubleBooking:
         "${name} is already booked from ${start} to ${end}.",
         mapping={
             "name": first.name,
-            "start": format_datetime(request, first.starts_at),
-            "end": format_datetime(request, first.ends_at),
+            "start": format_datetime(request, first.starts_at, "short"),
+            "end": _end(request, first.starts_at, first.ends_at),
         },
     )
     return DoubleBooking({"participants": msg}, sorted({c.resource_id for c in clashes}))
+
+
+def _end(request, start, end) -> str:
+    """The end of a booking: its time alone when it ends the day it starts."""
+    tz = request.timezone
+    if start.astimezone(tz).date() == end.astimezone(tz).date():
+        return format_time(request, end)
+    return format_datetime(request, end, "short")
 
 
 def remove(request, activity_id: int) -> None:

@@ -75,3 +75,18 @@ def ensure_defaults(db) -> dict[str, ActivityType]:
         types[code] = t
     db.flush()
     return types
+
+
+# The seeded titles as message ids of this plugin's catalog: the core shows a lookup
+# record's stored title translated by it (kyklos_sdk.record_title); marked here so the
+# catalog keeps them.
+from . import _  # noqa: E402
+
+SEEDED_TITLES = (
+    _("Standard"), _("Approval"), _("Correspondence"),
+    _("Planned"), _("In progress"), _("Done"), _("Cancelled"), _("Requested"),
+    _("For approval"), _("Approved"), _("Rejected"), _("Draft"), _("To send"), _("Sent"),
+    _("Received"),
+    _("Meeting"), _("Call"), _("Task"), _("E-mail"), _("SMS"), _("Letter"), _("Fax"),
+    _("Visit"),
+)

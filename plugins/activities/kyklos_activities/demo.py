@@ -1,42 +1,74 @@
-"""Demo data: resources of a Greek, Romanian and Polish office, and about ``size * 5``
-activities with the demo people and accounts over the past and next months.
+"""Demo data: the resources of a Greek, Romanian and Polish office, and about
+``size * 5`` activities with the demo people over the past four months and the next
+three.
 
-Deterministic (``env.seed``) and fast at bench sizes: rows are generated as dicts with
-ids assigned here and written with batched Core inserts, one transaction per batch.
-Room bookings never overlap, so the database's no-double-booking rule holds.
+What makes them believable: every activity is planned in its owner's time zone
+(Europe/Athens, Europe/Bucharest, Europe/Warsaw), on a working day of the owner's
+country (no weekends, no public holidays), between 08:00 and 19:00; each demo user has
+a few items today (or on the next working day) and in the coming days, and a couple of
+overdue tasks, so the home page and "my open items" have something to show; meetings
+book their office's room and visits its car, and neither a resource nor a person is
+ever in two places at once.
+
+Activities are written with the ORM and then go through the SDK's ``record_created``,
+like a record the plugin creates itself: history, search index, duplicate keys, and this
+plugin's own hooks (the bookings of rooms and cars are made by :func:`bookings.sync`,
+so the no-double-booking rule is the one every other write path obeys). Deterministic
+for a seed (``env.seed``), apart from the dates, which follow today.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import random
+from functools import lru_cache
 
 import click
-from sqlalchemy import func, insert, select, text
-from zope.sqlalchemy import mark_changed
+import holidays as holidays_lib
+from kyklos_contacts.demo import records_written
+from sqlalchemy import func, select, text
 
-from kyklos_sdk import DEMO_USERS, find_user, utcnow
+from kyklos_sdk import DEMO_USERS, User, utcnow
 
 from . import recurrence
 from .defaults import ensure_defaults
-from .models import Activity, Booking, Participant, Resource, Status
+from .models import Activity, Resource, Status
 
-BATCH = 10_000
-TZ = "Europe/Athens"
+BATCH = 250
+#: (name, kind, capacity, location, country)
 RESOURCES = [
-    ("Αίθουσα συσκέψεων", "room", 12, "Αθήνα"),
-    ("Sala de ședințe", "room", 8, "București"),
-    ("Sala konferencyjna", "room", 10, "Warszawa"),
-    ("Toyota Corolla ΙΚΥ-4512", "car", 5, "Αθήνα"),
-    ("Dacia Logan B-123-KYK", "car", 5, "București"),
-    ("Škoda Octavia WX 4821K", "car", 5, "Warszawa"),
-    ("Laptop ThinkPad T14 #1", "laptop", None, None),
-    ("Laptop ThinkPad T14 #2", "laptop", None, None),
-    ("Projektor Epson", "projector", None, "Warszawa"),
+    ("Αίθουσα συσκέψεων", "room", 12, "Αθήνα", "GR"),
+    ("Sala de ședințe", "room", 8, "București", "RO"),
+    ("Sala konferencyjna", "room", 10, "Warszawa", "PL"),
+    ("Toyota Corolla ΙΚΥ-4512", "car", 5, "Αθήνα", "GR"),
+    ("Dacia Logan B-123-KYK", "car", 5, "București", "RO"),
+    ("Škoda Octavia WX 4821K", "car", 5, "Warszawa", "PL"),
+    ("Laptop ThinkPad T14 #1", "laptop", None, None, None),
+    ("Laptop ThinkPad T14 #2", "laptop", None, None, None),
+    ("Projektor Epson", "projector", None, "Warszawa", "PL"),
 ]
+#: a time zone's country (the public holidays a user does not work on)
+ZONE_COUNTRY = {
+    "Europe/Athens": "GR",
+    "Europe/Bucharest": "RO",
+    "Europe/Warsaw": "PL",
+    "Europe/London": "GB",
+}
 #: type code -> weight
-TYPE_WEIGHTS = [("call", 30), ("email", 25), ("meeting", 15), ("task", 15), ("visit", 5),
-                ("sms", 5), ("letter", 3), ("fax", 2)]
+TYPE_WEIGHTS = [
+    ("call", 30),
+    ("email", 25),
+    ("meeting", 15),
+    ("task", 15),
+    ("visit", 5),
+    ("sms", 5),
+    ("letter", 3),
+    ("fax", 2),
+]
+#: types with a due time rather than a start and an end
+DUE_TYPES = ("task", "email", "sms", "letter", "fax")
+#: the working day: nothing starts before, nothing ends after (local time)
+DAY_START, DAY_END = 8, 19
 SUBJECTS = {
     "GR": {
         "call": ["Τηλεφωνική επικοινωνία", "Follow-up για την προσφορά", "Κλήση εξυπηρέτησης"],
@@ -79,215 +111,388 @@ SUBJECTS = {
         "fax": ["Invoice sent by fax"],
     },
 }
-CITY_ROOM = {"GR": 0, "RO": 1, "PL": 2}
+TEAM_MEETING = "Weekly sales team meeting"
 
 
 def demo_data(env, size: int) -> None:
     """Write resources and about ``size * 5`` activities. Skipped when activities exist."""
     seed = getattr(env, "seed", 1)
-    rnd = random.Random(f"activities-{seed}")
     with env.request() as request:
         db = request.dbsession
         if db.execute(select(func.count()).select_from(Activity)).scalar_one():
             click.echo("activities: the database already has activities; demo data skipped")
             return
-        users = [u.id for e, _n, _r in DEMO_USERS for u in [find_user(db, e)] if u is not None]
-        resource_ids = _resources(db)
-        types = ensure_defaults(db)
+        users = _users(db)
+        resources = _resources(db)
+        types = {
+            code: (t.id, t.status_set_id, t.default_duration)
+            for code, t in ensure_defaults(db).items()
+        }
         statuses = _statuses(db)
         people = db.execute(
-            text("SELECT id, account_id, owner_id, country FROM contacts_person "
-                 "WHERE deleted_at IS NULL ORDER BY id LIMIT :n"),
+            text(
+                "SELECT id, account_id, owner_id, country FROM contacts_person "
+                "WHERE deleted_at IS NULL ORDER BY id LIMIT :n"
+            ),
             {"n": max(size, 1)},
         ).all()
-        next_id = (db.execute(select(func.max(Activity.id))).scalar_one() or 0) + 1
     if not people:
         click.echo("activities: no people to link activities to; run contacts demo data first")
-    gen = _Generator(rnd, users, resource_ids, types, statuses, people, next_id)
-    total = size * 5 if people else 0
-    written = 0
-    with click.progressbar(length=max(total, 1), label="activities") as bar:
-        while written < total:
-            n = min(BATCH, total - written)
-            acts, parts, books = gen.batch(n)
+    plan = Planner(random.Random(f"activities-{seed}"), users, resources, types, statuses, people)
+    specs = plan.team_meeting() + plan.agenda() + (plan.history(size * 5) if people else [])
+    written, ids = 0, []
+    with click.progressbar(length=max(len(specs), 1), label="activities") as bar:
+        for start in range(0, len(specs), BATCH):
+            chunk = specs[start : start + BATCH]
             with env.request() as request:
-                db = request.dbsession
-                db.execute(insert(Activity.__table__), acts)
-                db.execute(insert(Participant.__table__), parts)
-                if books:
-                    db.execute(insert(Booking.__table__), books)
-                mark_changed(db)
-            written += n
-            bar.update(n)
-    if users:
-        with env.request() as request:
-            _team_meeting(request.dbsession, users, resource_ids[0], types, statuses,
-                          gen.next_id)
-            mark_changed(request.dbsession)
-            gen.next_id += 1
-    with env.request() as request:
-        _fix_sequence(request.dbsession)
-        mark_changed(request.dbsession)
-    click.echo(f"activities: {len(resource_ids)} resources, {written + bool(users)} activities")
+                ids += _write(request, chunk)
+            written += len(chunk)
+            bar.update(len(chunk))
+    # History, search, the bookings of rooms and cars: as their owners created them.
+    records_written(env, Activity, ids=ids)
+    click.echo(f"activities: {len(resources)} resources, {written} activities")
 
 
-def _resources(db) -> list[int]:
-    ids = []
-    for name, kind, capacity, location in RESOURCES:
+def _users(db) -> list[tuple[int, str]]:
+    """``(id, time zone)`` of the demo users that exist."""
+    emails = [e for e, _n, _r in DEMO_USERS]
+    found = {u.email: u for u in db.execute(select(User).where(User.email.in_(emails))).scalars()}
+    return [(found[e].id, found[e].timezone or "Europe/Athens") for e in emails if e in found]
+
+
+def _resources(db) -> list[tuple[int, str, str, str | None]]:
+    """``(id, name, kind, country)`` of the demo resources, created if missing."""
+    out = []
+    for name, kind, capacity, location, country in RESOURCES:
         found = db.execute(select(Resource.id).where(Resource.name == name)).scalar_one_or_none()
         if found is None:
             r = Resource(name=name, kind=kind, capacity=capacity, location=location, active=True)
             db.add(r)
             db.flush()
             found = r.id
-        ids.append(found)
-    return ids
+        out.append((found, name, kind, country))
+    return out
 
 
 def _statuses(db) -> dict[int, dict[str, str]]:
-    """Status set id -> {"open": default code, "done": first done code}."""
+    """Status set id -> {"open": default code, "done": first done code, ...}."""
     out: dict[int, dict[str, str]] = {}
     rows = db.execute(select(Status).order_by(Status.position, Status.id)).scalars()
     for s in rows:
         d = out.setdefault(s.status_set_id, {})
         if s.is_default:
             d["open"] = s.code
-        if s.category == "done":
-            d.setdefault("done", s.code)
-        if s.category == "cancelled":
-            d.setdefault("cancelled", s.code)
+        if s.category in ("done", "cancelled"):
+            d.setdefault(s.category, s.code)
     return out
 
 
-class _Generator:
-    def __init__(self, rnd, users, resource_ids, types, statuses, people, next_id):
+@lru_cache(maxsize=16)
+def _holidays(country: str | None, year: int) -> frozenset:
+    if country is None:
+        return frozenset()
+    try:
+        return frozenset(holidays_lib.country_holidays(country, years=[year]))
+    except NotImplementedError:  # pragma: no cover - a country the library lacks
+        return frozenset()
+
+
+def working_day(day: dt.date, country: str | None) -> bool:
+    return day.weekday() < 5 and day not in _holidays(country, day.year)
+
+
+def next_working_day(day: dt.date, country: str | None, step: int = 1) -> dt.date:
+    while not working_day(day, country):
+        day += dt.timedelta(days=step)
+    return day
+
+
+class Planner:
+    """The activities to write, as dicts of the model's attributes plus ``participants``
+    - decided before anything is written, so that rooms, cars and people are never
+    double-booked."""
+
+    def __init__(self, rnd, users, resources, types, statuses, people):
         self.rnd = rnd
         self.users = users
-        self.rooms = resource_ids[:3]
+        self.zones = dict(users)
         self.types = types
         self.statuses = statuses
         self.people = people
-        self.next_id = next_id
+        self.rooms = {c: i for i, _n, k, c in resources if k == "room" and c}
+        self.cars = {c: i for i, _n, k, c in resources if k == "car" and c}
+        self.names = {i: n for i, n, _k, _c in resources}
         self.codes = [c for c, _w in TYPE_WEIGHTS if c in types]
         self.weights = [w for c, w in TYPE_WEIGHTS if c in types]
-        self.taken: set[tuple] = set()
-        self.now = utcnow().replace(minute=0, second=0, microsecond=0)
-        self.tz = recurrence.zone(TZ)
+        #: resource id or ("user", id) -> [(start, end)] in UTC
+        self.busy: dict = {}
+        self.now = utcnow()
+        self.by_owner: dict[int | None, list] = {}
+        for p in people:
+            self.by_owner.setdefault(p.owner_id, []).append(p)
 
-    def batch(self, n):
-        acts, parts, books = [], [], []
-        rnd = self.rnd
-        created = utcnow()
-        for _i in range(n):
-            pid, account_id, owner_id, country = rnd.choice(self.people)
-            owner = owner_id or (rnd.choice(self.users) if self.users else None)
-            code = rnd.choices(self.codes, self.weights)[0]
-            atype = self.types[code]
-            lang = country if country in ("GR", "RO", "PL") else "EN"
-            subject = rnd.choice(SUBJECTS[lang][code])
-            day = rnd.randint(-120, 90)
-            local = (self.now.astimezone(self.tz) + dt.timedelta(days=day)).replace(
-                hour=rnd.randint(9, 16), minute=rnd.choice((0, 30)), tzinfo=None
+    # --- time ------------------------------------------------------------------------
+
+    def zone_of(self, owner: int | None) -> str:
+        return self.zones.get(owner, "Europe/Athens")
+
+    def local_today(self, zone: str) -> dt.date:
+        return self.now.astimezone(recurrence.zone(zone)).date()
+
+    @staticmethod
+    def at(day: dt.date, minutes: int, zone: str) -> dt.datetime:
+        """``day`` at ``minutes`` after midnight, wall-clock time of ``zone``, in UTC."""
+        local = dt.datetime.combine(
+            day, dt.time(minutes // 60, minutes % 60), tzinfo=recurrence.zone(zone)
+        )
+        return local.astimezone(dt.UTC)
+
+    def free(self, key, start, end) -> bool:
+        return all(e <= start or end <= s for s, e in self.busy.get(key, ()))
+
+    def take(self, key, start, end) -> None:
+        self.busy.setdefault(key, []).append((start, end))
+
+    # --- one activity ----------------------------------------------------------------
+
+    def make(
+        self,
+        code,
+        owner,
+        day,
+        minutes,
+        person=None,
+        state=None,
+        subject=None,
+        room=False,
+        car=False,
+    ) -> dict | None:
+        """The activity of type ``code`` on ``day`` (local to the owner) at ``minutes``,
+        or ``None`` when the owner (or the room or car it needs) is taken then."""
+        type_id, set_id, default_minutes = self.types[code]
+        zone = self.zone_of(owner)
+        start = self.at(day, minutes, zone)
+        timed = code not in DUE_TYPES
+        length = (default_minutes or 30) if timed else 0
+        end = start + dt.timedelta(minutes=length)
+        if minutes < DAY_START * 60 or minutes + length > DAY_END * 60:
+            return None
+        needs = []
+        if timed:
+            needs.append(("user", owner))
+            if person is not None:
+                needs.append(("person", person.id))
+        country = ZONE_COUNTRY.get(zone)
+        if room and country in self.rooms:
+            needs.append(self.rooms[country])
+        if car and country in self.cars:
+            needs.append(self.cars[country])
+        if timed and not all(self.free(k, start, end) for k in needs):
+            return None
+        if state is None:
+            past = (end if timed else start) < self.now
+            # What is past was done (or called off); only the last days' stay to do.
+            recent = self.now - start < dt.timedelta(days=10)
+            x = self.rnd.random()
+            state = "open"
+            if past:
+                state = "done" if x < 0.88 else "open" if x < 0.94 and recent else "cancelled"
+        if state != "cancelled" and timed:
+            for k in needs:
+                self.take(k, start, end)
+        st = self.statuses.get(set_id, {})
+        status = st.get(state) or st.get("open") or ""
+        if not status:
+            state = "open"
+        lang = (person.country if person is not None else country) or "GR"
+        lang = lang if lang in SUBJECTS else "EN"
+        participants = []
+        if owner:
+            participants.append({"kind": "user", "id": owner, "status": "accepted"})
+        row = {
+            "type_id": type_id,
+            "subject": subject or self.rnd.choice(SUBJECTS[lang][code]),
+            "status": status,
+            "state": state,
+            "priority": self.rnd.choice(("normal", "normal", "normal", "high", "low")),
+            "timezone": zone,
+            "private": False,
+            "responsible_id": owner,
+            "owner_id": owner,
+            "created_by_id": owner,
+            "updated_by_id": owner,
+            "completed_at": (end if timed else start) if state == "done" else None,
+            "exdates": [],
+            "custom": {},
+            "reminders": [15] if timed and start > self.now else [],
+        }
+        if timed:
+            row.update(starts_at=start, ends_at=end, span_start=start, span_end=end)
+        else:
+            row.update(due_at=start, span_start=start, span_end=start)
+        if person is not None:
+            row.update(
+                person_id=person.id,
+                account_id=person.account_id,
+                about_type="person",
+                about_id=person.id,
             )
-            if local.weekday() >= 5:
-                local -= dt.timedelta(days=local.weekday() - 4)
-            start = local.replace(tzinfo=self.tz).astimezone(dt.UTC)
-            aid = self.next_id
-            self.next_id += 1
-            st = self.statuses.get(atype.status_set_id, {})
-            past = start < self.now
-            state = "done" if past and rnd.random() < 0.85 else (
-                "cancelled" if past else "open")
-            status = st.get(state) or st.get("open") or ""
-            if not status:
-                state = "open"
-            row = {
-                "id": aid, "type_id": atype.id, "subject": subject, "description": None,
-                "status": status, "state": state, "priority": rnd.choice(
-                    ("normal", "normal", "normal", "high", "low")),
-                "starts_at": None, "ends_at": None, "due_at": None, "all_day": False,
-                "timezone": TZ, "location": None, "private": rnd.random() < 0.03,
-                "responsible_id": owner, "completed_at": start if state == "done" else None,
-                "rrule": None, "exdates": [], "span_start": None, "span_end": None,
-                "reminders": [15] if code in ("meeting", "visit") and not past else [],
-                "parent_id": None, "account_id": account_id, "person_id": pid,
-                "external_uid": None, "mass_batch": None, "version": 1, "custom": {},
-                "owner_id": owner, "created_by_id": owner, "updated_by_id": owner,
-                "created_at": created, "updated_at": created,
-            }
-            if code in ("task", "email", "sms", "letter", "fax"):
-                row["due_at"] = start
-                row["span_start"] = row["span_end"] = start
+            participants.append(
+                {
+                    "kind": "person",
+                    "id": person.id,
+                    "status": "accepted" if state == "done" else "needs-action",
+                }
+            )
+            if person.account_id:
+                participants.append(
+                    {"kind": "account", "id": person.account_id, "status": "accepted"}
+                )
+        for k in needs:
+            if isinstance(k, int):
+                participants.append({"kind": "resource", "id": k, "status": "accepted"})
+                row["location"] = self.names[k] if code == "meeting" else row.get("location")
+        row["participants"] = participants
+        return row
+
+    # --- what each user has on their plate --------------------------------------------
+
+    def agenda(self) -> list[dict]:
+        """For each demo user: a call, a meeting in the office's room and a task on the
+        focus day (today, or the next working day), a few items on the following working
+        days, and two overdue tasks."""
+        out = []
+        for owner, zone in self.users:
+            country = ZONE_COUNTRY.get(zone)
+            mine = self.by_owner.get(owner) or [p for ps in self.by_owner.values() for p in ps]
+            if not mine:
+                continue
+            day = next_working_day(self.local_today(zone), country)
+            plan = [
+                ("call", day, 9 * 60 + 30, {}),
+                ("meeting", day, 12 * 60, {"room": True}),
+                ("task", day, 17 * 60, {}),
+                ("call", day, 15 * 60, {}),
+            ]
+            later = day
+            for code, minutes, extra in (
+                ("visit", 10 * 60, {"car": True}),
+                ("meeting", 14 * 60, {"room": True}),
+                ("call", 11 * 60, {}),
+                ("task", 16 * 60, {}),
+            ):
+                later = next_working_day(later + dt.timedelta(days=1), country)
+                plan.append((code, later, minutes, extra))
+            overdue = self.local_today(zone)
+            for minutes in (12 * 60, 16 * 60):
+                overdue = next_working_day(overdue - dt.timedelta(days=1), country, step=-1)
+                plan.append(("task", overdue, minutes, {"state": "open"}))
+            for code, d, minutes, extra in plan:
+                if code not in self.types:
+                    continue
+                for shift in (0, 30, 60, 90, 120, -60, -120):
+                    row = self.make(code, owner, d, minutes + shift, self.rnd.choice(mine), **extra)
+                    if row is not None:
+                        out.append(row)
+                        break
+        return out
+
+    def history(self, n: int) -> list[dict]:
+        """``n`` activities with the demo people, from four months ago to three ahead."""
+        out = []
+        attempts = 0
+        while len(out) < n and attempts < n * 4:
+            attempts += 1
+            rnd = self.rnd
+            person = rnd.choice(self.people)
+            owner = person.owner_id or (self.users[0][0] if self.users else None)
+            zone = self.zone_of(owner)
+            country = ZONE_COUNTRY.get(zone)
+            code = rnd.choices(self.codes, self.weights)[0]
+            day = self.local_today(zone) + dt.timedelta(days=rnd.randint(-120, 90))
+            day = next_working_day(day, country)
+            if code == "meeting":
+                minutes = rnd.randint(9, 17) * 60
+            elif code == "visit":
+                minutes = rnd.randint(9, 15) * 60 + rnd.choice((0, 30))
             else:
-                minutes = atype.default_duration or 30
-                row["starts_at"] = start
-                row["ends_at"] = start + dt.timedelta(minutes=minutes)
-                row["span_start"], row["span_end"] = start, row["ends_at"]
-            acts.append(row)
-            if owner:
-                parts.append(_part(aid, "user", owner, "accepted"))
-            parts.append(_part(aid, "person", pid, "accepted" if past else "needs-action"))
-            if account_id:
-                parts.append(_part(aid, "account", account_id, "accepted"))
-            if code == "meeting" and country in CITY_ROOM and state != "cancelled":
-                # Whole hours from 11:00 on; Monday 10:00 is the team meeting's.
-                key = (CITY_ROOM[country], local.date(), local.hour)
-                if key not in self.taken and local.hour >= 11:
-                    self.taken.add(key)
-                    room = self.rooms[CITY_ROOM[country]]
-                    hour_start = local.replace(minute=0).replace(tzinfo=self.tz) \
-                        .astimezone(dt.UTC)
-                    row["starts_at"] = row["span_start"] = hour_start
-                    row["ends_at"] = row["span_end"] = hour_start + dt.timedelta(hours=1)
-                    row["location"] = RESOURCES[CITY_ROOM[country]][0]
-                    parts.append(_part(aid, "resource", room, "accepted"))
-                    books.append({"resource_id": room, "activity_id": aid,
-                                  "starts_at": row["starts_at"], "ends_at": row["ends_at"]})
-        return acts, parts, books
+                minutes = rnd.randint(8 * 4, 18 * 4 - 1) * 15
+            row = self.make(
+                code,
+                owner,
+                day,
+                minutes,
+                person,
+                room=code == "meeting" and rnd.random() < 0.5,
+                car=code == "visit",
+            )
+            if row is not None:
+                out.append(row)
+        return out
+
+    def team_meeting(self) -> list[dict]:
+        """The sales team's weekly meeting, Mondays 10:00 Athens time, in the Athens room
+        (booked for every occurrence), four weeks of it behind and 36 ahead."""
+        if not self.users or "meeting" not in self.types or "GR" not in self.rooms:
+            return []
+        zone = "Europe/Athens"
+        type_id, set_id, _minutes = self.types["meeting"]
+        today = self.local_today(zone)
+        monday = today - dt.timedelta(days=today.weekday() + 28)
+        start = self.at(monday, 10 * 60, zone)
+        end = start + dt.timedelta(hours=1)
+        rule = "FREQ=WEEKLY;BYDAY=MO;COUNT=40"
+        occ = recurrence.occurrences(
+            start, end, rule, zone, [], start, recurrence.last_end(start, end, rule, zone, [])
+        )
+        room = self.rooms["GR"]
+        for s, e in occ:
+            self.take(room, s, e)
+            for uid, _z in self.users:
+                self.take(("user", uid), s, e)
+        organiser = self.users[0][0]
+        participants = [
+            {"kind": "user", "id": uid, "status": "accepted" if i == 0 else "needs-action"}
+            for i, (uid, _z) in enumerate(self.users)
+        ]
+        participants.append({"kind": "resource", "id": room, "status": "accepted"})
+        return [
+            {
+                "type_id": type_id,
+                "subject": TEAM_MEETING,
+                "status": self.statuses.get(set_id, {}).get("open", "planned"),
+                "state": "open",
+                "priority": "normal",
+                "starts_at": start,
+                "ends_at": end,
+                "timezone": zone,
+                "location": self.names[room],
+                "private": False,
+                "responsible_id": organiser,
+                "owner_id": organiser,
+                "created_by_id": organiser,
+                "updated_by_id": organiser,
+                "rrule": rule,
+                "exdates": [],
+                "span_start": start,
+                "span_end": occ[-1][1],
+                "reminders": [15],
+                "custom": {},
+                "participants": participants,
+            }
+        ]
 
 
-def _part(aid, kind, ref, status):
-    row = {"activity_id": aid, "kind": kind, "user_id": None, "person_id": None,
-           "account_id": None, "resource_id": None, "status": status, "responded_at": None}
-    row[f"{kind}_id"] = ref
-    return row
-
-
-def _team_meeting(db, users, room, types, statuses, aid) -> None:
-    """A weekly team meeting of the demo users, Monday 10:00 Athens time, in the room."""
-    atype = types["meeting"]
-    tz = recurrence.zone(TZ)
-    today = utcnow().astimezone(tz).date()
-    monday = today - dt.timedelta(days=today.weekday() + 28)
-    start = dt.datetime.combine(monday, dt.time(10), tzinfo=tz).astimezone(dt.UTC)
-    end = start + dt.timedelta(hours=1)
-    rule = "FREQ=WEEKLY;BYDAY=MO;COUNT=40"
-    now = utcnow()
-    span_end = recurrence.last_end(start, end, rule, TZ, [])
-    db.execute(insert(Activity.__table__), [{
-        "id": aid, "type_id": atype.id, "subject": "Εβδομαδιαία σύσκεψη πωλήσεων",
-        "status": statuses.get(atype.status_set_id, {}).get("open", "planned"),
-        "state": "open", "priority": "normal", "starts_at": start, "ends_at": end,
-        "due_at": None, "all_day": False, "timezone": TZ, "location": RESOURCES[0][0],
-        "private": False, "responsible_id": users[0], "rrule": rule, "exdates": [],
-        "span_start": start, "span_end": span_end, "reminders": [15], "version": 1,
-        "custom": {}, "owner_id": users[0], "created_by_id": users[0],
-        "updated_by_id": users[0], "created_at": now, "updated_at": now,
-    }])
-    parts = [_part(aid, "user", u, "accepted" if i == 0 else "needs-action")
-             for i, u in enumerate(users)]
-    parts.append(_part(aid, "resource", room, "accepted"))
-    db.execute(insert(Participant.__table__), parts)
-    occ = recurrence.occurrences(start, end, rule, TZ, [], start, span_end)
-    db.execute(insert(Booking.__table__), [
-        {"resource_id": room, "activity_id": aid, "starts_at": s, "ends_at": e} for s, e in occ
-    ])
-
-
-def _fix_sequence(db) -> None:
-    if db.get_bind().dialect.name != "postgresql":
-        return
-    db.execute(text(
-        "SELECT setval(pg_get_serial_sequence('activities_activity', 'id'), "
-        "GREATEST((SELECT COALESCE(MAX(id), 0) FROM activities_activity), 1))"
-    ))
+def _write(request, specs: list[dict]) -> list[int]:
+    """Create the activities; returns their ids."""
+    db = request.dbsession
+    made = []
+    for spec in specs:
+        spec = dict(spec)
+        participants = spec.pop("participants")
+        activity = Activity(**spec)
+        activity.participants = participants
+        made.append(activity)
+    db.add_all(made)
+    db.flush()
+    return [a.id for a in made]

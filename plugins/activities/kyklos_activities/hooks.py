@@ -13,13 +13,12 @@ from kyklos_sdk import (
     Action,
     MenuItem,
     Panel,
-    TimelineItem,
     can_access,
     format_datetime,
     hookimpl,
 )
 
-from . import _, bookings, calendar, exceptions, ical, validation
+from . import _, about, bookings, calendar, exceptions, ical, quick, validation
 from .models import NEEDS_ACTION, OPEN, Activity, Participant
 
 TIMELINE_LIMIT = 50
@@ -47,20 +46,25 @@ def when_of(activity):
 
 
 def invite(request, activity, user_ids) -> None:
-    """Tell invited users (ACT-04); they accept or decline on the invitation page."""
+    """Tell invited users (ACT-04); they accept or decline on the invitation page. Each
+    reads the time in their own time zone."""
+    from .reminders import when_for
+
     notify = getattr(request, "notify", None)
     me = calendar.viewer_id(request)
     targets = [u for u in user_ids if u != me]
     if notify is None or not targets:
         return
-    when = format_datetime(request, activity.starts_at) if activity.starts_at else ""
-    notify(
-        targets,
-        _("Invitation: ${subject}", mapping={"subject": activity.subject}),
-        body=when,
-        url=request.route_path("activities.invitation", id=activity.id),
-        kind="invitation",
-    )
+    for uid in targets:
+        when = when_for(request, uid, activity.starts_at, activity) if activity.starts_at \
+            else ""
+        notify(
+            [uid],
+            _("Invitation: ${subject}", mapping={"subject": activity.subject}),
+            body=when,
+            url=request.route_path("activities.invitation", id=activity.id),
+            kind="invitation",
+        )
 
 
 def _assigned(request, activity) -> None:
@@ -135,42 +139,24 @@ class Hooks:
 
     @hookimpl
     def kyklos_timeline_items(self, request, entity_type, record):
-        if entity_type.name not in ("person", "account") or entity_type.plugin != "contacts":
+        """The activities about the record (and, for people and accounts, those they
+        take part in), on the page of every entity type declared ``about=True``."""
+        if not entity_type.about or not request.has_permission("activities.activity.read"):
             return None
-        db = request.dbsession
-        rows = db.execute(
-            select(Activity)
-            .where(party_clause(entity_type.name, record.id))
-            .order_by(func.coalesce(Activity.starts_at, Activity.due_at, Activity.created_at)
-                      .desc(), Activity.id.desc())
-            .limit(TIMELINE_LIMIT)
-        ).scalars().all()
-        if not rows:
-            return None
-        vis = calendar.visibility(request, rows)
-        types = calendar.types_by_id(db)
-        out = []
-        for a in rows:
-            if not vis[a.id]:
-                continue
-            atype = types.get(a.type_id)
-            out.append(
-                TimelineItem(
-                    when=when_of(a),
-                    title=f"{atype.title if atype else ''}: {a.subject}",
-                    detail=a.status,
-                    url=request.route_path("entity.detail", slug="activities", id=a.id),
-                    kind=f"activity.{atype.code if atype else 'other'}",
-                )
-            )
-        return out
+        return quick.timeline(request, entity_type, record)
 
     @hookimpl
     def kyklos_record_panels(self, request, entity_type, record):
-        """The participants of an activity, with invitation answers and resources."""
+        """The "Activities" panel of every ``about`` type; the participants of an
+        activity, with invitation answers and resources."""
+        out = []
         if _is_activity(entity_type):
-            return [participants_panel(request, entity_type, record)]
-        return None
+            out.append(participants_panel(request, entity_type, record))
+        if entity_type.about:
+            p = quick.panel(request, entity_type, record)
+            if p is not None:
+                out.append(p)
+        return out or None
 
     @hookimpl
     def kyklos_record_summary(self, request, entity_type, record):
@@ -180,7 +166,7 @@ class Hooks:
         if not request.has_permission("activities.activity.read"):
             return None
         db = request.dbsession
-        clause = party_clause(entity_type.name, record.id)
+        clause = about.clause(entity_type.name, record.id)
         rows = db.execute(
             select(Activity)
             .where(clause, Activity.state == OPEN)
@@ -197,8 +183,8 @@ class Hooks:
             (
                 a.subject,
                 request.route_path("activities.invitation", id=a.id),
-                format_datetime(request, a.due_at or a.starts_at) if (a.due_at or a.starts_at)
-                else "",
+                format_datetime(request, a.due_at or a.starts_at, "short")
+                if (a.due_at or a.starts_at) else "",
             )
             for a in shown[:PANEL_LIMIT]
         ]
@@ -212,13 +198,21 @@ class Hooks:
 
     @hookimpl
     def kyklos_record_actions(self, request, entity_type, record):
-        if entity_type.name in ("person", "account") and entity_type.plugin == "contacts":
-            url = request.route_path(
-                "entity.new", slug="activities", _query={f"{entity_type.name}_id": record.id}
-            )
-            return [Action(_("New activity"), url, permission="activities.activity.create")]
+        out = []
+        if entity_type.about and request.has_permission("activities.activity.create"):
+            # Quick actions on every record activities can be about (lead, opportunity,
+            # quote, account, person, and the types of plugins still to come).
+            for title, url, _icon in quick.quick_links(request, entity_type, record):
+                out.append(Action(title, url, permission="activities.activity.create"))
+            if not _is_activity(entity_type):
+                query = {"from": f"{entity_type.name}:{record.id}"}
+                if entity_type.name in ("person", "account"):
+                    query[f"{entity_type.name}_id"] = record.id  # the form's own prefill
+                url = request.route_path("entity.new", slug="activities", _query=query)
+                out.append(Action(_("New activity"), url,
+                                  permission="activities.activity.create"))
         if _is_activity(entity_type) and record.state == OPEN:
-            return [
+            out += [
                 Action(
                     _("Mark done"),
                     request.route_path("activities.complete", id=record.id),
@@ -227,7 +221,7 @@ class Hooks:
                     permission="activities.activity.update",
                 )
             ]
-        return None
+        return out or None
 
     @hookimpl
     def kyklos_admin_items(self, request):
@@ -259,14 +253,46 @@ class Hooks:
         ]
 
 
+def add_pickers(request, activity) -> list[tuple]:
+    """``(kind, label, lookup url, options)`` of the "add participants" pickers: users
+    and rooms listed in full (few), people and accounts searched as one types."""
+    from kyklos_sdk import User
+
+    from .models import Resource
+
+    db = request.dbsession
+    taken = {(p.kind, p.ref_id) for p in activity.participant_rows}
+    users = [(str(u.id), u.title) for u in db.execute(
+        select(User).where(User.is_active.is_(True)).order_by(User.name, User.id).limit(300)
+    ).scalars() if ("user", u.id) not in taken]
+    rooms = [(str(r.id), r.name) for r in db.execute(
+        select(Resource).where(Resource.active.is_(True)).order_by(Resource.kind, Resource.name)
+    ).scalars() if ("resource", r.id) not in taken]
+    out = [("user", _("Users"), request.route_path("activities.users_lookup"), users)]
+    for kind, label in (("person", _("People")), ("account", _("Accounts"))):
+        et = request.registry.kyklos_entities.get(kind)
+        if et is not None and request.has_permission(et.permission("read")):
+            out.append((kind, label, request.route_path("entity.lookup", slug=et.slug), []))
+    res = request.registry.kyklos_entities.get("resource")
+    out.append(("resource", _("Rooms and equipment"),
+                request.route_path("entity.lookup", slug=res.slug) if res else "", rooms))
+    return out
+
+
 def participants_panel(request, entity_type, activity) -> Panel:
+    can_edit = request.has_permission("activities.activity.update") and can_access(
+        request, entity_type, activity, "update")
     html = render(
         "kyklos_activities:templates/participants_panel.pt",
         {
             "activity": activity,
             "people": participant_rows(request, activity),
-            "can_edit": request.has_permission("activities.activity.update")
-            and can_access(request, entity_type, activity, "update"),
+            "can_edit": can_edit,
+            "about": about.title_of(request, activity.about_type, activity.about_id),
+            "about_kind": request.localizer.translate(
+                request.registry.kyklos_entities[activity.about_type].title)
+            if activity.about_type in request.registry.kyklos_entities else "",
+            "pickers": add_pickers(request, activity) if can_edit else [],
         },
         request=request,
     )
@@ -302,12 +328,18 @@ def participant_rows(request, activity) -> list[dict]:
             names[(kind, r.id)] = et.record_title(r) if kind == "account" else (
                 getattr(r, "full_name", None) or et.record_title(r)
             )
+    from .display import ANSWERS
+
+    tr = request.localizer.translate
     return [
         {
             "kind": p.kind,
             "id": p.ref_id,
             "status": p.status,
-            "name": names.get((p.kind, p.ref_id), f"#{p.ref_id}"),
+            # what a person answered; rooms and accounts do not answer
+            "answer": tr(ANSWERS[p.status]) if p.kind in ("user", "person")
+            and p.status in ANSWERS else "",
+            "name": names.get((p.kind, p.ref_id)) or tr(_("Restricted")),
         }
         for p in activity.participant_rows
     ]

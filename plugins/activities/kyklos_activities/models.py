@@ -116,6 +116,8 @@ class Activity(EntityMixin, Base):
         Index("ix_activities_activity_state_responsible", "state", "responsible_id"),
         # One exception per occurrence of a series, however many writers race.
         UniqueConstraint("series_id", "recurrence_id"),
+        # The activities of one record (its panel and timeline) are one index scan.
+        Index("ix_activities_activity_about", "about_type", "about_id"),
     )
 
     type_id: Mapped[int] = mapped_column(
@@ -158,6 +160,11 @@ class Activity(EntityMixin, Base):
     person_id: Mapped[int | None] = mapped_column(
         ForeignKey("contacts_person.id", ondelete="SET NULL"), index=True
     )
+    #: the record the activity is about: any entity type declared with ``about=True``
+    #: (an account, person, lead, opportunity, quote... of any plugin), by type name and
+    #: id; no foreign key since the table depends on the type (checked on every write)
+    about_type: Mapped[str | None] = mapped_column(String(60))
+    about_id: Mapped[int | None] = mapped_column(Integer)
     #: UID of an imported iCalendar event: importing it again updates this row (an
     #: imported exception: ``UID#<RECURRENCE-ID in UTC>``, see :func:`ical.exception_key`)
     external_uid: Mapped[str | None] = mapped_column(String(255), unique=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from kyklos_sdk import RelatedList
 
 from . import _
+from .form import activity_schema
 from .models import (
     PRIORITIES,
     RESOURCE_KINDS,
@@ -32,14 +33,16 @@ TITLES = {
     "private": _("Private"),
     "responsible_id": _("Responsible"),
     "completed_at": _("Completed"),
-    "rrule": _("Repeats (RRULE)"),
+    "rrule": _("Repeats"),
     "exdates": _("Skipped occurrences"),
     "span_start": _("First start"),
     "span_end": _("Last end"),
-    "reminders": _("Reminders (minutes before)"),
+    "reminders": _("Reminders"),
     "parent_id": _("Parent activity"),
     "account_id": _("Account"),
     "person_id": _("Person"),
+    "about_type": _("About (type)"),
+    "about_id": _("About"),
     "external_uid": _("iCalendar UID"),
     "series_id": _("Exception of series"),
     "recurrence_id": _("Replaced occurrence"),
@@ -104,65 +107,9 @@ assert [c for c, _t in RESOURCE_CHOICES] == list(RESOURCE_KINDS)
 
 def register_entity_types(config):
     config.add_entity_type(
-        Activity,
-        "activity",
-        about=True,
-        title=_("Activity"),
-        plural=_("Activities"),
-        slug="activities",
-        title_field="subject",
-        list_columns=(
-            "subject", "type_id", "status", "starts_at", "due_at", "responsible_id",
-            "account_id", "person_id",
-        ),
-        filters=(
-            *ACTIVITY_FIELDS, "responsible_id", "owner_id", "account_id", "person_id",
-            "private", "parent_id", "mass_batch", "external_uid", "series_id", "recurrence_id",
-            "span_start", "span_end",
-            "completed_at", "created_at",
-        ),
-        sort=("subject", "starts_at", "due_at", "priority", "span_start", "created_at",
-              "updated_at"),
-        search=("subject", "location"),
-        readonly=DERIVED,
-        fields=fields_for(
-            Activity,
-            {
-                "priority": choice(PRIORITY_CHOICES),
-                "state": choice(STATE_CHOICES),
-                "reminders": {"type": "json"},
-                "exdates": {"type": "json"},
-                "timezone": {"description": _("IANA zone, e.g. Europe/Athens")},
-                "rrule": {"description": _("e.g. FREQ=WEEKLY;BYDAY=MO;COUNT=10")},
-                "recurrence_id": {"description": _(
-                    "With the series: the original start of the occurrence this activity "
-                    "replaces")},
-                "type_code": {
-                    "type": "string",
-                    # An import and API convenience: forms have the Type select.
-                    "form": False,
-                    "title": TITLES["type_code"],
-                    "max_length": 20,
-                    "description": _("The type by its code (meeting, call, task...), "
-                                     "instead of Type"),
-                },
-                "participants": {
-                    "type": "json",
-                    "title": TITLES["participants"],
-                    "description": _(
-                        'A list like [{"kind": "user", "id": 3}, {"kind": "resource", "id": 1}]'
-                    ),
-                },
-            },
-        ),
-        related=(RelatedList("activity", "parent_id", _("Sub-activities")),),
-        icon="calendar-event",
-        menu_order=30,
-        description=_("Tasks, calls, meetings, e-mails, letters and visits"),
-    )
-    config.add_entity_type(
         Resource,
         "resource",
+        primary_filters=("name", "kind", "active"),
         lookup=True,
         title=_("Resource"),
         plural=_("Resources"),
@@ -180,6 +127,7 @@ def register_entity_types(config):
     config.add_entity_type(
         ActivityType,
         "activitytype",
+        primary_filters=("active", "status_set_id"),
         lookup=True,
         title=_("Activity type"),
         plural=_("Activity types"),
@@ -198,6 +146,7 @@ def register_entity_types(config):
     config.add_entity_type(
         StatusSet,
         "statusset",
+        primary_filters=("name",),
         lookup=True,
         title=_("Status set"),
         plural=_("Status sets"),
@@ -218,6 +167,7 @@ def register_entity_types(config):
     config.add_entity_type(
         Status,
         "activitystatus",
+        primary_filters=("status_set_id", "category"),
         lookup=True,
         title=_("Activity status"),
         plural=_("Activity statuses"),
@@ -230,6 +180,89 @@ def register_entity_types(config):
         default_sort="position",
         menu_group=None,
         icon="check2-circle",
+    )
+    # Last: its references to types, statuses and resources become reference fields
+    # (pickers, titles) only when those types are registered before it.
+    config.add_entity_type(
+        Activity,
+        "activity",
+        primary_filters=("type_id", "state", "responsible_id", "due_at", "account_id"),
+        about=True,
+        title=_("Activity"),
+        plural=_("Activities"),
+        slug="activities",
+        title_field="subject",
+        list_columns=(
+            "subject", "type_id", "starts_at", "due_at", "status", "responsible_id",
+            "account_id", "person_id",
+        ),
+        filters=(
+            *ACTIVITY_FIELDS, "responsible_id", "owner_id", "account_id", "person_id",
+            "private", "parent_id", "mass_batch", "about_type", "about_id", "external_uid",
+            "series_id", "recurrence_id",
+            "span_start", "span_end",
+            "completed_at", "created_at",
+        ),
+        sort=("subject", "starts_at", "due_at", "priority", "span_start", "created_at",
+              "updated_at"),
+        search=("subject", "location"),
+        readonly=DERIVED,
+        fields=fields_for(
+            Activity,
+            {
+                "priority": choice(PRIORITY_CHOICES),
+                "state": choice(STATE_CHOICES),
+                "reminders": {"type": "json", "display": "reminders"},
+                # Set from the record's page ("new from here", quick actions) or by the
+                # API; the form carries them hidden and shows the record's title.
+                "about_type": {
+                    "form": False, "max_length": 60, "display": "about_type",
+                    "description": _(
+                        "The entity type of the record the activity is about, e.g. opportunity"
+                    ),
+                },
+                "about_id": {"form": False, "display": "about_id", "description": _(
+                    "The id of the record the activity is about")},
+                "exdates": {"type": "json", "form": False},
+                # Technical: kept by imports, series, mass actions and the validation
+                # hook; the API and filters have them, forms and detail pages do not.
+                "external_uid": {"form": False},
+                "series_id": {"form": False},
+                "parent_id": {"form": False},
+                "mass_batch": {"form": False},
+                "span_start": {"form": False},
+                "span_end": {"form": False},
+                "timezone": {"form": False, "description": _("IANA zone, e.g. Europe/Athens")},
+                "rrule": {"display": "rrule",
+                          "description": _("e.g. FREQ=WEEKLY;BYDAY=MO;COUNT=10")},
+                "status": {"display": "activity_status"},
+                "recurrence_id": {"form": False, "description": _(
+                    "With the series: the original start of the occurrence this activity "
+                    "replaces")},
+                "type_code": {
+                    "type": "string",
+                    # An import and API convenience: forms have the Type select.
+                    "form": False,
+                    "title": TITLES["type_code"],
+                    "max_length": 20,
+                    "description": _("The type by its code (meeting, call, task...), "
+                                     "instead of Type"),
+                },
+                "participants": {
+                    "type": "json",
+                    "display": "participants",
+                    "title": TITLES["participants"],
+                    "description": _(
+                        'A list like [{"kind": "user", "id": 3}, {"kind": "resource", "id": 1}]'
+                    ),
+                },
+            },
+        ),
+        related=(RelatedList("activity", "parent_id", _("Sub-activities")),),
+        schema=activity_schema,
+        icon="calendar-event",
+        menu_order=30,
+        description=_("Tasks, calls, meetings, e-mails, letters and visits"),
     )
     register_roles(config)
 

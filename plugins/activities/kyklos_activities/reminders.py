@@ -96,12 +96,39 @@ def send_due(request, now: dt.datetime | None = None) -> int:
                 notify(
                     [uid],
                     _("Reminder: ${subject}", mapping={"subject": activity.subject}),
-                    body=format_datetime(request, start),
+                    body=when_for(request, uid, start, activity),
                     url=request.route_path("activities.invitation", id=activity.id),
                     kind="reminder",
                 )
             sent += 1
     return sent
+
+
+def when_for(request, user_id, value, activity=None) -> str:
+    """``value`` as the user ``user_id`` reads it: in their own time zone and language
+    (a reminder or an invitation is read by its recipient, not by whoever caused it);
+    an all-day activity is its day, never shifted."""
+    from zoneinfo import ZoneInfo
+
+    from babel import Locale, UnknownLocaleError
+    from babel import dates as babel_dates
+
+    from kyklos_sdk import User
+
+    from . import recurrence
+
+    user = request.dbsession.get(User, user_id) if user_id else None
+    if user is None:
+        return format_datetime(request, value, "short")
+    try:
+        locale = Locale.parse(user.locale or request.locale_name or "en")
+    except (UnknownLocaleError, ValueError):
+        locale = Locale.parse("en")
+    if activity is not None and activity.all_day:
+        day = value.astimezone(recurrence.zone(activity.timezone)).date()
+        return babel_dates.format_date(day, "medium", locale=locale)
+    tz = ZoneInfo(user.timezone) if recurrence.valid_zone(user.timezone) else dt.UTC
+    return babel_dates.format_datetime(value, "short", tzinfo=tz, locale=locale)
 
 
 def reminder_job(ctx, now: str | None = None):

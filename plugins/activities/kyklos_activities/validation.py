@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from kyklos_sdk import User, get_entity_type, utcnow, visible_select
 
-from . import _, org, recurrence
+from . import _, about, org, recurrence
 from .models import (
     ACCEPTED,
     DONE,
@@ -90,6 +90,7 @@ def check_activity(request, record, data: dict, errors: dict, source: str) -> No
     _check_external_uid(db, record, data, errors)
     _check_reminders(data, errors)
     _check_responsible(request, record, data, errors)
+    about.check(request, record, data, errors)
     _check_participants(request, record, data, errors, source)
     if not errors:
         _span(record, data)

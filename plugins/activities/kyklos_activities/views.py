@@ -31,7 +31,9 @@ from kyklos_sdk import (
     utcnow,
 )
 
-from . import _, actions, availability, calendar, ical, org, recurrence, timegrid
+from . import _, actions, availability, calendar, ical, org, quick, recurrence, timegrid
+from .display import ANSWERS
+from .form import describe_rrule
 from .hooks import participant_rows
 from .models import CANCELLED, DECLINED, FeedToken, Resource
 
@@ -199,7 +201,11 @@ def calendar_view(request):
         }
         for d, items in days.items()
     ]
-    hours = _hour_grid(request, grid, entries, tz) if view in ("day", "week") else None
+    # Shaded working hours: of the colleague whose calendar it is (their country's
+    # holidays), else of the viewer.
+    whose = request.dbsession.get(User, ids[0]) if kind == "users" and len(ids) == 1 \
+        else request.identity.user
+    hours = _hour_grid(request, grid, entries, tz, whose) if view in ("day", "week") else None
     base = {k: v for k, v in params.items() if k in ("user", "department", "resource")}
 
     def link(**kw):
@@ -231,10 +237,11 @@ def calendar_view(request):
     }
 
 
-def _hour_grid(request, grid, entries, tz) -> dict:
+def _hour_grid(request, grid, entries, tz, whose=None) -> dict:
     """The day and week views as an hour grid (see :mod:`timegrid`)."""
     try:
-        working = availability.working_time(request.registry.settings, tz)
+        working = availability.working_time(request.registry.settings, tz,
+                                            availability.country_of(request, whose))
     except availability.SettingError:
         working = None  # a bad setting: no shading rather than no calendar
     days = timegrid.build([g["date"] for g in grid], tz, entries)
@@ -388,6 +395,11 @@ def invitation_view(request):
         "activity": activity,
         "atype": atype,
         "mine": mine,
+        "type_title": quick.type_title(request, atype),
+        "status_title": quick.status_title(request, quick.status_titles(request), activity),
+        "repeats": describe_rrule(request, activity.rrule),
+        "my_answer": request.localizer.translate(ANSWERS[mine.status])
+        if mine is not None and mine.status in ANSWERS else "",
         "people": participant_rows(request, activity),
         "when": _when(request, activity),
         "record_url": request.route_path("entity.detail", slug=et.slug, id=aid)
@@ -425,6 +437,14 @@ def participants_view(request):
         items = [i for i in items if not (i["kind"] == kind and i["id"] == ref)]
     elif ref is not None:
         items.append({"kind": kind, "id": ref})
+    # The pickers of the panel: any number of users, people, accounts and resources.
+    have = {(i["kind"], i["id"]) for i in items}
+    for k in ("user", "person", "account", "resource"):
+        for v in post.getall(k):
+            i = _int(v)
+            if i is not None and (k, i) not in have:
+                items.append({"kind": k, "id": i})
+                have.add((k, i))
     try:
         update_record(request, et, record, {"participants": items}, source="ui")
         request.session.flash(_("Participants saved."), "success")
@@ -478,23 +498,23 @@ def mass_view(request):
 
 
 def mine_view(request):
+    """ACT-09: the user's open items grouped by due date (overdue, today, tomorrow, this
+    week, later, no date), each with the record it is about, a page at a time."""
+    from .home import MINE_PAGE, grouped_open_items
+
     items = actions.open_items(request)
-    types = calendar.types_by_id(request.dbsession)
-    now = utcnow()
-    rows = []
-    for a in items:
-        when = a.due_at or a.starts_at
-        rows.append({
-            "activity": a,
-            "type": types.get(a.type_id),
-            "when": format_datetime(request, when) if when else "",
-            "overdue": when is not None and when < now,
-            "url": request.route_path("activities.invitation", id=a.id),
-            "complete_url": request.route_path("activities.complete", id=a.id)
-            if a.responsible_id == request.identity.user.id else None,
-        })
-    return {"title": _("My open items"), "rows": rows,
-            "came_from": request.route_path("activities.mine")}
+    total = len(items)
+    pages = max(1, -(-total // MINE_PAGE))
+    raw = request.GET.get("page", "1")
+    page = min(pages, max(1, int(raw))) if raw.isdigit() and len(raw) < 6 else 1
+    shown = items[(page - 1) * MINE_PAGE : page * MINE_PAGE]
+
+    def page_url(n):
+        return request.route_path("activities.mine", _query={"page": n})
+
+    return {"title": _("My open items"), "groups": grouped_open_items(request, shown),
+            "total": total, "page": page, "pages": pages, "page_url": page_url,
+            "came_from": request.path_qs}
 
 
 # --- availability ----------------------------------------------------------------------------
@@ -569,8 +589,19 @@ def _parse_when(raw, default_day, tz, errors, name):
 
 
 def find(request, q) -> list[tuple[dt.datetime, dt.datetime]]:
-    wt = availability.working_time(request.registry.settings, request.timezone)
+    """Free slots of everyone asked: working hours of the viewer (their country's
+    holidays off), and each other user's own public holidays count as busy days."""
+    me = request.identity.user
+    wt = availability.working_time(request.registry.settings, request.timezone,
+                                   availability.country_of(request, me))
     busy = list(calendar.busy_for_users(request, q["users"], q["from"], q["to"]).values())
+    others = [u for u in q["users"] if u != me.id]
+    if others:
+        for user in request.dbsession.execute(select(User).where(User.id.in_(others))).scalars():
+            country = availability.country_of(request, user)
+            if country and country != wt.country:
+                busy.append(availability.holiday_busy(
+                    country, recurrence.zone(user.timezone), q["from"], q["to"]))
     busy += list(
         calendar.busy_for_resources(request.dbsession, q["resources"], q["from"], q["to"]).values()
     )

@@ -168,3 +168,32 @@ def test_page_proposes_and_books_a_slot(client, types, resource):
 
 def book_form(page):
     return next(f for f in page.forms.values() if f.action.endswith("/activities/book"))
+
+
+def test_public_holidays_are_those_of_each_users_country(client, make_user, dbsession):
+    """A Romanian rep (time zone Europe/Bucharest) is not offered 1 December (Romania's
+    national day); a Greek rep is. A Greek colleague's 25 March blocks a joint slot."""
+    from sqlalchemy import select
+
+    from kyklos_sdk import User
+
+    ro = client("sales")
+    gr = client("sales")
+    with dbsession() as db:
+        user = db.execute(select(User).where(User.email == ro.email)).scalar_one()
+        user.timezone = "Europe/Bucharest"
+        gr_id = db.execute(select(User.id).where(User.email == gr.email)).scalar_one()
+        ro_id = user.id
+    assert av.country_of(None, type("U", (), {"timezone": "Europe/Bucharest"})()) == "RO"
+    assert av.country_of(None, type("U", (), {"country": "pl", "timezone": "Europe/Athens"})()) \
+        == "PL"
+    # 1 December 2027 is a Wednesday.
+    q = {"duration": "60", "from": "2027-12-01", "to": "2027-12-01", "limit": "1"}
+    assert gr.get("/api/v1/activities/_availability", q).json["slots"]
+    assert ro.get("/api/v1/activities/_availability", q).json["slots"] == []
+    # 25 March 2027 (Thursday) is a Greek holiday, not a Romanian one: the Romanian rep
+    # is free, but not together with the Greek colleague.
+    q = {"duration": "60", "from": "2027-03-25", "to": "2027-03-25", "limit": "1"}
+    assert ro.get("/api/v1/activities/_availability", q).json["slots"]
+    joint = dict(q, users=f"{ro_id},{gr_id}")
+    assert ro.get("/api/v1/activities/_availability", joint).json["slots"] == []

@@ -207,8 +207,9 @@ def test_timeline_and_open_activities_on_person_and_account(client, types, make_
     panel = [s for s in acct.html.select("section.card") if "Open activities" in s.text]
     assert panel and "Send the quote" in panel[0].text
     assert "Asked for a quote" not in panel[0].text  # done, so not open
-    # The "New activity" action pre-fills the person.
-    assert f"/activities/new?person_id={person}" in page.text
+    # The "New activity" action starts from the person ("new from here").
+    new = [a["href"] for a in page.html.select("a[href^='/activities/new']")]
+    assert any(f"from=person%3A{person}" in h and f"person_id={person}" in h for h in new)
 
 
 def test_invitation_page_accept_and_move(client, api, types, dbsession):
@@ -251,10 +252,10 @@ def test_participants_panel_add_and_remove(client, types, make_record, resource)
     a = app.post_json("/api/v1/activities", meeting(types, _at(_monday_next_week(), 9)),
                       headers={"X-CSRF-Token": csrf}, status=201).json
     page = app.get(f"/activities/{a['id']}")
+    # Chosen with a picker (the rooms are listed by name), never typed as an id.
     form = next(f for f in page.forms.values() if f.action.endswith("/participants")
-                and "ref" in f.fields and f.fields["ref"][0].attrs.get("type") != "hidden")
-    form["kind"] = "resource"
-    form["ref"] = str(room)
+                and "resource" in f.fields)
+    form["resource"] = [str(room)]
     page = form.submit().follow()
     assert "Αίθουσα συσκέψεων" in page.text
     got = app.get(f"/api/v1/activities/{a['id']}").json

@@ -28,6 +28,7 @@ def includeme(config):
     from .openapi import contacts_paths
 
     config.add_openapi_paths(contacts_paths)
+    config.include(".display")
     config.include(".models")
     config.include(".views")
     from .duplicates import register_duplicate_rules

@@ -14,8 +14,8 @@ from .models import Account, Person, Relationship, RelationshipType
 DEFAULT_TYPES = [
     ("spouse", "spouse of", "spouse of", "person", "person"),
     ("parent", "parent of", "child of", "person", "person"),
-    ("father", "father of", "son of", "person", "person"),
-    ("mother", "mother of", "daughter of", "person", "person"),
+    ("father", "father of", "child of", "person", "person"),
+    ("mother", "mother of", "child of", "person", "person"),
     ("sibling", "sibling of", "sibling of", "person", "person"),
     ("associate", "associate of", "associate of", "any", "any"),
     ("partner", "partner of", "partner of", "any", "any"),
@@ -24,6 +24,17 @@ DEFAULT_TYPES = [
     ("referrer", "referred", "referred by", "any", "any"),
     ("competitor", "competitor of", "competitor of", "account", "account"),
 ]
+
+#: code -> (name for a woman, for a man, inverse name for a woman, for a man): the
+#: party's gender chooses the word ("daughter of", not "son of"); the migration seeds
+#: a frozen copy
+GENDERED = {
+    "spouse": ("wife of", "husband of", "wife of", "husband of"),
+    "parent": ("mother of", "father of", "daughter of", "son of"),
+    "father": (None, None, "daughter of", "son of"),
+    "mother": (None, None, "daughter of", "son of"),
+    "sibling": ("sister of", "brother of", "sister of", "brother of"),
+}
 
 # The default labels as message ids, so they are translated (custom types show as typed).
 _LABELS = {
@@ -43,6 +54,10 @@ _LABELS = {
     "referred": _("referred"),
     "referred by": _("referred by"),
     "competitor of": _("competitor of"),
+    "wife of": _("wife of"),
+    "husband of": _("husband of"),
+    "sister of": _("sister of"),
+    "brother of": _("brother of"),
 }
 
 MSG_KIND = _("This relationship type does not link these kinds of party.")
@@ -60,8 +75,10 @@ def ensure_default_types(db) -> dict[str, RelationshipType]:
     found = {t.code: t for t in db.execute(select(RelationshipType)).scalars()}
     for code, name, inverse, fk, tk in DEFAULT_TYPES:
         if code not in found:
+            nf, nm, inf, inm = GENDERED.get(code, (None, None, None, None))
             t = RelationshipType(
-                code=code, name=name, inverse_name=inverse, from_kind=fk, to_kind=tk
+                code=code, name=name, inverse_name=inverse, from_kind=fk, to_kind=tk,
+                name_female=nf, name_male=nm, inverse_name_female=inf, inverse_name_male=inm,
             )
             db.add(t)
             found[code] = t
@@ -107,13 +124,16 @@ def links_of(db, kind: str, party_id: int, visible=None) -> list[Link]:
         for k, i in (r.from_party, r.to_party):
             (person_ids if k == "person" else account_ids).add(i)
     titles = party_titles(db, person_ids, account_ids)
+    # the party's own gender chooses its word: "Maria is daughter of Nikos"
+    gender = (db.execute(select(Person.gender).where(Person.id == party_id)).scalar()
+              if kind == "person" and rels else None)
     out = []
     for r in rels:
         outgoing = r.from_party == (kind, party_id)
         other = r.to_party if outgoing else r.from_party
         if visible is not None and not visible(other[0]):
             continue
-        text = r.type.name if outgoing else r.type.inverse_name
+        text = r.type.label_for(outgoing, gender)
         out.append(
             Link(r, label(text), other[0], other[1], titles.get(other, f"#{other[1]}"), outgoing)
         )

@@ -11,7 +11,8 @@ def labels(api, slug, record_id):
 def test_inverse_labels_from_both_sides(api, rel_types):
     a = api("manager")
     nikos = new_person(a, first_name="Nikos", last_name="Vlachos")
-    kostas = new_person(a, first_name="Kostas", last_name="Vlachos")
+    # Kostas's gender makes him "son of" (a person of no given gender is "child of")
+    kostas = new_person(a, first_name="Kostas", last_name="Vlachos", gender="male")
     eleni = new_person(a, first_name="Eleni", last_name="Vlachou")
     firm = new_account(a, name="Vlachos Τεχνική Α.Ε.")
     a.post_json("/api/v1/relationships", {"type_id": rel_types["father"],
@@ -85,7 +86,7 @@ def test_a_type_in_use_cannot_be_deleted(api, rel_types):
 def test_add_relationship_page_and_graph(api, client, rel_types):
     a = api("manager")
     nikos = new_person(a, first_name="Nikos", last_name="Vlachos")
-    kostas = new_person(a, first_name="Kostas", last_name="Vlachos")
+    kostas = new_person(a, first_name="Kostas", last_name="Vlachos", gender="male")
     firm = new_account(a, name="Vlachos Τεχνική Α.Ε.")
     a.patch_json(f"/api/v1/persons/{nikos['id']}", {"account_id": firm["id"],
                                                     "job_title": "Owner"})

@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 from pyramid.renderers import render
 from sqlalchemy import func, select
 
+import kyklos_sdk
 from kyklos_sdk import (
     Action,
     MenuItem,
@@ -257,6 +258,10 @@ class Hooks:
                 Action(_("Convert"), request.route_url("sfa.lead.convert", id=record.id),
                        style="success", permission=CONVERT)
             ]
+        if name == "opportunity":
+            from .views.closing import close_actions
+
+            return close_actions(request, record) or None
         if name == "quote":
             return [
                 Action(_("PDF"), request.route_url("sfa.quote.pdf", id=record.id),
@@ -286,16 +291,25 @@ class Hooks:
                 {"spans": spans, "stage_title": lambda s: pipeline.stage_title(request, s)},
                 request=request,
             )
+            from .views.closing import close_actions, lost_dialog
+
+            if close_actions(request, record):
+                # The dialog the "Mark as lost" button opens (static JS; without it the
+                # button is a link to the form page).
+                html += lost_dialog(request, "form", request.path_qs, record)
             return [Panel(_("Time in each stage"), html=html, order=10)]
         if name == "lead":
-            items = [(scoring.explain_line(i), None, None) for i in record.score_explanation or []]
+            items = [(scoring.explain_line(request, i), None, None)
+                     for i in record.score_explanation or []]
             return [Panel(_("Score: ${score}", mapping={"score": record.score}), items=items,
                           count=None, order=10)] if items else None
         if name == "quote":
             html = render(
-                "kyklos_sfa:templates/panel_quote_totals.pt", {"quote": record}, request=request
+                "kyklos_sfa:templates/panel_quote_totals.pt",
+                {"quote": record, **quoting.line_form_context(request, record)},
+                request=request,
             )
-            return [Panel(_("Totals"), html=html, order=5)]
+            return [Panel(_("Lines"), html=html, order=5)]
         return None
 
     @hookimpl
@@ -342,6 +356,12 @@ class Hooks:
             )
             prev = title
         return out
+
+    @hookimpl
+    def kyklos_record_defaults(self, request, entity_type, parent_type, parent):
+        if parent is None or entity_type.plugin != "sfa":
+            return None
+        return record_defaults(request, entity_type, parent_type, parent)
 
     # --- menus and dashboard ----------------------------------------------------------------
 
@@ -402,6 +422,52 @@ def before_save_opportunity(request, record, changes, created) -> None:
                 changes["probability"] = (changes["probability"][0], stage.probability)
     if created and record.probability is None:
         record.probability = stage.probability if stage is not None else 0
+
+
+def default_currency(request) -> str:
+    """The currency new quotes and deals start in: the site's default currency (an
+    administrator's setting), else the base currency of the .ini."""
+    code = kyklos_sdk.site_setting(request, "currency.default")
+    if code and is_currency(str(code)):
+        return str(code)
+    return kyklos_sdk.base_currency(request.registry.settings)
+
+
+def record_defaults(request, entity_type, parent_type, parent) -> dict | None:
+    """What a new record started from a parent's page carries over (beyond the
+    reference to the parent, which the core fills in)."""
+    name, parent_name = entity_type.name, parent_type.name
+    db = request.dbsession
+    if name == "quote" and parent_name == "opportunity":
+        out = {"title": parent.name, "currency": parent.amount_currency
+               or default_currency(request)}
+        if parent.account_id:
+            out["account_id"] = parent.account_id
+        if parent.person_id:
+            out["person_id"] = parent.person_id
+        return out
+    if name == "opportunity" and parent_name == "person":
+        out = {}
+        if getattr(parent, "account_id", None):
+            out["account_id"] = parent.account_id
+        return out
+    if name == "opportunity" and parent_name == "lead":
+        out = {"name": parent.company or parent.full_name}
+        for src, dst in (("converted_account_id", "account_id"),
+                         ("converted_person_id", "person_id"), ("source", "source")):
+            if getattr(parent, src, None):
+                out[dst] = getattr(parent, src)
+        return out
+    if name == "opportunity" and parent_name == "account":
+        return {"name": parent.name}
+    if name == "quoteline" and parent_name == "quote":
+        last = db.execute(
+            select(QuoteLine.tax_rate).where(QuoteLine.quote_id == parent.id)
+            .order_by(QuoteLine.position.desc(), QuoteLine.id.desc()).limit(1)
+        ).scalar_one_or_none()
+        return {"quantity": "1", "discount_percent": "0",
+                "tax_rate": str(last if last is not None else 0)}
+    return None
 
 
 def includeme(config):

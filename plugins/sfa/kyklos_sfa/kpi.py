@@ -50,6 +50,8 @@ class Kpi:
     #: currencies without an exchange rate (their amounts are not in the sums)
     missing_rates: list = field(default_factory=list)
     params: dict = field(default_factory=dict)
+    #: value axis titles by series format (the chart's defaults otherwise)
+    axis_titles: dict = field(default_factory=dict)
 
     def chart(self, request) -> ChartData:
         return ChartData(
@@ -62,6 +64,7 @@ class Kpi:
             value_format=self.value_format,
             currency=self.currency,
             label_title=self.label_title,
+            axis_titles=self.axis_titles,
         )
 
     def to_json(self, request) -> dict:
@@ -82,7 +85,8 @@ class Kpi:
             "horizontal": self.horizontal,
             "stacked": self.stacked,
             "labels": [text(x) for x in self.labels],
-            "series": [{"label": text(s.label), "values": [num(v) for v in s.values]}
+            "series": [{"label": text(s.label), "values": [num(v) for v in s.values],
+                        "format": s.format or self.value_format}
                        for s in self.series],
             "missing_rates": sorted(self.missing_rates),
             "params": self.params,
@@ -148,11 +152,11 @@ def by_stage(request, rng: Range | None = None) -> Kpi:
     ids = [s.id for s in stage_list]
     return Kpi(
         "by_stage", _("Opportunities by stage"), "bar", _stage_labels(request, stage_list),
-        [Series(_("Number"), [count[i] for i in ids]),
-         Series(_("Amount"), [amount[i] for i in ids]),
-         Series(_("Weighted amount"), [weighted[i] for i in ids])],
+        [Series(_("Number"), [count[i] for i in ids], format="count"),
+         Series(_("Amount"), [amount[i] for i in ids], format="money"),
+         Series(_("Weighted amount"), [weighted[i] for i in ids], format="money")],
         value_format="number", currency=conv.base, label_title=_("Stage"),
-        missing_rates=sorted(conv.missing),
+        missing_rates=sorted(conv.missing), axis_titles={"count": _("Opportunities")},
     )
 
 
@@ -163,7 +167,7 @@ def funnel(request) -> Kpi:
     keep = [i for i, s in enumerate(stage_list) if not (s.is_won or s.is_lost) and s.active]
     return Kpi(
         "by_stage", _("Pipeline funnel"), "funnel", [k.labels[i] for i in keep],
-        [Series(_("Amount"), [k.series[1].values[i] for i in keep])],
+        [Series(_("Amount"), [k.series[1].values[i] for i in keep], format="money")],
         value_format="money", currency=k.currency, label_title=_("Stage"),
         missing_rates=k.missing_rates,
     )
@@ -226,8 +230,10 @@ def stage_over_time(request, rng: Range) -> Kpi:
             grid[stage_id][idx] += n
     return Kpi(
         "stage_over_time", _("Stages over time"), "bar", months,
-        [Series(pipeline.stage_title(request, s), grid[s.id]) for s in stage_list],
+        [Series(pipeline.stage_title(request, s), grid[s.id], format="count")
+         for s in stage_list],
         stacked=True, label_title=_("Month"), params=rng.params(),
+        axis_titles={"count": _("Opportunities")},
     )
 
 
@@ -261,11 +267,12 @@ def per_month(request, rng: Range) -> Kpi:
         data[kind][1][i] += conv(amount, cur)
     return Kpi(
         "per_month", _("Opportunities per month"), "line", months,
-        [Series(_("Created"), data["created"][0]), Series(_("Won"), data["won"][0]),
-         Series(_("Created amount"), data["created"][1]),
-         Series(_("Won amount"), data["won"][1])],
+        [Series(_("Created"), data["created"][0], format="count"),
+         Series(_("Won"), data["won"][0], format="count"),
+         Series(_("Created amount"), data["created"][1], format="money"),
+         Series(_("Won amount"), data["won"][1], format="money")],
         currency=conv.base, label_title=_("Month"), params=rng.params(),
-        missing_rates=sorted(conv.missing),
+        missing_rates=sorted(conv.missing), axis_titles={"count": _("Opportunities")},
     )
 
 
@@ -290,9 +297,10 @@ def by_lead_source(request, rng: Range) -> Kpi:
     rate = [round(c * 100 / n, 1) if n else 0 for n, c in zip(leads, conv_n, strict=True)]
     return Kpi(
         "by_lead_source", _("Leads by source"), "bar", labels,
-        [Series(_("Leads"), leads), Series(_("Converted"), conv_n),
-         Series(_("Conversion rate (%)"), rate)],
-        label_title=_("Source"), params=rng.params(),
+        [Series(_("Leads"), leads, format="count"),
+         Series(_("Converted"), conv_n, format="count"),
+         Series(_("Conversion rate (%)"), rate, format="percent", kind="line")],
+        label_title=_("Source"), params=rng.params(), axis_titles={"count": _("Leads")},
     )
 
 
@@ -330,9 +338,10 @@ def open_won_lost(request, rng: Range) -> Kpi:
     return Kpi(
         "open_won_lost", _("Open, won and lost"), "bar",
         [_("Open"), _("Won"), _("Lost")],
-        [Series(_("Number"), counts), Series(_("Amount"), amounts)],
+        [Series(_("Number"), counts, format="count"),
+         Series(_("Amount"), amounts, format="money")],
         currency=conv.base, label_title=_("Status"), params=rng.params(),
-        missing_rates=sorted(conv.missing),
+        missing_rates=sorted(conv.missing), axis_titles={"count": _("Opportunities")},
     )
 
 
@@ -366,8 +375,10 @@ def rep_activity(request, rng: Range) -> Kpi:
         select(ActivityType).where(ActivityType.id.in_(type_ids))).scalars()} if type_ids else {}
     users = sorted({o for o, _t, _n in rows if o is not None} | {u for u, _n in moves
                                                                   if u is not None})
-    names = dict(db.execute(select(User.id, User.name).where(User.id.in_(users))).all()
-                 ) if users else {}
+    # a user without a name is shown by e-mail address, never by id
+    names = {uid: name or email for uid, name, email in db.execute(
+        select(User.id, User.name, User.email).where(User.id.in_(users))).all()
+             } if users else {}
     uidx = {u: i for i, u in enumerate(users)}
     per_type = {t: [0] * len(users) for t in type_ids}
     for owner, type_id, n in rows:
@@ -377,12 +388,13 @@ def rep_activity(request, rng: Range) -> Kpi:
     for uid, n in moves:
         if uid in uidx:
             moved[uidx[uid]] += n
-    series = [Series(types.get(t, str(t)), per_type[t]) for t in type_ids]
-    series.append(Series(_("Opportunities moved"), moved))
+    series = [Series(types.get(t, str(t)), per_type[t], format="count") for t in type_ids]
+    series.append(Series(_("Opportunities moved"), moved, format="count"))
     return Kpi(
         "rep_activity", _("Sales-rep activity"), "bar",
         [names.get(u) or f"#{u}" for u in users], series, stacked=False,
         label_title=_("Sales rep"), params=rng.params(),
+        axis_titles={"count": _("Activities and deals moved")},
     )
 
 
@@ -421,7 +433,8 @@ def dashboard_widgets(request) -> list[Widget]:
     fun = funnel(request)
     pm = per_month(request, rng)
     pm_counts = Kpi(pm.name, pm.title, "line", pm.labels, pm.series[:2],
-                    label_title=pm.label_title, params=pm.params)
+                    label_title=pm.label_title, params=pm.params,
+                    axis_titles={"count": _("Opportunities")})
     return [
         Widget("sfa-open-won-lost", _("This month: open, won and lost"),
                chart=_single(owl, 1, "money").chart(request), size="sm", order=10,
@@ -435,4 +448,5 @@ def dashboard_widgets(request) -> list[Widget]:
 
 def _single(k: Kpi, index: int, fmt: str) -> Kpi:
     return Kpi(k.name, k.title, k.kind, k.labels, [k.series[index]], value_format=fmt,
-               currency=k.currency, label_title=k.label_title, params=k.params)
+               currency=k.currency, label_title=k.label_title, params=k.params,
+               axis_titles=k.axis_titles)

@@ -7,9 +7,9 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from pyramid.i18n import TranslationString
 from sqlalchemy import func, select
 
+import kyklos_sdk
 from kyklos_sdk import utcnow
 
 from . import _
@@ -30,16 +30,50 @@ DEFAULT_STAGES = [
 STAGE_TITLES = (_("Qualification"), _("Needs analysis"), _("Offer sent"), _("Negotiation"),
                 _("Offer accepted"), _("Contract signed"), _("Lost"))
 DEFAULT_LOSS_REASONS = ["Price", "Competitor", "No budget", "No decision", "Timing", "Other"]
+#: the seeded loss reasons, marked for the translation catalog (loss_reason_title)
+LOSS_REASON_TITLES = (_("Price"), _("Competitor"), _("No budget"), _("No decision"),
+                      _("Timing"), _("Other"))
 #: most cards one board column shows (the column's totals still count them all)
 CARDS_PER_COLUMN = 50
 
 
+def _value_title(request, entity: str, record, text: str) -> str:
+    """A data value's title in the user's language: the administrator's title for the
+    user's language, else the plugin's catalog (seeded names are its msgids), else the
+    text as typed (the core's record_title)."""
+    return kyklos_sdk.record_title(request, entity, record) or text
+
+
 def stage_title(request, stage) -> str:
-    """A stage's name in the user's language: the seeded names are in the plugin's
-    catalog; names administrators typed come back unchanged."""
+    """A stage's name in the user's language."""
     if stage is None:
         return ""
-    return request.localizer.translate(TranslationString(stage.name, domain="kyklos_sfa"))
+    return _value_title(request, "stage", stage, stage.name)
+
+
+def loss_reason_title(request, reason) -> str:
+    """A loss reason's name in the user's language."""
+    if reason is None:
+        return ""
+    return _value_title(request, "lossreason", reason, reason.name)
+
+
+def closing_stage(db, won: bool) -> Stage | None:
+    """The active stage that wins (or loses) a deal: the first by position."""
+    flag = Stage.is_won if won else Stage.is_lost
+    return db.execute(
+        select(Stage).where(flag.is_(True), Stage.active.is_(True))
+        .order_by(Stage.position, Stage.id).limit(1)
+    ).scalar_one_or_none()
+
+
+def loss_reasons(db) -> list:
+    from .models import LossReason
+
+    return list(db.execute(
+        select(LossReason).where(LossReason.active.is_(True))
+        .order_by(LossReason.position, LossReason.id)
+    ).scalars())
 
 
 def stages(db, active_only: bool = False) -> list[Stage]:

@@ -132,3 +132,47 @@ def clone(db, source: Quote, mode: str, user_id: int | None, variant: str | None
         )
     db.flush()
     return q
+
+
+def line_form_context(request, quote) -> dict:
+    """What the quote page's "Add a line" form offers: the tax rate of the quote's last
+    line (quotes rarely mix rates) and the descriptions of recent lines the user may
+    read, to pick instead of typing."""
+    from kyklos_sdk import can_access, get_entity_type, visible_select
+
+    db = request.dbsession
+    line_et = get_entity_type(request, "quoteline")
+    can_add = request.has_permission("sfa.quoteline.create") and can_access(
+        request, get_entity_type(request, "quote"), quote, "update")
+    last = db.execute(
+        select(QuoteLine.tax_rate).where(QuoteLine.quote_id == quote.id)
+        .order_by(QuoteLine.position.desc(), QuoteLine.id.desc()).limit(1)
+    ).scalar_one_or_none()
+    known = []
+    if can_add:
+        rows = db.execute(
+            visible_select(request, line_et).with_only_columns(QuoteLine.description)
+            .order_by(QuoteLine.id.desc()).limit(200)
+        ).scalars()
+        known = list(dict.fromkeys(d for d in rows if d))[:30]
+    tax = Decimal(last if last is not None else 0).normalize()
+    lines = db.execute(
+        select(QuoteLine).where(QuoteLine.quote_id == quote.id)
+        .order_by(QuoteLine.position, QuoteLine.id)
+    ).scalars().all()
+    return {"can_add": can_add, "tax_rate": format(tax, "f"), "known": known, "lines": lines,
+            "num": lambda v: request.format_number(Decimal(v or 0).normalize())}
+
+
+def render_amount(request, field, value):
+    """The display kind of a quote's sums: "17.255,00" in Greek, "17,255.00" in English
+    (the quote's currency is its own field)."""
+    from babel.numbers import format_decimal
+    from markupsafe import Markup
+
+    try:
+        number = Decimal(str(value))
+    except ArithmeticError:
+        return Markup("{}").format(value)
+    return Markup("{}").format(
+        format_decimal(number, format="#,##0.00", locale=request.locale_name or "en"))

@@ -11,9 +11,10 @@ from __future__ import annotations
 import decimal
 from decimal import Decimal
 
+from markupsafe import Markup
 from sqlalchemy import select
 
-from kyklos_sdk import FILTER_OPS
+from kyklos_sdk import FILTER_OPS, display_list
 
 from . import _
 from .models import ScoringRule
@@ -125,6 +126,19 @@ def score(rules, lead_values: dict) -> tuple[int, list[dict]]:
     return total, why
 
 
-def explain_line(item: dict) -> str:
-    points = item.get("points", 0)
-    return f"{'+' if points >= 0 else ''}{points} {item.get('label', '')}"
+def explain_line(request, item: dict) -> str:
+    """One matched rule in words: "+20 points: Trade show visitor"."""
+    points = int(item.get("points", 0) or 0)
+    label = str(item.get("label") or "")
+    msg = (_("+${points} points: ${rule}", mapping={"points": points, "rule": label})
+           if points >= 0 else
+           _("${points} points: ${rule}", mapping={"points": points, "rule": label}))
+    return request.localizer.translate(msg)
+
+
+def render_explanation(request, field, value) -> Markup:
+    """The display kind of a lead's score explanation: one line per matched rule."""
+    items = [i for i in (value or []) if isinstance(i, dict)]
+    if not items:
+        return Markup("")
+    return display_list([Markup("{}").format(explain_line(request, i)) for i in items])

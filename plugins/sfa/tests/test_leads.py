@@ -35,9 +35,14 @@ def test_lead_crud_and_score_explanation(admin, api, error_fields):
     assert res["score"] == 20 + 10 + 15
     assert "Big company" in [i["label"] for i in res["score_explanation"]]
 
-    # The explanation shows on the lead's page, escaped.
+    # The explanation reads in words on the lead's page (its field and its panel),
+    # escaped, never as JSON.
     page = rep.get(f"/leads/{lead['id']}")
-    assert "+15 Big company" in page.text
+    field = page.html.select_one(".k-field-score_explanation").get_text(" ", strip=True)
+    assert "+15 points: Big company" in field
+    assert "+20 points: Source is trade show" in field
+    assert '"points"' not in page.text and "&#34;points&#34;" not in page.text
+    assert "+15 points: Big company" in page.text
     assert "Convert" in page.text
 
     # Clients cannot write the score.

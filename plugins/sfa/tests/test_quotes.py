@@ -49,7 +49,14 @@ def test_totals_are_exact(api):
     q = rep.get(f"/api/v1/quotes/{q['id']}").json
     assert Decimal(q["net_total"]) == Decimal("179.99") + Decimal("120.00")
     page = rep.get(f"/quotes/{q['id']}")
-    assert "Totals" in page.text and q["number"] in page.text
+    assert q["number"] in page.text
+    # The page's lines panel: every column, in position order, money in its currency.
+    rows = [[td.get_text(strip=True) for td in tr.select("td")]
+            for tr in page.html.select("#sfa-quote-lines tr.sfa-quote-line")]
+    assert [r[1] for r in rows] == [lines[0]["description"], lines[1]["description"]]
+    assert rows[0][2:] == ["1", "€199.99", "10 %", "24 %", "€179.99"]
+    assert rows[1][2:] == ["1.5", "€80.00", "0 %", "19 %", "€120.00"]
+    assert page.html.select_one(".sfa-net").get_text(strip=True) == "€299.99"
 
 
 def test_revisions_variants_and_copies(api, client):

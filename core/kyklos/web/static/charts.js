@@ -6,56 +6,66 @@
   if (typeof window.Chart === "undefined") { return; }
   var lang = document.documentElement.lang || undefined;
 
-  function primary() {
-    var v = getComputedStyle(document.documentElement).getPropertyValue("--k-primary");
-    return (v || "#0d6efd").trim();
-  }
-
-  function hexToRgb(hex) {
-    var m = /^#?([0-9a-f]{2})([0-9a-f]{2})([0-9a-f]{2})$/i.exec(hex);
-    return m ? [parseInt(m[1], 16), parseInt(m[2], 16), parseInt(m[3], 16)] : [13, 110, 253];
-  }
-
-  // A palette derived from the theme's primary colour: the same hue at other lightness,
-  // then fixed accessible accents.
+  // The series colours: the theme's --k-chart-1 ... --k-chart-8 (kyklos.css; the first is
+  // the primary colour), then hues spread by the golden angle, so that no two series of
+  // a chart ever share a colour.
   function palette(n) {
-    var base = hexToRgb(primary());
-    var accents = ["#15803d", "#b45309", "#7e22ce", "#be185d", "#0f766e", "#4b5563", "#b91c1c"];
+    var style = getComputedStyle(document.documentElement);
     var out = [];
     for (var i = 0; i < n; i++) {
-      if (i === 0) { out.push("rgb(" + base.join(",") + ")"); }
-      else { out.push(accents[(i - 1) % accents.length]); }
+      var v = i < 8 ? (style.getPropertyValue("--k-chart-" + (i + 1)) || "").trim() : "";
+      if (!v || out.indexOf(v) !== -1) {
+        v = "hsl(" + Math.round((i * 137.508) % 360) + ", 65%, 45%)";
+      }
+      out.push(v);
     }
     return out;
   }
 
-  function formatter(spec) {
+  function formatter(fmt, currency) {
     var opts = {};
-    if (spec.format === "money" && spec.currency) {
-      opts = { style: "currency", currency: spec.currency, maximumFractionDigits: 0 };
+    if (fmt === "money" && currency) {
+      opts = { style: "currency", currency: currency, maximumFractionDigits: 0 };
     }
+    if (fmt === "count") { opts = { maximumFractionDigits: 0 }; }
     var nf;
     try { nf = new Intl.NumberFormat(lang, opts); } catch (e) { nf = new Intl.NumberFormat(); }
     return function (v) {
       if (v === null || v === undefined) { return ""; }
-      return nf.format(v) + (spec.format === "percent" ? " %" : "");
+      return nf.format(v) + (fmt === "percent" ? " %" : "");
     };
+  }
+
+  // A spec without axes (an older JSON endpoint): one axis in the chart's format.
+  function axesOf(spec) {
+    if (spec.axes && spec.axes.length) { return spec.axes; }
+    return [{ id: "y", format: spec.format || "number", position: "left", precision: null }];
   }
 
   function config(spec) {
     var kind = spec.kind === "funnel" ? "bar" : spec.kind;
     var round = kind === "pie" || kind === "doughnut";
     var series = spec.series || [];
+    var axes = axesOf(spec);
+    var horizontal = !!spec.horizontal;
+    var fmts = {};
+    axes.forEach(function (a) { fmts[a.id] = formatter(a.format, spec.currency); });
     var colours = palette(round ? (spec.labels || []).length : series.length);
-    var fmt = formatter(spec);
     var datasets = series.map(function (s, i) {
       var ds = { label: s.label, data: s.values };
-      if (round) { ds.backgroundColor = colours; }
-      else {
-        ds.backgroundColor = colours[i];
-        ds.borderColor = colours[i];
-        if (kind === "line") { ds.fill = false; ds.tension = 0.2; }
+      var axis = s.axis || axes[0].id;
+      var c = colours[typeof s.color === "number" ? s.color : i] || colours[i];
+      if (round) { ds.backgroundColor = colours; return ds; }
+      ds.backgroundColor = c;
+      ds.borderColor = c;
+      if (s.kind && s.kind !== kind) { ds.type = s.kind; }
+      if ((ds.type || kind) === "line") {
+        // monotone: a curve never overshoots below zero or above its highest value
+        ds.fill = false; ds.cubicInterpolationMode = "monotone"; ds.pointRadius = 3;
       }
+      // datasets of the second axis are measured by it (and stacked among themselves)
+      ds[horizontal ? "xAxisID" : "yAxisID"] = horizontal ? axis.replace("y", "x") : axis;
+      ds.stack = axis;
       return ds;
     });
     var options = {
@@ -68,18 +78,33 @@
           callbacks: {
             label: function (ctx) {
               var v = ctx.parsed && typeof ctx.parsed === "object"
-                ? (spec.horizontal ? ctx.parsed.x : ctx.parsed.y) : ctx.parsed;
-              return (ctx.dataset.label ? ctx.dataset.label + ": " : "") + fmt(v);
+                ? (horizontal ? ctx.parsed.x : ctx.parsed.y) : ctx.parsed;
+              var s = series[ctx.datasetIndex] || {};
+              var f = fmts[s.axis || axes[0].id] || fmts[axes[0].id];
+              return (ctx.dataset.label ? ctx.dataset.label + ": " : "") + f(v);
             }
           }
         }
       }
     };
     if (!round) {
-      var valueAxis = { beginAtZero: true, stacked: !!spec.stacked, ticks: { callback: fmt } };
+      options.indexAxis = horizontal ? "y" : "x";
+      options.scales = {};
       var catAxis = { stacked: !!spec.stacked };
-      options.indexAxis = spec.horizontal ? "y" : "x";
-      options.scales = spec.horizontal ? { x: valueAxis, y: catAxis } : { x: catAxis, y: valueAxis };
+      if (spec.label_title) { catAxis.title = { display: true, text: spec.label_title }; }
+      options.scales[horizontal ? "y" : "x"] = catAxis;
+      axes.forEach(function (a, i) {
+        var scale = {
+          beginAtZero: true,
+          stacked: !!spec.stacked,
+          position: horizontal ? (i === 0 ? "bottom" : "top") : a.position,
+          ticks: { callback: fmts[a.id] },
+          title: { display: !!a.title, text: a.title || "" }
+        };
+        if (a.precision === 0) { scale.ticks.precision = 0; }
+        if (i > 0) { scale.grid = { drawOnChartArea: false }; }
+        options.scales[horizontal ? a.id.replace("y", "x") : a.id] = scale;
+      });
     }
     return { type: kind, data: { labels: spec.labels || [], datasets: datasets }, options: options };
   }
@@ -115,7 +140,7 @@
       });
   }
 
-  window.kyklosCharts = { init: init, draw: draw, load: load };
+  window.kyklosCharts = { init: init, draw: draw, load: load, config: config };
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", function () { init(); });
   } else {

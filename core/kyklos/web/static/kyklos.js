@@ -13,66 +13,123 @@
       boxes.forEach(function (b) { b.checked = ev.target.checked; });
     }
   });
-  // Reference inputs with many possible targets: a plain id input without JavaScript,
-  // a search-as-you-type box with it (the id input stays the submitted value).
-  document.querySelectorAll("input[data-k-lookup]").forEach(function (idInput) {
-    var url = idInput.getAttribute("data-k-lookup");
-    var wrap = document.createElement("div");
-    var search = document.createElement("input");
-    var list = document.createElement("div");
-    var timer = null;
-    wrap.className = "k-lookup";
-    search.type = "search";
-    search.className = "form-control";
-    search.autocomplete = "off";
-    search.id = idInput.id + "-search";
-    search.value = idInput.value ? "#" + idInput.value : "";
-    list.className = "list-group k-lookup-results";
-    list.setAttribute("role", "listbox");
-    var label = document.querySelector("label[for='" + idInput.id + "']");
-    if (label) { label.htmlFor = search.id; }
-    idInput.parentNode.insertBefore(wrap, idInput);
-    wrap.appendChild(search);
-    wrap.appendChild(list);
-    wrap.appendChild(idInput);
-    idInput.type = "hidden";
-    function render(items) {
-      list.textContent = "";
-      items.forEach(function (it) {
-        var b = document.createElement("button");
-        b.type = "button";
-        b.className = "list-group-item list-group-item-action";
-        b.setAttribute("role", "option");
-        b.textContent = it.title;
-        b.addEventListener("click", function () {
-          idInput.value = it.id;
-          search.value = it.title;
-          list.textContent = "";
-          search.focus();
-        });
-        list.appendChild(b);
+  // Pickers: <select data-k-picker="<lookup url>"> becomes a Tom Select search box
+  // (loaded on the pages that have one). Without JavaScript it is the plain select the
+  // server rendered, which submits the id all the same.
+  var base = (document.currentScript && document.currentScript.src || "").replace(/kyklos\.js(\?.*)?$/, "");
+  function loadTomSelect(done) {
+    if (window.TomSelect) { done(); return; }
+    var css = document.createElement("link");
+    css.rel = "stylesheet";
+    css.href = base + "vendor/tom-select/tom-select.bootstrap5.min.css";
+    document.head.appendChild(css);
+    var js = document.createElement("script");
+    js.src = base + "vendor/tom-select/tom-select.complete.min.js";
+    js.onload = done;
+    document.head.appendChild(js);
+  }
+  function csrfToken(el) {
+    var form = el.closest("form");
+    var input = (form && form.querySelector("input[name='csrf_token']")) ||
+      document.querySelector("input[name='csrf_token']");
+    return input ? input.value : "";
+  }
+  function picker(select) {
+    var url = select.getAttribute("data-k-picker");
+    var createUrl = select.getAttribute("data-k-picker-create");
+    var createField = select.getAttribute("data-k-picker-field");
+    // a select listing only the chosen value asks the server for more when opened
+    var few = select.options.length <= 2;
+    var settings = {
+      valueField: "id",
+      labelField: "title",
+      searchField: ["title", "subtitle"],
+      maxOptions: 200,
+      // the empty option ("—") is the placeholder; a chosen value is cleared with ×
+      allowEmptyOption: false,
+      plugins: select.multiple ? ["remove_button"] : (select.required ? [] : ["clear_button"]),
+      render: {
+        option: function (data, escape) {
+          return "<div><div>" + escape(data.title) + "</div>" +
+            (data.subtitle ? "<small class=\"text-muted\">" + escape(data.subtitle) + "</small>" : "") +
+            "</div>";
+        },
+        item: function (data, escape) { return "<div>" + escape(data.title) + "</div>"; },
+        option_create: function (data, escape) {
+          return "<div class=\"create\">" + escape(select.getAttribute("data-k-picker-create-label") || "+") +
+            " <strong>" + escape(data.input) + "</strong>&hellip;</div>";
+        },
+        no_results: function () {
+          return "<div class=\"no-results\">" + (select.getAttribute("data-k-picker-empty") || "—") + "</div>";
+        }
+      },
+      onChange: function () { select.dispatchEvent(new Event("k-picker-change", { bubbles: true })); }
+    };
+    if (url) {
+      settings.preload = few ? "focus" : false;
+      // The server matches (names across scripts, every search field): what it returns
+      // is shown as is, not filtered again by the browser.
+      settings.score = function () { return function () { return 1; }; };
+      settings.load = function (query, callback) {
+        var self = this;
+        self.loadedSearches = {};
+        fetch(url + (url.indexOf("?") < 0 ? "?" : "&") + "q=" + encodeURIComponent(query), {
+          credentials: "same-origin", headers: { "Accept": "application/json" }
+        }).then(function (r) { return r.ok ? r.json() : []; }).then(function (items) {
+          self.clearOptions();
+          callback(items);
+        }).catch(function () { callback(); });
+      };
+    }
+    if (createUrl && createField) {
+      settings.create = function (input, callback) {
+        var body = {};
+        body[createField] = input;
+        fetch(createUrl, {
+          method: "POST",
+          credentials: "same-origin",
+          headers: { "Content-Type": "application/json", "Accept": "application/json",
+                     "X-CSRF-Token": csrfToken(select) },
+          body: JSON.stringify(body)
+        }).then(function (r) { return r.ok ? r.json() : null; }).then(function (rec) {
+          if (!rec) { callback(); return; }
+          callback({ id: rec.id, title: rec[createField] || input, subtitle: "" });
+        }).catch(function () { callback(); });
+      };
+    }
+    // (Tom Select points the field's <label for> at its search box itself)
+    return new window.TomSelect(select, settings);
+  }
+  var pickers = document.querySelectorAll("select[data-k-picker]");
+  if (pickers.length) {
+    loadTomSelect(function () {
+      pickers.forEach(function (s) { if (!s.tomselect) { picker(s); } });
+    });
+  }
+  // Rows of a typed list (phones, e-mails): the server renders the rows and two blank
+  // ones; "Add" clones the last row with the next index.
+  document.querySelectorAll("[data-k-rows]").forEach(function (box) {
+    var tbody = box.querySelector("tbody");
+    var btn = document.createElement("button");
+    btn.type = "button";
+    btn.className = "btn btn-sm btn-outline-secondary k-rows-add";
+    btn.textContent = box.getAttribute("data-k-rows-add") || "+";
+    btn.addEventListener("click", function () {
+      var rows = tbody.querySelectorAll("tr");
+      var last = rows[rows.length - 1];
+      var n = rows.length;
+      var copy = last.cloneNode(true);
+      copy.querySelectorAll("input, select").forEach(function (el) {
+        if (el.name && el.type !== "radio") { el.name = el.name.replace(/^r\d+-/, "r" + n + "-"); }
+        if (el.id) { el.id = el.id.replace(/-r\d+-/, "-r" + n + "-"); }
+        if (el.type === "radio") { el.value = String(n); el.checked = false; }
+        else if (el.tagName === "INPUT") { el.value = ""; }
       });
-    }
-    function run() {
-      fetch(url + "?q=" + encodeURIComponent(search.value), {
-        credentials: "same-origin", headers: { "Accept": "application/json" }
-      }).then(function (r) { return r.ok ? r.json() : []; }).then(render);
-    }
-    search.addEventListener("input", function () {
-      if (!search.value) { idInput.value = ""; }
-      clearTimeout(timer);
-      timer = setTimeout(run, 200);
+      tbody.appendChild(copy);
+      var first = copy.querySelector("input[type='tel'], input[type='email'], input[type='text']");
+      if (first) { first.focus(); }
     });
-    search.addEventListener("keydown", function (ev) {
-      if (ev.key === "Escape") { list.textContent = ""; }
-      if (ev.key === "ArrowDown" && list.firstChild) { ev.preventDefault(); list.firstChild.focus(); }
-    });
-    list.addEventListener("keydown", function (ev) {
-      var t = ev.target;
-      if (ev.key === "ArrowDown" && t.nextSibling) { ev.preventDefault(); t.nextSibling.focus(); }
-      if (ev.key === "ArrowUp") { ev.preventDefault(); (t.previousSibling || search).focus(); }
-      if (ev.key === "Escape") { list.textContent = ""; search.focus(); }
-    });
+    box.appendChild(btn);
   });
   // The language selector submits itself when changed.
   var lang = document.getElementById("k-lang");

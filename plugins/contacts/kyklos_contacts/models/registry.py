@@ -69,6 +69,10 @@ TITLES = {
     "at": _("Date"),
     "code": _("Code"),
     "inverse_name": _("Inverse name"),
+    "name_female": _("Name for a woman"),
+    "name_male": _("Name for a man"),
+    "inverse_name_female": _("Inverse name for a woman"),
+    "inverse_name_male": _("Inverse name for a man"),
     "from_kind": _("From party kind"),
     "to_kind": _("To party kind"),
     "type_id": _("Type"),
@@ -109,7 +113,7 @@ def choice(choices):
 
 # Accepted as a code or a name ("GR", "Greece", "Ελλάδα": exports write names), always
 # stored as the two-letter code by the validate hook, which refuses anything else.
-COUNTRY = {"max_length": 60,
+COUNTRY = {"max_length": 60, "display": "country",
            "description": _("ISO 3166 country code (GR, RO, PL) or the country's name "
                             "(Greece, Ελλάδα, Polska): stored as the code")}
 
@@ -129,11 +133,12 @@ def register_entity_types(config):
     config.add_entity_type(
         Account,
         "account",
+        primary_filters=("name", "roles", "city", "country", "owner_id"),
         about=True,
         title=_("Account"),
         plural=_("Accounts"),
         title_field="name",
-        list_columns=("name", "city", "country", "vat_number", "roles", "owner_id"),
+        list_columns=("name", "city", "phone", "roles", "country", "vat_number", "owner_id"),
         filters=(
             "name",
             "roles",
@@ -176,13 +181,14 @@ def register_entity_types(config):
     config.add_entity_type(
         Person,
         "person",
+        primary_filters=("last_name", "account_id", "city", "owner_id"),
         about=True,
         subtitle_field="account_id",
         title=_("Person"),
         plural=_("People"),
         slug="persons",
         title_field="full_name",
-        list_columns=("first_name", "last_name", "email", "phone", "account_id", "owner_id"),
+        list_columns=("first_name", "last_name", "account_id", "phone", "email", "owner_id"),
         filters=(
             "first_name",
             "last_name",
@@ -220,11 +226,13 @@ def register_entity_types(config):
                 # Virtual fields kept in child tables (see Person.phones / .emails).
                 "phones": {
                     "type": "json",
+                    "display": "phones",
                     "title": _("Phones"),
                     "description": _('[{"type": "mobile", "number": "+30...", "primary": true}]'),
                 },
                 "emails": {
                     "type": "json",
+                    "display": "emails",
                     "title": _("E-mails"),
                     "description": _('[{"type": "work", "email": "...", "primary": true}]'),
                 },
@@ -240,6 +248,7 @@ def register_entity_types(config):
                 # Writing adds the addresses the person lacks (see Person.addresses).
                 "addresses": {
                     "type": "json",
+                    "display": "addresses",
                     "title": _("Addresses"),
                     "description": _('[{"kind": "home", "street": "...", "postcode": "...", '
                                      '"city": "...", "country": "GR"}]: adds the ones the '
@@ -256,6 +265,7 @@ def register_entity_types(config):
     config.add_entity_type(
         Address,
         "address",
+        primary_filters=("city", "country", "kind"),
         title=_("Address"),
         plural=_("Addresses"),
         slug="addresses",
@@ -271,6 +281,7 @@ def register_entity_types(config):
     config.add_entity_type(
         Affiliation,
         "affiliation",
+        primary_filters=("account_id", "person_id", "role"),
         title=_("Affiliation"),
         plural=_("Affiliations"),
         title_field="role",
@@ -286,6 +297,7 @@ def register_entity_types(config):
     config.add_entity_type(
         RelationshipType,
         "relationshiptype",
+        primary_filters=("name", "active"),
         lookup=True,
         title=_("Relationship type"),
         plural=_("Relationship types"),
@@ -305,6 +317,7 @@ def register_entity_types(config):
     config.add_entity_type(
         Relationship,
         "relationship",
+        primary_filters=("type_id", "from_person_id", "from_account_id"),
         title=_("Relationship"),
         plural=_("Relationships"),
         title_field="id",
@@ -320,6 +333,7 @@ def register_entity_types(config):
     config.add_entity_type(
         InstalledProduct,
         "installedproduct",
+        primary_filters=("account_id", "product", "active"),
         title=_("Installed product"),
         plural=_("Installed base"),
         slug="installed-products",
@@ -336,6 +350,7 @@ def register_entity_types(config):
     config.add_entity_type(
         Consent,
         "consent",
+        primary_filters=("person_id", "channel", "status"),
         title=_("Consent"),
         plural=_("Consents"),
         title_field="channel",

@@ -26,10 +26,26 @@ class RelationshipType(EntityMixin, Base):
     from_kind: Mapped[str] = mapped_column(String(10), nullable=False, default="any")
     to_kind: Mapped[str] = mapped_column(String(10), nullable=False, default="any")
     active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    #: how a woman or a man at each end reads ("mother of" for "parent of", "daughter
+    #: of" for "child of"); empty: the plain name serves everyone
+    name_female: Mapped[str | None] = mapped_column(String(100))
+    name_male: Mapped[str | None] = mapped_column(String(100))
+    inverse_name_female: Mapped[str | None] = mapped_column(String(100))
+    inverse_name_male: Mapped[str | None] = mapped_column(String(100))
 
     @property
     def symmetric(self) -> bool:
         return self.name == self.inverse_name
+
+    def label_for(self, outgoing: bool, gender: str | None) -> str:
+        """What the party at one end is of the other: the ``from`` end reads ``name``,
+        the ``to`` end ``inverse_name``, each in the party's gender when given."""
+        if outgoing:
+            gendered = {"female": self.name_female, "male": self.name_male}.get(gender or "")
+            return gendered or self.name
+        gendered = {"female": self.inverse_name_female,
+                    "male": self.inverse_name_male}.get(gender or "")
+        return gendered or self.inverse_name
 
 
 class Relationship(EntityMixin, Base):

@@ -17,17 +17,18 @@ from .common import entity, flash
 SEARCH_LIMIT = 20
 
 
-def type_options(request) -> list[tuple[str, str]]:
-    """``(value, text)``: each type once per direction ("father of", "son of")."""
+def type_options(request, gender: str | None = None) -> list[tuple[str, str]]:
+    """``(value, text)``: each type once per direction ("father of", "child of"), in
+    the words of a party of ``gender`` ("daughter of" for a woman)."""
     types = ensure_default_types(request.dbsession)
     t = request.localizer.translate
     out = []
     for rt in sorted(types.values(), key=lambda x: t(label(x.name))):
         if not rt.active:
             continue
-        out.append((f"{rt.id}:fwd", t(label(rt.name))))
+        out.append((f"{rt.id}:fwd", t(label(rt.label_for(True, gender)))))
         if not rt.symmetric:
-            out.append((f"{rt.id}:rev", t(label(rt.inverse_name))))
+            out.append((f"{rt.id}:rev", t(label(rt.label_for(False, gender)))))
     return sorted(out, key=lambda o: o[1])
 
 
@@ -99,7 +100,7 @@ def new_view(request):
         "kind": kind,
         "record": record,
         "record_title": et.record_title(record),
-        "options": type_options(request),
+        "options": type_options(request, getattr(record, "gender", None)),
         "other_kind": other_kind,
         "q": q,
         "candidates": search_parties(request, other_kind, q, (kind, record.id)),

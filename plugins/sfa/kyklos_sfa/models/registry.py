@@ -94,6 +94,8 @@ TITLES = {
     "updated_at": _("Updated"),
 }
 
+#: sums of money whose currency is another field: two decimals as the locale writes them
+AMOUNT = {"display": "sfa_amount"}
 COUNTRY = {"max_length": 2, "description": _("ISO 3166 country code, e.g. GR, RO, PL")}
 #: the sales entity types reps work with, and the configuration types admins keep
 WORK_TYPES = ("lead", "opportunity", "participant", "quote", "quoteline")
@@ -119,9 +121,15 @@ def choice(choices):
 
 
 def register_entity_types(config):
+    from ..quoting import render_amount
+    from ..scoring import render_explanation
+
+    config.add_display_kind("sfa_score", render_explanation)
+    config.add_display_kind("sfa_amount", render_amount)
     config.add_entity_type(
         Lead,
         "lead",
+        primary_filters=("last_name", "company", "status", "source", "owner_id"),
         about=True,
         title=_("Lead"),
         plural=_("Leads"),
@@ -144,6 +152,8 @@ def register_entity_types(config):
                 "email": {"type": "email"},
                 "phone": {"type": "phone"},
                 "country": COUNTRY,
+                # read in words, one line per matched rule, never as JSON
+                "score_explanation": {"display": "sfa_score"},
             },
         ),
         icon="funnel",
@@ -153,6 +163,7 @@ def register_entity_types(config):
     config.add_entity_type(
         Stage,
         "stage",
+        primary_filters=("name", "active"),
         lookup=True,
         title=_("Pipeline stage"),
         plural=_("Pipeline stages"),
@@ -171,6 +182,7 @@ def register_entity_types(config):
     config.add_entity_type(
         LossReason,
         "lossreason",
+        primary_filters=("name", "active"),
         lookup=True,
         title=_("Reason for loss"),
         plural=_("Reasons for loss"),
@@ -188,6 +200,7 @@ def register_entity_types(config):
     config.add_entity_type(
         Opportunity,
         "opportunity",
+        primary_filters=("stage_id", "owner_id", "expected_close", "account_id", "status"),
         about=True,
         subtitle_field="account_id",
         title=_("Opportunity"),
@@ -222,6 +235,7 @@ def register_entity_types(config):
     config.add_entity_type(
         OpportunityParticipant,
         "participant",
+        primary_filters=("opportunity_id", "user_id"),
         title=_("Participant"),
         plural=_("Participants"),
         slug="opportunity-participants",
@@ -236,6 +250,7 @@ def register_entity_types(config):
     config.add_entity_type(
         Quote,
         "quote",
+        primary_filters=("status", "account_id", "owner_id", "valid_until"),
         about=True,
         subtitle_field="account_id",
         title=_("Quote"),
@@ -256,12 +271,17 @@ def register_entity_types(config):
                 "currency": {"max_length": 3,
                              "description": _("ISO 4217 code, e.g. EUR, RON, PLN")},
                 "variant": {"description": _("Several variants of one offer: A, B, ...")},
+                # the number says them ("Q-2026-0007"): internal parts, never "2,026"
+                "year": {"grouping": False, "form": False},
+                "seq": {"grouping": False, "form": False},
+                "net_total": AMOUNT,
+                "tax_total": AMOUNT,
+                "total": AMOUNT,
             },
         ),
-        related=(RelatedList("quoteline", "quote_id", _("Lines"),
-                             ("position", "description", "quantity", "unit_price",
-                              "discount_percent", "tax_rate", "line_total")),
-                 RelatedList("quote", "based_on_id", _("Later versions and copies"))),
+        # the lines are the quote page's own panel (a full table and the "add a line"
+        # form), not a related list
+        related=(RelatedList("quote", "based_on_id", _("Later versions and copies")),),
         icon="file-earmark-text",
         menu_order=32,
         description=_("Offers to customers, with versions and variants"),
@@ -269,6 +289,7 @@ def register_entity_types(config):
     config.add_entity_type(
         QuoteLine,
         "quoteline",
+        primary_filters=("quote_id",),
         title=_("Quote line"),
         plural=_("Quote lines"),
         slug="quote-lines",
@@ -278,7 +299,7 @@ def register_entity_types(config):
         filters=("quote_id",),
         sort=("position",),
         readonly=("line_total",),
-        fields=fields_for(QuoteLine),
+        fields=fields_for(QuoteLine, {"unit_price": AMOUNT, "line_total": AMOUNT}),
         default_sort="position",
         menu_group=None,
         icon="list-ol",
@@ -286,6 +307,7 @@ def register_entity_types(config):
     config.add_entity_type(
         Quota,
         "quota",
+        primary_filters=("user_id", "period"),
         title=_("Sales quota"),
         plural=_("Sales quotas"),
         slug="sales-quotas",
@@ -305,6 +327,7 @@ def register_entity_types(config):
     config.add_entity_type(
         ScoringRule,
         "scoringrule",
+        primary_filters=("field", "active"),
         title=_("Lead scoring rule"),
         plural=_("Lead scoring rules"),
         slug="lead-scoring-rules",
@@ -323,6 +346,7 @@ def register_entity_types(config):
     config.add_entity_type(
         WebForm,
         "webform",
+        primary_filters=("name", "active"),
         title=_("Web-to-lead form"),
         plural=_("Web-to-lead forms"),
         slug="web-forms",

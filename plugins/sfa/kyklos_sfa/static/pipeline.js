@@ -16,21 +16,38 @@
     message.classList.remove("d-none");
   }
 
-  function describe(problem) {
+  // A problem+json answer as sentences: its field errors ("Stage: Only a sales director
+  // may close or reopen a deal.") or else its detail or title. The field titles come
+  // from data-label-<field> attributes of the message box, in the user's language.
+  function describe(problem, labels) {
     var parts = [];
-    if (problem && problem.errors) {
-      Object.keys(problem.errors).forEach(function (k) { parts.push(problem.errors[k]); });
+    var errors = problem && problem.errors;
+    if (errors && !Array.isArray(errors)) {
+      errors = Object.keys(errors).map(function (k) { return { field: k, detail: errors[k] }; });
     }
+    (errors || []).forEach(function (e) {
+      var label = e.field && labels && labels.getAttribute("data-label-" + e.field);
+      var text = typeof e.detail === "string" ? e.detail : (e.message || "");
+      if (text) { parts.push(label ? label + ": " + text : text); }
+    });
     if (!parts.length && problem && (problem.detail || problem.title)) {
       parts.push(problem.detail || problem.title);
     }
-    return parts.join(" ") || "Error";
+    return parts.join(" ");
   }
+  window.KyklosSfaDescribe = describe;
+
+  var lostStages = (board.getAttribute("data-lost-stages") || "").split(" ");
 
   function move(card, list) {
     var stageId = parseInt(list.getAttribute("data-stage-id"), 10);
     var origin = card.parentNode;
     if (origin === list) { return; }
+    if (lostStages.indexOf(String(stageId)) !== -1 && window.KyklosSfaLost) {
+      // A lost deal needs its reason: the dialog asks, then sends the move itself.
+      window.KyklosSfaLost(card);
+      return;
+    }
     list.appendChild(card);
     fetch(card.getAttribute("data-url"), {
       method: "PATCH",
@@ -51,11 +68,11 @@
       }
       return r.json().catch(function () { return null; }).then(function (p) {
         origin.appendChild(card);
-        show(describe(p));
+        show(describe(p, message) || r.statusText);
       });
     }).catch(function () {
       origin.appendChild(card);
-      show("Network error");
+      show(message.getAttribute("data-network-error"));
     });
   }
 
@@ -68,7 +85,11 @@
     ev.dataTransfer.setData("text/plain", card.getAttribute("data-id"));
   });
   board.addEventListener("dragend", function () {
-    if (dragged) { dragged.classList.remove("sfa-dragging"); }
+    // (the drop handler has already let go of the card: clear every faded one)
+    board.querySelectorAll(".sfa-dragging").forEach(function (el) {
+      el.classList.remove("sfa-dragging");
+    });
+    dragged = null;
     board.querySelectorAll(".sfa-drop").forEach(function (el) { el.classList.remove("sfa-drop"); });
   });
   board.addEventListener("dragover", function (ev) {

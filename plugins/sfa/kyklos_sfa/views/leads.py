@@ -24,9 +24,21 @@ def convert_view(request):
         p = request.POST
         form.update({k: p.get(k, "") for k in form if k != "opportunity"})
         form["opportunity"] = "1" if p.get("opportunity") else ""
+        picks = {party: (p.get(f"{party}_pick") or "").strip() for party in ("account",
+                                                                             "person")}
+        chosen = {}
+        for party in ("account", "person"):
+            chosen[party] = form[party] or None
+            if form[party] == "pick":
+                if picks[party].isdigit():
+                    chosen[party] = picks[party]
+                else:
+                    chosen[party] = None
+                    errors[party] = (_("Choose the account to link to.") if party == "account"
+                                     else _("Choose the person to link to."))
         body = {
-            "account": form["account"] or None,
-            "person": form["person"] or None,
+            "account": chosen["account"],
+            "person": chosen["person"],
             "opportunity": bool(form["opportunity"]),
             "opportunity_name": form["opportunity_name"],
             "expected_close": form["expected_close"] or None,
@@ -48,7 +60,15 @@ def convert_view(request):
                 return HTTPSeeOther(request.route_url("entity.detail", slug="opportunities",
                                                       id=ids["opportunity_id"]))
             return HTTPSeeOther(detail)
+    picked = {"account": None, "person": None}
+    if request.method == "POST":
+        for party in ("account", "person"):
+            pid = (request.POST.get(f"{party}_pick") or "").strip()
+            if form[party] == "pick" and pid.isdigit():
+                picked[party] = _picked(request, party, int(pid))
     return {
+        "lookup": {slug: _lookup_url(request, slug) for slug in ("accounts", "persons")},
+        "picked": picked,
         "title": _("Convert ${name}", mapping={"name": lead.full_name}),
         "lead": lead,
         "detail_url": detail,
@@ -57,3 +77,23 @@ def convert_view(request):
         "errors": {k: request.localizer.translate(v) for k, v in errors.items()},
         "first_stage": pipeline.stage_title(request, convert.first_stage(request.dbsession)),
     }
+
+
+def _lookup_url(request, slug: str) -> str:
+    """The picker's search URL (the core's ``entity.lookup`` route)."""
+    try:
+        return request.route_url("entity.lookup", slug=slug)
+    except KeyError:  # a core without pickers: the select stays a plain one
+        return ""
+
+
+def _picked(request, party: str, record_id: int):
+    """``(id, title)`` of the record chosen in a picker, to show it again after an
+    error; ``None`` when the user may not see it."""
+    from kyklos_sdk import visible_select
+
+    et = get_entity_type(request, party)
+    row = request.dbsession.execute(
+        visible_select(request, et).where(et.model.id == record_id)
+    ).scalar_one_or_none()
+    return (row.id, et.record_title(row)) if row is not None else None

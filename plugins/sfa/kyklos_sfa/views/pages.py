@@ -74,6 +74,17 @@ def pipeline_view(request):
     owner_ids = {c.owner_id for col in columns for c in col.cards if c.owner_id}
     owners = dict(db.execute(select(User.id, User.name).where(User.id.in_(owner_ids))).all()
                   ) if owner_ids else {}
+    from ..models import LossReason
+    from ..models.registry import CLOSE
+    from .closing import lost_dialog
+
+    reason_ids = {c.loss_reason_id for col in columns for c in col.cards if c.loss_reason_id}
+    reasons = {r.id: pipeline.loss_reason_title(request, r) for r in db.execute(
+        select(LossReason).where(LossReason.id.in_(reason_ids))).scalars()
+    } if reason_ids else {}
+    opp_et = get_entity_type(request, "opportunity")
+    can_close = request.has_permission(CLOSE) and request.has_permission(
+        "sfa.opportunity.update")
     funnel_kpi = kpi.funnel(request)
     users, depts = _people(db)
     return {
@@ -92,6 +103,15 @@ def pipeline_view(request):
                                funnel_kpi.title),
         "chart_scripts": _chart_scripts(request),
         "can_update": request.has_permission("sfa.opportunity.update"),
+        "can_close": can_close,
+        # the field titles problem+json errors are shown with, in the user's language
+        "labels": {n: request.localizer.translate(opp_et.fields[n].title) for n in (
+            "stage_id", "loss_reason_id", "loss_details", "amount", "probability")},
+        "reasons": reasons,
+        "came_from": request.path_qs,
+        "lost_dialog": lost_dialog(request, "api", request.path_qs) if can_close else "",
+        "network_error": request.localizer.translate(
+            _("The server could not be reached; try again.")),
     }
 
 
