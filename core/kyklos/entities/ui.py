@@ -473,6 +473,10 @@ def filter_rows(request, et, params) -> list[FilterUI]:
         ops = filter_ops(f, request.registry)
         if name == "id" or name not in readable or not ops:
             continue
+        if not f.form and name not in current:
+            # an API convenience (e.g. an activity's "about" type and id) is no input
+            # for a person; a link that filters by it still shows what it filters
+            continue
         row = FilterUI(f, ops, kind=filter_kind(f, request.registry))
         given = current.get(name, {})
         if row.kind in ("date", "datetime"):
