@@ -73,6 +73,7 @@ from kyklos.i18n import (
     format_time,
     translate,
 )
+from kyklos.jobs.runner import job_request as request_as
 from kyklos.mail import MailError, send_mail
 from kyklos.plugins import Plugin, Theme
 from kyklos.problem import Problem
@@ -233,6 +234,7 @@ __all__ = [
     "utcnow",
     "visibility_clause",
     "visible_select",
+    "request_as",
     "PickerWidget",
     "RowColumn",
     "Rows",

@@ -208,6 +208,20 @@ def _feed_activities(db, token: FeedToken) -> list[Activity]:
     return list(db.execute(stmt.order_by(Activity.span_start).limit(FEED_MAX)).scalars())
 
 
+def _readable_by_owner(request, token: FeedToken, found) -> set[int]:
+    """The activities of a resource feed that the feed's owner may read: a feed has no
+    login, so it shows exactly what its owner would see, and others' bookings as "Busy"."""
+    if token.resource_id is None or not found:
+        return set()
+    from kyklos_sdk import get_entity_type, request_as, visible_select
+
+    with request_as(request.registry, token.user_id) as sub:
+        et = get_entity_type(sub, "activity")
+        ids = [a.id for a in found]
+        stmt = visible_select(sub, et).where(et.model.id.in_(ids))
+        return {r.id for r in sub.dbsession.execute(stmt).scalars()}
+
+
 def feed(request, token: FeedToken) -> bytes:
     """The VCALENDAR of a feed token. A user's feed is their own calendar, shown in
     full; a resource's feed shows what books it, private activities as "Busy"."""
@@ -222,8 +236,10 @@ def feed(request, token: FeedToken) -> bytes:
         user = db.get(User, token.user_id)
         name = user.title if user else "Kyklos"
     cal = calendar_of(name)
-    for a in _feed_activities(db, token):
-        full = token.resource_id is None or not a.private
+    found = _feed_activities(db, token)
+    readable = _readable_by_owner(request, token, found)
+    for a in found:
+        full = token.resource_id is None or (not a.private and a.id in readable)
         ev = event(request, a, types, full)
         if ev is not None:
             cal.add_component(ev)

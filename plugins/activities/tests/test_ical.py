@@ -76,7 +76,8 @@ def test_user_feed_parses_and_revokes(client, api, types, testapp, dbsession):
 
 
 def test_resource_feed_hides_private_activities(client, api, types, testapp, resource):
-    app = client("sales")
+    app = client("admin")  # may read every activity: sees the others' subjects
+    colleague = client("sales")  # reads only their own: others' bookings are "Busy"
     room = resource()
     rep = api("sales")
     start = future()
@@ -92,6 +93,11 @@ def test_resource_feed_hides_private_activities(client, api, types, testapp, res
     summaries = sorted(str(e["summary"]) for e in cal.walk("VEVENT"))
     assert summaries == ["Board", "Busy"]
     assert "Salary talk" not in testapp.get(url).text
+    # a feed has no login: it shows what its owner may read, never more
+    other = _new_feed(colleague, str(room))
+    cal = icalendar.Calendar.from_ical(testapp.get(other).body)
+    assert sorted(str(e["summary"]) for e in cal.walk("VEVENT")) == ["Busy", "Busy"]
+    assert "Board" not in testapp.get(other).text
 
 
 ICS = """BEGIN:VCALENDAR
