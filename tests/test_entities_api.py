@@ -180,6 +180,9 @@ def test_mass_assignment_is_refused(api, make_user, registry, dbsession):
     assert rec2["owner_id"] == someone and rec2["created_by_id"] == admin.user_id
     res = admin.patch_json(f"/api/v1/things/{rec['id']}", {"owner_id": someone})
     assert res.json["owner_id"] == someone
+    # an empty owner (a form's cleared picker) is the creator, never nobody
+    rec3 = admin.post_json("/api/v1/things", {"name": "z", "owner_id": None}, status=201).json
+    assert rec3["owner_id"] == admin.user_id
 
 
 def test_every_bad_field_is_named(api, registry, dbsession):

@@ -103,6 +103,19 @@ def test_create_an_account_from_the_picker(page, live_server, make_user, registr
         assert p.account_id == acc.id
 
 
+def test_the_picker_offers_no_create_for_a_listed_name(page, live_server, make_user, make_record):
+    uid = log_in(page, live_server, make_user)
+    make_record("account", name="Olympus Foods AE", owner_id=uid)
+    page.goto(f"{live_server}/persons/new")
+    type_in_picker(page, "account_id", "olympus foods ae")
+    dropdown = page.locator(".item-account_id .ts-dropdown")
+    expect(dropdown.locator(".option", has_text="Olympus Foods AE")).to_have_count(1)
+    expect(dropdown.locator(".create")).to_have_count(0)
+    # a name not listed yet can still be created from here
+    page.keyboard.type(" kriti", delay=30)
+    expect(dropdown.locator(".create")).to_contain_text("olympus foods ae kriti")
+
+
 def test_new_activity_from_a_person_has_the_person(
     page, live_server, make_user, make_record, types
 ):

@@ -408,7 +408,9 @@ def create_record(request, et, data: dict, source: str = "api"):
     uid = user_id(request)
     for name, value in clean.items():
         values.write_value(et, et.fields[name], record, value)
-    if "owner_id" not in clean:
+    if clean.get("owner_id") is None:
+        # a record nobody owns drops out of every "own records" rule and every "my"
+        # list: an empty owner (a form's cleared picker) means the creator, as omitted
         record.owner_id = uid
     record.created_by_id = uid
     record.updated_by_id = uid
@@ -699,13 +701,13 @@ def create_many(request, et, cleans: list[dict], source: str = "import") -> list
         if book:
             if doc:
                 d["custom"] = doc
-            if "owner_id" not in clean:
+            if clean.get("owner_id") is None:
                 d["owner_id"] = uid
             d["created_by_id"] = d["updated_by_id"] = uid
         else:
             if doc:
                 record.custom = doc
-            if "owner_id" not in clean:
+            if clean.get("owner_id") is None:
                 record.owner_id = uid
             record.created_by_id = record.updated_by_id = uid
         if not rules.can_access(request, et, record, "create"):

@@ -82,6 +82,16 @@
       };
     }
     if (createUrl && createField) {
+      // Offering "Create Acme" when Acme is already listed invites a duplicate: only a
+      // typed name that no listed record carries (case aside) can be created.
+      settings.createFilter = function (input) {
+        var typed = input.trim().toLowerCase();
+        if (!typed) { return false; }
+        var opts = this.options;
+        return !Object.keys(opts).some(function (k) {
+          return String(opts[k].title || "").trim().toLowerCase() === typed;
+        });
+      };
       settings.create = function (input, callback) {
         var body = {};
         body[createField] = input;
