@@ -557,7 +557,7 @@ def import_cmd(ini, entity, file, profile, maps, key, on_duplicate, dry_run, cre
 
     from kyklos.entities.service import get_entity_type
     from kyklos.imports import pipeline
-    from kyklos.imports.readers import FileError
+    from kyklos.imports.readers import EncodingUnsure, FileError
     from kyklos.imports.views import initial_mapping, profile_options
     from kyklos.jobs import job_request
 
@@ -567,9 +567,19 @@ def import_cmd(ini, entity, file, profile, maps, key, on_duplicate, dry_run, cre
     options = {"format": fmt or "", "encoding": encoding or "",
                "delimiter": "\t" if delimiter in ("tab", "\\t") else (delimiter or "")}
     try:
-        headers = pipeline.headers_of(env.registry, path, path.name, options)
+        info = pipeline.inspect_file(env.registry, path, path.name, options, strict=True)
+    except EncodingUnsure as exc:
+        fail(f"{exc}; run again with --encoding "
+             + " or --encoding ".join(enc for enc, _w in exc.candidates))
     except FileError as exc:
         fail(str(exc))
+    headers = info["headers"]
+    if info["encoding"] != "xlsx" and info["encoding"]:
+        options["encoding"] = info["encoding"]
+        click.echo(f"{path.name}: encoding {info['encoding']}"
+                   + ("" if encoding else " (detected)"), err=True)
+        for row in info["rows"][:3]:
+            click.echo("  " + " | ".join(c for c in row if c)[:200], err=True)
     with job_request(env.registry, uid) as request:
         try:
             et = get_entity_type(request, entity)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import tempfile
 from decimal import Decimal
 
@@ -31,6 +32,7 @@ BATCH = 1000
 TRIGGERS = frozenset("=+-@\t\r\n\uff1d\uff0b\uff0d\uff20")
 #: characters spreadsheets skip before looking for a trigger (the bypass variants)
 LEADING = frozenset(" \"'\u3000\u00a0\ufeff")
+ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 FORMATS = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -48,6 +50,15 @@ def neutralise(text: str) -> str:
     if text and text[0] in TRIGGERS:
         return "'" + text
     return text
+
+
+def xml_safe(text: str) -> str:
+    """``text`` without the characters XML 1.0 cannot hold (C0 controls but tab and line
+    breaks, lone surrogates, U+FFFE/U+FFFF): values stored before input refused them
+    must not make an XLSX export fail for everyone; each becomes U+FFFD."""
+    if not text or not ILLEGAL_XML.search(text):
+        return text
+    return ILLEGAL_XML.sub("\ufffd", text)
 
 
 def cell_text(field, value) -> str:
@@ -251,7 +262,7 @@ def write_xlsx(rows, out) -> int:
     for row in rows:
         cells = []
         for c in row:
-            cell = WriteOnlyCell(ws, value=neutralise(c))
+            cell = WriteOnlyCell(ws, value=xml_safe(neutralise(c)))
             cell.data_type = "s"
             cells.append(cell)
         ws.append(cells)

@@ -232,11 +232,47 @@ def render_section(request, section: HomeSection):
         return None
 
 
+def _standing_in(request) -> list[HomeSection]:
+    """A deputy's reminder of whom they stand in for and until when (in their own time
+    zone); the absent person's tasks, approvals and notifications are in the other
+    sections (SEC-03)."""
+    from markupsafe import escape
+
+    from kyklos.i18n import format_datetime
+    from kyklos.security.models import Delegation
+
+    ident = getattr(request, "identity", None)
+    if ident is None or not ident.delegations:
+        return []
+    tr = request.localizer.translate
+    lines = []
+    for d in ident.delegations:
+        row = request.dbsession.get(Delegation, d.delegation_id)
+        until = format_datetime(request, row.ends_at, "short")
+        text = tr(
+            _(
+                "You stand in for ${name} until ${until}.",
+                mapping={"name": d.from_user.title, "until": until},
+            )
+        )
+        lines.append(f"<li>{escape(text)}</li>")
+    return [
+        HomeSection(
+            id="delegations",
+            title=_("Standing in"),
+            order=5,
+            html=f'<ul class="mb-0" id="home-standing-in">{"".join(lines)}</ul>',
+            count=len(lines),
+        )
+    ]
+
+
 class HomeHooks:
     @hookimpl
     def kyklos_home_sections(self, request):
         items = recent_items(request)
         return [
+            *_standing_in(request),
             HomeSection(
                 id="recent",
                 title=_("Recent records"),

@@ -13,6 +13,13 @@ from __future__ import annotations
 
 import pluggy
 
+#: the version of the hook contract this module declares, ``MAJOR.MINOR``. MINOR grows
+#: when a hook or an argument is added (plugins written for an older minor keep
+#: working); MAJOR when one is removed or renamed after its deprecation. A plugin names
+#: the range it was written for in ``Plugin(requires_hooks=">=1.0,<2")``, checked at
+#: start-up like ``requires_core``.
+HOOK_CONTRACT = "1.0"
+
 hookspec = pluggy.HookspecMarker("kyklos")
 hookimpl = pluggy.HookimplMarker("kyklos")
 
@@ -198,6 +205,20 @@ def kyklos_workflow_transition(request, entity_type, record, transition, before,
 
 
 @hookspec
+def kyklos_workflow_constraints(request, entity_type, workflow):
+    """Problems a workflow would cause to the rules a plugin keeps on ``entity_type``
+    (a status set, an action that writes the status field, a field derived from others).
+
+    Called when an administrator saves a workflow (page or API), before anything is
+    written; a non-empty answer refuses the save and each problem is shown as a reason.
+
+    :param workflow: the candidate :class:`kyklos.workflow.Workflow` (already valid in
+        itself: known states, reachable, known roles)
+    :return: a list of translation strings, one sentence per problem, or ``None``
+    """
+
+
+@hookspec
 def kyklos_message_channels():
     """Channels automation rules and notifications can send through (e-mail is built
     in; a plugin adds SMS, chat, ...).
@@ -224,6 +245,14 @@ def kyklos_automation_actions():
     ``run(request, entity_type, record, config, run) -> dict`` (the result kept in the
     run log; ``run.id`` identifies the firing, for idempotency). ``run`` executes in a
     job, inside its transaction, as the rule's author (no user if the author is gone).
+
+    For the rule builder (``/admin/automation``) an action type also has
+    ``params(request, entity_type)`` (the settings to ask for:
+    ``kyklos.workflow.actions.Param`` objects or dicts with ``name``, ``title``,
+    ``kind``, ``choices``, ``required``, ``help``, ``of``, ``default``) and
+    ``summary(request, entity_type, config)`` (the action in words, e.g. "create a task
+    “Hand over” for its owner"); a type without ``params`` is offered by the API only.
+    An exception from ``run`` fails the run, and the run log shows its message.
 
     :return: a list of action types, or ``None``
     """

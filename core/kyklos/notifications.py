@@ -129,8 +129,35 @@ def notify(
             except MailError:
                 log.warning("notification e-mail to user %s not sent: bad address", user.id)
         out.append(n)
+    out += _hand_over(request, out, ids, kind, url_s)
     db.flush()
     return [n.id for n in out]
+
+
+def _hand_over(request, sent, ids, kind, url_s) -> list:
+    """In-app copies for the deputies of recipients who are away (SEC-03): during a
+    delegation the deputy sees what reaches the absent person, marked as theirs."""
+    from kyklos.security.delegation import deputies_now
+
+    away = deputies_now(request.dbsession, [n.user_id for n in sent])
+    copies, done = [], set(ids)
+    for n in sent:
+        for deputy in away.get(n.user_id, ()):
+            if deputy.id in done:
+                continue
+            done.add(deputy.id)
+            absent = request.dbsession.get(User, n.user_id)
+            title = _("For ${name}: ${title}", mapping={"name": absent.title, "title": n.title})
+            c = Notification(
+                user_id=deputy.id,
+                kind=str(kind)[:50],
+                title=_text(request, title, 300, deputy.locale),
+                body=n.body,
+                url=url_s,
+            )
+            request.dbsession.add(c)
+            copies.append(c)
+    return copies
 
 
 def _notify_job(ctx, user_ids, title, body="", url="", kind="reminder", email=None):

@@ -42,6 +42,9 @@ class Plugin:
     title: str
     description: str = ""
     requires_core: str = ""
+    #: the hook contract versions (:data:`kyklos.hookspecs.HOOK_CONTRACT`) the plugin was
+    #: written for, e.g. ``">=1.0,<2"``; empty: not declared (not checked)
+    requires_hooks: str = ""
     depends: tuple[str, ...] = ()
     #: migrations live in ``<package>/migrations`` unless this names another folder
     migrations: str | None = "migrations"
@@ -150,6 +153,24 @@ def check_core_version(p: InstalledPlugin) -> None:
         )
 
 
+def check_hook_contract(p: InstalledPlugin) -> None:
+    from kyklos.hookspecs import HOOK_CONTRACT
+
+    spec = getattr(p.manifest, "requires_hooks", "") if p.manifest else ""
+    if not spec:
+        return
+    try:
+        ok = Version(HOOK_CONTRACT) in SpecifierSet(spec)
+    except InvalidSpecifier as exc:
+        raise PluginError(f"plugin '{p.id}' declares an invalid requires_hooks {spec!r}") from exc
+    if not ok:
+        raise PluginError(
+            f"plugin '{p.id}' {p.version} was written for kyklos hook contract {spec}, "
+            f"but this kyklos {core_version} calls hooks by contract {HOOK_CONTRACT}: "
+            f"upgrade the plugin or use a kyklos whose contract it admits"
+        )
+
+
 def resolve(enabled: Iterable[str], installed: dict[str, InstalledPlugin]) -> list[InstalledPlugin]:
     """Check the enabled ids and order them so each comes after what it depends on.
 
@@ -170,6 +191,7 @@ def resolve(enabled: Iterable[str], installed: dict[str, InstalledPlugin]) -> li
         if p.error:
             raise PluginError(f"plugin '{pid}' cannot load: {p.error}")
         check_core_version(p)
+        check_hook_contract(p)
         for dep in p.manifest.depends:
             if dep not in wanted:
                 hint = "installed" if dep in installed else "not installed"

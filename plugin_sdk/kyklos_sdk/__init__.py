@@ -52,6 +52,7 @@ from kyklos.entities.service import (
     StaleRecord,
     create_record,
     delete_record,
+    field_access,
     get_entity_type,
     get_record,
     record_created,
@@ -59,11 +60,11 @@ from kyklos.entities.service import (
     update_record,
     visible_select,
 )
-from kyklos.entities.tags import add_tag
+from kyklos.entities.tags import add_tag, tags_for
 from kyklos.entities.widgets import PickerWidget, RowColumn, Rows, RowsWidget, rows_input
 from kyklos.home import HomeSection
 from kyklos.hooks import collect
-from kyklos.hookspecs import hookimpl
+from kyklos.hookspecs import HOOK_CONTRACT, hookimpl
 from kyklos.i18n import (
     LANGUAGES,
     format_date,
@@ -81,7 +82,7 @@ from kyklos.security import find_user
 from kyklos.security.models import Department, User
 from kyklos.security.org import subtree_ids as department_subtree
 from kyklos.security.rules import can_access, visibility_clause
-from kyklos.segments import segment_select
+from kyklos.segments import segment_select, visible_segments
 from kyklos.text import fold, similarity
 from kyklos.web import Action, MenuItem, Panel, TimelineItem, safe_redirect_target
 from kyklos.web.branding import Branding, render_branded
@@ -140,6 +141,7 @@ def entity_permissions(plugin: str, entity: str, verbs=VERBS) -> dict[str, str]:
 
 __all__ = [
     "segment_select",
+    "visible_segments",
     "record_change",
     "record_created",
     "bulk_insert",
@@ -154,6 +156,7 @@ __all__ = [
     "FILTER_OPS",
     "LANGUAGES",
     "SDK_VERSION",
+    "HOOK_CONTRACT",
     "SYSTEM_FIELDS",
     "VERBS",
     "Action",
@@ -191,6 +194,7 @@ __all__ = [
     "User",
     "Widget",
     "add_tag",
+    "tags_for",
     "base_currency",
     "can_access",
     "collect",
@@ -212,6 +216,7 @@ __all__ = [
     "format_money",
     "format_number",
     "format_time",
+    "field_access",
     "get_entity_type",
     "get_record",
     "hookimpl",

@@ -99,7 +99,9 @@ def variables(plugin_id: str, title: str | None = None, entity: str | None = Non
         raise ValueError("a title must not be empty nor contain quotes, backslashes, {, } or $")
     entity_title = camel(entity) if entity != f"{plugin_id}item" else f"{title} item"
     major, minor = (int(x) for x in kyklos.__version__.split(".")[:2])
-    from kyklos_sdk import SDK_VERSION
+    from kyklos_sdk import HOOK_CONTRACT, SDK_VERSION
+
+    hooks_major = int(HOOK_CONTRACT.split(".")[0])
 
     return {
         "id": plugin_id,
@@ -113,6 +115,7 @@ def variables(plugin_id: str, title: str | None = None, entity: str | None = Non
         "slug": f"{entity}s",
         "sdk_version": SDK_VERSION,
         "core_spec": f">={major}.{minor},<{major + 1}" if major else f">={major}.{minor},<1",
+        "hooks_spec": f">={HOOK_CONTRACT},<{hooks_major + 1}",
     }
 
 

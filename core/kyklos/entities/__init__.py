@@ -156,8 +156,11 @@ class EntityType:
     schema_factory: object = None  # callable(request, entity_type, record) -> colander schema
     #: filterable paths into related entities, e.g. {"account.country": "account_id"}
     related_filters: dict[str, str] = field(default_factory=dict)
-    #: the column that places a record in a territory, for territory record rules
-    territory_field: str | None = None
+    #: what places a record in a territory, for ``territory`` record rules: a column
+    #: (``"country"``), a column of a referenced record (``"account.country"``), or
+    #: several in order of precedence (``("account.country", "country")``: the account's
+    #: country, the record's own when it has no account)
+    territory_field: str | tuple[str, ...] | None = None
     description: object = ""
     #: the few filters a list page shows first; the rest sit under "more filters"
     primary_filters: tuple[str, ...] = ()
@@ -174,6 +177,14 @@ class EntityType:
 
     def permission(self, verb: str) -> str:
         return self.permissions[verb]
+
+    @property
+    def territory_paths(self) -> tuple[str, ...]:
+        """The territory field's paths in order of precedence (empty: none declared)."""
+        tf = self.territory_field
+        if not tf:
+            return ()
+        return (tf,) if isinstance(tf, str) else tuple(tf)
 
     @property
     def filterable(self) -> list[str]:
@@ -322,7 +333,7 @@ def add_entity_type(
     default_sort: str | None = None,
     schema=None,
     related_filters=None,
-    territory_field: str | None = None,
+    territory_field: str | tuple[str, ...] | None = None,
     description="",
     primary_filters=(),
     subtitle_field: str | None = None,
@@ -346,6 +357,9 @@ def add_entity_type(
     :param lookup: a list of values, picked by anyone who may write a referring record and
         shown in the user's language
     :param about: activities (and other plugins' records) can be about this type's records
+    :param territory_field: what places a record in a territory: a column, a
+        ``"reference.column"`` path, or a tuple of them in order of precedence (the first
+        whose own column is set decides)
     """
     if plugin is None:
         pkg = (config.package_name or "kyklos").split(".")[0]
@@ -407,6 +421,11 @@ def add_entity_type(
                 raise ValueError(f"entity type {name}: primary filter {col!r} is not a filter")
         if subtitle_field is not None and subtitle_field not in finfo:
             raise ValueError(f"entity type {name}: subtitle field {subtitle_field!r} is unknown")
+        for path in et.territory_paths:
+            head = path.split(".", 1)[0]
+            local = et.related_filters.get(path) or (f"{head}_id" if "." in path else head)
+            if local not in finfo or ("." in path and not finfo[local].reference):
+                raise ValueError(f"entity type {name}: territory field {path!r} is unknown")
         if lookup:
             from kyklos.entities.translations import install
 

@@ -21,7 +21,7 @@ import re
 from pyramid.httpexceptions import HTTPMethodNotAllowed
 from pyramid.response import Response
 
-from kyklos.entities import RecordError, history, query, service
+from kyklos.entities import RecordError, history, query, service, values
 from kyklos.i18n import _
 from kyklos.problem import Problem
 
@@ -231,6 +231,9 @@ def patch_view(request):
     expected = data.pop("version", None)
     if expected is not None and (isinstance(expected, bool) or not isinstance(expected, int)):
         raise Problem(400, _("Invalid data"), errors={"version": _("Not an integer.")})
+    if expected is not None and not 0 <= expected <= values.INT64:
+        # no record has such a version (and the database could not compare it)
+        raise Problem(400, _("Invalid data"), errors={"version": _("The number is too large.")})
     try:
         service.update_record(request, et, record, data, expected_version=expected, source="api")
     except service.StaleRecord as exc:

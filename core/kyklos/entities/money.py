@@ -253,26 +253,37 @@ def currency_options(request) -> list:
     ]
 
 
-def apply_currency_defaults(request, schema) -> None:
+def apply_currency_defaults(request, schema, et=None) -> None:
     """Every money field of a form starts in the site's default currency and offers the
     currencies in use first. Without it a new amount's currency was the first of the 307
-    ISO codes (ADP), which no total converts."""
+    ISO codes (ADP), which no total converts. A text field of ``et`` declared with
+    ``display="currency"`` (a quote's or a price list's currency) is the same drop-down."""
+    import colander
     import deform.widget
 
     from kyklos import sitesettings
 
     default = None
     options = None
+    declared = {
+        n for n, f in (et.fields.items() if et is not None else ()) if f.display == "currency"
+    }
     for node in schema.children:
         children = {c.name: c for c in getattr(node, "children", ())}
-        currency = children.get("currency")
-        if currency is None or "amount" not in children:
+        currency = children.get("currency") if "amount" in children else None
+        if currency is None and node.name in declared:
+            currency = node
+        if currency is None:
             continue
         if options is None:
             default = sitesettings.default_currency(request)
             options = currency_options(request)
+        # an optional currency field may stay empty; an amount's currency may not
+        optional = currency is node and node.missing is not colander.required
         currency.default = default
-        currency.widget = deform.widget.SelectWidget(values=options)
+        currency.widget = deform.widget.SelectWidget(
+            values=[("", "—"), *options] if optional else options
+        )
 
 
 def stale_rates(request, currencies, on_date: dt.date | None = None) -> list[tuple[str, dt.date]]:

@@ -23,11 +23,23 @@ PROBLEM_STATUSES = {
     "401": "Not logged in (send `Authorization: Bearer <token>`)",
     "403": "Not allowed",
     "404": "Not found, or not visible to you",
-    "409": "Conflict: the record changed since the version you sent",
+    "409": "Conflict: the record changed since the version you sent, a value must be "
+    "unique, a possible duplicate exists (`?duplicates=allow` creates it anyway), or "
+    "other records still use this one",
     "412": "Precondition failed: If-Match names an older version",
     "413": "Body too large",
     "415": "Not JSON",
 }
+
+
+#: a calendar day as a pattern (a month 13 or 30 February is not schema-valid; 29
+#: February, which a pattern cannot tell from a leap year, is taken but not promised)
+DAY = (
+    r"\d{4}-((0[13578]|1[02])-(0[1-9]|[12][0-9]|3[01])|(0[469]|11)-(0[1-9]|[12][0-9]|30)"
+    r"|02-(0[1-9]|1[0-9]|2[0-8]))"
+)
+#: the control characters stored text refuses (all C0 but tab and line breaks)
+CONTROLS = r"\u0000-\u0008\u000b\u000c\u000e-\u001f"
 
 
 def _t(request, value) -> str:
@@ -57,9 +69,15 @@ def field_schema(request, et: EntityType, f: FieldInfo, for_input: bool = False)
     if t in ("string", "text", "email", "phone", "url"):
         s: dict = {"type": "string", "maxLength": f.max_length or values.TEXT_LIMIT}
         if for_input:
-            # NUL characters are refused (PostgreSQL cannot store them); a required
+            # control characters but tab and line breaks are refused (PostgreSQL cannot
+            # store NUL, XML no other C0), names take no direction overrides; a required
             # text needs something besides spaces.
-            s["pattern"] = r"^[^\u0000]*\S[^\u0000]*$" if f.required else r"^[^\u0000]*$"
+            bad = CONTROLS
+            if values.is_name(f):
+                bad += r"\u202a-\u202e\u2066-\u2069"
+            s["pattern"] = rf"^[^{bad}]*\S[^{bad}]*$" if f.required else rf"^[^{bad}]*$"
+        if f.display == "currency":
+            s = {"type": "string", "enum": sorted(money.currencies())}
         if t == "email":
             s["description"] = "e-mail address"
         if t == "url":
@@ -96,20 +114,22 @@ def field_schema(request, et: EntityType, f: FieldInfo, for_input: bool = False)
     elif t == "boolean":
         s = {"type": "boolean"}
     elif t == "date":
-        s = {"type": "string", "format": "date", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
+        s = {"type": "string", "format": "date", "pattern": f"^{DAY}$"}
     elif t == "datetime":
         s = {
             "type": "string",
             "format": "date-time",
-            "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})$",
+            "pattern": rf"^{DAY}T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.\d{{1,6}})?"
+            r"(Z|[+-](0[0-9]|1[0-4]):[0-5][0-9])$",
         }
     elif t == "json" and f.display == "title_translations":
         # a lookup value's title per language (kyklos.entities.translations)
         from kyklos.i18n import LANGUAGES
 
+        text = {"type": "string", "maxLength": 300, "pattern": rf"^[^{CONTROLS}]*$"}
         s = {
             "type": "object",
-            "properties": {k: {"type": "string", "maxLength": 300} for k in LANGUAGES},
+            "properties": dict.fromkeys(LANGUAGES, text),
             "additionalProperties": False,
         }
     elif t == "json":
@@ -147,12 +167,17 @@ def _input_schema(request, et, patch: bool) -> dict:
     required = []
     for f in et.writable_fields():
         s = field_schema(request, et, f, for_input=True)
-        props[f.name] = s if f.required else _nullable(s)
+        column = values.column_of(et, f)
+        # null clears a value only where the column may be empty (NOT NULL: a 400)
+        takes_null = not f.required and (column is None or column.nullable)
+        props[f.name] = _nullable(s) if takes_null else s
         if f.required and not patch and f.default is None:
             required.append(f.name)
     if patch:
         props["version"] = {
             "type": "integer",
+            "minimum": 0,
+            "maximum": 2**63 - 1,
             "description": "the version you read: a newer one on the server answers 409",
         }
     out = {"type": "object", "properties": props, "additionalProperties": False}
@@ -189,7 +214,7 @@ def _filter_param(request, et, path: query.FilterPath, op: str) -> dict:
     elif f.type == "boolean":
         schema = {"type": "boolean"}
     elif f.type in ("date", "datetime"):
-        day = r"\d{4}-\d{2}-\d{2}"
+        day = DAY
         if op == "between":
             schema = {"type": "string", "pattern": f"^{day},{day}$"}
         elif op == "in":
@@ -322,7 +347,7 @@ IF_MATCH = {
 
 #: a database id (the API refuses ids past a signed 32-bit integer with a 404)
 INT_ID = {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}
-DATE = {"type": "string", "format": "date", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
+DATE = {"type": "string", "format": "date", "pattern": f"^{DAY}$"}
 DATETIME = {"type": "string", "format": "date-time"}
 #: text without NUL characters (PostgreSQL cannot store them)
 TEXT = r"^[^\u0000]*$"
@@ -502,6 +527,10 @@ def _paths_for(request, et: EntityType, schemas: dict) -> dict:
     }
     tag = _t(request, et.plural)
     base = f"/api/v1/{et.slug}"
+    # plugins check records against data and each other (kyklos_record_validate: "an
+    # account or a person", a number's country plan, a unique code): a schema-valid
+    # write may still be refused with a 400 naming the field
+    semantic = SEMANTIC
     paths = {
         base: {
             "get": {
@@ -514,10 +543,11 @@ def _paths_for(request, et: EntityType, schemas: dict) -> dict:
             "post": {
                 "operationId": f"create_{name}",
                 "tags": [tag],
+                **semantic,
                 "requestBody": _json_body(f"{ref}Create"),
                 "responses": {
                     "201": _ok(ref, "created", etag=True),
-                    **_problems("400", "401", "403", "404", "413", "415"),
+                    **_problems("400", "401", "403", "404", "409", "413", "415"),
                 },
             },
         },
@@ -525,6 +555,7 @@ def _paths_for(request, et: EntityType, schemas: dict) -> dict:
             "post": {
                 "operationId": f"bulk_{name}",
                 "tags": [tag],
+                **semantic,
                 "summary": "Update or delete many records: all or nothing",
                 "requestBody": _json_body(f"#/components/schemas/{cap}Bulk"),
                 "responses": {
@@ -560,6 +591,7 @@ def _paths_for(request, et: EntityType, schemas: dict) -> dict:
             "patch": {
                 "operationId": f"update_{name}",
                 "tags": [tag],
+                **semantic,
                 "parameters": [IF_MATCH],
                 "requestBody": {
                     "required": True,
@@ -681,7 +713,6 @@ def _common_schemas() -> dict:
             "required": ["items", "next_cursor"],
         },
     }
-
 
 
 # --- shapes shared by the paths functions next to the views ---------------------------

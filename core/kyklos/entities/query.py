@@ -641,7 +641,8 @@ def decode_cursor(request, et, lp: ListParams) -> list | None:
         return None
     keys = _keys(et, lp)
     body, dot, mac = lp.cursor.partition(".")
-    if not dot or len(lp.cursor) > MAX_CURSOR:
+    # a cursor the server issued is ASCII (base64 and hex): anything else is not one
+    if not dot or len(lp.cursor) > MAX_CURSOR or not lp.cursor.isascii():
         raise _Bad(_("Invalid cursor."))
     try:
         payload = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))

@@ -44,6 +44,11 @@ SQLITE_TRIGRAM = sqlite3.sqlite_version_info >= (3, 34, 0)
 FTS_TABLE = "kyklos_search_fts"
 #: the expression the PostgreSQL GIN index is built on (the query must repeat it exactly)
 PG_VECTOR = "to_tsvector('simple', kyklos_search.title || ' ' || kyklos_search.body)"
+#: the expression of the PostgreSQL trigram index (migration kyklos_0010): fragments of
+#: any word of the title or body, folded keys included, found through the index
+PG_TEXT = "(kyklos_search.title || ' ' || kyklos_search.body)"
+#: pg_trgm's trigrams: a shorter fragment cannot be looked up in its index
+TRIGRAM = 3
 MAX_Q = 200
 MAX_BODY = 20_000
 #: starts the last line of a body: the folded keys of its words ("Καραγιάννης" and
@@ -126,7 +131,7 @@ def fold_keys(text: str) -> str:
         if key and key != word and key not in seen:
             seen.add(key)
             out.append(key)
-    return " ".join(out)[:MAX_BODY // 4]
+    return " ".join(out)[: MAX_BODY // 4]
 
 
 def visible_body(body: str) -> str:
@@ -156,9 +161,15 @@ def index_records(dbsession, et, records) -> None:
     docs = {r.id: document(et, r) for r in records}
     if not docs:
         return
-    rows = dbsession.execute(
-        select(SearchDoc).where(SearchDoc.entity == et.name, SearchDoc.record_id.in_(list(docs)))
-    ).scalars().all()
+    rows = (
+        dbsession.execute(
+            select(SearchDoc).where(
+                SearchDoc.entity == et.name, SearchDoc.record_id.in_(list(docs))
+            )
+        )
+        .scalars()
+        .all()
+    )
     have = {row.record_id: row for row in rows}
     new = []
     for rid, doc in docs.items():
@@ -273,6 +284,25 @@ def match_clause(dialect: str, words: list[str], stmt, raw: str = ""):
         found = [vector.op("@@")(query), title_like]
         if typed is not None:
             found.append(vector.op("@@")(typed))
+        if all(len(w) >= TRIGRAM for w in words):
+            # A fragment inside a word ("ragian", "example.c") that no word prefix
+            # meets: every word, or its folded key, somewhere in the text. The GIN
+            # trigram index answers it; ILIKE ignores case as the index does.
+            text_expr = literal_column(PG_TEXT)
+            found.append(
+                and_(
+                    *(
+                        or_(
+                            *(
+                                text_expr.ilike(_like(a), escape="\\")
+                                for a in (w, f)
+                                if a and len(a) >= TRIGRAM
+                            )
+                        )
+                        for w, f in alts
+                    )
+                )
+            )
         return stmt.where(or_(*found)).order_by(
             func.similarity(SearchDoc.title, phrase).desc(),
             func.ts_rank(vector, query).desc(),
@@ -315,8 +345,9 @@ def searchable_types(request, only=None) -> list:
     return sorted(out, key=lambda t: (t.menu_order, str(t.plural)))
 
 
-def search(request, q: str, limit: int = 10, only: str | None = None,
-           offset: int = 0) -> list[Group]:
+def search(
+    request, q: str, limit: int = 10, only: str | None = None, offset: int = 0
+) -> list[Group]:
     """Records matching ``q`` that the user may see, grouped by type, best first;
     ``offset`` skips that many hits of each type (the pages of one type's results).
 
@@ -518,8 +549,11 @@ def search_paths(request) -> dict:
                     ),
                     o.param("type", {"type": "string", "enum": types or ["-"]}),
                     o.param("limit", {"type": "integer", "minimum": 1, "maximum": 100}),
-                    o.param("offset", {"type": "integer", "minimum": 0},
-                            description="with type: skip that many hits (the next page)"),
+                    o.param(
+                        "offset",
+                        {"type": "integer", "minimum": 0},
+                        description="with type: skip that many hits (the next page)",
+                    ),
                 ],
                 **o.SEMANTIC,
             )

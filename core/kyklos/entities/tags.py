@@ -108,6 +108,35 @@ def all_tags(dbsession, et=None) -> list[Tag]:
     return list(dbsession.execute(stmt).scalars())
 
 
+def visible_tags(request, et=None) -> list[Tag]:
+    """The tags on at least one record of ``et`` (or of any type) the user may read: a
+    tag's name tells about the records it is on, so it is never suggested or offered as
+    a filter from records the user cannot see."""
+    from sqlalchemy import and_, or_
+
+    from kyklos.entities import service
+
+    db = request.dbsession
+    if et is not None:
+        types = [et]
+    else:
+        used = set(db.execute(select(TagLink.entity).distinct()).scalars())
+        reg = request.registry.kyklos_entities
+        types = [reg[n] for n in sorted(used) if n in reg]
+    clauses = [
+        and_(
+            TagLink.entity == t.name,
+            TagLink.record_id.in_(service.visible_select(request, t).with_only_columns(t.model.id)),
+        )
+        for t in types
+        if request.has_permission(t.permission("read"))
+    ]
+    if not clauses:
+        return []
+    linked = select(TagLink.tag_id).where(or_(*clauses))
+    return list(db.execute(select(Tag).where(Tag.id.in_(linked)).order_by(Tag.key)).scalars())
+
+
 def get_or_create_tag(dbsession, name, colour=None) -> Tag:
     name = clean_name(name)
     if not name:

@@ -419,7 +419,7 @@ def list_view(request):
         "params": pairs,
         "filters": filter_rows(request, et, params),
         "tag_filter": [n for n in params.getall("tag") if n.strip()],
-        "all_tags": tags.all_tags(request.dbsession, et),
+        "all_tags": tags.visible_tags(request, et),
         "column_choices": column_choices(request, et, cols),
         "views": savedviews.views_for(request, et),
         "current_view": params.get("view", ""),

@@ -95,7 +95,7 @@ def detail_view(request):
         "human_size": attachments.human_size,
         "max_upload": attachments.human_size(attachments.max_bytes(request.registry)),
         "tags": tags.tags_for(request.dbsession, et, [record.id])[record.id],
-        "tag_suggestions": tags.all_tags(request.dbsession) if can_update else [],
+        "tag_suggestions": tags.visible_tags(request) if can_update else [],
         "actions": actions,
         "panels": panels,
         "can_update": can_update,
@@ -189,7 +189,7 @@ def build_form(request, et, record=None, prefill=None):
     # every money field starts in the site's default currency, the ones in use first
     from kyklos.entities.money import apply_currency_defaults
 
-    apply_currency_defaults(request, schema)
+    apply_currency_defaults(request, schema, et)
     schema.add(
         colander.SchemaNode(
             colander.String(),
@@ -464,6 +464,10 @@ def _initial(request, et, form, record, prefill=None) -> dict:
             if node.name in (prefill or {}):
                 value = prefill[node.name]
                 out[node.name] = colander.null if value is None else value
+            elif (f := et.fields.get(node.name)) is not None and f.default is not None:
+                # the declared default is what the form starts with: an unticked "Active"
+                # box would otherwise save every new product as inactive
+                out[node.name] = f.default
     return out
 
 

@@ -11,6 +11,13 @@ never has to remember it; the service path pays nothing extra.
 
 :func:`rebuild` rewrites both for one type or all (``kyklos search-index`` and the
 administration page's button, a background job with progress).
+
+Planner statistics: the same session events count the rows each transaction writes
+per table. A transaction that wrote many rows to a table refreshes that table's
+statistics before it commits when they have gone stale (:func:`analyze_stale`), and an
+import analyses every table it wrote when it ends (:func:`analyze`): a list or a search
+right after a bulk load must not be planned as if the table were still empty, whatever
+autovacuum is doing.
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ import logging
 from types import SimpleNamespace
 
 from sqlalchemy import delete, event, exists, func, select, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from kyklos import db as kdb
@@ -33,6 +41,14 @@ REGISTRY_KEY = "kyklos.registry"
 ALL = "*"
 CHUNK = 500
 JOB = "kyklos.search.rebuild"
+WRITTEN_KEY = "kyklos.upkeep.written"
+#: a transaction that wrote fewer rows than this to a table never looks at its statistics
+ANALYZE_MIN_ROWS = 500
+#: statistics are stale once the rows changed since they were taken exceed this share
+#: of the table (plus ANALYZE_MIN_ROWS): autovacuum's rule, applied at once
+ANALYZE_SCALE = 0.1
+#: SQLite: rows ANALYZE reads per index (approximate statistics, in milliseconds)
+SQLITE_ANALYSIS_LIMIT = 2000
 
 
 def _types_by(registry, attr: str) -> dict:
@@ -89,7 +105,22 @@ def _context(session, registry):
     return SimpleNamespace(dbsession=session, registry=registry)
 
 
+def written(session) -> dict[str, int]:
+    """``{table name: rows}`` the session's current transaction has written so far."""
+    return session.info.setdefault(WRITTEN_KEY, {})
+
+
+def _count(session, table, n: int) -> None:
+    name = getattr(table, "name", None)
+    if name:
+        tally = written(session)
+        tally[name] = tally.get(name, 0) + n
+
+
 def _after_flush(session, _flush_context):
+    for group in (session.new, session.dirty, session.deleted):
+        for obj in group:
+            _count(session, getattr(type(obj), "__table__", None), 1)
     registry = _registry(session)
     if registry is None:
         return
@@ -104,6 +135,7 @@ def _after_flush(session, _flush_context):
 def _after_bulk_insert(db, table, rows):
     if not isinstance(db, Session):
         return  # a bare Connection: its caller owns the transaction (and the upkeep)
+    _count(db, table, len(rows))
     registry = _registry(db)
     if registry is None:
         return
@@ -116,19 +148,29 @@ def _after_bulk_insert(db, table, rows):
 
 def _before_commit(session):
     pend = session.info.pop(INFO_KEY, None)
-    if not pend:
-        return
-    registry = _registry(session)
-    if registry is None:
-        return
-    request = _context(session, registry)
-    for name, ids in pend.items():
-        et = request.registry.kyklos_entities.get(name)
-        if et is None or not ids:
-            continue
-        if ids == ALL:
-            ids = missing_ids(request, et)
-        refresh(request, et, sorted(ids))
+    registry = _registry(session) if pend else None
+    if registry is not None:
+        request = _context(session, registry)
+        for name, ids in pend.items():
+            et = request.registry.kyklos_entities.get(name)
+            if et is None or not ids:
+                continue
+            if ids == ALL:
+                ids = missing_ids(request, et)
+            refresh(request, et, sorted(ids))
+    if session.in_nested_transaction():
+        return  # before_commit also fires when a savepoint is released: count on
+    tally = session.info.pop(WRITTEN_KEY, None)
+    if tally:
+        big = {t: n for t, n in tally.items() if n >= ANALYZE_MIN_ROWS}
+        if big:
+            try:
+                with session.begin_nested():
+                    analyze_stale(session, big)
+            except DBAPIError:
+                # Statistics are an optimisation: a database user that may not analyse
+                # (not the tables' owner) must not lose the transaction's work.
+                log.warning("could not analyse %s", ", ".join(sorted(big)), exc_info=True)
 
 
 def _end(session, transaction):
@@ -136,6 +178,118 @@ def _end(session, transaction):
     # removes its rows, which is right either way.
     if transaction.parent is None:
         session.info.pop(INFO_KEY, None)
+        session.info.pop(WRITTEN_KEY, None)
+
+
+# --- planner statistics ----------------------------------------------------------------
+
+
+def _connection(db):
+    return db.connection() if isinstance(db, Session) else db
+
+
+def _known(conn, tables) -> list[str]:
+    """The names of ``tables`` that are real tables of the database (never quoted
+    from outside: every name comes from our own metadata or the session's tally)."""
+    names = sorted({t for t in tables if t})
+    if not names:
+        return []
+    if conn.dialect.name == "postgresql":
+        sql = (
+            "SELECT c.relname FROM pg_class c WHERE c.relkind IN ('r', 'p') "
+            "AND c.relnamespace = current_schema()::regnamespace "
+            "AND c.relname = ANY(:names)"
+        )
+        return sorted(conn.execute(text(sql), {"names": names}).scalars())
+    rows = conn.execute(
+        text(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND sql NOT LIKE 'CREATE VIRTUAL%'"
+        )
+    ).scalars()
+    have = set(rows)
+    return [n for n in names if n in have]
+
+
+def analyze(db, tables) -> list[str]:
+    """Refresh the planner statistics of ``tables`` (names) now, in the caller's
+    transaction; on PostgreSQL also move the GIN indexes' pending entries (the search
+    index's) into the index proper, which only VACUUM or autovacuum would do otherwise.
+    Returns the tables analysed."""
+    conn = _connection(db)
+    names = _known(conn, tables)
+    if not names:
+        return []
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("ANALYZE " + ", ".join(f'"{n}"' for n in names)))
+        conn.execute(
+            text(
+                "SELECT gin_clean_pending_list(i.indexrelid) FROM pg_index i "
+                "JOIN pg_class ic ON ic.oid = i.indexrelid "
+                "JOIN pg_am a ON a.oid = ic.relam "
+                "JOIN pg_class tc ON tc.oid = i.indrelid "
+                "WHERE a.amname = 'gin' AND tc.relname = ANY(:names) "
+                "AND tc.relnamespace = current_schema()::regnamespace"
+            ),
+            {"names": names},
+        )
+    elif conn.dialect.name == "sqlite":
+        # Bounded: SQLite's full ANALYZE reads every index entry; a sample is what the
+        # planner needs (PRAGMA optimize uses the same limit).
+        conn.exec_driver_sql(f"PRAGMA analysis_limit={SQLITE_ANALYSIS_LIMIT}")
+        try:
+            for n in names:
+                conn.exec_driver_sql(f'ANALYZE "{n}"')
+        finally:
+            conn.exec_driver_sql("PRAGMA analysis_limit=0")
+    return names
+
+
+def analyze_stale(db, tally: dict[str, int]) -> list[str]:
+    """Analyse the tables of ``tally`` (``{name: rows written now}``) whose statistics
+    are missing or older than :data:`ANALYZE_SCALE` of their rows. Returns them."""
+    conn = _connection(db)
+    if conn.dialect.name != "postgresql":
+        # No change counter to compare with; a sampled ANALYZE costs milliseconds.
+        return analyze(db, tally)
+    rows = conn.execute(
+        text(
+            "SELECT c.relname, c.reltuples, COALESCE(s.n_mod_since_analyze, 0) "
+            "FROM pg_class c LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid "
+            "WHERE c.relkind IN ('r', 'p') AND c.relname = ANY(:names) "
+            "AND c.relnamespace = current_schema()::regnamespace"
+        ),
+        {"names": sorted(tally)},
+    ).all()
+    stale = [
+        name
+        for name, tuples, changed in rows
+        # reltuples < 0: never analysed nor vacuumed. The counter lags (it counts
+        # committed work), so this transaction's rows are added.
+        if tuples < 0 or changed + tally[name] > ANALYZE_SCALE * tuples + ANALYZE_MIN_ROWS
+    ]
+    return analyze(db, stale) if stale else []
+
+
+def entity_tables(registry, et) -> set[str]:
+    """The tables a write to ``et``'s records touches: its own, its child rows', the
+    search index, duplicate keys, the custom-field mirror and the history."""
+    from kyklos import duplicates
+    from kyklos.entities import customfields, history, search
+
+    out = {et.model.__table__.name}
+    for rel in et.model.__mapper__.relationships:
+        if rel.direction.name == "ONETOMANY" and rel.secondary is None:
+            out.add(rel.mapper.local_table.name)
+    out.update(
+        t.name
+        for t in (
+            search.SearchDoc.__table__,
+            duplicates.DuplicateKey.__table__,
+            customfields.CustomValue.__table__,
+            history.AuditEntry.__table__,
+        )
+    )
+    return out
 
 
 # --- work ------------------------------------------------------------------------------
@@ -271,10 +425,9 @@ def rebuild(request, et=None, progress=None, batch: int = CHUNK) -> dict[str, in
             if progress is not None:
                 progress(done_, total, t)
     db.flush()
-    if db.get_bind().dialect.name == "postgresql":
-        # Fresh statistics, so the first search after a rebuild gets the index plan.
-        db.execute(text("ANALYZE kyklos_search"))
-        db.execute(text("ANALYZE kyklos_duplicate_key"))
+    # Fresh statistics (and, on PostgreSQL, the GIN pending entries merged), so the
+    # first search after a rebuild gets the index plan.
+    analyze(db, [search.SearchDoc.__tablename__, duplicates.DuplicateKey.__tablename__])
     return counts
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import unicodedata
 from decimal import Decimal
 from urllib.parse import urlsplit
 
@@ -45,6 +46,15 @@ def column_of(et, field: FieldInfo):
     return et.model.__table__.c.get(field.name)
 
 
+#: C0 control characters other than tab, line feed and carriage return: no one types
+#: them, XML (and so XLSX, ODS, vCard XML) cannot hold them, and one such value would
+#: otherwise make an export fail for every user who includes the record
+_C0 = frozenset(chr(c) for c in range(32)) - {"\t", "\n", "\r"}
+#: embedding, override and isolate controls: they reorder what a name shows
+#: ("Trojan Source"); a name never needs them (plain text keeps the implicit marks)
+_BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
 def check_text(value: str, max_length: int | None = None) -> str:
     if "\x00" in value:
         raise Invalid(_("Text may not contain NUL characters."))
@@ -56,6 +66,29 @@ def check_text(value: str, max_length: int | None = None) -> str:
     if len(value) > limit:
         raise Invalid(_("At most ${n} characters.", mapping={"n": limit}))
     return value
+
+
+def check_stored_text(value: str, name: bool = False) -> str:
+    """``value`` if an export and a reader can hold it as well as the database: no
+    control characters but tab and line breaks; with ``name``, nothing that makes a name
+    invisible or reorders it. (Search text is not stored and skips this.)"""
+    if not _C0.isdisjoint(value):
+        raise Invalid(_("Text may not contain control characters."))
+    if name and value:
+        if not _BIDI.isdisjoint(value):
+            raise Invalid(_("A name may not contain text direction override characters."))
+        if all(c.isspace() or unicodedata.category(c) == "Cf" for c in value) and any(
+            unicodedata.category(c) == "Cf" for c in value
+        ):
+            raise Invalid(_("A name may not consist of invisible characters only."))
+    return value
+
+
+def is_name(field: FieldInfo) -> bool:
+    """Whether a field holds a name people pick and read records by (a record's title,
+    a person's first or last name, a subject)."""
+    n = field.name
+    return field.type == "string" and (n in ("name", "title", "subject") or n.endswith("_name"))
 
 
 def _int_limit(column) -> int:
@@ -136,6 +169,7 @@ def parse_value(field: FieldInfo, value, column=None):
         if not isinstance(value, str):
             raise Invalid(_("Not a string."))
         check_text(value, field.max_length)
+        check_stored_text(value, name=is_name(field))
         if t == "email" and value and not _is_email(value):
             raise Invalid(_("Not a valid e-mail address."))
         if t == "url" and value and not _is_url(value):
@@ -210,6 +244,15 @@ def to_json(field: FieldInfo, value):
         return value.to_json()
     if isinstance(value, Decimal):
         return str(value)
+    if (
+        field is not None
+        and field.type == "decimal"
+        and isinstance(value, int | float)
+        and not isinstance(value, bool)
+    ):
+        # a column default (0) not yet read back from the database: still a decimal
+        # string, as every read of the record answers
+        return str(Decimal(repr(value)) if isinstance(value, float) else Decimal(value))
     if isinstance(value, dt.datetime):
         return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
     if isinstance(value, dt.date):

@@ -170,6 +170,8 @@ def converter(field, titles=None):
         return choice_converter(field, titles)
     if field.type in ("money", "multichoice", "json"):  # dicts and lists: a new one each
         return lambda text: _convert(field, text)
+    if field.type == "url":
+        return web_address
     if field.type in ("integer", "reference", "decimal", "boolean", "date"):
         seen: dict = {}
 
@@ -182,6 +184,17 @@ def converter(field, titles=None):
 
         return convert
     return as_text
+
+
+#: a host name as address books write a website: ``www.example.com/about``
+_BARE_HOST = re.compile(r"(?i)(?:[a-z0-9-]+\.)+[a-z]{2,}(?::\d{1,5})?(?:[/?#]\S*)?")
+
+
+def web_address(text: str) -> str:
+    """A website as exports write it, without a scheme (``www.example.gr``), is an
+    ``https://`` address; anything else is passed on for validation to judge."""
+    text = text.strip()
+    return f"https://{text}" if _BARE_HOST.fullmatch(text) else text
 
 
 def _convert(field, text: str):

@@ -24,7 +24,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
 from kyklos.db import ci_in
-from kyklos.entities import RecordError, customfields, service, values
+from kyklos.entities import RecordError, customfields, service, upkeep, values
 from kyklos.exports import neutralise
 from kyklos.i18n import _
 from kyklos.imports import mapping
@@ -78,9 +78,65 @@ def reader_options(options: dict) -> Options:
 
 def headers_of(registry, path: Path, name: str, options: dict) -> list[str]:
     """The first row of the file (raises :class:`FileError`)."""
-    for _n, row in open_reader(registry, path, name, reader_options(options)):
-        return [c.strip() for c in row]
-    raise FileError(name, "the file is empty", 1)
+    return inspect_file(registry, path, name, options)["headers"]
+
+
+def inspect_file(registry, path: Path, name: str, options: dict, strict=False,
+                 sample: int = 5) -> dict:
+    """What a person checks before importing: ``headers``, the first ``sample`` rows,
+    the ``encoding`` read (``encoding_certain``; ``encoding_candidates``: ``[(encoding,
+    [words as it reads them])]`` when several were plausible) and the ``delimiter``.
+    ``strict`` refuses an uncertain encoding (:class:`readers.EncodingUnsure`); raises
+    :class:`FileError`."""
+    opts = reader_options(options)
+    opts.strict_encoding = strict
+    reader = open_reader(registry, path, name, opts)
+    headers, rows = None, []
+    for n, row in reader:
+        if n == 1:
+            headers = [c.strip() for c in row]
+            continue
+        rows.append(row)
+        if len(rows) >= sample:
+            break
+    if headers is None:
+        raise FileError(name, "the file is empty", 1)
+    guess = getattr(reader, "guess", None)
+    return {
+        "headers": headers,
+        "rows": rows,
+        "encoding": reader.encoding,
+        "encoding_certain": guess is None or guess.certain,
+        "encoding_candidates": [] if guess is None or guess.certain else guess.candidates,
+        "delimiter": reader.delimiter,
+    }
+
+
+def default_key(registry, et, mapping_: dict) -> str | None:
+    """The field that finds the records a file's rows already are, when the caller named
+    none: the one an import declared for the type (``config.add_import_key``, e.g. an
+    event's UID), else the first e-mail or exact duplicate rule (people: e-mail;
+    accounts: VAT number, then e-mail) whose field is a mapped built-in field. ``None``
+    when nothing mapped identifies a record."""
+    mapped = {f for f in (mapping_ or {}).values() if f}
+    declared = getattr(registry, "kyklos_import_keys", {}).get(et.name, ())
+    from kyklos.duplicates import rules_for
+
+    rule_fields = [r.fields[0] for r in rules_for(registry, et) if r.kind in ("email", "exact")]
+    for name in (*declared, *rule_fields):
+        f = et.fields.get(name)
+        if name in mapped and f is not None and not f.custom and f.type in KEY_TYPES:
+            return name
+    return None
+
+
+def with_default_key(registry, et, options: dict) -> dict:
+    """``options`` with the :func:`default_key` when no key was given: a file imported
+    twice never duplicates its records unless "create" was chosen for duplicates."""
+    if options.get("key") or options.get("on_duplicate") == "create":
+        return options
+    key = default_key(registry, et, options.get("mapping") or {})
+    return {**options, "key": key} if key else options
 
 
 def check_options(request, et, headers: list[str], options: dict) -> dict:
@@ -339,12 +395,15 @@ def start_run(request, et, path: Path, file_name: str, options: dict, dry_run: b
         raise HTTPForbidden()
     digest = sha256_of(path)
     db = request.dbsession
+    options = with_default_key(request.registry, et, options)
     if not dry_run:
         prior = db.execute(
             select(ImportRun)
             .where(
                 ImportRun.sha256 == digest,
                 ImportRun.entity == et.name,
+                # another user's identical upload is another import, under their rights
+                ImportRun.user_id == service.user_id(request),
                 ImportRun.dry_run.is_(False),
                 ImportRun.state.in_(("queued", "running")),
             )
@@ -399,6 +458,7 @@ def execute(registry, run_id: int, progress=None) -> dict:
     new_log = start_after <= 1 or not log.exists()
     seen: dict = {}
     created: dict = {}  # records created for names in reference columns, for the whole run
+    tables: set = set()  # every table a batch wrote, analysed when the run ends
     uid = info["user_id"]
     with log.open("w" if new_log else "a", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
@@ -413,6 +473,7 @@ def execute(registry, run_id: int, progress=None) -> dict:
                 customfields.refresh(registry, request.dbsession)
                 results = Batch(request, et, options, seen, info["dry_run"], created).run(
                     headers, rows)
+                tables.update(upkeep.written(request.dbsession))
                 counts = {s: sum(1 for r in results if r.status == s)
                           for s in ("created", "updated", "skipped", "rejected")}
                 run = request.dbsession.get(ImportRun, run_id)
@@ -441,6 +502,8 @@ def execute(registry, run_id: int, progress=None) -> dict:
                 batch_rows = []
         if batch_rows:
             flush_batch(batch_rows)
+    if tables:
+        _analyze(registry, info["entity"], tables)
     _finish(registry, run_id, "done", None)
     return summary_of(registry, run_id)
 
@@ -462,6 +525,17 @@ def _collector_paused():
         if enabled:
             gc.enable()
             gc.collect(1)
+
+
+def _analyze(registry, entity: str, tables: set) -> None:
+    """Fresh planner statistics for every table the run wrote (and the search index
+    merged), committed before the run is reported done: the list or search a person
+    opens next is planned for the rows that are there now, not for an empty table."""
+    et = registry.kyklos_entities.get(entity)
+    if et is not None:
+        tables = tables | upkeep.entity_tables(registry, et)
+    with registry["dbengine"].begin() as conn:
+        upkeep.analyze(conn, tables)
 
 
 def _update(registry, run_id, **values_):

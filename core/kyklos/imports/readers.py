@@ -11,6 +11,9 @@ from __future__ import annotations
 import codecs
 import csv
 import datetime as dt
+import itertools
+import re
+import unicodedata
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,10 +26,23 @@ MAX_ZIP_ENTRIES = 10_000
 MAX_ZIP_BYTES = 500 * 1024 * 1024
 MAX_ZIP_RATIO = 200
 DELIMITERS = ",;\t|"
-#: tried in order after UTF-8 when the file has no BOM (Greek, Central European, Western)
-FALLBACK_ENCODINGS = ("cp1253", "cp1250", "cp1252")
-GREEK = frozenset(range(0x0370, 0x0400))
-POLISH = frozenset("ąćęłńśźżĄĆĘŁŃŚŹŻ")
+#: single-byte encodings a file without a BOM that is not UTF-8 may be in, in the order
+#: preferred when several read the same letters (Western, Central European, Greek,
+#: Cyrillic, then their ISO twins)
+CANDIDATES = ("cp1252", "cp1250", "cp1253", "cp1251", "iso8859_15", "iso8859_2",
+              "iso8859_7", "iso8859_5", "iso8859_16")
+#: every encoding a person may choose (wizard drop-down, API, ``--encoding``)
+ENCODINGS = ("utf-8", "utf-16", *CANDIDATES, "latin-1")
+#: a word: a run of bytes that are not ASCII space, digits or punctuation
+_WORD = re.compile(rb"[^\x00-\x40\x5b-\x60\x7b-\x7f]+")
+#: Romanian's s/t with cedilla (cp1250, ISO 8859-2) and with comma (ISO 8859-16) are one
+#: letter to a reader
+_SAME_LETTER = str.maketrans("ŞşŢţ", "ȘșȚț")
+#: tokens with non-ASCII bytes looked at, at most
+_MAX_WORDS = 20_000
+#: how much better (charset-normalizer's language coherence) one reading must be than
+#: another that gives other letters for it to be chosen without asking
+_MARGIN = 0.03
 
 
 class FileError(ValueError):
@@ -45,6 +61,8 @@ class Options:
     delimiter: str | None = None
     sheet: str | None = None
     limits: dict = field(default_factory=dict)
+    #: refuse to read a file whose encoding is uncertain (:class:`EncodingUnsure`)
+    strict_encoding: bool = False
 
 
 def detect_format(name: str) -> str:
@@ -52,39 +70,155 @@ def detect_format(name: str) -> str:
     return {"txt": "csv", "tsv": "csv"}.get(suffix, suffix)
 
 
-def _score(text: str, encoding: str) -> int:
-    """How plausible ``text`` is in ``encoding``: letters of the script it serves."""
-    if encoding == "cp1253":
-        return sum(2 for c in text if ord(c) in GREEK)
-    if encoding == "cp1250":
-        return sum(2 for c in text if c in POLISH)
-    return sum(1 for c in text if ord(c) > 127 and c.isalpha())
+class EncodingUnsure(FileError):
+    """The file reads as plausible text in encodings that give different letters:
+    ``candidates`` is ``[(encoding, [words as that encoding reads them])]``, the best
+    first. The person chooses (wizard drop-down, API option, ``--encoding``)."""
+
+    def __init__(self, file: str, candidates: list[tuple[str, list[str]]]):
+        self.candidates = candidates
+        readings = "; ".join(f"{enc}: {' '.join(words[:3])}" for enc, words in candidates)
+        super().__init__(file, f"the encoding is uncertain ({readings}): choose one")
 
 
-def detect_encoding(path: Path, sample: bytes) -> str:
+@dataclass
+class Guess:
+    """What :func:`detect_encoding` found: the encoding, whether it is certain (a BOM,
+    valid UTF-8, or the only plausible letters) and the readings it chose among."""
+
+    encoding: str
+    certain: bool = True
+    candidates: list[tuple[str, list[str]]] = field(default_factory=list)
+
+
+def _script(ch: str) -> str:
+    return unicodedata.name(ch, "?").split(" ", 1)[0]
+
+
+def _implausible(word: str) -> bool:
+    """A word no language writes: letters of two scripts ("Mόller": cp1253 read of
+    cp1252), a symbol or control character between letters ("£ódŸ"), a capital with
+    a diacritic after a small letter ("ИеуублпнЯкз"), or a Latin word mostly of
+    accented letters ("Ðáðáäüðïõëïò": Greek read as cp1252)."""
+    letters = [c for c in word if c.isalpha()]
+    scripts = {_script(c) for c in letters}
+    if len(scripts) > 1 or any(not c.isalpha() and ord(c) > 127 for c in word):
+        return True
+    if any(ord(b) > 127 and b.isupper() and a.islower() for a, b in itertools.pairwise(word)):
+        return True
+    return scripts == {"LATIN"} and len(letters) >= 5 and \
+        2 * sum(ord(c) > 127 for c in letters) > len(letters)
+
+
+def _non_ascii_words(path: Path) -> list[bytes]:
+    """The distinct words of the file holding a byte above 127 (at most ``_MAX_WORDS``)."""
+    seen: dict[bytes, None] = {}
+    with path.open("rb") as fh:
+        tail = b""
+        while chunk := fh.read(1 << 20):
+            data = tail + chunk
+            cut = max(data.rfind(b"\n"), 0)  # a word never spans lines
+            data, tail = data[:cut], data[cut:]
+            for m in _WORD.finditer(data):
+                w = m.group()
+                if max(w) > 127:
+                    seen.setdefault(w, None)
+            if len(seen) >= _MAX_WORDS:
+                return list(seen)[:_MAX_WORDS]
+        for m in _WORD.finditer(tail):
+            if max(m.group()) > 127:
+                seen.setdefault(m.group(), None)
+    return list(seen)[:_MAX_WORDS]
+
+
+def _coherence(words: list[bytes], encodings: list[str]) -> dict[str, float]:
+    """charset-normalizer's measure of how much each reading looks like a language
+    (letter frequencies), less its measure of mess; 0 for a reading it discards."""
+    from charset_normalizer import from_bytes
+
+    out = dict.fromkeys(encodings, -1.0)
+    payload = b" ".join(words[:2000])
+    for match in from_bytes(payload, cp_isolation=list(encodings)):
+        score = match.coherence - match.chaos
+        for name in (match.encoding, *match.could_be_from_charset):
+            key = codecs.lookup(name).name
+            for enc in encodings:
+                if codecs.lookup(enc).name == key:
+                    out[enc] = max(out[enc], score)
+    return out
+
+
+def guess_encoding(path: Path, sample: bytes) -> Guess:
+    """The encoding of a CSV file: a BOM (UTF-8, UTF-16); UTF-8 when the whole file is
+    valid UTF-8; otherwise the single-byte encoding whose reading of the words with
+    non-ASCII letters is plausible (see :func:`_implausible`). Readings giving the same
+    letters are one (``Müller`` in cp1252, cp1250 and ISO 8859-2: the first of
+    :data:`CANDIDATES` is named); when plausible readings give different letters,
+    charset-normalizer's language statistics choose if one is clearly better, and the
+    guess is marked uncertain otherwise."""
     if sample.startswith(codecs.BOM_UTF8):
-        return "utf-8-sig"
+        return Guess("utf-8-sig")
     if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return "utf-16"
+        return Guess("utf-16")
+    if _utf16_without_bom(sample):
+        return Guess(_utf16_without_bom(sample))
     decoder = codecs.getincrementaldecoder("utf-8")()
     try:
         with path.open("rb") as fh:
             while chunk := fh.read(1 << 20):
                 decoder.decode(chunk)
             decoder.decode(b"", final=True)
-        return "utf-8"
+        return Guess("utf-8")
     except UnicodeDecodeError:
         pass
-    best, best_score = "cp1252", -1
-    for enc in FALLBACK_ENCODINGS:
+    words = _non_ascii_words(path)
+    readings: dict[str, tuple[float, list[str]]] = {}
+    for enc in CANDIDATES:
         try:
-            text = sample.decode(enc)
+            texts = [w.decode(enc) for w in words]
         except UnicodeDecodeError:
-            continue
-        score = _score(text, enc)
-        if score > best_score:
-            best, best_score = enc, score
-    return best
+            continue  # a byte this encoding does not define
+        bad = sum(_implausible(t) for t in texts)
+        readings[enc] = (bad / max(len(texts), 1), texts)
+    if not readings:
+        return Guess("latin-1", certain=False)
+    least = min(r for r, _t in readings.values())
+    groups: dict[tuple, str] = {}  # the letters read -> the first encoding reading them
+    for enc, (ratio, texts) in readings.items():
+        if ratio <= least + 0.02:
+            groups.setdefault(tuple(t.translate(_SAME_LETTER) for t in texts), enc)
+    encs = list(groups.values())
+    candidates = [(enc, _examples(readings[enc][1])) for enc in encs]
+    if len(encs) == 1:
+        return Guess(encs[0], True, candidates)
+    scores = _coherence(words, encs)
+    encs.sort(key=lambda e: -scores[e])
+    candidates.sort(key=lambda c: encs.index(c[0]))
+    certain = scores[encs[0]] - scores[encs[1]] >= _MARGIN
+    return Guess(encs[0], certain, candidates)
+
+
+def _examples(texts: list[str], n: int = 6) -> list[str]:
+    """A few of the words a reading gives, the ones with the most non-ASCII letters."""
+    return sorted(texts, key=lambda t: -sum(ord(c) > 127 for c in t))[:n]
+
+
+def _utf16_without_bom(sample: bytes) -> str | None:
+    """UTF-16 text without a BOM: ASCII text has a NUL in every other byte."""
+    head = sample[:4000]
+    if len(head) < 4:
+        return None
+    even, odd = head[0::2], head[1::2]
+    if odd.count(0) > 0.7 * len(odd) and even.count(0) < 0.1 * len(even):
+        return "utf-16-le"
+    if even.count(0) > 0.7 * len(even) and odd.count(0) < 0.1 * len(odd):
+        return "utf-16-be"
+    return None
+
+
+def detect_encoding(path: Path, sample: bytes) -> str:
+    """The encoding :func:`guess_encoding` finds (certain or not)."""
+    return guess_encoding(path, sample).encoding
 
 
 def detect_delimiter(text: str) -> str:
@@ -103,9 +237,15 @@ class CSVReader:
             sample = fh.read(64 * 1024)
         if b"\x00" in sample and not sample.startswith(
             (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
-        ):
+        ) and not _utf16_without_bom(sample):
             raise FileError(name, "binary data (NUL bytes): not a text CSV file", 1)
-        self.encoding = opts.encoding or detect_encoding(path, sample)
+        if opts.encoding:
+            self.guess = Guess(opts.encoding)
+        else:
+            self.guess = guess_encoding(path, sample)
+            if not self.guess.certain and opts.strict_encoding:
+                raise EncodingUnsure(name, self.guess.candidates)
+        self.encoding = self.guess.encoding
         try:
             codecs.lookup(self.encoding)
         except LookupError:
@@ -138,7 +278,7 @@ class CSVReader:
                     for i, cell in enumerate(row):
                         if "\x00" in cell:
                             raise FileError(self.name, "NUL character in a cell", n, i + 1)
-                    yield n, row
+                    yield n, [clean_cell(c) for c in row]
             except csv.Error as exc:
                 msg = str(exc)
                 if "field larger than field limit" in msg:
@@ -156,7 +296,9 @@ def check_zip(path: Path, name: str, limits: dict) -> None:
     """Refuse archives that would inflate past the limits (zip bombs), before parsing."""
     try:
         zf = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError):
+    except NotImplementedError as exc:  # "zip file version 20.9": a crafted directory
+        raise FileError(name, f"an archive this reader cannot open ({exc})") from None
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
         raise FileError(name, "not an XLSX file (not a zip archive)") from None
     with zf:
         infos = zf.infolist()
@@ -166,9 +308,28 @@ def check_zip(path: Path, name: str, limits: dict) -> None:
         if total > limits.get("zip_bytes", MAX_ZIP_BYTES):
             raise FileError(name, f"the archive inflates to {total} bytes: too large")
         for i in infos:
+            # zipfile refuses such entries only when it inflates them, in the middle of
+            # reading the sheet: refuse the archive now, by name
+            if i.extract_version > zipfile.MAX_EXTRACT_VERSION or i.compress_type not in (
+                zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED
+            ):
+                raise FileError(name, f"{i.filename[:100]}: a zip entry this reader cannot "
+                                      "inflate (damaged or not written by a spreadsheet)")
             if i.compress_size and i.file_size / i.compress_size > MAX_ZIP_RATIO and \
                     i.file_size > 10 * 1024 * 1024:
                 raise FileError(name, f"{i.filename}: suspicious compression ratio")
+
+
+#: C0 control characters other than TAB, LF and CR: no text field holds them (XLSX
+#: escapes them as ``_x000B_``; some exports leave vertical tabs for line breaks)
+_CONTROL = dict.fromkeys(c for c in range(32) if c not in (9, 10, 13))
+_CONTROL[0x0B] = "\n"
+_CONTROL[0x0C] = "\n"
+
+
+def clean_cell(text: str) -> str:
+    """``text`` without control characters (a vertical tab or form feed: a line break)."""
+    return text.translate(_CONTROL) if any(ord(c) < 32 for c in text) else text
 
 
 def _xlsx_text(value) -> str:
@@ -184,7 +345,7 @@ def _xlsx_text(value) -> str:
         return value.isoformat()
     if isinstance(value, dt.date | dt.time):
         return value.isoformat()
-    return str(value)
+    return clean_cell(str(value))
 
 
 class XLSXReader:
@@ -204,9 +365,9 @@ class XLSXReader:
             wb = openpyxl.load_workbook(self.path, read_only=True, data_only=True)
         except Exception as exc:  # noqa: BLE001 - openpyxl raises many types for damaged files
             raise FileError(self.name, f"cannot read the workbook: {type(exc).__name__}") from None
+        n = 0
         try:
             ws = wb[self.opts.sheet] if self.opts.sheet else wb.worksheets[0]
-            n = 0
             for values in ws.iter_rows(values_only=True):
                 n += 1
                 if n > max_rows + 1:
@@ -224,6 +385,11 @@ class XLSXReader:
                 yield n, row
         except KeyError:
             raise FileError(self.name, f"no sheet {self.opts.sheet!r}") from None
+        except FileError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a damaged sheet fails as it is read
+            raise FileError(self.name, f"cannot read the workbook: {type(exc).__name__}",
+                            n + 1) from None
         finally:
             wb.close()
 

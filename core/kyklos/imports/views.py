@@ -16,12 +16,31 @@ from kyklos.entities import service
 from kyklos.i18n import _
 from kyklos.imports import mapping, pipeline
 from kyklos.imports.models import ImportProfile, ImportRun
-from kyklos.imports.readers import FileError, open_reader, plugin_formats
+from kyklos.imports.readers import ENCODINGS as READABLE
+from kyklos.imports.readers import EncodingUnsure, FileError, open_reader, plugin_formats
 from kyklos.problem import Problem
 
 T = "kyklos:web/templates/"
 MAX_BYTES = 500 * 1024 * 1024
-ENCODINGS = ("", "utf-8", "utf-16", "cp1253", "cp1250", "cp1252", "iso-8859-7", "latin-1")
+ENCODINGS = ("", *READABLE)
+#: what each encoding is for, as a person knows it
+ENCODING_TITLES = {
+    "utf-8": _("Unicode (UTF-8)"),
+    "utf-8-sig": _("Unicode (UTF-8)"),
+    "utf-16": _("Unicode (UTF-16)"),
+    "utf-16-le": _("Unicode (UTF-16)"),
+    "utf-16-be": _("Unicode (UTF-16)"),
+    "cp1252": _("Western European (Windows-1252)"),
+    "cp1250": _("Central European (Windows-1250)"),
+    "cp1253": _("Greek (Windows-1253)"),
+    "cp1251": _("Cyrillic (Windows-1251)"),
+    "iso8859_15": _("Western European (ISO 8859-15)"),
+    "iso8859_2": _("Central European (ISO 8859-2)"),
+    "iso8859_7": _("Greek (ISO 8859-7)"),
+    "iso8859_5": _("Cyrillic (ISO 8859-5)"),
+    "iso8859_16": _("South-East European (ISO 8859-16)"),
+    "latin-1": _("Western European (ISO 8859-1)"),
+}
 DELIMITERS = {"": _("Detect"), ",": ",", ";": ";", "\t": _("Tab"), "|": "|"}
 PREVIEW = 5
 
@@ -31,6 +50,12 @@ def _et(request, verb="import"):
     if not request.has_permission(et.permission(verb)):
         raise HTTPForbidden()
     return et
+
+
+def _discard(path: Path | None) -> None:
+    """A refused upload is not kept: its content is the user's data."""
+    if path is not None:
+        path.unlink(missing_ok=True)
 
 
 def _save_upload(request, upload) -> tuple[Path, str]:
@@ -51,7 +76,7 @@ def _save_upload(request, upload) -> tuple[Path, str]:
 def _options_from(params) -> dict:
     return {
         "format": params.get("format", "")[:20],
-        "encoding": params.get("encoding", "")[:20] if params.get("encoding") in ENCODINGS
+        "encoding": params.get("encoding", "") if params.get("encoding") in ENCODINGS
         else "",
         "delimiter": params.get("delimiter", "") if params.get("delimiter") in DELIMITERS else "",
     }
@@ -111,21 +136,26 @@ def upload_view(request):
     et = _et(request)
     errors = {}
     if request.method == "POST":
+        path = None
         try:
             path, name = _save_upload(request, request.POST.get("file"))
             options = _options_from(request.POST)
-            headers = pipeline.headers_of(request.registry, path, name, options)
+            info = pipeline.inspect_file(request.registry, path, name, options)
         except FileError as exc:
+            _discard(path)
             errors["file"] = str(exc) if exc.file else request.localizer.translate(exc.message)
         else:
+            headers = info["headers"]
             profile = request.POST.get("profile")
             options["mapping"] = initial_mapping(request, et, headers, profile)
             options.update(profile_options(request, et, profile))
-            if "key" not in options and "email" in options["mapping"].values() and \
-                    (et.fields.get("email") is not None and not et.fields["email"].custom):
-                # A file with e-mail addresses: find the people already there by them
-                # (shown preselected in the wizard; "none" is one click away).
-                options["key"] = "email"
+            _remember_encoding(options, info)
+            if "key" not in options:
+                # Rows already in Kyklos are found by the type's duplicate rules (people:
+                # e-mail), preselected in the wizard.
+                key = pipeline.default_key(request.registry, et, options["mapping"])
+                if key:
+                    options["key"] = key
             options["headers"] = headers
             run = ImportRun(entity=et.name, file_name=name, sha256=pipeline.sha256_of(path),
                             path=str(path), options=options, state="uploaded",
@@ -138,6 +168,17 @@ def upload_view(request):
     return {"title": _("Import"), "et": et, "errors": errors, "formats": formats,
             "encodings": ENCODINGS, "delimiters": DELIMITERS, "detect": _("Detect"),
             "profiles": _profiles(request, et)}
+
+
+def _remember_encoding(options: dict, info: dict) -> None:
+    """Keep the encoding read, so every later read of the file is the same; an uncertain
+    one waits for the person's choice (the run page offers the readings)."""
+    if info["encoding"] and info["encoding"] != "xlsx":
+        options["encoding"] = info["encoding"]
+    if info["encoding_certain"]:
+        options.pop("encoding_unsure", None)
+    else:
+        options["encoding_unsure"] = [[e, w] for e, w in info["encoding_candidates"]]
 
 
 def _run(request) -> ImportRun:
@@ -172,7 +213,19 @@ def run_view(request):
 
     live = live_progress(request.registry, run.job_id) if run.job_id else None
     writable = _writable(request, et)
+    tr = request.localizer.translate
+    encoding = run.options.get("encoding") or ""
+    unsure = run.options.get("encoding_unsure") or []
+    choices = [e for e, _w in unsure] + [e for e in READABLE if e not in dict(unsure)]
+    if encoding and encoding not in choices:
+        choices.insert(0, encoding)
     return {
+        "file_encoding": encoding,
+        "encoding_title": tr(ENCODING_TITLES.get(encoding, encoding)) if encoding else "",
+        "encoding_unsure": unsure,
+        "encoding_choices": [(e, tr(ENCODING_TITLES.get(e, e))) for e in choices],
+        "is_csv": (run.options.get("format") or Path(run.file_name).suffix.lower()
+                   .lstrip(".")) in ("csv", "txt", "tsv"),
         "title": _("Import"),
         "run": run,
         "et": et,
@@ -188,6 +241,36 @@ def run_view(request):
     }
 
 
+def encoding_view(request):
+    """The person's choice of the file's encoding: headers, mapping and preview are
+    read again with it."""
+    run = _run(request)
+    et = service.get_entity_type(request, run.entity)
+    if not request.has_permission(et.permission("import")):
+        raise HTTPForbidden()
+    if run.state != "uploaded":
+        return HTTPFound(request.route_url("import.run", id=run.id))
+    chosen = request.POST.get("encoding", "")
+    if chosen not in READABLE:
+        request._import_errors = {"encoding": request.localizer.translate(
+            _("Choose an encoding from the list."))}
+        request.response.status = 400
+        return run_view(request)
+    options = {**run.options, "encoding": chosen}
+    try:
+        info = pipeline.inspect_file(request.registry, Path(run.path), run.file_name, options)
+    except FileError as exc:
+        request._import_errors = {"encoding": str(exc)}
+        request.response.status = 400
+        return run_view(request)
+    options.pop("encoding_unsure", None)
+    if info["headers"] != options.get("headers"):
+        options["headers"] = info["headers"]
+        options["mapping"] = initial_mapping(request, et, info["headers"], None)
+    run.options = options
+    return HTTPFound(request.route_url("import.run", id=run.id))
+
+
 def _options_for_start(request, run, et) -> tuple[dict, dict]:
     post = request.POST
     headers = run.options.get("headers") or []
@@ -201,7 +284,12 @@ def _options_for_start(request, run, et) -> tuple[dict, dict]:
     options.update(mapping=m, key=post.get("key") or None,
                    on_duplicate=post.get("on_duplicate") or "skip",
                    create_references=post.get("create_references") == "1")
-    return options, pipeline.check_options(request, et, headers, options)
+    options = pipeline.with_default_key(request.registry, et, options)
+    errors = pipeline.check_options(request, et, headers, options)
+    if run.options.get("encoding_unsure"):
+        errors["encoding"] = _("Choose the file's encoding: the letters differ between "
+                               "the readings shown.")
+    return options, errors
 
 
 def start_view(request):
@@ -275,12 +363,26 @@ def api_import(request):
         raise Problem(400, _("Invalid JSON"), errors={"options": _("Not JSON.")}) from None
     if not isinstance(opts, dict):
         raise Problem(400, _("Invalid JSON"), errors={"options": _("Send an object.")})
+    path = None
     try:
         path, name = _save_upload(request, request.POST.get("file"))
         options = {k: str(opts.get(k) or "")[:20] for k in ("format", "encoding", "delimiter")}
-        headers = pipeline.headers_of(request.registry, path, name, options)
+        if options["encoding"] and options["encoding"] not in READABLE:
+            raise FileError(name, _("Unknown encoding: use one of ${e}.",
+                                    mapping={"e": ", ".join(READABLE)}))
+        info = pipeline.inspect_file(request.registry, path, name, options, strict=True)
+    except EncodingUnsure as exc:
+        _discard(path)
+        raise Problem(400, _("Uncertain encoding"), str(exc), errors={
+            "encoding": _("The file reads differently in ${e}: give the encoding.",
+                          mapping={"e": ", ".join(e for e, _w in exc.candidates)})},
+            candidates=[{"encoding": e, "sample": w} for e, w in exc.candidates]) from None
     except FileError as exc:
-        raise Problem(400, _("Unreadable file"), str(exc)) from None
+        _discard(path)
+        detail = str(exc) if exc.file else request.localizer.translate(exc.message)
+        raise Problem(400, _("Unreadable file"), detail) from None
+    headers = info["headers"]
+    options["encoding"] = info["encoding"] if info["encoding"] != "xlsx" else ""
     options["headers"] = headers
     options["mapping"] = opts.get("mapping") or initial_mapping(
         request, et, headers, opts.get("profile"))
@@ -291,8 +393,13 @@ def api_import(request):
                                             saved.get("create_references", True))
     errors = pipeline.check_options(request, et, headers, options)
     if errors:
+        _discard(path)
         raise Problem(400, _("Invalid import options"), errors=errors)
-    run = pipeline.start_run(request, et, path, name, options, bool(opts.get("dry_run")))
+    try:
+        run = pipeline.start_run(request, et, path, name, options, bool(opts.get("dry_run")))
+    except HTTPForbidden:
+        _discard(path)
+        raise
     _enqueue(request, run)
     request.response.status = 202
     request.response.headers["Location"] = request.route_url("api.import", id=run.id)
@@ -367,6 +474,9 @@ def includeme(config):
                     request_method="GET", permission="authenticated")
     config.add_route("import.start", "/imports/{id:[0-9]{1,9}}/start")
     config.add_view(start_view, route_name="import.start", renderer=T + "import_run.pt",
+                    request_method="POST", permission="authenticated")
+    config.add_route("import.encoding", "/imports/{id:[0-9]{1,9}}/encoding")
+    config.add_view(encoding_view, route_name="import.encoding", renderer=T + "import_run.pt",
                     request_method="POST", permission="authenticated")
     config.add_route("import.log", "/imports/{id:[0-9]{1,9}}/log")
     config.add_view(log_view, route_name="import.log", request_method="GET",

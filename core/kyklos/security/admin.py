@@ -12,8 +12,10 @@ from pyramid.renderers import render_to_response
 from sqlalchemy import func, select
 
 from kyklos.db import utcnow
+from kyklos.entities import VERBS
 from kyklos.hooks import collect
-from kyklos.i18n import LANGUAGES, _
+from kyklos.i18n import LANGUAGES, _, format_datetime
+from kyklos.security import role_editor
 from kyklos.security.account import (
     check_delegation,
     create_delegation,
@@ -257,13 +259,6 @@ def token_revoke_view(request):
 # --- roles ----------------------------------------------------------------------------
 
 
-def _permission_groups(request):
-    groups: dict[str, list] = {}
-    for p in sorted(request.registry.kyklos_permissions.values(), key=lambda p: p.name):
-        groups.setdefault(p.name.split(".")[0], []).append(p)
-    return sorted(groups.items())
-
-
 def roles_view(request):
     db = request.dbsession
     errors, values = {}, {}
@@ -286,6 +281,8 @@ def roles_view(request):
         "title": _("Roles and record rules"),
         "roles": db.execute(select(Role).order_by(Role.name)).scalars().all(),
         "rule_counts": counts,
+        "granted_text": lambda r: role_editor.granted_count_text(request, r),
+        "role_title": lambda r: role_editor.role_title(request, r),
         "errors": errors,
         "values": values,
     }
@@ -306,14 +303,19 @@ def _role_data(request, role, errors=None):
         .all()
     )
     return {
-        "title": role.title or role.name,
+        "title": role_editor.role_title(request, role),
         "role": role,
-        "groups": _permission_groups(request),
+        "matrix": role_editor.permission_matrix(request),
+        "verbs": [(v, role_editor.VERB_WORDS[v]) for v in VERBS],
+        "verb_words": role_editor.VERB_WORDS,
         "granted": set(role.permissions or []),
-        "rules": rules,
-        "entity_types": sorted(request.registry.kyklos_entities.values(), key=lambda e: e.name),
-        "actions": RULE_ACTIONS,
-        "scopes": SCOPES,
+        "rules": role_editor.rule_rows(request, rules),
+        "entity_groups": role_editor.entity_groups(request),
+        "actions": [
+            (a, role_editor.ACTION_WORDS[a], role_editor.ACTION_HINTS[a]) for a in RULE_ACTIONS
+        ],
+        "scopes": [(s, role_editor.SCOPE_WORDS[s], role_editor.SCOPE_HINTS[s]) for s in SCOPES],
+        "permission_title": lambda p: role_editor.permission_title(request, p),
         "errors": errors or {},
         "editable": can_grant(request.identity, role.permissions),
     }
@@ -392,13 +394,16 @@ def role_fields_view(request):
             request.session.flash(_("Saved."), "success")
             return HTTPSeeOther(request.route_url("admin_role_fields", id=role.id, entity=et.name))
     current = field_permissions_of(request.dbsession, role, et.name)
+    fields = [f for n, f in et.fields.items() if n != "id" and f.form]
+    # API conveniences (a type given by its code) are set like the rest, listed last
+    fields += [f for n, f in et.fields.items() if n != "id" and not f.form]
     data = {
-        "title": _("Fields"),
+        "title": _("Field permissions"),
         "role": role,
         "et": et,
-        "fields": [f for n, f in sorted(et.fields.items()) if n != "id"],
+        "fields": fields,
         "current": current,
-        "choices": FIELD_ACCESS,
+        "choices": [(c, role_editor.FIELD_ACCESS_WORDS[c]) for c in reversed(FIELD_ACCESS)],
         "errors": errors,
     }
     return _page(request, "admin_role_fields.pt", data, 400 if errors else 200)
@@ -527,24 +532,59 @@ def position_delete_view(request):
 # --- territories ----------------------------------------------------------------------
 
 
+def _country_names(request) -> list[tuple[str, str]]:
+    from kyklos.sitesettings import country_names
+
+    return country_names(request.locale_name or "en")
+
+
+def _territory_post(request) -> dict:
+    """Countries come from the drop-down; "other values" (regions, codes of a type
+    whose territory field is not a country) one per line."""
+    p = request.POST
+    other = [v.strip() for v in p.get("other_values", "").splitlines() if v.strip()]
+    return {
+        "name": p.get("name", ""),
+        "description": p.get("description", ""),
+        "values": [c for c in p.getall("countries") if c] + other,
+    }
+
+
+def _split_values(request, values) -> tuple[list[str], list[str]]:
+    codes = {c for c, _n in _country_names(request)}
+    return [v for v in values if v in codes], [v for v in values if v not in codes]
+
+
+def _territory_places(request, terr) -> list[str]:
+    names = dict(_country_names(request))
+    return [names.get(v, v) for v in terr.value_list]
+
+
 def territories_view(request):
     db = request.dbsession
     errors, values = {}, {}
     if request.method == "POST":
-        values = {
-            "name": request.POST.get("name", ""),
-            "description": request.POST.get("description", ""),
-            "values": request.POST.get("values", ""),
-        }
+        values = _territory_post(request)
         try:
             terr = save_territory(request, None, values)
         except ManageError as exc:
             errors = _lists(exc.errors)
         else:
+            request.session.flash(_("Territory created. Now choose its people."), "success")
             return HTTPSeeOther(request.route_url("admin_territory", id=terr.id))
+    territories = db.execute(select(Territory).order_by(Territory.name)).scalars().all()
+    counts = dict(
+        db.execute(
+            select(UserTerritory.territory_id, func.count()).group_by(UserTerritory.territory_id)
+        ).all()
+    )
     data = {
         "title": _("Territories"),
-        "territories": db.execute(select(Territory).order_by(Territory.name)).scalars().all(),
+        "territories": territories,
+        "places": {t.id: _territory_places(request, t) for t in territories},
+        "counts": counts,
+        "countries": _country_names(request),
+        "chosen": set(values.get("values") or ()),
         "errors": errors,
         "values": values,
     }
@@ -559,11 +599,10 @@ def territory_view(request):
         if request.POST.get("delete") == "1":
             log_event(request, "territory.changed", op="delete", territory=terr.name)
             db.delete(terr)
+            request.session.flash(_("Territory deleted."), "success")
             return HTTPSeeOther(request.route_url("admin_territories"))
         data = {
-            "name": request.POST.get("name", ""),
-            "description": request.POST.get("description", ""),
-            "values": request.POST.get("values", ""),
+            **_territory_post(request),
             "user_ids": [u for u in request.POST.getall("user_ids") if u.isdigit()],
         }
         try:
@@ -573,22 +612,47 @@ def territory_view(request):
         else:
             request.session.flash(_("Saved."), "success")
             return HTTPSeeOther(request.route_url("admin_territory", id=terr.id))
-    members = set(
+    members = (
         db.execute(
-            select(UserTerritory.user_id).where(UserTerritory.territory_id == terr.id)
-        ).scalars()
+            select(User)
+            .join(UserTerritory, UserTerritory.user_id == User.id)
+            .where(UserTerritory.territory_id == terr.id)
+            .order_by(User.name)
+        )
+        .scalars()
+        .all()
     )
+    chosen, other = _split_values(request, terr.value_list)
     data = {
         "title": terr.name,
         "terr": terr,
-        "users": db.execute(select(User).order_by(User.name)).scalars().all(),
         "members": members,
+        "countries": _country_names(request),
+        "chosen": set(chosen),
+        "other": other,
         "errors": errors,
     }
     return _page(request, "admin_territory.pt", data, 400 if errors else 200)
 
 
 # --- delegations and the security log -------------------------------------------------
+
+
+def _local_midnight(value: str, user):
+    """A day entered on the page starts at midnight where the absent person lives (not
+    in UTC): a delegation "from 1 July" in Athens begins at 00:00 Athens time."""
+    import datetime as dt
+    import zoneinfo
+
+    try:
+        day = dt.date.fromisoformat((value or "").strip()[:10])
+    except ValueError:
+        return value  # check_delegation names the field
+    try:
+        tz = zoneinfo.ZoneInfo(user.timezone or "UTC")
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        tz = dt.UTC
+    return dt.datetime.combine(day, dt.time(0), tzinfo=tz).astimezone(dt.UTC)
 
 
 def delegations_view(request):
@@ -608,8 +672,8 @@ def delegations_view(request):
                 request,
                 {
                     "to_email": p.get("to_email", ""),
-                    "starts": p.get("starts", ""),
-                    "ends": p.get("ends", ""),
+                    "starts": _local_midnight(p.get("starts", ""), from_user),
+                    "ends": _local_midnight(p.get("ends", ""), from_user),
                     "scope": p.getall("scope"),
                     "reason": p.get("reason", ""),
                 },
@@ -627,6 +691,7 @@ def delegations_view(request):
         .scalars()
         .all(),
         "now": utcnow(),
+        "fmt": format_datetime,
         "errors": errors,
         "values": values,
         "entity_types": sorted(request.registry.kyklos_entities.values(), key=lambda e: e.name),

@@ -119,3 +119,40 @@ def acting_for(request, et=None, record=None, action: str = "update") -> int | N
     if perm in ident.own_permissions or "*" in ident.own_permissions:
         return None
     return covering[0].from_user.id
+
+
+def deputies_now(dbsession, user_ids, now: dt.datetime | None = None) -> dict[int, list[User]]:
+    """``{absent user id: [deputies]}`` of the active delegations from ``user_ids`` that
+    hand over everything (a delegation limited to some types does not forward messages
+    about the rest, so it forwards none). Deputies who are inactive are left out."""
+    ids = sorted({int(u) for u in user_ids if u})
+    if not ids:
+        return {}
+    now = now or utcnow()
+    rows = dbsession.execute(
+        select(Delegation).where(
+            Delegation.from_user_id.in_(ids),
+            Delegation.ended_at.is_(None),
+            Delegation.starts_at <= now,
+            Delegation.ends_at > now,
+        )
+    ).scalars()
+    out: dict[int, list[User]] = {}
+    for d in rows:
+        if d.scope or not d.to_user.is_active or d.to_user_id == d.from_user_id:
+            continue
+        out.setdefault(d.from_user_id, []).append(d.to_user)
+    return out
+
+
+def delegators_now(request, et=None) -> list[User]:
+    """The users the request's user stands in for now (for ``et``: those whose
+    delegation covers the type), e.g. to list their open work beside the user's own."""
+    ident = getattr(request, "identity", None)
+    if ident is None:
+        return []
+    return [
+        d.from_user
+        for d in ident.delegations
+        if et is None or d.types is None or et.name in d.types
+    ]

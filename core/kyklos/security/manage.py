@@ -27,7 +27,13 @@ from kyklos.security.models import (
 )
 from kyklos.security.org import OrgError, assign_user
 from kyklos.security.passwords import hash_password, password_messages
-from kyklos.security.rules import FIELD_ACCESS, RULE_ACTIONS, SCOPES, forget_cache
+from kyklos.security.rules import (
+    FIELD_ACCESS,
+    RULE_ACTIONS,
+    SCOPES,
+    forget_cache,
+    has_territory,
+)
 
 USER_FIELDS = frozenset(
     {
@@ -354,6 +360,15 @@ def add_rule(request, data: dict) -> RecordRule:
     scope = str(data.get("scope") or "")
     if scope not in SCOPES:
         errors["scope"] = _("One of: ${v}", mapping={"v": ", ".join(SCOPES)})
+    elif scope == "territory" and entity in request.registry.kyklos_entities:
+        et = request.registry.kyklos_entities[entity]
+        if not has_territory(request, et):
+            # Saved, it would silently give nothing: say so instead (SEC-04).
+            errors["scope"] = _(
+                "${type} have no place (country or region) to match a territory "
+                "against, so a territory rule cannot apply to them.",
+                mapping={"type": request.localizer.translate(et.plural)},
+            )
     if errors:
         raise ManageError(errors)
     _check_role_editable(request, role)

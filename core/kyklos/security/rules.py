@@ -22,7 +22,10 @@ How a decision is made:
    department), ``department`` (owner in a department the subject belongs to or
    manages), ``subtree`` (that, plus every department below: managers see their
    subordinates' records), ``territory`` (the record's ``territory_field`` holds a value
-   of one of the subject's territories), ``all``.
+   of one of the subject's territories; a type declaring several paths, e.g.
+   ``("account.country", "country")``, is placed by the first one whose own column is
+   set), ``all``. A territory rule on a type without a territory field is refused when
+   saved (:func:`has_territory`).
 
 The SQL is one criterion of ``IN`` lists over ``owner_id`` (indexed on every entity
 table) and an ``IN`` list on the territory column. The department scopes are resolved
@@ -211,13 +214,18 @@ class _Context:
             # Two bounded reads: a large org never loads all its users per request.
             depts = sorted(key)
             cap = MAX_OWNER_LIST + 1
-            inside = list(self.db.execute(
-                select(User.id).where(User.department_id.in_(depts)).limit(cap)
-            ).scalars())
-            outside = list(self.db.execute(
-                select(User.id).where(or_(User.department_id.is_(None),
-                                          User.department_id.not_in(depts))).limit(cap)
-            ).scalars())
+            inside = list(
+                self.db.execute(
+                    select(User.id).where(User.department_id.in_(depts)).limit(cap)
+                ).scalars()
+            )
+            outside = list(
+                self.db.execute(
+                    select(User.id)
+                    .where(or_(User.department_id.is_(None), User.department_id.not_in(depts)))
+                    .limit(cap)
+                ).scalars()
+            )
             if len(inside) <= MAX_OWNER_LIST and len(inside) <= len(outside):
                 found = ("in", sorted(inside))
             elif len(outside) <= MAX_OWNER_LIST:
@@ -321,21 +329,18 @@ def _coerce(column, values: set[str]) -> list:
     return sorted(out, key=str)
 
 
-def _territory_path(request, et):
-    """``(local column, target model, target column)`` for ``territory_field``.
+def _resolve(request, et, path: str):
+    """``(local column, target model, target column)`` of one territory path.
 
-    ``"region"`` is a column of the type itself; ``"contact.region"`` follows the
-    reference field ``contact_id`` (or ``related_filters["contact.region"]``) to the
-    referenced entity type's column, so a quote lies in its contact's territory.
+    ``"region"`` is a column of the type itself (target model ``None``);
+    ``"account.country"`` follows the reference field ``account_id`` (or
+    ``related_filters["account.country"]``) to the referenced type's column.
     """
-    tf = et.territory_field
-    if not tf:
-        return None
-    if "." not in tf:
-        col = getattr(et.model, tf, None)
+    if "." not in path:
+        col = getattr(et.model, path, None)
         return None if col is None else (col, None, None)
-    head, rest = tf.split(".", 1)
-    local = et.related_filters.get(tf) or f"{head}_id"
+    head, rest = path.split(".", 1)
+    local = et.related_filters.get(path) or f"{head}_id"
     info = et.fields.get(local)
     target = request.registry.kyklos_entities.get(info.reference) if info else None
     if target is None or getattr(target.model, rest, None) is None:
@@ -343,27 +348,51 @@ def _territory_path(request, et):
     return getattr(et.model, local), target.model, getattr(target.model, rest)
 
 
+def territory_paths(request, et) -> list[tuple]:
+    """The resolved paths of ``et.territory_field``, in order of precedence (empty: the
+    type has no territory, and a ``territory`` scope gives none of its records)."""
+    out = []
+    for path in et.territory_paths:
+        found = _resolve(request, et, path)
+        if found is not None:
+            out.append(found)
+    return out
+
+
+def has_territory(request, et) -> bool:
+    return bool(territory_paths(request, et))
+
+
 def _territory_clause(request, et, values: set[str]):
-    path = _territory_path(request, et)
-    if path is None or not values:
+    """Records whose deciding path holds one of ``values``: the first path whose own
+    column is set decides (a person with an account lies in the account's country,
+    one without in their own)."""
+    paths = territory_paths(request, et)
+    if not paths or not values:
         return None
-    local, model, column = path
-    if model is None:
-        return local.in_(_coerce(local, values))
-    return local.in_(select(model.id).where(column.in_(_coerce(column, values))))
+    crit, unset = [], []
+    for local, model, column in paths:
+        if model is None:
+            here = local.in_(_coerce(local, values))
+        else:
+            here = local.in_(select(model.id).where(column.in_(_coerce(column, values))))
+        crit.append(and_(*unset, here) if unset else here)
+        unset.append(local.is_(None))
+    return crit[0] if len(crit) == 1 else or_(*crit)
 
 
 def _record_territory(request, et, record):
-    path = _territory_path(request, et)
-    if path is None:
-        return None, None
-    local, model, column = path
-    value = getattr(record, local.key, None)
-    if model is None or value is None:
-        return value, local
-    return request.dbsession.execute(
-        select(column).where(model.id == value)
-    ).scalar_one_or_none(), column
+    """``(value, column)`` placing one record (loaded or not yet saved)."""
+    for local, model, column in territory_paths(request, et):
+        value = getattr(record, local.key, None)
+        if value is None:
+            continue
+        if model is None:
+            return value, local
+        return request.dbsession.execute(
+            select(column).where(model.id == value)
+        ).scalar_one_or_none(), column
+    return None, None
 
 
 # --- the interface --------------------------------------------------------------------
@@ -372,8 +401,7 @@ def _record_territory(request, et, record):
 def restrictions(request, et, action: str) -> list:
     """Criteria plugins add through ``kyklos_visibility_restrictions`` (ANDed)."""
     pm = request.registry.kyklos_pm
-    found = pm.hook.kyklos_visibility_restrictions(
-        request=request, entity_type=et, action=action)
+    found = pm.hook.kyklos_visibility_restrictions(request=request, entity_type=et, action=action)
     return [c for group in found if group for c in group]
 
 

@@ -86,9 +86,10 @@ def paths_for(request, et) -> dict[str, query.FilterPath]:
         t_readable = service.field_access(request, target)[0]
         for tname in target.filterable:
             if tname in t_readable:
-                out.setdefault(f"{prefix}.{tname}",
-                               query.FilterPath(f"{prefix}.{tname}", target.fields[tname],
-                                                target, name))
+                out.setdefault(
+                    f"{prefix}.{tname}",
+                    query.FilterPath(f"{prefix}.{tname}", target.fields[tname], target, name),
+                )
     return out
 
 
@@ -111,8 +112,9 @@ def compile_definition(request, et, definition, paths=None):
 
     def walk(node, where: str, depth: int):
         if depth > MAX_DEPTH:
-            errors[where or "definition"] = _("Nested more than ${n} levels.",
-                                              mapping={"n": MAX_DEPTH})
+            errors[where or "definition"] = _(
+                "Nested more than ${n} levels.", mapping={"n": MAX_DEPTH}
+            )
             return None
         if not isinstance(node, dict):
             errors[where or "definition"] = _("Send an object.")
@@ -120,11 +122,13 @@ def compile_definition(request, et, definition, paths=None):
         groups = [k for k in ("and", "or") if k in node]
         if groups:
             if len(node) != 1 or not isinstance(node[groups[0]], list):
-                errors[where or "definition"] = _("A group is {\"and\": [...]} or {\"or\": [...]}.")
+                errors[where or "definition"] = _('A group is {"and": [...]} or {"or": [...]}.')
                 return None
             key = groups[0]
-            parts = [walk(c, f"{where}.{key}.{i}".lstrip("."), depth + 1)
-                     for i, c in enumerate(node[key])]
+            parts = [
+                walk(c, f"{where}.{key}.{i}".lstrip("."), depth + 1)
+                for i, c in enumerate(node[key])
+            ]
             parts = [p for p in parts if p is not None]
             if not node[key]:
                 return true() if key == "and" else false()
@@ -137,8 +141,9 @@ def compile_definition(request, et, definition, paths=None):
         field, op = node.get("field"), node.get("op", "eq")
         path = paths.get(field) if isinstance(field, str) else None
         if extra or path is None:
-            errors[f"{where}.field".lstrip(".")] = _("Unknown field: ${field}",
-                                                     mapping={"field": str(field)[:50]})
+            errors[f"{where}.field".lstrip(".")] = _(
+                "Unknown field: ${field}", mapping={"field": str(field)[:50]}
+            )
             return None
         if op not in query.ops_for(path.field):
             errors[f"{where}.op".lstrip(".")] = _(
@@ -181,6 +186,20 @@ def get_segment(request, segment_id) -> Segment:
     return seg
 
 
+def visible_segments(request, entity=None) -> list[Segment]:
+    """The segments of the types the user may read, by name (``entity`` narrows to one
+    type): what a "pick a segment" drop-down offers."""
+    names = [
+        n
+        for n, et in request.registry.kyklos_entities.items()
+        if request.has_permission(et.permission("read"))
+    ]
+    stmt = select(Segment).where(Segment.entity.in_(names)).order_by(Segment.name, Segment.id)
+    if entity:
+        stmt = stmt.where(Segment.entity == entity)
+    return request.dbsession.execute(stmt).scalars().all()
+
+
 def segment_select(request, segment_id):
     """``select(id)`` of a segment's members the user may see (for campaigns, calls,
     mass activities: ``select(Person).where(Person.id.in_(segment_select(...)))``)."""
@@ -205,18 +224,29 @@ def may_edit(request, seg: Segment) -> bool:
 def snapshot(request, seg: Segment) -> int:
     """Replace a static segment's members by the records its definition matches now."""
     et = request.registry.kyklos_entities[seg.entity]
-    ids = request.dbsession.execute(
-        definition_select(request, et, seg.definition).limit(MAX_STATIC + 1)
-    ).scalars().all()
+    ids = (
+        request.dbsession.execute(
+            definition_select(request, et, seg.definition).limit(MAX_STATIC + 1)
+        )
+        .scalars()
+        .all()
+    )
     if len(ids) > MAX_STATIC:
-        raise RecordError({"definition": _("More than ${n} records: narrow the conditions.",
-                                           mapping={"n": MAX_STATIC})})
+        raise RecordError(
+            {
+                "definition": _(
+                    "More than ${n} records: narrow the conditions.", mapping={"n": MAX_STATIC}
+                )
+            }
+        )
     db = request.dbsession
     db.execute(delete(SegmentMember).where(SegmentMember.segment_id == seg.id))
     if ids:
         now = utcnow()
-        db.execute(SegmentMember.__table__.insert(),
-                   [{"segment_id": seg.id, "record_id": i, "added_at": now} for i in ids])
+        db.execute(
+            SegmentMember.__table__.insert(),
+            [{"segment_id": seg.id, "record_id": i, "added_at": now} for i in ids],
+        )
     return len(ids)
 
 
@@ -227,31 +257,43 @@ def change_members(request, seg: Segment, add=(), remove=()) -> None:
         raise RecordError({"": _("Only static segments have members to change.")})
     et = request.registry.kyklos_entities[seg.entity]
     for key, ids in (("add", add), ("remove", remove)):
-        if not isinstance(ids, list | tuple) or len(ids) > 1000 or any(
-            isinstance(i, bool) or not isinstance(i, int) for i in ids
+        if (
+            not isinstance(ids, list | tuple)
+            or len(ids) > 1000
+            or any(isinstance(i, bool) or not isinstance(i, int) for i in ids)
         ):
             raise RecordError({key: _("Send up to 1000 record ids.")})
     db = request.dbsession
     if add:
-        visible = set(db.execute(
-            service.visible_select(request, et).with_only_columns(et.model.id)
-            .where(et.model.id.in_(list(add)))
-        ).scalars())
+        visible = set(
+            db.execute(
+                service.visible_select(request, et)
+                .with_only_columns(et.model.id)
+                .where(et.model.id.in_(list(add)))
+            ).scalars()
+        )
         missing = [i for i in add if i not in visible]
         if missing:
-            raise RecordError({"add": _("Not found: ${ids}",
-                                        mapping={"ids": ", ".join(map(str, missing[:20]))})},
-                              status=404)
-        have = set(db.execute(select(SegmentMember.record_id).where(
-            SegmentMember.segment_id == seg.id, SegmentMember.record_id.in_(list(add))
-        )).scalars())
+            raise RecordError(
+                {"add": _("Not found: ${ids}", mapping={"ids": ", ".join(map(str, missing[:20]))})},
+                status=404,
+            )
+        have = set(
+            db.execute(
+                select(SegmentMember.record_id).where(
+                    SegmentMember.segment_id == seg.id, SegmentMember.record_id.in_(list(add))
+                )
+            ).scalars()
+        )
         for i in dict.fromkeys(add):
             if i not in have:
                 db.add(SegmentMember(segment_id=seg.id, record_id=i))
     if remove:
-        db.execute(delete(SegmentMember).where(
-            SegmentMember.segment_id == seg.id, SegmentMember.record_id.in_(list(remove))
-        ))
+        db.execute(
+            delete(SegmentMember).where(
+                SegmentMember.segment_id == seg.id, SegmentMember.record_id.in_(list(remove))
+            )
+        )
     db.flush()
 
 
@@ -282,8 +324,12 @@ def save_segment(request, data: dict, seg: Segment | None = None) -> Segment:
     try:
         compile_definition(request, et, definition)
     except RecordError as exc:
-        errors.update({f"definition.{k}" if not k.startswith("definition") else k: v
-                       for k, v in exc.errors.items()})
+        errors.update(
+            {
+                f"definition.{k}" if not k.startswith("definition") else k: v
+                for k, v in exc.errors.items()
+            }
+        )
     if errors:
         raise RecordError(errors)
     if seg is None:
@@ -301,8 +347,11 @@ class Hooks:
     def kyklos_menu_items(self, request):
         from kyklos.web import MenuItem
 
-        return [MenuItem(_("Segments"), request.route_url("segments"), "authenticated",
-                         "funnel", order=900)]
+        return [
+            MenuItem(
+                _("Segments"), request.route_url("segments"), "authenticated", "funnel", order=900
+            )
+        ]
 
 
 def includeme(config):

@@ -3,13 +3,13 @@ without JavaScript (``add condition`` / ``add group`` are submit buttons)."""
 
 from __future__ import annotations
 
-import json
 import re
 
 from pyramid.httpexceptions import HTTPForbidden, HTTPFound
 from sqlalchemy import func, select
 
-from kyklos.entities import RecordError, query, service, values
+from kyklos.entities import RecordError, display, service, values
+from kyklos.entities import ui as entity_ui
 from kyklos.i18n import _
 from kyklos.problem import Problem
 from kyklos.segments import (
@@ -22,9 +22,12 @@ from kyklos.segments import (
     save_segment,
     segment_select,
     snapshot,
+    visible_segments,
 )
+from kyklos.segments import ui as seg_ui
 
 T = "kyklos:web/templates/"
+KIND_WORDS = {"dynamic": _("Dynamic"), "static": _("Static")}
 COUNT_CAP = 100_000
 MAX_PAGE = 500
 
@@ -60,30 +63,38 @@ def segment_json(request, seg: Segment) -> dict:
 
 
 def _visible_segments(request, entity=None):
-    names = [n for n, et in request.registry.kyklos_entities.items()
-             if request.has_permission(et.permission("read"))]
-    stmt = select(Segment).where(Segment.entity.in_(names)).order_by(Segment.name, Segment.id)
-    if entity:
-        stmt = stmt.where(Segment.entity == entity)
-    return request.dbsession.execute(stmt).scalars().all()
+    return visible_segments(request, entity)
 
 
 def _sample(request, et, stmt, limit=10) -> list[dict]:
     ids = request.dbsession.execute(stmt.order_by(et.model.id).limit(limit)).scalars().all()
     if not ids:
         return []
-    recs = request.dbsession.execute(
-        service.visible_select(request, et).where(et.model.id.in_(ids)).order_by(et.model.id)
-    ).scalars()
-    return [{"id": r.id, "title": et.record_title(r)} for r in recs]
+    recs = list(
+        request.dbsession.execute(
+            service.visible_select(request, et).where(et.model.id.in_(ids)).order_by(et.model.id)
+        ).scalars()
+    )
+    titles = display.record_titles(request, et, recs)
+    return [
+        {
+            "id": r.id,
+            "title": titles.get(r.id) or et.record_title(r),
+            "url": request.route_url("entity.detail", slug=et.slug, id=r.id),
+        }
+        for r in recs
+    ]
 
 
 # --- API ------------------------------------------------------------------------------------
 
 
 def api_list(request):
-    return {"items": [segment_json(request, s)
-                      for s in _visible_segments(request, request.GET.get("entity"))]}
+    return {
+        "items": [
+            segment_json(request, s) for s in _visible_segments(request, request.GET.get("entity"))
+        ]
+    }
 
 
 def api_create(request):
@@ -187,19 +198,21 @@ def api_preview(request):
 # --- pages ------------------------------------------------------------------------------
 
 
-def _tree_from_form(post) -> dict:
+def _tree_from_form(request, et, post) -> dict:
     """The wizard's two levels: groups (``g.<i>.op``) of conditions
-    (``c.<i>.<j>.field|op|value``) joined by ``top``."""
+    (``c.<i>.<j>.field|op|value|day``) joined by ``top``."""
     groups: dict[int, dict] = {}
     for key, value in post.items():
         parts = key.split(".")
         if parts[0] == "g" and len(parts) == 3 and parts[1].isdigit() and parts[2] == "op":
             groups.setdefault(int(parts[1]), {"op": "and", "conds": {}})["op"] = (
-                "or" if value == "or" else "and")
+                "or" if value == "or" else "and"
+            )
         if parts[0] == "c" and len(parts) == 4 and parts[1].isdigit() and parts[2].isdigit():
             g = groups.setdefault(int(parts[1]), {"op": "and", "conds": {}})
             g["conds"].setdefault(int(parts[2]), {})[parts[3]] = value
     top = "or" if post.get("top") == "or" else "and"
+    paths = paths_for(request, et)
     out = []
     for gi in sorted(groups)[:20]:
         g = groups[gi]
@@ -207,8 +220,7 @@ def _tree_from_form(post) -> dict:
         for ci in sorted(g["conds"])[:50]:
             c = g["conds"][ci]
             if c.get("field"):
-                conds.append({"field": c["field"], "op": c.get("op") or "eq",
-                              "value": c.get("value", "")})
+                conds.append(seg_ui.condition_from_form(request, paths, c))
         out.append({g["op"]: conds})
     return {top: out}
 
@@ -229,32 +241,71 @@ def _form_groups(definition) -> tuple[str, list]:
     return top, groups or [("and", [])]
 
 
+_WHERE = re.compile(r"^(?:definition\.)?(?:and|or)\.(\d+)\.(?:and|or)\.(\d+)\.")
+
+
+def _place_errors(request, groups, errors: dict) -> list[str]:
+    """Put each message of a definition's errors (``and.0.or.1.value``) under its
+    condition; what belongs to no condition is returned, in words."""
+    general = []
+    names = {"name": _("Name"), "kind": _("Kind"), "description": _("Description")}
+    for key, msg in errors.items():
+        m = _WHERE.match(key)
+        gi, ci = (int(m.group(1)), int(m.group(2))) if m else (-1, -1)
+        if 0 <= gi < len(groups) and ci < len(groups[gi][1]):
+            groups[gi][1][ci].errors.append(msg)
+        elif key in names:
+            general.append(f"{request.localizer.translate(names[key])}: {msg}")
+        else:
+            general.append(msg)
+    return general
+
+
 def _page(request, et, seg, data, errors, preview=None):
     top, groups = _form_groups(data.get("definition"))
     paths = paths_for(request, et)
+    rows = []
+    for gop, conds in groups:
+        items = [seg_ui.condition_ui(request, et, paths, c) for c in conds]
+        rows.append((gop, items or [seg_ui.condition_ui(request, et, paths, {})]))
+    general = _place_errors(request, rows, errors)
     return {
         "title": _("Segment"),
         "et": et,
         "seg": seg,
         "data": data,
         "errors": errors,
+        "general_errors": general,
         "top": top,
-        "groups": groups,
-        "paths": sorted(paths.items(), key=lambda kv: kv[0]),
-        "ops": query.OPS,
+        "groups": rows,
+        "fields": seg_ui.field_choices(request, et, paths),
         "preview": preview,
-        "types": [e for e in request.registry.kyklos_entities.values()
-                  if request.has_permission(e.permission("read"))],
-        "json": json,
+        "inputs": entity_ui.input_macros(),
+        "kind_words": KIND_WORDS,
     }
+
+
+def _count_text(request, n: int, capped: bool) -> str:
+    text = request.format_number(n) + ("+" if capped else "")
+    return request.localizer.pluralize(
+        "${n} matching record", "${n} matching records", n, domain="kyklos", mapping={"n": text}
+    )
 
 
 def list_page(request):
     segs = _visible_segments(request)
-    types = [e for e in request.registry.kyklos_entities.values()
-             if request.has_permission(e.permission("read"))]
-    return {"title": _("Segments"), "segments": segs, "types": types,
-            "entities": request.registry.kyklos_entities}
+    types = [
+        e
+        for e in request.registry.kyklos_entities.values()
+        if request.has_permission(e.permission("read"))
+    ]
+    return {
+        "title": _("Segments"),
+        "segments": segs,
+        "types": types,
+        "entities": request.registry.kyklos_entities,
+        "kind_words": KIND_WORDS,
+    }
 
 
 def edit_page(request):
@@ -268,22 +319,32 @@ def edit_page(request):
         et = request.registry.kyklos_entities.get(request.params.get("entity", ""))
         if et is None or not request.has_permission(et.permission("read")):
             return HTTPFound(request.route_url("segments"))
-        data = {"entity": et.name, "name": "", "kind": "dynamic", "description": "",
-                "definition": {"and": [{"and": []}]}}
+        data = {
+            "entity": et.name,
+            "name": "",
+            "kind": "dynamic",
+            "description": "",
+            "definition": {"and": [{"and": []}]},
+        }
     errors: dict = {}
     preview = None
     if request.method == "POST":
         post = request.POST
-        data = {**data, "name": post.get("name", ""), "kind": post.get("kind", "dynamic"),
-                "description": post.get("description", ""),
-                "definition": _tree_from_form(post)}
-        action = post.get("action", "save")
+        data = {
+            **data,
+            "name": post.get("name", ""),
+            "kind": post.get("kind", "dynamic"),
+            "description": post.get("description", ""),
+            "definition": _tree_from_form(request, et, post),
+        }
+        # no button (a field chosen: the page's script re-draws the row's operators
+        # and value input for it) only re-draws the form
+        action = post.get("action", "refresh")
         tree = data["definition"]
         key = "or" if "or" in tree else "and"
         if action == "add_group":
             tree[key].append({"and": [{"field": "", "op": "eq", "value": ""}]})
         elif action.startswith("add_condition."):
-
             gi = action.split(".", 1)[1]
             if gi.isdigit() and int(gi) < len(tree[key]):
                 grp = tree[key][int(gi)]
@@ -292,7 +353,12 @@ def edit_page(request):
             try:
                 stmt = definition_select(request, et, tree)
                 n, capped = _count(request, stmt)
-                preview = {"count": n, "capped": capped, "sample": _sample(request, et, stmt)}
+                preview = {
+                    "count": n,
+                    "capped": capped,
+                    "sample": _sample(request, et, stmt),
+                    "text": _count_text(request, n, capped),
+                }
             except RecordError as exc:
                 errors = {k: request.localizer.translate(v) for k, v in exc.errors.items()}
         elif action == "save":
@@ -322,10 +388,11 @@ def members_page(request):
             if request.POST.get("action") == "snapshot":
                 snapshot(request, seg)
             else:
-                add = [int(x) for x in request.POST.get("add", "").replace(",", " ").split()
-                       if x.isdigit() and len(x) < 10]
-                remove = [int(x) for x in request.POST.getall("remove")
-                          if x.isdigit() and len(x) < 10]
+                # records chosen with the picker (several at once)
+                add = [int(x) for x in request.POST.getall("add") if x.isdigit() and len(x) < 10]
+                remove = [
+                    int(x) for x in request.POST.getall("remove") if x.isdigit() and len(x) < 10
+                ]
                 change_members(request, seg, add, remove)
         except RecordError as exc:
             errors = {k: request.localizer.translate(v) for k, v in exc.errors.items()}
@@ -335,17 +402,27 @@ def members_page(request):
     after = request.GET.get("after", "0")
     after = int(after) if after.isdigit() and len(after) < 10 else 0
     ids = segment_select(request, seg.id)
-    rows = request.dbsession.execute(
-        service.visible_select(request, et)
-        .where(et.model.id.in_(ids), et.model.id > after)
-        .order_by(et.model.id).limit(51)
-    ).scalars().all()
+    rows = (
+        request.dbsession.execute(
+            service.visible_select(request, et)
+            .where(et.model.id.in_(ids), et.model.id > after)
+            .order_by(et.model.id)
+            .limit(51)
+        )
+        .scalars()
+        .all()
+    )
     n, capped = _count(request, ids)
+    rows = rows[:50]
+    titles = display.record_titles(request, et, rows)
     return {
         "title": seg.name,
         "seg": seg,
         "et": et,
-        "rows": rows[:50],
+        "rows": [(r, titles.get(r.id) or et.record_title(r)) for r in rows],
+        "count_text": _count_text(request, n, capped),
+        "kind_words": KIND_WORDS,
+        "picker_url": request.route_url("entity.lookup", slug=et.slug),
         "next_after": rows[49].id if len(rows) > 50 else None,
         "count": n,
         "capped": capped,

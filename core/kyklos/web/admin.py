@@ -62,10 +62,85 @@ def plugins_view(request):
     }
 
 
+def admin_entries(request) -> list[MenuItem]:
+    """The administration pages the user may open (``request.kyklos_admin_entries``):
+    the menu offers "Administration" to whoever has at least one, not only to full
+    administrators (a manager who keeps users, roles or workflows)."""
+    if request.identity is None:
+        return []
+    from kyklos.security.admin import admin_items
+
+    return admin_items(request)
+
+
+def _has_route(request, name: str) -> bool:
+    from pyramid.interfaces import IRoutesMapper
+
+    mapper = request.registry.queryUtility(IRoutesMapper)
+    return mapper is not None and mapper.get_route(name) is not None
+
+
+def _duplicate_items(request) -> list[MenuItem]:
+    """One entry per entity type that has duplicate rules ("Duplicates: People")."""
+    rules = getattr(request.registry, "kyklos_duplicate_rules", {})
+    if not _has_route(request, "duplicates"):
+        return []
+    out = []
+    for name in sorted(rules):
+        et = request.registry.kyklos_entities.get(name)
+        if et is None or not rules[name]:
+            continue
+        title = _(
+            "Duplicates: ${types}",
+            mapping={"types": request.localizer.translate(et.plural)},
+        )
+        out.append(
+            MenuItem(
+                title,
+                request.route_url("duplicates", entity=name),
+                # merging deletes the loser: the page is for those who may delete
+                et.permission("delete"),
+                "copy",
+                order=700,
+            )
+        )
+    return out
+
+
 class AdminHooks:
     @hookimpl
     def kyklos_admin_items(self, request):
-        return [
+        items = []
+        # the core's other administration pages, so that each is one click away
+        if _has_route(request, "workflows"):
+            items += [
+                MenuItem(
+                    _("Workflows"),
+                    request.route_url("workflows"),
+                    "kyklos.workflow.manage",
+                    "diagram-2",
+                    order=200,
+                ),
+                MenuItem(
+                    _("Automation rules"),
+                    request.route_url("automation.rules"),
+                    "kyklos.workflow.manage",
+                    "lightning",
+                    order=210,
+                ),
+            ]
+        if _has_route(request, "jobs"):
+            items.append(
+                MenuItem(
+                    _("Background jobs"),
+                    request.route_url("jobs", _query={"all": "1"}),
+                    "kyklos.admin",
+                    "hourglass-split",
+                    order=800,
+                )
+            )
+        items += _duplicate_items(request)
+        return items + [
             MenuItem(
                 _("Plugins"),
                 request.route_url("admin.plugins"),
@@ -85,6 +160,7 @@ class AdminHooks:
 
 def includeme(config):
     config.add_hooks(AdminHooks(), name="kyklos.web.admin")
+    config.add_request_method(admin_entries, "kyklos_admin_entries", reify=True)
     config.include(".settings_views")
     config.include(".search_admin")
     config.add_route("admin.plugins", "/admin/plugins", request_method="GET")

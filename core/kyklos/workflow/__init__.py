@@ -69,7 +69,9 @@ def add_workflow(config, entity: str, states, transitions, initial=None, field="
             raise ConfigurationError(f"workflow for unknown entity type {entity!r}")
         problems = validate(wf, et, roles=set(reg.kyklos_roles))
         if problems:
-            raise ConfigurationError(f"workflow of {entity!r}: " + "; ".join(problems))
+            raise ConfigurationError(
+                f"workflow of {entity!r}: " + "; ".join(p.interpolate() for p in problems)
+            )
         reg.kyklos_workflows[entity] = wf
 
     # order=20: after the entity types (10) it refers to
@@ -85,4 +87,5 @@ def includeme(config):
     config.add_hooks(Hooks(), name="kyklos.workflow.hooks")
     config.include(".automation")
     config.include(".views")
+    config.include(".rules_views")
     config.include(".api")

@@ -10,6 +10,7 @@ access, output capped (SECURITY.md class 6).
 
 from __future__ import annotations
 
+import dataclasses
 import string
 from dataclasses import dataclass
 
@@ -17,6 +18,7 @@ from sqlalchemy import select
 
 from kyklos.entities import SYSTEM_FIELDS, values
 from kyklos.hooks import collect
+from kyklos.i18n import _
 from kyklos.security.models import Role, User, UserRole
 from kyklos.sitesettings import public_base_url
 
@@ -129,15 +131,103 @@ def recipients(request, et, record, refs) -> tuple[list[User], list[str]]:
     return active, list(dict.fromkeys(addresses))
 
 
+# --- words for the rule builder ---------------------------------------------------------------
+
+
+def tr(request, msg) -> str:
+    return request.localizer.translate(msg) if msg not in (None, "") else ""
+
+
+def field_title(request, f) -> str:
+    return tr(request, f.title) or f.name
+
+
+def field_options(request, et, keep=lambda f: True) -> list[tuple[str, str]]:
+    """``(name, title)`` of the fields of ``et`` that ``keep`` accepts, by title."""
+    out = [(f.name, field_title(request, f)) for f in et.fields.values() if keep(f)]
+    return sorted(out, key=lambda o: o[1].casefold())
+
+
+def value_words(request, et, f, value) -> str:
+    """A configured value as people read it (a choice's label, a record's title)."""
+    from kyklos.entities.display import display_text
+
+    if value is None or value == "":
+        return tr(request, _("empty"))
+    try:
+        return display_text(request, et, f, value) or str(value)
+    except Exception:  # noqa: BLE001 - words for a summary never fail the page
+        return str(value)
+
+
+def _role_titles(request) -> dict:
+    declared = getattr(request.registry, "kyklos_roles", {})
+    out = {}
+    for r in request.dbsession.execute(select(Role).order_by(Role.name)).scalars():
+        decl = declared.get(r.name)
+        out[r.name] = tr(request, decl.title) if decl is not None and decl.title else (
+            r.title or r.name)
+    return out
+
+
+def _recipient_field(f) -> bool:
+    return f.reference == "user" or f.type == "email"
+
+
+def recipient_options(request, et) -> list[tuple[str, str]]:
+    """Who an action may address, in words: the owner, the record's user and e-mail
+    fields, everyone with a role, one user."""
+    t = request.localizer.translate
+    out = [("owner", t(_("the record's owner")))]
+    for name, title in field_options(request, et, _recipient_field):
+        if name != "owner_id":
+            out.append((f"field:{name}", t(_("the person in “${f}”", mapping={"f": title}))))
+    for name, title in _role_titles(request).items():
+        out.append((f"role:{name}", t(_("everyone with the role “${r}”", mapping={"r": title}))))
+    users = request.dbsession.execute(
+        select(User).where(User.is_active.is_(True)).order_by(User.name, User.email).limit(500)
+    ).scalars()
+    out += [(f"user:{u.email}", u.title) for u in users]
+    return out
+
+
+def recipient_words(request, et, refs) -> str:
+    known = dict(recipient_options(request, et))
+    words = [known.get(str(r), str(r)) for r in refs or []]
+    return ", ".join(words) or tr(request, _("nobody"))
+
+
 # --- the action types ----------------------------------------------------------------------
 
 
 @dataclass
+class Param:
+    """One setting of an action as the rule builder asks for it.
+
+    ``kind``: ``text``, ``textarea``, ``number``, ``url``, ``choice`` (one of
+    ``choices``), ``choices`` (several of ``choices``), ``field`` (a field of the record,
+    offered from ``choices``), ``value`` (a value of the field named by the param
+    ``of``, entered with that field's own input), ``recipients`` (people picked from
+    the record's owner, its user and e-mail fields, roles and users) or ``addresses``
+    (e-mail addresses typed, added to the param ``of``)."""
+
+    name: str
+    title: object
+    kind: str = "text"
+    choices: list = dataclasses.field(default_factory=list)
+    required: bool = False
+    help: object = ""
+    of: str = ""
+    default: object = None
+
+
+@dataclass
 class ActionType:
-    """Base for action types: override ``validate``, ``describe`` and ``run``."""
+    """Base for action types: override ``validate``, ``describe`` and ``run``; for the
+    rule builder also ``params`` (what to ask) and ``summary`` (the action in words)."""
 
     type: str = ""
-    title: str = ""
+    title: object = ""
 
     def validate(self, registry, entity_type, config) -> list[str]:
         return []
@@ -148,6 +238,12 @@ class ActionType:
     def run(self, request, entity_type, record, config, run) -> dict:
         raise NotImplementedError
 
+    def params(self, request, entity_type) -> list[Param]:
+        return []
+
+    def summary(self, request, entity_type, config):
+        return self.title
+
 
 def _workflow_field(registry, et):
     wf = registry.kyklos_workflows.get(et.name)
@@ -156,7 +252,7 @@ def _workflow_field(registry, et):
 
 class SetField(ActionType):
     def __init__(self):
-        super().__init__("set_field", "Set a field")
+        super().__init__("set_field", _("Set a field"))
 
     def validate(self, registry, et, config):
         name = config.get("field")
@@ -176,6 +272,25 @@ class SetField(ActionType):
     def describe(self, request, et, record, config):
         return f"set {config['field']} to {config.get('value')!r}"
 
+    def params(self, request, et):
+        wf_field = _workflow_field(request.registry, et)
+        fields = field_options(
+            request, et,
+            lambda f: f.name not in SYSTEM_FIELDS and not f.readonly and f.form
+            and f.type != "json" and f.name != wf_field,
+        )
+        return [
+            Param("field", _("Field"), "field", fields, required=True),
+            Param("value", _("New value"), "value", of="field"),
+        ]
+
+    def summary(self, request, et, config):
+        f = et.fields.get(config.get("field") or "")
+        if f is None:
+            return self.title
+        return _("set “${f}” to “${v}”", mapping={
+            "f": field_title(request, f), "v": value_words(request, et, f, config.get("value"))})
+
     def run(self, request, et, record, config, run):
         from kyklos.workflow import writes
 
@@ -188,7 +303,7 @@ class SetField(ActionType):
 
 class RunTransition(ActionType):
     def __init__(self):
-        super().__init__("transition", "Run a workflow transition")
+        super().__init__("transition", _("Run a workflow step"))
 
     def validate(self, registry, et, config):
         wf = registry.kyklos_workflows.get(et.name)
@@ -201,6 +316,14 @@ class RunTransition(ActionType):
 
     def describe(self, request, et, record, config):
         return f"run transition {config['transition']}"
+
+    def params(self, request, et):
+        return [Param("transition", _("Step"), "choice", _transitions(request, et),
+                      required=True)]
+
+    def summary(self, request, et, config):
+        return _("run the workflow step “${t}”", mapping={
+            "t": _transition_title(request, et, config.get("transition"))})
 
     def run(self, request, et, record, config, run):
         from kyklos.workflow import runtime
@@ -234,7 +357,7 @@ class _TextAction(ActionType):
 
 class Notify(_TextAction):
     def __init__(self):
-        super().__init__("notify", "Notify people in Kyklos")
+        super().__init__("notify", _("Notify people in Kyklos"))
 
     def validate(self, registry, et, config):
         return self._to_problems(et, config, False) + self._text_problems(
@@ -246,6 +369,19 @@ class Notify(_TextAction):
         names = ", ".join(u.title for u in users) or "nobody"
         title = render(config.get("title"), template_vars(request, et, record), MAX_SUBJECT)
         return f"notify {names}: {title}"
+
+    def params(self, request, et):
+        return [
+            Param("to", _("Who"), "recipients", recipient_options(request, et), required=True,
+                  default=["owner"]),
+            Param("title", _("Title"), "text", help=_PLACEHOLDER_HELP),
+            Param("body", _("Text"), "textarea"),
+        ]
+
+    def summary(self, request, et, config):
+        return _("notify ${who}: “${t}”", mapping={
+            "who": recipient_words(request, et, config.get("to")),
+            "t": config.get("title") or "$record_title"})
 
     def run(self, request, et, record, config, run):
         from kyklos.notifications import notify
@@ -265,7 +401,7 @@ class Notify(_TextAction):
 
 class SendEmail(_TextAction):
     def __init__(self):
-        super().__init__("send_email", "Send an e-mail")
+        super().__init__("send_email", _("Send an e-mail"))
 
     def validate(self, registry, et, config):
         return self._to_problems(et, config, True) + self._text_problems(
@@ -284,6 +420,20 @@ class SendEmail(_TextAction):
         to = [u.email for u in users] + addresses
         subject, _b = self._render(request, et, record, config)
         return f"e-mail {', '.join(to) or 'nobody'}: {subject}"
+
+    def params(self, request, et):
+        return [
+            Param("to", _("To"), "recipients", recipient_options(request, et), default=["owner"]),
+            Param("addresses", _("Other addresses"), "addresses", of="to",
+                  help=_("E-mail addresses, separated by commas.")),
+            Param("subject", _("Subject"), "text", help=_PLACEHOLDER_HELP),
+            Param("body", _("Text"), "textarea"),
+        ]
+
+    def summary(self, request, et, config):
+        return _("e-mail ${who}: “${t}”", mapping={
+            "who": recipient_words(request, et, config.get("to")),
+            "t": config.get("subject") or "$record_title"})
 
     def run(self, request, et, record, config, run):
         from kyklos.mail import MailError, send_mail
@@ -309,7 +459,7 @@ class SendMessage(_TextAction):
     """Through a channel a plugin provides (SMS, chat, ...)."""
 
     def __init__(self):
-        super().__init__("send_message", "Send a message (SMS, ...)")
+        super().__init__("send_message", _("Send a message (SMS, chat...)"))
 
     def validate(self, registry, et, config):
         out = []
@@ -323,6 +473,23 @@ class SendMessage(_TextAction):
         users, addresses = recipients(request, et, record, config.get("to"))
         names = [u.title for u in users] + addresses
         return f"{config['channel']} message to {', '.join(names) or 'nobody'}"
+
+    def params(self, request, et):
+        chans = [(c.id, tr(request, getattr(c, "title", "") or c.id))
+                 for c in channels(request.registry).values()]
+        return [
+            Param("channel", _("Channel"), "choice", chans, required=True),
+            Param("to", _("To"), "recipients", recipient_options(request, et), default=["owner"]),
+            Param("subject", _("Subject"), "text"),
+            Param("body", _("Text"), "textarea", help=_PLACEHOLDER_HELP),
+        ]
+
+    def summary(self, request, et, config):
+        chan = channels(request.registry).get(config.get("channel"))
+        name = tr(request, getattr(chan, "title", "")) if chan else config.get("channel")
+        return _("send a message through ${c} to ${who}", mapping={
+            "c": name or config.get("channel"),
+            "who": recipient_words(request, et, config.get("to"))})
 
     def run(self, request, et, record, config, run):
         channel = channels(request.registry).get(config["channel"])
@@ -339,7 +506,7 @@ class SendMessage(_TextAction):
 
 class Webhook(ActionType):
     def __init__(self):
-        super().__init__("webhook", "Call a webhook")
+        super().__init__("webhook", _("Call a web address (webhook)"))
 
     def validate(self, registry, et, config):
         from kyklos.workflow.webhooks import WebhookRefused, check_url
@@ -352,6 +519,13 @@ class Webhook(ActionType):
 
     def describe(self, request, et, record, config):
         return f"POST the record to {config['url']}"
+
+    def params(self, request, et):
+        return [Param("url", _("Web address"), "url", required=True,
+                      help=_("The record is sent there as JSON (POST)."))]
+
+    def summary(self, request, et, config):
+        return _("send the record to ${u}", mapping={"u": config.get("url")})
 
     def run(self, request, et, record, config, run):
         from kyklos.workflow.webhooks import post_json
@@ -370,7 +544,7 @@ class Webhook(ActionType):
 
 class StartApproval(ActionType):
     def __init__(self):
-        super().__init__("start_approval", "Ask for approval of a transition")
+        super().__init__("start_approval", _("Ask for approval of a step"))
 
     def validate(self, registry, et, config):
         wf = registry.kyklos_workflows.get(et.name)
@@ -384,6 +558,14 @@ class StartApproval(ActionType):
 
     def describe(self, request, et, record, config):
         return f"ask for approval of {config['transition']} (requested by the owner)"
+
+    def params(self, request, et):
+        return [Param("transition", _("Step"), "choice",
+                      _transitions(request, et, approval=True), required=True)]
+
+    def summary(self, request, et, config):
+        return _("ask for approval of “${t}” on behalf of the owner", mapping={
+            "t": _transition_title(request, et, config.get("transition"))})
 
     def run(self, request, et, record, config, run):
         from kyklos.workflow import approvals, runtime
@@ -409,7 +591,7 @@ class AdvanceParent(ActionType):
     in one of ``children_states``, move the parent to ``target``."""
 
     def __init__(self):
-        super().__init__("advance_parent", "Move the parent when all children are done")
+        super().__init__("advance_parent", _("Move the parent when all children are done"))
 
     def validate(self, registry, et, config):
         out = []
@@ -429,6 +611,33 @@ class AdvanceParent(ActionType):
             f"{config.get('transition') or config.get('target')} when every child is in "
             f"{', '.join(config['children_states'])}"
         )
+
+    def params(self, request, et):
+        from kyklos.workflow import runtime
+
+        parents = field_options(
+            request, et, lambda f: f.type == "reference" and f.reference not in (None, "user"))
+        wf = runtime.get_workflow(request, et.name)
+        states = [(st.name, tr(request, wf.state_label(st.name))) for st in wf.states] if wf else []
+        targets: dict = {}
+        for name, _title in parents:
+            pet = request.registry.kyklos_entities.get(et.fields[name].reference)
+            pwf = runtime.get_workflow(request, pet.name) if pet is not None else None
+            for st in pwf.states if pwf else ():
+                targets.setdefault(st.name, tr(request, pwf.state_label(st.name)))
+        return [
+            Param("parent_field", _("Parent"), "field", parents, required=True),
+            Param("children_states", _("Children count as done in"), "choices", states,
+                  required=True),
+            Param("target", _("Move the parent to the state"), "choice",
+                  sorted(targets.items()), required=True),
+        ]
+
+    def summary(self, request, et, config):
+        f = et.fields.get(config.get("parent_field") or "")
+        return _("move “${p}” to “${s}” once all its children are done", mapping={
+            "p": field_title(request, f) if f else config.get("parent_field"),
+            "s": config.get("transition") or config.get("target")})
 
     def run(self, request, et, record, config, run):
         from kyklos.workflow import runtime
@@ -467,6 +676,25 @@ class AdvanceParent(ActionType):
         runtime.system_transition(request, pet, parent, t.name,
                                   comment=f"all children done (rule #{run.rule_id})")
         return {"parent": parent.id, "state": t.target}
+
+
+_PLACEHOLDER_HELP = _(
+    "You may use $record_title, $record_url and $name-of-a-field, e.g. $subject."
+)
+
+
+def _transitions(request, et, approval: bool = False) -> list[tuple[str, str]]:
+    from kyklos.workflow import runtime
+
+    wf = runtime.get_workflow(request, et.name)
+    if wf is None:
+        return []
+    return [(t.name, tr(request, t.label)) for t in wf.transitions
+            if not approval or t.approval is not None]
+
+
+def _transition_title(request, et, name) -> str:
+    return dict(_transitions(request, et)).get(name, str(name or ""))
 
 
 BUILTIN = (

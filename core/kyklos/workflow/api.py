@@ -120,6 +120,7 @@ def runs_get(request):
     for r in runs:
         d = r.as_dict()
         d["outcome"] = automation.run_state(request, r)
+        d["reason"] = automation.run_reason(request, r)
         out.append(d)
     return {"items": out}
 

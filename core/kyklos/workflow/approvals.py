@@ -493,9 +493,11 @@ def _notify_level(request, req, et, record):
     for s in req.steps:
         if s.level != req.level or s.decision != PENDING:
             continue
-        for uid in {s.approver_id} | deputies(request, s.approver_id, req.entity):
-            notify(request, [uid], title, _("Requested by ${who}.", mapping={"who": who}),
-                   url, kind="approval", email=False)
+        uids = {s.approver_id} | deputies(request, s.approver_id, req.entity)
+        # One call: notify's delegation hand-over then knows the deputies have theirs.
+        notify(request, sorted(uids), title, _("Requested by ${who}.", mapping={"who": who}),
+               url, kind="approval", email=False)
+        for uid in uids:
             user = request.dbsession.get(User, uid)
             if user is None or not user.email:
                 continue

@@ -1,8 +1,15 @@
 """Automation rules (WF-03, WF-04, WF-06, D7): trigger -> conditions -> actions.
 
-Triggers: ``created``, ``updated``, ``field_changed`` (a field), ``transition`` (a
-workflow transition), ``time`` (a moment relative to a date field: "1 day after the
-meeting ends", "30 days before the contract ends").
+Triggers: ``created``, ``updated``, ``field_changed`` (a field, optionally ``to`` one
+value: "when an opportunity's status becomes won"), ``state`` (the record moved to a
+state of its workflow), ``transition`` (a workflow transition), ``time`` (a moment
+relative to a date or date-time field, custom ones included: "1 day after the meeting
+ends", "30 days before the contract ends").
+
+A field the server derives (an opportunity's status follows its stage) changes without
+being written: its value is noted before the save and compared after, so a rule on it
+fires like one on a typed field. A computed field that is not stored cannot drive a
+time rule: such a rule is refused when saved, with the reason.
 
 When a trigger's event happens the conditions are evaluated at once, in the writing
 transaction, and the outcome is logged in ``kyklos_automation_run`` under a key unique
@@ -22,7 +29,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from kyklos.db import utcnow
-from kyklos.entities import values
+from kyklos.entities import query, values
+from kyklos.hookspecs import hookimpl
 from kyklos.i18n import _
 from kyklos.workflow.actions import ActionError, action_types
 from kyklos.workflow.conditions import ConditionError, compile_conditions, evaluate
@@ -37,7 +45,7 @@ from kyklos.workflow.models import (
 
 log = logging.getLogger("kyklos.workflow.automation")
 
-TRIGGERS = ("created", "updated", "field_changed", "transition", "time")
+TRIGGERS = ("created", "updated", "field_changed", "state", "transition", "time")
 UNITS = {"minutes": 60, "hours": 3600, "days": 86400}
 DIRECTIONS = ("before", "after")
 MAX_ACTIONS = 20
@@ -111,9 +119,25 @@ def _trigger_problem(request, et, trig, wf):
     kind = trig["kind"]
     out = {"kind": kind}
     if kind == "field_changed":
-        if trig.get("field") not in et.fields:
+        f = et.fields.get(trig.get("field") or "")
+        if f is None:
             return "field_changed needs a field of the record", out
-        out["field"] = trig["field"]
+        out["field"] = f.name
+        if trig.get("to") not in (None, ""):
+            try:
+                out["to"] = values.to_json(f, values.parse_value(
+                    f, trig["to"], values.column_of(et, f)))
+            except values.Invalid as exc:
+                return f"to: {exc.msg}", out
+            except (TypeError, ValueError) as exc:
+                return f"to: {exc}", out
+    elif kind == "state":
+        name = trig.get("state")
+        if wf is None:
+            return "this record type has no workflow: use field_changed", out
+        if not isinstance(name, str) or wf.state(name) is None:
+            return "state needs a state of the record's workflow", out
+        out["state"] = name
     elif kind == "transition":
         name = trig.get("transition")
         if not isinstance(name, str) or wf is None or wf.transition(name) is None:
@@ -121,8 +145,11 @@ def _trigger_problem(request, et, trig, wf):
         out["transition"] = name
     elif kind == "time":
         f = et.fields.get(trig.get("field") or "")
-        if f is None or f.type not in ("date", "datetime") or f.custom:
+        if f is None or f.type not in ("date", "datetime"):
             return "a time trigger needs a date or date-time field of the record", out
+        if getattr(f, "virtual", False):
+            return (f"{f.name!r} is computed when read, not stored: no time rule can "
+                    "find the records it comes due for"), out
         offset = trig.get("offset", 0)
         if isinstance(offset, bool) or not isinstance(offset, int | float) or not (
             0 <= offset <= 3650
@@ -155,7 +182,11 @@ def describe_trigger(trig) -> str:
         trig = {"kind": trig}
     kind = (trig or {}).get("kind")
     if kind == "field_changed":
+        if trig.get("to") is not None:
+            return f"when {trig.get('field')} changes to {trig.get('to')}"
         return f"when {trig.get('field')} changes"
+    if kind == "state":
+        return f"when moved to state {trig.get('state')}"
     if kind == "transition":
         return f"on transition {trig.get('transition')}"
     if kind == "time":
@@ -231,18 +262,84 @@ def fire(request, rule, et, record, event_key: str) -> AutomationRun | None:
     return run
 
 
+BEFORE = "_kyklos_automation_before"
+
+
+def watched_fields(request, et) -> set[str]:
+    """The fields whose change some enabled rule of ``et`` waits for."""
+    wf = None
+    out = set()
+    for rule in rules_for(request, et.name):
+        trig = rule.trigger or {}
+        if trig.get("kind") == "field_changed":
+            out.add(trig.get("field"))
+        elif trig.get("kind") == "state":
+            from kyklos.workflow.runtime import get_workflow
+
+            wf = wf or get_workflow(request, et.name)
+            if wf is not None:
+                out.add(wf.field)
+    return {n for n in out if n in et.fields}
+
+
+def note_before(request, et, record) -> None:
+    """Keep the watched fields' values before a save: the fields the server derives
+    change without appearing among the written changes."""
+    names = watched_fields(request, et)
+    if not names:
+        return
+    seen = request.__dict__.setdefault(BEFORE, {})
+    seen[(et.name, id(record))] = {
+        n: values.to_json(et.fields[n], values.read_value(et, et.fields[n], record))
+        for n in names
+    }
+
+
+def changed_fields(request, et, record, changes) -> dict:
+    """``{name: new JSON value}`` of the watched fields this save changed, written or
+    derived."""
+    before = request.__dict__.get(BEFORE, {}).pop((et.name, id(record)), None)
+    out = {}
+    for name in watched_fields(request, et):
+        f = et.fields[name]
+        now = values.to_json(f, values.read_value(et, f, record))
+        if name in changes or (before is not None and before.get(name) != now):
+            out[name] = now
+    return out
+
+
 def on_save(request, et, record, changes, created) -> None:
     rules = rules_for(request, et.name)
+    if not rules:
+        return
+    changed = {} if created else changed_fields(request, et, record, changes)
+    wf = None
     for rule in rules:
-        kind = (rule.trigger or {}).get("kind")
+        trig = rule.trigger or {}
+        kind = trig.get("kind")
         if created and kind == "created":
             fire(request, rule, et, record, "created")
         elif not created and kind == "updated":
             fire(request, rule, et, record, f"updated:v{record.version}")
         elif not created and kind == "field_changed":
-            name = rule.trigger.get("field")
-            if name in changes:
+            name = trig.get("field")
+            if name in changed and ("to" not in trig or changed[name] == trig["to"]):
                 fire(request, rule, et, record, f"changed:{name}:v{record.version}")
+        elif not created and kind == "state":
+            from kyklos.workflow.runtime import get_workflow
+
+            wf = wf or get_workflow(request, et.name)
+            if wf is not None and changed.get(wf.field) == trig.get("state"):
+                fire(request, rule, et, record, f"state:{trig['state']}:v{record.version}")
+
+
+class Hooks:
+    """Notes the watched fields before every save (before other plugins derive values)."""
+
+    @hookimpl(tryfirst=True)
+    def kyklos_record_before_save(self, request, entity_type, record, changes, created):
+        if not created:
+            note_before(request, entity_type, record)
 
 
 def on_transition(request, et, record, transition) -> None:
@@ -276,8 +373,17 @@ def run_actions(ctx, run_id: int, depth: int = 1):
     for i, action in enumerate(run.rule.actions or []):
         atype = types.get(action.get("type"))
         if atype is None:
-            raise ActionError(f"action {i}: unknown type {action.get('type')!r}")
-        result = atype.run(ctx.request, et, record, dict(action, _index=i), run) or {}
+            raise ActionError(f"action {i + 1}: unknown type {action.get('type')!r}")
+        try:
+            result = atype.run(ctx.request, et, record, dict(action, _index=i), run) or {}
+        except ActionError as exc:
+            raise ActionError(f"action {i + 1} ({action['type']}): {exc}") from exc
+        except Exception as exc:
+            # The job records this text and the run log shows it: say which action
+            # failed and why, whatever the exception.
+            raise ActionError(
+                f"action {i + 1} ({action['type']}): {type(exc).__name__}: {exc}"
+            ) from exc
         results.append({"type": action["type"], **_jsonable(result)})
         ctx.progress(100 * (i + 1) / max(1, len(run.rule.actions)), action["type"])
     run.outcome = DONE
@@ -320,17 +426,22 @@ def scan_rule(request, rule, now) -> int:
     et = request.registry.kyklos_entities.get(rule.entity)
     trig = rule.trigger or {}
     field = et.fields.get(trig.get("field") or "") if et else None
-    if field is None or field.custom:
+    if field is None or getattr(field, "virtual", False):
         return 0
     delta = _delta(trig)
     start = rule.created_at
     if rule.scanned_until is not None:
         start = max(start, rule.scanned_until - SCAN_GRACE)
     low, high = start - delta, now - delta
-    column = getattr(et.model, field.name)
     if field.type == "date":
         low, high = low.date(), high.date()
-    stmt = select(et.model).where(column >= low, column <= high)
+    # the list filters' own condition: a column, or a custom field's indexed mirror
+    # (or its JSON value while the mirror is being filled)
+    column = query.expr_of(et, field)
+    where = query.path_condition(
+        request, et, query.FilterPath(field.name, field), "between", [low, high]
+    )
+    stmt = select(et.model).where(where)
     if et.soft_delete:
         stmt = stmt.where(et.model.deleted_at.is_(None))
     records = (
@@ -412,15 +523,39 @@ def runs_for(request, et, record_id, limit=50) -> list[AutomationRun]:
     )
 
 
-def run_state(request, run: AutomationRun) -> str:
-    """The run's outcome, with a failed action job shown as failed."""
-    if run.outcome == FIRED and run.job_id:
-        from kyklos.jobs.models import Job
+RETRYING = "retrying"
 
-        job = request.dbsession.get(Job, run.job_id)
-        if job is not None and job.state == "failed":
-            return FAILED
+
+def _job_of(request, run):
+    if run.outcome != FIRED or not run.job_id:
+        return None
+    from kyklos.jobs.models import Job
+
+    return request.dbsession.get(Job, run.job_id)
+
+
+def run_state(request, run: AutomationRun) -> str:
+    """The run's outcome, with its action job's failure (or retry) shown."""
+    job = _job_of(request, run)
+    if job is not None and job.state == "failed":
+        return FAILED
+    if job is not None and job.state == "retrying":
+        return RETRYING
     return run.outcome
+
+
+def run_reason(request, run: AutomationRun) -> str:
+    """Why the run ended as it did: the conditions' verdict, and for failed or retried
+    actions the exact error (which action, and what it said)."""
+    job = _job_of(request, run)
+    if job is not None and job.state in ("failed", "retrying") and job.error:
+        error = job.error.strip().splitlines()[-1]
+        # "kyklos.workflow.actions.ActionError: action 1 (...): ..." -> the message
+        head, sep, rest = error.partition(": ")
+        if sep and " " not in head and ("." in head or head.endswith("Error")):
+            error = rest
+        return f"{run.reason}; {error}"
+    return run.reason or ""
 
 
 def includeme(config):
@@ -430,3 +565,185 @@ def includeme(config):
                    title=_("Run an automation rule's actions"))
     config.add_job(SCAN_JOB, scan, retries=0, every=every,
                    title=_("Fire time-based automation rules"))
+    config.add_hooks(Hooks(), name="kyklos.workflow.automation")
+
+
+# --- in words (the rule builder) -------------------------------------------------------------
+
+#: an operator as the sentence of a condition (``f``: the field, ``v``: the value)
+OP_SENTENCES = {
+    "eq": _("“${f}” is “${v}”"),
+    "ne": _("“${f}” is not “${v}”"),
+    "lt": _("“${f}” is less than “${v}”"),
+    "lte": _("“${f}” is at most “${v}”"),
+    "gt": _("“${f}” is more than “${v}”"),
+    "gte": _("“${f}” is at least “${v}”"),
+    "in": _("“${f}” is one of “${v}”"),
+    "between": _("“${f}” is between “${v}”"),
+    "contains": _("“${f}” contains “${v}”"),
+    "startswith": _("“${f}” starts with “${v}”"),
+    "empty": _("“${f}” is empty"),
+    "notempty": _("“${f}” is not empty"),
+}
+UNIT_WORDS = {
+    "days": ("${n} day", "${n} days"),
+    "hours": ("${n} hour", "${n} hours"),
+    "minutes": ("${n} minute", "${n} minutes"),
+}
+
+
+def _t(request, msg) -> str:
+    return request.localizer.translate(msg) if msg not in (None, "") else ""
+
+
+def amount_words(request, offset, unit) -> str:
+    n = int(offset) if float(offset or 0).is_integer() else offset
+    one, many = UNIT_WORDS.get(unit, UNIT_WORDS["days"])
+    return request.localizer.pluralize(one, many, int(float(n or 0)), domain="kyklos",
+                                       mapping={"n": n})
+
+
+def trigger_words(request, et, trig) -> str:
+    from kyklos.workflow.actions import field_title, value_words
+    from kyklos.workflow.runtime import get_workflow
+
+    if isinstance(trig, str):
+        trig = {"kind": trig}
+    trig = trig or {}
+    kind = trig.get("kind")
+    e = _t(request, et.title)
+    f = et.fields.get(trig.get("field") or "")
+    fname = field_title(request, f) if f is not None else str(trig.get("field") or "")
+    wf = get_workflow(request, et.name)
+    if kind == "created":
+        msg = _("When a “${e}” record is created", mapping={"e": e})
+    elif kind == "updated":
+        msg = _("When a “${e}” record is changed", mapping={"e": e})
+    elif kind == "field_changed" and trig.get("to") is not None and f is not None:
+        msg = _("When “${f}” of a “${e}” record becomes “${v}”", mapping={
+            "f": fname, "e": e, "v": value_words(request, et, f, trig["to"])})
+    elif kind == "field_changed":
+        msg = _("When “${f}” of a “${e}” record changes", mapping={"f": fname, "e": e})
+    elif kind == "state":
+        state = _t(request, wf.state_label(trig.get("state"))) if wf else trig.get("state")
+        msg = _("When a “${e}” record moves to the state “${s}”", mapping={"e": e, "s": state})
+    elif kind == "transition":
+        t = wf.transition(trig.get("transition")) if wf else None
+        step = _t(request, t.label) if t else trig.get("transition")
+        msg = _("When the step “${t}” is taken on a “${e}” record", mapping={"t": step, "e": e})
+    elif kind == "time":
+        amount = amount_words(request, trig.get("offset", 0), trig.get("unit", "days"))
+        mapping = {"a": amount, "f": fname, "e": e}
+        if trig.get("direction") == "before":
+            msg = _("${a} before “${f}” of a “${e}” record", mapping=mapping)
+        else:
+            msg = _("${a} after “${f}” of a “${e}” record", mapping=mapping)
+    else:
+        return str(kind or "")
+    return _t(request, msg)
+
+
+def condition_rows(doc) -> tuple[list[tuple[str, str, object]], dict]:
+    """The builder's rows ``(field, op, value)`` of a conditions document, and the
+    part it cannot show as rows (``any`` groups), kept as is."""
+    from kyklos.workflow.conditions import _split
+
+    rows, kept = [], {}
+    for key, raw in (doc or {}).items():
+        if key == "any" or not isinstance(key, str):
+            kept[key] = raw
+            continue
+        name, op = _split(key)
+        if op == "isnull":
+            rows.append((name, "empty" if raw else "notempty", None))
+        else:
+            rows.append((name, op, raw))
+    return rows, kept
+
+
+def conditions_words(request, et, doc) -> str:
+    from kyklos.workflow.actions import field_title, value_words
+
+    rows, kept = condition_rows(doc)
+    parts = []
+    for name, op, raw in rows:
+        f = et.fields.get(name)
+        if f is None:
+            parts.append(name)
+            continue
+        if isinstance(raw, list):
+            shown = ", ".join(value_words(request, et, f, v) for v in raw)
+        else:
+            shown = value_words(request, et, f, raw)
+        parts.append(_t(request, _(OP_SENTENCES.get(op, OP_SENTENCES["eq"]),
+                                     mapping={"f": field_title(request, f), "v": shown})))
+    for group in kept.get("any") or []:
+        if isinstance(group, dict):
+            parts.append("(" + _t(request, _("one of: ${g}", mapping={"g": " | ".join(
+                conditions_words(request, et, g) for g in kept["any"])})) + ")")
+            break
+    return _t(request, _(" and ")).join(parts) if parts else ""
+
+
+def action_words(request, et, config) -> str:
+    from kyklos.workflow.actions import action_types
+
+    atype = action_types(request.registry).get((config or {}).get("type"))
+    if atype is None:
+        return str((config or {}).get("type"))
+    summary = getattr(atype, "summary", None)
+    try:
+        words = summary(request, et, config) if summary else atype.title
+    except Exception:  # noqa: BLE001 - a summary never fails the page
+        words = atype.title
+    return _t(request, words)
+
+
+def summarize(request, doc: dict) -> str:
+    """The rule in one plain sentence, in the user's language: "When “Status” of an
+    “Opportunity” record becomes “Won”, create a task “Hand over” for its owner"."""
+    et = request.registry.kyklos_entities.get(doc.get("entity"))
+    if et is None:
+        return ""
+    trig = trigger_words(request, et, doc.get("trigger") or {})
+    acts = _t(request, _(", then ")).join(
+        action_words(request, et, a) for a in doc.get("actions") or [] if isinstance(a, dict)
+    ) or _t(request, _("do nothing"))
+    conds = conditions_words(request, et, doc.get("conditions") or {})
+    if conds:
+        return _t(request, _("${trigger}, if ${conditions}: ${actions}.", mapping={
+            "trigger": trig, "conditions": conds, "actions": acts}))
+    return _t(request, _("${trigger}: ${actions}.", mapping={"trigger": trig, "actions": acts}))
+
+
+def dry_run_records(request, doc: dict, et, records) -> list[dict]:
+    """For each record: would the rule fire now, why, and what it would do, in words
+    (reads only; nothing is written or queued)."""
+    from kyklos.entities.display import record_titles
+    from kyklos.workflow.actions import render, template_vars
+
+    out = []
+    titles = record_titles(request, et, records)
+    trig = doc.get("trigger") or {}
+    for record in records:
+        try:
+            ok, reason = evaluate(et, record, compile_conditions(et, doc.get("conditions")))
+        except ConditionError as exc:
+            ok, reason = False, f"invalid conditions: {exc}"
+        tv = template_vars(request, et, record)
+        item = {
+            "id": record.id,
+            "title": titles.get(record.id) or et.record_title(record),
+            "url": request.route_url("entity.detail", slug=et.slug, id=record.id),
+            "would_fire": ok,
+            "reason": reason,
+            "actions": [render(action_words(request, et, a), tv)
+                        for a in doc.get("actions") or [] if isinstance(a, dict)] if ok else [],
+            "due": None,
+        }
+        if trig.get("kind") == "time":
+            field = et.fields.get(trig.get("field") or "")
+            if field is not None:
+                item["due"], _key = due_moment(et, field, record, trig)
+        out.append(item)
+    return out

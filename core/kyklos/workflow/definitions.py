@@ -19,6 +19,15 @@ dicts work as well as the dataclasses, so plugins need not import the core::
 
 Approvers are ``role:<name>``, ``user:<e-mail or id>``, ``manager`` (the requester's
 line manager) or ``department_head`` (the head of the requester's top department).
+
+A state may carry ``titles`` per language (``{"el": "Ανοιχτή"}``; the plain ``title`` is
+the catalog's msgid) and ``steps``, a checklist that must be ticked off before a record
+leaves the state (WF-01)::
+
+    {"name": "priced", "title": "Priced", "titles": {"el": "Τιμολογημένη"},
+     "steps": [{"name": "check_margin", "title": "Check the margin"}]}
+
+Problems found by :func:`validate` are translation strings; the caller translates them.
 """
 
 from __future__ import annotations
@@ -27,6 +36,8 @@ import re
 from collections import deque
 from dataclasses import dataclass
 from dataclasses import field as dc_field
+
+from kyklos.i18n import LANGUAGES, _
 
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,49}$")
 APPROVER_KINDS = ("role", "user", "manager", "department_head")
@@ -109,13 +120,15 @@ class ApprovalSpec:
 
 
 @dataclass(frozen=True)
-class State:
+class Step:
+    """One item of a state's checklist (WF-01)."""
+
     name: str
     title: str = ""
 
     @classmethod
-    def parse(cls, item) -> State:
-        if isinstance(item, State):
+    def parse(cls, item) -> Step:
+        if isinstance(item, Step):
             return item
         if isinstance(item, dict):
             return cls(str(item.get("name", "")), str(item.get("title") or ""))
@@ -124,6 +137,52 @@ class State:
     @property
     def label(self) -> str:
         return self.title or self.name.replace("_", " ").capitalize()
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "title": self.title}
+
+
+@dataclass(frozen=True)
+class State:
+    name: str
+    title: str = ""
+    #: the title per language other than the catalog's (``{"el": "..."}``), as sorted pairs
+    titles: tuple[tuple[str, str], ...] = ()
+    #: the checklist to finish before leaving the state (WF-01)
+    steps: tuple[Step, ...] = ()
+
+    @classmethod
+    def parse(cls, item) -> State:
+        if isinstance(item, State):
+            return item
+        if isinstance(item, dict):
+            raw = item.get("titles") or {}
+            titles = tuple(sorted(
+                (str(k), str(v).strip()) for k, v in (raw.items() if isinstance(raw, dict) else ())
+                if str(v or "").strip()
+            ))
+            steps = item.get("steps") or ()
+            if isinstance(steps, (str, dict)):
+                steps = [steps]
+            return cls(str(item.get("name", "")), str(item.get("title") or ""), titles,
+                       tuple(Step.parse(s) for s in steps))
+        return cls(str(item))
+
+    @property
+    def label(self) -> str:
+        return self.title or self.name.replace("_", " ").capitalize()
+
+    def title_in(self, locale: str | None) -> str | None:
+        """The title an administrator gave in ``locale`` (None: use the catalog)."""
+        return dict(self.titles).get(locale) if locale else None
+
+    def to_dict(self) -> dict:
+        out: dict = {"name": self.name, "title": self.title}
+        if self.titles:
+            out["titles"] = dict(self.titles)
+        if self.steps:
+            out["steps"] = [s.to_dict() for s in self.steps]
+        return out
 
 
 @dataclass(frozen=True)
@@ -229,7 +288,7 @@ class Workflow:
         return {
             "field": self.field,
             "initial": self.initial,
-            "states": [{"name": s.name, "title": s.title} for s in self.states],
+            "states": [s.to_dict() for s in self.states],
             "transitions": [t.to_dict() for t in self.transitions],
         }
 
@@ -251,90 +310,126 @@ def _opt_str(value) -> str | None:
     return None if value in (None, "") else str(value)
 
 
-def validate(wf: Workflow, entity_type=None, roles=None, users=None) -> list[str]:
-    """Every problem with ``wf``, as readable sentences (empty: valid).
+def validate(wf: Workflow, entity_type=None, roles=None, users=None) -> list:
+    """Every problem with ``wf`` as translation strings, one sentence each (empty: valid).
 
     :param entity_type: checks the status field and required fields exist
     :param roles: the known role names (None: not checked)
     :param users: a callable telling whether a ``user:`` approver exists (None: not checked)
     """
-    problems: list[str] = []
+    problems: list = []
     names = [s.name for s in wf.states]
     if not names:
-        problems.append("a workflow needs at least one state")
+        problems.append(_("A workflow needs at least one state."))
     for s in names:
         if not NAME_RE.match(s):
-            problems.append(
-                f"state name {s!r} must be lower-case letters, digits and '_' "
-                "(starting with a letter)"
-            )
+            problems.append(_(
+                "state name '${s}' must be lower-case letters, digits and '_' "
+                "(starting with a letter)", mapping={"s": s}))
     for dup in sorted({n for n in names if names.count(n) > 1}):
-        problems.append(f"state {dup!r} is declared twice")
+        problems.append(_("state '${s}' is declared twice", mapping={"s": dup}))
+    for st in wf.states:
+        steps = [p.name for p in st.steps]
+        for p in steps:
+            if not NAME_RE.match(p):
+                problems.append(_("state '${s}': the step name '${p}' must be lower-case "
+                                  "letters, digits and '_'", mapping={"s": st.name, "p": p}))
+        for dup in sorted({n for n in steps if steps.count(n) > 1}):
+            problems.append(_("state '${s}' has the step '${p}' twice",
+                              mapping={"s": st.name, "p": dup}))
+        for loc, _text in st.titles:
+            if loc not in LANGUAGES:
+                problems.append(_("state '${s}' has a title in an unknown language '${l}'",
+                                  mapping={"s": st.name, "l": loc}))
     known = set(names)
-    if wf.initial not in known:
-        problems.append(f"initial state {wf.initial!r} is not one of the states")
+    if not wf.initial:
+        problems.append(_("Choose the state new records start in."))
+    elif wf.initial not in known:
+        problems.append(_("initial state '${s}' is not one of the states",
+                          mapping={"s": wf.initial}))
     tnames = [t.name for t in wf.transitions]
     for dup in sorted({n for n in tnames if tnames.count(n) > 1}):
-        problems.append(f"transition {dup!r} is declared twice")
+        problems.append(_("transition '${t}' is declared twice", mapping={"t": dup}))
     for t in wf.transitions:
-        where = f"transition {t.name!r}"
+        m = {"t": t.name}
         if not NAME_RE.match(t.name):
-            problems.append(f"{where}: the name must be lower-case letters, digits and '_'")
+            problems.append(_("transition '${t}': the name must be lower-case letters, digits "
+                              "and '_'", mapping=m))
         if not t.source:
-            problems.append(f"{where} has no source state")
+            problems.append(_("transition '${t}' has no source state", mapping=m))
         for s in t.source:
             if s != ANY_STATE and s not in known:
-                problems.append(f"{where} starts from unknown state {s!r}")
+                problems.append(_("transition '${t}' starts from unknown state '${s}'",
+                                  mapping={**m, "s": s}))
         if t.target not in known:
-            problems.append(f"{where} goes to unknown state {t.target!r}")
+            problems.append(_("transition '${t}' goes to unknown state '${s}'",
+                              mapping={**m, "s": t.target}))
         if t.source == (t.target,):
-            problems.append(f"{where} goes from {t.target!r} to itself")
+            problems.append(_("transition '${t}' goes from '${s}' to itself",
+                              mapping={**m, "s": t.target}))
         if entity_type is not None:
             for f in t.required:
                 if f not in entity_type.fields:
-                    problems.append(f"{where} requires unknown field {f!r}")
+                    problems.append(_("transition '${t}' requires unknown field '${f}'",
+                                      mapping={**m, "f": f}))
         if roles is not None:
             for r in t.roles:
                 if r not in roles:
-                    problems.append(f"{where} names unknown role {r!r}")
+                    problems.append(_("transition '${t}' names unknown role '${r}'",
+                                      mapping={**m, "r": r}))
         if t.approval is not None:
             if not t.approval.levels:
-                problems.append(f"{where}: an approval needs at least one level")
+                problems.append(_("transition '${t}': an approval needs at least one level",
+                                  mapping=m))
             for i, lv in enumerate(t.approval.levels, 1):
+                lm = {**m, "n": i}
                 if lv.mode not in MODES:
-                    problems.append(f"{where}, approval level {i}: mode must be 'any' or 'all'")
+                    problems.append(_("transition '${t}', approval level ${n}: mode must be "
+                                      "'any' or 'all'", mapping=lm))
                 if not lv.approvers:
-                    problems.append(f"{where}, approval level {i} has no approver")
-                problems += _approver_problems(f"{where}, approval level {i}", lv.approvers,
-                                               roles, users)
-            problems += _approver_problems(f"{where}, approval notify", t.approval.notify,
-                                           roles, users)
+                    problems.append(_("transition '${t}', approval level ${n} has no approver",
+                                      mapping=lm))
+                problems += _approver_problems(lm, lv.approvers, roles, users)
+            problems += _approver_problems({**m, "n": 0}, t.approval.notify, roles, users)
     if entity_type is not None and wf.field not in entity_type.fields:
-        problems.append(
-            f"the status field {wf.field!r} is not a field of entity type {entity_type.name!r}"
-        )
+        problems.append(_("the status field '${f}' is not a field of entity type '${e}'",
+                          mapping={"f": wf.field, "e": entity_type.name}))
     if wf.initial in known and not problems:
         reached = _reachable(wf)
         for s in names:
             if s not in reached:
-                problems.append(f"state {s!r} cannot be reached from {wf.initial!r}")
+                problems.append(_("state '${s}' cannot be reached from '${i}'",
+                                  mapping={"s": s, "i": wf.initial}))
     return problems
 
 
-def _approver_problems(where, approvers, roles, users) -> list[str]:
+def _approver_problems(m, approvers, roles, users) -> list:
+    """Problems of ``approvers`` of transition ``m["t"]``, level ``m["n"]`` (0: the
+    people told of the outcome)."""
+    level = bool(m["n"])
     out = []
     for a in approvers:
+        am = {**m, "a": str(a), "k": a.kind, "v": a.value or ""}
         if a.kind not in APPROVER_KINDS:
             out.append(
-                f"{where}: unknown approver {str(a)!r} (use role:NAME, user:EMAIL, manager "
-                "or department_head)"
-            )
+                _("transition '${t}', approval level ${n}: unknown approver '${a}'", mapping=am)
+                if level else
+                _("transition '${t}', approval notify: unknown approver '${a}'", mapping=am))
         elif a.kind in ("role", "user") and not a.value:
-            out.append(f"{where}: approver {a.kind!r} needs a value ({a.kind}:...)")
+            out.append(
+                _("transition '${t}', approval level ${n}: approver '${k}' needs a value",
+                  mapping=am) if level else
+                _("transition '${t}', approval notify: '${k}' needs a value", mapping=am))
         elif a.kind == "role" and roles is not None and a.value not in roles:
-            out.append(f"{where}: unknown role {a.value!r}")
+            out.append(
+                _("transition '${t}', approval level ${n}: unknown role '${v}'", mapping=am)
+                if level else
+                _("transition '${t}', approval notify: unknown role '${v}'", mapping=am))
         elif a.kind == "user" and users is not None and not users(a.value):
-            out.append(f"{where}: unknown user {a.value!r}")
+            out.append(
+                _("transition '${t}', approval level ${n}: unknown user '${v}'", mapping=am)
+                if level else
+                _("transition '${t}', approval notify: unknown user '${v}'", mapping=am))
     return out
 
 

@@ -40,10 +40,17 @@ class Hooks:
             return  # imported history keeps its states
         if record is None:
             errors[wf.field] = _(
-                "A new record starts in state '${s}'.", mapping={"s": wf.state_label(wf.initial)}
+                "A new record starts in state '${s}'.",
+                mapping={"s": runtime.state_title(request, wf, wf.initial)},
             )
+            return
+        # A plain write that is one of the workflow's steps (another plugin's action,
+        # such as activities' "Mark done") is taken as that step.
+        t, reason = runtime.implicit_step(request, entity_type, record, wf, value, data)
+        if t is None:
+            errors[wf.field] = reason
         else:
-            errors[wf.field] = _("Change this with one of the workflow's steps.")
+            runtime.remember_implicit(request, entity_type, record, t)
 
     @hookimpl
     def kyklos_record_before_save(self, request, entity_type, record, changes, created):
@@ -59,6 +66,8 @@ class Hooks:
 
     @hookimpl
     def kyklos_record_after_save(self, request, entity_type, record, changes, created):
+        if not created:
+            runtime.log_implicit(request, entity_type, record, changes)
         automation.on_save(request, entity_type, record, changes, created)
 
     @hookimpl
@@ -170,12 +179,26 @@ class Hooks:
                 request=request,
             )
             panels.append(Panel(title=_("Approval pending"), html=html, order=5))
+        items = runtime.checklist(request, entity_type, record)
+        if items:
+            html = render(
+                "kyklos:web/templates/workflow_steps.pt",
+                {"items": [{"name": p.name, "title": request.localizer.translate(_(p.label)),
+                            "done": tick is not None} for p, tick in items],
+                 "url": request.route_url("workflow.steps", slug=entity_type.slug,
+                                          id=record.id),
+                 "csrf": request.session.get_csrf_token()},
+                request=request,
+            )
+            panels.append(Panel(title=_("Checklist"), html=html, order=4,
+                                count=sum(1 for _p, t in items if t is None)))
         if request.has_permission("kyklos.workflow.manage"):
             runs = automation.runs_for(request, entity_type, record.id, limit=20)
             if runs:
                 html = render(
                     "kyklos:web/templates/automation_runlog.pt",
-                    {"runs": runs, "state": lambda r: automation.run_state(request, r)},
+                    {"runs": runs, "state": lambda r: automation.run_state(request, r),
+                     "reason": lambda r: automation.run_reason(request, r)},
                     request=request,
                 )
                 panels.append(

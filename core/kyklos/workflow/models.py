@@ -53,6 +53,23 @@ class WorkflowEvent(IdMixin, Base):
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
 
 
+class WorkflowStepDone(IdMixin, Base):
+    """A step of a state's checklist ticked off for a record (WF-01). Entering the state
+    again clears them: the checklist is done once per stay."""
+
+    __tablename__ = "kyklos_workflow_step"
+    __table_args__ = (UniqueConstraint("entity", "record_id", "state", "step"),)
+
+    entity: Mapped[str] = mapped_column(String(100), nullable=False)
+    record_id: Mapped[int] = mapped_column(Integer, nullable=False)
+    state: Mapped[str] = mapped_column(String(100), nullable=False)
+    step: Mapped[str] = mapped_column(String(100), nullable=False)
+    done_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("kyklos_user.id", ondelete="SET NULL")
+    )
+    done_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+
+
 PENDING = "pending"
 APPROVED = "approved"
 REJECTED = "rejected"

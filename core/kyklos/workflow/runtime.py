@@ -1,12 +1,12 @@
-"""Running workflows: which transitions a user may take, taking them, and the hooks
-that keep the status field under the workflow's control."""
+"""Running workflows: which transitions a user may take, taking them, the checklist of
+a state (WF-01), and the check that a workflow fits its entity type's other rules."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from pyramid.httpexceptions import HTTPForbidden
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from kyklos.db import utcnow
 from kyklos.entities import RecordError
@@ -14,8 +14,19 @@ from kyklos.i18n import _
 from kyklos.problem import Problem
 from kyklos.security import rules
 from kyklos.workflow import writes
-from kyklos.workflow.definitions import Transition, Workflow
-from kyklos.workflow.models import PENDING, ApprovalRequest, WorkflowEvent, WorkflowOverride
+from kyklos.workflow.definitions import Step, Transition, Workflow
+from kyklos.workflow.models import (
+    PENDING,
+    ApprovalRequest,
+    AutomationRule,
+    WorkflowEvent,
+    WorkflowOverride,
+    WorkflowStepDone,
+)
+
+#: ``request.environ`` key: ``{(entity, record id): transition name}`` of plain status
+#: writes that are one of the workflow's steps, logged once the record is saved
+IMPLICIT = "kyklos.workflow.implicit"
 
 
 def declared(registry) -> dict[str, Workflow]:
@@ -43,6 +54,16 @@ def forget_workflow(request, entity: str) -> None:
 
 def current_state(wf: Workflow, record):
     return getattr(record, wf.field, None)
+
+
+def state_title(request, wf: Workflow | None, name) -> str:
+    """A state's title in the user's language: the administrator's, else the catalog's."""
+    st = wf.state(name) if wf is not None and name is not None else None
+    if st is None:
+        return str(name or "")
+    return st.title_in(getattr(request, "locale_name", None)) or request.localizer.translate(
+        _(st.label)
+    )
 
 
 def user_roles(request) -> set[str]:
@@ -140,6 +161,9 @@ def transition(
     reason = refusal(request, et, record, t)
     if reason is not None:
         raise Problem(403, _("Forbidden"), reason)
+    open_steps = pending_steps(request, et, record, wf)
+    if open_steps:
+        raise Problem(409, _("Conflict"), steps_reason(request, open_steps))
     data = dict(data or {})
     if wf.field in data:
         raise Problem(
@@ -209,6 +233,13 @@ def apply(
                       errors=exc.errors) from None
     except HTTPForbidden:
         raise Problem(403, _("Forbidden"), _("You may not change this record.")) from None
+    return record_event(request, et, record, t, before, comment, approval_id, user_id)
+
+
+def record_event(request, et, record, t: Transition, before, comment="", approval_id=None,
+                 user_id=None) -> WorkflowEvent:
+    """After the status was written: the timeline event, a fresh checklist for the state
+    reached, then the ``kyklos_workflow_transition`` hook."""
     if user_id is None and request.identity is not None:
         user_id = request.identity.user.id
     event = WorkflowEvent(
@@ -223,6 +254,10 @@ def apply(
         at=utcnow(),
     )
     request.dbsession.add(event)
+    request.dbsession.execute(delete(WorkflowStepDone).where(
+        WorkflowStepDone.entity == et.name, WorkflowStepDone.record_id == record.id,
+        WorkflowStepDone.state == t.target,
+    ))
     request.dbsession.flush()
     request.registry.kyklos_pm.hook.kyklos_workflow_transition(
         request=request, entity_type=et, record=record, transition=t, before=before,
@@ -259,3 +294,166 @@ def events(request, et, record_id, limit=100) -> list[WorkflowEvent]:
         .scalars()
         .all()
     )
+
+
+# --- plain status writes that are one of the workflow's steps ---------------------------
+
+
+def implicit_step(request, et, record, wf: Workflow, value, data: dict):
+    """The transition a plain write of the status field to ``value`` stands for, as
+    ``(transition, None)``, or ``(None, reason)`` when it is not one the user may take
+    that way (none leads there, it needs an approval, a guard or a field refuses).
+
+    Plugin actions that write the status (activities' "Mark done") keep working under a
+    workflow that has such a step, and the move is logged as that step."""
+    state = current_state(wf, record)
+    candidates = [t for t in wf.from_state(state) if t.target == value]
+    if not candidates:
+        return None, _("Change this with one of the workflow's steps.")
+    reason = None
+    for t in candidates:
+        if t.approval is not None:
+            reason = _("'${t}' needs an approval: use the step's button.", mapping={
+                "t": t.label})
+            continue
+        reason = refusal(request, et, record, t)
+        if reason is None and missing_fields(et, record, t, data):
+            reason = _("'${t}' needs more fields: use the step's button.", mapping={
+                "t": t.label})
+        if reason is None:
+            open_steps = pending_steps(request, et, record, wf)
+            if open_steps:
+                return None, steps_reason(request, open_steps)
+            return t, None
+    return None, reason
+
+
+def remember_implicit(request, et, record, t: Transition) -> None:
+    request.environ.setdefault(IMPLICIT, {})[(et.name, record.id)] = t.name
+
+
+def log_implicit(request, et, record, changes) -> None:
+    """After a save: log the step a plain status write stood for."""
+    pending = request.environ.get(IMPLICIT)
+    if not pending or (et.name, record.id) not in pending:
+        return
+    name = pending.pop((et.name, record.id))
+    wf = get_workflow(request, et.name)
+    t = wf.transition(name) if wf is not None else None
+    if t is None or wf.field not in changes:
+        return
+    before, _after = changes[wf.field]
+    record_event(request, et, record, t, before)
+
+
+# --- the checklist of a state (WF-01) -------------------------------------------------------
+
+
+def steps_done(request, et, record, state) -> dict[str, WorkflowStepDone]:
+    rows = request.dbsession.execute(select(WorkflowStepDone).where(
+        WorkflowStepDone.entity == et.name, WorkflowStepDone.record_id == record.id,
+        WorkflowStepDone.state == str(state),
+    )).scalars()
+    return {r.step: r for r in rows}
+
+
+def checklist(request, et, record, wf: Workflow | None = None) -> list[tuple[Step, object]]:
+    """The steps of the record's state with their tick (None: not done yet)."""
+    wf = wf or get_workflow(request, et.name)
+    st = wf.state(current_state(wf, record)) if wf is not None else None
+    if st is None or not st.steps:
+        return []
+    done = steps_done(request, et, record, st.name)
+    return [(p, done.get(p.name)) for p in st.steps]
+
+
+def pending_steps(request, et, record, wf: Workflow | None = None) -> list[Step]:
+    return [p for p, tick in checklist(request, et, record, wf) if tick is None]
+
+
+def steps_reason(request, steps: list[Step]):
+    return _("Finish these steps first: ${steps}.", mapping={
+        "steps": ", ".join(request.localizer.translate(_(p.label)) for p in steps)})
+
+
+def tick(request, et, record, step: str, done: bool) -> None:
+    """Tick (or untick) ``step`` of the record's current state as the current user, who
+    must be allowed to change the record. Raises Problem."""
+    wf = get_workflow(request, et.name)
+    st = wf.state(current_state(wf, record)) if wf is not None else None
+    if st is None or step not in {p.name for p in st.steps}:
+        raise Problem(404, _("Not found"), _("The record's state has no such step."))
+    if not (request.has_permission(et.permission("update"))
+            and rules.can_access(request, et, record, "update")):
+        raise Problem(403, _("Forbidden"), _("You may not change this record."))
+    rows = steps_done(request, et, record, st.name)
+    if done and step not in rows:
+        request.dbsession.add(WorkflowStepDone(
+            entity=et.name, record_id=record.id, state=st.name, step=step,
+            done_by_id=request.identity.user.id, done_at=utcnow()))
+    elif not done and step in rows:
+        request.dbsession.delete(rows[step])
+    request.dbsession.flush()
+
+
+# --- does a workflow fit the entity type? ----------------------------------------------------
+
+
+def check(request, et, wf: Workflow, roles=None, users=None) -> list[str]:
+    """Every reason ``wf`` cannot be saved for ``et``, in the user's language: its own
+    consistency, then the entity type's other rules (the status field's type and values,
+    automation rules that write the field or take steps, and whatever plugins keep
+    through ``kyklos_workflow_constraints``)."""
+    from kyklos.workflow.definitions import validate
+
+    tr = request.localizer.translate
+    problems = validate(wf, et, roles=roles, users=users)
+    if problems:
+        return [tr(p) for p in problems]
+    field = et.fields[wf.field]
+    title = tr(field.title) if field.title else field.name
+    if field.type not in ("string", "choice") or field.custom or field.virtual:
+        problems.append(_("The field “${f}” cannot hold a workflow's state: choose a text "
+                          "or choice field of the record type.", mapping={"f": title}))
+    elif field.choices:
+        allowed = {str(v) for v, _t in field.choices}
+        for st in wf.states:
+            if st.name not in allowed:
+                problems.append(_("State “${s}” is not one of the values of “${f}”.",
+                                  mapping={"s": st.label, "f": title}))
+    problems += _rule_problems(request, et, wf, title)
+    for answer in request.registry.kyklos_pm.hook.kyklos_workflow_constraints(
+        request=request, entity_type=et, workflow=wf
+    ):
+        problems += list(answer or ())
+    return [tr(p) for p in problems]
+
+
+def _rule_problems(request, et, wf: Workflow, title) -> list:
+    out = []
+    rules_ = request.dbsession.execute(
+        select(AutomationRule).where(AutomationRule.entity == et.name,
+                                     AutomationRule.enabled.is_(True))
+    ).scalars()
+    for rule in rules_:
+        for action in rule.actions or ():
+            if not isinstance(action, dict):
+                continue
+            if action.get("type") == "set_field" and action.get("field") == wf.field:
+                out.append(_("The automation rule “${r}” sets “${f}” directly; with this "
+                             "workflow it would fail. Change the rule to take a step.",
+                             mapping={"r": rule.name, "f": title}))
+            step = action.get("transition")
+            if action.get("type") == "transition" and step and wf.transition(step) is None:
+                out.append(_("The automation rule “${r}” takes the step “${t}”, which this "
+                             "workflow does not have.", mapping={"r": rule.name, "t": step}))
+        trig = rule.trigger or {}
+        step = trig.get("transition")
+        if trig.get("kind") == "transition" and step and wf.transition(step) is None:
+            out.append(_("The automation rule “${r}” waits for the step “${t}”, which this "
+                         "workflow does not have.", mapping={"r": rule.name, "t": step}))
+        state = trig.get("state")
+        if trig.get("kind") == "state" and state and wf.state(state) is None:
+            out.append(_("The automation rule “${r}” waits for the state “${s}”, which this "
+                         "workflow does not have.", mapping={"r": rule.name, "s": state}))
+    return out

@@ -1,22 +1,20 @@
-"""Web pages: transition forms, the approvals inbox and signed approval links, the
-workflow editor and the automation rules admin. Every state change is a POST with a
-CSRF token; GET never changes anything."""
+"""Web pages: transition forms, the approvals inbox and signed approval links and the
+workflow editor (the automation rule builder is in :mod:`kyklos.workflow.rules_views`).
+Every state change is a POST with a CSRF token; GET never changes anything."""
 
 from __future__ import annotations
-
-import json
 
 from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
 from pyramid.security import NO_PERMISSION_REQUIRED
 from sqlalchemy import select
 
 from kyklos.entities import service
-from kyklos.i18n import _
+from kyklos.i18n import LANGUAGES, _
 from kyklos.problem import Problem
 from kyklos.security.models import Role, User
-from kyklos.workflow import MANAGE, approvals, automation, runtime
-from kyklos.workflow.definitions import Workflow, validate
-from kyklos.workflow.models import AutomationRule, WorkflowOverride
+from kyklos.workflow import MANAGE, approvals, runtime
+from kyklos.workflow.definitions import Workflow
+from kyklos.workflow.models import WorkflowOverride
 
 TPL = "kyklos:web/templates/"
 INPUT_TYPES = {"date": "date", "datetime": "datetime-local", "integer": "number",
@@ -86,6 +84,18 @@ def transition_view(request):
         "back": back,
         "possible": t.allowed_from(runtime.current_state(wf, record)),
     }
+
+
+def steps_view(request):
+    """Tick or untick a step of the record's checklist (WF-01), then back to the record."""
+    et = service.get_entity_type(request, request.matchdict["slug"])
+    record = service.get_record(request, et, request.matchdict["id"])
+    try:
+        runtime.tick(request, et, record, request.POST.get("step", ""),
+                     request.POST.get("done") == "1")
+    except Problem as exc:
+        request.session.flash(" ".join(_problem_text(request, exc)), "danger")
+    return HTTPSeeOther(request.route_url("entity.detail", slug=et.slug, id=record.id))
 
 
 # --- approvals -------------------------------------------------------------------------------
@@ -218,8 +228,11 @@ def workflows_view(request):
                  .scalars()}
     for et in _entity_types(request):
         wf = runtime.get_workflow(request, et.name)
-        rows.append({"et": et, "wf": wf, "override": overrides.get(et.name)})
-    return {"title": _("Workflows"), "rows": rows}
+        rows.append({"et": et, "wf": wf, "override": overrides.get(et.name),
+                     "states": [runtime.state_title(request, wf, s.name)
+                                for s in (wf.states if wf else ())]})
+    return {"title": _("Workflows"), "rows": rows,
+            "any_workflow": any(r["wf"] for r in rows)}
 
 
 def _split(text) -> list[str]:
@@ -227,7 +240,8 @@ def _split(text) -> list[str]:
 
 
 def parse_levels(text: str) -> dict | None:
-    """``any: role:director, manager`` per line -> an approval spec (None when empty)."""
+    """``any: role:director, manager`` per line -> an approval spec (None when empty).
+    Kept for callers of the former text syntax; the editor sends rows."""
     levels = []
     for line in str(text or "").splitlines():
         line = line.strip()
@@ -243,49 +257,96 @@ def parse_levels(text: str) -> dict | None:
     return {"levels": levels} if levels else None
 
 
-def format_levels(approval) -> str:
-    if approval is None:
-        return ""
-    return "\n".join(
-        f"{lv.mode}: {', '.join(str(a) for a in lv.approvers)}" for lv in approval.levels
-    )
+_GREEK = dict(zip("αβγδεζηθικλμνξοπρσςτυφχψωάέήίόύώϊϋΐΰ",
+                  ["a", "v", "g", "d", "e", "z", "i", "th", "i", "k", "l", "m", "n", "x", "o",
+                   "p", "r", "s", "s", "t", "y", "f", "ch", "ps", "o", "a", "e", "i", "i", "o",
+                   "y", "o", "i", "y", "i", "y"], strict=True))
+
+
+def machine_name(title: str, taken=(), prefix="s") -> str:
+    """A stored name for a new state, step or transition, made from its title (people
+    never type one): lower-case ASCII, '_' between words, unique among ``taken``."""
+    text = "".join(_GREEK.get(c, c) for c in str(title or "").lower())
+    text = "".join(c if c.isascii() and c.isalnum() else "_" for c in text)
+    base = "_".join(p for p in text.split("_") if p)[:40] or prefix
+    if not base[0].isalpha():
+        base = f"{prefix}_{base}"[:40]
+    name, n = base, 2
+    while name in taken:
+        name, n = f"{base}_{n}", n + 1
+    return name
+
+
+def _rows(post, prefix) -> list[int]:
+    """Indexes of the rows ``<prefix><i>_...`` the form sent, in order."""
+    seen = set()
+    for key in post:
+        if key.startswith(prefix) and "_" in key:
+            head = key[len(prefix):].split("_", 1)[0]
+            if head.isdigit():
+                seen.add(int(head))
+    return sorted(seen)
 
 
 def _form_definition(post) -> dict:
-    states = []
-    for name, title in zip(post.getall("state_name"), post.getall("state_title"), strict=False):
-        if name.strip():
-            states.append({"name": name.strip(), "title": title.strip()})
-    transitions = []
-    cols = ("t_name", "t_title", "t_source", "t_target", "t_roles", "t_permission",
-            "t_required", "t_levels", "t_notify")
-    for values in zip(*(post.getall(c) for c in cols), strict=False):
-        row = dict(zip(cols, values, strict=True))
-        if not row["t_name"].strip():
+    """The editor's rows (drop-downs, pickers, level rows) -> a definition."""
+    states, taken = [], set()
+    for i in _rows(post, "s"):
+        g = lambda k, i=i: post.get(f"s{i}_{k}", "").strip()  # noqa: E731
+        title = g("title")
+        if post.get(f"s{i}_remove") or not (g("name") or title):
             continue
-        approval = parse_levels(row["t_levels"])
-        if approval is not None:
-            approval["notify"] = _split(row["t_notify"])
+        name = g("name") or machine_name(title, taken)
+        taken.add(name)
+        steps, step_names = [], set()
+        for line in post.get(f"s{i}_steps", "").splitlines():
+            if line.strip():
+                sname = machine_name(line.strip(), step_names, "step")
+                step_names.add(sname)
+                steps.append({"name": sname, "title": line.strip()[:200]})
+        titles = {loc: g(f"title_{loc}") for loc in LANGUAGES if g(f"title_{loc}")}
+        states.append({"name": name, "title": title, "titles": titles, "steps": steps})
+    by_title = {s["title"]: s["name"] for s in states}
+    transitions, tnames = [], set()
+    for i in _rows(post, "t"):
+        g = lambda k, i=i: post.get(f"t{i}_{k}", "").strip()  # noqa: E731
+        if post.get(f"t{i}_remove") or not (g("name") or g("title")):
+            continue
+        name = g("name") or machine_name(g("title"), tnames, "step")
+        tnames.add(name)
+        levels = []
+        for j in sorted({int(k.split("_")[1][1:]) for k in post
+                         if k.startswith(f"t{i}_l") and k.split("_")[1][1:].isdigit()}):
+            who = post.getall(f"t{i}_l{j}_approvers") + [
+                f"user:{u}" for u in post.getall(f"t{i}_l{j}_users") if u.strip()]
+            if who:
+                levels.append({"approvers": who, "mode": post.get(f"t{i}_l{j}_mode", "any")})
+        approval = None
+        if levels:
+            approval = {"levels": levels, "notify": post.getall(f"t{i}_notify") + [
+                f"user:{u}" for u in post.getall(f"t{i}_notify_users") if u.strip()]}
         transitions.append({
-            "name": row["t_name"].strip(),
-            "title": row["t_title"].strip(),
-            "source": _split(row["t_source"]),
-            "target": row["t_target"].strip(),
-            "roles": _split(row["t_roles"]),
-            "permission": row["t_permission"].strip() or None,
-            "required": _split(row["t_required"]),
+            "name": name,
+            "title": g("title"),
+            "source": [by_title.get(v, v) for v in post.getall(f"t{i}_source")],
+            "target": by_title.get(g("target"), g("target")),
+            "roles": post.getall(f"t{i}_roles"),
+            "permission": g("permission") or None,
+            "required": post.getall(f"t{i}_required"),
             "approval": approval,
         })
+    initial = post.get("initial", "").strip()
     return {
         "field": post.get("field", "status").strip() or "status",
-        "initial": post.get("initial", "").strip(),
+        "initial": by_title.get(initial, initial),
         "states": states,
         "transitions": transitions,
     }
 
 
 def check_definition(request, et, doc) -> tuple[Workflow | None, list[str]]:
-    """Build and validate an edited definition against the database's roles and users."""
+    """Build an edited definition and check it against the database's roles and users
+    and the entity type's other rules (:func:`kyklos.workflow.runtime.check`)."""
     try:
         wf = Workflow.from_dict(et.name, doc)
     except Exception as exc:  # noqa: BLE001 - any malformed input becomes a message
@@ -295,7 +356,7 @@ def check_definition(request, et, doc) -> tuple[Workflow | None, list[str]]:
     def user_exists(ref):
         return approvals.find_user_ref(request.dbsession, ref) is not None
 
-    return wf, validate(wf, et, roles=roles, users=user_exists)
+    return wf, runtime.check(request, et, wf, roles=roles, users=user_exists)
 
 
 def save_definition(request, et, wf: Workflow) -> WorkflowOverride:
@@ -314,14 +375,17 @@ def save_definition(request, et, wf: Workflow) -> WorkflowOverride:
     return row
 
 
-def diagram(wf: Workflow | None) -> dict | None:
-    """Boxes in a row and arcs between them, for an SVG the template draws."""
+def diagram(wf: Workflow | None, state_label=None, t_label=None) -> dict | None:
+    """Boxes in a row and arcs between them, for an SVG the template draws; labels in
+    the user's language when ``state_label``/``t_label`` are given."""
     if wf is None or not wf.states:
         return None
     w, gap, y = 120, 50, 110
     pos = {s.name: 20 + i * (w + gap) for i, s in enumerate(wf.states)}
-    boxes = [{"x": pos[s.name], "y": y, "w": w, "label": s.label[:18],
-              "initial": s.name == wf.initial} for s in wf.states]
+    state_label = state_label or (lambda name: wf.state_label(name))
+    t_label = t_label or (lambda t: t.label)
+    boxes = [{"x": pos[s.name], "y": y, "w": w, "label": state_label(s.name)[:18],
+              "initial": s.name == wf.initial, "steps": len(s.steps)} for s in wf.states]
     edges = []
     for k, t in enumerate(wf.transitions):
         sources = [s.name for s in wf.states if t.allowed_from(s.name)] if "*" in t.source \
@@ -337,10 +401,47 @@ def diagram(wf: Workflow | None) -> dict | None:
             edges.append({
                 "d": f"M {x1:.0f} {sy} Q {(x1 + x2) / 2:.0f} {cy:.0f} {x2:.0f} {sy}",
                 "lx": (x1 + x2) / 2, "ly": (sy + cy) / 2 + (-4 if forward else 10),
-                "label": t.label[:20],
+                "label": (t_label(t) + (" ✓" if t.approval else ""))[:22],
             })
     return {"width": 40 + len(wf.states) * (w + gap), "height": y + 200, "boxes": boxes,
             "edges": edges}
+
+
+def _editor_options(request, et, wf) -> dict:
+    """The lists the editor's drop-downs offer, in words."""
+    tr = request.localizer.translate
+    roles = request.dbsession.execute(select(Role.name, Role.title).order_by(Role.name)).all()
+    role_opts = [(n, tr(_(t)) if t else n) for n, t in roles]
+    approvers = [("manager", tr(_("The requester's line manager"))),
+                 ("department_head", tr(_("The head of the requester's department")))]
+    approvers += [(f"role:{n}", tr(_("Everyone with the role ${r}", mapping={"r": t})))
+                  for n, t in role_opts]
+    fields = sorted(((f.name, tr(f.title) if f.title else f.name) for f in et.fields.values()
+                     if f.form and not f.readonly and f.type != "json"), key=lambda x: x[1])
+    status_fields = [(f.name, tr(f.title) if f.title else f.name) for f in et.fields.values()
+                     if f.type in ("string", "choice") and not f.custom and not f.virtual]
+    refs = []
+    for t in (wf.transitions if wf else ()):
+        if t.approval:
+            refs += [a for lv in t.approval.levels for a in lv.approvers] + list(t.approval.notify)
+    ids = set()
+    for a in refs:
+        if a.kind == "user" and a.value:
+            u = approvals.find_user_ref(request.dbsession, a.value)
+            if u is not None:
+                ids.add(u.id)
+    users = {str(u.id): u.title for u in _users(request, ids).values()}
+    return {"roles": role_opts, "approvers": approvers, "fields": fields,
+            "status_fields": status_fields, "users": users}
+
+
+def _user_values(request, approvers) -> list[str]:
+    out = []
+    for a in approvers:
+        if a.kind == "user" and a.value:
+            u = approvals.find_user_ref(request.dbsession, a.value)
+            out.append(str(u.id) if u is not None else a.value)
+    return out
 
 
 def workflow_edit_view(request):
@@ -349,6 +450,7 @@ def workflow_edit_view(request):
         raise HTTPNotFound()
     problems: list[str] = []
     wf = runtime.get_workflow(request, et.name)
+    checked = False
     if request.method == "POST":
         if request.POST.get("action") == "reset":
             db = request.dbsession
@@ -360,149 +462,32 @@ def workflow_edit_view(request):
             return HTTPSeeOther(request.route_url("workflow.edit", entity=et.name))
         doc = _form_definition(request.POST)
         candidate, problems = check_definition(request, et, doc)
-        if not problems:
+        if not problems and request.POST.get("action") != "preview":
             save_definition(request, et, candidate)
             request.session.flash(_("Workflow saved."), "success")
             return HTTPSeeOther(request.route_url("workflow.edit", entity=et.name))
-        request.response.status = 400
+        checked = not problems
+        if problems and request.POST.get("action") != "preview":
+            request.response.status = 400
         wf = candidate or wf
     declared = runtime.declared(request.registry).get(et.name)
-    text_fields = [f.name for f in et.fields.values()
-                   if f.type in ("string", "choice") and not f.custom]
+    tr = request.localizer.translate
     return {
-        "title": _("Workflow: ${t}", mapping={"t": request.localizer.translate(et.title)}),
+        "title": _("Workflow: ${t}", mapping={"t": tr(et.title)}),
         "et": et,
         "wf": wf,
         "declared": declared,
         "problems": problems,
-        "text_fields": text_fields,
-        "format_levels": format_levels,
-        "blank_states": 3,
-        "blank_transitions": 3,
-        "diagram": diagram(wf),
-    }
-
-
-# --- automation rules ------------------------------------------------------------------------
-
-
-def _rule_doc(post) -> dict:
-    def load(key, default):
-        raw = post.get(key, "").strip()
-        if not raw:
-            return default
-        try:
-            return json.loads(raw)
-        except ValueError:
-            return {"__invalid__": key}
-
-    trigger = {"kind": post.get("trigger_kind", "")}
-    for k in ("field", "transition", "unit", "direction"):
-        if post.get(f"trigger_{k}"):
-            trigger[k] = post.get(f"trigger_{k}")
-    if post.get("trigger_offset", "").strip():
-        try:
-            trigger["offset"] = float(post.get("trigger_offset"))
-        except ValueError:
-            trigger["offset"] = -1
-    return {
-        "entity": post.get("entity", ""),
-        "name": post.get("name", ""),
-        "enabled": post.get("enabled") == "1",
-        "trigger": trigger,
-        "conditions": load("conditions", {}),
-        "actions": load("actions", []),
-    }
-
-
-def _bad_json(doc) -> dict:
-    out = {}
-    for key in ("conditions", "actions"):
-        value = doc.get(key)
-        if isinstance(value, dict) and "__invalid__" in value:
-            out[key] = "not valid JSON"
-    return out
-
-
-def rules_view(request):
-    db = request.dbsession
-    errors: dict = {}
-    form = {"enabled": True, "trigger": {"kind": "created"}, "conditions": {}, "actions": []}
-    if request.method == "POST":
-        doc = _rule_doc(request.POST)
-        errors = _bad_json(doc)
-        if not errors:
-            clean, errors = automation.validate_rule(request, doc)
-        if not errors:
-            rule = AutomationRule(**clean, created_by_id=request.identity.user.id)
-            db.add(rule)
-            db.flush()
-            request.session.flash(_("Rule created."), "success")
-            return HTTPSeeOther(request.route_url("automation.rule", id=rule.id))
-        request.response.status = 400
-        form = doc
-    rules = db.execute(select(AutomationRule).order_by(AutomationRule.entity, AutomationRule.id)
-                       ).scalars().all()
-    return {
-        "title": _("Automation rules"),
-        "rules": rules,
-        "errors": errors,
-        "form": form,
-        "entities": _entity_types(request),
-        "describe": automation.describe_trigger,
-        "dumps": lambda v: json.dumps(v, indent=1, ensure_ascii=False),
-        "action_types": automation.action_types(request.registry),
-        "rule": None,
-        "dry": None,
-    }
-
-
-def rule_view(request):
-    db = request.dbsession
-    try:
-        rule = db.get(AutomationRule, int(request.matchdict["id"]))
-    except ValueError:
-        rule = None
-    if rule is None:
-        raise HTTPNotFound()
-    errors: dict = {}
-    dry = None
-    form = rule.as_dict()
-    if request.method == "POST":
-        action = request.POST.get("action")
-        if action == "delete":
-            db.delete(rule)
-            request.session.flash(_("Rule deleted."), "info")
-            return HTTPSeeOther(request.route_url("automation.rules"))
-        if action == "dry-run":
-            et = request.registry.kyklos_entities.get(rule.entity)
-            try:
-                record = service.get_record(request, et, request.POST.get("record_id", ""))
-                dry = automation.dry_run(request, rule.as_dict(), et, record)
-            except HTTPNotFound:
-                errors["record_id"] = "no such record"
-        else:
-            doc = _rule_doc(request.POST)
-            errors = _bad_json(doc)
-            if not errors:
-                clean, errors = automation.validate_rule(request, doc)
-            if not errors:
-                automation.apply_rule(rule, clean)
-                request.session.flash(_("Rule saved."), "success")
-                return HTTPSeeOther(request.route_url("automation.rule", id=rule.id))
-            request.response.status = 400
-            form = doc
-    return {
-        "title": rule.name,
-        "rule": rule,
-        "rules": None,
-        "errors": errors,
-        "form": form,
-        "entities": _entity_types(request),
-        "describe": automation.describe_trigger,
-        "dumps": lambda v: json.dumps(v, indent=1, ensure_ascii=False),
-        "action_types": automation.action_types(request.registry),
-        "dry": dry,
+        "checked": checked,
+        "opts": _editor_options(request, et, wf),
+        "languages": [(k, v) for k, v in LANGUAGES.items() if k != "en"],
+        "state_title": lambda name: runtime.state_title(request, wf, name),
+        "t_title": lambda t: tr(_(t.label)),
+        "user_values": lambda approvers: _user_values(request, approvers),
+        "blank_states": 2,
+        "blank_transitions": 2,
+        "diagram": diagram(wf, lambda name: runtime.state_title(request, wf, name),
+                           lambda t: tr(_(t.label))),
     }
 
 
@@ -510,6 +495,9 @@ def includeme(config):
     config.add_route("workflow.transition", r"/workflow/{slug}/{id:\d+}/transitions/{name}")
     config.add_view(transition_view, route_name="workflow.transition",
                     renderer=TPL + "workflow_transition.pt")
+    config.add_route("workflow.steps", r"/workflow/{slug}/{id:\d+}/steps",
+                     request_method="POST")
+    config.add_view(steps_view, route_name="workflow.steps")
     config.add_route("approvals", "/approvals")
     config.add_view(approvals_inbox, route_name="approvals", renderer=TPL + "approvals.pt")
     config.add_route("approval.link", "/approvals/link/{token}")
@@ -523,10 +511,4 @@ def includeme(config):
     config.add_route("workflow.edit", "/admin/workflows/{entity}")
     config.add_view(workflow_edit_view, route_name="workflow.edit",
                     renderer=TPL + "workflow_edit.pt", permission=MANAGE)
-    config.add_route("automation.rules", "/admin/automation")
-    config.add_view(rules_view, route_name="automation.rules",
-                    renderer=TPL + "automation_rules.pt", permission=MANAGE)
-    config.add_route("automation.rule", r"/admin/automation/{id:\d+}")
-    config.add_view(rule_view, route_name="automation.rule",
-                    renderer=TPL + "automation_rules.pt", permission=MANAGE)
 

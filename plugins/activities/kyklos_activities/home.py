@@ -118,13 +118,18 @@ class HomeHooks:
             )
         )
 
-        # Overdue and due tasks: open, the user's, due by the end of today.
+        # Overdue and due tasks: open, the user's, due by the end of today - and, during
+        # a delegation, those of the person the user stands in for (SEC-03).
+        carried = [me] + [
+            d.from_user.id for d in request.identity.delegations
+            if d.types is None or "activity" in d.types
+        ]
         due = list(
             db.execute(
                 select(Activity)
                 .where(
                     Activity.state == OPEN,
-                    Activity.responsible_id == me,
+                    Activity.responsible_id.in_(carried),
                     Activity.due_at.is_not(None),
                     Activity.due_at < end,
                 )

@@ -224,6 +224,14 @@ class Hooks:
         return out or None
 
     @hookimpl
+    def kyklos_workflow_constraints(self, request, entity_type, workflow):
+        # A workflow on activities must keep what this plugin derives from the status
+        # (state, completion) and its "Mark done" action working.
+        if _is_activity(entity_type):
+            return validation.workflow_problems(request, workflow)
+        return None
+
+    @hookimpl
     def kyklos_admin_items(self, request):
         # Types, their status sets (ACT-10/12) and resources are set up once by an
         # administrator or manager, so they live on the administration page.

@@ -121,13 +121,11 @@ def event(request, activity, types, full: bool) -> icalendar.Event | None:
             end = (activity.ends_at or activity.starts_at).astimezone(tz).date()
             ev.add("dtstart", start)
             ev.add("dtend", max(end, start + dt.timedelta(days=1)))
-        elif activity.rrule:
-            # Recurrences repeat at local wall-clock time: give the zone with the start.
+        else:
+            # Local wall-clock time with its zone (a VTIMEZONE is written for it): a
+            # series repeats at that time, and a one-off keeps the zone it was set in.
             ev.add("dtstart", activity.starts_at.astimezone(tz))
             ev.add("dtend", (activity.ends_at or activity.starts_at).astimezone(tz))
-        else:
-            ev.add("dtstart", activity.starts_at)
-            ev.add("dtend", activity.ends_at or activity.starts_at)
     elif activity.due_at is not None:
         day = activity.due_at.astimezone(tz).date()
         ev.add("dtstart", day)
@@ -136,12 +134,20 @@ def event(request, activity, types, full: bool) -> icalendar.Event | None:
         return None
     if activity.rrule:
         ev.add("rrule", icalendar.vRecur.from_ical(activity.rrule))
+        # An occurrence moved by an exception is replaced through its RECURRENCE-ID; an
+        # EXDATE for it as well would hide the moved one from readers.
+        moved = set(request.dbsession.execute(
+            select(Activity.recurrence_id).where(Activity.series_id == activity.id)
+        ).scalars()) if activity.id else set()
         for ex in activity.exdates or ():
             try:
                 when = dt.datetime.fromisoformat(ex.replace("Z", "+00:00")).astimezone(tz)
             except ValueError:
                 continue
-            ev.add("exdate", when)
+            if when in moved:
+                continue
+            # An all-day series excludes days (VALUE=DATE, as its DTSTART).
+            ev.add("exdate", when.date() if activity.all_day else when)
     ev.add("status", _status(activity))
     if not full:
         ev.add("summary", request.localizer.translate(_("Busy")))
@@ -159,6 +165,7 @@ def event(request, activity, types, full: bool) -> icalendar.Event | None:
         ev.add("categories", [atype.title])
         ev.add("x-kyklos-type", atype.code)
     ev.add("x-kyklos-status", activity.status)
+    _add_people(request, ev, activity)
     for minutes in activity.reminders or ():
         alarm = icalendar.Alarm()
         alarm.add("action", "DISPLAY")
@@ -166,6 +173,43 @@ def event(request, activity, types, full: bool) -> icalendar.Event | None:
         alarm.add("trigger", dt.timedelta(minutes=-minutes))
         ev.add_component(alarm)
     return ev
+
+
+def _add_people(request, ev, activity) -> None:
+    """ORGANIZER (the responsible user) and an ATTENDEE per user, person and resource
+    taking part, with their answer."""
+    from kyklos_contacts.models import Person
+
+    from kyklos_sdk import User
+
+    db = request.dbsession
+    responsible = db.get(User, activity.responsible_id) if activity.responsible_id else None
+    if responsible is not None and responsible.email:
+        ev.add("organizer", f"mailto:{responsible.email}",
+               parameters={"CN": responsible.title or responsible.email})
+    for p in activity.participants or ():
+        params = {"PARTSTAT": _PARTSTAT_OUT.get(p["status"], "NEEDS-ACTION")}
+        if p["kind"] == "user":
+            who = db.get(User, p["id"])
+            address, name = (who.email, who.title) if who else (None, None)
+        elif p["kind"] == "person":
+            who = db.get(Person, p["id"])
+            address, name = (who.email, who.full_name) if who else (None, None)
+        elif p["kind"] == "resource":
+            who = db.get(Resource, p["id"])
+            address, name = (None, who.name) if who else (None, None)
+            params["CUTYPE"] = "RESOURCE"
+        else:
+            continue
+        if not name:
+            continue
+        params["CN"] = name
+        ev.add("attendee", f"mailto:{address}" if address else f"urn:kyklos:{p['kind']}:{p['id']}",
+               parameters=params)
+
+
+_PARTSTAT_OUT = {"accepted": "ACCEPTED", "declined": "DECLINED", "tentative": "TENTATIVE",
+                 "needs-action": "NEEDS-ACTION"}
 
 
 def calendar_of(name: str) -> icalendar.Calendar:
@@ -243,6 +287,8 @@ def feed(request, token: FeedToken) -> bytes:
         ev = event(request, a, types, full)
         if ev is not None:
             cal.add_component(ev)
+    # A VTIMEZONE for every zone the events use (readers need no zone database).
+    cal.add_missing_timezones()
     token.last_used_at = utcnow()
     return cal.to_ical()
 
@@ -281,6 +327,27 @@ def series_uid_of(key: str | None, recurrence_id: dt.datetime | None) -> str | N
     return key[: -len(suffix)] if key.endswith(suffix) and len(key) > len(suffix) else None
 
 
+def zone_name(key: str | None, tzid: str | None) -> str | None:
+    """The IANA name of an event's zone: the parsed zone's own, else its TZID read as a
+    Windows zone name (CLDR's windowsZones table as icalendar ships it: "W. Europe
+    Standard Time" is Europe/Berlin), an IANA name, or a custom TZID that ends in one
+    ("/freeassociation.sourceforge.net/Europe/Warsaw"). ``None`` when nothing names a
+    zone we know (the times themselves stay exact through the file's VTIMEZONE)."""
+    from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
+
+    for name in (key, WINDOWS_TO_OLSON.get(str(tzid or "").strip()), tzid):
+        name = str(name or "").strip().strip('"')
+        if not name:
+            continue
+        if recurrence.valid_zone(name):
+            return name
+        parts = [p for p in name.split("/") if p]
+        for i in range(len(parts) - 1):
+            if recurrence.valid_zone("/".join(parts[i:])):
+                return "/".join(parts[i:])
+    return None
+
+
 def event_data(ev, tz, type_codes=DEFAULT_TYPE_CODES) -> dict:
     """The activity values of a VEVENT, shared by :func:`import_ics` and the importer's
     ``ics`` format: plain values (aware UTC datetimes, ``type_code`` for the type,
@@ -303,8 +370,8 @@ def event_data(ev, tz, type_codes=DEFAULT_TYPE_CODES) -> dict:
         data["ends_at"] = ends
     data["all_day"] = whole
     if isinstance(start.dt, dt.datetime) and start.dt.tzinfo is not None:
-        key = getattr(start.dt.tzinfo, "key", None)
-        if key and recurrence.valid_zone(key):
+        key = zone_name(getattr(start.dt.tzinfo, "key", None), start.params.get("TZID"))
+        if key:
             data["timezone"] = key
     elif whole or isinstance(start.dt, dt.datetime):
         # Whole days and floating times are wall-clock times of the zone they were read in.
@@ -316,7 +383,12 @@ def event_data(ev, tz, type_codes=DEFAULT_TYPE_CODES) -> dict:
     uid = _text(ev, "uid", 200)
     rid = ev.get("recurrence-id")
     if rid is not None:
-        data["recurrence_id"], _w = _as_utc(rid.dt, tz)
+        rid_value = rid.dt
+        if whole and isinstance(rid_value, dt.datetime):
+            # Exchange gives an all-day occurrence as midnight in the organiser's zone
+            # (RECURRENCE-ID;TZID=...): the occurrence is that day of the series.
+            rid_value = rid_value.date()
+        data["recurrence_id"], _w = _as_utc(rid_value, tz)
         if uid:
             data["external_uid"] = exception_key(uid, data["recurrence_id"])
     elif uid:
@@ -328,8 +400,18 @@ def event_data(ev, tz, type_codes=DEFAULT_TYPE_CODES) -> dict:
             data[field] = value
     data["private"] = str(ev.get("class") or "").upper() in ("PRIVATE", "CONFIDENTIAL")
     rule = ev.get("rrule")
+    if isinstance(rule, list):
+        raise RecordError({"rrule": _(
+            "The event has ${n} repetition rules (RRULE lines); an activity repeats by "
+            "one rule: join them into one or split the event.", mapping={"n": len(rule)})})
     if rule is not None and rid is None:
         data["rrule"] = rule.to_ical().decode("ascii")
+    reminders = _reminders(ev, starts)
+    if reminders:
+        data["reminders"] = reminders
+    people = _people(ev)
+    if people:
+        data["attendees"] = people
     exdates = []
     raw_ex = ev.get("exdate")
     for group in raw_ex if isinstance(raw_ex, list) else ([raw_ex] if raw_ex else []):
@@ -346,6 +428,97 @@ def event_data(ev, tz, type_codes=DEFAULT_TYPE_CODES) -> dict:
     return data
 
 
+def _reminders(ev, starts: dt.datetime) -> list[int]:
+    """Minutes before the start of the event's VALARMs (relative or absolute triggers)."""
+    out: list[int] = []
+    for alarm in ev.walk("VALARM"):
+        trigger = alarm.get("trigger")
+        if trigger is None:
+            continue
+        value = trigger.dt
+        if isinstance(value, dt.timedelta):
+            if str(trigger.params.get("RELATED", "START")).upper() == "END":
+                continue
+            minutes = int(-value.total_seconds() // 60)
+        elif isinstance(value, dt.datetime):
+            when = value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+            minutes = int((starts - when).total_seconds() // 60)
+        else:
+            continue
+        if 0 <= minutes <= 40320 and minutes not in out:
+            out.append(minutes)
+    return sorted(out)[:10]
+
+
+_PARTSTAT_IN = {"ACCEPTED": "accepted", "DECLINED": "declined", "TENTATIVE": "tentative",
+                "NEEDS-ACTION": "needs-action", "DELEGATED": "needs-action"}
+
+
+def _people(ev) -> list[dict]:
+    """ORGANIZER and ATTENDEEs as ``{"email", "name", "cutype", "status"}``."""
+    out: list[dict] = []
+    for name in ("organizer", "attendee"):
+        values = ev.get(name)
+        for value in values if isinstance(values, list) else ([values] if values else []):
+            address = str(value)
+            email = address[7:] if address.lower().startswith("mailto:") else ""
+            params = getattr(value, "params", {})
+            status = "accepted" if name == "organizer" else _PARTSTAT_IN.get(
+                str(params.get("PARTSTAT", "NEEDS-ACTION")).upper(), "needs-action")
+            out.append({"email": email.strip().lower()[:254],
+                        "name": str(params.get("CN", "")).strip()[:200],
+                        "cutype": str(params.get("CUTYPE", "INDIVIDUAL")).upper(),
+                        "status": status})
+    return out[:100]
+
+
+def participants_for(request, people: list[dict]) -> list[dict]:
+    """The participants the organiser and attendees name: users and people by e-mail
+    (people only when the user may see them), resources (rooms) by name. Addresses
+    that match nobody are left out."""
+    from kyklos_contacts.models import Person, PersonEmail
+    from sqlalchemy import func
+
+    from kyklos_sdk import User
+
+    db = request.dbsession
+    out: dict[tuple[str, int], str] = {}
+    person_et = get_entity_type(request, "person")
+    for p in people:
+        key = None
+        if p["cutype"] in ("ROOM", "RESOURCE") and p["name"]:
+            rid = db.execute(select(Resource.id).where(
+                func.lower(Resource.name) == p["name"].lower(), Resource.active.is_(True))
+            ).scalars().first()
+            key = ("resource", rid) if rid else None
+        if key is None and p["email"]:
+            uid = db.execute(select(User.id).where(
+                func.lower(User.email) == p["email"], User.is_active.is_(True))
+            ).scalars().first()
+            if uid:
+                key = ("user", uid)
+            elif request.has_permission(person_et.permission("read")):
+                visible_people = visible_select(request, person_et).with_only_columns(Person.id)
+                pid = db.execute(
+                    select(PersonEmail.person_id).where(
+                        func.lower(PersonEmail.email) == p["email"],
+                        PersonEmail.person_id.in_(visible_people))
+                ).scalars().first()
+                key = ("person", pid) if pid else None
+        if key is not None:
+            out.setdefault(key, p["status"])
+    return [{"kind": k, "id": i, "status": s} for (k, i), s in out.items()]
+
+
+# Outlook and Exchange write "BYDAY=MO, TU": the space is not RFC 5545 but the meaning
+# is plain, so it is dropped before parsing (only on unfolded RRULE/EXRULE lines).
+_RULE_LINE = re.compile(rb"(?im)^((?:RRULE|EXRULE)[^:\r\n]*:)([^\r\n]*)")
+
+
+def _tidy_rules(data: bytes) -> bytes:
+    return _RULE_LINE.sub(lambda m: m.group(1) + re.sub(rb",\s+", b",", m.group(2)), data)
+
+
 def parse_calendar(data) -> list:
     """The VEVENTs of an .ics document, series before their exceptions (an exception
     is linked to a series that must exist first). Raises :class:`RecordError`."""
@@ -353,6 +526,7 @@ def parse_calendar(data) -> list:
         data = data.encode("utf-8")
     if len(data) > MAX_IMPORT_BYTES:
         raise RecordError({"file": _("The file is larger than 5 MB.")}, status=413)
+    data = _tidy_rules(data)
     try:
         cal = icalendar.Calendar.from_ical(data)
     except (ValueError, IndexError, KeyError) as exc:
@@ -476,6 +650,11 @@ def import_ics(request, data) -> tuple[int, int, list[dict]]:
             fields["subject"] = fields["subject"] or request.localizer.translate(
                 _("(no subject)"))
             fields["type_id"] = types_by_code[fields.pop("type_code")].id
+            attendees = fields.pop("attendees", None)
+            if attendees:
+                found = participants_for(request, attendees)
+                if found:
+                    fields["participants"] = found
             key = fields.get("external_uid")
             with db.begin_nested():
                 record = _existing(request, fields)

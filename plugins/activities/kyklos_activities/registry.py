@@ -188,6 +188,8 @@ def register_entity_types(config):
         "activity",
         primary_filters=("type_id", "state", "responsible_id", "due_at", "account_id"),
         about=True,
+        # SEC-04: territory rules place the record by its account's country, else its person's
+        territory_field=("account.country", "person.country"),
         title=_("Activity"),
         plural=_("Activities"),
         slug="activities",

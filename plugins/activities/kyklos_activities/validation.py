@@ -14,6 +14,7 @@ from .models import (
     ACCEPTED,
     DONE,
     NEEDS_ACTION,
+    OPEN,
     PARTICIPANT_KINDS,
     Activity,
     ActivityType,
@@ -473,3 +474,61 @@ def check_unique(request, entity_type, record, data: dict, errors: dict) -> None
             "activitytype": _("An activity type with this code exists."),
             "activitystatus": _("This set already has a status with this code."),
         }[entity_type.name]
+
+
+def workflow_problems(request, wf) -> list:
+    """Why a workflow on activities would break their rules (``kyklos_workflow_constraints``):
+    a workflow on a derived field; for one on ``status``, per status set in use: the
+    start (each type's default status), the states against the set's statuses, and a plain
+    step to a "done" status from every open one ("Mark done" takes it)."""
+    from .registry import DERIVED
+
+    tr = request.localizer.translate
+    if wf.field in DERIVED:
+        return [_("“${f}” is worked out from the status: put the workflow on “Status”.",
+                  mapping={"f": wf.field})]
+    if wf.field != "status":
+        return []
+    db = request.dbsession
+    types = db.execute(select(ActivityType).where(ActivityType.active.is_(True))
+                       .order_by(ActivityType.position, ActivityType.id)).scalars().all()
+    by_set: dict[int, list[ActivityType]] = {}
+    for t in types:
+        by_set.setdefault(t.status_set_id, []).append(t)
+    states = {s.name for s in wf.states}
+    out = []
+    for set_id, set_types in by_set.items():
+        sset = db.get(StatusSet, set_id)
+        statuses = statuses_of(db, set_types[0])
+        names = ", ".join(tr(_(t.title)) for t in set_types)
+        m = {"set": sset.name if sset else "", "types": names}
+        default = default_status(statuses)
+        if default is not None and default.code != wf.initial:
+            out.append(_("New activities of type ${types} start in “${d}”, the default of the "
+                         "status set “${set}”; the workflow starts in “${i}”.",
+                         mapping={**m, "d": tr(_(default.title)),
+                                  "i": wf.state_label(wf.initial)}))
+        codes = {s.code for s in statuses}
+        for st in wf.states:
+            if st.name not in codes:
+                out.append(_("State “${s}” is not a status of the set “${set}” (${types}).",
+                             mapping={**m, "s": st.label}))
+        for status in statuses:
+            if status.code not in states:
+                out.append(_("The status “${st}” of the set “${set}” (${types}) is not a state: "
+                             "activities in it would be stuck.",
+                             mapping={**m, "st": tr(_(status.title))}))
+        done = {s.code for s in statuses if s.category == DONE}
+        if not done:
+            continue
+        done_titles = ", ".join(tr(_(s.title)) for s in statuses if s.code in done)
+        for status in statuses:
+            if status.category != OPEN or status.code not in states:
+                continue
+            plain = [t for t in wf.from_state(status.code)
+                     if t.target in done and t.approval is None and not t.required]
+            if not plain:
+                out.append(_("“Mark done” would not work from “${s}” (${types}): add a step "
+                             "from it to ${done} without an approval or required fields.",
+                             mapping={**m, "s": tr(_(status.title)), "done": done_titles}))
+    return out

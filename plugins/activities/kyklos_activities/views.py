@@ -3,7 +3,7 @@ colleague, a department or a resource; my open items; invitations; the availabil
 finder; mass activities for a segment; feeds and import.
 
 Pages work without JavaScript; ``static/activities.js`` adds drag-to-reschedule (to
-another day, or in the grid to another hour) and ``static/mass.js`` a segment list.
+another day, or in the grid to another hour).
 """
 
 from __future__ import annotations
@@ -27,8 +27,10 @@ from kyklos_sdk import (
     format_time,
     get_entity_type,
     get_record,
+    record_titles,
     safe_redirect_target,
     utcnow,
+    visible_segments,
 )
 
 from . import _, actions, availability, calendar, ical, org, quick, recurrence, timegrid
@@ -489,9 +491,15 @@ def mass_view(request):
         request.response.status = 400
     types = [t for t in calendar.types_by_id(db).values() if t.active]
     types.sort(key=lambda t: (t.position, t.title))
+    titles = record_titles(request, "activitytype", types)
     if not values["type_id"]:
         values["type_id"] = next((str(t.id) for t in types if t.code == "letter"), "")
-    return {"title": _("Mass activity"), "types": types, "values": values, "errors": errors}
+    segments = visible_segments(request, "person")
+    if not values["segment"] and len(segments) == 1:
+        values["segment"] = str(segments[0].id)
+    return {"title": _("Mass activity"), "values": values, "errors": errors,
+            "types": [(str(t.id), titles[t.id]) for t in types],
+            "segments": [(str(s.id), s.name) for s in segments]}
 
 
 # --- my open items -------------------------------------------------------------------------

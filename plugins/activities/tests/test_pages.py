@@ -340,10 +340,11 @@ def test_mass_activity_page_for_a_segment(client, api, types, make_record):
     seg = api("manager").post_json("/api/v1/_segments", {
         "entity": "person", "name": "Greece", "kind": "static",
         "definition": {"field": "country", "op": "eq", "value": "GR"}}, status=201).json
-    # The page's script lists the segments by name from the segments API (same session).
-    names = [s["name"] for s in app.get("/api/v1/_segments", {"entity": "person"}).json["items"]]
-    assert "Greece" in names
     page = app.get("/activities/mass")
+    # segments and types are offered by name, never by number
+    options = {o.text: o.get("value") for o in page.html.select("#k-mass-segment option")}
+    assert options["Greece"] == str(seg["id"])
+    assert "Letter" in [o.text for o in page.html.select("#k-mass-type option")]
     assert "Mass activity" in app.get("/activities/mine").text  # in the menu
     form = next(f for f in page.forms.values() if "segment" in f.fields)
     assert form["type_id"].value == str(types["letter"])
@@ -360,7 +361,7 @@ def test_mass_activity_page_for_a_segment(client, api, types, make_record):
     due = dt.datetime.fromisoformat(items[0]["due_at"].replace("Z", "+00:00"))
     assert due.astimezone(ATHENS) == dt.datetime(2027, 3, 1, 10, tzinfo=ATHENS)
     # Refusals are shown on the form, and nothing is created.
-    form["segment"] = "999999"
+    form["segment"].force_value("999999")
     res = form.submit(status=400)
     assert "No such segment." in res.html.select_one(".k-mass-errors").text
     form["segment"] = str(seg["id"])
@@ -378,9 +379,11 @@ def test_automation_action_creates_a_follow_up_once(registry, types, make_record
     person = make_record("person", first_name="Ioana", last_name="Popescu", owner_id=owner)
     action = action_types(registry)["create_activity"]
     et = registry.kyklos_entities["person"]
-    config = {"type": "call", "subject": "Follow up $record_title", "due_in_days": 2}
+    config = {"type": "create_activity", "activity_type": "call",
+              "subject": "Follow up $record_title", "due_in_days": 2}
     assert action.validate(registry, et, config) == []
-    assert action.validate(registry, et, {"type": "call", "subject": ""})
+    assert action.validate(registry, et, {"type": "create_activity", "activity_type": "call",
+                                          "subject": ""})
     with job_request(registry) as request:
         rec = request.dbsession.get(et.model, person)
         first = action.run(request, et, rec, config, "run-1")

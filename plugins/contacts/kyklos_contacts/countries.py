@@ -29,27 +29,48 @@ def country_names(locale: str = "en") -> dict[str, str]:
     }
 
 
-#: names address books and exports write that CLDR does not list, ISO alpha-3 codes of
-#: the countries customers are most often in (folded: ``kyklos_sdk.fold``)
+#: names people write that neither CLDR nor ISO 3166 lists
 _ALIASES = {
-    "usa": "US", "u s a": "US", "us": "US", "united states of america": "US",
-    "uk": "GB", "great britain": "GB", "england": "GB", "scotland": "GB", "wales": "GB",
-    "ellas": "GR", "hellas": "GR", "grc": "GR", "rou": "RO", "pol": "PL", "deu": "DE",
-    "gbr": "GB", "cyp": "CY", "bgr": "BG", "ita": "IT", "fra": "FR", "esp": "ES",
-    "aut": "AT", "nld": "NL", "holland": "NL", "bel": "BE", "che": "CH", "tur": "TR",
-    "mda": "MD", "ukr": "UA", "cze": "CZ", "czech republic": "CZ", "svk": "SK",
-    "hun": "HU", "srb": "RS", "mkd": "MK", "alb": "AL",
+    "usa": "US", "u s a": "US", "u s": "US", "america": "US",
+    "uk": "GB", "u k": "GB", "great britain": "GB", "britain": "GB", "england": "GB",
+    "scotland": "GB", "wales": "GB", "northern ireland": "GB",
+    "ellas": "GR", "hellas": "GR", "ellada": "GR", "holland": "NL",
 }
+#: languages whose country names are recognised (CLDR); the ISO 3166 names, official
+#: names and alpha-3 codes (pycountry) come on top
+LANGUAGES = ("en", "el", "ro", "pl", "de", "fr", "it", "es", "pt", "nl", "bg", "ru", "uk",
+             "cs", "sk", "hu", "sr", "hr", "sl", "mk", "sq", "tr", "sv", "da", "nb", "fi")
 
 
 @lru_cache(maxsize=1)
 def _name_index() -> dict[str, str]:
-    """``{folded name: code}``: every country's name in the languages customers write
-    them in (Outlook, Gmail and other exports hold "Greece", "Ελλάδα", "Polska")."""
-    out = dict(_ALIASES)
-    for lang in ("en", "el", "ro", "pl", "de", "fr", "it", "es", "bg"):
+    """``{folded name: code}``: every country by its ISO 3166 name, official and common
+    name and alpha-3 code (pycountry: "United States of America", "Russian Federation",
+    "Czech Republic"), its CLDR name and variants in :data:`LANGUAGES` ("Ελλάδα",
+    "Niemcy", "Tschechien"), and :data:`_ALIASES`."""
+    import pycountry
+
+    valid = country_names("en")
+    out = {fold(alias): code for alias, code in _ALIASES.items()}
+    for country in pycountry.countries:
+        code = country.alpha_2
+        if code not in valid:
+            continue
+        out.setdefault(fold(country.alpha_3), code)
+        for attr in ("name", "official_name", "common_name"):
+            name = getattr(country, attr, None)
+            if name:
+                out.setdefault(fold(name), code)
+    for lang in LANGUAGES:
         for code, name in country_names(lang).items():
             out.setdefault(fold(name), code)
+        try:
+            variants = Locale.parse(lang)._data["territories_alt_variant"] or {}
+        except (KeyError, UnknownLocaleError, ValueError):
+            variants = {}
+        for code, name in getattr(variants, "items", dict().items)():
+            if code in valid:
+                out.setdefault(fold(name), code)
     return out
 
 
@@ -64,7 +85,13 @@ def normalize_country(value: str | None) -> str | None:
     code = {"EL": "GR", "UK": "GB"}.get(code, code)
     if code in country_names("en"):
         return code
-    found = _name_index().get(fold(value))
+    name = fold(value)
+    index = _name_index()
+    found = index.get(name)
+    if found is None and name.startswith("the "):
+        found = index.get(name[4:])  # "The Netherlands", "the Czech Republic"
+    if found is None and "," in value:  # ISO's "Korea, Republic of"
+        found = index.get(fold(" ".join(reversed(value.split(",", 1)))))
     if found is None:
         raise ValueError(code)
     return found

@@ -30,17 +30,20 @@ def _apply(data: dict, changes: dict, errors: dict) -> None:
             data[name] = value
 
 
-def validate_account(request, record, data, errors):
+def validate_account(request, record, data, errors, source=None):
     changes, errs = validation.check_account(
-        request.dbsession, record, data, default_country(request)
+        request.dbsession, record, data, default_country(request), source == "import"
     )
     errors.update(errs)
     _apply(data, changes, errs)
 
 
-def validate_person(request, record, data, errors):
+def validate_person(request, record, data, errors, source=None):
     db = request.dbsession
-    changes, errs = validation.check_person(db, record, data, default_country(request))
+    # an import keeps a number no country reads, as the file gives it (flagged unchecked)
+    lenient = source == "import"
+    changes, errs = validation.check_person(db, record, data, default_country(request),
+                                            lenient)
     errors.update(errs)
     _apply(data, changes, errs)
     values = validation.merged(
@@ -50,11 +53,13 @@ def validate_person(request, record, data, errors):
          "phone", "salutation", "name_day_calendar"),
     )
     region = validation.person_region(db, values, default_country(request))
-    _typed_columns(record, data, errors, region)
-    _sync_phones(record, data, errors, region)
+    regions = validation.phone_regions(db, values, default_country(request))
+    _typed_columns(record, data, errors, regions, lenient)
+    _sync_phones(record, data, errors, regions, lenient)
     _sync_emails(record, data, errors)
     if "addresses" in data:
         _check_addresses(request, record, data, errors)
+    _check_card_fields(request, data, errors)
     if record is None:
         cc = values["country"] or region
         if not values["language"]:
@@ -83,7 +88,7 @@ TYPED_FIELDS = {
 }
 
 
-def _typed_columns(record, data, errors, region):
+def _typed_columns(record, data, errors, region, lenient=False):
     """Exports keep each number and address in a column of its own (Outlook's Mobile
     Phone, Home Phone, E-mail 2 Address): those fields join the typed lists here, which
     the syncs below keep in step with the primary ones. Each value is checked here, so
@@ -95,7 +100,7 @@ def _typed_columns(record, data, errors, region):
         if not isinstance(value, str) or not value.strip():
             continue
         if key == "number":
-            value, msg = validation.check_phone(value, region)
+            value, msg = validation.check_phone(value, region, lenient)
         else:
             value = value.strip()
             msg = None if validation.is_email(value) else _("Not a valid e-mail address.")
@@ -112,10 +117,10 @@ def _typed_columns(record, data, errors, region):
         data[lst] = items
 
 
-def _sync_phones(record, data, errors, region):
+def _sync_phones(record, data, errors, region, lenient=False):
     """Keep ``phone`` (the primary number) and the ``phones`` list in step."""
     if "phones" in data:
-        rows, errs = validation.check_phones(data["phones"] or [], region)
+        rows, errs = validation.check_phones(data["phones"] or [], region, lenient)
         errors.update(errs)
         if errs:
             return
@@ -163,6 +168,55 @@ def _sync_emails(record, data, errors):
             rows[0]["is_primary"] = True
             data["email"] = rows[0]["email"]
         data["emails"] = [_email_out(r) for r in rows]
+
+
+def _check_card_fields(request, data, errors):
+    """The lists an address book brings (further URLs, messenger handles), tags and a
+    photo to add on import: shape checked here, the photo by its content."""
+    from .vcards import MAX_TAGS, photo_from_data_uri
+
+    urls = data.get("urls")
+    if urls is not None:
+        if not isinstance(urls, list) or not all(
+                isinstance(u, str) and 0 < len(u.strip()) <= 500 for u in urls):
+            errors["urls"] = _("Give a list of web addresses.")
+        else:
+            data["urls"] = [u.strip() for u in urls][:20]
+    handles = data.get("messengers")
+    if handles is not None:
+        if not isinstance(handles, list) or not all(
+                isinstance(h, dict) and isinstance(h.get("handle"), str) and h["handle"].strip()
+                and isinstance(h.get("service") or "", str) for h in handles):
+            errors["messengers"] = _('Give a list of {"service", "handle"} objects.')
+        else:
+            data["messengers"] = [{"service": (h.get("service") or "").strip()[:40],
+                                   "handle": h["handle"].strip()[:200]} for h in handles][:20]
+    tags = data.get("import_tags")
+    if tags is not None and (not isinstance(tags, list) or len(tags) > MAX_TAGS
+                             or not all(isinstance(t, str) for t in tags)):
+        errors["import_tags"] = _("Give a list of at most ${n} tag names.",
+                                  mapping={"n": MAX_TAGS})
+    photo = data.get("import_photo")
+    if photo:
+        if not isinstance(photo, str) or photo_from_data_uri(photo) is None:
+            errors["import_photo"] = _("Not a JPEG, PNG, GIF or WebP image of at most 1 MB.")
+
+
+def apply_pending_card_extras(request, entity_type, person) -> None:
+    """Tags and the photo written to ``import_tags`` / ``import_photo``."""
+    from kyklos_sdk import add_tag
+
+    from .vcards import photo_from_data_uri
+    from .views.person import set_photo
+
+    tags = person.__dict__.pop("pending_tags", None)
+    photo = person.__dict__.pop("pending_photo", None)
+    for name in tags or ():
+        if name.strip():
+            add_tag(request, entity_type, person, name.strip()[:60])
+    checked = photo_from_data_uri(photo) if photo else None
+    if checked is not None:
+        set_photo(request.dbsession, person.id, *checked)
 
 
 def _check_addresses(request, record, data, errors):
@@ -260,11 +314,13 @@ class Hooks:
     """Registered as ``kyklos_contacts.hooks``."""
 
     @hookimpl
-    def kyklos_record_validate(self, request, entity_type, record, data, errors):
+    def kyklos_record_validate(self, request, entity_type, record, data, errors, source):
         if entity_type.plugin != "contacts":
             return
         name = entity_type.name
-        if name in VALIDATORS:
+        if name in ("account", "person"):
+            VALIDATORS[name](request, record, data, errors, source)
+        elif name in VALIDATORS:
             VALIDATORS[name](request, record, data, errors)
         elif name == "installedproduct":
             _one_party(record, data, errors)
@@ -289,6 +345,7 @@ class Hooks:
             if "account_id" in changes or "job_title" in changes:
                 follow_account(request.dbsession, record, changes)
             create_pending_addresses(request, record, source)
+            apply_pending_card_extras(request, entity_type, record)
 
     @hookimpl
     def kyklos_record_before_delete(self, request, entity_type, record):

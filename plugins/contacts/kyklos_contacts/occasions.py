@@ -12,12 +12,23 @@ from dataclasses import dataclass
 
 from sqlalchemy import and_, or_, select
 
+from kyklos_sdk import field_access, get_entity_type
+
 from .domain.occasions import CALENDARS, Occasion, occasions_between
 from .models import Person
 from .namedays import keys_between
 
 #: longest window one request may ask for (a year and a day: every occasion once)
 MAX_DAYS = 366
+#: the field each kind of occasion is read from: a birthday tells the birth date (its
+#: "years" the age), so it is shown only to whom may read that field
+SOURCES = {"birthday": "birth_date", "anniversary": "anniversary_date", "name_day": "first_name"}
+
+
+def readable_kinds(request, kinds=tuple(SOURCES)) -> tuple[str, ...]:
+    """The ``kinds`` whose source field the user may read (the core's field rules)."""
+    readable, _w = field_access(request, get_entity_type(request, "person"))
+    return tuple(k for k in kinds if SOURCES[k] in readable)
 
 
 @dataclass
@@ -108,6 +119,9 @@ def find_occasions(
                 len(found))
 
 
-def upcoming_for(person, today: dt.date, days: int = 60, calendars=CALENDARS):
-    """The person's own occasions in the next ``days`` days."""
-    return occasions_between([person], today, today + dt.timedelta(days=days), tuple(calendars))
+def upcoming_for(person, today: dt.date, days: int = 60, calendars=CALENDARS,
+                 kinds=tuple(SOURCES)):
+    """The person's own occasions of ``kinds`` in the next ``days`` days."""
+    found = occasions_between([person], today, today + dt.timedelta(days=days),
+                              tuple(calendars))
+    return [o for o in found if o.kind in kinds]

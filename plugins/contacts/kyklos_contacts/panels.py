@@ -24,7 +24,7 @@ from .models import (
     PersonPhoto,
 )
 from .models import choices as c
-from .occasions import upcoming_for
+from .occasions import readable_kinds, upcoming_for
 from .relations import links_of
 from .settings import calendars
 
@@ -207,7 +207,8 @@ def _display_phone(number: str) -> str:
 
 def occasions_panel(request, record) -> Panel:
     today = dt.date.today()
-    items = upcoming_for(record, today, days=366, calendars=calendars(request))
+    items = upcoming_for(record, today, days=366, calendars=calendars(request),
+                         kinds=readable_kinds(request))
     sent = {
         (g.kind, g.occasion_date)
         for g in request.dbsession.execute(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from kyklos_sdk import site_setting
+
 from .domain.occasions import CALENDARS
 
 DEFAULTS = {
@@ -22,4 +24,9 @@ def calendars(request) -> tuple[str, ...]:
 
 
 def default_country(request) -> str | None:
-    return _get(request, "default_country").strip().upper() or None
+    """The plugin's own setting when the deployment gives one, else the site's default
+    country (the settings page)."""
+    own = _get(request, "default_country").strip().upper()
+    if own:
+        return own
+    return (site_setting(request, "country.default") or "").strip().upper() or None

@@ -63,12 +63,50 @@ def tax_message(exc: InvalidTaxNumber):
     return TAX_MESSAGES.get(exc.msgid, TAX_MESSAGES["invalid_tax_number"])
 
 
-def check_phone(value: str, region: str | None):
-    """``(e164, None)`` or ``(None, message)``."""
+#: the longest number a phone row keeps (``contacts_person_phone.number``)
+MAX_PHONE = 40
+
+
+def check_phone(value: str, region, lenient: bool = False):
+    """``(number, None)`` or ``(None, message)``: the one place every write path (forms,
+    API, CSV import, vCards) reads a phone number.
+
+    ``region`` is a country or a list of countries tried in order (the address's or
+    account's, the user's, the deployment's default): the first that reads the number
+    as a valid one gives its E.164 form, with its extension kept (``+302101234567
+    ext. 12``). With ``lenient`` (imports: the file's number is the user's data) a
+    number no country reads is kept as given - :func:`is_checked` tells it apart -
+    instead of being refused."""
+    regions = [r for r in ([region] if isinstance(region, str | None) else region) if r]
+    msg = None
+    for r in regions or [None]:
+        try:
+            number = normalize_phone(value, r)
+        except InvalidPhone as exc:
+            msg = msg or PHONE_MESSAGES.get(exc.msgid, PHONE_MESSAGES["invalid_phone"])
+            continue
+        return number + _extension(value, r), None
+    text = (value or "").strip()
+    if lenient and text and len(text) <= MAX_PHONE and "\x00" not in text:
+        return text, None
+    return None, msg
+
+
+def _extension(value: str, region: str | None) -> str:
+    import phonenumbers
+
     try:
-        return normalize_phone(value, region), None
-    except InvalidPhone as exc:
-        return None, PHONE_MESSAGES.get(exc.msgid, PHONE_MESSAGES["invalid_phone"])
+        ext = phonenumbers.parse(value.strip(), region).extension
+    except phonenumbers.NumberParseException:
+        return ""
+    return f" ext. {ext}" if ext else ""
+
+
+def is_checked(number: str | None) -> bool:
+    """Whether a stored number was read as a valid number (E.164, maybe with an
+    extension) rather than kept as an import gave it."""
+    head = (number or "").split(" ext. ", 1)[0]
+    return head.startswith("+") and head[1:].isdigit()
 
 
 def _range(value, low, high, field, errors):
@@ -88,7 +126,8 @@ def check_country(values: dict, changes: dict, errors: dict, field="country"):
     return cc
 
 
-def check_account(db, record, data: Mapping, default_country: str | None = None):
+def check_account(db, record, data: Mapping, default_country: str | None = None,
+                  lenient: bool = False):
     names = (
         "country",
         "vat_number",
@@ -128,7 +167,7 @@ def check_account(db, record, data: Mapping, default_country: str | None = None)
         except InvalidTaxNumber as exc:
             errors["company_id"] = tax_message(exc)
     if not _blank(v["phone"]) and ("phone" in data or "country" in data):
-        number, msg = check_phone(v["phone"], cc or default_country)
+        number, msg = check_phone(v["phone"], [cc, default_country], lenient)
         if msg:
             errors["phone"] = msg
         else:
@@ -162,6 +201,19 @@ def would_cycle(db, account_id: int, new_parent_id: int) -> bool:
     return False
 
 
+def phone_regions(db, values: Mapping, default_country: str | None,
+                  user_country: str | None = None) -> list[str]:
+    """The countries a person's local numbers are tried in, in order: theirs, their
+    account's, the user's, the deployment's default."""
+    out = [values.get("country")]
+    if values.get("account_id"):
+        out.append(db.execute(
+            select(Account.country).where(Account.id == values["account_id"])
+        ).scalar_one_or_none())
+    out += [user_country, default_country]
+    return list(dict.fromkeys(c for c in out if c))
+
+
 def person_region(db, values: Mapping, default_country: str | None) -> str | None:
     """The country a person's local numbers are read in: theirs, their account's, the
     deployment's default."""
@@ -176,7 +228,8 @@ def person_region(db, values: Mapping, default_country: str | None) -> str | Non
     return default_country or None
 
 
-def check_person(db, record, data: Mapping, default_country: str | None = None):
+def check_person(db, record, data: Mapping, default_country: str | None = None,
+                 lenient: bool = False):
     names = (
         "country",
         "account_id",
@@ -216,7 +269,7 @@ def check_person(db, record, data: Mapping, default_country: str | None = None):
         except InvalidTaxNumber as exc:
             errors["tax_id"] = tax_message(exc)
     if not _blank(v["phone"]) and touched & {"phone", "country", "account_id"}:
-        number, msg = check_phone(v["phone"], region)
+        number, msg = check_phone(v["phone"], phone_regions(db, v, default_country), lenient)
         if msg:
             errors["phone"] = msg
         else:
@@ -229,7 +282,7 @@ def check_person(db, record, data: Mapping, default_country: str | None = None):
     return changes, errors
 
 
-def check_phones(items, region: str | None):
+def check_phones(items, region, lenient: bool = False):
     """Normalise a list of ``{"type", "number", "primary"}``; ``(rows, errors)`` with
     errors keyed ``phones.<i>.<field>``."""
     rows, errors = [], {}
@@ -249,7 +302,7 @@ def check_phones(items, region: str | None):
         if not isinstance(raw, str) or not raw.strip():
             errors[f"phones.{i}.number"] = _("Required.")
             continue
-        number, msg = check_phone(raw, region)
+        number, msg = check_phone(raw, region, lenient)
         if msg:
             errors[f"phones.{i}.number"] = msg
             continue

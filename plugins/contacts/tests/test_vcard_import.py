@@ -12,7 +12,8 @@ from kyklos_sdk.testing import run_cli, write_ini
 SAMPLES = Path(__file__).parent / "domain" / "data" / "vcards"
 FILES = sorted(p.name for p in SAMPLES.glob("*.vcf"))
 #: cards per sample file; the iPhone card is the Gmail card's John Doe (same e-mail)
-CARDS = {"John_Doe_GMAIL.vcf": 1, "John_Doe_IPHONE.vcf": 1, "gmail-list.vcf": 3,
+CARDS = {"John_Doe_EVOLUTION.vcf": 1, "gmail-single2.vcf": 1, "John_Doe_GMAIL.vcf": 1,
+         "John_Doe_IPHONE.vcf": 1, "gmail-list.vcf": 3,
          "outlook-2007.vcf": 1, "rfc6350-example.vcf": 1,
          "thunderbird-MoreFunctionsForAddressBook-extension.vcf": 1}
 
@@ -24,9 +25,9 @@ def people(api):
 def check_simon(api):
     simon = next(p for p in people(api) if p["last_name"] == "Perreault")
     assert simon["first_name"] == "Simon" and simon["email"] == "simon.perreault@viagenie.ca"
-    assert simon["phones"] == [{"type": "work", "number": "+14186569254", "primary": True},
+    assert simon["phones"] == [{"type": "work", "number": "+14186569254 ext. 102", "primary": True},
                                {"type": "mobile", "number": "+14182626501", "primary": False}]
-    assert simon["phone"] == "+14186569254"
+    assert simon["phone"] == "+14186569254 ext. 102"
     assert simon["birth_date"] == "1604-02-03" and simon["country"] == "CA"
     assert [(a["kind"], a["city"], a["postcode"], a["country"]) for a in simon["addresses"]] \
         == [("office", "Quebec", "G1V 2M2", "CA")]
@@ -46,7 +47,7 @@ def test_cli_imports_every_sample_and_reimport_creates_nobody(api, db_url, tmp_p
     assert "0 created" in created["John_Doe_IPHONE.vcf"]  # John Doe again: skipped
     assert "3 created" in created["gmail-list.vcf"]
     got = people(admin)
-    assert len(got) == 7
+    assert len(got) == 8
     check_simon(admin)
     john = next(p for p in got if p["email"] == "john.doe@ibm.com")
     assert (john["first_name"], john["last_name"], john["name_prefix"]) == ("John", "Doe",
@@ -58,13 +59,22 @@ def test_cli_imports_every_sample_and_reimport_creates_nobody(api, db_url, tmp_p
         proc = run_cli("import", ini, "person", SAMPLES / name, "--key", "email")
         assert proc.returncode == 0, proc.stderr
         assert "0 created" in proc.stdout, proc.stdout
-    assert len(people(admin)) == 7
+    assert len(people(admin)) == 8
+    # categories became tags and the photo arrived on this path too (issue #18)
+    got = people(admin)
+    evo = next(p for p in got if p["email"] == "john.doe@ibm.com")
+    tags = admin.get(f"/api/v1/persons/{evo['id']}/tags").json
+    assert [t["name"] for t in (tags["items"] if isinstance(tags, dict) else tags)] == ["VIP"]
+    assert evo["nickname"] == "Johny" and evo["messengers"][0]["service"] == "aim"
+    tb = next(p for p in got if p["email"] == "doe.john@hotmail.com")
+    photo = admin.get(f"/contacts/persons/{tb['id']}/photo")
+    assert photo.content_type.startswith("image/")
     # a file that is not a vCard: a clear message, nothing written
     bad = tmp_path / "bad.vcf"
     bad.write_text("hello\n", encoding="utf-8")
     proc = run_cli("import", ini, "person", bad)
     assert proc.returncode != 0 and "bad.vcf" in proc.stderr and "line" in proc.stderr
-    assert len(people(admin)) == 7
+    assert len(people(admin)) == 8
 
 
 def _api_import(api, name, **opts):

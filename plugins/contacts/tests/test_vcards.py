@@ -25,14 +25,18 @@ def all_people(api):
 
 def test_every_sample_imports_and_reimport_creates_nobody(api):
     a = api("manager")
-    created = {}
+    created, results = {}, {}
     for name in FILES:
         res = import_file(a, name)
+        results[name] = res
         assert res["summary"]["error"] == 0, res
         created[name] = res["summary"]["created"]
-    # The iPhone card is the Gmail card's John Doe (same e-mail): found, not repeated.
+    # The Gmail and iPhone cards are the Evolution card's John Doe (same e-mail): found,
+    # not repeated.
     assert created == {
-        "John_Doe_GMAIL.vcf": 1,
+        "John_Doe_EVOLUTION.vcf": 1,
+        "John_Doe_GMAIL.vcf": 0,
+        "gmail-single2.vcf": 1,
         "John_Doe_IPHONE.vcf": 0,
         "gmail-list.vcf": 3,
         "outlook-2007.vcf": 1,
@@ -40,11 +44,12 @@ def test_every_sample_imports_and_reimport_creates_nobody(api):
         "thunderbird-MoreFunctionsForAddressBook-extension.vcf": 1,
     }
     people = all_people(a)
-    assert len(people) == 7
+    assert len(people) == 8
     by_name = {(p["first_name"], p["last_name"]): p for p in people}
     simon = by_name[("Simon", "Perreault")]
     assert simon["email"] == "simon.perreault@viagenie.ca"
-    assert simon["phones"][0] == {"type": "work", "number": "+14186569254", "primary": True}
+    assert simon["phones"][0] == {
+        "type": "work", "number": "+14186569254 ext. 102", "primary": True}
     assert simon["birth_date"] == "1604-02-03"  # day and month known, year not
     assert simon["anniversary_date"] == "2009-08-08"
     assert simon["country"] == "CA"
@@ -58,8 +63,12 @@ def test_every_sample_imports_and_reimport_creates_nobody(api):
         "John", "Richter, James", "Doe")
     mike = by_name[("Michael", "Angstadt")]
     assert mike["name_prefix"] == "Mr." and mike["name_suffix"] == "Jr."
-    # (111) 555-xxxx are not real numbers: kept in the notes, reported, not lost.
-    assert "(111) 555-1111" in mike["notes"]
+    # (111) 555-xxxx are not real numbers: kept as given and flagged, never in the notes.
+    assert "(111) 555-1111" not in (mike["notes"] or "")
+    assert "(111) 555-1111" in [n["number"] for n in mike["phones"]]
+    outlook = next(i for i in results["outlook-2007.vcf"]["items"])
+    assert any(w["field"] == "phones" and w["value"] == "(111) 555-1111"
+               for w in outlook["warnings"]), outlook
     tb = next(p for p in people if p["email"] == "doe.john@hotmail.com")
     assert len(tb["emails"]) == 5
     tags = a.get(f"/api/v1/persons/{tb['id']}/tags").json
@@ -68,17 +77,17 @@ def test_every_sample_imports_and_reimport_creates_nobody(api):
 
     # Export everything, import it again: all duplicates.
     exported = a.get("/api/v1/persons/_export/vcard").text
-    assert exported.count("BEGIN:VCARD") == 7
+    assert exported.count("BEGIN:VCARD") == 8
     res = a.post("/api/v1/persons/_import/vcard", exported.encode("utf-8"),
                  headers={"Content-Type": "text/vcard"}).json
-    assert res["summary"] == {"created": 0, "duplicate": 7, "error": 0, "new": 0}
-    assert len(all_people(a)) == 7
+    assert res["summary"] == {"created": 0, "duplicate": 8, "error": 0, "new": 0}
+    assert len(all_people(a)) == 8
     # The same file into an empty database gives the same people back.
     for p in people:
         a.delete(f"/api/v1/persons/{p['id']}")
     res = a.post("/api/v1/persons/_import/vcard", exported.encode("utf-8"),
                  headers={"Content-Type": "text/vcard"}).json
-    assert res["summary"]["created"] == 7
+    assert res["summary"]["created"] == 8
     again = {(p["first_name"], p["last_name"]): p for p in all_people(a)}
     assert again.keys() == by_name.keys()
     for key, before in by_name.items():

@@ -25,29 +25,42 @@ from kyklos_sdk import Department, User
 
 from .models import Opportunity, Quota
 from .periods import parse_period
-from .reporting import ZERO, Converter, day_start, visible
+from .reporting import ZERO, Converter, day_start, guard, may_read, visible
 
 COLUMNS = ("quota", "won", "pipeline", "weighted", "best_case", "gap")
 
 
 @dataclass
 class Row:
+    """One owner's or team's figures; an amount a field rule hides from the user is
+    ``None`` (see :meth:`hide`), never a zero."""
+
     key: int | None
     title: str
     quota: Decimal = ZERO
-    won: Decimal = ZERO
-    pipeline: Decimal = ZERO
-    weighted: Decimal = ZERO
+    won: Decimal | None = ZERO
+    pipeline: Decimal | None = ZERO
+    weighted: Decimal | None = ZERO
     has_quota: bool = False
     members: list = field(default_factory=list)
 
     @property
-    def best_case(self) -> Decimal:
+    def best_case(self) -> Decimal | None:
+        if self.won is None or self.pipeline is None:
+            return None
         return self.won + self.pipeline
 
     @property
     def gap(self) -> Decimal | None:
-        return self.quota - self.won - self.weighted if self.has_quota else None
+        if not self.has_quota or self.won is None or self.weighted is None:
+            return None
+        return self.quota - self.won - self.weighted
+
+    def hide(self, names) -> None:
+        for name in names:
+            setattr(self, name, None)
+        for member in self.members:
+            member.hide(names)
 
     def add(self, other: Row) -> None:
         self.quota += other.quota
@@ -101,14 +114,17 @@ def compute(request, period: str, group: str = "owner", owner_id=None) -> Foreca
                Opportunity.won_at < until)
     open_ = and_(Opportunity.status == "open", Opportunity.expected_close >= start,
                  Opportunity.expected_close <= end)
+    amount = guard(request, Opportunity.amount, "amount")
+    weighted = guard(request, Opportunity.amount * Opportunity.probability, "amount",
+                     "probability")
     stmt = (
         visible(request, "opportunity")
         .with_only_columns(
             Opportunity.owner_id,
             Opportunity.amount_currency,
-            func.sum(case((won, Opportunity.amount), else_=None)),
-            func.sum(case((open_, Opportunity.amount), else_=None)),
-            func.sum(case((open_, Opportunity.amount * Opportunity.probability), else_=None)),
+            func.sum(case((won, amount), else_=None)),
+            func.sum(case((open_, amount), else_=None)),
+            func.sum(case((open_, weighted), else_=None)),
         )
         .where(or_(won, open_))
         .group_by(Opportunity.owner_id, Opportunity.amount_currency)
@@ -152,6 +168,11 @@ def compute(request, period: str, group: str = "owner", owner_id=None) -> Foreca
     total = Row(None, "")
     for r in out:
         total.add(r)
+    hidden = () if may_read(request, "amount") else ("won", "pipeline", "weighted")
+    if not hidden and not may_read(request, "probability"):
+        hidden = ("weighted",)
+    for r in [*out, total]:
+        r.hide(hidden)
     return Forecast(period, start, end, group, conv.base, out, total, sorted(conv.missing))
 
 

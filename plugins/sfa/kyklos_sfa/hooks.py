@@ -199,7 +199,8 @@ class Hooks:
         elif name == "quote" and created and not record.number:
             quoting.assign_number(db, record)
             if not record.currency:
-                record.currency = "EUR"
+                # the site's default currency (settings page)
+                record.currency = kyklos_sdk.site_setting(request, "currency.default") or "EUR"
         elif name == "quota":
             start, end = parse_period(_value(record, changes, "period"))
             record.period_start, record.period_end = start, end

@@ -28,7 +28,18 @@ from .models import Lead, Opportunity, StageChange
 from .models.choices import LEAD_SOURCES
 from .models.registry import REPORTS
 from .periods import months_between
-from .reporting import ZERO, Converter, day_start, money_json, month_of, visible, visible_ids
+from .reporting import (
+    ZERO,
+    Converter,
+    day_start,
+    guard,
+    may_read,
+    money_json,
+    month_of,
+    shown,
+    visible,
+    visible_ids,
+)
 
 NAMES = ("by_stage", "stage_over_time", "per_month", "by_lead_source", "open_won_lost",
          "rep_activity")
@@ -137,8 +148,9 @@ def by_stage(request, rng: Range | None = None) -> Kpi:
             Opportunity.stage_id,
             Opportunity.amount_currency,
             func.count(Opportunity.id),
-            func.sum(Opportunity.amount),
-            func.sum(Opportunity.amount * Opportunity.probability),
+            func.sum(guard(request, Opportunity.amount, "amount")),
+            func.sum(guard(request, Opportunity.amount * Opportunity.probability,
+                           "amount", "probability")),
         )
         .group_by(Opportunity.stage_id, Opportunity.amount_currency)
     ).all()
@@ -153,8 +165,11 @@ def by_stage(request, rng: Range | None = None) -> Kpi:
     return Kpi(
         "by_stage", _("Opportunities by stage"), "bar", _stage_labels(request, stage_list),
         [Series(_("Number"), [count[i] for i in ids], format="count"),
-         Series(_("Amount"), [amount[i] for i in ids], format="money"),
-         Series(_("Weighted amount"), [weighted[i] for i in ids], format="money")],
+         Series(_("Amount"), shown([amount[i] for i in ids], may_read(request, "amount")),
+                format="money"),
+         Series(_("Weighted amount"), shown([weighted[i] for i in ids],
+                                            may_read(request, "amount", "probability")),
+                format="money")],
         value_format="number", currency=conv.base, label_title=_("Stage"),
         missing_rates=sorted(conv.missing), axis_titles={"count": _("Opportunities")},
     )
@@ -165,10 +180,12 @@ def funnel(request) -> Kpi:
     k = by_stage(request)
     stage_list = pipeline.stages(request.dbsession)
     keep = [i for i, s in enumerate(stage_list) if not (s.is_won or s.is_lost) and s.active]
+    # amounts hidden by a field rule: the funnel counts deals instead
+    index, fmt = (1, "money") if may_read(request, "amount") else (0, "count")
     return Kpi(
         "by_stage", _("Pipeline funnel"), "funnel", [k.labels[i] for i in keep],
-        [Series(_("Amount"), [k.series[1].values[i] for i in keep], format="money")],
-        value_format="money", currency=k.currency, label_title=_("Stage"),
+        [Series(k.series[index].label, [k.series[index].values[i] for i in keep], format=fmt)],
+        value_format=fmt, currency=k.currency, label_title=_("Stage"),
         missing_rates=k.missing_rates,
     )
 
@@ -247,13 +264,13 @@ def per_month(request, rng: Range) -> Kpi:
     created = base.with_only_columns(
         literal("created").label("kind"), cast(created_m, String).label("month"),
         Opportunity.amount_currency.label("cur"), func.count(Opportunity.id).label("n"),
-        func.sum(Opportunity.amount).label("amount"),
+        func.sum(guard(request, Opportunity.amount, "amount")).label("amount"),
     ).where(Opportunity.created_at >= rng.since, Opportunity.created_at < rng.until
             ).group_by(created_m, Opportunity.amount_currency)
     won = base.with_only_columns(
         literal("won").label("kind"), cast(won_m, String).label("month"),
         Opportunity.amount_currency.label("cur"), func.count(Opportunity.id).label("n"),
-        func.sum(Opportunity.amount).label("amount"),
+        func.sum(guard(request, Opportunity.amount, "amount")).label("amount"),
     ).where(Opportunity.status == "won", Opportunity.won_at >= rng.since,
             Opportunity.won_at < rng.until).group_by(won_m, Opportunity.amount_currency)
     conv = Converter(request)
@@ -269,8 +286,10 @@ def per_month(request, rng: Range) -> Kpi:
         "per_month", _("Opportunities per month"), "line", months,
         [Series(_("Created"), data["created"][0], format="count"),
          Series(_("Won"), data["won"][0], format="count"),
-         Series(_("Created amount"), data["created"][1], format="money"),
-         Series(_("Won amount"), data["won"][1], format="money")],
+         Series(_("Created amount"), shown(data["created"][1], may_read(request, "amount")),
+                format="money"),
+         Series(_("Won amount"), shown(data["won"][1], may_read(request, "amount")),
+                format="money")],
         currency=conv.base, label_title=_("Month"), params=rng.params(),
         missing_rates=sorted(conv.missing), axis_titles={"count": _("Opportunities")},
     )
@@ -317,7 +336,8 @@ def open_won_lost(request, rng: Range) -> Kpi:
         return func.sum(case((cond, 1), else_=0))
 
     def amt(cond):
-        return func.sum(case((cond, Opportunity.amount), else_=None))
+        return func.sum(case((cond, guard(request, Opportunity.amount, "amount")),
+                             else_=None))
 
     rows = db.execute(
         visible(request, "opportunity")
@@ -339,7 +359,7 @@ def open_won_lost(request, rng: Range) -> Kpi:
         "open_won_lost", _("Open, won and lost"), "bar",
         [_("Open"), _("Won"), _("Lost")],
         [Series(_("Number"), counts, format="count"),
-         Series(_("Amount"), amounts, format="money")],
+         Series(_("Amount"), shown(amounts, may_read(request, "amount")), format="money")],
         currency=conv.base, label_title=_("Status"), params=rng.params(),
         missing_rates=sorted(conv.missing), axis_titles={"count": _("Opportunities")},
     )

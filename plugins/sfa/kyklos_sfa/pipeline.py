@@ -14,7 +14,7 @@ from kyklos_sdk import utcnow
 
 from . import _
 from .models import Opportunity, Stage, StageChange
-from .reporting import ZERO, Converter, visible
+from .reporting import ZERO, Converter, guard, may_read, visible
 
 #: the seeded stages: code, name, probability, expected days, won, lost
 DEFAULT_STAGES = [
@@ -167,8 +167,9 @@ class Column:
     title: str
     cards: list = field(default_factory=list)
     count: int = 0
-    total: Decimal = ZERO
-    weighted: Decimal = ZERO
+    #: ``None`` when a field rule hides the amount (or probability) from the user
+    total: Decimal | None = ZERO
+    weighted: Decimal | None = ZERO
 
 
 def board(request, filters: BoardFilters, members=None) -> tuple[list[Column], Converter]:
@@ -180,13 +181,16 @@ def board(request, filters: BoardFilters, members=None) -> tuple[list[Column], C
     cols = {s.id: Column(s, stage_title(request, s)) for s in stages(db, active_only=True)}
     conv = Converter(request)
     base = filters.apply(visible(request, "opportunity"), members)
+    amount_shown = may_read(request, "amount")
+    weighted_shown = may_read(request, "amount", "probability")
     totals = db.execute(
         base.with_only_columns(
             Opportunity.stage_id,
             Opportunity.amount_currency,
             func.count(Opportunity.id),
-            func.sum(Opportunity.amount),
-            func.sum(Opportunity.amount * Opportunity.probability),
+            func.sum(guard(request, Opportunity.amount, "amount")),
+            func.sum(guard(request, Opportunity.amount * Opportunity.probability,
+                           "amount", "probability")),
         ).group_by(Opportunity.stage_id, Opportunity.amount_currency)
     ).all()
     for stage_id, currency, n, amount, weighted in totals:
@@ -196,6 +200,9 @@ def board(request, filters: BoardFilters, members=None) -> tuple[list[Column], C
         col.count += n
         col.total += conv(amount, currency)
         col.weighted += conv(Decimal(weighted or 0) / 100, currency)
+    for col in cols.values():
+        col.total = col.total if amount_shown else None
+        col.weighted = col.weighted if weighted_shown else None
     ranked = (
         base.with_only_columns(
             Opportunity.id,

@@ -7,9 +7,16 @@ import datetime as dt
 from collections import defaultdict
 from decimal import Decimal
 
-from sqlalchemy import func
+from sqlalchemy import Numeric, cast, func, null
 
-from kyklos_sdk import NoRate, base_currency, convert, get_entity_type, visible_select
+from kyklos_sdk import (
+    NoRate,
+    base_currency,
+    convert,
+    field_access,
+    get_entity_type,
+    visible_select,
+)
 
 ZERO = Decimal(0)
 
@@ -23,6 +30,26 @@ def visible_ids(request, name: str, action: str = "read"):
     one filter every report applies (record rules and soft deletes)."""
     et = get_entity_type(request, name)
     return visible_select(request, et, action).with_only_columns(et.model.id)
+
+
+def may_read(request, *fields: str, entity: str = "opportunity") -> bool:
+    """Whether the user may read every one of ``fields`` of ``entity``: the core's field
+    rules, which every total, chart and forecast of those fields obeys."""
+    readable, _w = field_access(request, get_entity_type(request, entity))
+    return all(f in readable for f in fields)
+
+
+def guard(request, expr, *fields: str, entity: str = "opportunity"):
+    """``expr``, or a typed SQL NULL when it reads a field hidden from the user: the
+    database never sums an amount the user may not see."""
+    if may_read(request, *fields, entity=entity):
+        return expr
+    return cast(null(), Numeric(20, 4))
+
+
+def shown(values: list, visible: bool) -> list:
+    """``values``, or as many ``None`` (not zeros, which would be a false total)."""
+    return list(values) if visible else [None] * len(values)
 
 
 def visible(request, name: str, action: str = "read"):
@@ -52,7 +79,12 @@ class Converter:
         if currency not in self._cache:
             try:
                 self._cache[currency] = convert(
-                    self.db, Decimal(1), currency, self.base, self.on_date, base=self.base,
+                    self.db,
+                    Decimal(1),
+                    currency,
+                    self.base,
+                    self.on_date,
+                    base=self.base,
                     rounded=False,
                 )
             except (NoRate, ValueError):
@@ -69,10 +101,11 @@ class Converter:
         for row in rows:
             key = tuple(row[:key_len]) if key_len != 1 else row[0]
             currency = row[key_len]
-            amounts = [self(v, currency) for v in row[key_len + 1:]]
+            amounts = [self(v, currency) for v in row[key_len + 1 :]]
             prev = out[key]
-            out[key] = amounts if prev is None else [a + b for a, b in zip(prev, amounts,
-                                                                           strict=True)]
+            out[key] = (
+                amounts if prev is None else [a + b for a, b in zip(prev, amounts, strict=True)]
+            )
         return dict(out)
 
 
@@ -87,5 +120,5 @@ def day_start(day: dt.date) -> dt.datetime:
     return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
 
 
-def money_json(value: Decimal) -> str:
-    return str(Decimal(value).quantize(Decimal("0.01")))
+def money_json(value: Decimal | None) -> str | None:
+    return None if value is None else str(Decimal(value).quantize(Decimal("0.01")))

@@ -77,13 +77,19 @@ class ParsedContact:
     urls: list[str] = field(default_factory=list)
     photo: tuple[bytes, str] | None = None
     photo_uri: str | None = None
+    #: the image type the card claims for ``photo`` (``TYPE``/``MEDIATYPE``/data URI);
+    #: the importer checks it against the sniffed one
+    photo_declared: str | None = None
     categories: list[str] = field(default_factory=list)
     extra: list[tuple[str, str]] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
 
     def comparable(self) -> dict:
-        """All fields except ``errors`` - what a round trip must preserve."""
-        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "errors"}
+        """All fields except ``errors`` and the photo type the file declared (a note on
+        the input, not data: the export states the type the content has) - what a round
+        trip must preserve."""
+        skip = ("errors", "photo_declared")
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name not in skip}
 
 
 ADDRESS_PARTS = ("po_box", "extended", "street", "city", "region", "postcode", "country")
@@ -513,7 +519,13 @@ class _CardBuilder:
         c.full_name = c.full_name or _none_if_empty(self._text(prop))
 
     def _prop_n(self, c: ParsedContact, prop: _Prop, label: str | None) -> None:
-        parts = self._components(prop) + [None] * 5
+        # Each part may list several values ("Hon.,Dr."): read as "Hon., Dr.".
+        raw = self._decode(prop)
+        parts: list[str | None] = []
+        for component in _split_escaped(raw, ";"):
+            values = [_unescape(v, self.version).strip() for v in _split_escaped(component, ",")]
+            parts.append(_none_if_empty(", ".join(v for v in values if v)))
+        parts += [None] * 5
         c.last_name, c.first_name, c.middle_name, c.prefix, c.suffix = parts[:5]
 
     def _prop_nickname(self, c: ParsedContact, prop: _Prop, label: str | None) -> None:
@@ -590,8 +602,9 @@ class _CardBuilder:
         if encoding in ("B", "BASE64"):
             data = _b64decode(prop.raw)
             if data:
-                c.photo = (data, _image_mime(prop.param("TYPE") or prop.param("MEDIATYPE"),
-                                             data))
+                declared = prop.param("TYPE") or prop.param("MEDIATYPE")
+                c.photo = (data, _image_mime(declared, data))
+                c.photo_declared = declared
             return
         value = self._decode(prop).strip()
         match = _DATA_URI_RE.match(value)
@@ -600,6 +613,7 @@ class _CardBuilder:
             data = (_b64decode(payload.encode("ascii")) if match.group("b64")
                     else payload.encode("utf-8"))
             c.photo = (data, _image_mime(match.group("mime") or None, data))
+            c.photo_declared = match.group("mime") or None
         elif value:
             c.photo_uri = c.photo_uri or value
 
@@ -663,6 +677,15 @@ _TEL_URI_RE = re.compile(r"^\+[0-9().\-]+$")
 def _escape(text: str) -> str:
     return (text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
             .replace("\r\n", "\n").replace("\r", "\n").replace("\n", "\\n"))
+
+
+def _list_component(text: str | None) -> str:
+    """A structured-name part that may hold several values ("Hon., Dr."; "Jean Paul")
+    as a comma-separated list (RFC 6350 6.2.2), each value escaped on its own; spaces
+    inside one value stay."""
+    if not text:
+        return ""
+    return ",".join(_escape(v.strip()) for v in text.split(",") if v.strip())
 
 
 def _escape_uri(text: str) -> str:
@@ -732,12 +755,14 @@ def to_vcard(contact: ParsedContact, version: str = "3.0") -> str:
     lines.append("FN:" + _escape(c.full_name or _composed_name(c)))
     name_parts = (c.last_name, c.first_name, c.middle_name, c.prefix, c.suffix)
     if any(name_parts) or version == "3.0":
-        lines.append("N:" + ";".join(_escape(p or "") for p in name_parts))
+        lines.append("N:" + ";".join(_list_component(p) for p in name_parts))
     if c.nickname:
         lines.append("NICKNAME:" + _escape(c.nickname))
     if c.organization or c.department:
-        org = _escape(c.organization or "")
-        lines.append("ORG:" + (f"{org};{_escape(c.department)}" if c.department else org))
+        # Each organisational unit is a component of its own (RFC 6350 6.6.4), as
+        # ``_prop_org`` reads them back into ``department``.
+        units = [u.strip() for u in (c.department or "").split(",") if u.strip()]
+        lines.append("ORG:" + ";".join(_escape(p) for p in [c.organization or "", *units]))
     if c.title:
         lines.append("TITLE:" + _escape(c.title))
     if c.role:

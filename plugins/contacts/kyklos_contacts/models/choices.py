@@ -31,6 +31,10 @@ PHONE_KINDS = [
     ("work", _("Work")),
     ("home", _("Home")),
     ("fax", _("Fax")),
+    ("pager", _("Pager")),
+    ("assistant", _("Assistant")),
+    ("text", _("Text messages")),
+    ("video", _("Video")),
     ("other", _("Other")),
 ]
 EMAIL_KINDS = [("work", _("Work")), ("home", _("Home")), ("other", _("Other"))]

@@ -102,6 +102,14 @@ class Person(EntityMixin, SoftDeleteMixin, Base):
     city: Mapped[str | None] = mapped_column(String(100))
     country: Mapped[str | None] = mapped_column(String(2), index=True)
     website: Mapped[str | None] = mapped_column(String(200))
+    #: what address books keep beside the name and job title (vCard NICKNAME, ROLE,
+    #: further URLs and IMPP handles), so an imported card loses none of them
+    nickname: Mapped[str | None] = mapped_column(String(100))
+    job_role: Mapped[str | None] = mapped_column(String(200))
+    #: web addresses beyond ``website``: ["https://...", ...]
+    urls: Mapped[list] = mapped_column(JSONType, nullable=False, default=list)
+    #: messenger handles: [{"service": "skype", "handle": "..."}]
+    messengers: Mapped[list] = mapped_column(JSONType, nullable=False, default=list)
     notes: Mapped[str | None] = mapped_column(Text)
 
     phone_rows: Mapped[list[PersonPhone]] = relationship(
@@ -190,6 +198,25 @@ class Person(EntityMixin, SoftDeleteMixin, Base):
         items = getattr(self, lst)
         if value and all(i[key] != value for i in items):
             setattr(self, lst, [*items, {"type": kind, key: value, "primary": not items}])
+
+    # Import conveniences (the common importer's vCard format): tags to add and a photo
+    # as a ``data:`` URI. Written values wait here for the after-save hook, which checks
+    # the photo by content and tags the saved person; reading gives nothing pending.
+    @property
+    def import_tags(self) -> list:
+        return list(self.__dict__.get("pending_tags") or ())
+
+    @import_tags.setter
+    def import_tags(self, items) -> None:
+        self.pending_tags = list(items or ())
+
+    @property
+    def import_photo(self) -> str | None:
+        return None
+
+    @import_photo.setter
+    def import_photo(self, value) -> None:
+        self.pending_photo = value or None
 
     # ``addresses`` lists the person's address records; writing it *adds* the ones the
     # person does not have yet (the after-save hook creates them as ``address`` records,

@@ -49,6 +49,10 @@ TITLES = {
     "account_id": _("Account"),
     "person_id": _("Person"),
     "job_title": _("Job title"),
+    "job_role": _("Role (function)"),
+    "nickname": _("Nickname"),
+    "urls": _("Other web addresses"),
+    "messengers": _("Messengers"),
     "department": _("Department"),
     "kind": _("Kind"),
     "street": _("Street"),
@@ -135,6 +139,8 @@ def register_entity_types(config):
         "account",
         primary_filters=("name", "roles", "city", "country", "owner_id"),
         about=True,
+        # SEC-04: territory rules place the record by this
+        territory_field="country",
         title=_("Account"),
         plural=_("Accounts"),
         title_field="name",
@@ -183,6 +189,8 @@ def register_entity_types(config):
         "person",
         primary_filters=("last_name", "account_id", "city", "owner_id"),
         about=True,
+        # SEC-04: territory rules place the record by its account's country, its own without one
+        territory_field=("account.country", "country"),
         subtitle_field="account_id",
         title=_("Person"),
         plural=_("People"),
@@ -245,6 +253,18 @@ def register_entity_types(config):
                        ("work_phone", "phone", _("Work phone")),
                        ("home_phone", "phone", _("Home phone")),
                        ("other_email", "email", _("Other e-mail")))},
+                "urls": {"type": "json",
+                         "description": _('["https://..."]: web addresses beyond the website')},
+                "messengers": {"type": "json",
+                               "description": _('[{"service": "skype", "handle": "..."}]')},
+                # Import conveniences, read by the after-save hook (Person.import_tags).
+                "import_tags": {"type": "json", "title": _("Tags to add"), "form": False,
+                                "virtual": True,
+                                "description": _('["customer", ...]: tags added on import')},
+                "import_photo": {"type": "text", "title": _("Photo (data URI)"),
+                                 "form": False, "virtual": True,
+                                 "description": _("data:image/jpeg;base64,...: checked by "
+                                                  "content, at most 1 MB")},
                 # Writing adds the addresses the person lacks (see Person.addresses).
                 "addresses": {
                     "type": "json",

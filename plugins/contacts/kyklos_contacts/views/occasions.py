@@ -13,7 +13,7 @@ from kyklos_sdk import Problem, get_record, safe_redirect_target, visible_select
 
 from .. import _, greetings
 from ..models import Account, Consent, Greeting
-from ..occasions import MAX_DAYS, find_occasions
+from ..occasions import MAX_DAYS, find_occasions, readable_kinds
 from ..settings import calendars
 from .common import entity, flash, parse_day
 
@@ -61,6 +61,7 @@ def paging(request) -> tuple[int, int]:
 def collect_occasions(request, start, end, kinds=KINDS):
     et = entity(request, "person")
     base = visible_select(request, et)
+    kinds = readable_kinds(request, kinds)
     limit, offset = paging(request)
     return find_occasions(request.dbsession, start, end, calendars(request), base, kinds,
                           limit=limit, offset=offset)

@@ -13,8 +13,14 @@ from kyklos_sdk import Problem, get_record, visible_select
 from .. import _
 from ..domain.vcard import VCardError
 from ..models import Person
-from ..settings import default_country
-from ..vcards import export_vcards, import_rows, read_rows, row_json, vcard_filename
+from ..vcards import (
+    export_vcards,
+    import_rows,
+    phone_regions,
+    read_rows,
+    row_json,
+    vcard_filename,
+)
 from .common import entity
 
 MAX_BYTES = 10 * 1024 * 1024
@@ -62,7 +68,7 @@ def _read_upload(request) -> bytes:
 
 def _rows(request, data: bytes):
     try:
-        return read_rows(data, default_country(request))
+        return read_rows(data, phone_regions(request))
     except VCardError as exc:
         raise Problem(400, _("This is not a vCard file."), str(exc),
                       errors={"file": _("This is not a vCard file.")}) from None
@@ -78,10 +84,22 @@ def _summary(rows) -> dict:
 # --- API ------------------------------------------------------------------------------
 
 
+def _create_anyway(request, value: str | None) -> bool:
+    """``on_duplicate``: ``skip`` (the default) or ``create`` - a person whose e-mail is
+    already here is then created again, on purpose."""
+    value = (value or "skip").lower()
+    if value not in ("skip", "create"):
+        raise Problem(400, _("Invalid parameters"),
+                      errors={"on_duplicate": _("Use skip or create.")})
+    return value == "create"
+
+
 def api_import(request):
     _import_allowed(request)
     dry = request.GET.get("dry_run", "").lower() in ("1", "true", "yes")
-    rows = import_rows(request, _rows(request, _read_upload(request)), dry_run=dry)
+    anyway = _create_anyway(request, request.GET.get("on_duplicate"))
+    rows = import_rows(request, _rows(request, _read_upload(request)), dry_run=dry,
+                       create_anyway=anyway)
     return {"dry_run": dry, "summary": _summary(rows),
             "items": [row_json(request, r) for r in rows]}
 
@@ -89,7 +107,7 @@ def api_import(request):
 def api_person_vcard(request):
     et = entity(request, "person", "export")
     person = get_record(request, et, request.matchdict["id"])
-    return vcard_response(export_vcards(request.dbsession, [person], _version(request)),
+    return vcard_response(export_vcards(request, [person], _version(request)),
                           vcard_filename(person))
 
 
@@ -114,7 +132,7 @@ def _export_selection(request):
 
 def export_view(request):
     people = _export_selection(request)
-    return vcard_response(export_vcards(request.dbsession, people, _version(request)),
+    return vcard_response(export_vcards(request, people, _version(request)),
                           "contacts.vcf")
 
 
@@ -124,7 +142,7 @@ def export_view(request):
 def import_page(request):
     _import_allowed(request)
     page = {"title": _("Import vCards"), "rows": None, "payload": "", "summary": None,
-            "done": False, "error": None}
+            "done": False, "error": None, "create_anyway": False}
     if request.method != "POST":
         return page
     if request.POST.get("payload"):
@@ -134,7 +152,8 @@ def import_page(request):
             raise Problem(400, _("Invalid data")) from None
         if len(data) > MAX_BYTES:
             raise HTTPForbidden()
-        rows = import_rows(request, _rows(request, data), dry_run=False)
+        anyway = request.POST.get("on_duplicate") == "create"
+        rows = import_rows(request, _rows(request, data), dry_run=False, create_anyway=anyway)
         page.update(rows=rows, summary=_summary(rows), done=True)
         return page
     upload = request.POST.get("file")
@@ -148,7 +167,7 @@ def import_page(request):
         request.response.status = 400
         return page
     try:
-        rows = read_rows(data, default_country(request))
+        rows = read_rows(data, phone_regions(request))
     except VCardError:
         page["error"] = _("This is not a vCard file.")
         request.response.status = 400

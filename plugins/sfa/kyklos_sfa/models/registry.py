@@ -131,6 +131,8 @@ def register_entity_types(config):
         "lead",
         primary_filters=("last_name", "company", "status", "source", "owner_id"),
         about=True,
+        # SEC-04: territory rules place the record by this
+        territory_field="country",
         title=_("Lead"),
         plural=_("Leads"),
         title_field="full_name",
@@ -202,6 +204,8 @@ def register_entity_types(config):
         "opportunity",
         primary_filters=("stage_id", "owner_id", "expected_close", "account_id", "status"),
         about=True,
+        # SEC-04: territory rules place the record by its account's country, else its contact's
+        territory_field=("account.country", "person.country"),
         subtitle_field="account_id",
         title=_("Opportunity"),
         plural=_("Opportunities"),
@@ -252,6 +256,8 @@ def register_entity_types(config):
         "quote",
         primary_filters=("status", "account_id", "owner_id", "valid_until"),
         about=True,
+        # SEC-04: territory rules place the record by its account's country, else its contact's
+        territory_field=("account.country", "person.country"),
         subtitle_field="account_id",
         title=_("Quote"),
         plural=_("Quotes"),
@@ -268,8 +274,8 @@ def register_entity_types(config):
             Quote,
             {
                 "status": {**choice(c.QUOTE_STATUSES), "default": "draft"},
-                "currency": {"max_length": 3,
-                             "description": _("ISO 4217 code, e.g. EUR, RON, PLN")},
+                # chosen from the currencies in use, the site's default first
+                "currency": {"max_length": 3, "display": "currency"},
                 "variant": {"description": _("Several variants of one offer: A, B, ...")},
                 # the number says them ("Q-2026-0007"): internal parts, never "2,026"
                 "year": {"grouping": False, "form": False},

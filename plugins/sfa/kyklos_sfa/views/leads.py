@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pyramid.httpexceptions import HTTPSeeOther
 
-from kyklos_sdk import RecordError, get_entity_type, get_record, is_currency
+from kyklos_sdk import RecordError, get_entity_type, get_record, is_currency, site_setting
 
 from .. import _, convert, pipeline
 
@@ -18,8 +18,10 @@ def convert_view(request):
         return HTTPSeeOther(detail)
     found = convert.candidates(request, lead)
     errors: dict = {}
+    # the site's default currency (settings page), not a fixed one
+    currency = site_setting(request, "currency.default") or "EUR"
     form = {"account": "", "person": "", "opportunity": "1", "opportunity_name": lead.company
-            or lead.full_name, "amount": "", "currency": "EUR", "expected_close": ""}
+            or lead.full_name, "amount": "", "currency": currency, "expected_close": ""}
     if request.method == "POST":
         p = request.POST
         form.update({k: p.get(k, "") for k in form if k != "opportunity"})

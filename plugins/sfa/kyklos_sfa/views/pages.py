@@ -23,6 +23,7 @@ from kyklos_sdk import (
 
 from .. import _, forecast, kpi, pipeline
 from ..periods import PeriodError, next_period, parse_period, period_of
+from ..reporting import may_read
 from .common import parse_date, parse_int
 
 
@@ -104,6 +105,8 @@ def pipeline_view(request):
         "chart_scripts": _chart_scripts(request),
         "can_update": request.has_permission("sfa.opportunity.update"),
         "can_close": can_close,
+        # a field rule may hide amounts: then neither the cards nor the totals tell them
+        "show_amount": may_read(request, "amount"),
         # the field titles problem+json errors are shown with, in the user's language
         "labels": {n: request.localizer.translate(opp_et.fields[n].title) for n in (
             "stage_id", "loss_reason_id", "loss_details", "amount", "probability")},
@@ -187,6 +190,7 @@ def forecast_view(request):
         "error": error,
         "suggestions": list(dict.fromkeys(suggestions)),
         "chart": render_chart(request, chart, "sfa-forecast-chart", _("Forecast")),
+        "money": lambda v: "—" if v is None else request.format_money(v, fc.currency),
         "chart_scripts": _chart_scripts(request),
     }
 

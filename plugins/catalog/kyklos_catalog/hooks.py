@@ -1,0 +1,163 @@
+"""Hook implementations: checks on every write path, and the prices panel of a product."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+from sqlalchemy import func, select
+
+from kyklos_sdk import Panel, format_money, hookimpl, is_currency, site_setting
+
+from . import _
+from .models import Category, PriceList, PriceRule, Product
+
+
+def _merged(record, data, name):
+    return data[name] if name in data else getattr(record, name, None)
+
+
+def gtin_ok(code: str) -> bool:
+    """An EAN-8, UPC-A (12), EAN-13 or GTIN-14 with a right check digit (GS1 mod 10)."""
+    if not re.fullmatch(r"\d{8}|\d{12,14}", code):
+        return False
+    digits = [int(c) for c in code]
+    body, check = digits[:-1], digits[-1]
+    # weights 3,1,3,1... from the digit nearest the check digit
+    total = sum(d * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))
+    return (10 - total % 10) % 10 == check
+
+
+def validate_product(request, record, data, errors) -> None:
+    if "sku" in data and data["sku"] is not None:
+        sku = data["sku"].strip()
+        if not sku:
+            errors["sku"] = _("Give the product a code.")
+        elif any(c.isspace() for c in sku):
+            errors["sku"] = _("A code has no spaces.")
+        else:
+            data["sku"] = sku.upper()
+            taken = (
+                select(func.count())
+                .select_from(Product)
+                .where(func.upper(Product.sku) == sku.upper())
+            )
+            if record is not None:
+                taken = taken.where(Product.id != record.id)
+            if request.dbsession.execute(taken).scalar():
+                errors["sku"] = _("Another product has this code.")
+    code = data.get("barcode")
+    if code:
+        code = re.sub(r"[\s-]", "", code)
+        if not gtin_ok(code):
+            errors["barcode"] = _("Not a valid EAN or UPC barcode (check the last digit).")
+        else:
+            data["barcode"] = code
+    for name in ("list_price", "cost"):
+        money = data.get(name)
+        if money is not None and getattr(money, "amount", 0) < 0:
+            errors[name] = _("A price cannot be negative.")
+
+
+def validate_rule(request, record, data, errors) -> None:
+    product = _merged(record, data, "product_id")
+    category = _merged(record, data, "category_id")
+    if (product is None) == (category is None):
+        errors["product_id"] = _("Choose a product or a category (one of the two).")
+    method = _merged(record, data, "method") or "fixed"
+    if method == "fixed" and _merged(record, data, "price") is None:
+        errors["price"] = _("A fixed price needs the price.")
+    if method == "fixed" and (_merged(record, data, "price") or 0) < 0:
+        errors["price"] = _("A price cannot be negative.")
+    if method == "discount" and not _merged(record, data, "discount_percent"):
+        errors["discount_percent"] = _("Give the discount in per cent.")
+    step = _merged(record, data, "round_to")
+    if step is not None and step <= 0:
+        errors["round_to"] = _("Round to a positive amount, e.g. 0.05.")
+
+
+def validate_pricelist(record, data, errors) -> None:
+    cur = data.get("currency")
+    if cur is not None and not is_currency(cur):
+        errors["currency"] = _("Not an ISO 4217 currency code.")
+    start, end = _merged(record, data, "valid_from"), _merged(record, data, "valid_to")
+    if start and end and end < start:
+        errors["valid_to"] = _("The end comes before the start.")
+
+
+def validate_category(request, record, data, errors) -> None:
+    parent = data.get("parent_id")
+    if record is None or parent is None:
+        return
+    # a category cannot sit under itself or under one of its own subcategories
+    seen = set()
+    while parent is not None and parent not in seen:
+        if parent == record.id:
+            errors["parent_id"] = _("A category cannot be inside itself.")
+            return
+        seen.add(parent)
+        parent = request.dbsession.execute(
+            select(Category.parent_id).where(Category.id == parent)
+        ).scalar()
+
+
+class Hooks:
+    @hookimpl
+    def kyklos_record_validate(self, request, entity_type, record, data, errors):
+        if entity_type.plugin != "catalog":
+            return
+        name = entity_type.name
+        if name == "product":
+            validate_product(request, record, data, errors)
+        elif name == "pricerule":
+            validate_rule(request, record, data, errors)
+        elif name == "pricelist":
+            validate_pricelist(record, data, errors)
+        elif name == "productcategory":
+            validate_category(request, record, data, errors)
+
+    @hookimpl
+    def kyklos_record_panels(self, request, entity_type, record):
+        if entity_type.name != "product":
+            return None
+        from .pricing import prices_for
+
+        db = request.dbsession
+        currencies = [site_setting(request, "currency.default") or "EUR"]
+        for cur in site_setting(request, "currency.in_use") or ():
+            if cur not in currencies:
+                currencies.append(cur)
+        # the general price of one unit in each currency in use, and what each list
+        # that has a rule for the product asks
+        items = []
+        for cur in currencies[:4]:
+            price = prices_for(request, [(record.id, Decimal(1))], currency=cur)[0]
+            if price.amount is not None:
+                items.append((format_money(request, price.amount, cur), None, price.reason))
+        lists = (
+            db.execute(
+                select(PriceList)
+                .join(PriceRule, PriceRule.pricelist_id == PriceList.id)
+                .where(PriceRule.product_id == record.id, PriceList.active.is_(True))
+                .distinct()
+                .order_by(PriceList.priority, PriceList.id)
+                .limit(10)
+            )
+            .scalars()
+            .all()
+        )
+        for pl in lists:
+            items.append(
+                (
+                    pl.name,
+                    request.route_path("entity.detail", slug="price-lists", id=pl.id),
+                    pl.currency,
+                )
+            )
+        if not items:
+            return None
+        return [Panel(_("Prices"), items=items, count=None, order=5)]
+
+
+def includeme(config):
+    config.add_hooks(Hooks(), name="kyklos_catalog.hooks")

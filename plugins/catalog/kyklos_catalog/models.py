@@ -1,0 +1,284 @@
+"""The catalog's entity types: product categories, products and services (SFA-14), price
+lists and their rules (INV-02)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Integer,
+    Numeric,
+    String,
+    Text,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from kyklos_sdk import Base, EntityMixin, RelatedList, SoftDeleteMixin
+
+from . import _
+
+
+class Category(EntityMixin, Base):
+    """A node of the product category tree ("Olive oil › Extra virgin"). A lookup type:
+    its name is shown in the user's language (per-language titles, like stages)."""
+
+    __tablename__ = "catalog_category"
+
+    name: Mapped[str] = mapped_column(String(120), nullable=False)
+    parent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("catalog_category.id", ondelete="RESTRICT"), index=True
+    )
+    position: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+
+
+class Product(EntityMixin, SoftDeleteMixin, Base):
+    """A product or service that quote lines, price lists and the installed base refer to.
+    ``list_price`` is a money field (with ``list_price_currency``); ``cost`` too."""
+
+    __tablename__ = "catalog_product"
+    __table_args__ = (CheckConstraint("tax_rate BETWEEN 0 AND 100", name="tax_range"),)
+
+    sku: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    description: Mapped[str | None] = mapped_column(Text)
+    category_id: Mapped[int | None] = mapped_column(
+        ForeignKey("catalog_category.id", ondelete="SET NULL"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(10), nullable=False, default="stock")
+    unit: Mapped[str] = mapped_column(String(10), nullable=False, default="piece")
+    tax_rate: Mapped[decimal.Decimal] = mapped_column(Numeric(5, 2), nullable=False, default=0)
+    list_price: Mapped[decimal.Decimal | None] = mapped_column(Numeric(18, 2))
+    list_price_currency: Mapped[str | None] = mapped_column(String(3))
+    cost: Mapped[decimal.Decimal | None] = mapped_column(Numeric(18, 2))
+    cost_currency: Mapped[str | None] = mapped_column(String(3))
+    barcode: Mapped[str | None] = mapped_column(String(14), index=True)
+    active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True, index=True)
+
+
+class PriceList(EntityMixin, Base):
+    """Prices in one currency for a period, for one account or for everyone. The most
+    specific list that has a rule for a product wins: an account's own list before a
+    general one, then the lower ``priority`` number."""
+
+    __tablename__ = "catalog_pricelist"
+
+    name: Mapped[str] = mapped_column(String(120), nullable=False)
+    currency: Mapped[str] = mapped_column(String(3), nullable=False)
+    valid_from: Mapped[dt.date | None] = mapped_column(Date)
+    valid_to: Mapped[dt.date | None] = mapped_column(Date)
+    account_id: Mapped[int | None] = mapped_column(
+        ForeignKey("contacts_account.id", ondelete="CASCADE"), index=True
+    )
+    priority: Mapped[int] = mapped_column(Integer, nullable=False, default=10)
+    active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    notes: Mapped[str | None] = mapped_column(Text)
+
+
+class PriceRule(EntityMixin, Base):
+    """One rule of a price list, for a product or a whole category, from a quantity on:
+    a fixed price, or a discount off the product's list price; then rounded."""
+
+    __tablename__ = "catalog_pricerule"
+    __table_args__ = (
+        CheckConstraint("discount_percent BETWEEN 0 AND 100", name="discount_range"),
+        CheckConstraint("min_quantity >= 0", name="min_quantity_range"),
+    )
+
+    pricelist_id: Mapped[int] = mapped_column(
+        ForeignKey("catalog_pricelist.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    product_id: Mapped[int | None] = mapped_column(
+        ForeignKey("catalog_product.id", ondelete="CASCADE"), index=True
+    )
+    category_id: Mapped[int | None] = mapped_column(
+        ForeignKey("catalog_category.id", ondelete="CASCADE"), index=True
+    )
+    min_quantity: Mapped[decimal.Decimal] = mapped_column(Numeric(14, 3), nullable=False, default=0)
+    method: Mapped[str] = mapped_column(String(10), nullable=False, default="fixed")
+    price: Mapped[decimal.Decimal | None] = mapped_column(Numeric(18, 2))
+    discount_percent: Mapped[decimal.Decimal] = mapped_column(
+        Numeric(5, 2), nullable=False, default=0
+    )
+    #: round the result to a multiple of this (0.05, 1, 10); empty: to the cent
+    round_to: Mapped[decimal.Decimal | None] = mapped_column(Numeric(10, 2))
+
+
+KINDS = [("stock", _("Stock item")), ("service", _("Service")), ("hours", _("Hours"))]
+UNITS = [
+    ("piece", _("Piece")),
+    ("hour", _("Hour")),
+    ("day", _("Day")),
+    ("month", _("Month")),
+    ("year", _("Year")),
+    ("kg", _("Kilogram")),
+    ("litre", _("Litre")),
+    ("metre", _("Metre")),
+    ("box", _("Box")),
+    ("licence", _("Licence")),
+]
+METHODS = [("fixed", _("Fixed price")), ("discount", _("Discount off the list price"))]
+
+
+def includeme(config):
+    config.add_entity_type(
+        Category,
+        "productcategory",
+        lookup=True,
+        primary_filters=("name", "parent_id", "active"),
+        title=_("Product category"),
+        plural=_("Product categories"),
+        slug="product-categories",
+        title_field="name",
+        subtitle_field="parent_id",
+        list_columns=("position", "name", "parent_id", "active"),
+        filters=("name", "parent_id", "active"),
+        sort=("position", "name"),
+        search=("name",),
+        fields={
+            "name": {"title": _("Name")},
+            "parent_id": {"title": _("Parent category")},
+            "position": {"title": _("Position")},
+            "active": {"title": _("Active"), "default": True},
+        },
+        related=(
+            RelatedList("productcategory", "parent_id", _("Subcategories")),
+            RelatedList("product", "category_id", _("Products")),
+        ),
+        default_sort="position",
+        menu_group=None,
+        icon="diagram-3",
+    )
+    config.add_entity_type(
+        Product,
+        "product",
+        primary_filters=("name", "sku", "category_id", "kind", "active"),
+        title=_("Product"),
+        plural=_("Products"),
+        slug="products",
+        title_field="name",
+        subtitle_field="sku",
+        list_columns=("sku", "name", "category_id", "kind", "unit", "list_price", "active"),
+        filters=(
+            "sku",
+            "name",
+            "category_id",
+            "kind",
+            "unit",
+            "list_price",
+            "barcode",
+            "active",
+            "owner_id",
+            "created_at",
+        ),
+        sort=("sku", "name", "list_price", "created_at"),
+        search=("sku", "name", "description", "barcode"),
+        fields={
+            "sku": {"title": _("Code (SKU)")},
+            "name": {"title": _("Name")},
+            "description": {"title": _("Description")},
+            "category_id": {"title": _("Category")},
+            "kind": {"title": _("Type"), "type": "choice", "choices": KINDS},
+            "unit": {"title": _("Unit"), "type": "choice", "choices": UNITS},
+            "tax_rate": {"title": _("VAT rate (%)")},
+            "list_price": {"title": _("List price")},
+            "cost": {"title": _("Cost")},
+            "barcode": {"title": _("Barcode (EAN/UPC)")},
+            "active": {"title": _("Active"), "default": True},
+        },
+        related=(RelatedList("pricerule", "product_id", _("Price rules")),),
+        default_sort="name",
+        menu_order=35,
+        icon="box-seam",
+    )
+    config.add_entity_type(
+        PriceList,
+        "pricelist",
+        primary_filters=("name", "currency", "account_id", "active"),
+        title=_("Price list"),
+        plural=_("Price lists"),
+        slug="price-lists",
+        title_field="name",
+        subtitle_field="currency",
+        list_columns=(
+            "name",
+            "currency",
+            "valid_from",
+            "valid_to",
+            "account_id",
+            "priority",
+            "active",
+        ),
+        filters=("name", "currency", "account_id", "valid_from", "valid_to", "active"),
+        sort=("name", "priority", "valid_from"),
+        search=("name",),
+        fields={
+            "name": {"title": _("Name")},
+            "currency": {"title": _("Currency"), "max_length": 3, "display": "currency"},
+            "valid_from": {"title": _("Valid from")},
+            "valid_to": {"title": _("Valid until")},
+            "account_id": {
+                "title": _("Only for account"),
+                "description": _("Empty: for every customer."),
+            },
+            "priority": {
+                "title": _("Priority"),
+                "description": _("Of two lists for the same customers, the lower number wins."),
+            },
+            "active": {"title": _("Active"), "default": True},
+            "notes": {"title": _("Notes")},
+        },
+        related=(RelatedList("pricerule", "pricelist_id", _("Rules")),),
+        default_sort="priority",
+        menu_order=36,
+        icon="tags",
+    )
+    config.add_entity_type(
+        PriceRule,
+        "pricerule",
+        primary_filters=("pricelist_id", "product_id", "category_id"),
+        title=_("Price rule"),
+        plural=_("Price rules"),
+        slug="price-rules",
+        title_field="method",
+        subtitle_field="pricelist_id",
+        list_columns=(
+            "pricelist_id",
+            "product_id",
+            "category_id",
+            "min_quantity",
+            "method",
+            "price",
+            "discount_percent",
+            "round_to",
+        ),
+        filters=("pricelist_id", "product_id", "category_id", "method"),
+        sort=("min_quantity",),
+        fields={
+            "pricelist_id": {"title": _("Price list")},
+            "product_id": {"title": _("Product")},
+            "category_id": {
+                "title": _("Category"),
+                "description": _(
+                    "For every product of the category and its "
+                    "subcategories; a product's own rule wins."
+                ),
+            },
+            "min_quantity": {"title": _("From quantity")},
+            "method": {"title": _("Price by"), "type": "choice", "choices": METHODS},
+            "price": {"title": _("Price")},
+            "discount_percent": {"title": _("Discount (%)")},
+            "round_to": {
+                "title": _("Round to"),
+                "description": _("For example 0.05 or 1; empty: to the cent."),
+            },
+        },
+        default_sort="min_quantity",
+        menu_group=None,
+        icon="percent",
+    )

@@ -1,0 +1,133 @@
+"""An import leaves the tables it wrote analysed (issue #19): the list or search a
+person opens right after a bulk load is planned for the rows that are there, not for
+an empty table, without waiting for autovacuum. Also after a large bulk API call and
+``kyklos search-index``."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+from entities_support import roles_synced, thing_rules  # noqa: F401 - fixtures
+from sqlalchemy import text
+
+from kyklos_sdk.testing import run_cli, write_ini
+
+pytestmark = pytest.mark.usefixtures("thing_rules")
+
+THING = "samplea_thing"
+SEARCH = "kyklos_search"
+AUDIT = "kyklos_audit"
+SAMPLES = Path(__file__).resolve().parents[1] / "sample_plugins"
+
+
+@pytest.fixture
+def kyklos_plugins():
+    return ["samplea"]
+
+
+def forget_statistics(registry) -> dt.datetime:
+    """Drop what earlier tests left (SQLite) and return the database's clock (PostgreSQL
+    keeps ``last_analyze`` per table; later analyses are those after this instant)."""
+    engine = registry["dbengine"]
+    with engine.begin() as c:
+        if engine.dialect.name == "postgresql":
+            return c.execute(text("SELECT clock_timestamp()")).scalar_one()
+        if c.execute(text("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'")).first():
+            c.execute(text("DELETE FROM sqlite_stat1"))
+    return None
+
+
+def statistics(registry, since, tables) -> dict[str, int | None]:
+    """``{table: rows the planner believes it has}``, ``None`` when it was not analysed
+    (since ``since`` on PostgreSQL)."""
+    engine = registry["dbengine"]
+    out = {}
+    with engine.connect() as c:
+        for t in tables:
+            if engine.dialect.name == "postgresql":
+                row = c.execute(
+                    text(
+                        "SELECT c.reltuples, s.last_analyze FROM pg_class c "
+                        "JOIN pg_stat_user_tables s ON s.relid = c.oid WHERE c.relname = :t"
+                    ),
+                    {"t": t},
+                ).one()
+                out[t] = int(row[0]) if row[1] is not None and row[1] >= since else None
+            else:
+                stat = (
+                    c.execute(text("SELECT stat FROM sqlite_stat1 WHERE tbl = :t"), {"t": t})
+                    .scalars()
+                    .first()
+                )
+                out[t] = int(stat.split()[0]) if stat else None
+    return out
+
+
+def count(registry, table) -> int:
+    with registry["dbengine"].connect() as c:
+        return c.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()
+
+
+def import_things(api, n: int, start: int = 0):
+    ed = api("thingseditor")
+    data = "name,size\n" + "".join(f"Thing {i:05d},{i % 9}\n" for i in range(start, start + n))
+    opts = {"mapping": {"name": "name", "size": "size"}, "key": "name"}
+    res = ed.post(
+        "/api/v1/things/_import",
+        {"options": json.dumps(opts)},
+        upload_files=[("file", "t.csv", data.encode())],
+        status=202,
+    )
+    run = ed.get(res.headers["Location"]).json
+    assert run["state"] == "done" and run["created"] == n, run
+    return ed
+
+
+def test_import_leaves_its_tables_analysed(api, registry):
+    since = forget_statistics(registry)
+    import_things(api, 120)
+    stats = statistics(registry, since, [THING, SEARCH, AUDIT])
+    # every table the import wrote has statistics, and they count the imported rows
+    for table, rows in stats.items():
+        assert rows is not None, f"{table} was not analysed: {stats}"
+    assert stats[THING] == count(registry, THING) == 120
+    assert stats[SEARCH] == count(registry, SEARCH)
+    # and the search answers at once
+    hits = api("thingseditor").get("/api/v1/_search", {"q": "Thing 00042"}).json
+    assert [i["title"] for g in hits["groups"] for i in g["items"]][:1] == ["Thing 00042"]
+
+
+def test_large_bulk_update_refreshes_stale_statistics(api, registry):
+    ed = import_things(api, 1000)
+    with registry["dbengine"].connect() as c:
+        ids = list(c.execute(text(f"SELECT id FROM {THING} ORDER BY id")).scalars())
+    assert len(ids) == 1000
+    since = forget_statistics(registry)
+    # a small bulk write leaves fresh statistics alone (no cost for everyday requests)
+    ed.post_json(
+        "/api/v1/things/_bulk",
+        {"action": "update", "ids": ids[:10], "data": {"size": 1}},
+        status=200,
+    )
+    assert statistics(registry, since, [THING])[THING] is None
+    # 1 000 changed rows on a 1 000-row table: its statistics are stale, refreshed with
+    # the write, and so are the history's
+    ed.post_json(
+        "/api/v1/things/_bulk", {"action": "update", "ids": ids, "data": {"size": 2}}, status=200
+    )
+    stats = statistics(registry, since, [THING, AUDIT])
+    assert stats[THING] == 1000, stats
+    assert stats[AUDIT] is not None, stats
+
+
+def test_search_index_command_analyses_the_index(api, registry, db_url, tmp_path):
+    import_things(api, 30)
+    since = forget_statistics(registry)
+    ini = write_ini(tmp_path, plugins="samplea", url=db_url)
+    proc = run_cli("search-index", ini, pythonpath=[SAMPLES])
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    stats = statistics(registry, since, [SEARCH])
+    assert stats[SEARCH] == count(registry, SEARCH) >= 30, stats
