@@ -62,10 +62,6 @@ def segment_json(request, seg: Segment) -> dict:
     }
 
 
-def _visible_segments(request, entity=None):
-    return visible_segments(request, entity)
-
-
 def _sample(request, et, stmt, limit=10) -> list[dict]:
     ids = request.dbsession.execute(stmt.order_by(et.model.id).limit(limit)).scalars().all()
     if not ids:
@@ -92,7 +88,7 @@ def _sample(request, et, stmt, limit=10) -> list[dict]:
 def api_list(request):
     return {
         "items": [
-            segment_json(request, s) for s in _visible_segments(request, request.GET.get("entity"))
+            segment_json(request, s) for s in visible_segments(request, request.GET.get("entity"))
         ]
     }
 
@@ -293,7 +289,7 @@ def _count_text(request, n: int, capped: bool) -> str:
 
 
 def list_page(request):
-    segs = _visible_segments(request)
+    segs = visible_segments(request)
     types = [
         e
         for e in request.registry.kyklos_entities.values()

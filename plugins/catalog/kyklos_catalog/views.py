@@ -7,7 +7,6 @@ import datetime as dt
 from decimal import Decimal, InvalidOperation
 
 from pyramid.httpexceptions import HTTPNotFound
-from pyramid.response import Response
 
 from kyklos_sdk import (
     Problem,
@@ -24,14 +23,6 @@ from .pricing import prices_for
 ID = r"{id:\d{1,18}}"
 #: lines one batch call may price (a quote has tens)
 MAX_LINES = 500
-
-
-def _json(request, body, status=200):
-    import json
-
-    return Response(
-        json.dumps(body), status=status, content_type="application/json", charset="utf-8"
-    )
 
 
 def _quantity(raw, errors, key):
@@ -91,7 +82,7 @@ def price_view(request):
     price = prices_for(
         request, [(product.id, qty)], account_id=account_id, on=day, currency=currency
     )[0]
-    return _json(request, price.to_json())
+    return price.to_json()
 
 
 def prices_view(request):
@@ -149,18 +140,21 @@ def prices_view(request):
     )
     for price, (pid, _q) in zip(prices, wanted, strict=True):
         price.product_id = pid
-    return _json(
-        request,
-        {"currency": currency, "date": day.isoformat(), "lines": [p.to_json() for p in prices]},
-    )
+    return {"currency": currency, "date": day.isoformat(), "lines": [p.to_json() for p in prices]}
 
 
 def includeme(config):
     config.add_route("catalog.api.price", f"/api/v1/products/{ID}/price", request_method="GET")
     config.add_view(
-        price_view, route_name="catalog.api.price", permission=PERMISSIONS["product"]["read"]
+        price_view,
+        route_name="catalog.api.price",
+        permission=PERMISSIONS["product"]["read"],
+        renderer="json",
     )
     config.add_route("catalog.api.prices", "/api/v1/catalog/prices", request_method="POST")
     config.add_view(
-        prices_view, route_name="catalog.api.prices", permission=PERMISSIONS["product"]["read"]
+        prices_view,
+        route_name="catalog.api.prices",
+        permission=PERMISSIONS["product"]["read"],
+        renderer="json",
     )
