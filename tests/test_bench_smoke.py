@@ -16,7 +16,7 @@ def test_bench_quick_smoke(tmp_path):
     out = tmp_path / "bench.json"
     proc = subprocess.run(
         [sys.executable, str(ROOT / "bench" / "run.py"), "--db", "sqlite", "--size", "300",
-         "--only", "2,4", "--json", str(out)],
+         "--only", "2,4,8", "--json", str(out)],
         capture_output=True, text=True, cwd=ROOT, timeout=600,
         env={**os.environ, "KYKLOS_BENCH_DIR": str(tmp_path / "results")},
     )
@@ -26,7 +26,7 @@ def test_bench_quick_smoke(tmp_path):
     assert data["sizes"]["people"] == 300
     assert {"cpus", "mem_mib", "python"} <= set(data["machine"])
     by_scenario = {r["scenario"]: r for r in data["results"]}
-    assert set(by_scenario) == {2, 4}
+    assert set(by_scenario) == {2, 4, 8}
     for r in by_scenario.values():
         assert r["db"] == "sqlite"
         assert r["status"] == "ok", r["note"]
@@ -42,4 +42,13 @@ def test_bench_quick_smoke(tmp_path):
     assert all(u["expected"] == u["got"] for u in users)
     assert min(u["expected"] for u in users) < 300
     assert by_scenario[2]["kyklos"]["page1"]["n"] > 0
+    # scenario 8: both imports complete and checked, every read measured after them
+    w = by_scenario[8]
+    assert w["correctness"]["created"] == w["correctness"]["updated"] == 300
+    assert w["correctness"]["global_search_hits"] == w["correctness"]["marked"] == 3
+    for read in ("list_page1", "list_deep", "list_city_page1", "list_custom_page1",
+                 "list_custom_deep", "list_q", "global_search", "open_record"):
+        assert w["kyklos"][read]["n"] > 0 and "cold_ms" in w["kyklos"][read], read
+        assert w["baseline"][read]["statements"] > 0, read
+    assert w["kyklos"]["reimport"]["rows_per_s"] > 0
     assert "scenario" in proc.stdout and "correctness: ok" in proc.stdout

@@ -86,8 +86,11 @@ def test_plugins_list_json(tmp_path):
     ("[app:main\nuse = egg:kyklos\n", "cannot read the configuration"),
     ("[app:main]\nuse = egg:kyklos\n", "setting sqlalchemy.url is missing"),
     ("[app:main]\nuse = egg:kyklos\nsqlalchemy.url = nosuchdb://x\n", "cannot use database URL"),
-    ("[app:main]\nuse = egg:kyklos\nsqlalchemy.url = "
+    # (a database server needs an encryption key: kyklos.secret gives one)
+    ("[app:main]\nuse = egg:kyklos\nkyklos.secret = s3cret\nsqlalchemy.url = "
      "postgresql+psycopg://nobody@127.0.0.1:1/none\n", "cannot reach the database"),
+    ("[app:main]\nuse = egg:kyklos\nsqlalchemy.url = "
+     "postgresql+psycopg://nobody@127.0.0.1:1/none\n", "no encryption key"),
 ])
 def test_bad_configuration_is_one_line(tmp_path, content, message):
     ini = tmp_path / "bad.ini"

@@ -19,7 +19,7 @@ from kyklos_sdk.testing import csrf_of
 
 @pytest.fixture
 def kyklos_plugins():
-    return ["contacts", "activities", "sfa"]
+    return ["contacts", "activities", "catalog", "sfa"]
 
 
 @pytest.fixture
@@ -67,7 +67,7 @@ def test_every_user_facing_type_declares_few_primary_filters(registry):
         "parent_id",
     }
     for et in registry.kyklos_entities.values():
-        if et.plugin not in ("contacts", "activities", "sfa"):
+        if et.plugin not in ("contacts", "activities", "catalog", "sfa"):
             continue
         assert et.primary_filters, f"{et.name} declares no primary filters"
         assert len(et.primary_filters) <= 5, et.name

@@ -59,6 +59,8 @@ def test_core_and_contacts_are_extracted(extracted):
     assert "Log in" in names["kyklos"]
     assert "Administer Kyklos" in names["kyklos"]  # a _() in Python code
     assert "Accounts" in names["kyklos_contacts"]
+    # request.localizer.pluralize(...) is extracted with both forms
+    assert ("${n} record", "${n} records") in names["kyklos"]
 
 
 @pytest.mark.parametrize("lang", LANGS)
@@ -69,7 +71,12 @@ def test_every_message_of_the_source_is_translated(extracted, lang):
         cat = _read(path, lang) if path.exists() else None
         for msgid in ids:
             m = cat.get(msgid) if cat else None
-            if m is None or not m.string or m.fuzzy:
+            filled = (
+                all(m.string)
+                if m is not None and isinstance(m.string, tuple)
+                else (m is not None and bool(m.string))
+            )  # a plural message needs every one of its forms
+            if not filled or m.fuzzy:
                 missing.append(f"{d.name}: {msgid!r}")
     assert not missing, f"{len(missing)} untranslated in {lang}; run tools/i18n.py update:\n" + (
         "\n".join(missing[:50])
@@ -102,6 +109,30 @@ def test_translations_keep_their_placeholders():
                     if text and sorted(set(re.findall(r"\$\{[^}]+\}", text))) != want:
                         wrong.append(f"{po.relative_to(ROOT)}: {m.id!r} -> {text!r}")
     assert not wrong, "\n".join(wrong)
+
+
+def test_plural_messages_are_literals_the_extractor_can_see():
+    """pluralize(singular, plural, ...) is extracted from its own arguments only: a message
+    passed in a variable never reaches the catalogs and stays English on every page."""
+    import ast
+
+    hidden = []
+    for d in tool.domains():
+        for path in sorted(d.package_dir.rglob("*.py")):
+            if ".venv" in path.parts or "tests" in path.parts:
+                continue
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if (
+                    isinstance(node, ast.Call)
+                    and isinstance(node.func, ast.Attribute)
+                    and node.func.attr == "pluralize"
+                    and not all(
+                        isinstance(a, ast.Constant) and isinstance(a.value, str)
+                        for a in node.args[:2]
+                    )
+                ):
+                    hidden.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert not hidden, "pluralize() with non-literal messages:\n" + "\n".join(hidden)
 
 
 def test_romanian_uses_comma_below_not_cedilla():
@@ -161,6 +192,9 @@ def test_pages_follow_the_users_own_language(make_user, login, kyklos_app):
     # TranslationStrings built in Python (the contacts plugin's entity plurals in the
     # menu) are translated where the template prints them.
     assert "Λογαριασμοί" in home.text  # "Accounts"
+    # a plural message: the list's record count ("${n} record" / "${n} records")
+    listing = app.get("/accounts/")
+    assert "0 εγγραφές" in listing.text and " records" not in listing.text
 
 
 #: words that are the same in Greek (language names are written in their own language)

@@ -66,3 +66,45 @@ def test_unknown_branch_is_named(ini):
     proc = run("migrate", path, "--branch", "nosuch")
     assert proc.returncode == 1
     assert "no migration branch 'nosuch'" in proc.stderr
+
+
+def _on_delete_rules(engine, insp, table: str) -> dict:
+    """``{(columns, referred table): "SET NULL" | ...}`` as the database has them."""
+    if engine.dialect.name == "sqlite":
+        # SQLite's reflection misses the rule of a column-level REFERENCES clause (the
+        # form ALTER TABLE ADD COLUMN writes); the pragma has it
+        with engine.connect() as c:
+            rows = c.exec_driver_sql(f"PRAGMA foreign_key_list({table})").all()
+        return {((r[3],), r[2]): ("" if r[6] == "NO ACTION" else r[6]) for r in rows}
+    return {
+        (tuple(fk["constrained_columns"]), fk["referred_table"]): (
+            fk.get("options", {}).get("ondelete") or ""
+        ).upper()
+        for fk in insp.get_foreign_keys(table)
+    }
+
+
+def test_migrations_keep_the_models_on_delete_rules(ini, scratch_db_url):
+    """The migrated schema keeps every ON DELETE rule the models declare. A SQLite
+    "batch" ALTER rebuilds a table from its reflection and once dropped kyklos_user's
+    ``ON DELETE SET NULL`` on its department: deleting a department then failed."""
+    from kyklos.db import Base
+
+    run("init", ini("contacts activities catalog sfa"), check=True)
+    engine = create_engine(scratch_db_url)
+    try:
+        insp = inspect(engine)
+        lost = []
+        for table in Base.metadata.sorted_tables:
+            if not insp.has_table(table.name):
+                continue  # a plugin this test does not enable
+            found = _on_delete_rules(engine, insp, table.name)
+            for fk in table.foreign_key_constraints:
+                if not fk.ondelete:
+                    continue
+                key = (tuple(c.name for c in fk.columns), fk.referred_table.name)
+                if found.get(key) != fk.ondelete.upper():
+                    lost.append(f"{table.name}{key}: {fk.ondelete} -> {found.get(key)!r}")
+    finally:
+        engine.dispose()
+    assert not lost, lost

@@ -72,6 +72,11 @@ def test_convert_uses_the_latest_rate_on_or_before_the_day(dbsession):
             conv(db, "1", "USD", "ZZZ", base="EUR")
         with pytest.raises(money.MoneyError):
             money.set_rate(db, "USD", D(2026, 1, 1), "-1", base="EUR")
+        # the day of the rate a conversion uses, as a converted document names it
+        assert money.rate_date(db, "USD", D(2026, 1, 31), base="EUR") == D(2026, 1, 1)
+        assert money.rate_date(db, "USD", D(2026, 3, 1), base="EUR") == D(2026, 2, 1)
+        assert money.rate_date(db, "EUR", D(2026, 3, 1), base="EUR") == D(2026, 3, 1)
+        assert money.rate_date(db, "USD", D(2025, 12, 31), base="EUR") is None
 
 
 def test_rates_api(api):

@@ -186,7 +186,9 @@ def _described(doc, registry, path, method) -> bool:
 
 
 @pytest.mark.parametrize(
-    "kyklos_plugins", [["samplea"], ["contacts", "activities", "sfa"]], ids=["core", "plugins"]
+    "kyklos_plugins",
+    [["samplea"], ["contacts", "activities", "catalog", "sfa"]],
+    ids=["core", "plugins"],
 )
 def test_every_api_route_is_described(api, registry):
     doc = api("admin").get("/api/openapi.json").json

@@ -13,7 +13,7 @@ from kyklos_sdk.testing import run_cli, write_ini
 
 @pytest.fixture
 def kyklos_plugins():
-    return ["contacts", "activities", "sfa"]
+    return ["contacts", "activities", "catalog", "sfa"]
 
 
 def groups(app, q) -> dict[str, list[dict]]:
@@ -105,7 +105,7 @@ def test_demo_data_is_searchable(tmp_path, db_kind):
         pytest.skip("the CLI run uses a file database of its own")
     from sqlalchemy import create_engine, text
 
-    ini = write_ini(tmp_path, "contacts, activities, sfa")
+    ini = write_ini(tmp_path, "contacts, activities, catalog, sfa")
     run_cli(
         "init",
         ini,

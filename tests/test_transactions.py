@@ -15,7 +15,9 @@ from kyklos.security.models import Role
 
 @pytest.fixture
 def tm_app(db_url):
-    config = make_configurator({"sqlalchemy.url": db_url}, check_migrations=False)
+    config = make_configurator(
+        {"sqlalchemy.url": db_url, "kyklos.secret": "test-secret"}, check_migrations=False
+    )
     engine = config.registry["dbengine"]
     migrate.upgrade(engine, migrate.branches_for([]))
     attempts = {"n": 0}

@@ -106,6 +106,9 @@ def extract(domain: Domain, output: Path | None = None) -> int:
             "--domain",
             domain.name,
             "--no-linenumbers",
+            # request.localizer.pluralize(singular, plural, n, ...) holds two messages
+            "--keyword",
+            "pluralize:1,2",
             "--sort-output",
             "--package-name",
             domain.name,
@@ -146,11 +149,16 @@ def update(domain: Domain) -> dict[str, int]:
         cat.obsolete.clear()
         if lang == "en":
             for m in cat:
-                if m.id and not m.string:
+                if m.id and not _filled(m):
                     m.string = m.id
         _write(path, cat)
         counts[lang] = len([m for m in cat if m.id])
     return counts
+
+
+def _filled(m) -> bool:
+    """A translation in every form (a plural message holds one per plural form)."""
+    return all(m.string) if isinstance(m.string, tuple) else bool(m.string)
 
 
 def vendor_pot(vendor: str) -> Catalog:
@@ -214,7 +222,7 @@ def problems(selected: list[Domain]) -> list[str]:
             cat = _read(path, locale=lang) if path.exists() else None
             for msgid in ids:
                 m = cat.get(msgid) if cat else None
-                if m is None or not m.string or m.fuzzy:
+                if m is None or not _filled(m) or m.fuzzy:
                     out.append(f"{d.name} [{lang}]: untranslated {msgid!r}")
     for vendor in VENDORS:
         for lang in LANGUAGES[1:]:

@@ -19,7 +19,7 @@ PG_DB = os.environ.get("KYKLOS_BENCH_PG_DB", "kyklos_bench")
 RESULTS = Path(os.environ.get("KYKLOS_BENCH_DIR")
                or Path(__file__).resolve().parent.parent / "results")
 #: plugins enabled in the bench app (the KPI scenario needs sfa)
-PLUGINS = ("contacts", "activities", "sfa")
+PLUGINS = ("contacts", "activities", "catalog", "sfa")
 
 
 def create_database(kind: str) -> str:

@@ -69,6 +69,7 @@ def make_configurator(
     config.include("kyklos.jobs")
     config.include("kyklos.notifications")
     config.include("kyklos.workflow")
+    config.include("kyklos.portal")
     config.include("kyklos.api")
     config.commit()
 
@@ -97,4 +98,7 @@ def make_configurator(
                 f"{r['branch']} ({r['current'] or 'empty'} -> {r['head']})" for r in late
             )
             raise MigrationError(f"the database needs migrating: {names}; run 'kyklos migrate INI'")
+    from kyklos.security.encryption import check_keys
+
+    check_keys(config)  # refuses to start without an encryption key (docs/deployment.md)
     return config

@@ -23,6 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from kyklos import __version__, migrate
+from kyklos.db import immediate_writes, retry_locked
 from kyklos.errors import ConfigError, KyklosError
 from kyklos.settings import aslist, normalize
 
@@ -154,9 +155,32 @@ def migrate_cmd(ini, show, branch, target):
 
 def _sync(env):
     from kyklos.security import sync_roles
+    from kyklos.security.totp import reencrypt_all
 
     with env.request() as request:
         sync_roles(request.dbsession, env.registry)
+        # seeds stored plain by a version before kyklos_0011 are encrypted right away
+        reencrypt_all(request.dbsession, env.registry)
+
+
+@main.command("generate-key")
+def generate_key_cmd():
+    """Print a new key for kyklos.encryption_keys."""
+    from cryptography.fernet import Fernet
+
+    click.echo(Fernet.generate_key().decode("ascii"))
+
+
+@main.command("rotate-keys")
+@ini_argument
+def rotate_keys_cmd(ini):
+    """Re-encrypt every stored secret with the first of kyklos.encryption_keys."""
+    env = Env(ini)
+    from kyklos.security.totp import reencrypt_all
+
+    with env.request() as request:
+        changed = reencrypt_all(request.dbsession, env.registry)
+    click.echo(f"{changed} secret(s) re-encrypted with the first key; older keys may go now.")
 
 
 @main.command("init")
@@ -580,37 +604,44 @@ def import_cmd(ini, entity, file, profile, maps, key, on_duplicate, dry_run, cre
                    + ("" if encoding else " (detected)"), err=True)
         for row in info["rows"][:3]:
             click.echo("  " + " | ".join(c for c in row if c)[:200], err=True)
-    with job_request(env.registry, uid) as request:
-        try:
-            et = get_entity_type(request, entity)
-        except HTTPException:
-            fail(f"unknown entity type {entity!r}")
-        from kyklos.entities.customfields import refresh
+    if profile and ":" not in profile:
+        from kyklos.imports.mapping import shipped_profiles
 
-        refresh(env.registry, request.dbsession, force=True)
-        if profile and ":" not in profile:
-            from kyklos.imports.mapping import shipped_profiles
+        profile = ("shipped:" if profile in shipped_profiles() else "saved:") + profile
 
-            profile = ("shipped:" if profile in shipped_profiles() else "saved:") + profile
-        m = initial_mapping(request, et, headers, profile)
-        saved = profile_options(request, et, profile)
-        key = key or saved.get("key")
-        for item in maps:
-            header, sep, target = item.partition("=")
-            if not sep:
-                fail(f"--map {item!r}: use HEADER=field")
-            m[header] = target
-        options.update(headers=headers, mapping=m, key=key, on_duplicate=on_duplicate,
-                       create_references=create_references)
-        errors = pipeline.check_options(request, et, headers, options)
-        if errors:
-            tr = request.localizer.translate
-            fail("; ".join(f"{k}: {tr(v)}" for k, v in errors.items()))
-        try:
-            run = pipeline.start_run(request, et, path, path.name, options, dry_run)
-        except HTTPException:
-            fail("not allowed: the user may not import these records")
-        run_id = run.id
+    def create_run():
+        # One write transaction: it creates the run after reading. On SQLite beside a
+        # running server it holds the write lock from its start, and is tried again
+        # (with backoff) should the lock stay taken longer than the busy timeout.
+        with job_request(env.registry, uid, write=True) as request:
+            try:
+                et = get_entity_type(request, entity)
+            except HTTPException:
+                fail(f"unknown entity type {entity!r}")
+            from kyklos.entities.customfields import refresh
+
+            refresh(env.registry, request.dbsession, force=True)
+            m = initial_mapping(request, et, headers, profile)
+            saved = profile_options(request, et, profile)
+            run_key = key or saved.get("key")
+            for item in maps:
+                header, sep, target = item.partition("=")
+                if not sep:
+                    fail(f"--map {item!r}: use HEADER=field")
+                m[header] = target
+            options.update(headers=headers, mapping=m, key=run_key,
+                           on_duplicate=on_duplicate, create_references=create_references)
+            errors = pipeline.check_options(request, et, headers, options)
+            if errors:
+                tr = request.localizer.translate
+                fail("; ".join(f"{k}: {tr(v)}" for k, v in errors.items()))
+            try:
+                run = pipeline.start_run(request, et, path, path.name, options, dry_run)
+            except HTTPException:
+                fail("not allowed: the user may not import these records")
+            return run.id, m
+
+    run_id, m = retry_locked(create_run, what="import set-up")
     for header in headers:
         if header not in m:
             click.echo(f"{path.name}:1:{header}: not imported (no field)", err=True)
@@ -623,7 +654,13 @@ def import_cmd(ini, entity, file, profile, maps, key, on_duplicate, dry_run, cre
                 bar.update(step)
                 state["done"] += step
 
-        summary = pipeline.execute(env.registry, run_id, progress=progress)
+        # Each batch is one short write transaction taking SQLite's lock at its start;
+        # should a batch still meet the lock, the run continues after the last batch
+        # that committed (the pipeline's resume), never twice.
+        with immediate_writes():
+            summary = retry_locked(
+                pipeline.execute, env.registry, run_id, progress=progress, what="import"
+            )
     if summary["state"] == "failed":
         fail(summary["error"])
     click.echo(

@@ -6,7 +6,12 @@ One request is one transaction (pyramid_tm + zope.sqlalchemy). Error responses r
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import datetime as dt
+import logging
+import random
+import time
 
 import transaction
 import zope.sqlalchemy
@@ -33,6 +38,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sess
 from sqlalchemy.sql.functions import GenericFunction
 
 from kyklos.errors import ConfigError
+
+log = logging.getLogger(__name__)
 
 # Stable constraint names, so migrations written on SQLite apply on PostgreSQL and back.
 NAMING = {
@@ -272,6 +279,79 @@ def _sqlite_locked(exc) -> bool:
     return "database is locked" in str(exc)
 
 
+def is_locked_error(exc: BaseException | None) -> bool:
+    """``exc`` (or an exception it wraps) is SQLite's "database is locked": another
+    connection held the write lock, or this transaction's snapshot went stale."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if "database is locked" in str(exc) or "database table is locked" in str(exc):
+            return True
+        exc = getattr(exc, "orig", None) or exc.__cause__ or exc.__context__
+    return False
+
+
+# --- SQLite's one writer outside requests ----------------------------------------------
+#
+# Requests are retried by pyramid_retry, their second attempt taking the write lock at
+# BEGIN. Work outside a request (jobs, the worker's housekeeping, CLI imports) follows
+# the same discipline: a transaction that will write takes the lock at BEGIN (it then
+# waits up to busy_timeout for it, instead of failing at its first write because another
+# writer committed after it read), write transactions stay short (one import batch, one
+# job claim), and whatever still meets a lock is retried with backoff.
+
+_IMMEDIATE = contextvars.ContextVar("kyklos_sqlite_immediate", default=False)
+
+
+@contextlib.contextmanager
+def immediate_writes():
+    """Within this block, background transactions that do not say otherwise
+    (:func:`kyklos.jobs.job_request` without ``write=``) begin IMMEDIATE on SQLite: for
+    code that writes in every transaction, like an import's batches."""
+    token = _IMMEDIATE.set(True)
+    try:
+        yield
+    finally:
+        _IMMEDIATE.reset(token)
+
+
+def prefers_immediate() -> bool:
+    return _IMMEDIATE.get()
+
+
+#: attempts of :func:`retry_locked`; the busy timeout already waited within each one
+LOCKED_ATTEMPTS = 8
+
+
+def retry_locked(fn, *args, attempts: int = LOCKED_ATTEMPTS, first_delay: float = 0.05,
+                 max_delay: float = 2.0, what: str = "", **kwargs):
+    """``fn(*args, **kwargs)``, run again (with exponential backoff and jitter) while it
+    fails with "database is locked". ``fn`` must be one whole transaction, safe to
+    repeat: its failed attempts rolled back. Other errors pass through at once."""
+    delay = first_delay
+    for attempt in range(1, attempts + 1):
+        try:
+            return fn(*args, **kwargs)
+        except Exception as exc:
+            if attempt == attempts or not is_locked_error(exc):
+                raise
+            log.info("%s: database is locked, attempt %d of %d again in %.2f s",
+                     what or getattr(fn, "__name__", "write"), attempt + 1, attempts, delay)
+            time.sleep(delay * (0.5 + random.random()))  # noqa: S311 - jitter, not crypto
+            delay = min(delay * 2, max_delay)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+@contextlib.contextmanager
+def write_transaction(engine):
+    """``with write_transaction(engine) as conn:`` one transaction that will write: on
+    SQLite it takes the write lock at BEGIN (elsewhere a plain transaction)."""
+    with engine.connect() as conn:
+        conn.execution_options(kyklos_immediate=True)
+        with conn.begin():
+            yield conn
+
+
 try:  # teach zope.sqlalchemy which SQLite errors are transient
     import sqlite3
 
@@ -310,9 +390,10 @@ def make_session_factory(engine: Engine) -> sessionmaker:
     return sessionmaker(bind=engine, expire_on_commit=False)
 
 
-def get_tm_session(session_factory, transaction_manager, request=None):
+def get_tm_session(session_factory, transaction_manager, request=None, bind=None):
     """A session joined to ``transaction_manager``: it commits or aborts with it."""
-    dbsession = session_factory(info={"request": request})
+    extra = {} if bind is None else {"bind": bind}
+    dbsession = session_factory(info={"request": request}, **extra)
     zope.sqlalchemy.register(dbsession, transaction_manager=transaction_manager)
     return dbsession
 
@@ -327,16 +408,21 @@ def includeme(config):
     config.registry["dbengine"] = engine
     config.registry["dbsession_factory"] = factory
     sqlite = engine.dialect.name == "sqlite"
+    # the same engine and pool; its transactions BEGIN IMMEDIATE (see _sqlite_begin)
+    immediate = engine.execution_options(kyklos_immediate=True) if sqlite else None
 
     def dbsession(request):
         # pyramid_tm ties the session to the request's transaction; outside a request
         # (scripts, shell) bootstrap() provides request.tm as well.
         tm = getattr(request, "tm", None) or transaction.manager
-        session = get_tm_session(factory, tm, request=request)
-        if sqlite and (request.environ or {}).get("retry.attempt"):
-            # Only this transaction takes the write lock at once (see _sqlite_begin);
-            # anything after it begins as usual.
-            session.connection(execution_options={"kyklos_immediate": True})
-        return session
+        environ = request.environ or {}
+        if sqlite and (environ.get("retry.attempt") or environ.get("kyklos.immediate")):
+            # A retried request (or background work that said it will write, see
+            # kyklos.jobs.job_request) takes the write lock when it first touches the
+            # database, not when the session is made: a side write the view makes on
+            # its own connection before that (a rate-limit counter, an audit event)
+            # must not wait for a lock its own request holds.
+            return get_tm_session(factory, tm, request=request, bind=immediate)
+        return get_tm_session(factory, tm, request=request)
 
     config.add_request_method(dbsession, "dbsession", reify=True)

@@ -18,7 +18,7 @@ import pluggy
 #: working); MAJOR when one is removed or renamed after its deprecation. A plugin names
 #: the range it was written for in ``Plugin(requires_hooks=">=1.0,<2")``, checked at
 #: start-up like ``requires_core``.
-HOOK_CONTRACT = "1.0"
+HOOK_CONTRACT = "1.2"  # 1.1: kyklos_portal_pages; 1.2: kyklos_record_prepare
 
 hookspec = pluggy.HookspecMarker("kyklos")
 hookimpl = pluggy.HookimplMarker("kyklos")
@@ -26,6 +26,24 @@ hookimpl = pluggy.HookimplMarker("kyklos")
 
 # --- Record lifecycle -----------------------------------------------------------------
 # Called on every write path alike: web forms, REST API, bulk actions, import and jobs.
+
+
+@hookspec
+def kyklos_record_prepare(request, entity_type, record, data, source):
+    """Reshape the submitted ``data`` before its field types are checked (since hook
+    contract 1.2).
+
+    For values that are right but not yet in their field's shape, above all a file's
+    cells: an import cell with several e-mails ("a@x ::: b@y") or a row with only an
+    e-mail, which the type and required checks would refuse before
+    ``kyklos_record_validate`` could help. Change ``data`` in place; refuse nothing here
+    (validation does that).
+
+    :param data: ``{field: value}`` as submitted (JSON values, not yet parsed)
+    :param record: the existing record, or ``None`` on create
+    :param source: "ui", "api", "import", "bulk" or "job"
+    :return: nothing
+    """
 
 
 @hookspec
@@ -38,7 +56,10 @@ def kyklos_record_validate(request, entity_type, record, data, errors, source):
     :param record: the existing record, or ``None`` on create
     :param data: ``{field: value}`` of the fields being written, already deserialized
         (dates are ``datetime.date``, money is :class:`kyklos.entities.money.Money`)
-    :param errors: a dict ``{field name: message}``; add to it to refuse the write
+    :param errors: a dict ``{field name: message}``; add to it to refuse the write.
+        Name the field as it was submitted: when a value was derived from another
+        submitted field (an address built from an import's address columns), report
+        its refusal under that field, so that an import names the file's column
     :param source: where the write comes from: "ui", "api", "import", "bulk" or "job"
     :return: nothing
     """
@@ -363,4 +384,29 @@ def kyklos_record_defaults(request, entity_type, parent_type, parent):
     :return: ``{field name: value}`` with values as the API takes them (ids, ISO dates,
         ``{"amount", "currency"}``), or ``None``. Invalid values are ignored. When two
         plugins set the same field, the first registered wins.
+    """
+
+
+# --- Customer portal --------------------------------------------------------------------------
+
+
+@hookspec
+def kyklos_portal_pages(request):
+    """Pages of the customer portal (``/portal``): its home shows a card per page and
+    its navigation bar a link, in ``order``.
+
+    Called for a logged-in portal user (``request.identity.portal`` holds their record
+    and customer) on the portal's home and on every portal page (the navigation bar).
+    Return cheap descriptions; the page itself is the plugin's own view under
+    ``/portal/<plugin>/...`` with ``permission="kyklos.portal.use"``, rendered in the
+    portal layout (``request.portal_layout.macro``), reading records only through the
+    record rules (``visible_select``, ``get_record``), which give a portal user the
+    records of their customer alone.
+
+    :param request: the current request
+    :return: a list of :class:`kyklos.portal.PortalPage` (``kyklos_sdk.PortalPage``):
+        ``id`` (unique), ``title``, ``url``, ``description`` (one sentence on the
+        card), ``icon`` (a Bootstrap icon name), ``order`` (ascending), ``count``
+        (a number shown on the card, or ``None``) and ``permission`` (shown only if the
+        portal user holds it); or ``None``
     """

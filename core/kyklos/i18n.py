@@ -106,11 +106,17 @@ def translate_for(request, msg, locale_name: str | None, mapping=None):
 # --- formatting ------------------------------------------------------------------------
 
 
-def babel_locale(request) -> Locale:
-    try:
-        return Locale.parse(request.locale_name)
-    except (UnknownLocaleError, ValueError):
-        return Locale.parse("en")
+def babel_locale(request, locale_name: str | None = None) -> Locale:
+    """``locale_name``'s locale when given (text written for another person, e.g. a task
+    in its assignee's language), else the request's; English when unknown."""
+    for name in (locale_name, request.locale_name):
+        if not name:
+            continue
+        try:
+            return Locale.parse(name)
+        except (UnknownLocaleError, ValueError, TypeError):
+            continue
+    return Locale.parse("en")
 
 
 def timezone_of(request) -> ZoneInfo:
@@ -154,21 +160,27 @@ def format_money(request, amount, currency: str | None = None) -> str:
     )
 
 
-def format_date(request, value, format: str = "medium") -> str:
-    """A date (or the date of a datetime, in the user's time zone) per locale."""
+def format_date(request, value, format: str = "medium", locale: str | None = None) -> str:
+    """A date (or the date of a datetime, in the user's time zone) per locale: the
+    request's, or ``locale`` for text written in another person's language (with
+    ``translate_for``)."""
     if value is None:
         return ""
     if isinstance(value, dt.datetime):
         value = _aware(value).astimezone(timezone_of(request)).date()
-    return babel_dates.format_date(value, format=format, locale=babel_locale(request))
+    return babel_dates.format_date(value, format=format, locale=babel_locale(request, locale))
 
 
-def format_datetime(request, value, format: str = "medium") -> str:
-    """An aware datetime shown in the user's time zone, per locale."""
+def format_datetime(
+    request, value, format: str = "medium", locale: str | None = None, tz=None
+) -> str:
+    """An aware datetime shown in the user's time zone (or ``tz``, a zone name or
+    ``ZoneInfo``: another person's), per the request's locale or ``locale``."""
     if value is None:
         return ""
+    zone = timezone_of(request) if not tz else (ZoneInfo(tz) if isinstance(tz, str) else tz)
     return babel_dates.format_datetime(
-        _aware(value), format=format, tzinfo=timezone_of(request), locale=babel_locale(request)
+        _aware(value), format=format, tzinfo=zone, locale=babel_locale(request, locale)
     )
 
 

@@ -59,7 +59,9 @@ def _address(value: str, what: str) -> Address:
     return Address(display_name=name, addr_spec=addr)
 
 
-def build_message(settings, to, subject, text, html=None, reply_to=None) -> EmailMessage:
+def build_message(
+    settings, to, subject, text, html=None, reply_to=None, attachments=()
+) -> EmailMessage:
     recipients = [to] if isinstance(to, str) else list(to)
     if not recipients:
         raise MailError("no recipient")
@@ -75,6 +77,9 @@ def build_message(settings, to, subject, text, html=None, reply_to=None) -> Emai
     msg.set_content(str(text))
     if html is not None:
         msg.add_alternative(str(html), subtype="html")
+    for filename, content_type, data in attachments or ():
+        maintype, _sep, subtype = content_type.partition("/")
+        msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
     return msg
 
 
@@ -109,14 +114,17 @@ def _after_commit(committed: bool, settings, msg: EmailMessage) -> None:
         log.exception("sending mail %s failed", msg["Message-ID"])
 
 
-def send_mail(request, to, subject, text, html=None, *, reply_to=None) -> EmailMessage:
+def send_mail(
+    request, to, subject, text, html=None, *, reply_to=None, attachments=()
+) -> EmailMessage:
     """Queue a message to go out when the request's transaction commits.
 
-    ``to`` is one address or a list. Raises :class:`MailError` for a bad address or
+    ``to`` is one address or a list; ``attachments`` are ``(filename, content_type,
+    bytes)`` triples. Raises :class:`MailError` for a bad address or
     header. Outside any transaction the message is sent at once.
     """
     settings = dict(request.registry.settings)
-    msg = build_message(settings, to, subject, text, html, reply_to)
+    msg = build_message(settings, to, subject, text, html, reply_to, attachments)
     tm = getattr(request, "tm", None) or transaction.manager
     try:
         txn = tm.get()

@@ -29,6 +29,8 @@ DEFAULTS: dict[str, str] = {
     "kyklos.login.ip_max_failures": "30",
     "kyklos.login.ip_window_seconds": "900",
     "kyklos.password_reset.seconds": "3600",
+    # how long a customer portal invitation (or new-password) link works: a week
+    "kyklos.portal.invite_seconds": "604800",
     "kyklos.available_languages": "en el ro pl",
     "kyklos.jobs.backend": "sqlite",
     "kyklos.jobs.url": "",

@@ -12,6 +12,7 @@ from kyklos.dashboard import CHART_SCRIPTS, ChartData, Series, Widget, render_ch
 from kyklos.db import Base, IdMixin, JSONType, TimestampMixin, UTCDateTime, bulk_insert, utcnow
 from kyklos.demo import DEMO_USERS
 from kyklos.directives import Permission, RoleDecl
+from kyklos.documents import new_document
 from kyklos.duplicates import allow_duplicates
 from kyklos.entities import (
     SYSTEM_FIELDS,
@@ -26,6 +27,8 @@ from kyklos.entities import (
     openapi,
 )
 from kyklos.entities.api import read_json
+from kyklos.entities.attachments import attachments_of, read_attachment
+from kyklos.entities.attachments import store_upload as store_attachment
 from kyklos.entities.display import (
     display_badge,
     display_list,
@@ -42,7 +45,9 @@ from kyklos.entities.money import (
     NoRate,
     base_currency,
     convert,
+    currency_groups,
     is_currency,
+    rate_date,
     set_rate,
     stale_rates,
 )
@@ -62,6 +67,7 @@ from kyklos.entities.service import (
 )
 from kyklos.entities.tags import add_tag, tags_for
 from kyklos.entities.widgets import PickerWidget, RowColumn, Rows, RowsWidget, rows_input
+from kyklos.errors import ConfigError
 from kyklos.home import HomeSection
 from kyklos.hooks import collect
 from kyklos.hookspecs import HOOK_CONTRACT, hookimpl
@@ -73,19 +79,26 @@ from kyklos.i18n import (
     format_number,
     format_time,
     translate,
+    translate_for,
 )
 from kyklos.jobs.runner import job_request as request_as
 from kyklos.mail import MailError, send_mail
+from kyklos.mail import build_message as build_mail
+from kyklos.mail import deliver as deliver_mail
 from kyklos.plugins import Plugin, Theme
+from kyklos.portal import PortalPage
 from kyklos.problem import Problem
 from kyklos.security import find_user
+from kyklos.security.encryption import decrypt_secret, encrypt_secret
 from kyklos.security.models import Department, User
 from kyklos.security.org import subtree_ids as department_subtree
+from kyklos.security.roles import user_ids_with_roles
 from kyklos.security.rules import can_access, visibility_clause
 from kyklos.segments import segment_select, visible_segments
 from kyklos.text import fold, similarity
 from kyklos.web import Action, MenuItem, Panel, TimelineItem, safe_redirect_target
 from kyklos.web.branding import Branding, render_branded
+from kyklos.workflow import MANAGE as MANAGE_WORKFLOWS
 
 SDK_VERSION = "0.1.0"
 
@@ -178,6 +191,7 @@ __all__ = [
     "Panel",
     "Permission",
     "Plugin",
+    "PortalPage",
     "Problem",
     "RecordError",
     "RelatedList",
@@ -194,6 +208,13 @@ __all__ = [
     "User",
     "Widget",
     "add_tag",
+    "attachments_of",
+    "read_attachment",
+    "encrypt_secret",
+    "MANAGE_WORKFLOWS",
+    "decrypt_secret",
+    "ConfigError",
+    "store_attachment",
     "tags_for",
     "base_currency",
     "can_access",
@@ -211,6 +232,7 @@ __all__ = [
     "entity_permissions",
     "entity_type",
     "find_user",
+    "user_ids_with_roles",
     "format_date",
     "format_datetime",
     "format_money",
@@ -221,6 +243,7 @@ __all__ = [
     "get_record",
     "hookimpl",
     "is_currency",
+    "currency_groups",
     "parse_list_params",
     "permission_name",
     "read_json",
@@ -229,12 +252,16 @@ __all__ = [
     "run_list",
     "safe_redirect_target",
     "send_mail",
+    "build_mail",
+    "deliver_mail",
     "serialize",
     "set_rate",
+    "rate_date",
     "site_setting",
     "company_logo",
     "stale_rates",
     "translate",
+    "translate_for",
     "update_record",
     "utcnow",
     "visibility_clause",
@@ -245,4 +272,5 @@ __all__ = [
     "Rows",
     "RowsWidget",
     "rows_input",
+    "new_document",
 ]

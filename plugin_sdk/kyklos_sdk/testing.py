@@ -243,6 +243,12 @@ def kyklos_app(db_url, kyklos_plugins, kyklos_theme, kyklos_settings, _app_cache
     yield app
     empty_database(app.registry, resync=False)
     forget_custom_fields(app.registry)
+    engine = app.registry["dbengine"]
+    if engine.dialect.name != "sqlite":
+        # Every cached app kept its pool's idle connections: with many plugin sets and
+        # per-test settings (a test's own SMTP port) a worker reached PostgreSQL's
+        # max_connections ("too many clients"). Idle ones are closed between tests.
+        engine.dispose()
 
 
 def forget_custom_fields(registry) -> None:
@@ -490,6 +496,17 @@ CHROMIUM_FLAGS = [
 ]
 
 
+# Playwright's assertions wait 5 s by default: on a busy two-core CI machine a form post
+# that renders the next page (a server thread, the browser and the other pytest worker
+# sharing the cores) has taken longer. A wait only costs time when a test would fail.
+try:
+    from playwright.sync_api import expect as _expect
+except ImportError:  # browser tests are optional for a plugin's own suite
+    pass
+else:
+    _expect.set_options(timeout=15_000)
+
+
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
     """Use Debian's Chromium; never a downloaded browser (overrides pytest-playwright)."""
@@ -546,6 +563,8 @@ kyklos.plugins = {plugins}
 kyklos.theme = {theme}
 sqlalchemy.url = {url}
 kyklos.files_dir = {files}
+# signs links; also gives the encryption key on PostgreSQL (docs/deployment.md)
+kyklos.secret = test-secret
 
 [server:main]
 use = egg:kyklos#waitress

@@ -21,7 +21,7 @@ LONG_NOTE = (
 
 @pytest.fixture
 def kyklos_plugins():
-    return ["contacts", "activities", "sfa"]
+    return ["contacts", "activities", "catalog", "sfa"]
 
 
 def log_in(page, live_server, make_user) -> int:

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def kyklos_plugins():
-    return ["contacts", "activities", "sfa"]
+    return ["contacts", "activities", "catalog", "sfa"]
 
 
 def test_search_then_home(page, live_server, make_user, api, registry, dbsession):

@@ -62,6 +62,8 @@ def test_manager_builds_a_follow_up_rule(page, live_server, make_user, api, regi
 
     page.goto(f"{live_server}/admin/automation")
     page.get_by_role("link", name=w["new"]).click()
+    # the form submits itself when the entity changes once its script has run
+    page.wait_for_load_state("load")
     page.fill("#k-name", "Follow up meetings")
     with page.expect_navigation():
         page.select_option("#k-entity", "activity")  # the page redraws for activities

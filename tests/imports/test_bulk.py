@@ -294,3 +294,160 @@ def test_a_batch_large_enough_for_copy(api, registry, dbsession, tmp_path):
     summary, _log = run_import(registry, ed.user_id, path, {"key": "cf_code", "mapping": {
         "name": "name", "code": "cf_code", "level": "cf_level"}})
     assert (summary["created"], summary["skipped"]) == (0, n)
+
+
+def test_keyed_reimport_is_set_based_and_keeps_history_search_keys_mirror(
+    api, registry, dbsession, tmp_path, monkeypatch
+):
+    """A keyed re-import (on_duplicate=update) writes each batch set-based - one look-up
+    of the batch's keys, one flush, batched mirror, history, search and duplicate
+    upkeep - and leaves exactly what row-by-row updates did: an "update" entry per
+    changed record with its old and new values, the search row and the duplicate key
+    of the new name, the mirror of the new custom values, versions + 1; unchanged rows
+    keep their version and get no entry; a refused row is rejected alone."""
+    admin, ed = api("admin"), api("ticketeer")
+    define_fields(admin)
+    monkeypatch.setattr(pipeline, "BATCH", 4)
+    n = 10
+    first = tmp_path / "first.csv"
+    first.write_text(
+        "code,name,level\n" + "".join(f"K-{i},old{i},{i}\n" for i in range(n)), encoding="utf-8"
+    )
+    mapping = {"code": "cf_code", "name": "name", "level": "cf_level"}
+    summary, _log = run_import(registry, ed.user_id, first, {"mapping": mapping})
+    assert summary["created"] == n
+    before = tickets(registry, dbsession)
+    # rows 0-6 change name and level; 7 changes nothing; 8 is refused (not an integer);
+    # 9 changes only its level; the key is matched case-insensitively
+    again = tmp_path / "again.csv"
+    lines = [f"k-{i},Fresh{i},{100 + i}\n" for i in range(7)]
+    lines += ["K-7,old7,7\n", "K-8,fresh8,lots\n", "K-9,old9,909\n"]
+    again.write_text("code,name,level\n" + "".join(lines), encoding="utf-8")
+    statements = []
+
+    def count(conn, cursor, statement, params, context, executemany):
+        statements.append(statement)
+
+    from sqlalchemy import event
+
+    engine = registry["dbengine"]
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        summary, log = run_import(
+            registry,
+            ed.user_id,
+            again,
+            {"mapping": mapping, "key": "cf_code", "on_duplicate": "update"},
+        )
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert (summary["created"], summary["updated"], summary["rejected"]) == (0, 9, 1), log
+    assert "integer" in log[8]["errors"]
+    after = tickets(registry, dbsession)
+    ids = {i: before[f"old{i}"][0] for i in range(n)}
+    for i in range(7):
+        rid, _status, _p, custom, _o, version = after[f"Fresh{i}"]
+        assert (rid, custom["cf_level"], version) == (ids[i], 100 + i, 2)
+    assert after["old7"][5] == 1 and after["old8"][5] == 1
+    assert after["old9"][3]["cf_level"] == 909 and after["old9"][5] == 2
+    # set-based: the audit rows are written per batch, not one INSERT per record
+    audit_inserts = [
+        s
+        for s in statements
+        if s.lstrip().upper().startswith(("INSERT INTO KYKLOS_AUDIT", "COPY KYKLOS_AUDIT"))
+    ]
+    assert len(audit_inserts) <= 3, audit_inserts  # 3 batches of 4 rows
+    with dbsession() as db:
+        entries = (
+            db.execute(
+                select(AuditEntry)
+                .where(AuditEntry.action == "update")
+                .order_by(AuditEntry.record_id)
+            )
+            .scalars()
+            .all()
+        )
+        assert [e.record_id for e in entries] == [ids[i] for i in (0, 1, 2, 3, 4, 5, 6, 9)]
+        first_entry = entries[0]
+        assert first_entry.changes == {"name": ["old0", "Fresh0"], "cf_level": [0, 100]}
+        assert (first_entry.source, first_entry.user_id, first_entry.version) == (
+            "import",
+            ed.user_id,
+            2,
+        )
+        assert entries[-1].changes == {"cf_level": [9, 909]}
+        docs = dict(db.execute(select(SearchDoc.record_id, SearchDoc.title)).all())
+        assert docs[ids[0]] == "Fresh0" and docs[ids[7]] == "old7" and len(docs) == n
+        keys = db.execute(select(DuplicateKey.record_id, DuplicateKey.key)).all()
+        assert sorted(r for r, _k in keys) == sorted(ids.values())
+        assert "fresh3" in {k for r, k in keys if r == ids[3]}
+        levels = dict(
+            db.execute(
+                select(CustomValue.record_id, CustomValue.v_num).where(
+                    CustomValue.v_num.is_not(None)
+                )
+            ).all()
+        )
+        assert levels[ids[2]] == 102 and levels[ids[9]] == 909 and levels[ids[8]] == 8
+    # and the public surfaces see the new values, not the old ones
+    assert titles_found(ed, "Fresh4") == [ids[4]]
+    assert titles_found(ed, "old4") == []
+    listed = ed.get("/api/v1/tickets", {"cf_level": "105"}).json
+    assert [r["id"] for r in listed["items"]] == [ids[5]]
+
+
+def titles_found(app, q):
+    groups = app.get("/api/v1/_search", {"q": q}).json["groups"]
+    return [i["id"] for g in groups for i in g["items"]]
+
+
+class RefuseUpdate:
+    """Breaks NOT NULL when an update sets amount 20: the database refuses that row."""
+
+    @hookimpl
+    def kyklos_record_before_save(self, request, entity_type, record, changes, created):
+        if (
+            entity_type.name == "ticket"
+            and not created
+            and changes.get("amount", (None, None))[1] == 20
+        ):
+            changes["name"] = (record.name, None)
+
+
+def test_reimport_batch_refused_by_the_database_retries_row_by_row(
+    api, registry, dbsession, tmp_path
+):
+    """The batch's updates are rolled back together and redone one by one, so only the
+    refused row is rejected and the others get one history entry each, their search
+    rows intact."""
+    ed = api("ticketeer")
+    path = tmp_path / "t.csv"
+    path.write_text("name,amount\nalpha,1\nbeta,2\ngamma,3\n", encoding="utf-8")
+    opts = {
+        "mapping": {"name": "name", "amount": "amount"},
+        "key": "name",
+        "on_duplicate": "update",
+    }
+    run_import(registry, ed.user_id, path, opts)
+    plugin = RefuseUpdate()
+    registry.kyklos_pm.register(plugin, name="test-refuse-update")
+    try:
+        path.write_text("name,amount\nalpha,11\nbeta,20\ngamma,31\n", encoding="utf-8")
+        summary, log = run_import(registry, ed.user_id, path, opts)
+    finally:
+        registry.kyklos_pm.unregister(plugin)
+    assert [r["status"] for r in log] == ["updated", "rejected", "updated"], log
+    assert "refused" in log[1]["errors"]
+    model = registry.kyklos_entities["ticket"].model
+    with dbsession() as db:
+        rows = dict(db.execute(select(model.name, model.amount)).all())
+        assert rows == {"alpha": 11, "beta": 2, "gamma": 31}
+        names = dict(db.execute(select(model.id, model.name)).all())
+        updated = (
+            db.execute(select(AuditEntry.record_id).where(AuditEntry.action == "update"))
+            .scalars()
+            .all()
+        )
+        assert sorted(names[i] for i in updated) == ["alpha", "gamma"]
+        docs = sorted(db.execute(select(SearchDoc.title)).scalars())
+        assert docs == ["alpha", "beta", "gamma"]

@@ -249,3 +249,67 @@ def test_a_declared_import_key_makes_a_reimport_update(api, registry, dbsession)
             ("Anvil", 2), ("Bell", 2)]
     finally:
         registry.kyklos_import_keys.pop("thing", None)
+
+
+class SlowRows:
+    """A plugin whose validation takes 10 ms a row: a starved CPU, as seen from the
+    pipeline's clock."""
+
+    from kyklos.hookspecs import hookimpl
+
+    @hookimpl
+    def kyklos_record_validate(self, request, entity_type, record, data, errors, source):
+        import time
+
+        if source == "import":
+            time.sleep(0.01)
+
+
+def test_a_slow_batch_is_cut_by_time(api, registry, dbsession, tmp_path, monkeypatch):
+    """A batch commits when it reaches its rows OR its seconds: 200 slow rows (2 s of
+    work) with a 0.5 s budget commit in several transactions, none much longer than the
+    budget; a crash after the second one resumes after the last committed row, with no
+    row written twice."""
+    from kyklos.jobs import job_request
+
+    ed = api("thingseditor")
+    path = tmp_path / "slow.csv"
+    path.write_text("name,size\n" + "".join(f"s{i},{i}\n" for i in range(200)),
+                    encoding="utf-8")
+    monkeypatch.setitem(registry.settings, "kyklos.imports.batch_seconds", "0.5")
+    slow = SlowRows()
+    registry.kyklos_pm.register(slow, name="slow-rows")
+    try:
+        options = {"mapping": {"name": "name", "size": "size"}, "key": "name"}
+        with job_request(registry, ed.user_id) as request:
+            et = registry.kyklos_entities["thing"]
+            run_id = pipeline.start_run(request, et, path, path.name, options, False).id
+        commits = []
+
+        def crash_on_second(pct, message=""):
+            commits.append(message)
+            if len(commits) == 2:
+                raise RuntimeError("worker killed")
+
+        with pytest.raises(RuntimeError):
+            pipeline.execute(registry, run_id, progress=crash_on_second)
+        written = len(things(registry, dbsession))
+        assert 0 < written < 200  # cut well before the batch's 1000 rows
+        with dbsession() as db:
+            run = db.get(ImportRun, run_id)
+            assert run.last_row == written + 1 and run.rows_created == written
+
+        times = []
+
+        def timed(pct, message=""):
+            times.append((message, __import__("time").monotonic()))
+
+        summary = pipeline.execute(registry, run_id, progress=timed)
+        assert summary["state"] == "done" and summary["created"] == 200
+        assert len(things(registry, dbsession)) == 200
+        assert len(times) >= 2, times  # the rest took several transactions too
+        assert times[-1][0] == "200/200"
+        log = pipeline.read_log(registry, run_id)
+        assert sorted(int(r["row"]) for r in log) == list(range(2, 202))
+    finally:
+        registry.kyklos_pm.unregister(slow)

@@ -11,7 +11,7 @@ pytestmark = pytest.mark.filterwarnings("ignore")
 
 @pytest.fixture
 def kyklos_plugins():
-    return ["contacts", "activities", "sfa"]
+    return ["contacts", "activities", "catalog", "sfa"]
 
 
 def slugs(registry) -> list[str]:
@@ -187,3 +187,39 @@ def test_a_non_ascii_signature_in_a_cursor_is_a_400(api, registry):
     for slug in slugs(registry):
         res = admin.get(f"/api/v1/{slug}", {"cursor": "eyJ9.\u00e9\u00e9"}, expect_errors=True)
         problem(res, 400)
+
+
+def test_a_lenient_form_path_drops_undecodable_fields_instead_of_the_request():
+    """``config.add_lenient_form_path``: a machine posting raw bytes in one field (an SMS
+    gateway's UTF-16 text) keeps its other fields; elsewhere such a form is refused."""
+    from pyramid.config import Configurator
+    from pyramid.request import Request
+    from pyramid.response import Response
+
+    from kyklos.web.sanity import add_lenient_form_path, sanity_tween_factory
+
+    config = Configurator()
+    config.add_directive("add_lenient_form_path", add_lenient_form_path)
+    config.add_lenient_form_path("/hook/")
+    with pytest.raises(ValueError):
+        config.add_lenient_form_path("hook")
+    seen = {}
+
+    def handler(request):
+        seen["form"] = dict(request.POST)
+        return Response("ok")
+
+    tween = sanity_tween_factory(handler, config.registry)
+    body = "from=306900000001&content=%FF%FE%B1%03&binary=03B1&text=Καλημέρα".encode()
+
+    def post(path):
+        req = Request.blank(
+            path, method="POST", body=body, content_type="application/x-www-form-urlencoded"
+        )
+        req.registry = config.registry
+        return tween(req)
+
+    assert post("/hook/in").status_int == 200
+    assert seen["form"] == {"from": "306900000001", "binary": "03B1", "text": "Καλημέρα"}
+    seen.clear()
+    assert post("/other/in").status_int == 400 and not seen

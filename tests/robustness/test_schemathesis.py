@@ -24,7 +24,7 @@ STATEFUL_EXAMPLES = int(os.environ.get("KYKLOS_FUZZ_STATEFUL", "8"))
 
 @pytest.fixture
 def kyklos_plugins():
-    return ["contacts", "activities", "sfa"]
+    return ["contacts", "activities", "catalog", "sfa"]
 
 
 def _references(registry) -> set[str]:

@@ -322,7 +322,8 @@ def test_totp_enrol_then_required_at_login(kyklos_app, make_user, dbsession, log
         status=303,
     )
     with dbsession() as db:
-        assert db.get(User, uid).totp_secret == secret
+        stored = db.get(User, uid).totp_secret
+        assert secret not in stored and stored.startswith("gAAAAA")  # encrypted at rest
 
     fresh = new_app(kyklos_app)
     res = login_form(fresh, "otp@example.com", PASSWORD, status=303)

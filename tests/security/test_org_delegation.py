@@ -148,7 +148,8 @@ def test_delegation_window_scope_and_on_behalf_audit(
     page = alice.get("/account")
     form = next(f for f in page.forms.values() if f.action.endswith("/account/delegations"))
     today = utcnow().date()
-    form["to_email"] = bob.email
+    # the deputy is chosen with the user picker (a select filled by searching)
+    form["to_user_id"].force_value(str(b_id))
     form["starts"] = today.isoformat()
     form["ends"] = (today + dt.timedelta(days=3)).isoformat()
     form["reason"] = "holiday"

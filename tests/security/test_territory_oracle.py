@@ -29,7 +29,7 @@ SLUGS = {
 
 @pytest.fixture
 def kyklos_plugins():
-    return ["contacts", "activities", "sfa"]
+    return ["contacts", "activities", "catalog", "sfa"]
 
 
 def _perm(registry, name, verb):

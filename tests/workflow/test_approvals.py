@@ -42,8 +42,9 @@ def org(api, dbsession):
         db.add(sales)
         db.flush()
         sales.path = f"/{sales.id}/"
-        athens = Department(name="Sales Athens", parent_id=sales.id,
-                            manager_id=people["manos"].user_id)
+        athens = Department(
+            name="Sales Athens", parent_id=sales.id, manager_id=people["manos"].user_id
+        )
         db.add(athens)
         db.flush()
         athens.path = f"/{sales.id}/{athens.id}/"
@@ -62,8 +63,9 @@ def ticket(api_app, name="Broken printer"):
 
 def request_write_off(org, comment="beyond repair"):
     t = ticket(org["rita"])
-    res = org["rita"].post_json(f"/api/v1/tickets/{t['id']}/transitions/write_off",
-                                {"comment": comment}, status=202)
+    res = org["rita"].post_json(
+        f"/api/v1/tickets/{t['id']}/transitions/write_off", {"comment": comment}, status=202
+    )
     assert res.json["status"] == "pending_approval"
     return t, res.json["approval"]
 
@@ -74,9 +76,14 @@ def decision_form(page):
 
 def notifications(dbsession, user_id):
     with dbsession() as db:
-        return [n.title for n in db.execute(
-            select(Notification).where(Notification.user_id == user_id)
-            .order_by(Notification.id)).scalars()]
+        return [
+            n.title
+            for n in db.execute(
+                select(Notification)
+                .where(Notification.user_id == user_id)
+                .order_by(Notification.id)
+            ).scalars()
+        ]
 
 
 def test_two_levels_manager_then_all_of_finance(org, dbsession, smtp_server):
@@ -105,16 +112,18 @@ def test_two_levels_manager_then_all_of_finance(org, dbsession, smtp_server):
     assert res.json["state"] == "approved"
     assert rita.get(f"/api/v1/tickets/{t['id']}").json["status"] == "closed"
     with dbsession() as db:
-        event = db.execute(select(WorkflowEvent).where(WorkflowEvent.record_id == t["id"])
-                           ).scalar_one()
+        event = db.execute(
+            select(WorkflowEvent).where(WorkflowEvent.record_id == t["id"])
+        ).scalar_one()
         assert event.approval_id == aid and event.to_state == "closed"
         assert event.user_id == rita.user_id  # the transition is the requester's
     # Beneficiaries: the requester (also the owner) and the director role.
     assert any(n.startswith("Approved") for n in notifications(dbsession, rita.user_id))
     assert any(n.startswith("Approved") for n in notifications(dbsession, org["dora"].user_id))
     # Every approver got an e-mail (manager, then both of finance).
-    rcpts = sorted(r for m in smtp_server.wait(3) for r in m.envelope_to
-                   if "Approval needed" in m["Subject"])
+    rcpts = sorted(
+        r for m in smtp_server.wait(3) for r in m.envelope_to if "Approval needed" in m["Subject"]
+    )
     assert rcpts == ["fay@example.com", "fotis@example.com", "manos@example.com"]
 
 
@@ -128,8 +137,13 @@ def test_one_rejection_ends_it(org, dbsession):
     org["fotis"].post_json(f"/api/v1/_approvals/{aid}/approve", {}, status=409)
     assert any(n.startswith("Rejected") for n in notifications(dbsession, org["rita"].user_id))
     with dbsession() as db:
-        steps = db.execute(select(ApprovalStep).where(ApprovalStep.request_id == aid)
-                           .order_by(ApprovalStep.id)).scalars().all()
+        steps = (
+            db.execute(
+                select(ApprovalStep).where(ApprovalStep.request_id == aid).order_by(ApprovalStep.id)
+            )
+            .scalars()
+            .all()
+        )
         assert [s.decision for s in steps] == ["approved", "rejected", "skipped"]
 
 
@@ -156,18 +170,32 @@ def test_no_approver_is_refused_before_anything_changes(api, org, dbsession):
 def test_a_deputy_decides_for_an_absent_approver(org, api, dbsession):
     deputy = api("ticketeer", email="deputy@example.com")
     with dbsession() as db:
-        db.add(Delegation(from_user_id=org["manos"].user_id, to_user_id=deputy.user_id,
-                          starts_at=utcnow() - dt.timedelta(days=1),
-                          ends_at=utcnow() + dt.timedelta(days=1), scope=[]))
+        db.add(
+            Delegation(
+                from_user_id=org["manos"].user_id,
+                to_user_id=deputy.user_id,
+                starts_at=utcnow() - dt.timedelta(days=1),
+                ends_at=utcnow() + dt.timedelta(days=1),
+                scope=[],
+            )
+        )
     t, approval = request_write_off(org)
     aid = approval["id"]
     assert [a["id"] for a in deputy.get("/api/v1/_approvals").json["items"]] == [aid]
     assert any("Approval needed" in n for n in notifications(dbsession, deputy.user_id))
+    # the deputy's approvals page lists it, saying whose approval it is
+    with dbsession() as db:
+        db.get(User, org["manos"].user_id).name = "Manos Absent"
+    page = deputy.get("/approvals")
+    marker = re.search(r"k-approval-for[^>]*>(.*?)</span>", page.text, re.S)
+    assert marker and "Manos Absent" in marker.group(1)
+    assert "k-approval-for" not in org["manos"].get("/approvals").text
     res = deputy.post_json(f"/api/v1/_approvals/{aid}/approve", {})
     assert res.json["level"] == 2
     with dbsession() as db:
-        step = db.execute(select(ApprovalStep).where(ApprovalStep.request_id == aid,
-                                                     ApprovalStep.level == 1)).scalar_one()
+        step = db.execute(
+            select(ApprovalStep).where(ApprovalStep.request_id == aid, ApprovalStep.level == 1)
+        ).scalar_one()
         assert step.approver_id == org["manos"].user_id
         assert step.decided_by_id == deputy.user_id
     # A delegation that ended gives nothing.
@@ -247,9 +275,13 @@ def test_expired_link(org, dbsession):
 
     registry = org["rita"].app.registry
     with job_request(registry) as request:
-        step = request.dbsession.execute(
-            select(ApprovalStep).where(ApprovalStep.request_id == approval["id"])
-        ).scalars().first()
+        step = (
+            request.dbsession.execute(
+                select(ApprovalStep).where(ApprovalStep.request_id == approval["id"])
+            )
+            .scalars()
+            .first()
+        )
         token = approvals.link_token(request, step, step.approver_id, days=-1 / 24)
         assert approvals.read_token(request, token) is None
         good = approvals.link_token(request, step, step.approver_id)

@@ -75,18 +75,27 @@ def rule(admin, **doc):
 
 def test_send_email_renders_a_sandboxed_template(api, smtp_server):
     admin = api("admin")
-    rule(admin, actions=[{
-        "type": "send_email", "to": ["owner", "audit@example.com"],
-        "subject": "New ticket: $name",
-        "body": "Ticket $name ($amount) at $record_url\n{{ ''.__class__.__mro__ }} "
+    rule(
+        admin,
+        actions=[
+            {
+                "type": "send_email",
+                "to": ["owner", "audit@example.com"],
+                "subject": "New ticket: $name",
+                "body": "Ticket $name ($amount) at $record_url\n{{ ''.__class__.__mro__ }} "
                 "${__class__} $request $nosuch",
-    }])
+            }
+        ],
+    )
     u = api("ticketeer", email="owner@example.com")
-    u.post_json("/api/v1/tickets", {"name": "Evil\r\nBcc: victim@example.com", "amount": 5},
-                status=201)
+    u.post_json(
+        "/api/v1/tickets", {"name": "Evil\r\nBcc: victim@example.com", "amount": 5}, status=201
+    )
     msgs = smtp_server.wait(2)
     assert sorted(r for m in msgs for r in m.envelope_to) == [
-        "audit@example.com", "owner@example.com"]
+        "audit@example.com",
+        "owner@example.com",
+    ]
     m = msgs[0]
     # CR/LF from the record cannot add a header.
     assert m["Subject"] == "New ticket: Evil Bcc: victim@example.com"
@@ -99,17 +108,33 @@ def test_send_email_renders_a_sandboxed_template(api, smtp_server):
 
 def test_send_message_through_a_plugin_channel(api, registry):
     admin = api("admin")
-    rule(admin, actions=[{"type": "send_message", "channel": "sampleflow.sms",
-                          "to": ["owner"], "body": "ticket $name is in"}])
+    rule(
+        admin,
+        actions=[
+            {
+                "type": "send_message",
+                "channel": "sampleflow.sms",
+                "to": ["owner"],
+                "body": "ticket $name is in",
+            }
+        ],
+    )
     before = len(registry.sampleflow_outbox.sent)
     u = api("ticketeer", email="sms@example.com")
     u.post_json("/api/v1/tickets", {"name": "printer"}, status=201)
     assert registry.sampleflow_outbox.sent[before:] == [
-        ("sms@example.com", "", "ticket printer is in")]
-    res = admin.post_json("/api/v1/_automation/rules", {
-        "entity": "ticket", "name": "x", "trigger": "created",
-        "actions": [{"type": "send_message", "channel": "pigeon", "to": ["owner"]}]},
-        status=400)
+        ("sms@example.com", "", "ticket printer is in")
+    ]
+    res = admin.post_json(
+        "/api/v1/_automation/rules",
+        {
+            "entity": "ticket",
+            "name": "x",
+            "trigger": "created",
+            "actions": [{"type": "send_message", "channel": "pigeon", "to": ["owner"]}],
+        },
+        status=400,
+    )
     assert "unknown channel" in res.json["errors"][0]["detail"]
 
 
@@ -126,16 +151,20 @@ def test_webhook_posts_the_record(api, receiver, dbsession):
     assert doc["rule"] == {"id": r["id"], "name": "io"} and doc["event"] == "created"
     assert headers["Idempotency-Key"] == f"kyklos-run-{doc['run_id']}-0"
     with dbsession() as db:
-        run = db.execute(select(AutomationRun).where(AutomationRun.record_id == t["id"])
-                         ).scalar_one()
+        run = db.execute(
+            select(AutomationRun).where(AutomationRun.record_id == t["id"])
+        ).scalar_one()
         assert run.outcome == "done" and run.results[0]["status"] == 200
 
 
-@pytest.mark.parametrize("path, host", [
-    ("/redirect", "127.0.0.1"),  # a redirect (to the metadata service) is not followed
-    ("/fail", "127.0.0.1"),      # an error status fails the action (and the job retries)
-    ("/hook", "127.0.0.2"),      # loopback outside the allowed network
-])
+@pytest.mark.parametrize(
+    "path, host",
+    [
+        ("/redirect", "127.0.0.1"),  # a redirect (to the metadata service) is not followed
+        ("/fail", "127.0.0.1"),  # an error status fails the action (and the job retries)
+        ("/hook", "127.0.0.2"),  # loopback outside the allowed network
+    ],
+)
 def test_webhook_failures_fail_the_run(api, receiver, dbsession, path, host):
     admin = api("admin")
     rule(admin, actions=[{"type": "webhook", "url": receiver.url(path, host)}])
@@ -143,8 +172,9 @@ def test_webhook_failures_fail_the_run(api, receiver, dbsession, path, host):
     u = api("ticketeer")
     t = u.post_json("/api/v1/tickets", {"name": "x"}, status=201).json
     with dbsession() as db:
-        run = db.execute(select(AutomationRun).where(AutomationRun.record_id == t["id"])
-                         ).scalar_one()
+        run = db.execute(
+            select(AutomationRun).where(AutomationRun.record_id == t["id"])
+        ).scalar_one()
         job = db.get(Job, run.job_id)
         assert run.outcome == "fired" and job.state == "retrying"
         assert "Webhook" in job.error
@@ -155,28 +185,31 @@ def test_webhook_failures_fail_the_run(api, receiver, dbsession, path, host):
     assert log[0]["outcome"] == "retrying"
 
 
-@pytest.mark.parametrize("url", [
-    "file:///etc/passwd",
-    "gopher://127.0.0.1:70/_stats",
-    "ftp://example.com/x",
-    "http://user:secret@example.com/",
-    "http://127.0.0.1/",
-    "http://localhost/",
-    "http://169.254.169.254/latest/meta-data/",
-    "http://[::1]/",
-    "http://[::ffff:127.0.0.1]/",
-    "http://0.0.0.0/",
-    "http://10.1.2.3/",
-    "http://192.168.1.1/",
-    "http://172.16.0.1/",
-    "http://100.64.0.1/",
-    "http://224.0.0.1/",
-    "http://2130706433/",
-    "http://0x7f.1/",
-    "http://exa mple.com/",
-    "http:///nohost",
-    "javascript:alert(1)",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "file:///etc/passwd",
+        "gopher://127.0.0.1:70/_stats",
+        "ftp://example.com/x",
+        "http://user:secret@example.com/",
+        "http://127.0.0.1/",
+        "http://localhost/",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://[::1]/",
+        "http://[::ffff:127.0.0.1]/",
+        "http://0.0.0.0/",
+        "http://10.1.2.3/",
+        "http://192.168.1.1/",
+        "http://172.16.0.1/",
+        "http://100.64.0.1/",
+        "http://224.0.0.1/",
+        "http://2130706433/",
+        "http://0x7f.1/",
+        "http://exa mple.com/",
+        "http:///nohost",
+        "javascript:alert(1)",
+    ],
+)
 def test_ssrf_targets_are_refused_before_connecting(url):
     with pytest.raises(webhooks.WebhookRefused):
         scheme, host, port, _path = webhooks.check_url(url)
@@ -186,4 +219,8 @@ def test_ssrf_targets_are_refused_before_connecting(url):
 def test_public_address_passes_the_check():
     assert webhooks._public(__import__("ipaddress").ip_address("93.184.216.34"))
     assert webhooks.check_url("https://example.com:8443/a?b=c") == (
-        "https", "example.com", 8443, "/a?b=c")
+        "https",
+        "example.com",
+        8443,
+        "/a?b=c",
+    )

@@ -25,8 +25,11 @@ def test_notify_in_app_and_by_email(api, registry, smtp_server):
     res = a.get("/api/v1/_notifications").json
     assert res["unread"] == 1
     item = res["items"][0]
-    assert (item["title"], item["body"], item["url"]) == ("Contract expires", "in 30 days",
-                                                          "/contracts/4")
+    assert (item["title"], item["body"], item["url"]) == (
+        "Contract expires",
+        "in 30 days",
+        "/contracts/4",
+    )
     m = smtp_server.wait(1)[0]
     assert m.envelope_to == ["ann@example.com"] and m["Subject"] == "Contract expires"
     assert "https://crm.example.com/contracts/4" in m.get_body(("plain",)).get_content()
@@ -37,7 +40,8 @@ def test_notify_in_app_and_by_email(api, registry, smtp_server):
 def test_email_copy_follows_the_users_choice(api, registry, smtp_server):
     a = api("user", email="quiet@example.com")
     assert a.put_json("/api/v1/_notifications/settings", {"email_copy": False}).json == {
-        "email_copy": False}
+        "email_copy": False
+    }
     a.put_json("/api/v1/_notifications/settings", {"email_copy": "no"}, status=400)
     with jobs.job_request(registry) as request:
         notify(request, a.user_id, "Hello")
@@ -45,8 +49,9 @@ def test_email_copy_follows_the_users_choice(api, registry, smtp_server):
     assert smtp_server.wait(1, timeout=1) == []
 
 
-def test_notification_is_written_in_the_recipients_language(api, registry, make_user,
-                                                           dbsession, smtp_server):
+def test_notification_is_written_in_the_recipients_language(
+    api, registry, make_user, dbsession, smtp_server
+):
     """A Greek-speaking user notified by an English-speaking sender reads Greek, in the
     app and in the e-mail; an English-speaking one reads English."""
     from kyklos.i18n import _
@@ -58,7 +63,8 @@ def test_notification_is_written_in_the_recipients_language(api, registry, make_
     with jobs.job_request(registry) as request:
         notify(request, [greek.user_id, english.user_id], _("Settings saved."))
     assert greek.get("/api/v1/_notifications").json["items"][0]["title"] == (
-        "Οι ρυθμίσεις αποθηκεύτηκαν.")
+        "Οι ρυθμίσεις αποθηκεύτηκαν."
+    )
     assert english.get("/api/v1/_notifications").json["items"][0]["title"] == "Settings saved."
     subjects = {m.envelope_to[0]: m["Subject"] for m in smtp_server.wait(2)}
     assert subjects["eleni@example.com"] == "Οι ρυθμίσεις αποθηκεύτηκαν."
@@ -85,12 +91,18 @@ def test_bell_shows_unread_count_and_page_marks_read(client, registry, dbsession
     page = app.get("/notifications")
     assert page.html.select_one("#k-notifications .k-unread").text.strip() == "2"
     assert "&lt;b&gt;first&lt;/b&gt;" in page.text  # encoded, never markup
-    form = next(f for f in page.forms.values()
-                if f.get("action", default=None) and f["action"].value == "read-all")
+    form = next(
+        f
+        for f in page.forms.values()
+        if f.get("action", default=None) and f["action"].value == "read-all"
+    )
     page = form.submit().follow()
     assert page.html.select_one("#k-notifications .k-unread") is None
-    form = next(f for f in page.forms.values()
-                if f.get("action", default=None) and f["action"].value == "settings")
+    form = next(
+        f
+        for f in page.forms.values()
+        if f.get("action", default=None) and f["action"].value == "settings"
+    )
     form["email_copy"] = False
     form.submit().follow()
     assert app.get("/api/v1/_notifications/settings").json["email_copy"] is False
@@ -120,7 +132,8 @@ def test_reminder_fires_at_its_time_once_and_can_move_or_be_cancelled(api, regis
         assert cancel_reminder(request, "call-8")
     jobs.run_scheduled(registry, until=when + dt.timedelta(days=1))
     with dbsession() as db:
-        assert db.execute(select(Job.state).where(Job.key == "remind:call-8")).scalar_one() \
+        assert (
+            db.execute(select(Job.state).where(Job.key == "remind:call-8")).scalar_one()
             == "cancelled"
-        assert db.execute(select(Notification).where(Notification.title == "Never")).first() \
-            is None
+        )
+        assert db.execute(select(Notification).where(Notification.title == "Never")).first() is None

@@ -15,7 +15,7 @@ from kyklos.workflow.models import AutomationRun
 
 @pytest.fixture
 def kyklos_plugins():
-    return ["contacts", "activities", "sfa"]
+    return ["contacts", "activities", "catalog", "sfa"]
 
 
 @pytest.fixture

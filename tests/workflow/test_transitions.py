@@ -61,23 +61,35 @@ def test_only_the_named_role_may_close_and_it_needs_a_date(api, dbsession):
     everything = worker.get(f"/api/v1/tickets/{t['id']}/transitions?all=1").json
     close = next(x for x in everything["transitions"] if x["name"] == "close")
     assert close["allowed"] is False and "director" in close["refused"]
-    res = worker.post_json(f"/api/v1/tickets/{t['id']}/transitions/close",
-                           {"data": {"closed_on": "2026-01-31"}}, status=403)
+    res = worker.post_json(
+        f"/api/v1/tickets/{t['id']}/transitions/close",
+        {"data": {"closed_on": "2026-01-31"}},
+        status=403,
+    )
     assert res.json["status"] == 403
     assert worker.get(f"/api/v1/tickets/{t['id']}").json["status"] == "done"
     res = director.post_json(f"/api/v1/tickets/{t['id']}/transitions/close", {}, status=400)
     assert [e["field"] for e in res.json["errors"]] == ["closed_on"]
-    res = director.post_json(f"/api/v1/tickets/{t['id']}/transitions/close",
-                             {"data": {"closed_on": "2026-01-31"}, "comment": "priced ok"})
+    res = director.post_json(
+        f"/api/v1/tickets/{t['id']}/transitions/close",
+        {"data": {"closed_on": "2026-01-31"}, "comment": "priced ok"},
+    )
     assert res.json["record"]["status"] == "closed"
     assert res.json["record"]["closed_on"] == "2026-01-31"
     with dbsession() as db:
-        events = db.execute(
-            select(WorkflowEvent).where(WorkflowEvent.record_id == t["id"])
-            .order_by(WorkflowEvent.id)
-        ).scalars().all()
+        events = (
+            db.execute(
+                select(WorkflowEvent)
+                .where(WorkflowEvent.record_id == t["id"])
+                .order_by(WorkflowEvent.id)
+            )
+            .scalars()
+            .all()
+        )
         assert [(e.from_state, e.to_state) for e in events] == [
-            ("new", "open"), ("open", "done"), ("done", "closed")
+            ("new", "open"),
+            ("open", "done"),
+            ("done", "closed"),
         ]
         assert events[-1].comment == "priced ok"
 
@@ -86,8 +98,9 @@ def test_stale_version_is_a_conflict(api):
     a = api("ticketeer")
     t = new_ticket(a)
     a.patch_json(f"/api/v1/tickets/{t['id']}", {"name": "renamed"})
-    res = a.post_json(f"/api/v1/tickets/{t['id']}/transitions/start",
-                      {"version": t["version"]}, status=409)
+    res = a.post_json(
+        f"/api/v1/tickets/{t['id']}/transitions/start", {"version": t["version"]}, status=409
+    )
     assert res.json["current_version"] == t["version"] + 1
 
 
@@ -109,8 +122,9 @@ def test_record_page_buttons_timeline_and_csrf(client):
     res = form.submit().follow()
     tid = int(res.request.path.rstrip("/").split("/")[-1])
     # The transition button is a POST form with the CSRF token.
-    start = [f for f in res.forms.values()
-             if f.action.endswith(f"/tickets/{tid}/transitions/start")]
+    start = [
+        f for f in res.forms.values() if f.action.endswith(f"/tickets/{tid}/transitions/start")
+    ]
     assert start, "no button for the 'start' transition"
     # Without the token: refused, nothing changes.
     app.post(f"/workflow/tickets/{tid}/transitions/start", status=400)
@@ -132,20 +146,40 @@ def _configurator(tmp_path):
     "transitions, expected",
     [
         ([{"name": "go", "source": "a", "target": "nowhere"}], "unknown state 'nowhere'"),
-        ([{"name": "go", "source": "a", "target": "b"},
-          {"name": "go", "source": "b", "target": "a"}], "transition 'go' is declared twice"),
+        (
+            [
+                {"name": "go", "source": "a", "target": "b"},
+                {"name": "go", "source": "b", "target": "a"},
+            ],
+            "transition 'go' is declared twice",
+        ),
         ([{"name": "go", "source": "a", "target": "b"}], "state 'c' cannot be reached"),
-        ([{"name": "go", "source": "a", "target": "b", "roles": ["nosuchrole"]},
-          {"name": "on", "source": "b", "target": "c"}], "unknown role 'nosuchrole'"),
-        ([{"name": "go", "source": "a", "target": "b",
-           "approval": {"levels": [{"approvers": [], "mode": "some"}]}},
-          {"name": "on", "source": "b", "target": "c"}], "mode must be 'any' or 'all'"),
+        (
+            [
+                {"name": "go", "source": "a", "target": "b", "roles": ["nosuchrole"]},
+                {"name": "on", "source": "b", "target": "c"},
+            ],
+            "unknown role 'nosuchrole'",
+        ),
+        (
+            [
+                {
+                    "name": "go",
+                    "source": "a",
+                    "target": "b",
+                    "approval": {"levels": [{"approvers": [], "mode": "some"}]},
+                },
+                {"name": "on", "source": "b", "target": "c"},
+            ],
+            "mode must be 'any' or 'all'",
+        ),
     ],
 )
 def test_declared_workflow_is_validated_at_startup(tmp_path, transitions, expected):
     config = _configurator(tmp_path)
-    config.add_workflow("thing", field="colour", states=["a", "b", "c"], initial="a",
-                        transitions=transitions)
+    config.add_workflow(
+        "thing", field="colour", states=["a", "b", "c"], initial="a", transitions=transitions
+    )
     with pytest.raises(ConfigurationError) as exc:
         config.commit()
     assert expected in str(exc.value)
@@ -153,8 +187,9 @@ def test_declared_workflow_is_validated_at_startup(tmp_path, transitions, expect
 
 def test_workflow_needs_a_known_entity_and_field(tmp_path):
     config = _configurator(tmp_path)
-    config.add_workflow("thing", states=["a", "b"], transitions=[
-        {"name": "go", "source": "a", "target": "b"}])
+    config.add_workflow(
+        "thing", states=["a", "b"], transitions=[{"name": "go", "source": "a", "target": "b"}]
+    )
     with pytest.raises(ConfigurationError, match="status field 'status' is not a field"):
         config.commit()
     config = _configurator(tmp_path)

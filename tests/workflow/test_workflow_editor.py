@@ -17,13 +17,19 @@ def test_api_edit_validate_and_reset(api):
     res = admin.put_json("/api/v1/_workflows/ticket", bad, status=400)
     assert "state 'archived' cannot be reached from 'new'" in res.json["problems"]
     assert admin.get("/api/v1/_workflows/ticket").json["origin"] == "declared"
-    bad2 = dict(wf, transitions=wf["transitions"] + [
-        {"name": "archive", "source": ["closed"], "target": "archived", "roles": ["ghosts"]}])
+    bad2 = dict(
+        wf,
+        transitions=wf["transitions"]
+        + [{"name": "archive", "source": ["closed"], "target": "archived", "roles": ["ghosts"]}],
+    )
     bad2["states"] = bad["states"]
     res = admin.put_json("/api/v1/_workflows/ticket", bad2, status=400)
     assert "transition 'archive' names unknown role 'ghosts'" in res.json["problems"]
-    good = dict(bad2, transitions=wf["transitions"] + [
-        {"name": "archive", "title": "Archive", "source": "closed, done", "target": "archived"}])
+    good = dict(
+        bad2,
+        transitions=wf["transitions"]
+        + [{"name": "archive", "title": "Archive", "source": "closed, done", "target": "archived"}],
+    )
     res = admin.put_json("/api/v1/_workflows/ticket", good)
     assert res.json["origin"] == "database" and res.json["version"] == 1
     # The edited workflow is in force.
@@ -55,22 +61,29 @@ def test_ui_editor_with_diagram(client, api):
     assert {"New", "Open", "Done", "Closed"} <= set(labels) and "Write off ✓" in labels
     form = next(f for f in page.forms.values() if "initial" in f.fields)
     # a new state, by its title only (its stored name is made from it)
-    blank_state = next(k for k in form.fields if k.endswith("_title") and k.startswith("s")
-                       and not form[k].value)
+    blank_state = next(
+        k for k in form.fields if k.endswith("_title") and k.startswith("s") and not form[k].value
+    )
     form[blank_state] = "Archived"
     res = form.submit("action", value="preview")
     # checked, not saved: the new state is in the lists, and still unreachable
     assert "state 'archived' cannot be reached from 'new'" in res.text
     form = next(f for f in res.forms.values() if "initial" in f.fields)
-    blank = next(k[:-6] for k in form.fields if k.startswith("t") and k.endswith("_title")
-                 and not form[k].value)
+    blank = next(
+        k[:-6]
+        for k in form.fields
+        if k.startswith("t") and k.endswith("_title") and not form[k].value
+    )
     form[f"{blank}_title"] = "Archive"
     form[f"{blank}_source"] = ["closed"]
     res = form.submit("action", value="save", status=400)
     assert "transition 'archive' goes to unknown state ''" in res.text
     form = next(f for f in res.forms.values() if "initial" in f.fields)
-    idx = next(k[:-6] for k in form.fields if k.startswith("t") and k.endswith("_title")
-               and form[k].value == "Archive")
+    idx = next(
+        k[:-6]
+        for k in form.fields
+        if k.startswith("t") and k.endswith("_title") and form[k].value == "Archive"
+    )
     form[f"{idx}_target"] = "archived"
     form[f"{idx}_l0_approvers"] = ["manager"]
     res = form.submit("action", value="preview")

@@ -122,6 +122,11 @@ class FieldInfo:
     display: str = ""
     #: numbers only: ``False`` for values such as a year or a code, never written "2,026"
     grouping: bool = True
+    #: dates only: the year may be unknown (a birthday from a vCard ``BDAY:--0203``).
+    #: Stored with the year :data:`kyklos.entities.values.NO_YEAR`; read "3 February",
+    #: entered as day and month drop-downs with an optional year, written ``--02-03`` in
+    #: the API and data exports (ISO 8601:2000's reduced form, as vCard writes it)
+    year_optional: bool = False
 
 
 @dataclass
@@ -434,10 +439,93 @@ def add_entity_type(
         reg.kyklos_entity_slugs[slug] = et
         intr["entity_type"] = et
         intr["plugin"] = plugin
+        # The types registered before this one may point at it (a case at the contract
+        # type declared after it): their foreign keys become references now. An action
+        # run once "after every type" cannot do it, as each plugin is committed apart.
+        resolve_late_references(reg, et)
 
     # order=10: after permissions, before anything that needs to look entity types up
     config.action(("kyklos.entity_type", name), register, introspectables=(intr,), order=10)
     config.action(("kyklos.entity_slug", slug), None)
+
+
+def add_entity_field(
+    config,
+    entity: str,
+    name: str,
+    *,
+    type: str,  # noqa: A002 - the FieldInfo attribute it sets
+    title,
+    reference: str | None = None,
+    choices=None,
+    description="",
+    filterable: bool = True,
+    list_column: bool = False,
+    optional=(),
+    after: str | None = None,
+):
+    """Add a field to another plugin's entity type (one that the declaring plugin
+    depends on), without touching that plugin or its table.
+
+    The value lives in the record's ``custom`` JSON document, like a custom field's, so
+    the API, forms, pickers, filters, exports and imports treat it like any field, and a
+    deployment without the declaring plugin keeps its rows unchanged. ``name`` must not
+    collide with a field of the type (a custom field's ``cf_`` prefix keeps those apart);
+    prefix it with the plugin id (``catalog_product``).
+
+    :param optional: fields of the type that become optional in forms and the API
+        because this one can supply them; the declaring plugin then fills or requires
+        them in its ``kyklos_record_prepare``/``kyklos_record_validate`` hooks
+    :param list_column: also show it in the type's default list columns
+    :param after: place it after this field in forms and on pages (default: last)
+    """
+    if type not in ("string", "integer", "decimal", "date", "boolean", "choice", "reference"):
+        raise ValueError(f"add_entity_field {entity}.{name}: unsupported type {type!r}")
+    intr = config.introspectable(
+        "kyklos entity fields", (entity, name), name, "kyklos entity field"
+    )
+
+    def register():
+        et = config.registry.kyklos_entities.get(entity)
+        if et is None:
+            raise ValueError(f"add_entity_field: no entity type {entity!r}")
+        if name in et.fields:
+            raise ValueError(f"add_entity_field: {entity} already has a field {name!r}")
+        info = FieldInfo(
+            name=name,
+            title=title,
+            type=type,
+            reference=reference,
+            choices=list(choices) if choices else None,
+            description=description,
+            custom=True,
+            filterable=filterable,
+            # a JSON path sorts like a column on both databases (not money or lists)
+            sortable=filterable,
+        )
+        if after is not None and after not in et.fields:
+            raise ValueError(f"add_entity_field: {entity} has no field {after!r}")
+        fields = {}
+        for key, value in et.fields.items():
+            fields[key] = value
+            if key == after:
+                fields[name] = info
+        fields[name] = info
+        for other in optional:
+            if other not in fields:
+                raise ValueError(f"add_entity_field: {entity} has no field {other!r}")
+            fields[other].required = False
+        et.fields = fields
+        if list_column:
+            et.list_columns = (*et.list_columns, name)
+        intr["entity"] = entity
+        intr["field"] = info
+
+    # order=10 with the entity types, after them: actions of one order run in the order
+    # the plugins were included, and a dependency is always included first
+    config.action(
+        ("kyklos.entity_field", entity, name), register, introspectables=(intr,), order=10
+    )
 
 
 class entity_type:  # noqa: N801 - a decorator, named like Pyramid's view_config
@@ -497,10 +585,7 @@ def includeme(config):
     config.registry.kyklos_entity_slugs = {}
     config.registry.kyklos_entity_menu = entity_menu
     config.add_directive("add_entity_type", add_entity_type)
-    # order=11: once every entity type is registered (order=10)
-    config.action(
-        ("kyklos.late_references",), lambda: resolve_late_references(config.registry), order=11
-    )
+    config.add_directive("add_entity_field", add_entity_field)
     from kyklos.entities import translations  # noqa: F401 - its model joins the metadata
 
     # add_display_kind, the core display kinds and per-language titles of lookup values
@@ -519,14 +604,18 @@ def includeme(config):
     config.include("kyklos.imports")
     config.include("kyklos.segments")
     config.include("kyklos.duplicates")
+    config.include("kyklos.reports")
 
 
-def resolve_late_references(registry) -> None:
+def resolve_late_references(registry, new=None) -> None:
     """A foreign key to an entity type registered after the type that holds it (an
     activity's type: activities are declared before their types) is a reference too;
-    ``derive_fields`` could not know the target yet, so it is completed here, once all
-    types are in. Without it the field is a bare number in forms, filters and lists."""
-    tables = {et.model.__table__.name: et.name for et in registry.kyklos_entities.values()}
+    ``derive_fields`` could not know the target yet, so it is completed here each time a
+    type registers. Without it the field is a bare number in forms, filters and lists."""
+    if new is None:
+        tables = {et.model.__table__.name: et.name for et in registry.kyklos_entities.values()}
+    else:  # at a registration only the references to the new type can have appeared
+        tables = {new.model.__table__.name: new.name}
     for et in registry.kyklos_entities.values():
         columns = {col.key: col for col in inspect(et.model).columns}
         for name, f in et.fields.items():

@@ -364,6 +364,15 @@ def attachments_of(dbsession, et, record_id) -> list[Attachment]:
     )
 
 
+def read_attachment(request, att: Attachment) -> bytes:
+    """The stored bytes of an attachment (the caller checked the user may read its
+    record): for a plugin that sends or processes a record's files."""
+    path = storage_path(files_root(request.registry), att.storage_key)
+    if not path.is_file():
+        raise HTTPNotFound()
+    return path.read_bytes()
+
+
 def download_response(request, att: Attachment):
     path = storage_path(files_root(request.registry), att.storage_key)
     if not path.is_file():

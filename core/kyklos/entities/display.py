@@ -191,7 +191,7 @@ def format_value(request, field, value, refs=None) -> Cell:
         value = _as(field, value, dt.date)
         if value is None:
             return Cell("")
-        return Cell(request.format_date(value), css="text-nowrap")
+        return Cell(date_text(request, field, value), css="text-nowrap")
     if t == "datetime":
         value = _as(field, value, dt.datetime)
         if value is None:
@@ -231,6 +231,16 @@ def _as(field, value, kind):
     if isinstance(value, kind):
         return value
     return values.from_json(field, value) if isinstance(value, str | dict) else None
+
+
+def date_text(request, field, value: dt.date) -> str:
+    """A date as people read it: "3 February" (no year, no placeholder) for a date of a
+    ``year_optional`` field whose year is unknown, else the locale's medium date."""
+    if field is not None and field.year_optional and values.year_unknown(value):
+        # every language Kyklos speaks writes the day first; MMMM is the month's
+        # "format" form (Greek and Polish genitive: "3 Φεβρουαρίου", "3 lutego")
+        return request.format_date(value, "d MMMM")
+    return request.format_date(value)
 
 
 def format_number(request, value, grouping: bool = True) -> str:
@@ -511,6 +521,8 @@ def parse_form_value(field, text: str, tz=None):
     if t == "multichoice":
         return [v.strip() for v in text.split(",") if v.strip()]
     if t == "date":
+        if field.year_optional and values.no_year_date(text) is not None:
+            return values.date_json(values.no_year_date(text))
         return dt.date.fromisoformat(text[:10]).isoformat()
     if t == "datetime":
         value = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))

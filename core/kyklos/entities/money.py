@@ -172,6 +172,28 @@ def get_rate(db, currency: str, on_date: dt.date | None = None, base: str | None
     return Decimal(rate)
 
 
+def rate_date(
+    db, currency: str, on_date: dt.date | None = None, base: str | None = None
+) -> dt.date | None:
+    """The day of the rate a conversion of ``currency`` on ``on_date`` (today) uses: the
+    latest on or before it; ``on_date`` itself for the base currency; ``None`` when there
+    is no rate. A converted document names it beside the rate."""
+    base = base or _base_of(db)
+    on_date = on_date or dt.date.today()
+    if currency == base:
+        return on_date
+    return db.execute(
+        select(ExchangeRate.rate_date)
+        .where(
+            ExchangeRate.base == base,
+            ExchangeRate.currency == currency,
+            ExchangeRate.rate_date <= on_date,
+        )
+        .order_by(ExchangeRate.rate_date.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+
+
 def convert(
     db,
     amount,
@@ -233,24 +255,26 @@ def set_rate(db, currency: str, rate_date: dt.date, rate, base: str | None = Non
 # --- the site's currencies (settings) ------------------------------------------------------
 
 
-def currency_options(request) -> list:
-    """Choices of a currency ``<select>``: the currencies in use first, in a group of their
-    own, then every other ISO 4217 code, each with its name in the user's language."""
-    import deform.widget
-
+def currency_groups(request) -> list[tuple[str, list[tuple[str, str]]]]:
+    """``[(group label, [(code, "EUR — Euro")])]`` for a currency ``<select>`` on any
+    page: the currencies in use first, in a group of their own, then every other ISO
+    4217 code, each with its name in the user's language."""
     from kyklos import sitesettings
 
     in_use = sitesettings.currencies_in_use(request)
     names = dict(sitesettings.currency_names(request.locale_name))
+    tr = request.localizer.translate
     return [
-        deform.widget.OptGroup(
-            request.localizer.translate(_("In use")), *[(c, names.get(c, c)) for c in in_use]
-        ),
-        deform.widget.OptGroup(
-            request.localizer.translate(_("Other currencies")),
-            *[(c, n) for c, n in names.items() if c not in in_use],
-        ),
+        (tr(_("In use")), [(c, names.get(c, c)) for c in in_use]),
+        (tr(_("Other currencies")), [(c, n) for c, n in names.items() if c not in in_use]),
     ]
+
+
+def currency_options(request) -> list:
+    """:func:`currency_groups` as deform ``OptGroup`` choices (record forms)."""
+    import deform.widget
+
+    return [deform.widget.OptGroup(label, *pairs) for label, pairs in currency_groups(request)]
 
 
 def apply_currency_defaults(request, schema, et=None) -> None:

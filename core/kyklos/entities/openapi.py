@@ -38,6 +38,11 @@ DAY = (
     r"\d{4}-((0[13578]|1[02])-(0[1-9]|[12][0-9]|3[01])|(0[469]|11)-(0[1-9]|[12][0-9]|30)"
     r"|02-(0[1-9]|1[0-9]|2[0-8]))"
 )
+#: a day and month whose year is unknown (``--02-03``; 29 February allowed)
+NO_YEAR_DAY = (
+    r"--((0[13578]|1[02])-(0[1-9]|[12][0-9]|3[01])|(0[469]|11)-(0[1-9]|[12][0-9]|30)"
+    r"|02-(0[1-9]|[12][0-9]))"
+)
 #: the control characters stored text refuses (all C0 but tab and line breaks)
 CONTROLS = r"\u0000-\u0008\u000b\u000c\u000e-\u001f"
 
@@ -113,6 +118,14 @@ def field_schema(request, et: EntityType, f: FieldInfo, for_input: bool = False)
         }
     elif t == "boolean":
         s = {"type": "boolean"}
+    elif t == "date" and f.year_optional:
+        # no "format": "date" - the reduced form is ISO 8601:2000, not RFC 3339
+        s = {
+            "type": "string",
+            "pattern": f"^({DAY}|{NO_YEAR_DAY})$",
+            "description": "YYYY-MM-DD, or --MM-DD when the year is unknown "
+            "(ISO 8601:2000 reduced precision, as vCard's BDAY:--0203)",
+        }
     elif t == "date":
         s = {"type": "string", "format": "date", "pattern": f"^{DAY}$"}
     elif t == "datetime":

@@ -14,6 +14,8 @@ Query-string syntax (``parse_list_params``)::
     deleted=exclude|include|only   soft-deleted records
 
 ``in`` and ``between`` take comma-separated values; ``isnull`` takes true/false.
+A date whose year may be unknown (a birthday) also takes ``annual``: days of the year,
+``MM-DD,MM-DD`` or a month, in any year (see :mod:`kyklos.entities.annual`).
 Anything not allow-listed is a 400 naming the parameter, never SQL.
 
 Pagination is keyset on (sort keys..., id): each page is an index range scan that costs
@@ -39,7 +41,7 @@ from sqlalchemy import Numeric, String, and_, cast, false, func, literal, or_, s
 from sqlalchemy.orm import lazyload, load_only
 
 from kyklos.db import ci_contains
-from kyklos.entities import FieldInfo, customfields, values
+from kyklos.entities import FieldInfo, annual, customfields, values
 from kyklos.entities.service import field_access, visible_select
 from kyklos.i18n import _
 from kyklos.problem import Problem
@@ -291,6 +293,13 @@ def parse_list_params(request, et, params) -> ListParams:
             path = path_of(name)
             if path is None:
                 raise _Bad(_("Unknown filter field: ${field}", mapping={"field": name[:50]}))
+            if op == annual.OP and annual.applies(path.field):
+                # days of the year (birthdays): a list filter only, see kyklos.entities.annual
+                try:
+                    lp.filters.append(Filter(name, op, annual.parse(raw)))
+                except annual.Bad as exc:
+                    raise _Bad(exc.args[0]) from None
+                continue
             if op not in ops_for(path.field):
                 raise _Bad(
                     _(
@@ -407,6 +416,8 @@ def _has_choice(expr, value: str):
 
 
 def _condition(expr, f: FieldInfo, op: str, value):
+    if op == annual.OP:
+        return annual.condition(expr, value)
     if f.type == "multichoice" and op in ("contains", "in"):
         wanted = value if isinstance(value, list) else [value]
         return or_(*[_has_choice(expr, v) for v in wanted])
@@ -483,16 +494,14 @@ def _where(request, et, lp: ListParams) -> list:
     conds = []
     for flt in lp.filters:
         path = paths.get(flt.field)
-        if path is None or flt.op not in ops_for(path.field):
+        allowed = path is not None and (
+            flt.op in ops_for(path.field) or (flt.op == annual.OP and annual.applies(path.field))
+        )
+        if not allowed:
             raise Problem(400, _("Invalid list parameters"), errors={flt.field: _("Unknown.")})
         conds.append(path_condition(request, et, path, flt.op, flt.value))
     if lp.q:
-        readable, _w = field_access(request, et)
-        fields = [et.fields[n] for n in et.searchable if n in readable]
-        for word in lp.q.split()[:MAX_Q_WORDS]:
-            conds.append(
-                or_(*[ci_contains(expr_of(et, f), word[:100]) for f in fields])
-            )
+        conds.extend(q_conditions(request, et, lp))
     if lp.tags:
         from kyklos.entities.tags import tag_filter_clause
 
@@ -500,6 +509,49 @@ def _where(request, et, lp: ListParams) -> list:
     if lp.deleted == "only" and et.soft_delete:
         conds.append(et.model.deleted_at.is_not(None))
     return conds
+
+
+def q_words(q: str) -> list[str]:
+    """The words of a list's free text: each must occur (case-insensitively) in some
+    searchable field."""
+    return [w[:100] for w in q.split()[:MAX_Q_WORDS]]
+
+
+def q_like_conditions(request, et, lp: ListParams) -> list:
+    """``?q=`` as a ``LIKE`` per word over the readable searchable columns: a scan of
+    the type's rows. Used only where the search index cannot answer for the user (see
+    :func:`q_conditions`)."""
+    readable, _w = field_access(request, et)
+    fields = [et.fields[n] for n in et.searchable if n in readable]
+    return [or_(*[ci_contains(expr_of(et, f), word) for f in fields]) for word in q_words(lp.q)]
+
+
+def q_uses_index(request, et, lp: ListParams) -> bool:
+    """Whether the search index may answer this list's ``?q=``: it holds the text of
+    every searchable field of live records, so it answers exactly when the user may
+    read all of them (a hidden field must not be findable one guess at a time) and
+    every one is indexed as text; soft-deleted records are not in it."""
+    from kyklos.entities.search import TEXT_TYPES
+
+    if lp.deleted != "exclude" or not et.searchable:
+        return False
+    readable, _w = field_access(request, et)
+    return all(
+        n in readable and n in et.fields and et.fields[n].type in TEXT_TYPES for n in et.searchable
+    )
+
+
+def q_conditions(request, et, lp: ListParams) -> list:
+    """The criteria of a list's ``?q=``: through the global search's index (trigram
+    GIN on PostgreSQL, FTS5 trigrams on SQLite) as ``id IN (matching rows)``, inside the
+    list's one statement with its record rules, or the ``LIKE`` scan when the index may
+    not answer (:func:`q_uses_index`)."""
+    if not q_uses_index(request, et, lp):
+        return q_like_conditions(request, et, lp)
+    from kyklos.entities.search import list_match
+
+    dialect = request.dbsession.get_bind().dialect.name
+    return [et.model.id.in_(list_match(dialect, et.name, q_words(lp.q)))]
 
 
 def _keys(et, lp: ListParams) -> list[tuple[str, bool]]:

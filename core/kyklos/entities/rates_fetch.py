@@ -30,9 +30,50 @@ JOB = "kyklos.rates.fetch"
 
 
 class FetchError(RuntimeError):
+    """Why a fetch failed: ``msg`` a translation string whose mapping may hold
+    translation strings too (the reason); :meth:`text` is it in the reader's language,
+    ``str()`` in English, for the job log."""
+
     def __init__(self, msg):
-        super().__init__(str(msg))
+        super().__init__(_interpolate(msg))
         self.msg = msg
+
+    def text(self, request) -> str:
+        """The message in the request's language, its reason translated as well (the
+        localizer interpolates a mapping but does not translate what is inside it)."""
+        from kyklos.i18n import translate
+
+        mapping = getattr(self.msg, "mapping", None) or {}
+        inner = {k: translate(request, v) if hasattr(v, "interpolate") else v
+                 for k, v in mapping.items()}
+        return translate(request, self.msg, mapping=inner or None)
+
+
+def _interpolate(msg) -> str:
+    if not hasattr(msg, "interpolate"):
+        return str(msg)
+    mapping = msg.mapping or {}
+    inner = {k: _interpolate(v) for k, v in mapping.items()}
+    return type(msg)(msg, mapping=inner).interpolate() if inner else msg.interpolate()
+
+
+def network_reason(exc: BaseException):
+    """A network failure in words a person can read in their language (an OS error's
+    own text is English and technical)."""
+    if isinstance(exc, TimeoutError):
+        return _("it did not answer within ${seconds} seconds",
+                 mapping={"seconds": int(TIMEOUT)})
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return _("its security certificate could not be verified")
+    if isinstance(exc, ssl.SSLError):
+        return _("the secure connection could not be set up")
+    if isinstance(exc, ConnectionRefusedError):
+        return _("it refused the connection")
+    if isinstance(exc, ConnectionError):
+        return _("the connection was interrupted")
+    if isinstance(exc, http.client.HTTPException):
+        return _("its answer was not valid HTTP")
+    return _("a network error occurred")
 
 
 def download(settings, url: str) -> bytes:
@@ -43,7 +84,7 @@ def download(settings, url: str) -> bytes:
         address = w.resolve(host, port, w.allowed_networks(settings))
     except w.WebhookRefused as exc:
         raise FetchError(
-            _("The rate source may not be called: ${why}.", mapping={"why": str(exc)})
+            _("The rate source may not be called: ${why}.", mapping={"why": exc.message})
         ) from None
     if scheme == "https":
         conn = w._PinnedHTTPS(address, host, port, TIMEOUT, ssl.create_default_context())
@@ -55,7 +96,8 @@ def download(settings, url: str) -> bytes:
         data = resp.read(MAX_BYTES + 1)
     except (OSError, http.client.HTTPException) as exc:
         raise FetchError(
-            _("The rate source could not be reached: ${why}.", mapping={"why": str(exc)[:200]})
+            _("The rate source could not be reached: ${why}.",
+              mapping={"why": network_reason(exc)})
         ) from None
     finally:
         conn.close()

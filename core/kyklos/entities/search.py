@@ -24,13 +24,16 @@ from sqlalchemy import (
     UniqueConstraint,
     and_,
     bindparam,
+    case,
     column,
     delete,
     func,
+    literal,
     literal_column,
     or_,
     select,
     table,
+    union_all,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -269,6 +272,12 @@ def _like(value: str) -> str:
 def match_clause(dialect: str, words: list[str], stmt, raw: str = ""):
     """Add the full-text criterion and ranking to ``stmt`` (a select on SearchDoc);
     ``raw`` is the query as typed."""
+    stmt, order = match_and_order(dialect, words, stmt, raw)
+    return stmt.order_by(*order)
+
+
+def match_and_order(dialect: str, words: list[str], stmt, raw: str = ""):
+    """``(stmt with the full-text criterion, ranking order)`` (see :func:`match_clause`)."""
     if dialect == "postgresql":
         alts = [(w, folded(w)) for w in words]
         tsq = " & ".join(f"({w}:* | {f}:*)" if f else f"{w}:*" for w, f in alts)
@@ -303,11 +312,11 @@ def match_clause(dialect: str, words: list[str], stmt, raw: str = ""):
                     )
                 )
             )
-        return stmt.where(or_(*found)).order_by(
+        return stmt.where(or_(*found)), [
             func.similarity(SearchDoc.title, phrase).desc(),
             func.ts_rank(vector, query).desc(),
             SearchDoc.record_id.desc(),
-        )
+        ]
     long = [w for w in words if len(w) >= 3] if SQLITE_TRIGRAM else words
     short = [w for w in words if w not in long]
     for w in short:
@@ -317,7 +326,7 @@ def match_clause(dialect: str, words: list[str], stmt, raw: str = ""):
             conds += [SearchDoc.title.like(pat, escape="\\"), SearchDoc.body.like(pat, escape="\\")]
         stmt = stmt.where(or_(*conds))
     if not long:
-        return stmt.order_by(SearchDoc.title, SearchDoc.record_id)
+        return stmt, [SearchDoc.title, SearchDoc.record_id]
     fts = table(FTS_TABLE, column("rowid"), column("rank"))
     star = "" if SQLITE_TRIGRAM else "*"
     parts = []
@@ -329,9 +338,56 @@ def match_clause(dialect: str, words: list[str], stmt, raw: str = ""):
             parts.append(f'"{w}"{star}')
     expr = " AND ".join(parts)
     return (
-        stmt.join(fts, fts.c.rowid == SearchDoc.id)
-        .where(literal_column(FTS_TABLE).op("MATCH")(bindparam("fts_q", expr)))
-        .order_by(fts.c.rank, SearchDoc.record_id.desc())
+        stmt.join(fts, fts.c.rowid == SearchDoc.id).where(
+            literal_column(FTS_TABLE).op("MATCH")(bindparam("fts_q", expr))
+        ),
+        [fts.c.rank, SearchDoc.record_id.desc()],
+    )
+
+
+def shown_text(dialect: str):
+    """SQL for a search row's title and body without the folded keys line: the text
+    of the record's searchable fields as stored."""
+    body = SearchDoc.body
+    if dialect == "postgresql":
+        visible = func.split_part(body, KEYS_MARK, 1)
+    else:
+        at = func.instr(body, KEYS_MARK)
+        visible = case((at > 0, func.substr(body, 1, at - 1)), else_=body)
+    return SearchDoc.title + " " + visible
+
+
+def list_match(dialect: str, entity: str, words: list[str]):
+    """``SELECT record_id`` of ``entity``'s search rows holding every one of ``words``
+    as typed, case-insensitively: a list's ``?q=``, answered by the index instead of a
+    ``LIKE`` over each searchable column of every row.
+
+    The same meaning as that ``LIKE``: each word a substring of some searchable field
+    (title and body hold them all; no word has a space, so none spans two fields). The
+    trigram index finds the candidates; each is then checked against its shown text
+    with the list's own case-insensitive ``LIKE``, so neither the folded keys line
+    ("ana" in the key of "Anna") nor the index's own case folding adds a record the
+    list did not find before."""
+    from kyklos.db import ci_contains
+
+    shown = shown_text(dialect)
+    stmt = select(SearchDoc.record_id).where(
+        SearchDoc.entity == entity, *(ci_contains(shown, w) for w in words)
+    )
+    indexed = [w for w in words if len(w) >= TRIGRAM]
+    if dialect == "postgresql":
+        # ILIKE on the trigram index's own expression: the GIN index answers a word of
+        # three characters or more (shorter ones only filter the rows it found).
+        text_expr = literal_column(PG_TEXT)
+        return stmt.where(*(text_expr.ilike(_like(w), escape="\\") for w in indexed))
+    if not SQLITE_TRIGRAM or not indexed:
+        return stmt
+    # A quoted FTS5 string is literal text (a double quote doubled) that the trigram
+    # tokenizer matches as a substring.
+    expr = " AND ".join('"' + w.replace('"', '""') + '"' for w in indexed)
+    fts = table(FTS_TABLE, column("rowid"))
+    return stmt.join(fts, fts.c.rowid == SearchDoc.id).where(
+        literal_column(FTS_TABLE).op("MATCH")(expr)
     )
 
 
@@ -351,21 +407,22 @@ def search(
     """Records matching ``q`` that the user may see, grouped by type, best first;
     ``offset`` skips that many hits of each type (the pages of one type's results).
 
-    One query per readable type; each carries the visibility filter as a subquery."""
-    from kyklos.entities import service
-
+    One statement for every readable type: a ``UNION ALL`` of one branch per type, each
+    with the type's visibility filter as a subquery, its own ranking, limit and offset
+    (so hidden records never take the places of a page), and its rank within the type."""
     words = terms(q or "")
     if not words:
         return []
-    dialect = request.dbsession.get_bind().dialect.name
+    types = searchable_types(request, only)
+    if not types:
+        return []
+    stmt = hits_statement(request, types, words, q or "", limit + 1, offset)
+    by_type: dict[int, list] = {}
+    for pos, _rank, rid, title, body in request.dbsession.execute(stmt):
+        by_type.setdefault(pos, []).append((rid, title, body))
     groups = []
-    for et in searchable_types(request, only):
-        visible = service.visible_select(request, et).with_only_columns(et.model.id).order_by(None)
-        stmt = select(SearchDoc.record_id, SearchDoc.title, SearchDoc.body).where(
-            and_(SearchDoc.entity == et.name, SearchDoc.record_id.in_(visible.scalar_subquery()))
-        )
-        stmt = match_clause(dialect, words, stmt, q or "").limit(limit + 1).offset(offset)
-        rows = request.dbsession.execute(stmt).all()
+    for pos, et in enumerate(types):
+        rows = by_type.get(pos)
         if not rows:
             continue
         group = Group(et, more=len(rows) > limit)
@@ -383,6 +440,42 @@ def search(
             )
         groups.append(group)
     return groups
+
+
+def hits_statement(request, types, words: list[str], raw: str, limit: int, offset: int):
+    """The ``UNION ALL`` behind :func:`search`: rows ``(type position, rank in type,
+    record id, title, body)`` ordered by type, then rank."""
+    from kyklos.entities import service
+
+    dialect = request.dbsession.get_bind().dialect.name
+    branches = []
+    for pos, et in enumerate(types):
+        visible = service.visible_select(request, et).with_only_columns(et.model.id).order_by(None)
+        stmt = select(SearchDoc.record_id, SearchDoc.title, SearchDoc.body).where(
+            and_(SearchDoc.entity == et.name, SearchDoc.record_id.in_(visible.scalar_subquery()))
+        )
+        stmt, order = match_and_order(dialect, words, stmt, raw)
+        # The branch's own order, limit and offset, kept as a subquery (a compound
+        # SELECT takes one ORDER BY/LIMIT only); row_number() carries its order out.
+        stmt = stmt.order_by(*order)
+        stmt = stmt.add_columns(func.row_number().over(order_by=order).label("rank"))
+        sub = stmt.limit(limit).offset(offset).subquery(f"hits_{pos}")
+        branches.append(
+            select(
+                literal(pos, Integer).label("pos"),
+                sub.c.rank,
+                sub.c.record_id,
+                sub.c.title,
+                sub.c.body,
+            )
+        )
+    if len(branches) == 1:
+        union = branches[0].subquery("hits")
+    else:
+        union = union_all(*branches).subquery("hits")
+    return select(
+        union.c.pos, union.c.rank, union.c.record_id, union.c.title, union.c.body
+    ).order_by(union.c.pos, union.c.rank)
 
 
 def subtitles(request, et, ids) -> dict[int, str]:

@@ -134,7 +134,10 @@ def record_schema(request, et, record=None, for_update: bool = False) -> colande
     if et.schema_factory is not None:
         return et.schema_factory(request, et, record)
     _readable, writable = field_access(request, et)
-    schema = colander.SchemaNode(colander.Mapping(unknown="ignore"), name=et.name)
+    # the form's legend: the type's translatable title, not its internal name
+    schema = colander.SchemaNode(
+        colander.Mapping(unknown="ignore"), name=et.name, title=et.title or et.name
+    )
     for f in et.writable_fields():
         if f.name not in writable or (f.name == "owner_id" and not may_assign(request, et)):
             continue
@@ -302,6 +305,12 @@ class Validator:
     def check(self, items: list) -> list[tuple[dict, dict]]:
         """``[(clean, errors), ...]`` for the submitted dicts ``items``: every check and
         the validation hook; a record is valid when its ``errors`` are empty."""
+        prepare = self.request.registry.kyklos_pm.hook.kyklos_record_prepare
+        if prepare.get_hookimpls():
+            for data in items:
+                if isinstance(data, dict):
+                    prepare(request=self.request, entity_type=self.et, record=self.record,
+                            data=data, source=self.source)
         checked = [self.clean(data) for data in items]
         self._check_references(checked)
         out = [(clean, errors) for clean, errors, _refs in checked]

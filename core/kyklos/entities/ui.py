@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pyramid.httpexceptions import HTTPForbidden, HTTPSeeOther
 from webob.multidict import MultiDict
 
-from kyklos.entities import display, savedviews, tags
+from kyklos.entities import annual_ui, display, savedviews, tags
 from kyklos.entities.display import flash
 from kyklos.i18n import _
 from kyklos.problem import Problem
@@ -85,10 +85,15 @@ class FilterUI:
     start: str = ""
     end: str = ""
     multiple: bool = False
+    #: a date whose year may be unknown also filters by days of the year (birthdays):
+    #: ``annual`` holds the chosen (from day, from month, until day, until month), the
+    #: drop-downs' values; ``months`` the month names in the user's language
+    annual: tuple | None = None
+    months: list = field(default_factory=list)
 
     @property
     def in_use(self) -> bool:
-        return bool(self.value or self.start or self.end)
+        return bool(self.value or self.start or self.end or any(self.annual or ()))
 
 
 @dataclass
@@ -282,7 +287,7 @@ def normalise_form(params: MultiDict, request=None) -> MultiDict | None:
     """Turn the filter form's ``fop.<field>``/``fv.<field>`` pairs (and the date ranges'
     ``ff.<field>``/``ft.<field>``) into the canonical ``<field>__<op>=value``
     parameters; ``None`` when there were none (already canonical)."""
-    if not any(k.startswith(("fop.", "fv.", "ff.", "ft.")) for k in params):
+    if not any(k.startswith(("fop.", "fv.", "ff.", "ft.", *annual_ui.KEYS)) for k in params):
         return None
     out = MultiDict()
     ranges: dict[str, dict[str, str]] = {}
@@ -298,12 +303,16 @@ def normalise_form(params: MultiDict, request=None) -> MultiDict | None:
         if k.startswith(("ff.", "ft.")):
             ranges.setdefault(k[3:], {})["start" if k[:3] == "ff." else "end"] = v
             continue
+        if k.startswith(annual_ui.KEYS):
+            continue  # the day-of-year drop-downs, read below
         if k == "cursor" or (k == "tag" and not v.strip()):
             continue
         out.add(k, v)
     et = None
     if request is not None and request.matchdict:
         et = request.registry.kyklos_entity_slugs.get(request.matchdict.get("slug"))
+    for key, value in annual_ui.params(params):
+        out.add(key, value)
     for name, days in ranges.items():
         f = et.fields.get(name) if et is not None else None
         kind = "datetime" if f is not None and f.type == "datetime" else "date"
@@ -481,6 +490,8 @@ def filter_rows(request, et, params) -> list[FilterUI]:
         given = current.get(name, {})
         if row.kind in ("date", "datetime"):
             row.start, row.end = _range_days(request, row.kind, given)
+            if annual_ui.applies(f):
+                row.annual, row.months = annual_ui.chosen(given), annual_ui.months(request)
         else:
             row.op, row.value = next(((op, v) for op, v in given.items() if op in ops), ("", ""))
             fill_options(request, et, row)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import re
 import unicodedata
 from decimal import Decimal
 from urllib.parse import urlsplit
@@ -128,11 +129,49 @@ def parse_decimal(value, column=None) -> Decimal:
         raise Invalid(exc.args[0]) from None
 
 
-def parse_date(value) -> dt.date:
+#: the year a date of a ``year_optional`` field is stored with when its year is unknown:
+#: a leap year (29 February fits) that no living person was born in, as Apple's address
+#: book writes it. Never shown, exported or answered: those read "--MM-DD" or "3 February".
+NO_YEAR = 1604
+_NO_YEAR_TEXT = re.compile(r"--(\d{2})-?(\d{2})")
+
+
+def year_unknown(value) -> bool:
+    """Whether a date (or its JSON form) is one whose year is unknown."""
+    if isinstance(value, str):
+        return bool(_NO_YEAR_TEXT.fullmatch(value))
+    return (
+        isinstance(value, dt.date) and not isinstance(value, dt.datetime) and value.year == NO_YEAR
+    )
+
+
+def no_year_date(text: str) -> dt.date | None:
+    """``--02-03`` / ``--0203`` (ISO 8601:2000, vCard) as the stored date; ``None`` for
+    any other text; raises ValueError for a day that no year has (``--02-30``)."""
+    m = _NO_YEAR_TEXT.fullmatch(text.strip()) if isinstance(text, str) else None
+    if m is None:
+        return None
+    return dt.date(NO_YEAR, int(m.group(1)), int(m.group(2)))
+
+
+def date_json(value: dt.date) -> str:
+    """A date's JSON form: ISO, or ``--MM-DD`` when its year is unknown."""
+    return f"--{value:%m-%d}" if value.year == NO_YEAR else value.isoformat()
+
+
+def parse_date(value, year_optional: bool = False) -> dt.date:
     if isinstance(value, dt.datetime):
         raise Invalid(_("Not a date (YYYY-MM-DD)."))
     if isinstance(value, dt.date):
         return value
+    if year_optional and isinstance(value, str) and value.startswith("--"):
+        try:
+            day = no_year_date(value)
+        except ValueError:
+            day = None
+        if day is None:
+            raise Invalid(_("Not a date (YYYY-MM-DD, or --MM-DD when the year is unknown)."))
+        return day
     if not isinstance(value, str) or len(value) != 10:
         raise Invalid(_("Not a date (YYYY-MM-DD)."))
     try:
@@ -192,7 +231,7 @@ def parse_value(field: FieldInfo, value, column=None):
             raise Invalid(_("Not true or false."))
         return value
     if t == "date":
-        return parse_date(value)
+        return parse_date(value, field.year_optional)
     if t == "datetime":
         return parse_datetime(value)
     if t == "multichoice":
@@ -256,6 +295,8 @@ def to_json(field: FieldInfo, value):
     if isinstance(value, dt.datetime):
         return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
     if isinstance(value, dt.date):
+        if field is not None and field.year_optional:
+            return date_json(value)
         return value.isoformat()
     if isinstance(value, set | frozenset | tuple):
         return sorted(value)
@@ -268,7 +309,7 @@ def from_json(field: FieldInfo, value):
         return None
     try:
         if field.type == "date":
-            return dt.date.fromisoformat(value)
+            return no_year_date(value) or dt.date.fromisoformat(value)
         if field.type == "datetime":
             return dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
         if field.type == "decimal":
@@ -396,6 +437,10 @@ def field_node(field: FieldInfo, column=None, required: bool | None = None):
     if t == "boolean":
         kw["missing"] = False
         return colander.SchemaNode(colander.Boolean(), widget=deform.widget.CheckboxWidget(), **kw)
+    if t == "date" and field.year_optional:
+        from kyklos.entities.widgets import DayMonthYearWidget
+
+        return colander.SchemaNode(colander.Date(), widget=DayMonthYearWidget(), **kw)
     if t == "date":
         return colander.SchemaNode(colander.Date(), **kw)
     if t == "datetime":

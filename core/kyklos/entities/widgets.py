@@ -101,6 +101,77 @@ class DateWidget(deform.widget.Widget):
             raise colander.Invalid(field.schema, _("Not a date."), pstruct) from None
 
 
+class DayMonthYearWidget(deform.widget.Widget):
+    """A date whose year may be unknown (a ``year_optional`` field, e.g. a birthday):
+    a day drop-down, a month drop-down (month names in the user's language) and a year
+    box that may stay empty, as address books ask for a birthday. The value is ISO both
+    ways, the year :data:`kyklos.entities.values.NO_YEAR` standing for "unknown"."""
+
+    template = "k_daymonthyear"
+    readonly_template = "readonly/textinput"
+    type_name = "date"
+
+    @staticmethod
+    def parts(cstruct) -> tuple[str, str, str]:
+        from kyklos.entities.values import NO_YEAR
+
+        if isinstance(cstruct, dict):  # re-rendered after a failed validation
+            return tuple(str(cstruct.get(k) or "") for k in ("day", "month", "year"))
+        try:
+            day = dt.date.fromisoformat(str(cstruct)[:10])
+        except ValueError:
+            return "", "", ""
+        return str(day.day), str(day.month), "" if day.year == NO_YEAR else str(day.year)
+
+    @staticmethod
+    def month_names() -> list[tuple[str, str]]:
+        from babel.dates import get_month_names
+        from pyramid.threadlocal import get_current_request
+
+        from kyklos.i18n import babel_locale
+
+        # the stand-alone form: a month named on its own (Greek "Φεβρουάριος")
+        names = get_month_names("wide", "stand-alone", babel_locale(get_current_request()))
+        return [(str(m), names[m]) for m in range(1, 13)]
+
+    def serialize(self, field, cstruct, **kw):
+        readonly = kw.get("readonly", self.readonly)
+        day, month, year = self.parts(cstruct if cstruct not in (colander.null, None) else "")
+        kw.setdefault("day", day)
+        kw.setdefault("month", month)
+        kw.setdefault("year", year)
+        kw.setdefault("months", self.month_names())
+        values = self.get_template_values(field, cstruct, kw)
+        if readonly:
+            names = dict(values["months"])
+            values["cstruct"] = " ".join(p for p in (day, names.get(month, ""), year) if p)
+            return field.renderer(self.readonly_template, **values)
+        return field.renderer(self.template, **values)
+
+    def deserialize(self, field, pstruct):
+        from kyklos.entities.values import NO_YEAR
+
+        if pstruct in (colander.null, None, ""):
+            return colander.null
+        if not isinstance(pstruct, dict):
+            raise colander.Invalid(field.schema, _("Not a date."), pstruct)
+        parts = {k: pstruct.get(k) for k in ("day", "month", "year")}
+        if not all(isinstance(v, str | None) for v in parts.values()):
+            raise colander.Invalid(field.schema, _("Not a date."), pstruct)
+        day, month, year = ((parts[k] or "").strip() for k in ("day", "month", "year"))
+        if not (day or month or year):
+            return colander.null
+        if not (day and month):
+            raise colander.Invalid(field.schema, _("Choose the day and the month."), pstruct)
+        try:
+            y = int(year) if year else NO_YEAR
+            if not 1 <= y <= 9999 or (year and y == NO_YEAR):
+                raise ValueError(year)
+            return dt.date(y, int(month), int(day)).isoformat()
+        except ValueError:
+            raise colander.Invalid(field.schema, _("Not a date."), pstruct) from None
+
+
 class DateTimeWidget(deform.widget.Widget):
     """A native date input and a time input, read and shown in ``tz`` (the user's
     zone): 11:00 typed in Athens in winter is 09:00 UTC, and shows 11:00 again.
@@ -180,7 +251,8 @@ def local_to_utc(day: dt.date, clock: dt.time, tz) -> dt.datetime:
 @dataclass
 class RowColumn:
     """A column of a rows input: ``kind`` is ``select`` (with ``choices``), ``text``,
-    ``email``, ``tel`` or ``primary`` (one radio for the whole list)."""
+    ``email``, ``tel``, ``time`` (a native time input, "HH:MM") or ``primary`` (one
+    radio for the whole list)."""
 
     key: str
     title: object
@@ -355,7 +427,10 @@ def user_lookup_view(request):
 
     if getattr(request, "identity", None) is None:
         raise HTTPForbidden()
-    stmt = select(User.id, User.name, User.email).where(User.is_active.is_(True))
+    # customers' portal logins are user rows too, but never anyone staff pick
+    stmt = select(User.id, User.name, User.email).where(
+        User.is_active.is_(True), User.is_portal.is_(False)
+    )
     ids = [int(i) for i in request.GET.getall("id") if i.isdigit() and len(i) < 10][:100]
     if ids:
         stmt = stmt.where(User.id.in_(ids))

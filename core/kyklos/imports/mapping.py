@@ -107,6 +107,12 @@ def _date(text: str) -> str | None:
     text = text.strip()
     if _NO_DATE.fullmatch(text):
         return None
+    if re.fullmatch(r"'?--\d\d-?\d\d", text):
+        # a day and month whose year is unknown (``--02-03``, vCard's ``--0203``), as
+        # Kyklos's own exports write it: behind the apostrophe that keeps a spreadsheet
+        # from reading a leading "-" as a formula
+        digits = re.sub(r"\D", "", text)
+        return f"--{digits[:2]}-{digits[2:]}"
     m = re.fullmatch(r"(\d{1,2})[./](\d{1,2})[./](\d{4})", text)
     if m:
         d, mo, y = (int(x) for x in m.groups())

@@ -16,24 +16,34 @@ import gc
 import hashlib
 import os
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from pyramid.httpexceptions import HTTPForbidden
-from sqlalchemy import or_, select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 
-from kyklos.db import ci_in
-from kyklos.entities import RecordError, customfields, service, upkeep, values
+from kyklos.db import bulk_insert, ci_in
+from kyklos.entities import RecordError, customfields, history, service, upkeep, values
 from kyklos.exports import neutralise
 from kyklos.i18n import _
 from kyklos.imports import mapping
 from kyklos.imports.models import ImportRun
 from kyklos.imports.readers import FileError, Options, open_reader
 from kyklos.imports.references import References
+from kyklos.security import rules
 from kyklos.text import lower_forms
 
 BATCH = 1000
+#: the longest a batch's transaction should hold the database's write lock (SQLite has
+#: one writer: a request waiting behind a 10 s batch fails); a batch commits when it
+#: reaches either BATCH rows or this many seconds (``kyklos.imports.batch_seconds``)
+BATCH_SECONDS = 2.0
+#: the rows of a batch are written in chunks of at most this many, the clock read
+#: between two chunks; the first chunk is small so that a slow file is measured early
+CHUNK_FIRST, CHUNK_MAX = 50, 500
 ON_DUPLICATE = ("skip", "update", "create")
 KEY_TYPES = frozenset({"string", "email", "phone", "url", "integer", "choice"})
 
@@ -217,6 +227,119 @@ def _existing(request, et, key: str, given: set) -> dict:
     return out
 
 
+def _check_updates(request, et, pairs: list) -> list[tuple[dict, dict]]:
+    """``[(clean, errors)]`` for ``pairs`` of ``(record, data)`` updates: the record
+    service's checks, each row judged against its own record (its owner, its unique
+    values), with the database's part done once for all of them - one query per
+    referenced type and per unique custom field - instead of once per row."""
+    if not pairs:
+        return []
+    if et.schema_factory is not None:
+        # a declared schema is built for its record: one validator per row
+        return [service.Validator(request, et, "import", r).check([d])[0] for r, d in pairs]
+    v = service.Validator(request, et, "import", pairs[0][0])
+    checked = []
+    for record, data in pairs:
+        v.record = record
+        checked.append(v.clean(data))
+    v._check_references(checked)
+    out = [(clean, errors) for clean, errors, _refs in checked]
+    db = request.dbsession
+    for d in v.unique:
+        keys = {}
+        for (record, _data), (clean, errors) in zip(pairs, out, strict=True):
+            key = customfields.unique_key(d, clean.get(d.name)) if d.name not in errors else None
+            if key is not None:
+                keys[record.id] = key
+        if not keys:
+            continue
+        held = db.execute(
+            select(customfields.CustomValue.unique_key, customfields.CustomValue.record_id).where(
+                customfields.CustomValue.field_id == d.id,
+                customfields.CustomValue.unique_key.in_(set(keys.values())),
+            )
+        ).all()
+        holders: dict = {}
+        for key, rid in held:
+            holders.setdefault(key, set()).add(rid)
+        for (record, _data), (_clean, errors) in zip(pairs, out, strict=True):
+            key = keys.get(record.id)
+            if key is not None and holders.get(key, set()) - {record.id}:
+                errors[d.name] = _("This value is already used by another record.")
+    hook = request.registry.kyklos_pm.hook.kyklos_record_validate
+    for (record, _data), (clean, errors) in zip(pairs, out, strict=True):
+        hook(
+            request=request,
+            entity_type=et,
+            record=record,
+            data=clean,
+            errors=errors,
+            source="import",
+        )
+    if len(out) > 1:
+        v._unique_within(out)
+    return out
+
+
+def _write_updates(request, et, pairs: list) -> list:
+    """Write validated ``(record, clean)`` updates together (see
+    :meth:`Batch.update_many`); returns the records that changed."""
+    hook = request.registry.kyklos_pm.hook
+    uid = service.user_id(request)
+    fields = et.fields
+    changed, diffs = [], []
+    for record, clean in pairs:
+        ch = {}
+        for name, value in clean.items():
+            old = values.read_value(et, fields[name], record)
+            if old != value:
+                ch[name] = (old, value)
+        if not ch:
+            continue  # nothing new: version and history stay as they are
+        hook.kyklos_record_before_save(
+            request=request,
+            entity_type=et,
+            record=record,
+            changes=ch,
+            created=False,
+            source="import",
+        )
+        for name, (_old, new) in ch.items():
+            values.write_value(et, fields[name], record, new)
+        record.updated_by_id = uid
+        changed.append(record)
+        diffs.append(ch)
+    if not changed:
+        return []
+    db = request.dbsession
+    db.flush()  # one UPDATE per column set, executemany; versions checked
+    defs = [d for d in customfields.definitions(request.registry, et.name).values() if d.mirrored]
+    mirror = []
+    for d in defs:
+        ids = [r.id for r, ch in zip(changed, diffs, strict=True) if d.name in ch]
+        if not ids:
+            continue
+        db.execute(
+            delete(customfields.CustomValue).where(
+                customfields.CustomValue.entity == et.name,
+                customfields.CustomValue.field_id == d.id,
+                customfields.CustomValue.record_id.in_(ids),
+            )
+        )
+        for r, ch in zip(changed, diffs, strict=True):
+            if d.name in ch:
+                mirror += customfields.mirror_rows(
+                    d, r.id, values.read_value(et, fields[d.name], r)
+                )
+    if mirror:
+        bulk_insert(db, customfields.CustomValue.__table__, mirror)
+    history.record_changes(
+        request, et, changed, "update", [service.json_changes(et, ch) for ch in diffs], "import"
+    )
+    service.after_save_many(request, et, changed, diffs, False, "import")
+    return changed
+
+
 class Batch:
     """One batch of rows written in one transaction.
 
@@ -229,9 +352,13 @@ class Batch:
     """
 
     def __init__(self, request, et, options: dict, seen: dict, dry_run: bool,
-                 created: dict | None = None):
+                 created: dict | None = None, columns: dict | None = None):
         self.request, self.et, self.options, self.seen = request, et, options, seen
         self.dry_run = dry_run
+        #: the columns' converters by header row, kept for the whole run by its caller:
+        #: a choice column's index of titles in every language is built once, not for
+        #: every chunk (a tenth of an import's time when it was)
+        self.columns = {} if columns is None else columns
         self.key = options.get("key") or None
         self.on_dup = options.get("on_duplicate") or "skip"
         self.validator = service.Validator(request, et, "import")
@@ -248,11 +375,14 @@ class Batch:
                               for lang in LANGUAGES)]
 
     def rows_to_data(self, headers, rows):
-        fields = self.et.fields
-        colmap = [(i, (self.options["mapping"] or {}).get(h)) for i, h in enumerate(headers)]
-        titles = self.title_translations
-        colmap = [(i, f, mapping.converter(fields[f], titles)) for i, f in colmap if f]
-        colmap = [(i, f, None if c is mapping.as_text else c) for i, f, c in colmap]
+        colmap = self.columns.get(tuple(headers))
+        if colmap is None:
+            fields = self.et.fields
+            colmap = [(i, (self.options["mapping"] or {}).get(h)) for i, h in enumerate(headers)]
+            titles = self.title_translations
+            colmap = [(i, f, mapping.converter(fields[f], titles)) for i, f in colmap if f]
+            colmap = [(i, f, None if c is mapping.as_text else c) for i, f, c in colmap]
+            self.columns[tuple(headers)] = colmap
         out = []
         for n, cells in rows:
             data = {}
@@ -279,6 +409,7 @@ class Batch:
             existing = _existing(request, et, self.key, given)
         results: dict[int, RowResult] = {}
         pending: list[tuple[int, dict, str | None]] = []
+        updates: list[tuple[int, object, dict]] = []
 
         def write_pending():
             checked = self.validator.check([data for _n, data, _k in pending])
@@ -333,14 +464,73 @@ class Batch:
                         {self.key: _("Duplicate of ${w}.", mapping={"w": where})},
                     )
                     continue
-                results[n] = self.update(n, target, data)
+                if any(t is target for _n, t, _d in updates):
+                    # a second row for the same record in one batch: the first one's
+                    # change must be written before this one is compared with it
+                    results.update(self.update_many(updates))
+                    updates.clear()
+                updates.append((n, target, data))
                 continue
             if k is not None:
                 self.seen.setdefault(k, n)
             pending.append((n, data, k))
         if pending:
             write_pending()
+        if updates:
+            results.update(self.update_many(updates))
         return [results[n] for n, _d in items]
+
+    def update_many(self, items: list) -> dict[int, RowResult]:
+        """The rows ``[(n, record, data)]`` that update existing records, set-based:
+        validated together (:class:`service.Validator`, one query per referenced type
+        and per unique field for the batch), written with one flush, one DELETE and
+        one executemany per mirrored custom field, one executemany of history entries
+        and the batch hooks (search index, duplicate keys, workflow, plugins) once for
+        the batch. Every step of :func:`service.update_record` is kept - the update
+        permission and record rules, the before-save hooks, changes only (a row that
+        changes nothing leaves its record, version and history alone). When the
+        database, a rule or a hook refuses the batch, it is rolled back and retried row
+        by row so that only the offending rows are rejected."""
+        request, et = self.request, self.et
+        results: dict[int, RowResult] = {}
+        if not items:
+            return results
+        if self.dry_run or not request.has_permission(et.permission("update")):
+            for n, record, data in items:
+                results[n] = self.update(n, record, data)
+            return results
+        rows = []
+        for n, record, data in items:
+            data = {k: v for k, v in data.items() if k != self.key}
+            if not rules.can_access(request, et, record, "update"):
+                results[n] = RowResult(
+                    n, "rejected", record.id, {"": _("You may not change this record.")}
+                )
+                continue
+            rows.append((n, record, data))
+        checked = _check_updates(request, et, [(r, d) for _n, r, d in rows])
+        valid = []
+        for (n, record, data), (clean, errors) in zip(rows, checked, strict=True):
+            if not errors and n in self.references.pending:
+                # linked records named by the row, created now that it is valid
+                errors = self.references.complete(n, data, clean)
+            if errors:
+                results[n] = RowResult(n, "rejected", record.id, dict(errors))
+            else:
+                valid.append((n, record, data, clean))
+        if not valid:
+            return results
+        try:
+            with request.dbsession.begin_nested():
+                _write_updates(request, et, [(r, c) for _n, r, _d, c in valid])
+            for n, record, _d, _c in valid:
+                results[n] = RowResult(n, "updated", record.id)
+        except (IntegrityError, HTTPForbidden, RecordError, StaleDataError, service.StaleRecord):
+            for n, record, data, _c in valid:
+                request.dbsession.expire(record)
+                results[n] = self.update(n, record, data)
+        return results
+
 
     def create_one(self, n: int, data: dict) -> RowResult:
         try:
@@ -421,9 +611,22 @@ def start_run(request, et, path: Path, file_name: str, options: dict, dry_run: b
 
 
 def _format_errors(errors: dict, field_headers: dict) -> str:
-    return "; ".join(
-        f"{field_headers.get(k, k) or 'row'}: {v}" for k, v in errors.items()
-    )
+    """``column: message; ...`` for a row's ``errors``, each named by the file's column.
+
+    A key is a field as the row submitted it (a hook that derives a value from another
+    field reports a refusal under the field it came from, see ``kyklos_record_validate``)
+    or a path inside one (``addresses.0.city``: the column of ``addresses``, then the
+    path). Identical lines are given once."""
+    out = []
+    for k, v in errors.items():
+        name = field_headers.get(k)
+        if name is None and "." in k:
+            head, _dot, rest = k.partition(".")
+            name = f"{field_headers[head]} ({rest})" if head in field_headers else k
+        line = f"{name or k or 'row'}: {v}"
+        if line not in out:
+            out.append(line)
+    return "; ".join(out)
 
 
 def execute(registry, run_id: int, progress=None) -> dict:
@@ -458,6 +661,7 @@ def execute(registry, run_id: int, progress=None) -> dict:
     new_log = start_after <= 1 or not log.exists()
     seen: dict = {}
     created: dict = {}  # records created for names in reference columns, for the whole run
+    columns: dict = {}  # the columns' converters (Batch.rows_to_data), for the whole run
     tables: set = set()  # every table a batch wrote, analysed when the run ends
     uid = info["user_id"]
     with log.open("w" if new_log else "a", newline="", encoding="utf-8") as fh:
@@ -465,17 +669,34 @@ def execute(registry, run_id: int, progress=None) -> dict:
         if new_log:
             writer.writerow(["row", "status", "record_id", "errors"])
         batch_rows = []
+        limit = float(registry.settings.get("kyklos.imports.batch_seconds") or BATCH_SECONDS)
 
         def flush_batch(rows):
-            last = rows[-1][0]
+            """Write ``rows`` in one transaction, in chunks, until they are all done or
+            the batch has taken ``limit`` seconds; returns the rows left for the next
+            batch. The run's ``last_row`` commits with the rows written, so a crash
+            resumes after the last committed chunk."""
+            started = time.monotonic()
+            done: list = []
             with _collector_paused(), job_request(registry, uid) as request:
                 et = request.registry.kyklos_entities[info["entity"]]
                 customfields.refresh(registry, request.dbsession)
-                results = Batch(request, et, options, seen, info["dry_run"], created).run(
-                    headers, rows)
+                batch = Batch(request, et, options, seen, info["dry_run"], created, columns)
+                size, i = CHUNK_FIRST, 0
+                while i < len(rows):
+                    chunk = rows[i:i + size]
+                    done += batch.run(headers, chunk)
+                    i += len(chunk)
+                    elapsed = time.monotonic() - started
+                    if elapsed >= limit:
+                        break
+                    # the next chunk sized to what is left of the time, at the pace so far
+                    pace = i / max(elapsed, 1e-6)
+                    size = max(1, min(CHUNK_MAX, int(pace * (limit - elapsed))))
                 tables.update(upkeep.written(request.dbsession))
-                counts = {s: sum(1 for r in results if r.status == s)
+                counts = {s: sum(1 for r in done if r.status == s)
                           for s in ("created", "updated", "skipped", "rejected")}
+                last = rows[i - 1][0]
                 run = request.dbsession.get(ImportRun, run_id)
                 run.rows_created += counts["created"]
                 run.rows_updated += counts["updated"]
@@ -486,22 +707,22 @@ def execute(registry, run_id: int, progress=None) -> dict:
                 lines = [
                     [r.row, r.status, r.record_id or "",
                      _format_errors({k: tr(v) for k, v in r.errors.items()}, field_headers)]
-                    for r in results
+                    for r in done
                 ]
             writer.writerows([[neutralise(str(c)) for c in line] for line in lines])
             fh.flush()
             if progress is not None:
                 progress(100.0 * (last - 1) / max(total, 1), f"{last - 1}/{total}")
+            return rows[i:]
 
         for n, row in open_reader(registry, path, name, ropts):
             if n <= max(start_after, 1):
                 continue
             batch_rows.append((n, row))
             if len(batch_rows) >= BATCH:
-                flush_batch(batch_rows)
-                batch_rows = []
-        if batch_rows:
-            flush_batch(batch_rows)
+                batch_rows = flush_batch(batch_rows)
+        while batch_rows:
+            batch_rows = flush_batch(batch_rows)
     if tables:
         _analyze(registry, info["entity"], tables)
     _finish(registry, run_id, "done", None)

@@ -415,9 +415,9 @@ def plugin_formats(registry) -> dict:
 def open_reader(registry, path: Path, name: str, opts: Options):
     fmt = opts.format or detect_format(name)
     if fmt == "csv":
-        return CSVReader(path, name, opts)
+        return fold_typed_groups(CSVReader(path, name, opts))
     if fmt == "xlsx":
-        return XLSXReader(path, name, opts)
+        return fold_typed_groups(XLSXReader(path, name, opts))
     parser = plugin_formats(registry).get(fmt) if registry is not None else None
     if parser is None:
         raise FileError(name, f"unknown file format {fmt[:20]!r}: use CSV or XLSX")
@@ -427,3 +427,171 @@ def open_reader(registry, path: Path, name: str, opts: Options):
         raise FileError(name, str(exc)[:300]) from None
     return RowsReader(name, [list(r) for r in rows])
 
+
+
+# --- Google's numbered typed columns --------------------------------------------------
+#
+# Google Contacts writes each phone, e-mail, address and website as a numbered group of
+# columns whose *type* is a cell of its own: ``Phone 1 - Type`` (older exports) or
+# ``Phone 1 - Label`` (newer ones) says "Mobile", ``Phone 1 - Value`` holds the number,
+# and several values of one type share a cell, separated by " ::: ". Which column holds
+# the mobile number changes from row to row, so no header -> field mapping can read it.
+# The reader folds each group into the typed columns Outlook writes (Mobile Phone,
+# Business Phone, E-mail 2 Address, Business Street, ...): one column per kind, the same
+# for every row, which the shipped profiles and the wizard map like any other. Nothing
+# is dropped: a value of a type without a column of its own goes to the "Other" one.
+
+_GROUP = re.compile(
+    r"^(?P<kind>Phone|E-mail|Email|Address|Website) (?P<n>\d{1,2}) - (?P<part>[\w .-]+)$",
+    re.IGNORECASE,
+)
+#: Google's phone types -> the Outlook column
+PHONE_COLUMNS = {
+    "mobile": "Mobile Phone", "cell": "Mobile Phone", "work": "Business Phone",
+    "home": "Home Phone", "main": "Primary Phone", "work fax": "Business Fax",
+    "home fax": "Home Fax", "pager": "Pager", "other": "Other Phone",
+}
+#: Google's address types -> the Outlook column prefix
+ADDRESS_PREFIXES = {"work": "Business", "home": "Home", "other": "Other"}
+#: Google's address parts -> the Outlook column suffix
+ADDRESS_PARTS = {
+    "street": "Street", "extended address": "Street", "po box": "Street", "city": "City",
+    "region": "State", "postal code": "Postal Code", "country": "Country/Region",
+    "formatted": "Formatted",
+}
+#: the separator Google writes between several values in one cell
+MULTI = " ::: "
+
+
+def _type_of(cell: str) -> str:
+    # "* Home": the asterisk marks the preferred value
+    return cell.strip().lstrip("*").strip().casefold()
+
+
+def _join(current: str, value: str) -> str:
+    if not current:
+        return value
+    have = current.split(MULTI)
+    return current if value in have else current + MULTI + value
+
+
+class TypedGroupsReader:
+    """Wraps a reader of a file with Google's numbered typed columns (see above); a file
+    without them is read as it is (:func:`fold_typed_groups` decides)."""
+
+    def __init__(self, inner, headers: list[str], groups: dict):
+        self.inner = inner
+        self.groups = groups  # (kind, n) -> {part: column index}
+        grouped = {i for parts in groups.values() for i in parts.values()}
+        self.kept = [i for i in range(len(headers)) if i not in grouped]
+        self.headers = headers
+        self.columns = self._columns()
+
+    def __getattr__(self, name):  # encoding, delimiter, ...
+        return getattr(self.inner, name)
+
+    def _columns(self) -> list[str]:
+        """The folded columns of every type the file uses, in a stable order: read
+        once through the file, since a column exists only if some row has its type."""
+        seen: dict[str, None] = {}
+        for n, row in self.inner:
+            if n == 1:
+                continue
+            for name in self._fold(row):
+                seen.setdefault(name, None)
+        order = [*dict.fromkeys(PHONE_COLUMNS.values())]
+        order += ["E-mail Address", "E-mail 2 Address", "Web Page", "Web Page 2"]
+        parts = dict.fromkeys(ADDRESS_PARTS.values())
+        order += [f"{p} {s}" for p in ADDRESS_PREFIXES.values() for s in parts]
+        return [c for c in order if c in seen] + [c for c in seen if c not in order]
+
+    def _fold(self, row: list[str]) -> dict[str, str]:
+        out: dict[str, str] = {}
+        width = len(row)
+
+        def cell(i):
+            return row[i].strip() if i is not None and i < width else ""
+
+        emails = 0
+        sites = 0
+        for (kind, _n), parts in sorted(self.groups.items(), key=lambda kv: kv[0][1]):
+            label = _type_of(cell(parts.get("type", parts.get("label"))))
+            if kind == "phone":
+                value = cell(parts.get("value"))
+                if value:
+                    column = PHONE_COLUMNS.get(label, "Other Phone")
+                    for v in value.split(MULTI):
+                        if v.strip():
+                            out[column] = _join(out.get(column, ""), v.strip())
+            elif kind in ("e-mail", "email"):
+                value = cell(parts.get("value"))
+                for v in value.split(MULTI):
+                    if v.strip():
+                        column = "E-mail Address" if emails == 0 else "E-mail 2 Address"
+                        out[column] = _join(out.get(column, ""), v.strip())
+                        emails += 1
+            elif kind == "website":
+                value = cell(parts.get("value"))
+                for v in value.split(MULTI):
+                    if v.strip():
+                        column = "Web Page" if sites == 0 else "Web Page 2"
+                        out[column] = _join(out.get(column, ""), v.strip())
+                        sites += 1
+            else:  # address
+                prefix = ADDRESS_PREFIXES.get(label, "Other")
+                values = {p: cell(i) for p, i in parts.items() if p in ADDRESS_PARTS}
+                if any(v for p, v in values.items() if p != "formatted"):
+                    values.pop("formatted", None)  # a rendering of the parts beside it
+                # the PO box and the extended address (flat, c/o) lead the street line,
+                # as on an envelope and as the vCard import does
+                lead = [values.pop(p, "") for p in ("po box", "extended address")]
+                street = ", ".join(v for v in (*lead, values.get("street", "")) if v)
+                if street:
+                    values["street"] = street
+                for p, v in values.items():
+                    if v:
+                        column = f"{prefix} {ADDRESS_PARTS[p]}"
+                        out[column] = _join(out.get(column, ""), v)
+        return out
+
+    def __iter__(self):
+        for n, row in self.inner:
+            if n == 1:
+                yield n, [self.headers[i] for i in self.kept] + self.columns
+                continue
+            folded = self._fold(row)
+            kept = [row[i] if i < len(row) else "" for i in self.kept]
+            yield n, kept + [folded.get(c, "") for c in self.columns]
+
+
+def typed_groups(headers: list[str]) -> dict:
+    """``{(kind, n): {part: index}}`` of Google's numbered typed columns in ``headers``;
+    empty when there are none (a group needs its value column, or an address part)."""
+    groups: dict = {}
+    for i, h in enumerate(headers):
+        m = _GROUP.match((h or "").strip())
+        if m:
+            kind = m["kind"].casefold()
+            part = m["part"].strip().casefold()
+            groups.setdefault((kind, int(m["n"])), {})[part] = i
+    return {k: v for k, v in groups.items()
+            if "value" in v or (k[0] == "address" and set(v) & set(ADDRESS_PARTS))}
+
+
+def fold_typed_groups(reader):
+    """``reader``, or a :class:`TypedGroupsReader` over it when its header has Google's
+    numbered typed columns."""
+    rows = iter(reader)
+    try:
+        first = next(rows, None)
+    finally:
+        close = getattr(rows, "close", None)
+        if close is not None:
+            close()  # the file the generator opened
+    if first is None:
+        return reader
+    headers = [c.strip() for c in first[1]]
+    groups = typed_groups(headers)
+    if not groups:
+        return reader
+    return TypedGroupsReader(reader, headers, groups)

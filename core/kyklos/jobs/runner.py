@@ -28,7 +28,13 @@ from pyramid.scripting import prepare
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from kyklos.db import get_tm_session, utcnow
+from kyklos.db import (
+    get_tm_session,
+    prefers_immediate,
+    retry_locked,
+    utcnow,
+    write_transaction,
+)
 from kyklos.errors import ConfigError
 from kyklos.jobs.models import CLAIMABLE, DONE, FAILED, QUEUED, RETRYING, RUNNING, Job
 
@@ -222,12 +228,18 @@ class JobSession(dict):
 class job_request:  # noqa: N801 - used like a function: ``with job_request(...) as request``
     """A Pyramid request for background work: ``dbsession`` in a transaction of its own
     that commits when the block ends without error, URLs from ``kyklos.base_url``, and
-    the permissions of ``user_id`` (none when ``None``)."""
+    the permissions of ``user_id`` (none when ``None``).
 
-    def __init__(self, registry, user_id=None, job_id=None):
+    ``write=True``: the transaction will write, so on SQLite it takes the write lock at
+    BEGIN (waiting its turn) rather than at its first write, where it would fail if
+    another writer committed after it read. Keep such blocks short: every other writer
+    waits for them. Default: :func:`kyklos.db.immediate_writes` decides (off)."""
+
+    def __init__(self, registry, user_id=None, job_id=None, write: bool | None = None):
         self.registry = registry
         self.user_id = user_id
         self.job_id = job_id
+        self.write = prefers_immediate() if write is None else write
 
     def __enter__(self):
         from pyramid.interfaces import IRequestFactory
@@ -242,6 +254,9 @@ class job_request:  # noqa: N801 - used like a function: ``with job_request(...)
         request.tm = transaction.TransactionManager(explicit=True)
         request.session = JobSession(self.user_id)
         request.environ["kyklos.job_id"] = self.job_id
+        if self.write:
+            # on SQLite, BEGIN IMMEDIATE at the first statement (kyklos.db.includeme)
+            request.environ["kyklos.immediate"] = True
         request.tm.begin()
         self.request = request
         return request
@@ -357,9 +372,12 @@ def worker_name() -> str:
 def claim(engine, job_id: str, worker: str, lease: float, now=None) -> dict | None:
     """Take the job if it is waiting and due. Returns its row, or None when it is done,
     cancelled, not yet due, or held by a live worker."""
-    now = now or utcnow()
+    return retry_locked(_claim, engine, job_id, worker, lease, now or utcnow(), what="claim")
+
+
+def _claim(engine, job_id, worker, lease, now):
     table = Job.__table__
-    with engine.begin() as conn:
+    with write_transaction(engine) as conn:
         rc = conn.execute(
             update(table)
             .where(
@@ -419,8 +437,17 @@ def run_job(registry, job_id: str, now=None) -> str:
         return FAILED
     heartbeat = Heartbeat(engine, job_id, worker, lease)
     heartbeat.start()
-    try:
-        with job_request(registry, row["user_id"], job_id) as request:
+
+    tries = {"n": 0}
+
+    def attempt():
+        # The handler's own transaction begins deferred: a job may run long, and taking
+        # SQLite's write lock for all of it would stall every request. Nested short
+        # transactions (an import's batches) may take it; see kyklos.db. Run again
+        # because it met the lock, it takes the lock at its first statement, as a
+        # retried request does, so that it does not lose to other writers again.
+        tries["n"] += 1
+        with job_request(registry, row["user_id"], job_id, write=tries["n"] > 1) as request:
             ctx = JobContext(
                 request, job_id, row["attempts"], row["user_id"], worker=worker, engine=engine,
                 max_attempts=row["max_attempts"],
@@ -444,6 +471,11 @@ def run_job(registry, job_id: str, now=None) -> str:
             ).rowcount
             if done != 1:
                 raise LeaseLost(job_id)
+
+    try:
+        # Meeting SQLite's lock is not the job's failure: run it again at once (its
+        # transaction rolled back), as pyramid_retry does for a request.
+        retry_locked(attempt, attempts=5, what=f"job {job_id}")
     except LeaseLost:
         log.warning("job %s: lease lost to another worker; this run rolled back", job_id)
         return "lost"
@@ -470,8 +502,16 @@ def _after_failure(registry, row, worker, spec, exc) -> str:
         return FAILED
     delay = spec.retry_delay * (2 ** (row["attempts"] - 1))
     eta = utcnow() + dt.timedelta(seconds=delay)
-    with engine.begin() as conn:
-        rc = conn.execute(
+    rc = retry_locked(_mark_retrying, engine, job_id, worker, exc, eta, what="job retry")
+    if rc == 1:
+        dispatch(registry, job_id, eta)
+        return RETRYING
+    return "lost"
+
+
+def _mark_retrying(engine, job_id, worker, exc, eta) -> int:
+    with write_transaction(engine) as conn:
+        return conn.execute(
             update(Job)
             .where(Job.id == job_id, Job.worker == worker, Job.state == RUNNING)
             .values(
@@ -483,14 +523,14 @@ def _after_failure(registry, row, worker, spec, exc) -> str:
                 locked_until=None,
             )
         ).rowcount
-    if rc == 1:
-        dispatch(registry, job_id, eta)
-        return RETRYING
-    return "lost"
 
 
 def _finish_failed(engine, job_id, worker, error):
-    with engine.begin() as conn:
+    retry_locked(_finish_failed_once, engine, job_id, worker, error, what="job failure")
+
+
+def _finish_failed_once(engine, job_id, worker, error):
+    with write_transaction(engine) as conn:
         conn.execute(
             update(Job)
             .where(Job.id == job_id, Job.worker == worker, Job.state == RUNNING)
@@ -509,9 +549,34 @@ def sweep(registry, now=None, requeue_after: float | None = None) -> dict:
     if requeue_after is None:
         requeue_after = requeue_seconds(registry.settings)
     cutoff = now - dt.timedelta(seconds=requeue_after)
+    resent, failed = retry_locked(_sweep, engine, now, cutoff, what="sweep")
+    for job_id in resent:
+        dispatch(registry, job_id)
+    if resent or failed:
+        log.info("sweep: re-sent %d job(s), failed %d", len(resent), len(failed))
+    return {"resent": resent, "failed": failed}
+
+
+def _sweep(engine, now, cutoff):
     table = Job.__table__
     resent, failed = [], []
-    with engine.begin() as conn:
+    with engine.connect() as conn:
+        # most sweeps find nothing: look first, without taking the write lock
+        work = conn.execute(
+            select(table.c.id).where(
+                or_(
+                    and_(table.c.state == RUNNING, table.c.locked_until < now),
+                    and_(
+                        table.c.state.in_(CLAIMABLE),
+                        table.c.enqueued_at <= cutoff,
+                        or_(table.c.run_at.is_(None), table.c.run_at <= cutoff),
+                    ),
+                )
+            ).limit(1)
+        ).first()
+    if work is None:
+        return resent, failed
+    with write_transaction(engine) as conn:
         stale = conn.execute(
             select(table.c.id, table.c.attempts, table.c.max_attempts).where(
                 table.c.state == RUNNING, table.c.locked_until < now
@@ -558,11 +623,7 @@ def sweep(registry, now=None, requeue_after: float | None = None) -> dict:
         for job_id in lost:
             conn.execute(update(table).where(table.c.id == job_id).values(enqueued_at=now))
         resent.extend(lost)
-    for job_id in resent:
-        dispatch(registry, job_id)
-    if resent or failed:
-        log.info("sweep: re-sent %d job(s), failed %d", len(resent), len(failed))
-    return {"resent": resent, "failed": failed}
+    return resent, failed
 
 
 def tick(registry, minute: dt.datetime) -> list[str]:
@@ -576,9 +637,15 @@ def tick(registry, minute: dt.datetime) -> list[str]:
         if spec.periodic is None or not spec.periodic(minute):
             continue
         key = f"periodic:{spec.name}:{minute.isoformat(timespec='minutes')}"
-        with job_request(registry, None) as request:
-            created.append(enqueue(request, spec.name, key=key, user_id=None))
+        created.append(retry_locked(_enqueue_keyed, registry, spec.name, key, what="tick"))
     return created
+
+
+def _enqueue_keyed(registry, name: str, key: str) -> str:
+    # look-up and insert of the key in one write transaction: on SQLite the insert then
+    # never finds the snapshot of its look-up stale ("database is locked")
+    with job_request(registry, None, write=True) as request:
+        return enqueue(request, name, key=key, user_id=None)
 
 
 def run_every(registry, now: dt.datetime | None = None) -> list[str]:
@@ -590,10 +657,8 @@ def run_every(registry, now: dt.datetime | None = None) -> list[str]:
         if not spec.every:
             continue
         slot = int(now.timestamp() // spec.every)
-        with job_request(registry, None) as request:
-            created.append(
-                enqueue(request, spec.name, key=f"every:{spec.name}:{slot}", user_id=None)
-            )
+        key = f"every:{spec.name}:{slot}"
+        created.append(retry_locked(_enqueue_keyed, registry, spec.name, key, what="run_every"))
     return created
 
 

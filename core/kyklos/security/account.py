@@ -10,13 +10,14 @@ from pyramid.security import remember
 from sqlalchemy import select
 
 from kyklos.db import utcnow
-from kyklos.i18n import LANGUAGES, _
+from kyklos.i18n import LANGUAGES, _, format_date
 from kyklos.security.audit import log_event
 from kyklos.security.auth import end_user_sessions, find_user
+from kyklos.security.delegation import local_midnight, scope_text
 from kyklos.security.models import ApiToken, Delegation
 from kyklos.security.passwords import hash_password, password_messages, verify_password
 from kyklos.security.tokens import create_token
-from kyklos.security.totp import matching_step, new_secret, provisioning_uri
+from kyklos.security.totp import matching_step, new_secret, provisioning_uri, set_user_secret
 
 _TOTP_PENDING = "_totp_pending"
 MAX_TOKEN_DAYS = 3650
@@ -64,14 +65,6 @@ def check_credentials_scope(request) -> dict:
     return {}
 
 
-def _parse_date(value: str) -> dt.datetime | None:
-    try:
-        day = dt.date.fromisoformat((value or "").strip()[:10])
-    except ValueError:
-        return None
-    return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
-
-
 def _account_data(request, errors=None, values=None):
     ident = request.identity
     user = ident.user
@@ -112,14 +105,25 @@ def _account_data(request, errors=None, values=None):
         "given": given,
         "received": received,
         "now": utcnow(),
+        "fmt_date": format_date,
+        "scope_text": scope_text,
         "errors": errors or {},
         "values": values or {},
+        "picked_to": _picked_title(db, (values or {}).get("to_user_id")),
         "languages": LANGUAGES,
         "permissions": grantable_permissions(request),
         "entity_types": sorted(
             request.registry.kyklos_entities.values(), key=lambda et: str(et.plural)
         ),
     }
+
+
+def _picked_title(db, raw):
+    """``(id, name)`` of a user chosen in a picker, to show it again after an error."""
+    from kyklos.security.delegation import picked_user
+
+    user = picked_user(db, raw)
+    return (user.id, user.title) if user is not None else None
 
 
 def account_view(request):
@@ -248,7 +252,7 @@ def totp_confirm_view(request):
         errors["code"] = [_("That code is not valid. Try the current one.")]
     if errors:
         return _totp_page(request, errors)
-    user.totp_secret = secret
+    set_user_secret(request.registry, user, secret)
     user.totp_last_step = step
     request.session.pop(_TOTP_PENDING, None)
     log_event(request, "totp.enabled", user_id=user.id)
@@ -263,7 +267,8 @@ def totp_disable_view(request):
         errors["password"] = [_("This is not your current password.")]
     from kyklos.security.totp import verify_user_code
 
-    if not errors and not verify_user_code(user, request.POST.get("code", "")[:20]):
+    code = request.POST.get("code", "")[:20]
+    if not errors and not verify_user_code(request.registry, user, code):
         errors["code"] = [_("That code is not valid. Try the current one.")]
     if errors:
         return _totp_page(request, errors)
@@ -366,8 +371,9 @@ def check_delegation(request, data, from_user) -> tuple[dict, dict]:
         errors["to"] = [_("You cannot delegate to yourself.")]
     starts = data.get("starts")
     ends = data.get("ends")
-    starts = starts if isinstance(starts, dt.datetime) else _parse_date(str(starts or ""))
-    ends = ends if isinstance(ends, dt.datetime) else _parse_date(str(ends or ""))
+    # a day without a time starts at midnight in the absent person's time zone
+    starts = starts if isinstance(starts, dt.datetime) else local_midnight(starts, from_user)
+    ends = ends if isinstance(ends, dt.datetime) else local_midnight(ends, from_user)
     if starts is None:
         errors["starts"] = [_("A date such as 2026-07-01.")]
     if ends is None:
@@ -451,6 +457,8 @@ def end_delegation(request, row: Delegation) -> None:
 def delegation_create_view(request):
     user = request.identity.user
     data = {
+        # the deputy is picked with the user picker; an e-mail still works (old forms)
+        "to_user_id": request.POST.get("to_user_id", "").strip() or None,
         "to_email": request.POST.get("to_email", ""),
         "starts": request.POST.get("starts", ""),
         "ends": request.POST.get("ends", ""),

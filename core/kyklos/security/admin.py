@@ -132,7 +132,8 @@ def admin_index(request):
 
 
 def users_view(request):
-    q = select(User).order_by(User.name, User.id)
+    # portal logins have their own page (Administration → Portal logins)
+    q = select(User).where(User.is_portal.is_(False)).order_by(User.name, User.id)
     text = request.params.get("q", "").strip()[:100]
     if text:
         like = f"%{text.lower()}%"
@@ -638,23 +639,6 @@ def territory_view(request):
 # --- delegations and the security log -------------------------------------------------
 
 
-def _local_midnight(value: str, user):
-    """A day entered on the page starts at midnight where the absent person lives (not
-    in UTC): a delegation "from 1 July" in Athens begins at 00:00 Athens time."""
-    import datetime as dt
-    import zoneinfo
-
-    try:
-        day = dt.date.fromisoformat((value or "").strip()[:10])
-    except ValueError:
-        return value  # check_delegation names the field
-    try:
-        tz = zoneinfo.ZoneInfo(user.timezone or "UTC")
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        tz = dt.UTC
-    return dt.datetime.combine(day, dt.time(0), tzinfo=tz).astimezone(dt.UTC)
-
-
 def delegations_view(request):
     db = request.dbsession
     errors, values = {}, {}
@@ -662,18 +646,23 @@ def delegations_view(request):
         p = request.POST
         values = dict(p)
         from kyklos.security.auth import find_user
+        from kyklos.security.delegation import picked_user
 
-        from_user = find_user(db, p.get("from_email", "")[:254])
+        # both people are picked with the user picker; e-mails still work (old forms)
+        from_user = picked_user(db, p.get("from_user_id")) or (
+            find_user(db, p.get("from_email", "")[:254]) if p.get("from_email") else None
+        )
         if from_user is None:
-            errors = {"from": [_("No user with this address.")]}
+            errors = {"from": [_("Choose the absent person.")]}
         else:
             _manageable(request, from_user)
             clean, errs = check_delegation(
                 request,
                 {
+                    "to_user_id": p.get("to_user_id", "").strip() or None,
                     "to_email": p.get("to_email", ""),
-                    "starts": _local_midnight(p.get("starts", ""), from_user),
-                    "ends": _local_midnight(p.get("ends", ""), from_user),
+                    "starts": p.get("starts", ""),
+                    "ends": p.get("ends", ""),
                     "scope": p.getall("scope"),
                     "reason": p.get("reason", ""),
                 },
@@ -692,11 +681,32 @@ def delegations_view(request):
         .all(),
         "now": utcnow(),
         "fmt": format_datetime,
+        "scope_text": scope_text,
         "errors": errors,
         "values": values,
-        "entity_types": sorted(request.registry.kyklos_entities.values(), key=lambda e: e.name),
+        "picked": {
+            side: (u.id, u.title)
+            for side in ("from", "to")
+            if (u := _picked(db, values.get(f"{side}_user_id"))) is not None
+        },
+        "entity_types": sorted(
+            request.registry.kyklos_entities.values(),
+            key=lambda e: request.localizer.translate(e.plural).casefold(),
+        ),
     }
     return _page(request, "admin_delegations.pt", data, 400 if errors else 200)
+
+
+def scope_text(request, scope):
+    from kyklos.security.delegation import scope_text as text
+
+    return text(request, scope)
+
+
+def _picked(db, raw):
+    from kyklos.security.delegation import picked_user
+
+    return picked_user(db, raw)
 
 
 def delegation_end_view(request):

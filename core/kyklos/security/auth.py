@@ -95,20 +95,26 @@ def known_device(request, user: User) -> bool:
     return uid == str(user.id) and hmac.compare_digest(mark, _device_mark(user))
 
 
-def authenticate(request, email: str, password: str) -> tuple[User | None, object]:
+def authenticate(
+    request, email: str, password: str, portal: bool = False
+) -> tuple[User | None, object]:
     """Check credentials with lockout. Returns ``(user, None)`` or ``(None, message)``.
 
     Every attempt costs one password hash and ends with the same message, whether the
     account exists, is locked or the password is wrong, so neither timing nor wording
-    tells which accounts exist. A locked account still opens with the right password
-    from a browser that logged in to it before: a stranger cannot lock its owner out
-    by failing on purpose.
+    tells which accounts exist. ``portal`` says which door: the customer portal's
+    (portal logins only) or the staff login (staff only). A locked account still opens
+    with the right password from a browser that logged in to it before: a stranger
+    cannot lock its owner out by failing on purpose.
     """
     user = find_user(request.dbsession, email) if email else None
     generic = _("Wrong e-mail or password.")
     now = utcnow()
     ok = verify_password(user.password_hash if user is not None else None, password)
     ok = ok and user is not None and user.is_active
+    # A portal login opens the portal only, a staff login the staff UI only: the wrong
+    # door is a wrong password (same message, same counters).
+    ok = ok and user.is_portal == portal
     if user is not None and user.locked_until and user.locked_until > now:
         if not (ok and known_device(request, user)):
             log_event(request, "login.failed", user_id=user.id, reason="locked")
@@ -189,7 +195,7 @@ def login_code_view(request):
         if user.locked_until and user.locked_until > utcnow():
             request.session.pop(_MFA, None)
             error = _("Too many failed attempts. Try again later.")
-        elif verify_user_code(user, request.POST.get("code", "")[:20]):
+        elif verify_user_code(request.registry, user, request.POST.get("code", "")[:20]):
             return _complete_login(request, user, pending.get("came_from") or "/", "totp")
         else:
             locked = _count_failure(request, user)

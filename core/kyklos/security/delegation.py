@@ -31,6 +31,50 @@ class DelegatedRights:
     all_records: bool
 
 
+def local_midnight(value, user) -> dt.datetime | None:
+    """The instant a day typed on a page or sent to the API (``2026-07-01``) begins
+    where ``user`` (the absent person) lives, in UTC: a delegation "from 1 July" in
+    Athens starts at 00:00 Athens time, not at 03:00. ``None`` when not a date."""
+    import zoneinfo
+
+    try:
+        day = dt.date.fromisoformat(str(value or "").strip()[:10])
+    except ValueError:
+        return None
+    try:
+        tz = zoneinfo.ZoneInfo(getattr(user, "timezone", None) or "UTC")
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        tz = dt.UTC
+    return dt.datetime.combine(day, dt.time(0), tzinfo=tz).astimezone(dt.UTC)
+
+
+def scope_text(request, scope) -> str:
+    """What a delegation covers in words: entity types by their translated plural, a
+    permission by its declared title."""
+    reg = request.registry
+    tr = request.localizer.translate
+    out = []
+    for item in scope or ():
+        et = reg.kyklos_entities.get(item)
+        perm = getattr(reg, "kyklos_permissions", {}).get(item)
+        if et is not None:
+            out.append(tr(et.plural))
+        elif perm is not None and getattr(perm, "title", None):
+            out.append(tr(perm.title))
+        else:
+            out.append(str(item))
+    return ", ".join(out)
+
+
+def picked_user(dbsession, raw) -> User | None:
+    """The active user a picker (``<select data-k-picker>``) sent, by id."""
+    text = str(raw or "").strip()
+    if not text.isdigit() or len(text) > 18:
+        return None
+    user = dbsession.get(User, int(text))
+    return user if user is not None and user.is_active else None
+
+
 def _entity_perms(registry) -> dict[str, frozenset[str]]:
     return {
         name: frozenset(et.permissions.values())

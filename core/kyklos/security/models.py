@@ -18,14 +18,17 @@ class User(IdMixin, TimestampMixin, Base):
     name: Mapped[str] = mapped_column(String(200), nullable=False, default="")
     password_hash: Mapped[str | None] = mapped_column(String(255))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)
+    #: a customer's portal login (kyklos.portal): never a staff user, whatever its roles
+    is_portal: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
     locale: Mapped[str | None] = mapped_column(String(10))
     timezone: Mapped[str] = mapped_column(String(64), default="Europe/Athens", nullable=False)
     failed_logins: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
     locked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     last_login_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     password_changed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
-    #: set once the user confirmed a TOTP code; then required at login
-    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    #: set once the user confirmed a TOTP code; then required at login. Encrypted
+    #: (a Fernet token): use kyklos.security.totp.user_secret / set_user_secret
+    totp_secret: Mapped[str | None] = mapped_column(String(255))
     #: the last accepted TOTP time step: a code is never accepted twice
     totp_last_step: Mapped[int | None] = mapped_column(Integer)
     department_id: Mapped[int | None] = mapped_column(

@@ -32,6 +32,9 @@ class Identity:
     #: the permissions of the user's own roles, without delegated ones (default: all of
     #: ``permissions``, for identities built outside a request, e.g. by a job runner)
     own_permissions: frozenset[str] | None = None
+    #: a customer's portal login: :class:`kyklos.portal.identity.PortalLink` (its record,
+    #: customer and portal roles); ``None`` for staff
+    portal: object | None = None
 
     def __post_init__(self):
         if self.own_permissions is None:
@@ -114,6 +117,13 @@ class SecurityPolicy:
             user = request.dbsession.get(User, uid, options=[lazyload(User.territories)])
             if user is None or not user.is_active:
                 return None
+            # Portal and staff sessions have their own cookies; a login never crosses over.
+            if user.is_portal != bool(getattr(session, "portal", False)):
+                return None
+        if user.is_portal:
+            from kyklos.portal.identity import portal_identity
+
+            return portal_identity(request, user, row)
         own = user_permissions(user)
         delegated = tuple(
             rights_of(request.registry, d) for d in active_delegations(request.dbsession, user.id)
@@ -141,6 +151,11 @@ class SecurityPolicy:
         ident = request.identity
         if ident is None:
             return Denied("not logged in")
+        if ident.portal is not None:
+            from kyklos.portal.identity import portal_permits
+
+            if not portal_permits(request, permission):
+                return Denied(f"{permission} is not open to portal users")
         if ident.has(permission):
             return Allowed(f"{permission} granted")
         return Denied(f"{permission} not granted")

@@ -39,6 +39,8 @@ SCOPE_WORDS = {
     "department": _("Records of my department"),
     "subtree": _("Records of my department and below"),
     "territory": _("Records in my territories"),
+    "customer": _("Records of my customer (portal)"),
+    "self": _("My own person record (portal)"),
     "all": _("All records"),
 }
 SCOPE_HINTS = {
@@ -50,6 +52,11 @@ SCOPE_HINTS = {
         "them: managers reach their subordinates' records."
     ),
     "territory": _("Records placed in one of the user's territories (e.g. by country)."),
+    "customer": _(
+        "For customer portal logins: records of the portal user's company. Staff have no "
+        "customer, so this gives them nothing."
+    ),
+    "self": _("For customer portal logins: the one record the portal user is tied to."),
     "all": _("Every record of the type."),
 }
 FIELD_ACCESS_WORDS = {

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from kyklos.errors import ConfigError
-from kyklos.security.models import FieldPermission, RecordRule, Role
+from kyklos.security.models import FieldPermission, RecordRule, Role, User, UserRole
 from kyklos.security.rules import FIELD_ACCESS, RULE_ACTIONS, SCOPES
 
 log = logging.getLogger("kyklos.security")
@@ -135,6 +135,21 @@ def sync_roles(dbsession, registry) -> None:
                 FieldPermission(role_id=role.id, entity=d.entity, field=d.field, access=d.access)
             )
     dbsession.flush()
+
+
+def user_ids_with_roles(dbsession, *names: str) -> list[int]:
+    """The active staff users holding any of the roles ``names`` (e.g. the administrators
+    a plugin tells when something shared stops working), in id order."""
+    return list(
+        dbsession.execute(
+            select(User.id)
+            .join(UserRole, UserRole.user_id == User.id)
+            .join(Role, Role.id == UserRole.role_id)
+            .where(Role.name.in_(names), User.is_active.is_(True), User.is_portal.is_(False))
+            .distinct()
+            .order_by(User.id)
+        ).scalars()
+    )
 
 
 def includeme(config):

@@ -25,7 +25,13 @@ How a decision is made:
    of one of the subject's territories; a type declaring several paths, e.g.
    ``("account.country", "country")``, is placed by the first one whose own column is
    set), ``all``. A territory rule on a type without a territory field is refused when
-   saved (:func:`has_territory`).
+   saved (:func:`has_territory`). ``customer`` and ``self`` serve the customer
+   portal (:mod:`kyklos.portal`): ``customer`` reaches the records whose declared
+   portal path (``config.add_portal_access``) leads to the portal user's customer (the
+   first path whose own column is set decides, as for territories), ``self`` the one
+   record the portal user is tied to. A type without a portal path gives none of its
+   records, and staff users have no customer: both scopes give them nothing. For a
+   portal user only the declared portal fields are readable (and writable, if listed).
 
 The SQL is one criterion of ``IN`` lists over ``owner_id`` (indexed on every entity
 table) and an ``IN`` list on the territory column. The department scopes are resolved
@@ -53,7 +59,7 @@ from kyklos.security.models import (
     UserTerritory,
 )
 
-SCOPES = ("own", "team", "department", "subtree", "territory", "all")
+SCOPES = ("own", "team", "department", "subtree", "territory", "customer", "self", "all")
 RULE_ACTIONS = ("read", "write", "delete")
 FIELD_ACCESS = ("none", "read", "write")
 _LEVEL = {"none": 0, "read": 1, "write": 2}
@@ -107,10 +113,20 @@ class Grant:
     owners: set[int] = field(default_factory=set)
     departments: set[int] = field(default_factory=set)
     territory: set[str] = field(default_factory=set)
+    #: customer ids (scope ``customer``) and records of the portal user (scope ``self``)
+    customers: set[int] = field(default_factory=set)
+    selves: set[int] = field(default_factory=set)
 
     @property
     def nothing(self) -> bool:
-        return not (self.everything or self.owners or self.departments or self.territory)
+        return not (
+            self.everything
+            or self.owners
+            or self.departments
+            or self.territory
+            or self.customers
+            or self.selves
+        )
 
 
 class _Context:
@@ -121,12 +137,15 @@ class _Context:
         self.ident = ident
         self.db = request.dbsession
         user = ident.user
+        portal = getattr(ident, "portal", None)
+        self.portal = portal
         self.subjects = [
             Subject(
                 user_id=user.id,
                 department_id=user.department_id,
                 permissions=ident.own_permissions,
-                roles=tuple(user.roles),
+                # a portal login: only the portal roles' rules, never other roles'
+                roles=tuple(portal.roles) if portal is not None else tuple(user.roles),
                 all_records="*" in ident.own_permissions,
             )
         ]
@@ -291,6 +310,12 @@ class _Context:
                     g.departments |= self.department_set(s, scope)
                 elif scope == "territory":
                     g.territory |= self.territory_values(s.user_id)
+                elif scope == "customer" and self.portal is not None:
+                    if self.portal.customer_id is not None:
+                        g.customers.add(self.portal.customer_id)
+                elif scope == "self" and self.portal is not None:
+                    if self.portal.entity == et.name:
+                        g.selves.add(self.portal.record_id)
         self._grants[key] = g
         return g
 
@@ -363,11 +388,27 @@ def has_territory(request, et) -> bool:
     return bool(territory_paths(request, et))
 
 
-def _territory_clause(request, et, values: set[str]):
+def customer_paths(request, et) -> list[tuple]:
+    """The resolved portal paths of ``et`` to the customer (``config.add_portal_access``),
+    in order of precedence; empty: portal users see none of its records."""
+    portal = getattr(request.registry, "kyklos_portal", None)
+    access = portal.access.get(et.name) if portal is not None else None
+    if access is None:
+        return []
+    out = []
+    for path in access.paths:
+        found = _resolve(request, et, path)
+        if found is not None:
+            out.append(found)
+    return out
+
+
+def _territory_clause(request, et, values: set[str], paths=None):
     """Records whose deciding path holds one of ``values``: the first path whose own
     column is set decides (a person with an account lies in the account's country,
-    one without in their own)."""
-    paths = territory_paths(request, et)
+    one without in their own). ``paths``: other paths than the territory's (the
+    portal's paths to the customer)."""
+    paths = territory_paths(request, et) if paths is None else paths
     if not paths or not values:
         return None
     crit, unset = [], []
@@ -381,9 +422,9 @@ def _territory_clause(request, et, values: set[str]):
     return crit[0] if len(crit) == 1 else or_(*crit)
 
 
-def _record_territory(request, et, record):
+def _record_territory(request, et, record, paths=None):
     """``(value, column)`` placing one record (loaded or not yet saved)."""
-    for local, model, column in territory_paths(request, et):
+    for local, model, column in territory_paths(request, et) if paths is None else paths:
         value = getattr(record, local.key, None)
         if value is None:
             continue
@@ -438,6 +479,12 @@ def _rule_clause(request, et, action: str):
     terr = _territory_clause(request, et, g.territory)
     if terr is not None:
         crit.append(terr)
+    if g.customers:
+        mine = _territory_clause(request, et, g.customers, customer_paths(request, et))
+        if mine is not None:
+            crit.append(mine)
+    if g.selves:
+        crit.append(et.model.id.in_(sorted(g.selves)))
     if not crit:
         return false()
     return crit[0] if len(crit) == 1 else or_(*crit)
@@ -489,6 +536,12 @@ def _matches(request, ctx, g: Grant, et, record) -> bool:
         value, column = _record_territory(request, et, record)
         if value is not None and value in _coerce(column, g.territory):
             return True
+    if g.selves and getattr(record, "id", None) in g.selves:
+        return True
+    if g.customers:
+        value, _column = _record_territory(request, et, record, customer_paths(request, et))
+        if value is not None and value in g.customers:
+            return True
     return False
 
 
@@ -525,9 +578,18 @@ def field_access(request, et) -> tuple[set[str], set[str]]:
             for name in names:
                 level[name] = max(level[name], _LEVEL.get(restricted.get(name, "write"), 0))
     readable = {n for n, lv in level.items() if lv >= 1}
+    writable = {n for n, lv in level.items() if lv >= 2} & base_writable
+    if ctx.portal is not None:
+        # Deny by default for customers: only the fields the type declares for the
+        # portal (a custom field added later stays staff-only).
+        portal = getattr(request.registry, "kyklos_portal", None)
+        access = portal.access.get(et.name) if portal is not None else None
+        if access is None:
+            return set(), set()
+        readable &= set(access.fields)
+        writable &= set(access.writable)
     if readable:
         readable.add("id")
-    writable = {n for n, lv in level.items() if lv >= 2} & base_writable
     return readable, writable
 
 

@@ -8,6 +8,7 @@ fixation) and ``forget`` deletes the row (logout ends the session on the server)
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import secrets
@@ -18,15 +19,34 @@ from pyramid.interfaces import ISession
 from sqlalchemy import delete, select
 from zope.interface import implementer
 
-from kyklos.db import utcnow
+from kyklos.db import retry_locked, utcnow
 from kyklos.security.models import WebSession
 from kyklos.settings import asbool
 
 COOKIE = "kyklos_session"
+#: the customer portal's own session cookie, sent by browsers to /portal only: a portal
+#: login and a staff login in one browser never share (or replace) a session
+PORTAL_COOKIE = "kyklos_portal"
+PORTAL_PATH = "/portal"
+
+
+def is_portal_path(path: str) -> bool:
+    return path == PORTAL_PATH or path.startswith(PORTAL_PATH + "/")
 
 
 def _digest(sid: str) -> str:
     return hashlib.sha256(sid.encode()).hexdigest()
+
+
+def _retried(method):
+    # A session is saved after the request's transaction ended, where pyramid_retry
+    # no longer helps: on SQLite beside other writers, wait and try again instead of
+    # failing the response (kyklos.db's writer discipline).
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        return retry_locked(method, self, *args, what="session store", **kwargs)
+
+    return wrapper
 
 
 class DatabaseStore:
@@ -47,6 +67,7 @@ class DatabaseStore:
             return None
         return row.user_id, dict(row.data or {})
 
+    @_retried
     def save(self, key: str, user_id, data: dict, max_age: int, user_agent: str = ""):
         expires = utcnow() + dt.timedelta(seconds=max_age)
         table = WebSession.__table__
@@ -68,10 +89,12 @@ class DatabaseStore:
                     )
                 )
 
+    @_retried
     def delete(self, key: str):
         with self.engine.begin() as conn:
             conn.execute(delete(WebSession).where(WebSession.id == key))
 
+    @_retried
     def delete_user(self, user_id: int, keep: str | None = None):
         """End every session of a user (after a password change), except ``keep``."""
         stmt = delete(WebSession).where(WebSession.user_id == user_id)
@@ -80,6 +103,7 @@ class DatabaseStore:
         with self.engine.begin() as conn:
             conn.execute(stmt)
 
+    @_retried
     def purge_expired(self) -> int:
         with self.engine.begin() as conn:
             return conn.execute(
@@ -130,8 +154,14 @@ class RedisStore:
 class ServerSession(dict):
     """Pyramid ISession backed by a store; saved once, when the response goes out."""
 
-    def __init__(self, request, store, key: str | None, user_id, data, max_age, secure):
+    def __init__(
+        self, request, store, key: str | None, user_id, data, max_age, secure, portal=False
+    ):
         super().__init__(data or {})
+        #: a portal session (cookie ``kyklos_portal``, path ``/portal``), not a staff one
+        self.portal = portal
+        self.cookie_name = PORTAL_COOKIE if portal else COOKIE
+        self.cookie_path = PORTAL_PATH if portal else "/"
         self.request = request
         self.store = store
         self.key = key  # digest of the cookie value
@@ -234,7 +264,7 @@ class ServerSession(dict):
                 self.store.delete(key)
         self._dead.clear()
         if self._deleted and self.key is None:
-            response.delete_cookie(COOKIE, path="/")
+            response.delete_cookie(self.cookie_name, path=self.cookie_path)
             return
         if not self._changed:
             return
@@ -251,10 +281,10 @@ class ServerSession(dict):
         )
         if self._cookie_value:
             response.set_cookie(
-                COOKIE,
+                self.cookie_name,
                 self._cookie_value,
                 max_age=self.max_age,
-                path="/",
+                path=self.cookie_path,
                 httponly=True,
                 samesite="Lax",
                 secure=self.secure,
@@ -271,14 +301,15 @@ def make_session_factory(settings, engine):
     secure = asbool(settings["kyklos.session.secure"])
 
     def factory(request):
-        raw = request.cookies.get(COOKIE)
+        portal = is_portal_path(request.path_info)
+        raw = request.cookies.get(PORTAL_COOKIE if portal else COOKIE)
         key, user_id, data = None, None, {}
         if raw and len(raw) < 100:
             loaded = store.load(_digest(raw))
             if loaded is not None:
                 key = _digest(raw)
                 user_id, data = loaded
-        return ServerSession(request, store, key, user_id, data, max_age, secure)
+        return ServerSession(request, store, key, user_id, data, max_age, secure, portal)
 
     factory.store = store
     factory.secure = secure

@@ -1,4 +1,10 @@
-"""TOTP second factor (RFC 6238, 30-second steps, 6 digits) with replay protection."""
+"""TOTP second factor (RFC 6238, 30-second steps, 6 digits) with replay protection.
+
+The seed is stored encrypted (:mod:`kyklos.security.encryption`): the database column
+``kyklos_user.totp_secret`` holds a Fernet token, never the seed an attacker with a copy
+of the database could generate codes from. Read and write it only through
+:func:`user_secret` and :func:`set_user_secret`.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +12,9 @@ import hmac
 import time
 
 import pyotp
+from sqlalchemy import select
+
+from kyklos.security.encryption import is_encrypted, keyring
 
 STEP = 30
 #: accept the previous and the next step too (clock drift between phone and server)
@@ -34,10 +43,43 @@ def matching_step(secret: str, code: str, now: float | None = None) -> int | Non
     return None
 
 
-def verify_user_code(user, code: str, now: float | None = None) -> bool:
+def set_user_secret(registry, user, secret: str | None) -> None:
+    user.totp_secret = keyring(registry).encrypt(secret) if secret else None
+
+
+def user_secret(registry, user) -> str | None:
+    """The plain seed of ``user``. A seed stored before encryption existed is encrypted
+    now, on its first use (``kyklos migrate`` has normally done so already)."""
+    stored = user.totp_secret
+    if not stored:
+        return None
+    ring = keyring(registry)
+    plain = ring.decrypt(stored)
+    if not is_encrypted(stored):
+        user.totp_secret = ring.encrypt(plain)
+    return plain
+
+
+def verify_user_code(registry, user, code: str, now: float | None = None) -> bool:
     """Check ``code`` for ``user`` and burn its step: the same code never works twice."""
-    step = matching_step(user.totp_secret, code, now)
+    step = matching_step(user_secret(registry, user), code, now)
     if step is None or (user.totp_last_step is not None and step <= user.totp_last_step):
         return False
     user.totp_last_step = step
     return True
+
+
+def reencrypt_all(db, registry) -> int:
+    """Encrypt every stored seed with the first configured key: plain seeds of a
+    database from before encryption, and seeds under an older key (key rotation).
+    Returns how many rows changed."""
+    from kyklos.security.models import User
+
+    ring = keyring(registry)
+    changed = 0
+    for user in db.scalars(select(User).where(User.totp_secret.is_not(None))):
+        new = ring.rotate(user.totp_secret)
+        if new != user.totp_secret:
+            user.totp_secret = new
+            changed += 1
+    return changed

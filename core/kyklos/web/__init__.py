@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 from pyramid.httpexceptions import HTTPForbidden, HTTPNotFound, HTTPSeeOther
 from pyramid.renderers import get_renderer
 from pyramid.security import NO_PERMISSION_REQUIRED
+from pyramid.tweens import INGRESS
 
 from kyklos.i18n import LANGUAGES, _, available_languages
 from kyklos.problem import Problem, http_exception_problem, problem_view
@@ -267,12 +268,13 @@ def includeme(config):
     config.add_static_view("static", "kyklos:web/static/", cache_max_age=3600)
     config.add_static_view("deform_static", "deform:static/", cache_max_age=86400)
     config.add_tween("kyklos.web.security_headers_tween_factory")
-    # outermost: nothing below (not even the security headers, which read the path)
-    # reads an unreadable request; its own answer carries the headers it needs
-    config.add_tween(
-        "kyklos.web.sanity.sanity_tween_factory",
-        over="kyklos.web.security_headers_tween_factory",
-    )
+    # outermost (right under the ingress, so above pyramid_tm too, which asks for the
+    # user and so reads the session and the path): nothing below reads an unreadable
+    # request; its own answer carries the headers it needs
+    config.add_tween("kyklos.web.sanity.sanity_tween_factory", under=INGRESS)
+    from .sanity import add_lenient_form_path
+
+    config.add_directive("add_lenient_form_path", add_lenient_form_path)
     config.include("kyklos.home")  # the home page's sections and recent records
     config.add_route("home", "/")
     config.add_view(

@@ -129,6 +129,16 @@ class AdminHooks:
                     order=210,
                 ),
             ]
+        if _has_route(request, "webhooks"):
+            items.append(
+                MenuItem(
+                    _("Webhooks"),
+                    request.route_url("webhooks"),
+                    "kyklos.workflow.manage",
+                    "broadcast",
+                    order=220,
+                )
+            )
         if _has_route(request, "jobs"):
             items.append(
                 MenuItem(

@@ -5,7 +5,7 @@ every route; refused here once rather than in each view."""
 
 from __future__ import annotations
 
-from urllib.parse import unquote_to_bytes
+from urllib.parse import parse_qsl, unquote_to_bytes, urlencode
 
 from pyramid.response import Response
 
@@ -49,6 +49,45 @@ def form_problem(request) -> str | None:
     return None
 
 
+def _utf8_text(value: str) -> str | None:
+    try:
+        return value.encode("latin-1").decode("utf-8")
+    except UnicodeError:
+        return None
+
+
+def drop_undecodable_fields(body: bytes) -> bytes:
+    """The form without the fields whose name or value is not UTF-8, as a UTF-8 form."""
+    fields = []
+    for key, value in parse_qsl(body.decode("latin-1"), keep_blank_values=True, encoding="latin-1"):
+        k, v = _utf8_text(key), _utf8_text(value)
+        if k is not None and v is not None:
+            fields.append((k, v))
+    return urlencode(fields).encode()
+
+
+def add_lenient_form_path(config, prefix: str) -> None:
+    """Forms posted under ``prefix`` lose their fields that are not UTF-8 instead of being
+    refused whole: for machines that post raw bytes in some field (an SMS gateway sends a
+    message's UTF-16 text as ``content`` beside its hex in ``binary``) and would retry a
+    refused request forever. The views there read what is left as a normal form."""
+    if not prefix.startswith("/") or not prefix.endswith("/"):
+        raise ValueError(f"add_lenient_form_path: {prefix!r} must start and end with '/'")
+    reg = config.registry
+    reg.kyklos_lenient_form_paths = (*getattr(reg, "kyklos_lenient_form_paths", ()), prefix)
+
+
+def _lenient(request) -> bool:
+    paths = getattr(request.registry, "kyklos_lenient_form_paths", ())
+    return bool(
+        paths
+        and request.method == "POST"
+        and request.environ.get("PATH_INFO", "").startswith(paths)
+        and request.content_type == "application/x-www-form-urlencoded"
+        and (request.content_length or 0) <= _FORM_CHECK_BYTES
+    )
+
+
 def _refuse(request, detail: str) -> Response:
     # The request cannot be read, so neither can its language preference from the
     # query or the session: the answer is in English, as HTTP's own reason phrases are.
@@ -68,7 +107,10 @@ _HEADERS = {
 
 def sanity_tween_factory(handler, registry):
     def tween(request):
-        detail = problem_in(request.environ) or form_problem(request)
+        detail = problem_in(request.environ)
+        if detail is None and _lenient(request):
+            request.body = drop_undecodable_fields(request.body)
+        detail = detail or form_problem(request)
         if detail is not None:
             response = _refuse(request, detail)
             response.headers.update(_HEADERS)

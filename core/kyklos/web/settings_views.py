@@ -242,7 +242,7 @@ def fetch_view(request):
     try:
         n = fetch_rates(request, url)
     except FetchError as exc:
-        request.session.flash(exc.msg, "danger")
+        request.session.flash(exc.text(request), "danger")
     else:
         request.session.flash(_("${n} exchange rates fetched.", mapping={"n": n}), "success")
     return HTTPSeeOther(request.route_url("settings", _anchor="money"))

@@ -58,8 +58,9 @@ def add_workflow(config, entity: str, states, transitions, initial=None, field="
         wf = Workflow.build(entity, states, transitions, initial, field)
     except DefinitionError as exc:
         raise ConfigurationError(f"workflow of {entity!r}: {exc}") from None
-    intr = config.introspectable("kyklos workflows", entity, f"{entity} workflow",
-                                 "kyklos workflow")
+    intr = config.introspectable(
+        "kyklos workflows", entity, f"{entity} workflow", "kyklos workflow"
+    )
     intr["workflow"] = wf
 
     def register():
@@ -84,8 +85,13 @@ def includeme(config):
     config.registry.kyklos_workflows = {}
     config.add_directive("add_workflow", add_workflow, action_wrap=False)
     config.declare_permission(MANAGE, _("Edit workflows and automation rules"))
+    # Managers run the business rules (issue #17). Declared here as a role so a core
+    # without plugins has it too; a plugin declaring "manager" later (contacts: "Sales
+    # manager") keeps this permission, as add_role merges what was declared before.
+    config.add_role("manager", _("Manager"), [MANAGE])
     config.add_hooks(Hooks(), name="kyklos.workflow.hooks")
     config.include(".automation")
     config.include(".views")
     config.include(".rules_views")
     config.include(".api")
+    config.include(".webhook_admin")

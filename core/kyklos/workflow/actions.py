@@ -165,8 +165,9 @@ def _role_titles(request) -> dict:
     out = {}
     for r in request.dbsession.execute(select(Role).order_by(Role.name)).scalars():
         decl = declared.get(r.name)
-        out[r.name] = tr(request, decl.title) if decl is not None and decl.title else (
-            r.title or r.name)
+        out[r.name] = (
+            tr(request, decl.title) if decl is not None and decl.title else (r.title or r.name)
+        )
     return out
 
 
@@ -275,9 +276,15 @@ class SetField(ActionType):
     def params(self, request, et):
         wf_field = _workflow_field(request.registry, et)
         fields = field_options(
-            request, et,
-            lambda f: f.name not in SYSTEM_FIELDS and not f.readonly and f.form
-            and f.type != "json" and f.name != wf_field,
+            request,
+            et,
+            lambda f: (
+                f.name not in SYSTEM_FIELDS
+                and not f.readonly
+                and f.form
+                and f.type != "json"
+                and f.name != wf_field
+            ),
         )
         return [
             Param("field", _("Field"), "field", fields, required=True),
@@ -288,14 +295,24 @@ class SetField(ActionType):
         f = et.fields.get(config.get("field") or "")
         if f is None:
             return self.title
-        return _("set “${f}” to “${v}”", mapping={
-            "f": field_title(request, f), "v": value_words(request, et, f, config.get("value"))})
+        return _(
+            "set “${f}” to “${v}”",
+            mapping={
+                "f": field_title(request, f),
+                "v": value_words(request, et, f, config.get("value")),
+            },
+        )
 
     def run(self, request, et, record, config, run):
         from kyklos.workflow import writes
 
         changes = writes.write(
-            request, et, record, {config["field"]: config.get("value")}, {}, source="job",
+            request,
+            et,
+            record,
+            {config["field"]: config.get("value")},
+            {},
+            source="job",
             system=True,
         )
         return {"changed": sorted(changes)}
@@ -318,12 +335,13 @@ class RunTransition(ActionType):
         return f"run transition {config['transition']}"
 
     def params(self, request, et):
-        return [Param("transition", _("Step"), "choice", _transitions(request, et),
-                      required=True)]
+        return [Param("transition", _("Step"), "choice", _transitions(request, et), required=True)]
 
     def summary(self, request, et, config):
-        return _("run the workflow step “${t}”", mapping={
-            "t": _transition_title(request, et, config.get("transition"))})
+        return _(
+            "run the workflow step “${t}”",
+            mapping={"t": _transition_title(request, et, config.get("transition"))},
+        )
 
     def run(self, request, et, record, config, run):
         from kyklos.workflow import runtime
@@ -360,9 +378,7 @@ class Notify(_TextAction):
         super().__init__("notify", _("Notify people in Kyklos"))
 
     def validate(self, registry, et, config):
-        return self._to_problems(et, config, False) + self._text_problems(
-            config, ("title", "body")
-        )
+        return self._to_problems(et, config, False) + self._text_problems(config, ("title", "body"))
 
     def describe(self, request, et, record, config):
         users, _a = recipients(request, et, record, config.get("to"))
@@ -372,16 +388,26 @@ class Notify(_TextAction):
 
     def params(self, request, et):
         return [
-            Param("to", _("Who"), "recipients", recipient_options(request, et), required=True,
-                  default=["owner"]),
+            Param(
+                "to",
+                _("Who"),
+                "recipients",
+                recipient_options(request, et),
+                required=True,
+                default=["owner"],
+            ),
             Param("title", _("Title"), "text", help=_PLACEHOLDER_HELP),
             Param("body", _("Text"), "textarea"),
         ]
 
     def summary(self, request, et, config):
-        return _("notify ${who}: “${t}”", mapping={
-            "who": recipient_words(request, et, config.get("to")),
-            "t": config.get("title") or "$record_title"})
+        return _(
+            "notify ${who}: “${t}”",
+            mapping={
+                "who": recipient_words(request, et, config.get("to")),
+                "t": config.get("title") or "$record_title",
+            },
+        )
 
     def run(self, request, et, record, config, run):
         from kyklos.notifications import notify
@@ -424,16 +450,25 @@ class SendEmail(_TextAction):
     def params(self, request, et):
         return [
             Param("to", _("To"), "recipients", recipient_options(request, et), default=["owner"]),
-            Param("addresses", _("Other addresses"), "addresses", of="to",
-                  help=_("E-mail addresses, separated by commas.")),
+            Param(
+                "addresses",
+                _("Other addresses"),
+                "addresses",
+                of="to",
+                help=_("E-mail addresses, separated by commas."),
+            ),
             Param("subject", _("Subject"), "text", help=_PLACEHOLDER_HELP),
             Param("body", _("Text"), "textarea"),
         ]
 
     def summary(self, request, et, config):
-        return _("e-mail ${who}: “${t}”", mapping={
-            "who": recipient_words(request, et, config.get("to")),
-            "t": config.get("subject") or "$record_title"})
+        return _(
+            "e-mail ${who}: “${t}”",
+            mapping={
+                "who": recipient_words(request, et, config.get("to")),
+                "t": config.get("subject") or "$record_title",
+            },
+        )
 
     def run(self, request, et, record, config, run):
         from kyklos.mail import MailError, send_mail
@@ -465,8 +500,10 @@ class SendMessage(_TextAction):
         out = []
         if config.get("channel") not in channels(registry):
             out.append(f"send_message: unknown channel {config.get('channel')!r}")
-        return out + self._to_problems(et, config, True) + self._text_problems(
-            config, ("subject", "body")
+        return (
+            out
+            + self._to_problems(et, config, True)
+            + self._text_problems(config, ("subject", "body"))
         )
 
     def describe(self, request, et, record, config):
@@ -475,8 +512,10 @@ class SendMessage(_TextAction):
         return f"{config['channel']} message to {', '.join(names) or 'nobody'}"
 
     def params(self, request, et):
-        chans = [(c.id, tr(request, getattr(c, "title", "") or c.id))
-                 for c in channels(request.registry).values()]
+        chans = [
+            (c.id, tr(request, getattr(c, "title", "") or c.id))
+            for c in channels(request.registry).values()
+        ]
         return [
             Param("channel", _("Channel"), "choice", chans, required=True),
             Param("to", _("To"), "recipients", recipient_options(request, et), default=["owner"]),
@@ -487,9 +526,13 @@ class SendMessage(_TextAction):
     def summary(self, request, et, config):
         chan = channels(request.registry).get(config.get("channel"))
         name = tr(request, getattr(chan, "title", "")) if chan else config.get("channel")
-        return _("send a message through ${c} to ${who}", mapping={
-            "c": name or config.get("channel"),
-            "who": recipient_words(request, et, config.get("to"))})
+        return _(
+            "send a message through ${c} to ${who}",
+            mapping={
+                "c": name or config.get("channel"),
+                "who": recipient_words(request, et, config.get("to")),
+            },
+        )
 
     def run(self, request, et, record, config, run):
         channel = channels(request.registry).get(config["channel"])
@@ -521,8 +564,15 @@ class Webhook(ActionType):
         return f"POST the record to {config['url']}"
 
     def params(self, request, et):
-        return [Param("url", _("Web address"), "url", required=True,
-                      help=_("The record is sent there as JSON (POST)."))]
+        return [
+            Param(
+                "url",
+                _("Web address"),
+                "url",
+                required=True,
+                help=_("The record is sent there as JSON (POST)."),
+            )
+        ]
 
     def summary(self, request, et, config):
         return _("send the record to ${u}", mapping={"u": config.get("url")})
@@ -560,12 +610,21 @@ class StartApproval(ActionType):
         return f"ask for approval of {config['transition']} (requested by the owner)"
 
     def params(self, request, et):
-        return [Param("transition", _("Step"), "choice",
-                      _transitions(request, et, approval=True), required=True)]
+        return [
+            Param(
+                "transition",
+                _("Step"),
+                "choice",
+                _transitions(request, et, approval=True),
+                required=True,
+            )
+        ]
 
     def summary(self, request, et, config):
-        return _("ask for approval of “${t}” on behalf of the owner", mapping={
-            "t": _transition_title(request, et, config.get("transition"))})
+        return _(
+            "ask for approval of “${t}” on behalf of the owner",
+            mapping={"t": _transition_title(request, et, config.get("transition"))},
+        )
 
     def run(self, request, et, record, config, run):
         from kyklos.workflow import approvals, runtime
@@ -581,8 +640,9 @@ class StartApproval(ActionType):
         owner = request.dbsession.get(User, record.owner_id) if record.owner_id else None
         if owner is None:
             raise ActionError("the record has no owner to request the approval")
-        req = approvals.open_request(request, et, record, wf, t, {}, f"rule #{run.rule_id}",
-                                     requester=owner)
+        req = approvals.open_request(
+            request, et, record, wf, t, {}, f"rule #{run.rule_id}", requester=owner
+        )
         return {"approval_id": req.id}
 
 
@@ -616,7 +676,8 @@ class AdvanceParent(ActionType):
         from kyklos.workflow import runtime
 
         parents = field_options(
-            request, et, lambda f: f.type == "reference" and f.reference not in (None, "user"))
+            request, et, lambda f: f.type == "reference" and f.reference not in (None, "user")
+        )
         wf = runtime.get_workflow(request, et.name)
         states = [(st.name, tr(request, wf.state_label(st.name))) for st in wf.states] if wf else []
         targets: dict = {}
@@ -627,17 +688,27 @@ class AdvanceParent(ActionType):
                 targets.setdefault(st.name, tr(request, pwf.state_label(st.name)))
         return [
             Param("parent_field", _("Parent"), "field", parents, required=True),
-            Param("children_states", _("Children count as done in"), "choices", states,
-                  required=True),
-            Param("target", _("Move the parent to the state"), "choice",
-                  sorted(targets.items()), required=True),
+            Param(
+                "children_states", _("Children count as done in"), "choices", states, required=True
+            ),
+            Param(
+                "target",
+                _("Move the parent to the state"),
+                "choice",
+                sorted(targets.items()),
+                required=True,
+            ),
         ]
 
     def summary(self, request, et, config):
         f = et.fields.get(config.get("parent_field") or "")
-        return _("move “${p}” to “${s}” once all its children are done", mapping={
-            "p": field_title(request, f) if f else config.get("parent_field"),
-            "s": config.get("transition") or config.get("target")})
+        return _(
+            "move “${p}” to “${s}” once all its children are done",
+            mapping={
+                "p": field_title(request, f) if f else config.get("parent_field"),
+                "s": config.get("transition") or config.get("target"),
+            },
+        )
 
     def run(self, request, et, record, config, run):
         from kyklos.workflow import runtime
@@ -673,14 +744,13 @@ class AdvanceParent(ActionType):
             t = runtime.transition_to(wf, state, config["target"])
         if t is None or not t.allowed_from(state):
             return {"skipped": f"parent in state {state!r}: no way to move it"}
-        runtime.system_transition(request, pet, parent, t.name,
-                                  comment=f"all children done (rule #{run.rule_id})")
+        runtime.system_transition(
+            request, pet, parent, t.name, comment=f"all children done (rule #{run.rule_id})"
+        )
         return {"parent": parent.id, "state": t.target}
 
 
-_PLACEHOLDER_HELP = _(
-    "You may use $record_title, $record_url and $name-of-a-field, e.g. $subject."
-)
+_PLACEHOLDER_HELP = _("You may use $record_title, $record_url and $name-of-a-field, e.g. $subject.")
 
 
 def _transitions(request, et, approval: bool = False) -> list[tuple[str, str]]:
@@ -689,8 +759,11 @@ def _transitions(request, et, approval: bool = False) -> list[tuple[str, str]]:
     wf = runtime.get_workflow(request, et.name)
     if wf is None:
         return []
-    return [(t.name, tr(request, t.label)) for t in wf.transitions
-            if not approval or t.approval is not None]
+    return [
+        (t.name, tr(request, t.label))
+        for t in wf.transitions
+        if not approval or t.approval is not None
+    ]
 
 
 def _transition_title(request, et, name) -> str:

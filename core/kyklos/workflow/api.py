@@ -91,12 +91,22 @@ def transition_post(request):
         raise Problem(400, _("Invalid data"), errors={"version": _("An integer.")})
     try:
         outcome = runtime.transition(
-            request, et, record, request.matchdict["name"], data=data,
-            comment=body.get("comment") or "", source="api", expected_version=version,
+            request,
+            et,
+            record,
+            request.matchdict["name"],
+            data=data,
+            comment=body.get("comment") or "",
+            source="api",
+            expected_version=version,
         )
     except StaleRecord as exc:
-        raise Problem(409, _("Conflict"), _("The record changed meanwhile."),
-                      current_version=exc.current_version) from None
+        raise Problem(
+            409,
+            _("Conflict"),
+            _("The record changed meanwhile."),
+            current_version=exc.current_version,
+        ) from None
     if outcome.status == "pending_approval":
         request.response.status = 202
         return {
@@ -138,14 +148,18 @@ def approvals_list(request):
             .limit(100)
         ).scalars()
         return {"items": [approvals.as_dict(request, r, uid) for r in rows]}
-    return {"items": [approvals.as_dict(request, r, uid)
-                      for r, _s in approvals.inbox(request, uid)]}
+    return {
+        "items": [approvals.as_dict(request, r, uid) for r, _s in approvals.inbox(request, uid)]
+    }
 
 
 def _approval(request, for_update=False):
     aid = int(request.matchdict["id"])
-    req = (approvals.load_for_update(request, aid) if for_update
-           else request.dbsession.get(approvals.ApprovalRequest, aid))
+    req = (
+        approvals.load_for_update(request, aid)
+        if for_update
+        else request.dbsession.get(approvals.ApprovalRequest, aid)
+    )
     if req is None or not approvals.visible_to(request, req, request.identity.user.id):
         raise Problem(404, _("Not found"))
     return req
@@ -193,9 +207,12 @@ def workflow_put(request):
     body = _body(request)
     wf, problems = check_definition(request, et, body)
     if problems:
-        raise Problem(400, _("Invalid workflow"), errors={
-            f"problem.{i}": p for i, p in enumerate(problems)
-        }, problems=problems)
+        raise Problem(
+            400,
+            _("Invalid workflow"),
+            errors={f"problem.{i}": p for i, p in enumerate(problems)},
+            problems=problems,
+        )
     row = save_definition(request, et, wf)
     return {"entity": et.name, "origin": "database", "version": row.version, **wf.to_dict()}
 

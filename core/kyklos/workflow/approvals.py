@@ -40,6 +40,22 @@ from kyklos.workflow.models import (
 
 log = logging.getLogger("kyklos.workflow.approvals")
 
+#: an approval's or a step's state in words
+STATE_TITLES = {
+    PENDING: _("approval-state-pending", default="waiting"),
+    APPROVED: _("approval-state-approved", default="approved"),
+    REJECTED: _("approval-state-rejected", default="rejected"),
+    CANCELLED: _("approval-state-cancelled", default="withdrawn"),
+    OBSOLETE: _("approval-state-obsolete", default="no longer needed"),
+    SKIPPED: _("approval-state-skipped", default="skipped"),
+}
+
+
+def state_title(request, state: str) -> str:
+    title = STATE_TITLES.get(state)
+    return request.localizer.translate(title) if title is not None else state
+
+
 LINK_SALT = b"kyklos.approval-link.v1"
 
 
@@ -232,8 +248,14 @@ def load_for_update(request, approval_id) -> ApprovalRequest | None:
     ).scalar_one_or_none()
 
 
-def decide(request, req: ApprovalRequest, step: ApprovalStep, actor_id: int, approve: bool,
-           comment: str = "") -> ApprovalRequest:
+def decide(
+    request,
+    req: ApprovalRequest,
+    step: ApprovalStep,
+    actor_id: int,
+    approve: bool,
+    comment: str = "",
+) -> ApprovalRequest:
     """Record ``actor_id``'s decision on ``step``; advance, apply or end the request."""
     if not can_decide(request, req, step, actor_id):
         raise Problem(409, _("Conflict"), _("This approval is not waiting for you."))
@@ -282,8 +304,7 @@ def _close_level(req, now, later_too=False):
     """Mark the still-pending steps of the current level (and of the levels after it,
     when the request ends) as not needed."""
     for s in req.steps:
-        if (s.level == req.level or (later_too and s.level > req.level)) and \
-                s.decision == PENDING:
+        if (s.level == req.level or (later_too and s.level > req.level)) and s.decision == PENDING:
             s.decision = SKIPPED
             s.decided_at = now
 
@@ -311,9 +332,17 @@ def _finish(request, req, et, record, now):
     req.state = APPROVED
     request.dbsession.flush()
     runtime.apply(
-        request, et, record, wf, t, dict(req.data or {}), req.comment,
+        request,
+        et,
+        record,
+        wf,
+        t,
+        dict(req.data or {}),
+        req.comment,
         source="ui" if request.environ.get("kyklos.job_id") is None else "job",
-        system=True, approval_id=req.id, user_id=req.requester_id,
+        system=True,
+        approval_id=req.id,
+        user_id=req.requester_id,
     )
     _notify_outcome(request, req, et, record)
 
@@ -441,8 +470,10 @@ def link_token(request, step: ApprovalStep, actor_id: int, days: float | None = 
     key = _secret(request)
     if not key:
         raise ValueError("kyklos.secret is not set: approval links cannot be signed")
-    days = days if days is not None else float(
-        request.registry.settings.get("kyklos.approvals.link_days") or 7
+    days = (
+        days
+        if days is not None
+        else float(request.registry.settings.get("kyklos.approvals.link_days") or 7)
     )
     exp = int((utcnow() + dt.timedelta(days=days)).timestamp())
     payload = _b64(json.dumps({"s": step.id, "a": actor_id, "e": exp}).encode())
@@ -495,8 +526,15 @@ def _notify_level(request, req, et, record):
             continue
         uids = {s.approver_id} | deputies(request, s.approver_id, req.entity)
         # One call: notify's delegation hand-over then knows the deputies have theirs.
-        notify(request, sorted(uids), title, _("Requested by ${who}.", mapping={"who": who}),
-               url, kind="approval", email=False)
+        notify(
+            request,
+            sorted(uids),
+            title,
+            _("Requested by ${who}.", mapping={"who": who}),
+            url,
+            kind="approval",
+            email=False,
+        )
         for uid in uids:
             user = request.dbsession.get(User, uid)
             if user is None or not user.email:
@@ -512,15 +550,22 @@ def _email_body(request, req, step, uid, who, rtitle, step_title) -> str:
     base = public_base_url(request)
     t = request.localizer.translate
     lines = [
-        t(_("${who} asks for approval: ${step} for ${record}.",
-            mapping={"who": who, "step": step_title, "record": rtitle})),
+        t(
+            _(
+                "${who} asks for approval: ${step} for ${record}.",
+                mapping={"who": who, "step": step_title, "record": rtitle},
+            )
+        ),
     ]
     if req.comment:
         lines += ["", req.comment]
     try:
         token = link_token(request, step, uid)
-        lines += ["", t(_("Approve or reject:")), base + request.route_path("approval.link",
-                                                                           token=token)]
+        lines += [
+            "",
+            t(_("Approve or reject:")),
+            base + request.route_path("approval.link", token=token),
+        ]
     except ValueError:
         pass
     lines += ["", t(_("Open in Kyklos:")), base + request.route_path("approval", id=req.id)]
@@ -552,5 +597,11 @@ def _notify_outcome(request, req, et, record):
         ),
     }
     comments = "\n".join(s.comment for s in req.steps if s.comment)
-    notify(request, sorted(beneficiaries(request, req, record)), messages[req.state], comments,
-           request.route_path("approval", id=req.id), kind="approval")
+    notify(
+        request,
+        sorted(beneficiaries(request, req, record)),
+        messages[req.state],
+        comments,
+        request.route_path("approval", id=req.id),
+        kind="approval",
+    )

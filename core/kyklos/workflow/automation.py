@@ -125,8 +125,9 @@ def _trigger_problem(request, et, trig, wf):
         out["field"] = f.name
         if trig.get("to") not in (None, ""):
             try:
-                out["to"] = values.to_json(f, values.parse_value(
-                    f, trig["to"], values.column_of(et, f)))
+                out["to"] = values.to_json(
+                    f, values.parse_value(f, trig["to"], values.column_of(et, f))
+                )
             except values.Invalid as exc:
                 return f"to: {exc.msg}", out
             except (TypeError, ValueError) as exc:
@@ -148,11 +149,15 @@ def _trigger_problem(request, et, trig, wf):
         if f is None or f.type not in ("date", "datetime"):
             return "a time trigger needs a date or date-time field of the record", out
         if getattr(f, "virtual", False):
-            return (f"{f.name!r} is computed when read, not stored: no time rule can "
-                    "find the records it comes due for"), out
+            return (
+                f"{f.name!r} is computed when read, not stored: no time rule can "
+                "find the records it comes due for"
+            ), out
         offset = trig.get("offset", 0)
-        if isinstance(offset, bool) or not isinstance(offset, int | float) or not (
-            0 <= offset <= 3650
+        if (
+            isinstance(offset, bool)
+            or not isinstance(offset, int | float)
+            or not (0 <= offset <= 3650)
         ):
             return "offset must be a number from 0 to 3650", out
         unit = trig.get("unit", "days")
@@ -191,8 +196,7 @@ def describe_trigger(trig) -> str:
         return f"on transition {trig.get('transition')}"
     if kind == "time":
         return (
-            f"{trig.get('offset')} {trig.get('unit')} {trig.get('direction')} "
-            f"{trig.get('field')}"
+            f"{trig.get('offset')} {trig.get('unit')} {trig.get('direction')} {trig.get('field')}"
         )
     if kind == "created":
         return "when a record is created"
@@ -256,8 +260,11 @@ def fire(request, rule, et, record, event_key: str) -> AutomationRun | None:
         # the ordinary write path with that person's rights (built-in actions act on
         # the rule's own authority either way).
         run.job_id = enqueue(
-            request, RUN_JOB, args={"run_id": run.id, "depth": depth + 1},
-            key=f"automation-run:{run.id}", user_id=rule.created_by_id,
+            request,
+            RUN_JOB,
+            args={"run_id": run.id, "depth": depth + 1},
+            key=f"automation-run:{run.id}",
+            user_id=rule.created_by_id,
         )
     return run
 
@@ -290,8 +297,7 @@ def note_before(request, et, record) -> None:
         return
     seen = request.__dict__.setdefault(BEFORE, {})
     seen[(et.name, id(record))] = {
-        n: values.to_json(et.fields[n], values.read_value(et, et.fields[n], record))
-        for n in names
+        n: values.to_json(et.fields[n], values.read_value(et, et.fields[n], record)) for n in names
     }
 
 
@@ -395,8 +401,9 @@ def run_actions(ctx, run_id: int, depth: int = 1):
 def _jsonable(result: dict) -> dict:
     out = {}
     for k, v in result.items():
-        out[str(k)] = v if isinstance(v, str | int | float | bool | list | dict) or v is None \
-            else str(v)
+        out[str(k)] = (
+            v if isinstance(v, str | int | float | bool | list | dict) or v is None else str(v)
+        )
     return out
 
 
@@ -561,10 +568,12 @@ def run_reason(request, run: AutomationRun) -> str:
 def includeme(config):
     settings = config.get_settings()
     every = float(settings.get("kyklos.automation.scan_seconds") or 60)
-    config.add_job(RUN_JOB, run_actions, retries=3, retry_delay=30,
-                   title=_("Run an automation rule's actions"))
-    config.add_job(SCAN_JOB, scan, retries=0, every=every,
-                   title=_("Fire time-based automation rules"))
+    config.add_job(
+        RUN_JOB, run_actions, retries=3, retry_delay=30, title=_("Run an automation rule's actions")
+    )
+    config.add_job(
+        SCAN_JOB, scan, retries=0, every=every, title=_("Fire time-based automation rules")
+    )
     config.add_hooks(Hooks(), name="kyklos.workflow.automation")
 
 
@@ -578,17 +587,14 @@ OP_SENTENCES = {
     "lte": _("“${f}” is at most “${v}”"),
     "gt": _("“${f}” is more than “${v}”"),
     "gte": _("“${f}” is at least “${v}”"),
-    "in": _("“${f}” is one of “${v}”"),
-    "between": _("“${f}” is between “${v}”"),
+    # ${v}: the values, each in quotes, listed the language's way ("“a”, “b” or “c”")
+    "in": _("“${f}” is one of ${v}"),
+    # a whole sentence of its own, so each language orders its two ends as it needs
+    "between": _("“${f}” is between “${low}” and “${high}”"),
     "contains": _("“${f}” contains “${v}”"),
     "startswith": _("“${f}” starts with “${v}”"),
     "empty": _("“${f}” is empty"),
     "notempty": _("“${f}” is not empty"),
-}
-UNIT_WORDS = {
-    "days": ("${n} day", "${n} days"),
-    "hours": ("${n} hour", "${n} hours"),
-    "minutes": ("${n} minute", "${n} minutes"),
 }
 
 
@@ -598,9 +604,16 @@ def _t(request, msg) -> str:
 
 def amount_words(request, offset, unit) -> str:
     n = int(offset) if float(offset or 0).is_integer() else offset
-    one, many = UNIT_WORDS.get(unit, UNIT_WORDS["days"])
-    return request.localizer.pluralize(one, many, int(float(n or 0)), domain="kyklos",
-                                       mapping={"n": n})
+    count = int(float(n or 0))
+    loc = request.localizer
+    # literal messages in each call: the extractor only sees pluralize()'s own arguments
+    if unit == "hours":
+        return loc.pluralize("${n} hour", "${n} hours", count, domain="kyklos", mapping={"n": n})
+    if unit == "minutes":
+        return loc.pluralize(
+            "${n} minute", "${n} minutes", count, domain="kyklos", mapping={"n": n}
+        )
+    return loc.pluralize("${n} day", "${n} days", count, domain="kyklos", mapping={"n": n})
 
 
 def trigger_words(request, et, trig) -> str:
@@ -620,8 +633,10 @@ def trigger_words(request, et, trig) -> str:
     elif kind == "updated":
         msg = _("When a “${e}” record is changed", mapping={"e": e})
     elif kind == "field_changed" and trig.get("to") is not None and f is not None:
-        msg = _("When “${f}” of a “${e}” record becomes “${v}”", mapping={
-            "f": fname, "e": e, "v": value_words(request, et, f, trig["to"])})
+        msg = _(
+            "When “${f}” of a “${e}” record becomes “${v}”",
+            mapping={"f": fname, "e": e, "v": value_words(request, et, f, trig["to"])},
+        )
     elif kind == "field_changed":
         msg = _("When “${f}” of a “${e}” record changes", mapping={"f": fname, "e": e})
     elif kind == "state":
@@ -661,6 +676,22 @@ def condition_rows(doc) -> tuple[list[tuple[str, str, object]], dict]:
     return rows, kept
 
 
+def one_of_words(request, words) -> str:
+    """``["a", "b", "c"]`` as the user's language lists alternatives, each quoted:
+    "“a”, “b” or “c”" (en), "«a», «b» ή «c»"-like (el), "“a”, “b” lub “c”" (pl)."""
+    from babel.lists import format_list
+
+    from kyklos.i18n import babel_locale
+
+    quoted = [_t(request, _("“${v}”", mapping={"v": w})) for w in words]
+    if not quoted:
+        return ""
+    try:
+        return format_list(quoted, style="or", locale=babel_locale(request))
+    except (ValueError, KeyError):
+        return ", ".join(quoted)
+
+
 def conditions_words(request, et, doc) -> str:
     from kyklos.workflow.actions import field_title, value_words
 
@@ -671,16 +702,33 @@ def conditions_words(request, et, doc) -> str:
         if f is None:
             parts.append(name)
             continue
-        if isinstance(raw, list):
-            shown = ", ".join(value_words(request, et, f, v) for v in raw)
+        mapping = {"f": field_title(request, f)}
+        if op == "between" and isinstance(raw, list) and len(raw) == 2:
+            mapping["low"] = value_words(request, et, f, raw[0])
+            mapping["high"] = value_words(request, et, f, raw[1])
+        elif isinstance(raw, list):
+            mapping["v"] = one_of_words(request, [value_words(request, et, f, v) for v in raw])
         else:
-            shown = value_words(request, et, f, raw)
-        parts.append(_t(request, _(OP_SENTENCES.get(op, OP_SENTENCES["eq"]),
-                                     mapping={"f": field_title(request, f), "v": shown})))
+            mapping["v"] = value_words(request, et, f, raw)
+        if op == "between" and "low" not in mapping:
+            op = "in"
+            mapping["v"] = one_of_words(request, [mapping.get("v", "")])
+        parts.append(_t(request, _(OP_SENTENCES.get(op, OP_SENTENCES["eq"]), mapping=mapping)))
     for group in kept.get("any") or []:
         if isinstance(group, dict):
-            parts.append("(" + _t(request, _("one of: ${g}", mapping={"g": " | ".join(
-                conditions_words(request, et, g) for g in kept["any"])})) + ")")
+            parts.append(
+                "("
+                + _t(
+                    request,
+                    _(
+                        "one of: ${g}",
+                        mapping={
+                            "g": " | ".join(conditions_words(request, et, g) for g in kept["any"])
+                        },
+                    ),
+                )
+                + ")"
+            )
             break
     return _t(request, _(" and ")).join(parts) if parts else ""
 
@@ -711,8 +759,13 @@ def summarize(request, doc: dict) -> str:
     ) or _t(request, _("do nothing"))
     conds = conditions_words(request, et, doc.get("conditions") or {})
     if conds:
-        return _t(request, _("${trigger}, if ${conditions}: ${actions}.", mapping={
-            "trigger": trig, "conditions": conds, "actions": acts}))
+        return _t(
+            request,
+            _(
+                "${trigger}, if ${conditions}: ${actions}.",
+                mapping={"trigger": trig, "conditions": conds, "actions": acts},
+            ),
+        )
     return _t(request, _("${trigger}: ${actions}.", mapping={"trigger": trig, "actions": acts}))
 
 
@@ -737,8 +790,13 @@ def dry_run_records(request, doc: dict, et, records) -> list[dict]:
             "url": request.route_url("entity.detail", slug=et.slug, id=record.id),
             "would_fire": ok,
             "reason": reason,
-            "actions": [render(action_words(request, et, a), tv)
-                        for a in doc.get("actions") or [] if isinstance(a, dict)] if ok else [],
+            "actions": [
+                render(action_words(request, et, a), tv)
+                for a in doc.get("actions") or []
+                if isinstance(a, dict)
+            ]
+            if ok
+            else [],
             "due": None,
         }
         if trig.get("kind") == "time":

@@ -110,8 +110,10 @@ def _holds(op, actual, wanted) -> bool:
     if actual is None:
         return False
     a = _cmp(actual)
-    if isinstance(a, dt.datetime) and isinstance(wanted, dt.date) and not isinstance(
-        wanted, dt.datetime
+    if (
+        isinstance(a, dt.datetime)
+        and isinstance(wanted, dt.date)
+        and not isinstance(wanted, dt.datetime)
     ):
         a = a.date()
     try:

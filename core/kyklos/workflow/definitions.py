@@ -112,8 +112,7 @@ class ApprovalSpec:
     def to_dict(self) -> dict:
         return {
             "levels": [
-                {"approvers": [str(a) for a in lv.approvers], "mode": lv.mode}
-                for lv in self.levels
+                {"approvers": [str(a) for a in lv.approvers], "mode": lv.mode} for lv in self.levels
             ],
             "notify": [str(a) for a in self.notify],
         }
@@ -157,15 +156,22 @@ class State:
             return item
         if isinstance(item, dict):
             raw = item.get("titles") or {}
-            titles = tuple(sorted(
-                (str(k), str(v).strip()) for k, v in (raw.items() if isinstance(raw, dict) else ())
-                if str(v or "").strip()
-            ))
+            titles = tuple(
+                sorted(
+                    (str(k), str(v).strip())
+                    for k, v in (raw.items() if isinstance(raw, dict) else ())
+                    if str(v or "").strip()
+                )
+            )
             steps = item.get("steps") or ()
             if isinstance(steps, (str, dict)):
                 steps = [steps]
-            return cls(str(item.get("name", "")), str(item.get("title") or ""), titles,
-                       tuple(Step.parse(s) for s in steps))
+            return cls(
+                str(item.get("name", "")),
+                str(item.get("title") or ""),
+                titles,
+                tuple(Step.parse(s) for s in steps),
+            )
         return cls(str(item))
 
     @property
@@ -266,7 +272,13 @@ class Workflow:
         if initial is None and parsed_states:
             initial = parsed_states[0].name
         return cls(
-            entity, parsed_states, parsed, str(initial or ""), str(field), version, origin,
+            entity,
+            parsed_states,
+            parsed,
+            str(initial or ""),
+            str(field),
+            version,
+            origin,
             {t.name: t for t in parsed},
         )
 
@@ -323,83 +335,121 @@ def validate(wf: Workflow, entity_type=None, roles=None, users=None) -> list:
         problems.append(_("A workflow needs at least one state."))
     for s in names:
         if not NAME_RE.match(s):
-            problems.append(_(
-                "state name '${s}' must be lower-case letters, digits and '_' "
-                "(starting with a letter)", mapping={"s": s}))
+            problems.append(
+                _(
+                    "state name '${s}' must be lower-case letters, digits and '_' "
+                    "(starting with a letter)",
+                    mapping={"s": s},
+                )
+            )
     for dup in sorted({n for n in names if names.count(n) > 1}):
         problems.append(_("state '${s}' is declared twice", mapping={"s": dup}))
     for st in wf.states:
         steps = [p.name for p in st.steps]
         for p in steps:
             if not NAME_RE.match(p):
-                problems.append(_("state '${s}': the step name '${p}' must be lower-case "
-                                  "letters, digits and '_'", mapping={"s": st.name, "p": p}))
+                problems.append(
+                    _(
+                        "state '${s}': the step name '${p}' must be lower-case "
+                        "letters, digits and '_'",
+                        mapping={"s": st.name, "p": p},
+                    )
+                )
         for dup in sorted({n for n in steps if steps.count(n) > 1}):
-            problems.append(_("state '${s}' has the step '${p}' twice",
-                              mapping={"s": st.name, "p": dup}))
+            problems.append(
+                _("state '${s}' has the step '${p}' twice", mapping={"s": st.name, "p": dup})
+            )
         for loc, _text in st.titles:
             if loc not in LANGUAGES:
-                problems.append(_("state '${s}' has a title in an unknown language '${l}'",
-                                  mapping={"s": st.name, "l": loc}))
+                problems.append(
+                    _(
+                        "state '${s}' has a title in an unknown language '${l}'",
+                        mapping={"s": st.name, "l": loc},
+                    )
+                )
     known = set(names)
     if not wf.initial:
         problems.append(_("Choose the state new records start in."))
     elif wf.initial not in known:
-        problems.append(_("initial state '${s}' is not one of the states",
-                          mapping={"s": wf.initial}))
+        problems.append(
+            _("initial state '${s}' is not one of the states", mapping={"s": wf.initial})
+        )
     tnames = [t.name for t in wf.transitions]
     for dup in sorted({n for n in tnames if tnames.count(n) > 1}):
         problems.append(_("transition '${t}' is declared twice", mapping={"t": dup}))
     for t in wf.transitions:
         m = {"t": t.name}
         if not NAME_RE.match(t.name):
-            problems.append(_("transition '${t}': the name must be lower-case letters, digits "
-                              "and '_'", mapping=m))
+            problems.append(
+                _(
+                    "transition '${t}': the name must be lower-case letters, digits and '_'",
+                    mapping=m,
+                )
+            )
         if not t.source:
             problems.append(_("transition '${t}' has no source state", mapping=m))
         for s in t.source:
             if s != ANY_STATE and s not in known:
-                problems.append(_("transition '${t}' starts from unknown state '${s}'",
-                                  mapping={**m, "s": s}))
+                problems.append(
+                    _("transition '${t}' starts from unknown state '${s}'", mapping={**m, "s": s})
+                )
         if t.target not in known:
-            problems.append(_("transition '${t}' goes to unknown state '${s}'",
-                              mapping={**m, "s": t.target}))
+            problems.append(
+                _("transition '${t}' goes to unknown state '${s}'", mapping={**m, "s": t.target})
+            )
         if t.source == (t.target,):
-            problems.append(_("transition '${t}' goes from '${s}' to itself",
-                              mapping={**m, "s": t.target}))
+            problems.append(
+                _("transition '${t}' goes from '${s}' to itself", mapping={**m, "s": t.target})
+            )
         if entity_type is not None:
             for f in t.required:
                 if f not in entity_type.fields:
-                    problems.append(_("transition '${t}' requires unknown field '${f}'",
-                                      mapping={**m, "f": f}))
+                    problems.append(
+                        _("transition '${t}' requires unknown field '${f}'", mapping={**m, "f": f})
+                    )
         if roles is not None:
             for r in t.roles:
                 if r not in roles:
-                    problems.append(_("transition '${t}' names unknown role '${r}'",
-                                      mapping={**m, "r": r}))
+                    problems.append(
+                        _("transition '${t}' names unknown role '${r}'", mapping={**m, "r": r})
+                    )
         if t.approval is not None:
             if not t.approval.levels:
-                problems.append(_("transition '${t}': an approval needs at least one level",
-                                  mapping=m))
+                problems.append(
+                    _("transition '${t}': an approval needs at least one level", mapping=m)
+                )
             for i, lv in enumerate(t.approval.levels, 1):
                 lm = {**m, "n": i}
                 if lv.mode not in MODES:
-                    problems.append(_("transition '${t}', approval level ${n}: mode must be "
-                                      "'any' or 'all'", mapping=lm))
+                    problems.append(
+                        _(
+                            "transition '${t}', approval level ${n}: mode must be 'any' or 'all'",
+                            mapping=lm,
+                        )
+                    )
                 if not lv.approvers:
-                    problems.append(_("transition '${t}', approval level ${n} has no approver",
-                                      mapping=lm))
+                    problems.append(
+                        _("transition '${t}', approval level ${n} has no approver", mapping=lm)
+                    )
                 problems += _approver_problems(lm, lv.approvers, roles, users)
             problems += _approver_problems({**m, "n": 0}, t.approval.notify, roles, users)
     if entity_type is not None and wf.field not in entity_type.fields:
-        problems.append(_("the status field '${f}' is not a field of entity type '${e}'",
-                          mapping={"f": wf.field, "e": entity_type.name}))
+        problems.append(
+            _(
+                "the status field '${f}' is not a field of entity type '${e}'",
+                mapping={"f": wf.field, "e": entity_type.name},
+            )
+        )
     if wf.initial in known and not problems:
         reached = _reachable(wf)
         for s in names:
             if s not in reached:
-                problems.append(_("state '${s}' cannot be reached from '${i}'",
-                                  mapping={"s": s, "i": wf.initial}))
+                problems.append(
+                    _(
+                        "state '${s}' cannot be reached from '${i}'",
+                        mapping={"s": s, "i": wf.initial},
+                    )
+                )
     return problems
 
 
@@ -413,23 +463,30 @@ def _approver_problems(m, approvers, roles, users) -> list:
         if a.kind not in APPROVER_KINDS:
             out.append(
                 _("transition '${t}', approval level ${n}: unknown approver '${a}'", mapping=am)
-                if level else
-                _("transition '${t}', approval notify: unknown approver '${a}'", mapping=am))
+                if level
+                else _("transition '${t}', approval notify: unknown approver '${a}'", mapping=am)
+            )
         elif a.kind in ("role", "user") and not a.value:
             out.append(
-                _("transition '${t}', approval level ${n}: approver '${k}' needs a value",
-                  mapping=am) if level else
-                _("transition '${t}', approval notify: '${k}' needs a value", mapping=am))
+                _(
+                    "transition '${t}', approval level ${n}: approver '${k}' needs a value",
+                    mapping=am,
+                )
+                if level
+                else _("transition '${t}', approval notify: '${k}' needs a value", mapping=am)
+            )
         elif a.kind == "role" and roles is not None and a.value not in roles:
             out.append(
                 _("transition '${t}', approval level ${n}: unknown role '${v}'", mapping=am)
-                if level else
-                _("transition '${t}', approval notify: unknown role '${v}'", mapping=am))
+                if level
+                else _("transition '${t}', approval notify: unknown role '${v}'", mapping=am)
+            )
         elif a.kind == "user" and users is not None and not users(a.value):
             out.append(
                 _("transition '${t}', approval level ${n}: unknown user '${v}'", mapping=am)
-                if level else
-                _("transition '${t}', approval notify: unknown user '${v}'", mapping=am))
+                if level
+                else _("transition '${t}', approval notify: unknown user '${v}'", mapping=am)
+            )
     return out
 
 

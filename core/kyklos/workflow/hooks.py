@@ -11,7 +11,7 @@ from kyklos.hookspecs import hookimpl
 from kyklos.i18n import _
 from kyklos.security.models import User
 from kyklos.web import Action, MenuItem, Panel, TimelineItem
-from kyklos.workflow import automation, runtime, writes
+from kyklos.workflow import automation, runtime, webhook_admin, writes
 from kyklos.workflow.models import ApprovalRequest
 
 
@@ -69,13 +69,25 @@ class Hooks:
         if not created:
             runtime.log_implicit(request, entity_type, record, changes)
         automation.on_save(request, entity_type, record, changes, created)
+        if created or changes:
+            webhook_admin.on_event(
+                request, entity_type, record, "created" if created else "updated", changes
+            )
 
     @hookimpl
     def kyklos_records_saved(self, request, entity_type, records, changes, created):
+        event = "created" if created else "updated"
+        if webhook_admin.subscribed(request, entity_type.name, event):
+            for record, diff in zip(records, changes, strict=True):
+                webhook_admin.on_event(request, entity_type, record, event, diff)
         if not automation.rules_for(request, entity_type.name):
             return  # the usual case: nothing to evaluate for a whole import batch
         for record, diff in zip(records, changes, strict=True):
             automation.on_save(request, entity_type, record, diff, created)
+
+    @hookimpl
+    def kyklos_record_after_delete(self, request, entity_type, record, soft):
+        webhook_admin.on_event(request, entity_type, record, "deleted")
 
     @hookimpl
     def kyklos_workflow_transition(self, request, entity_type, record, transition):
@@ -90,7 +102,8 @@ class Hooks:
             t = a.transition
             out.append(
                 Action(
-                    title=t.label + (" …" if t.approval or t.required else ""),
+                    title=runtime.label_title(request, entity_type.name, t.label)
+                    + (" …" if t.approval or t.required else ""),
                     url=request.route_url(
                         "workflow.transition", slug=entity_type.slug, id=record.id, name=t.name
                     ),
@@ -124,7 +137,8 @@ class Hooks:
         )
 
         def label(state):
-            return wf.state_label(state) if wf else str(state or "")
+            # in the user's language, like the state shown on the record
+            return runtime.state_title(request, wf, state) if wf else str(state or "")
 
         items = []
         for e in events:
@@ -174,8 +188,13 @@ class Hooks:
             info = approvals.as_dict(request, pending, request.identity.user.id)
             html = render(
                 "kyklos:web/templates/approval_panel.pt",
-                {"a": info, "names": _user_titles(request.dbsession, [
-                    s["approver_id"] for s in info["steps"]] + [info["requester_id"]])},
+                {
+                    "a": info,
+                    "names": _user_titles(
+                        request.dbsession,
+                        [s["approver_id"] for s in info["steps"]] + [info["requester_id"]],
+                    ),
+                },
                 request=request,
             )
             panels.append(Panel(title=_("Approval pending"), html=html, order=5))
@@ -183,22 +202,38 @@ class Hooks:
         if items:
             html = render(
                 "kyklos:web/templates/workflow_steps.pt",
-                {"items": [{"name": p.name, "title": request.localizer.translate(_(p.label)),
-                            "done": tick is not None} for p, tick in items],
-                 "url": request.route_url("workflow.steps", slug=entity_type.slug,
-                                          id=record.id),
-                 "csrf": request.session.get_csrf_token()},
+                {
+                    "items": [
+                        {
+                            "name": p.name,
+                            "title": request.localizer.translate(_(p.label)),
+                            "done": tick is not None,
+                        }
+                        for p, tick in items
+                    ],
+                    "url": request.route_url("workflow.steps", slug=entity_type.slug, id=record.id),
+                    "csrf": request.session.get_csrf_token(),
+                },
                 request=request,
             )
-            panels.append(Panel(title=_("Checklist"), html=html, order=4,
-                                count=sum(1 for _p, t in items if t is None)))
+            panels.append(
+                Panel(
+                    title=_("Checklist"),
+                    html=html,
+                    order=4,
+                    count=sum(1 for _p, t in items if t is None),
+                )
+            )
         if request.has_permission("kyklos.workflow.manage"):
             runs = automation.runs_for(request, entity_type, record.id, limit=20)
             if runs:
                 html = render(
                     "kyklos:web/templates/automation_runlog.pt",
-                    {"runs": runs, "state": lambda r: automation.run_state(request, r),
-                     "reason": lambda r: automation.run_reason(request, r)},
+                    {
+                        "runs": runs,
+                        "state": lambda r: automation.run_state(request, r),
+                        "reason": lambda r: automation.run_reason(request, r),
+                    },
                     request=request,
                 )
                 panels.append(
@@ -209,16 +244,30 @@ class Hooks:
     @hookimpl
     def kyklos_menu_items(self, request):
         items = [
-            MenuItem(title=_("Approvals"), url=request.route_url("approvals"), icon="check2-square",
-                     order=800),
+            MenuItem(
+                title=_("Approvals"),
+                url=request.route_url("approvals"),
+                icon="check2-square",
+                order=800,
+            ),
         ]
         if request.has_permission("kyklos.workflow.manage"):
             items.append(
-                MenuItem(title=_("Automation"), url=request.route_url("automation.rules"),
-                         icon="lightning", permission="kyklos.workflow.manage", order=810)
+                MenuItem(
+                    title=_("Automation"),
+                    url=request.route_url("automation.rules"),
+                    icon="lightning",
+                    permission="kyklos.workflow.manage",
+                    order=810,
+                )
             )
             items.append(
-                MenuItem(title=_("Workflows"), url=request.route_url("workflows"),
-                         icon="diagram-3", permission="kyklos.workflow.manage", order=820)
+                MenuItem(
+                    title=_("Workflows"),
+                    url=request.route_url("workflows"),
+                    icon="diagram-3",
+                    permission="kyklos.workflow.manage",
+                    order=820,
+                )
             )
         return items

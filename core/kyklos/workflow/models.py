@@ -218,3 +218,45 @@ class AutomationRun(IdMixin, Base):
             "created_at": self.created_at.isoformat(),
             "finished_at": self.finished_at.isoformat() if self.finished_at else None,
         }
+
+
+class WebhookSubscription(IdMixin, Base):
+    """An outbound webhook: ``events`` (``"opportunity:created"``...) are POSTed as JSON
+    to ``url``, signed with ``secret`` (HMAC-SHA256, header ``X-Kyklos-Signature``)."""
+
+    __tablename__ = "kyklos_webhook"
+
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    url: Mapped[str] = mapped_column(String(2000), nullable=False)
+    #: ["<entity type>:<created|updated|deleted>", ...]
+    events: Mapped[list] = mapped_column(JSONType, nullable=False, default=list)
+    #: shown once, when the webhook is made; the receiver checks signatures with it
+    secret: Mapped[str] = mapped_column(String(255), nullable=False)
+    active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(
+        UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow
+    )
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("kyklos_user.id", ondelete="SET NULL")
+    )
+
+
+class WebhookDelivery(IdMixin, Base):
+    """One attempt to deliver an event (or a test) to a webhook, with its outcome."""
+
+    __tablename__ = "kyklos_webhook_delivery"
+    __table_args__ = (Index("ix_kyklos_webhook_delivery_webhook_at", "webhook_id", "created_at"),)
+
+    webhook_id: Mapped[int] = mapped_column(
+        ForeignKey("kyklos_webhook.id", ondelete="CASCADE"), nullable=False
+    )
+    #: "opportunity:created", or "test"
+    event: Mapped[str] = mapped_column(String(150), nullable=False)
+    record_id: Mapped[int | None] = mapped_column(Integer)
+    ok: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    #: the HTTP status the receiver answered, when it answered
+    http_status: Mapped[int | None] = mapped_column(Integer)
+    #: the exact reason of a failure (refused address, network error, the answer)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)

@@ -29,10 +29,12 @@ TPL = "kyklos:web/templates/"
 OP_TITLES = {
     "eq": _("is"),
     "ne": _("is not"),
+    "in": _("is one of"),
     "lt": _("is less than / before"),
     "lte": _("is at most"),
     "gt": _("is more than / after"),
     "gte": _("is at least"),
+    "between": _("is between"),
     "contains": _("contains"),
     "startswith": _("starts with"),
     "empty": _("is empty"),
@@ -82,10 +84,23 @@ def _condition_fields(request, et) -> list[tuple[str, str]]:
     )
 
 
+#: field types whose "is one of" is picked from a list (a multi-picker); others would
+#: need values typed one by one, which the list filters already do better
+IN_TYPES = ("choice", "multichoice", "reference")
+#: tests that take several values: "in" any number, "between" two
+MULTI_OPS = ("in", "between")
+
+
 def _ops(request, f) -> list[tuple[str, str]]:
     from kyklos.entities.query import ops_for
 
     have = set(ops_for(f)) if f is not None else {"eq"}
+    if (
+        f is None
+        or f.type not in IN_TYPES
+        or (f.type in ("choice", "multichoice") and not f.choices)
+    ):
+        have.discard("in")
     names = [o for o in OP_TITLES if o in have]
     if "isnull" in have:
         names += ["empty", "notempty"]
@@ -113,15 +128,21 @@ def _workflow(request, et):
 # --- a value with the record forms' input ------------------------------------------------------
 
 
-def value_input(request, et, f, name: str, value) -> dict:
+def value_input(request, et, f, name: str, value, multiple: bool = False) -> dict:
     """How the value of ``f`` is entered under ``name``: the template's description of
-    the input (a drop-down, a picker, a date, a number or a text box)."""
+    the input (a drop-down, a picker, a date, a number or a text box). ``multiple``:
+    several values are picked (the test "is one of"); ``value`` is then a list."""
     from kyklos.entities import uirecord
 
+    many = list(value) if isinstance(value, list | tuple) else ([] if value is None else [value])
+    if not multiple:
+        value = many[0] if isinstance(value, list | tuple) and many else value
     out = {
         "name": name,
         "kind": "text",
-        "value": "" if value is None else str(value),
+        "value": "" if value is None or multiple else str(value),
+        "values": [str(v) for v in many] if multiple else [],
+        "multiple": multiple,
         "options": [],
         "lookup": "",
     }
@@ -130,13 +151,15 @@ def value_input(request, et, f, name: str, value) -> dict:
     t = request.localizer.translate
     if f.type in ("choice", "multichoice") and f.choices:
         out["kind"] = "select"
-        out["options"] = [("", "—")] + [(str(c), t(label)) for c, label in f.choices]
+        blank = [] if multiple else [("", "—")]
+        out["options"] = blank + [(str(c), t(label)) for c, label in f.choices]
     elif f.type == "boolean":
         out["kind"] = "select"
         out["options"] = [("", "—"), ("true", t(_("Yes"))), ("false", t(_("No")))]
         out["value"] = {True: "true", False: "false"}.get(value, "")
     elif f.type == "reference":
-        chosen = {value} if isinstance(value, int) and not isinstance(value, bool) else set()
+        picked = many if multiple else [value]
+        chosen = {int(v) for v in picked if str(v).isdigit() and not isinstance(v, bool)}
         target = request.registry.kyklos_entities.get(f.reference)
         if f.reference == "user":
             widget = uirecord._user_picker(request, chosen)
@@ -148,7 +171,11 @@ def value_input(request, et, f, name: str, value) -> dict:
             return out
         out["kind"] = "picker" if getattr(widget, "lookup_url", "") else "select"
         out["lookup"] = getattr(widget, "lookup_url", "")
-        out["options"] = [(str(v), str(title)) for v, title in widget.values]
+        out["options"] = [
+            (str(item[0]), str(item[1]))
+            for item in widget.values
+            if not (multiple and item[0] == "")
+        ]
     elif f.type == "date":
         out["kind"] = "date"
     elif f.type == "datetime":
@@ -247,6 +274,15 @@ def read_post(request, post) -> tuple[dict, dict]:
             continue
         if op not in OP_TITLES:
             op = "eq"
+        if op in MULTI_OPS:
+            value, problem = _multi_value(request, f, op, post, i)
+            if problem is not None:
+                errors[f"cond-{i}"] = problem
+            if value is None:
+                pending.append((name, op, None))
+            else:
+                conditions[f"{name}__{op}"] = value
+            continue
         if not raw.strip():
             pending.append((name, op, None))  # not a condition yet
             continue
@@ -316,6 +352,52 @@ def read_post(request, post) -> tuple[dict, dict]:
     return doc, errors
 
 
+def _multi_value(request, f, op, post, i):
+    """The values of an "is one of" (every value picked) or "between" (two values,
+    lowest first) condition row, and the problem to show, if any."""
+    if op == "in":
+        raws = [r for r in post.getall(f"cond-{i}-value") if r.strip()]
+    else:
+        raws = [post.get(f"cond-{i}-value", ""), post.get(f"cond-{i}-value2", "")]
+        if not any(r.strip() for r in raws):
+            return None, None
+        if not all(r.strip() for r in raws):
+            return None, _("Give both ends of “${f}”.", mapping={"f": field_title(request, f)})
+    if not raws:
+        return None, None
+    out = []
+    for raw in raws:
+        try:
+            out.append(_parse_value(request, f, raw))
+        except (TypeError, ValueError):
+            return None, _(
+                "The value “${v}” is not valid for “${f}”.",
+                mapping={"v": raw, "f": field_title(request, f)},
+            )
+    if op == "between":
+        try:
+            low, high = (_sortable(v) for v in out)
+            if low > high:
+                return None, _(
+                    "The first value of “${f}” must not be after the second.",
+                    mapping={"f": field_title(request, f)},
+                )
+        except (TypeError, ValueError, ArithmeticError):
+            pass  # the condition check names what is wrong
+    return out, None
+
+
+def _sortable(value):
+    from decimal import Decimal
+
+    if isinstance(value, str):
+        try:
+            return dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return Decimal(value)
+    return value
+
+
 def _count(post, key) -> int:
     raw = post.get(key, "0")
     return min(int(raw), automation.MAX_ACTIONS + 50) if raw.isdigit() else 0
@@ -352,18 +434,28 @@ def builder(request, doc: dict, add_condition=False, add_action=False) -> dict:
         blank = 1 if add_condition else 0
     for i, (name, op, raw) in enumerate(rows + pending + [("", "eq", None)] * blank):
         f = et.fields.get(name) or (et.fields.get(fields[0][0]) if fields else None)
-        if isinstance(raw, list):
+        ops = _ops(request, f)
+        if op not in {o for o, _t in ops} and op not in ("empty", "notempty"):
+            op = "eq"  # another field was chosen: its first test
+        many = raw if isinstance(raw, list) else ([] if raw is None else [raw])
+        if op != "in" and isinstance(raw, list):
             raw = raw[0] if raw else None
-        out["conditions"].append(
-            {
-                "i": i,
-                "field": f.name if f else "",
-                "op": op,
-                "ops": _ops(request, f),
-                "value": value_input(request, et, f, f"cond-{i}-value", raw),
-                "needs_value": op not in ("empty", "notempty"),
-            }
-        )
+        row = {
+            "i": i,
+            "field": f.name if f else "",
+            "op": op,
+            "ops": ops,
+            "value": value_input(
+                request, et, f, f"cond-{i}-value", many if op == "in" else raw, multiple=op == "in"
+            ),
+            "needs_value": op not in ("empty", "notempty"),
+            "value2": None,
+        }
+        if op == "between":
+            row["value2"] = value_input(
+                request, et, f, f"cond-{i}-value2", many[1] if len(many) > 1 else None
+            )
+        out["conditions"].append(row)
     out["fields"] = fields
     types = action_types(request.registry)
     out["action_types"] = sorted(

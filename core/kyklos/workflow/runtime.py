@@ -61,9 +61,41 @@ def state_title(request, wf: Workflow | None, name) -> str:
     st = wf.state(name) if wf is not None and name is not None else None
     if st is None:
         return str(name or "")
-    return st.title_in(getattr(request, "locale_name", None)) or request.localizer.translate(
-        _(st.label)
-    )
+    own = st.title_in(getattr(request, "locale_name", None))
+    if own:
+        return own
+    # a state that is one of the field's declared values reads as that value does
+    # (translated in its plugin's catalog), unless the administrator retitled it
+    choice = known_values(request, wf).get(st.name)
+    if choice is not None and (not st.title or st.title == _default_text(choice)):
+        return request.localizer.translate(choice)
+    return label_title(request, wf.entity, st.label)
+
+
+def _default_text(label) -> str:
+    return str(getattr(label, "default", None) or label)
+
+
+def known_values(request, wf: Workflow | None, et=None) -> dict:
+    """``{code: label}`` of the values the workflow's field declares (its choices);
+    without a workflow yet, those of ``et``'s ``status`` field."""
+    if et is None and wf is not None:
+        et = request.registry.kyklos_entities.get(wf.entity)
+    f = et.fields.get(wf.field if wf is not None else "status") if et is not None else None
+    return {str(c): label for c, label in (getattr(f, "choices", None) or ())}
+
+
+def label_title(request, entity: str, label: str) -> str:
+    """A declared state's or step's title in the user's language: the declaring plugin's
+    catalog (``kyklos_<plugin>``), else the core's."""
+    from pyramid.i18n import TranslationString
+
+    et = request.registry.kyklos_entities.get(entity)
+    if et is not None and et.plugin:
+        out = request.localizer.translate(TranslationString(label, domain=f"kyklos_{et.plugin}"))
+        if out != label:
+            return out
+    return request.localizer.translate(_(label))
 
 
 def user_roles(request) -> set[str]:
@@ -175,8 +207,9 @@ def transition(
         raise Problem(400, _("Invalid data"), errors={"comment": _("At most 5000 characters.")})
     missing = missing_fields(et, record, t, data)
     if missing:
-        raise Problem(400, _("Invalid data"), _("Fill in the fields this step needs."),
-                      errors=missing)
+        raise Problem(
+            400, _("Invalid data"), _("Fill in the fields this step needs."), errors=missing
+        )
     if t.approval is not None:
         from kyklos.workflow import approvals
 
@@ -189,7 +222,15 @@ def transition(
         req = approvals.open_request(request, et, record, wf, t, data, comment)
         return Outcome("pending_approval", state, approval=req)
     event = apply(
-        request, et, record, wf, t, data, comment, source=source, system=False,
+        request,
+        et,
+        record,
+        wf,
+        t,
+        data,
+        comment,
+        source=source,
+        system=False,
         expected_version=expected_version,
     )
     return Outcome("done", t.target, event=event)
@@ -225,19 +266,25 @@ def apply(
     before = current_state(wf, record)
     try:
         writes.write(
-            request, et, record, data, {wf.field: t.target}, source=source, system=system,
+            request,
+            et,
+            record,
+            data,
+            {wf.field: t.target},
+            source=source,
+            system=system,
             expected_version=expected_version,
         )
     except RecordError as exc:
-        raise Problem(exc.status, _("Invalid data"),
-                      errors=exc.errors) from None
+        raise Problem(exc.status, _("Invalid data"), errors=exc.errors) from None
     except HTTPForbidden:
         raise Problem(403, _("Forbidden"), _("You may not change this record.")) from None
     return record_event(request, et, record, t, before, comment, approval_id, user_id)
 
 
-def record_event(request, et, record, t: Transition, before, comment="", approval_id=None,
-                 user_id=None) -> WorkflowEvent:
+def record_event(
+    request, et, record, t: Transition, before, comment="", approval_id=None, user_id=None
+) -> WorkflowEvent:
     """After the status was written: the timeline event, a fresh checklist for the state
     reached, then the ``kyklos_workflow_transition`` hook."""
     if user_id is None and request.identity is not None:
@@ -254,13 +301,20 @@ def record_event(request, et, record, t: Transition, before, comment="", approva
         at=utcnow(),
     )
     request.dbsession.add(event)
-    request.dbsession.execute(delete(WorkflowStepDone).where(
-        WorkflowStepDone.entity == et.name, WorkflowStepDone.record_id == record.id,
-        WorkflowStepDone.state == t.target,
-    ))
+    request.dbsession.execute(
+        delete(WorkflowStepDone).where(
+            WorkflowStepDone.entity == et.name,
+            WorkflowStepDone.record_id == record.id,
+            WorkflowStepDone.state == t.target,
+        )
+    )
     request.dbsession.flush()
     request.registry.kyklos_pm.hook.kyklos_workflow_transition(
-        request=request, entity_type=et, record=record, transition=t, before=before,
+        request=request,
+        entity_type=et,
+        record=record,
+        transition=t,
+        before=before,
         after=t.target,
     )
     return event
@@ -313,13 +367,11 @@ def implicit_step(request, et, record, wf: Workflow, value, data: dict):
     reason = None
     for t in candidates:
         if t.approval is not None:
-            reason = _("'${t}' needs an approval: use the step's button.", mapping={
-                "t": t.label})
+            reason = _("'${t}' needs an approval: use the step's button.", mapping={"t": t.label})
             continue
         reason = refusal(request, et, record, t)
         if reason is None and missing_fields(et, record, t, data):
-            reason = _("'${t}' needs more fields: use the step's button.", mapping={
-                "t": t.label})
+            reason = _("'${t}' needs more fields: use the step's button.", mapping={"t": t.label})
         if reason is None:
             open_steps = pending_steps(request, et, record, wf)
             if open_steps:
@@ -350,10 +402,13 @@ def log_implicit(request, et, record, changes) -> None:
 
 
 def steps_done(request, et, record, state) -> dict[str, WorkflowStepDone]:
-    rows = request.dbsession.execute(select(WorkflowStepDone).where(
-        WorkflowStepDone.entity == et.name, WorkflowStepDone.record_id == record.id,
-        WorkflowStepDone.state == str(state),
-    )).scalars()
+    rows = request.dbsession.execute(
+        select(WorkflowStepDone).where(
+            WorkflowStepDone.entity == et.name,
+            WorkflowStepDone.record_id == record.id,
+            WorkflowStepDone.state == str(state),
+        )
+    ).scalars()
     return {r.step: r for r in rows}
 
 
@@ -372,8 +427,10 @@ def pending_steps(request, et, record, wf: Workflow | None = None) -> list[Step]
 
 
 def steps_reason(request, steps: list[Step]):
-    return _("Finish these steps first: ${steps}.", mapping={
-        "steps": ", ".join(request.localizer.translate(_(p.label)) for p in steps)})
+    return _(
+        "Finish these steps first: ${steps}.",
+        mapping={"steps": ", ".join(request.localizer.translate(_(p.label)) for p in steps)},
+    )
 
 
 def tick(request, et, record, step: str, done: bool) -> None:
@@ -383,14 +440,23 @@ def tick(request, et, record, step: str, done: bool) -> None:
     st = wf.state(current_state(wf, record)) if wf is not None else None
     if st is None or step not in {p.name for p in st.steps}:
         raise Problem(404, _("Not found"), _("The record's state has no such step."))
-    if not (request.has_permission(et.permission("update"))
-            and rules.can_access(request, et, record, "update")):
+    if not (
+        request.has_permission(et.permission("update"))
+        and rules.can_access(request, et, record, "update")
+    ):
         raise Problem(403, _("Forbidden"), _("You may not change this record."))
     rows = steps_done(request, et, record, st.name)
     if done and step not in rows:
-        request.dbsession.add(WorkflowStepDone(
-            entity=et.name, record_id=record.id, state=st.name, step=step,
-            done_by_id=request.identity.user.id, done_at=utcnow()))
+        request.dbsession.add(
+            WorkflowStepDone(
+                entity=et.name,
+                record_id=record.id,
+                state=st.name,
+                step=step,
+                done_by_id=request.identity.user.id,
+                done_at=utcnow(),
+            )
+        )
     elif not done and step in rows:
         request.dbsession.delete(rows[step])
     request.dbsession.flush()
@@ -413,14 +479,23 @@ def check(request, et, wf: Workflow, roles=None, users=None) -> list[str]:
     field = et.fields[wf.field]
     title = tr(field.title) if field.title else field.name
     if field.type not in ("string", "choice") or field.custom or field.virtual:
-        problems.append(_("The field “${f}” cannot hold a workflow's state: choose a text "
-                          "or choice field of the record type.", mapping={"f": title}))
+        problems.append(
+            _(
+                "The field “${f}” cannot hold a workflow's state: choose a text "
+                "or choice field of the record type.",
+                mapping={"f": title},
+            )
+        )
     elif field.choices:
         allowed = {str(v) for v, _t in field.choices}
         for st in wf.states:
             if st.name not in allowed:
-                problems.append(_("State “${s}” is not one of the values of “${f}”.",
-                                  mapping={"s": st.label, "f": title}))
+                problems.append(
+                    _(
+                        "State “${s}” is not one of the values of “${f}”.",
+                        mapping={"s": st.label, "f": title},
+                    )
+                )
     problems += _rule_problems(request, et, wf, title)
     for answer in request.registry.kyklos_pm.hook.kyklos_workflow_constraints(
         request=request, entity_type=et, workflow=wf
@@ -432,28 +507,48 @@ def check(request, et, wf: Workflow, roles=None, users=None) -> list[str]:
 def _rule_problems(request, et, wf: Workflow, title) -> list:
     out = []
     rules_ = request.dbsession.execute(
-        select(AutomationRule).where(AutomationRule.entity == et.name,
-                                     AutomationRule.enabled.is_(True))
+        select(AutomationRule).where(
+            AutomationRule.entity == et.name, AutomationRule.enabled.is_(True)
+        )
     ).scalars()
     for rule in rules_:
         for action in rule.actions or ():
             if not isinstance(action, dict):
                 continue
             if action.get("type") == "set_field" and action.get("field") == wf.field:
-                out.append(_("The automation rule “${r}” sets “${f}” directly; with this "
-                             "workflow it would fail. Change the rule to take a step.",
-                             mapping={"r": rule.name, "f": title}))
+                out.append(
+                    _(
+                        "The automation rule “${r}” sets “${f}” directly; with this "
+                        "workflow it would fail. Change the rule to take a step.",
+                        mapping={"r": rule.name, "f": title},
+                    )
+                )
             step = action.get("transition")
             if action.get("type") == "transition" and step and wf.transition(step) is None:
-                out.append(_("The automation rule “${r}” takes the step “${t}”, which this "
-                             "workflow does not have.", mapping={"r": rule.name, "t": step}))
+                out.append(
+                    _(
+                        "The automation rule “${r}” takes the step “${t}”, which this "
+                        "workflow does not have.",
+                        mapping={"r": rule.name, "t": step},
+                    )
+                )
         trig = rule.trigger or {}
         step = trig.get("transition")
         if trig.get("kind") == "transition" and step and wf.transition(step) is None:
-            out.append(_("The automation rule “${r}” waits for the step “${t}”, which this "
-                         "workflow does not have.", mapping={"r": rule.name, "t": step}))
+            out.append(
+                _(
+                    "The automation rule “${r}” waits for the step “${t}”, which this "
+                    "workflow does not have.",
+                    mapping={"r": rule.name, "t": step},
+                )
+            )
         state = trig.get("state")
         if trig.get("kind") == "state" and state and wf.state(state) is None:
-            out.append(_("The automation rule “${r}” waits for the state “${s}”, which this "
-                         "workflow does not have.", mapping={"r": rule.name, "s": state}))
+            out.append(
+                _(
+                    "The automation rule “${r}” waits for the state “${s}”, which this "
+                    "workflow does not have.",
+                    mapping={"r": rule.name, "s": state},
+                )
+            )
     return out

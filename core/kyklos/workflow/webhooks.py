@@ -20,6 +20,7 @@ import socket
 import ssl
 from urllib.parse import urlsplit
 
+from kyklos.i18n import _
 from kyklos.settings import aslist
 
 MAX_URL = 2000
@@ -28,7 +29,14 @@ MAX_RESPONSE = 64 * 1024
 
 
 class WebhookRefused(ValueError):
-    """The URL may not be called (scheme, credentials, or a non-public address)."""
+    """The URL may not be called (scheme, credentials, or a non-public address).
+
+    ``message`` is the reason as a translation string, for the person who typed the URL;
+    ``str()`` is the same reason in English, for logs."""
+
+    def __init__(self, message):
+        super().__init__(message.interpolate() if hasattr(message, "interpolate") else message)
+        self.message = message
 
 
 class WebhookFailed(RuntimeError):
@@ -46,8 +54,12 @@ def _public(ip) -> bool:
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         ip = ip.ipv4_mapped
     return ip.is_global and not (
-        ip.is_multicast or ip.is_reserved or ip.is_loopback or ip.is_link_local
-        or ip.is_private or ip.is_unspecified
+        ip.is_multicast
+        or ip.is_reserved
+        or ip.is_loopback
+        or ip.is_link_local
+        or ip.is_private
+        or ip.is_unspecified
     )
 
 
@@ -55,22 +67,24 @@ def check_url(url: str) -> tuple[str, str, int, str]:
     """``(scheme, host, port, path_and_query)`` of an acceptable URL; raises
     :class:`WebhookRefused`."""
     if not isinstance(url, str) or not url or len(url) > MAX_URL:
-        raise WebhookRefused("the URL is missing or too long")
+        raise WebhookRefused(_("the address is missing or too long"))
     if any(ord(c) < 33 or ord(c) == 127 for c in url):
-        raise WebhookRefused("the URL contains spaces or control characters")
+        raise WebhookRefused(_("the address contains spaces or control characters"))
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
     if scheme not in ("http", "https"):
-        raise WebhookRefused(f"only http and https URLs are allowed, not {scheme or 'none'!r}")
+        raise WebhookRefused(
+            _("only http and https addresses are allowed, not “${s}”", mapping={"s": scheme})
+        )
     if parts.username is not None or parts.password is not None:
-        raise WebhookRefused("credentials in the URL are not allowed")
+        raise WebhookRefused(_("a user name or password in the address is not allowed"))
     host = parts.hostname
     if not host:
-        raise WebhookRefused("the URL has no host")
+        raise WebhookRefused(_("the address has no host name"))
     try:
         port = parts.port or (443 if scheme == "https" else 80)
     except ValueError:
-        raise WebhookRefused("the URL's port is invalid") from None
+        raise WebhookRefused(_("the address's port is not valid")) from None
     path = parts.path or "/"
     if parts.query:
         path += "?" + parts.query
@@ -82,15 +96,20 @@ def resolve(host: str, port: int, allow=()) -> str:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as exc:
-        raise WebhookRefused(f"cannot resolve {host!r}") from exc
+        raise WebhookRefused(_("the host “${h}” cannot be found", mapping={"h": host})) from exc
     addrs = []
     for _family, _type, _proto, _canon, sockaddr in infos:
         ip = ipaddress.ip_address(sockaddr[0].split("%")[0])
         if not (_public(ip) or any(ip in net for net in allow)):
-            raise WebhookRefused(f"{host!r} resolves to a non-public address ({ip})")
+            raise WebhookRefused(
+                _(
+                    "“${h}” is an address inside a private network (${ip})",
+                    mapping={"h": host, "ip": str(ip)},
+                )
+            )
         addrs.append(str(ip))
     if not addrs:
-        raise WebhookRefused(f"cannot resolve {host!r}")
+        raise WebhookRefused(_("the host “${h}” cannot be found", mapping={"h": host}))
     return addrs[0]
 
 

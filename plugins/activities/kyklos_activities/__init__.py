@@ -37,8 +37,10 @@ plugin = Plugin(
         "working_hours": "09:00-17:00",
         "working_days": "mon-fri",
         "country": "GR",
-        # Time zone of new activities when the user has none.
-        "timezone": "Europe/Athens",
+        # Time zone of new activities when the user has none. Empty: the site's default
+        # time zone (Settings page, else kyklos.timezone) applies; an .ini that sets
+        # kyklos.activities.timezone overrides it for activities only.
+        "timezone": "",
     },
 )
 
@@ -54,7 +56,8 @@ def includeme(config):
     from .reminders import reminder_job
 
     register_entity_types(config)
-    config.add_hooks(Hooks(config.registry.settings), name="kyklos_activities.hooks")
+    hooks = Hooks(config.registry.settings, config.registry)
+    config.add_hooks(hooks, name="kyklos_activities.hooks")
     config.add_job(
         "activities.reminders",
         reminder_job,

@@ -297,18 +297,21 @@ def _create_each(request, et, template, ids, found, created, errors) -> None:
         raise RecordError(errors)
 
 
-def open_items(request, limit: int = 500) -> list[Activity]:
+def open_items(request, limit: int = 500, user_ids=None) -> list[Activity]:
     """ACT-09: open activities the user must do or was invited to, overdue first, then
-    by date; undated ones last."""
-    me = request.identity.user.id
+    by date; undated ones last. ``user_ids``: those of these users instead (the user
+    and the people they stand in for during a delegation)."""
+    ids = list(user_ids or [request.identity.user.id])
     invited = select(Participant.activity_id).where(
-        Participant.kind == "user", Participant.user_id == me, Participant.status != "declined"
+        Participant.kind == "user",
+        Participant.user_id.in_(ids),
+        Participant.status != "declined",
     )
     rows = request.dbsession.execute(
         select(Activity)
         .where(
             Activity.state == "open",
-            (Activity.responsible_id == me) | Activity.id.in_(invited),
+            Activity.responsible_id.in_(ids) | Activity.id.in_(invited),
         )
         .limit(limit)
     ).scalars().all()

@@ -22,7 +22,7 @@ from kyklos_sdk import record_created, record_titles, utcnow
 
 from . import _
 from .models import ACCEPTED, NEEDS_ACTION, Activity, ActivityType, Participant
-from .validation import default_status, statuses_of
+from .validation import default_status, default_zone, statuses_of
 
 MAX_DAYS = 3650
 KEYS = {"type", "activity_type", "subject", "due_in_days", "description", "priority",
@@ -188,7 +188,7 @@ def create_for(request, et, record, config, run_id) -> dict:
         due_at=due,
         span_start=due,
         span_end=due,
-        timezone=request.registry.settings.get("kyklos.activities.timezone") or "UTC",
+        timezone=default_zone(request),
         private=atype.private_by_default,
         responsible_id=owner,
         owner_id=owner,

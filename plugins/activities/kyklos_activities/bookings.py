@@ -31,11 +31,19 @@ def occurrence_ranges(activity, now=None) -> list[tuple[dt.datetime, dt.datetime
     s, e = activity.starts_at, activity.ends_at
     if s is None or e is None or e <= s or activity.state == CANCELLED:
         return []
-    if not activity.rrule:
+    if not activity.rrule and not activity.rdates:
         return [(s, e)]
     until = activity.span_end or max(s, now or utcnow()) + HORIZON
     return recurrence.occurrences(
-        s, e, activity.rrule, activity.timezone, activity.exdates, s, until, limit=MAX_BOOKINGS
+        s,
+        e,
+        activity.rrule,
+        activity.timezone,
+        activity.exdates,
+        s,
+        until,
+        limit=MAX_BOOKINGS,
+        rdates=activity.rdates,
     )
 
 

@@ -56,7 +56,14 @@ def expand(activity: Activity, start: dt.datetime, end: dt.datetime):
         return []
     last = activity.ends_at if activity.starts_at is not None else None
     return recurrence.occurrences(
-        first, last, activity.rrule, activity.timezone, activity.exdates, start, end
+        first,
+        last,
+        activity.rrule,
+        activity.timezone,
+        activity.exdates,
+        start,
+        end,
+        rdates=activity.rdates,
     )
 
 

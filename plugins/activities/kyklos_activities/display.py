@@ -4,10 +4,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from markupsafe import Markup, escape
 from sqlalchemy import select
 
-from kyklos_sdk import User, display_list, visible_select
+from kyklos_sdk import User, display_list, format_datetime, visible_select
 
 from . import _
 from .models import Resource
@@ -74,11 +76,40 @@ def render_participants(request, field, value) -> Markup:
     return display_list(lines)
 
 
-UNIT_TEXTS = (
-    (1440, "${n} day before", "${n} days before"),
-    (60, "${n} hour before", "${n} hours before"),
-    (1, "${n} minute before", "${n} minutes before"),
-)
+def render_occurrence_list(request, field, value) -> Markup:
+    """Extra (RDATE) or skipped (EXDATE) occurrence starts, in the user's zone."""
+    lines = []
+    for v in value or ():
+        try:
+            when = dt.datetime.fromisoformat(str(v).replace("Z", "+00:00"))
+        except ValueError:
+            continue
+        if when.tzinfo is not None:
+            lines.append(escape(format_datetime(request, when, "short")))
+    return display_list(lines)
+
+
+def render_external_attendees(request, field, value) -> Markup:
+    """Attendees of an imported event that are no user, person or resource here: their
+    name and e-mail, with their answer."""
+    tr = request.localizer.translate
+    lines = []
+    for p in value or ():
+        if not isinstance(p, dict):
+            continue
+        name, email = p.get("name") or "", p.get("email") or ""
+        who = (
+            Markup("{} &lt;{}&gt;").format(name, email) if name and email else escape(name or email)
+        )
+        answer = ""
+        if p.get("status") in ANSWERS:
+            answer = Markup(' <span class="text-muted small">({})</span>').format(
+                tr(ANSWERS[p["status"]])
+            )
+        lines.append(
+            Markup('<i class="bi bi-envelope" aria-hidden="true"></i> {}{}').format(who, answer)
+        )
+    return display_list(lines)
 
 
 def reminder_text(request, minutes: int) -> str:
@@ -86,11 +117,17 @@ def reminder_text(request, minutes: int) -> str:
     loc = request.localizer
     if minutes == 0:
         return loc.translate(_("At the time"))
-    for size, one, many in UNIT_TEXTS:
-        if minutes % size == 0:
-            n = minutes // size
-            return loc.pluralize(one, many, n, domain="kyklos_activities", mapping={"n": n})
-    return str(minutes)
+    d = "kyklos_activities"
+    # literal messages in each call: the extractor only sees pluralize()'s own arguments
+    if minutes % 1440 == 0:
+        n = minutes // 1440
+        return loc.pluralize("${n} day before", "${n} days before", n, domain=d, mapping={"n": n})
+    if minutes % 60 == 0:
+        n = minutes // 60
+        return loc.pluralize("${n} hour before", "${n} hours before", n, domain=d, mapping={"n": n})
+    return loc.pluralize(
+        "${n} minute before", "${n} minutes before", minutes, domain=d, mapping={"n": minutes}
+    )
 
 
 def render_reminders(request, field, value) -> Markup:
@@ -157,6 +194,8 @@ def includeme(config):
         return
     add("participants", render_participants)
     add("reminders", render_reminders)
+    add("occurrence_list", render_occurrence_list)
+    add("external_attendees", render_external_attendees)
     add("activity_status", render_status)
     add("rrule", render_rrule)
     add("about_type", render_about_type)

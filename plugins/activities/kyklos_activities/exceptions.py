@@ -90,7 +90,7 @@ def occurrence_at(series, value) -> dt.datetime:
     when = when.astimezone(dt.UTC)
     hits = recurrence.occurrences(series.starts_at, series.ends_at, series.rrule,
                                   series.timezone, series.exdates, when,
-                                  when + dt.timedelta(seconds=1))
+                                  when + dt.timedelta(seconds=1), rdates=series.rdates)
     if not any(s == when for s, _e in hits):
         raise RecordError({"occurrence": _("The series has no occurrence starting then.")})
     return when

@@ -339,7 +339,9 @@ def participants_node(request, record, title):
     users = db.execute(
         select(User.id, User.name, User.email)
         .where(
-            User.is_active.is_(True) | User.id.in_(sorted(_chosen(request, record, "user")) or [0])
+            User.is_active.is_(True) | User.id.in_(sorted(_chosen(request, record, "user")) or [0]),
+            # customers' portal logins are never participants staff choose
+            User.is_portal.is_(False),
         )
         .order_by(User.name, User.email)
         .limit(500)

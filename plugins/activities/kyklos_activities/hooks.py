@@ -4,8 +4,6 @@ entries and record actions."""
 
 from __future__ import annotations
 
-import functools
-
 from pyramid.renderers import render
 from sqlalchemy import func, or_, select
 
@@ -25,7 +23,8 @@ TIMELINE_LIMIT = 50
 PANEL_LIMIT = 10
 #: open activities counted for the summary (more are shown as this many)
 SUMMARY_SCAN = 200
-BOOKING_FIELDS = ("participants", "starts_at", "ends_at", "rrule", "exdates", "timezone", "state")
+BOOKING_FIELDS = ("participants", "starts_at", "ends_at", "rrule", "exdates", "rdates",
+                  "timezone", "state")
 
 
 def _is_activity(entity_type) -> bool:
@@ -81,13 +80,34 @@ def _assigned(request, activity) -> None:
 
 
 class Hooks:
-    def __init__(self, settings=None):
-        #: floating times in imported .ics files are taken in the deployment's zone
-        self.zone = (settings or {}).get("kyklos.activities.timezone") or "Europe/Athens"
+    def __init__(self, settings=None, registry=None):
+        #: floating times in imported .ics files are taken in the organisation's zone:
+        # an .ini zone for activities wins, else the Settings page's (read when a file is
+        # parsed, so a change on that page applies at once), else the .ini's site zone.
+        settings = settings or {}
+        self.settings, self.registry = settings, registry
+
+    @property
+    def zone(self) -> str:
+        explicit = self.settings.get("kyklos.activities.timezone")
+        if explicit:
+            return explicit
+        if self.registry is not None and "dbsession_factory" in self.registry:
+            from kyklos_sdk import request_as, site_setting
+
+            # a read of its own: the parser is called with bytes only, no request
+            with request_as(self.registry) as request:
+                zone = site_setting(request, "timezone.default")
+            if zone:
+                return zone
+        return self.settings.get("kyklos.timezone") or "UTC"
+
+    def _ics_rows(self, data: bytes) -> list[list[str]]:
+        return ical.ics_rows(data, zone_name=self.zone)
 
     @hookimpl
     def kyklos_import_formats(self):
-        return [("ics", functools.partial(ical.ics_rows, zone_name=self.zone))]
+        return [("ics", self._ics_rows)]
 
     @hookimpl
     def kyklos_visibility_restrictions(self, request, entity_type, action):
@@ -271,7 +291,8 @@ def add_pickers(request, activity) -> list[tuple]:
     db = request.dbsession
     taken = {(p.kind, p.ref_id) for p in activity.participant_rows}
     users = [(str(u.id), u.title) for u in db.execute(
-        select(User).where(User.is_active.is_(True)).order_by(User.name, User.id).limit(300)
+        select(User).where(User.is_active.is_(True), User.is_portal.is_(False))
+        .order_by(User.name, User.id).limit(300)
     ).scalars() if ("user", u.id) not in taken]
     rooms = [(str(r.id), r.name) for r in db.execute(
         select(Resource).where(Resource.active.is_(True)).order_by(Resource.kind, Resource.name)
@@ -304,8 +325,8 @@ def participants_panel(request, entity_type, activity) -> Panel:
         },
         request=request,
     )
-    return Panel(title=_("Participants"), html=html, count=len(activity.participant_rows),
-                 order=10)
+    count = len(activity.participant_rows) + len(activity.external_attendees or ())
+    return Panel(title=_("Participants"), html=html, count=count, order=10)
 
 
 def participant_rows(request, activity) -> list[dict]:
@@ -350,5 +371,17 @@ def participant_rows(request, activity) -> list[dict]:
             "name": names.get((p.kind, p.ref_id)) or tr(_("Restricted")),
         }
         for p in activity.participant_rows
+    ] + [
+        # Attendees of an imported event who are nobody here: shown, never removable
+        # one by one (the next import of the event sets them again).
+        {
+            "kind": "external",
+            "id": x.get("email", ""),
+            "status": x.get("status", ""),
+            "answer": tr(ANSWERS[x["status"]]) if x.get("status") in ANSWERS else "",
+            "name": f"{x['name']} <{x['email']}>" if x.get("name") else x.get("email", ""),
+        }
+        for x in activity.external_attendees or ()
+        if isinstance(x, dict) and x.get("email")
     ]
 

@@ -148,6 +148,13 @@ def event(request, activity, types, full: bool) -> icalendar.Event | None:
                 continue
             # An all-day series excludes days (VALUE=DATE, as its DTSTART).
             ev.add("exdate", when.date() if activity.all_day else when)
+    for extra in activity.rdates or ():
+        try:
+            when = dt.datetime.fromisoformat(extra.replace("Z", "+00:00")).astimezone(tz)
+        except ValueError:
+            continue
+        # As DTSTART: a day for an all-day activity, else a time in its zone.
+        ev.add("rdate", when.date() if activity.all_day else when)
     ev.add("status", _status(activity))
     if not full:
         ev.add("summary", request.localizer.translate(_("Busy")))
@@ -206,6 +213,13 @@ def _add_people(request, ev, activity) -> None:
         params["CN"] = name
         ev.add("attendee", f"mailto:{address}" if address else f"urn:kyklos:{p['kind']}:{p['id']}",
                parameters=params)
+    for p in activity.external_attendees or ():
+        if not isinstance(p, dict) or not p.get("email"):
+            continue
+        params = {"PARTSTAT": _PARTSTAT_OUT.get(p.get("status"), "NEEDS-ACTION")}
+        if p.get("name"):
+            params["CN"] = p["name"]
+        ev.add("attendee", f"mailto:{p['email']}", parameters=params)
 
 
 _PARTSTAT_OUT = {"accepted": "ACCEPTED", "declined": "DECLINED", "tentative": "TENTATIVE",
@@ -420,6 +434,19 @@ def event_data(ev, tz, type_codes=DEFAULT_TYPE_CODES) -> dict:
             exdates.append(when.isoformat().replace("+00:00", "Z"))
     if exdates and "rrule" in data:
         data["exdates"] = exdates
+    rdates = []
+    raw_r = ev.get("rdate")
+    for group in raw_r if isinstance(raw_r, list) else ([raw_r] if raw_r else []):
+        for item in group.dts:
+            value = item.dt
+            if isinstance(value, tuple):  # VALUE=PERIOD: the period's start
+                value = value[0]
+            when, _w = _as_utc(value, tz)
+            rdates.append(when.isoformat().replace("+00:00", "Z"))
+    if rdates and rid is None:
+        data["rdates"] = sorted(set(rdates))
+        if exdates and "exdates" not in data:
+            data["exdates"] = exdates
     status = str(ev.get("x-kyklos-status") or "")
     if status:
         data["status"] = status[:40]
@@ -472,10 +499,38 @@ def _people(ev) -> list[dict]:
     return out[:100]
 
 
-def participants_for(request, people: list[dict]) -> list[dict]:
+def clean_people(raw) -> list[dict] | None:
+    """``attendees`` as an import or API client sends them (a list, or its JSON text),
+    in the shape of :func:`_people`; ``None`` when it is not such a list."""
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw)
+        except ValueError:
+            return None
+    if not isinstance(raw, list) or len(raw) > 100:
+        return None
+    out = []
+    for p in raw:
+        if not isinstance(p, dict) or set(p) - {"email", "name", "cutype", "status"} \
+                or not all(isinstance(v, str) for v in p.values()):
+            return None
+        status = p.get("status") or "needs-action"
+        if status not in _PARTSTAT_OUT:
+            return None
+        email = p.get("email", "").strip().lower()[:254]
+        name = p.get("name", "").strip()[:200]
+        if not email and not name:
+            return None
+        out.append({"email": email, "name": name,
+                    "cutype": (p.get("cutype") or "INDIVIDUAL").upper()[:20], "status": status})
+    return out
+
+
+def participants_for(request, people: list[dict]) -> tuple[list[dict], list[dict]]:
     """The participants the organiser and attendees name: users and people by e-mail
-    (people only when the user may see them), resources (rooms) by name. Addresses
-    that match nobody are left out."""
+    (people only when the user may see them), resources (rooms) by name; and the
+    external attendees (``{"email", "name", "status"}``): addresses that match nobody,
+    kept so they are neither lost nor turned into contacts behind the user's back."""
     from kyklos_contacts.models import Person, PersonEmail
     from sqlalchemy import func
 
@@ -483,6 +538,7 @@ def participants_for(request, people: list[dict]) -> list[dict]:
 
     db = request.dbsession
     out: dict[tuple[str, int], str] = {}
+    external: dict[str, dict] = {}
     person_et = get_entity_type(request, "person")
     for p in people:
         key = None
@@ -507,7 +563,11 @@ def participants_for(request, people: list[dict]) -> list[dict]:
                 key = ("person", pid) if pid else None
         if key is not None:
             out.setdefault(key, p["status"])
-    return [{"kind": k, "id": i, "status": s} for (k, i), s in out.items()]
+        elif p["email"] and p["email"] not in external:
+            external[p["email"]] = {"email": p["email"], "name": p["name"],
+                                    "status": p["status"]}
+    return ([{"kind": k, "id": i, "status": s} for (k, i), s in out.items()],
+            list(external.values()))
 
 
 # Outlook and Exchange write "BYDAY=MO, TU": the space is not RFC 5545 but the meaning
@@ -541,8 +601,8 @@ def parse_calendar(data) -> list:
 
 #: the columns of the importer's ``ics`` format: field names, so they map themselves
 ICS_COLUMNS = ("external_uid", "recurrence_id", "type_code", "subject", "starts_at", "ends_at",
-               "all_day", "timezone", "rrule", "exdates", "location", "description",
-               "private", "status")
+               "all_day", "timezone", "rrule", "exdates", "rdates", "location", "description",
+               "private", "status", "attendees")
 
 
 def _cell(value) -> str:
@@ -650,11 +710,6 @@ def import_ics(request, data) -> tuple[int, int, list[dict]]:
             fields["subject"] = fields["subject"] or request.localizer.translate(
                 _("(no subject)"))
             fields["type_id"] = types_by_code[fields.pop("type_code")].id
-            attendees = fields.pop("attendees", None)
-            if attendees:
-                found = participants_for(request, attendees)
-                if found:
-                    fields["participants"] = found
             key = fields.get("external_uid")
             with db.begin_nested():
                 record = _existing(request, fields)

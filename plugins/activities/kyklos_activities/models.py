@@ -145,6 +145,11 @@ class Activity(EntityMixin, Base):
     rrule: Mapped[str | None] = mapped_column(String(500))
     #: occurrence starts (ISO 8601, UTC) left out of the recurrence (EXDATE)
     exdates: Mapped[list] = mapped_column(JSONType, nullable=False, default=list)
+    #: extra occurrence starts (ISO 8601, UTC) besides the rule's (RDATE)
+    rdates: Mapped[list] = mapped_column(JSONType, nullable=False, default=list)
+    #: attendees of an imported event that match no user, person or resource:
+    #: ``[{"email", "name", "status"}]``, kept so they are not lost and go back out
+    external_attendees: Mapped[list] = mapped_column(JSONType, nullable=False, default=list)
     #: first start and last end over all occurrences (derived; NULL end: no end)
     span_start: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, index=True)
     span_end: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, index=True)
@@ -223,6 +228,17 @@ class Activity(EntityMixin, Base):
     @type_code.setter
     def type_code(self, value) -> None:
         pass  # never reached: validation replaces it by type_id
+
+    # ``attendees`` lets an import give the ORGANIZER and ATTENDEEs of an .ics event
+    # (``[{"email", "name", "cutype", "status"}]``); the validate hook matches them to
+    # participants and keeps the others in ``external_attendees``.
+    @property
+    def attendees(self) -> None:
+        return None
+
+    @attendees.setter
+    def attendees(self, value) -> None:
+        pass  # never reached: validation replaces it by participants
 
     def ids_of(self, kind: str) -> list[int]:
         return [p.ref_id for p in self.participant_rows if p.kind == kind]

@@ -407,7 +407,7 @@ def calendar_users(request):
     return list(
         request.dbsession.execute(
             select(User.id, User.name, User.email)
-            .where(User.is_active.is_(True))
+            .where(User.is_active.is_(True), User.is_portal.is_(False))
             .order_by(User.name, User.email)
         ).all()
     )
@@ -424,7 +424,7 @@ def resource_options(request):
 def users_lookup_view(request):
     """Active users whose name or e-mail contains ``q`` (the picker of attendees)."""
     q = request.params.get("q", "").strip()[:100]
-    stmt = select(User).where(User.is_active.is_(True))
+    stmt = select(User).where(User.is_active.is_(True), User.is_portal.is_(False))
     ids = [int(i) for i in request.params.getall("id") if i.isdigit() and len(i) < 18]
     if ids:
         stmt = stmt.where(User.id.in_(ids))

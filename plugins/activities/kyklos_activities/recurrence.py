@@ -117,6 +117,11 @@ def _exclusions(exdates) -> set[dt.datetime]:
     return out
 
 
+def extra_starts(rdates) -> list[dt.datetime]:
+    """The RDATE starts (aware UTC), sorted, without duplicates."""
+    return sorted(_exclusions(rdates))
+
+
 def occurrences(
     start_utc: dt.datetime,
     end_utc: dt.datetime | None,
@@ -126,9 +131,12 @@ def occurrences(
     range_start: dt.datetime,
     range_end: dt.datetime,
     limit: int = MAX_OCCURRENCES,
+    rdates=(),
 ) -> list[tuple[dt.datetime, dt.datetime]]:
     """``(start, end)`` in UTC of each occurrence overlapping ``[range_start,
-    range_end)``. A point in time (no end) counts when it lies inside the range."""
+    range_end)``: the rule's (or the start alone), and the extra ``rdates`` (RFC 5545
+    RDATE, same duration), less ``exdates``. A point in time (no end) counts when it
+    lies inside the range."""
     duration = (end_utc - start_utc) if end_utc else dt.timedelta(0)
 
     def overlaps(s, e):
@@ -136,6 +144,17 @@ def occurrences(
             return s < range_end and e > range_start
         return range_start <= s < range_end
 
+    extra = extra_starts(rdates)
+    if extra:
+        base = occurrences(start_utc, end_utc, rule, tz_name, exdates, range_start, range_end,
+                           limit)
+        skip = _exclusions(exdates)
+        seen = {s for s, _e in base}
+        for s in extra:
+            if s not in seen and s not in skip and overlaps(s, s + duration):
+                seen.add(s)
+                base.append((s, s + duration))
+        return sorted(base)[:limit]
     if not rule:
         return [(start_utc, start_utc + duration)] if overlaps(start_utc, start_utc + duration) \
             else []
@@ -167,11 +186,17 @@ def _resolve(local: dt.datetime, tz: ZoneInfo) -> dt.datetime:
 
 
 def last_end(
-    start_utc: dt.datetime, end_utc: dt.datetime | None, rule: str | None, tz_name, exdates
+    start_utc: dt.datetime, end_utc: dt.datetime | None, rule: str | None, tz_name, exdates,
+    rdates=(),
 ) -> dt.datetime | None:
-    """The end of the last occurrence, or ``None`` when the rule never ends (or has more
-    than :data:`SPAN_LIMIT` occurrences)."""
+    """The end of the last occurrence (the extra ``rdates`` included), or ``None`` when
+    the rule never ends (or has more than :data:`SPAN_LIMIT` occurrences)."""
     duration = (end_utc - start_utc) if end_utc else dt.timedelta(0)
+    skip = _exclusions(exdates)
+    extra = [s for s in extra_starts(rdates) if s not in skip]
+    if extra:
+        last = last_end(start_utc, end_utc, rule, tz_name, exdates)
+        return None if last is None else max(last, extra[-1] + duration)
     if not rule:
         return start_utc + duration
     tz = zone(tz_name)

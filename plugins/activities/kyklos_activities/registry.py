@@ -35,6 +35,9 @@ TITLES = {
     "completed_at": _("Completed"),
     "rrule": _("Repeats"),
     "exdates": _("Skipped occurrences"),
+    "rdates": _("Extra occurrences"),
+    "external_attendees": _("External attendees"),
+    "attendees": _("Attendees (iCalendar)"),
     "span_start": _("First start"),
     "span_end": _("Last end"),
     "reminders": _("Reminders"),
@@ -225,7 +228,19 @@ def register_entity_types(config):
                 },
                 "about_id": {"form": False, "display": "about_id", "description": _(
                     "The id of the record the activity is about")},
-                "exdates": {"type": "json", "form": False},
+                "exdates": {"type": "json", "form": False, "display": "occurrence_list"},
+                "rdates": {"type": "json", "form": False, "display": "occurrence_list",
+                           "description": _(
+                    "Extra occurrence starts besides the repeat rule (ISO 8601, RDATE)")},
+                "external_attendees": {"type": "json", "form": False,
+                                       "display": "external_attendees"},
+                # An import convenience (the .ics ORGANIZER and ATTENDEEs): matched to
+                # participants by e-mail, the others kept as external attendees.
+                "attendees": {
+                    "type": "json", "form": False, "title": TITLES["attendees"],
+                    "description": _('A list like [{"email": "ann@example.com", "name": '
+                                     '"Ann", "status": "accepted"}]'),
+                },
                 # Technical: kept by imports, series, mass actions and the validation
                 # hook; the API and filters have them, forms and detail pages do not.
                 "external_uid": {"form": False},

@@ -51,7 +51,7 @@ def due(db, now: dt.datetime) -> list[tuple[Activity, dt.datetime, int]]:
         Activity.state == OPEN,
         Activity.reminders != [],
         calendar.range_clause(lo, ahead),
-        or_(Activity.rrule.is_not(None), and_(Activity.span_start >= lo)),
+        or_(Activity.rrule.is_not(None), Activity.rdates != [], and_(Activity.span_start >= lo)),
     )
     out = []
     for a in db.execute(stmt).scalars():

@@ -7,7 +7,7 @@ import datetime as dt
 
 from sqlalchemy import select
 
-from kyklos_sdk import User, get_entity_type, utcnow, visible_select
+from kyklos_sdk import User, get_entity_type, site_setting, utcnow, visible_select
 
 from . import _, about, org, recurrence
 from .models import (
@@ -41,7 +41,19 @@ def user_zone(request) -> str:
     tz = getattr(ident.user, "timezone", None) if ident is not None else None
     if tz and recurrence.valid_zone(tz):
         return tz
-    return request.registry.settings.get("kyklos.activities.timezone") or "Europe/Athens"
+    return default_zone(request)
+
+
+def default_zone(request) -> str:
+    """The zone of activities when the user has none: the deployment's explicit
+    ``kyklos.activities.timezone``, else the site's default time zone (Settings)."""
+    for tz in (
+        request.registry.settings.get("kyklos.activities.timezone"),
+        site_setting(request, "timezone.default"),
+    ):
+        if tz and recurrence.valid_zone(tz):
+            return tz
+    return "UTC"
 
 
 def statuses_of(db, atype: ActivityType) -> list[Status]:
@@ -92,6 +104,8 @@ def check_activity(request, record, data: dict, errors: dict, source: str) -> No
     _check_reminders(data, errors)
     _check_responsible(request, record, data, errors)
     about.check(request, record, data, errors)
+    if "attendees" in data:
+        _attendees(request, data, errors)
     _check_participants(request, record, data, errors, source)
     if not errors:
         _span(record, data)
@@ -202,8 +216,52 @@ def iso_z(value: dt.datetime) -> str:
     return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
 
 
+def _utc_list(values, errors, name) -> list[str] | None:
+    """ISO 8601 date-times with a zone as sorted UTC strings; ``None`` (and the error
+    on ``name``) when the value is not such a list."""
+    if not isinstance(values, list) or len(values) > MAX_EXDATES:
+        errors[name] = _("Send a list of ISO 8601 date-times.")
+        return None
+    clean = []
+    for v in values:
+        try:
+            d = dt.datetime.fromisoformat(str(v).replace("Z", "+00:00"))
+        except ValueError:
+            d = None
+        if d is None or d.tzinfo is None:
+            errors[name] = _("Send a list of ISO 8601 date-times with a zone.")
+            return None
+        clean.append(iso_z(d))
+    return sorted(set(clean))
+
+
+def _attendees(request, data, errors) -> None:
+    """The ORGANIZER and ATTENDEEs an import gives (``attendees``), matched by
+    :func:`ical.participants_for` on every import path: the matches become the
+    participants, the others are kept in ``external_attendees``."""
+    from . import ical
+
+    raw = data.pop("attendees")
+    if raw in (None, "", []):
+        return
+    people = ical.clean_people(raw)
+    if people is None:
+        errors["attendees"] = _(
+            'Send a list like [{"email": "ann@example.com", "name": "Ann", '
+            '"status": "accepted"}].')
+        return
+    found, external = ical.participants_for(request, people)
+    if found:
+        data["participants"] = found
+    data["external_attendees"] = external
+
+
 def _check_recurrence(db, record, data, errors, tz_name) -> None:
     rule = current(record, data, "rrule")
+    if "rdates" in data:
+        clean = _utc_list([] if data["rdates"] is None else data["rdates"], errors, "rdates")
+        if clean is not None:
+            data["rdates"] = clean
     if "exdates" in data:
         ex = [] if data["exdates"] is None else data["exdates"]
         if isinstance(ex, list):
@@ -265,7 +323,8 @@ def _check_exception(request, record, data, errors) -> None:
         errors["rrule"] = _("An exception of a series does not repeat itself.")
         return
     hits = recurrence.occurrences(series.starts_at, series.ends_at, series.rrule,
-                                  series.timezone, [], rid, rid + dt.timedelta(seconds=1))
+                                  series.timezone, [], rid, rid + dt.timedelta(seconds=1),
+                                  rdates=series.rdates)
     if not any(s == rid for s, _e in hits):
         errors["recurrence_id"] = _("The series has no occurrence starting then.")
         return
@@ -369,11 +428,12 @@ def _check_participants(request, record, data, errors, source) -> None:
             return
         key = (item["kind"], item["id"])
         status = existing.get(key)
-        if status is None:
-            sent = item.get("status")
-            if source == "import" and sent in (NEEDS_ACTION, ACCEPTED, "declined", "tentative"):
-                status = sent
-            elif item["kind"] in ("account", "resource") or item["id"] in (me, responsible) \
+        if source == "import" and item.get("status") in (
+                NEEDS_ACTION, ACCEPTED, "declined", "tentative"):
+            # The file's PARTSTAT is the participant's answer, on a re-import as well.
+            status = item["status"]
+        elif status is None:
+            if item["kind"] in ("account", "resource") or item["id"] in (me, responsible) \
                     and item["kind"] == "user":
                 status = ACCEPTED
             else:
@@ -407,7 +467,8 @@ def _missing_refs(request, wanted, existing) -> list[str]:
         if kind == "user":
             found = set(
                 db.execute(
-                    select(User.id).where(User.id.in_(ids), User.is_active.is_(True))
+                    select(User.id).where(User.id.in_(ids), User.is_active.is_(True),
+                                          User.is_portal.is_(False))
                 ).scalars()
             )
         elif kind == "resource":
@@ -425,7 +486,7 @@ def _missing_refs(request, wanted, existing) -> list[str]:
 
 
 def _span(record, data) -> None:
-    keys = ("starts_at", "ends_at", "due_at", "rrule", "exdates", "timezone")
+    keys = ("starts_at", "ends_at", "due_at", "rrule", "exdates", "rdates", "timezone")
     if record is not None and not any(k in data for k in keys):
         return
     starts = current(record, data, "starts_at")
@@ -439,7 +500,7 @@ def _span(record, data) -> None:
     else:
         last = recurrence.last_end(
             starts, ends, current(record, data, "rrule"), current(record, data, "timezone"),
-            current(record, data, "exdates"),
+            current(record, data, "exdates"), current(record, data, "rdates"),
         )
         span = (starts, last)
     for name, value in zip(("span_start", "span_end"), span, strict=True):

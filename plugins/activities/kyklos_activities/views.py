@@ -276,7 +276,8 @@ def _heading(request, view, first, after, day):
 
 def _users(db):
     return list(
-        db.execute(select(User).where(User.is_active.is_(True)).order_by(User.name, User.id))
+        db.execute(select(User).where(User.is_active.is_(True), User.is_portal.is_(False))
+                   .order_by(User.name, User.id))
         .scalars()
     )
 
@@ -404,6 +405,7 @@ def invitation_view(request):
         if mine is not None and mine.status in ANSWERS else "",
         "people": participant_rows(request, activity),
         "when": _when(request, activity),
+        "extra": _extra_dates(request, activity),
         "record_url": request.route_path("entity.detail", slug=et.slug, id=aid)
         if readable else None,
         "declined": DECLINED,
@@ -424,6 +426,21 @@ def _when(request, a) -> str:
     if a.ends_at and a.ends_at > a.starts_at:
         return f"{format_datetime(request, a.starts_at)} – {format_time(request, a.ends_at)}"
     return format_datetime(request, a.starts_at)
+
+
+def _extra_dates(request, a) -> list[str]:
+    """The activity's extra occurrences (RDATE) as the user reads dates."""
+    out = []
+    for value in a.rdates or ():
+        try:
+            when = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        except ValueError:
+            continue
+        if a.all_day:
+            out.append(format_date(request, when.astimezone(recurrence.zone(a.timezone)).date()))
+        else:
+            out.append(format_datetime(request, when))
+    return out
 
 
 def participants_view(request):
@@ -510,19 +527,56 @@ def mine_view(request):
     week, later, no date), each with the record it is about, a page at a time."""
     from .home import MINE_PAGE, grouped_open_items
 
-    items = actions.open_items(request)
+    me = request.identity.user.id
+    # SEC-03: during a delegation the deputy also does the absent person's open work
+    standing_in = {
+        d.from_user.id: d.from_user
+        for d in request.identity.delegations
+        if d.types is None or "activity" in d.types
+    }
+    standing_in.pop(me, None)
+    items = actions.open_items(request, user_ids=[me, *standing_in])
     total = len(items)
     pages = max(1, -(-total // MINE_PAGE))
     raw = request.GET.get("page", "1")
     page = min(pages, max(1, int(raw))) if raw.isdigit() and len(raw) < 6 else 1
     shown = items[(page - 1) * MINE_PAGE : page * MINE_PAGE]
+    groups = grouped_open_items(request, shown)
+    on_behalf = {a.id: _for_whom(a, me, standing_in) for a in shown}
+    for g in groups:
+        for row in g["rows"]:
+            user = on_behalf.get(row["id"])
+            row["for_name"] = (user.name or user.email) if user is not None else None
+            if user is not None and row["complete_url"] is None and _open_task_of(
+                items, row["id"], user.id
+            ):
+                # the deputy marks the absent person's task done (checked by complete())
+                row["complete_url"] = request.route_path("activities.complete", id=row["id"])
 
     def page_url(n):
         return request.route_path("activities.mine", _query={"page": n})
 
-    return {"title": _("My open items"), "groups": grouped_open_items(request, shown),
+    return {"title": _("My open items"), "groups": groups,
             "total": total, "page": page, "pages": pages, "page_url": page_url,
-            "came_from": request.path_qs}
+            "came_from": request.path_qs,
+            "standing_in": sorted((u.name or u.email for u in standing_in.values()),
+                                  key=str.casefold)}
+
+
+def _for_whom(activity, me, standing_in):
+    """The absent user an open item is listed for, or None when it is the user's own."""
+    if activity.responsible_id == me:
+        return None
+    if activity.responsible_id in standing_in:
+        return standing_in[activity.responsible_id]
+    invited = {p.user_id for p in activity.participant_rows if p.kind == "user"}
+    if me in invited:
+        return None
+    return next((u for uid, u in standing_in.items() if uid in invited), None)
+
+
+def _open_task_of(items, activity_id, user_id) -> bool:
+    return any(a.id == activity_id and a.responsible_id == user_id for a in items)
 
 
 # --- availability ----------------------------------------------------------------------------

@@ -15,7 +15,7 @@ ATHENS = ZoneInfo("Europe/Athens")
 
 @pytest.fixture
 def kyklos_plugins():
-    return ["contacts", "activities", "sfa"]
+    return ["contacts", "activities", "catalog", "sfa"]
 
 
 def _csrf(page):

@@ -23,7 +23,15 @@ plugin = Plugin(
     demo_data=_demo,
 )
 
-TYPES = ("productcategory", "product", "pricelist", "pricerule")
+TYPES = (
+    "productcategory",
+    "product",
+    "pricelist",
+    "pricerule",
+    "productattribute",
+    "attributevalue",
+    "literature",
+)
 #: verb -> permission, per entity type ("catalog.product.read", ...)
 PERMISSIONS = {t: entity_permissions("catalog", t) for t in TYPES}
 
@@ -37,6 +45,9 @@ def includeme(config):
     config.include(".models")
     config.include(".views")
     config.include(".hooks")
+    config.include(".installed")
+    config.include(".variants")
+    config.include(".literature_includes")
     full = ("read", "create", "update", "delete", "export", "import", "assign")
     config.add_role("catalogmanager", _("Catalog manager"), _perms(full))
     # everyone who sells reads the catalog and its prices; managers keep it

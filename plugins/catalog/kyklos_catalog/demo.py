@@ -237,7 +237,12 @@ def demo_data(env, size: int) -> None:
         ]
         db.add_all(rules)
         db.flush()
+        from .literature import Literature
+        from .literature_demo import demo_literature
+
+        documents = demo_literature(request, products, owner)
         written = [
+            (Literature, documents),
             (Category, [c.id for c in cats.values()]),
             (Product, [p.id for p in products.values()]),
             (PriceList, [general.id, ron.id, pln.id]),
@@ -246,3 +251,4 @@ def demo_data(env, size: int) -> None:
     for model, ids in written:
         records_written(env, model, ids=ids)
     click.echo(f"catalog: {len(products)} products in {len(cats)} categories, 3 price lists")
+    click.echo(f"catalog: {len(documents)} sales documents")

@@ -7,10 +7,11 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 
-from kyklos_sdk import Panel, format_money, hookimpl, is_currency, site_setting
+from kyklos_sdk import Panel, create_record, format_money, hookimpl, is_currency, site_setting
 
 from . import _
 from .models import Category, PriceList, PriceRule, Product
+from .paths import find_path, forget, product_by_code, split_path
 
 
 def _merged(record, data, name):
@@ -62,7 +63,9 @@ def validate_product(request, record, data, errors) -> None:
 def validate_rule(request, record, data, errors) -> None:
     product = _merged(record, data, "product_id")
     category = _merged(record, data, "category_id")
-    if (product is None) == (category is None):
+    if (product is None) == (category is None) and not (
+        {"product_code", "category_path"} & set(errors)
+    ):
         errors["product_id"] = _("Choose a product or a category (one of the two).")
     method = _merged(record, data, "method") or "fixed"
     if method == "fixed" and _merged(record, data, "price") is None:
@@ -101,12 +104,84 @@ def validate_category(request, record, data, errors) -> None:
         ).scalar()
 
 
+def prepare_paths(request, entity_type, data) -> None:
+    """Files name a category by its path and a rule's product by its code: turn what
+    exists into ids before the types are checked. A product's path with new categories
+    stays for the before-save hook, which creates them (never on a dry run)."""
+    db = request.dbsession
+    path = data.get("category_path")
+    if isinstance(path, str):
+        parts = split_path(path)
+        if not path.strip():
+            data.pop("category_path")
+            data["category_id"] = None
+        elif all(parts):
+            cid, depth = find_path(db, parts)
+            if depth == len(parts):
+                data.pop("category_path")
+                data["category_id"] = cid
+    if entity_type.name == "product":
+        # shop exports give bare amounts ("12.50"): the deployment's currency then
+        for name in ("list_price", "cost"):
+            money = data.get(name)
+            if isinstance(money, dict) and not money.get("currency") and money.get("amount"):
+                money["currency"] = site_setting(request, "currency.default") or "EUR"
+    code = data.get("product_code")
+    if entity_type.name == "pricerule" and isinstance(code, str) and code.strip():
+        pid = product_by_code(db, code)
+        if pid is not None:
+            data.pop("product_code")
+            data["product_id"] = pid
+
+
+def validate_paths(entity_type, data, errors) -> None:
+    path = data.get("category_path")
+    if isinstance(path, str) and path.strip():
+        if not all(split_path(path)):
+            errors["category_path"] = _('Write the path as "Hardware / Printers".')
+        elif entity_type.name == "pricerule":
+            errors["category_path"] = _("No category has this path.")
+    code = data.get("product_code")
+    if isinstance(code, str) and code.strip():
+        errors["product_code"] = _("No product has this code.")
+
+
+def create_path(request, record) -> None:
+    """Create the categories a product's path names and the catalog lacks yet."""
+    path = record.__dict__.pop("_pending_category_path", None)
+    if not isinstance(path, str) or not path.strip():
+        return
+    db = request.dbsession
+    parts = split_path(path)
+    parent, depth = find_path(db, parts)
+    et = request.registry.kyklos_entities["productcategory"]
+    for name in parts[depth:]:
+        made = create_record(request, et, {"name": name, "parent_id": parent}, source="import")
+        parent = made.id
+    forget(db)
+    record.category_id = parent
+
+
 class Hooks:
+    @hookimpl
+    def kyklos_record_prepare(self, request, entity_type, record, data, source):
+        if entity_type.name in ("product", "pricerule") and isinstance(data, dict):
+            prepare_paths(request, entity_type, data)
+
+    @hookimpl
+    def kyklos_record_before_save(self, request, entity_type, record, changes, created, source):
+        if entity_type.name == "product":
+            create_path(request, record)
+        elif entity_type.name == "productcategory":
+            forget(request.dbsession)
+
     @hookimpl
     def kyklos_record_validate(self, request, entity_type, record, data, errors):
         if entity_type.plugin != "catalog":
             return
         name = entity_type.name
+        if name in ("product", "pricerule"):
+            validate_paths(entity_type, data, errors)
         if name == "product":
             validate_product(request, record, data, errors)
         elif name == "pricerule":

@@ -18,7 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from kyklos_sdk import Base, EntityMixin, RelatedList, SoftDeleteMixin
+from kyklos_sdk import Base, EntityMixin, JSONType, RelatedList, SoftDeleteMixin
 
 from . import _
 
@@ -46,6 +46,8 @@ class Product(EntityMixin, SoftDeleteMixin, Base):
 
     sku: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
     name: Mapped[str] = mapped_column(String(200), nullable=False)
+    #: ``{"el": "Ελαιόλαδο 1 l", ...}``: the name a quote written in that language shows
+    name_translations: Mapped[dict | None] = mapped_column(JSONType)
     description: Mapped[str | None] = mapped_column(Text)
     category_id: Mapped[int | None] = mapped_column(
         ForeignKey("catalog_category.id", ondelete="SET NULL"), index=True
@@ -59,6 +61,24 @@ class Product(EntityMixin, SoftDeleteMixin, Base):
     cost_currency: Mapped[str | None] = mapped_column(String(3))
     barcode: Mapped[str | None] = mapped_column(String(14), index=True)
     active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True, index=True)
+    #: a variant's template ("T-shirt" for "T-shirt (Red, L)"); empty for the others
+    template_id: Mapped[int | None] = mapped_column(
+        ForeignKey("catalog_product.id", ondelete="SET NULL"), index=True
+    )
+    #: what a variant costs more than its template (its list price is the sum)
+    price_extra: Mapped[decimal.Decimal | None] = mapped_column(Numeric(18, 2))
+
+    @property
+    def category_path(self) -> str | None:
+        """The category with its parents, "Hardware / Printers" (files and the API)."""
+        from .paths import product_path
+
+        return product_path(self)
+
+    @category_path.setter
+    def category_path(self, value) -> None:
+        # the before-save hook resolves it (creating what is missing): it needs the request
+        self._pending_category_path = value
 
 
 class PriceList(EntityMixin, Base):
@@ -108,6 +128,66 @@ class PriceRule(EntityMixin, Base):
     #: round the result to a multiple of this (0.05, 1, 10); empty: to the cent
     round_to: Mapped[decimal.Decimal | None] = mapped_column(Numeric(10, 2))
 
+    @property
+    def product_code(self) -> str | None:
+        """The product's code: price files name products by code, not by name."""
+        from .paths import rule_product_code
+
+        return rule_product_code(self)
+
+    @product_code.setter
+    def product_code(self, value) -> None:
+        pass  # the prepare hook turned it into ``product_id``
+
+    @property
+    def category_path(self) -> str | None:
+        from sqlalchemy.orm import object_session
+
+        from .paths import path_of
+
+        db = object_session(self)
+        return path_of(db, self.category_id) if db is not None else None
+
+    @category_path.setter
+    def category_path(self, value) -> None:
+        pass  # the prepare hook turned it into ``category_id``
+
+
+class Attribute(EntityMixin, Base):
+    """What variants differ by: size, colour, licence tier."""
+
+    __tablename__ = "catalog_attribute"
+
+    name: Mapped[str] = mapped_column(String(80), nullable=False)
+    position: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+
+
+class AttributeValue(EntityMixin, Base):
+    """One value of an attribute ("Red", "XL", "Enterprise") and the part of a variant's
+    code it gives ("RED", "XL", "ENT")."""
+
+    __tablename__ = "catalog_attribute_value"
+
+    attribute_id: Mapped[int] = mapped_column(
+        ForeignKey("catalog_attribute.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    name: Mapped[str] = mapped_column(String(80), nullable=False)
+    code: Mapped[str | None] = mapped_column(String(20))
+    position: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+
+
+class VariantValue(Base):
+    """Which attribute values make a variant (one per attribute)."""
+
+    __tablename__ = "catalog_variant_value"
+
+    product_id: Mapped[int] = mapped_column(
+        ForeignKey("catalog_product.id", ondelete="CASCADE"), primary_key=True
+    )
+    value_id: Mapped[int] = mapped_column(
+        ForeignKey("catalog_attribute_value.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
 
 KINDS = [("stock", _("Stock item")), ("service", _("Service")), ("hours", _("Hours"))]
 UNITS = [
@@ -130,7 +210,7 @@ def includeme(config):
         Category,
         "productcategory",
         lookup=True,
-        primary_filters=("name", "parent_id", "active"),
+        primary_filters=("name", "active"),
         title=_("Product category"),
         plural=_("Product categories"),
         slug="product-categories",
@@ -167,6 +247,7 @@ def includeme(config):
         filters=(
             "sku",
             "name",
+            "template_id",
             "category_id",
             "kind",
             "unit",
@@ -181,6 +262,11 @@ def includeme(config):
         fields={
             "sku": {"title": _("Code (SKU)")},
             "name": {"title": _("Name")},
+            "name_translations": {
+                "title": _("Name in other languages"),
+                "display": "title_translations",
+                "description": _("Quotes written in that language show this name."),
+            },
             "description": {"title": _("Description")},
             "category_id": {"title": _("Category")},
             "kind": {"title": _("Type"), "type": "choice", "choices": KINDS},
@@ -190,11 +276,75 @@ def includeme(config):
             "cost": {"title": _("Cost")},
             "barcode": {"title": _("Barcode (EAN/UPC)")},
             "active": {"title": _("Active"), "default": True},
+            "category_path": {
+                "type": "string",
+                "title": _("Category path"),
+                "description": _('The category with its parents: "Hardware / Printers".'),
+                "form": False,
+            },
+            "template_id": {
+                "title": _("Variant of"),
+                "description": _("The product this one is a variant of."),
+            },
+            "price_extra": {
+                "title": _("Price extra"),
+                "description": _("A variant's list price is its template's plus this."),
+            },
         },
-        related=(RelatedList("pricerule", "product_id", _("Price rules")),),
+        related=(
+            RelatedList("product", "template_id", _("Variants"), ("sku", "name", "list_price")),
+            RelatedList("pricerule", "product_id", _("Price rules")),
+        ),
         default_sort="name",
         menu_order=35,
         icon="box-seam",
+    )
+    config.add_entity_type(
+        Attribute,
+        "productattribute",
+        lookup=True,
+        primary_filters=("name",),
+        title=_("Product attribute"),
+        plural=_("Product attributes"),
+        slug="product-attributes",
+        title_field="name",
+        list_columns=("position", "name"),
+        filters=("name",),
+        sort=("position", "name"),
+        search=("name",),
+        fields={"name": {"title": _("Name")}, "position": {"title": _("Position")}},
+        related=(RelatedList("attributevalue", "attribute_id", _("Values")),),
+        default_sort="position",
+        menu_order=37,
+        icon="sliders",
+    )
+    config.add_entity_type(
+        AttributeValue,
+        "attributevalue",
+        # a lookup: its name per language ("Κόκκινο" for "Red") names Greek variants
+        lookup=True,
+        primary_filters=("attribute_id", "name"),
+        title=_("Attribute value"),
+        plural=_("Attribute values"),
+        slug="attribute-values",
+        title_field="name",
+        subtitle_field="attribute_id",
+        list_columns=("attribute_id", "position", "name", "code"),
+        filters=("attribute_id", "name", "code"),
+        sort=("position", "name"),
+        search=("name", "code"),
+        fields={
+            "attribute_id": {"title": _("Attribute")},
+            "name": {"title": _("Name")},
+            "code": {
+                "title": _("Code"),
+                "description": _("Joins the variant's code, e.g. RED or XL."),
+            },
+            "position": {"title": _("Position")},
+        },
+        default_sort="position",
+        menu_group=None,
+        icon="tag",
     )
     config.add_entity_type(
         PriceList,
@@ -277,8 +427,26 @@ def includeme(config):
                 "title": _("Round to"),
                 "description": _("For example 0.05 or 1; empty: to the cent."),
             },
+            "product_code": {
+                "type": "string",
+                "title": _("Product code"),
+                "description": _("The product by its code (SKU), instead of the product."),
+                "form": False,
+            },
+            "category_path": {
+                "type": "string",
+                "title": _("Category path"),
+                "description": _('The category with its parents: "Hardware / Printers".'),
+                "form": False,
+            },
         },
         default_sort="min_quantity",
         menu_group=None,
         icon="percent",
     )
+
+
+def product_name(product, language: str | None) -> str:
+    """The product's name in ``language`` when it has one, else its name."""
+    names = product.name_translations or {}
+    return (language and names.get(language)) or product.name

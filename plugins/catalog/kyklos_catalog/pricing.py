@@ -14,7 +14,8 @@ How a price is found, for each line:
    exchange rate of the day (and the rate is named).
 
 A whole quote costs one query for the lists, one for their rules, one for the products
-and one for the categories, however many lines it has.
+and one for the categories, however many lines it has (and one per currency pair it
+converts, each asked once).
 """
 
 from __future__ import annotations
@@ -97,76 +98,138 @@ def prices_for(
     on = on or dt.date.today()
     lines = [(int(pid), Decimal(str(qty))) for pid, qty in lines]
     ids = {pid for pid, _q in lines}
+    # plain rows of the columns pricing reads: loading whole ORM objects (and every rule
+    # of a list with thousands of them) was what made a look-up hundreds of times slower
+    # than its SQL
     products = {
-        p.id: p
-        for p in db.execute(
-            select(Product).where(Product.id.in_(ids), Product.deleted_at.is_(None))
-        ).scalars()
+        row.id: row
+        for row in db.execute(
+            select(
+                Product.id, Product.category_id, Product.list_price, Product.list_price_currency
+            ).where(Product.id.in_(ids), Product.deleted_at.is_(None))
+        )
     }
-    categories = {c.id: c for c in db.execute(select(Category)).scalars()} if products else {}
+    parents = (
+        dict(db.execute(select(Category.id, Category.parent_id)).all()) if products else {}
+    )
+    chains = {p.id: _ancestors(parents, p.category_id) for p in products.values()}
     lists = applicable_lists(db, account_id, on, currency) if products else []
-    rules_by_list: dict[int, list[PriceRule]] = {}
+    rules = _RuleIndex()
     if lists:
+        wanted = {cid for chain in chains.values() for cid in chain}
+        # only the rules that can apply to these lines: the products' own and their
+        # categories' (and their parents'); one query for every list involved
+        which = PriceRule.product_id.in_(products)
+        if wanted:
+            which = or_(which, (PriceRule.product_id.is_(None) & PriceRule.category_id.in_(wanted)))
         for rule in db.execute(
-            select(PriceRule).where(PriceRule.pricelist_id.in_([pl.id for pl in lists]))
-        ).scalars():
-            rules_by_list.setdefault(rule.pricelist_id, []).append(rule)
+            select(*_RULE_COLUMNS).where(PriceRule.pricelist_id.in_([pl.id for pl in lists]), which)
+        ):
+            rules.add(rule)
+    # one rate look-up per currency pair, not per line that converts
+    rates: dict = {}
     return [
         _price_one(
-            request, products.get(pid), pid, qty, lists, rules_by_list, categories, on, currency
+            request,
+            products.get(pid),
+            pid,
+            qty,
+            lists,
+            rules,
+            chains.get(pid, ()),
+            on,
+            currency,
+            rates,
         )
         for pid, qty in lines
     ]
 
 
-def _ancestors(categories, category_id) -> list[int]:
+_RULE_COLUMNS = (
+    PriceRule.id,
+    PriceRule.pricelist_id,
+    PriceRule.product_id,
+    PriceRule.category_id,
+    PriceRule.min_quantity,
+    PriceRule.method,
+    PriceRule.price,
+    PriceRule.discount_percent,
+    PriceRule.round_to,
+)
+
+
+class _RuleIndex:
+    """The rules of a call by ``(list, product)`` and ``(list, category)``: a line looks
+    up its candidates instead of scanning every rule of every list."""
+
+    def __init__(self):
+        self.by_product: dict[tuple[int, int], list] = {}
+        self.by_category: dict[tuple[int, int], list] = {}
+
+    def add(self, rule) -> None:
+        if rule.product_id is not None:
+            self.by_product.setdefault((rule.pricelist_id, rule.product_id), []).append(rule)
+        elif rule.category_id is not None:
+            self.by_category.setdefault((rule.pricelist_id, rule.category_id), []).append(rule)
+
+
+def _ancestors(parents, category_id) -> list[int]:
+    """``category_id`` and its parents, nearest first; ``parents`` maps id to parent id."""
     out, seen = [], set()
     while category_id is not None and category_id not in seen:
         seen.add(category_id)
         out.append(category_id)
-        parent = categories.get(category_id)
-        category_id = parent.parent_id if parent is not None else None
+        category_id = parents.get(category_id)
     return out
 
 
-def _best_rule(rules, product, qty, chain) -> PriceRule | None:
+def _best_rule(rules: _RuleIndex, list_id, product, qty, chain):
     """The product's own rule, else the nearest category's, with the largest "from
     quantity" the quantity reaches."""
 
-    def reached(r):
-        return (r.min_quantity or 0) <= qty
+    def best(candidates):
+        reached = [r for r in candidates if (r.min_quantity or 0) <= qty]
+        return max(reached, key=lambda r: (r.min_quantity or 0, r.id)) if reached else None
 
-    own = [r for r in rules if r.product_id == product.id and reached(r)]
-    if own:
-        return max(own, key=lambda r: (r.min_quantity or 0, r.id))
+    own = best(rules.by_product.get((list_id, product.id), ()))
+    if own is not None:
+        return own
     for cid in chain:
-        cat = [r for r in rules if r.product_id is None and r.category_id == cid and reached(r)]
-        if cat:
-            return max(cat, key=lambda r: (r.min_quantity or 0, r.id))
+        cat = best(rules.by_category.get((list_id, cid), ()))
+        if cat is not None:
+            return cat
     return None
 
 
-def _list_price_in(db, product, currency, on) -> tuple[Decimal | None, tuple | None, str | None]:
+def _list_price_in(
+    db, product, currency, on, rates=None
+) -> tuple[Decimal | None, tuple | None, str | None]:
     """The list price in ``currency``: ``(amount, (day, rate) or None, problem)``; the
-    rate is what one unit of the list price's currency was worth that day."""
+    rate is what one unit of the list price's currency was worth that day. ``rates``
+    remembers each pair's rate for the other lines of the same call."""
     if product.list_price is None or not product.list_price_currency:
         return None, None, "no list price"
     if product.list_price_currency == currency:
         return product.list_price, None, None
-    try:
-        one = convert(db, 1, product.list_price_currency, currency, on, rounded=False)
-    except (NoRate, MoneyError):
+    rates = {} if rates is None else rates
+    pair = (product.list_price_currency, currency)
+    if pair not in rates:
+        try:
+            rates[pair] = convert(db, 1, pair[0], pair[1], on, rounded=False)
+        except (NoRate, MoneyError):
+            rates[pair] = None
+    one = rates[pair]
+    if one is None:
         return None, None, "no rate"
     return product.list_price * one, (on, one.quantize(Decimal("0.0001"))), None
 
 
-def _price_one(request, product, pid, qty, lists, rules_by_list, categories, on, currency):
+def _price_one(request, product, pid, qty, lists, rules, chain, on, currency, rates=None):
     tr = request.localizer.translate
     if product is None:
         return Price(pid, qty, None, currency, tr(_("No such product.")))
-    chain = _ancestors(categories, product.category_id)
     for pl in lists:
-        rule = _best_rule(rules_by_list.get(pl.id, ()), product, qty, chain)
+        rule = _best_rule(rules, pl.id, product, qty, chain)
         if rule is None:
             continue
         if rule.method == "fixed" and rule.price is not None:
@@ -178,7 +241,7 @@ def _price_one(request, product, pid, qty, lists, rules_by_list, categories, on,
                     mapping={"list": pl.name, "qty": _qty(request, rule.min_quantity)},
                 )
             return Price(pid, qty, amount, currency, tr(reason), pl.id, rule.id)
-        base, rate, problem = _list_price_in(request.dbsession, product, currency, on)
+        base, rate, problem = _list_price_in(request.dbsession, product, currency, on, rates)
         if base is None:
             continue  # a discount needs a list price; try the next list
         amount = _round(base * (1 - (rule.discount_percent or 0) / Decimal(100)), rule.round_to)
@@ -193,7 +256,7 @@ def _price_one(request, product, pid, qty, lists, rules_by_list, categories, on,
                 mapping={"list": pl.name, "pct": pct, "qty": _qty(request, rule.min_quantity)},
             )
         return Price(pid, qty, amount, currency, tr(reason), pl.id, rule.id, rate)
-    base, rate, problem = _list_price_in(request.dbsession, product, currency, on)
+    base, rate, problem = _list_price_in(request.dbsession, product, currency, on, rates)
     if base is None:
         if problem == "no rate":
             reason = _(
@@ -224,3 +287,35 @@ def _price_one(request, product, pid, qty, lists, rules_by_list, categories, on,
 def _qty(request, value) -> str:
     value = Decimal(value or 0)
     return format_number(request, value.normalize() if value == value.to_integral() else value)
+
+
+def costs_for(request, product_ids, *, currency: str, on: dt.date | None = None) -> dict:
+    """``{product id: unit cost in currency or None}``: what each product costs the
+    company, converted at the rate of ``on`` (one query for the products, one per
+    currency pair). For margins (INV-07): the caller shows them only to users who may
+    read the ``cost`` field of products."""
+    db = request.dbsession
+    on = on or dt.date.today()
+    ids = {int(i) for i in product_ids if i}
+    if not ids:
+        return {}
+    rows = db.execute(
+        select(Product.id, Product.cost, Product.cost_currency).where(Product.id.in_(ids))
+    ).all()
+    rates: dict = {}
+    out: dict = {}
+    for pid, cost, cur in rows:
+        if cost is None or not cur:
+            out[pid] = None
+            continue
+        if cur == currency:
+            out[pid] = cost
+            continue
+        if (cur, currency) not in rates:
+            try:
+                rates[(cur, currency)] = convert(db, 1, cur, currency, on, rounded=False)
+            except (NoRate, MoneyError):
+                rates[(cur, currency)] = None
+        rate = rates[(cur, currency)]
+        out[pid] = None if rate is None else (cost * rate).quantize(CENT, rounding=ROUND_HALF_UP)
+    return out

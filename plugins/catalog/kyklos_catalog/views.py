@@ -143,7 +143,92 @@ def prices_view(request):
     return {"currency": currency, "date": day.isoformat(), "lines": [p.to_json() for p in prices]}
 
 
+def openapi_paths(request) -> dict:
+    """The price look-up in ``/api/openapi.json``."""
+    from kyklos_sdk import openapi as o
+
+    price = {
+        "type": "object",
+        "properties": {
+            "product_id": {"type": "integer"},
+            "quantity": {"type": "string"},
+            "unit_price": {"type": ["string", "null"]},
+            "currency": {"type": "string"},
+            "reason": {"type": "string"},
+            "pricelist_id": {"type": ["integer", "null"]},
+            "rule_id": {"type": ["integer", "null"]},
+            "rate": {"type": ["object", "null"]},
+        },
+    }
+    common = {
+        "account_id": {"type": ["integer", "string", "null"]},
+        "date": {"type": ["string", "null"], "format": "date"},
+        "currency": {"type": ["string", "null"]},
+    }
+    body = {
+        "type": "object",
+        "properties": {
+            **common,
+            "lines": {
+                "type": "array",
+                "maxItems": MAX_LINES,
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "product_id": {"type": "integer", "minimum": 1},
+                        "quantity": {"type": ["string", "number"]},
+                    },
+                    "required": ["product_id"],
+                },
+            },
+        },
+        "required": ["lines"],
+    }
+    return {
+        "/api/v1/products/{id}/price": {
+            "get": o.operation(
+                "Catalog",
+                "catalog_product_price",
+                {"200": o.json_ok(price), **o.problems("400", "401", "403", "404")},
+                "The price of a product for an account, quantity, day and currency",
+                parameters=[
+                    o.path_id(),
+                    o.param("quantity", {"type": "string"}),
+                    o.param("account_id", {"type": "integer", "minimum": 1}),
+                    o.param("date", {"type": "string", "format": "date"}),
+                    o.param("currency", {"type": "string"}),
+                ],
+            )
+        },
+        "/api/v1/catalog/prices": {
+            "post": o.operation(
+                "Catalog",
+                "catalog_prices",
+                {
+                    "200": o.json_ok(
+                        {
+                            "type": "object",
+                            "properties": {
+                                "currency": {"type": "string"},
+                                "date": {"type": "string", "format": "date"},
+                                "lines": {"type": "array", "items": price},
+                            },
+                        }
+                    ),
+                    **o.problems("400", "401", "403", "413", "415"),
+                },
+                "The prices of many lines at once (a quote's), with their rules",
+                requestBody={
+                    "required": True,
+                    "content": {"application/json": {"schema": body}},
+                },
+            )
+        },
+    }
+
+
 def includeme(config):
+    config.add_openapi_paths(openapi_paths)
     config.add_route("catalog.api.price", f"/api/v1/products/{ID}/price", request_method="GET")
     config.add_view(
         price_view,

@@ -123,6 +123,10 @@ def test_prices_follow_the_rules_and_say_why(admin, shop):
     assert price(tin, quantity="100", date="2029-01-01")["unit_price"] == "10.00"
 
 
+def _catalog_queries(statements) -> int:
+    return sum(1 for s in statements if "catalog_" in s)
+
+
 def test_a_quote_prices_all_its_lines_in_one_call(admin, shop, query_counter):
     body = {
         "account_id": shop["acc"]["id"],
@@ -138,12 +142,13 @@ def test_a_quote_prices_all_its_lines_in_one_call(admin, shop, query_counter):
         res = admin.post_json("/api/v1/catalog/prices", body).json
     assert [line["unit_price"] for line in res["lines"][:2]] == ["8.50", "7.20"]
     assert len(res["lines"]) == 50
-    many = count.count
+    many = _catalog_queries(count.statements)
     body["lines"] = body["lines"][:2]
     with query_counter() as count:
         admin.post_json("/api/v1/catalog/prices", body)
-    # one query per kind of thing, not per line
-    assert many == count.count
+    # one query per kind of thing, not per line (the catalog's queries: the request's own
+    # bookkeeping, such as a token's "last used", comes and goes with the clock)
+    assert many == _catalog_queries(count.statements) <= 5
 
 
 def test_another_currency_converts_the_list_price_at_the_rate_of_the_day(admin, shop):

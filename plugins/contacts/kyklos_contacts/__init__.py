@@ -31,6 +31,7 @@ def includeme(config):
     config.include(".display")
     config.include(".models")
     config.include(".views")
+    config.include(".portal")  # the customer portal: identity, access, "My company"
     from .duplicates import register_duplicate_rules
     from .hooks import Hooks, ImportFormats
 

@@ -4,6 +4,7 @@ in step with a person's account, panels and actions of the 360° pages, menu ent
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from sqlalchemy import select
 
@@ -42,6 +43,7 @@ def validate_person(request, record, data, errors, source=None):
     db = request.dbsession
     # an import keeps a number no country reads, as the file gives it (flagged unchecked)
     lenient = source == "import"
+    origins = _address_columns(record, data)
     changes, errs = validation.check_person(db, record, data, default_country(request),
                                             lenient)
     errors.update(errs)
@@ -60,6 +62,7 @@ def validate_person(request, record, data, errors, source=None):
     if "addresses" in data:
         _check_addresses(request, record, data, errors)
     _check_card_fields(request, data, errors)
+    _name_origins(errors, origins)
     if record is None:
         cc = values["country"] or region
         if not values["language"]:
@@ -84,8 +87,99 @@ TYPED_FIELDS = {
     "work_phone": ("phones", "number", "work"),
     "mobile_phone": ("phones", "number", "mobile"),
     "home_phone": ("phones", "number", "home"),
+    "other_phone": ("phones", "number", "other"),
+    "fax": ("phones", "number", "fax"),
+    "pager": ("phones", "number", "pager"),
     "other_email": ("emails", "email", "other"),
 }
+
+
+#: how exports put several e-mails in one cell: Google's " ::: ", a list with ";" or ","
+_EMAIL_SEPARATORS = re.compile(r"\s*(?::::|;|,)\s*")
+#: several numbers in one cell: Google's " ::: " (a comma or ";" may be part of a number
+#: as people type them, so only Google's separator splits)
+_PHONE_SEPARATORS = re.compile(r"\s*:::\s*")
+
+
+def _split_multiple(record, data):
+    """An import cell with several e-mails or numbers: the first stays where it was
+    mapped, the others join the typed lists (nothing is lost)."""
+    for name, (lst, key, kind) in {"email": ("emails", "email", "other"),
+                                   "phone": ("phones", "number", "other"),
+                                   **TYPED_FIELDS}.items():
+        value = data.get(name)
+        if not isinstance(value, str):
+            continue
+        sep = _EMAIL_SEPARATORS if key == "email" else _PHONE_SEPARATORS
+        parts = [p for p in sep.split(value.strip()) if p]
+        if len(parts) < 2:
+            continue
+        data[name] = parts[0]
+        if not isinstance(data.get(lst), list):
+            # an update keeps what the person has
+            data[lst] = [dict(i) for i in getattr(record, lst)] if record is not None else []
+        have = {str(i.get(key, "")).strip().casefold() for i in data[lst]
+                if isinstance(i, dict)}
+        for p in parts[1:]:
+            if p.casefold() not in have:
+                have.add(p.casefold())
+                data[lst].append({"type": kind, key: p, "primary": False})
+
+
+def _name_from_email(record, data):
+    """A row with an e-mail and no name: the name is the address's local part, as the
+    vCard import does for a card with no name."""
+    if record is not None or data.get("first_name") or data.get("last_name"):
+        return
+    email = data.get("email")
+    if isinstance(email, str) and "@" in email:
+        data["last_name"] = email.split("@", 1)[0].strip()[:100] or None
+
+
+def _address_columns(record, data) -> dict:
+    """Outlook's (and Google's, as the reader folds them) address columns: the parts of
+    one kind make up one address, added to ``addresses`` unless the person has it; the
+    first one also gives a new person their city and country when the row has none.
+
+    Returns ``{derived error key: submitted field}``: a value refused in the address
+    (or in the city or country taken from it) is reported under the field it was
+    submitted as, which an import names by the file's column."""
+    from .models.people import ADDRESS_COLUMN_KINDS, ADDRESS_COLUMN_PARTS
+
+    made, origins = [], {}
+    for kind in ADDRESS_COLUMN_KINDS:
+        given = {p: f"{kind}_{p}" for p in ADDRESS_COLUMN_PARTS if f"{kind}_{p}" in data}
+        parts = {p: data.pop(f"{kind}_{p}", None) for p in ADDRESS_COLUMN_PARTS}
+        parts = {p: v.strip() if isinstance(v, str) else v for p, v in parts.items()}
+        if any(parts.values()):
+            made.append((kind, given, {"kind": kind, **parts}))
+    if not made:
+        return origins
+    if not isinstance(data.get("addresses"), list):
+        data["addresses"] = []
+    offset = len(data["addresses"])
+    data["addresses"] = [*data["addresses"], *(a for _k, _g, a in made)]
+    for i, (_kind, given, _a) in enumerate(made, start=offset):
+        first = next(iter(given.values()), None)
+        if first is not None:
+            origins[f"addresses.{i}"] = first
+        for part, name in given.items():
+            origins[f"addresses.{i}.{part}"] = name
+    if record is None:
+        _kind, given, first = made[0]
+        for name in ("city", "country"):
+            if not data.get(name) and first.get(name):
+                data[name] = first[name]
+                origins[name] = given.get(name, name)
+    return origins
+
+
+def _name_origins(errors: dict, origins: dict) -> None:
+    """Re-key the ``errors`` of derived values by the submitted field each came from
+    (see :func:`_address_columns`); one message per field."""
+    for key in [k for k in errors if k in origins]:
+        message = errors.pop(key)
+        errors.setdefault(origins[key], message)
 
 
 def _typed_columns(record, data, errors, region, lenient=False):
@@ -312,6 +406,15 @@ VALIDATORS = {
 
 class Hooks:
     """Registered as ``kyklos_contacts.hooks``."""
+
+    @hookimpl
+    def kyklos_record_prepare(self, entity_type, record, data, source):
+        # A file's cells, before their types are checked: several values in one cell,
+        # a row with nothing but an e-mail.
+        if source == "import" and entity_type.name == "person" \
+                and entity_type.plugin == "contacts":
+            _split_multiple(record, data)
+            _name_from_email(record, data)
 
     @hookimpl
     def kyklos_record_validate(self, request, entity_type, record, data, errors, source):

@@ -8,13 +8,14 @@ values to store and ``{field: message}`` for what is refused.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 
 from sqlalchemy import select
 
 from . import _
 from .countries import normalize_country
-from .domain.occasions import calendar_for_country
+from .domain.occasions import NO_YEAR, calendar_for_country
 from .domain.phones import InvalidPhone, normalize_phone
 from .domain.taxids import (
     InvalidTaxNumber,
@@ -238,6 +239,7 @@ def check_person(db, record, data: Mapping, default_country: str | None = None,
         "phone",
         "email",
         "birth_date",
+        "birth_year_unknown",
         "first_name",
         "last_name",
     )
@@ -263,6 +265,8 @@ def check_person(db, record, data: Mapping, default_country: str | None = None,
                     born = None
                 if born is not None:
                     changes["birth_date"] = born
+    if touched & {"birth_date", "birth_year_unknown"}:
+        check_birth_year(v, data, changes, errors)
     if not _blank(v["tax_id"]) and touched & {"tax_id", "country", "account_id"}:
         try:
             changes["tax_id"] = validate_tax_number(region, v["tax_id"])
@@ -280,6 +284,26 @@ def check_person(db, record, data: Mapping, default_country: str | None = None,
         if name in data and isinstance(v[name], str) and v[name].strip() != v[name]:
             changes[name] = v[name].strip()
     return changes, errors
+
+
+def check_birth_year(v: Mapping, data: Mapping, changes: dict, errors: dict) -> None:
+    """"Year unknown" ticked beside a birth date keeps only its day and month (the
+    NO_YEAR placeholder, see Person.birth_date); unticked, the date needs its year."""
+    born = v["birth_date"]
+    if isinstance(born, str):
+        try:
+            born = dt.date.fromisoformat(born)
+        except ValueError:
+            return  # the core reports the malformed date
+    if not isinstance(born, dt.date):
+        if v["birth_year_unknown"] and "birth_year_unknown" in data:
+            changes["birth_year_unknown"] = False  # nothing whose year could be unknown
+        return
+    # a full date written alone replaces a year-unknown one (Person._set_date clears it)
+    if data.get("birth_year_unknown") is True and born.year != NO_YEAR:
+        changes["birth_date"] = born.replace(year=NO_YEAR)  # a leap year: 29 Feb fits
+    elif born.year == NO_YEAR and "birth_year_unknown" in data and not v["birth_year_unknown"]:
+        errors["birth_date"] = _('Enter the year of birth, or tick "Year unknown".')
 
 
 def check_phones(items, region, lenient: bool = False):
@@ -373,7 +397,9 @@ def check_addresses(items):
         if errs:
             errors[f"addresses.{i}.country"] = errs["country"]
         row["is_primary"] = bool(item.get("is_primary", item.get("primary")))
-        if not any(row[k] for k in ("street", "postcode", "city", "region", "country")):
+        if not errs and not any(row[k] for k in ("street", "postcode", "city", "region",
+                                                  "country")):
+            # (a refused country is not an empty address: its own error says why)
             errors[f"addresses.{i}"] = _("An empty address.")
         rows.append(row)
     return rows, errors

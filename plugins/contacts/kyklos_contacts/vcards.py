@@ -584,9 +584,17 @@ def person_contact(request, person: Person, version: str = "3.0",
 
 
 def _date(value):
+    """A record's date as the API answers it: ISO, or ``--MM-DD`` for a birthday whose
+    year is unknown (its NO_YEAR date, which the vCard writer turns into ``--MMDD``)."""
     import datetime as dt
 
-    return dt.date.fromisoformat(value) if value else None
+    from .domain.vcard import NO_YEAR
+
+    if not value:
+        return None
+    if value.startswith("--"):
+        return dt.date(NO_YEAR, int(value[2:4]), int(value[5:7]))
+    return dt.date.fromisoformat(value)
 
 
 def tag_names(request, et, person) -> list[str]:

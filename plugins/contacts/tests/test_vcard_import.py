@@ -28,7 +28,7 @@ def check_simon(api):
     assert simon["phones"] == [{"type": "work", "number": "+14186569254 ext. 102", "primary": True},
                                {"type": "mobile", "number": "+14182626501", "primary": False}]
     assert simon["phone"] == "+14186569254 ext. 102"
-    assert simon["birth_date"] == "1604-02-03" and simon["country"] == "CA"
+    assert simon["birth_date"] == "--02-03" and simon["country"] == "CA"
     assert [(a["kind"], a["city"], a["postcode"], a["country"]) for a in simon["addresses"]] \
         == [("office", "Quebec", "G1V 2M2", "CA")]
     rows = api.get("/api/v1/addresses", {"person_id": simon["id"]}).json["items"]

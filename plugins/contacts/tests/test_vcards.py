@@ -50,7 +50,7 @@ def test_every_sample_imports_and_reimport_creates_nobody(api):
     assert simon["email"] == "simon.perreault@viagenie.ca"
     assert simon["phones"][0] == {
         "type": "work", "number": "+14186569254 ext. 102", "primary": True}
-    assert simon["birth_date"] == "1604-02-03"  # day and month known, year not
+    assert simon["birth_date"] == "--02-03"  # day and month known, year not
     assert simon["anniversary_date"] == "2009-08-08"
     assert simon["country"] == "CA"
     viagenie = a.get(f"/api/v1/accounts/{simon['account_id']}").json

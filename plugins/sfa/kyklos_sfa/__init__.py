@@ -19,7 +19,7 @@ plugin = Plugin(
     title=_("Sales"),
     description=_("Leads, opportunities, pipeline, forecast, quotes and sales KPIs"),
     requires_core=">=0.1,<1",
-    depends=("contacts", "activities"),
+    depends=("contacts", "activities", "catalog"),
     demo_data=_demo,
     settings={
         # web-to-lead: accepted posts per client address and minute, and the least
@@ -35,3 +35,6 @@ def includeme(config):
     config.include(".models")
     config.include(".hooks")
     config.include(".views")
+    config.include(".portal")  # the customer portal's "My quotes"
+    config.include(".analytics")  # RFM, win probability, conversion funnels
+    config.include(".quote_literature")  # the catalog's documents offered on a quote

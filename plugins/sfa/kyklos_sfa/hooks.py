@@ -154,6 +154,10 @@ class Hooks:
                 errors["currency"] = _("Not an ISO 4217 currency code.")
         elif name == "quoteline":
             validate_quote_line(request, record, data, errors)
+            if not errors:
+                from .catalog_lines import fill_line
+
+                fill_line(request, record, data, errors)
         elif name == "webform":
             validate_webform(record, data, errors)
         elif name == "participant":
@@ -267,6 +271,10 @@ class Hooks:
             return [
                 Action(_("PDF"), request.route_url("sfa.quote.pdf", id=record.id),
                        style="outline-secondary", permission="sfa.quote.read"),
+                Action(_("Update prices from the catalog"),
+                       request.route_url("sfa.quote.reprice", id=record.id),
+                       method="post", style="outline-secondary",
+                       permission="sfa.quote.update"),
                 Action(_("New revision"),
                        request.route_url("sfa.quote.clone", id=record.id,
                                          _query={"mode": "revision"}),

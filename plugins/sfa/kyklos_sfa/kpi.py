@@ -42,7 +42,7 @@ from .reporting import (
 )
 
 NAMES = ("by_stage", "stage_over_time", "per_month", "by_lead_source", "open_won_lost",
-         "rep_activity")
+         "rep_activity", "win_rate", "cycle_time")
 MAX_MONTHS = 36
 
 
@@ -366,18 +366,25 @@ def open_won_lost(request, rng: Range) -> Kpi:
 
 
 def rep_activity(request, rng: Range) -> Kpi:
-    """Per sales rep: activities by type in the period (from the activities plugin)
-    and the opportunities they moved between stages."""
+    """Per sales rep: activities by type that happened in the period (completed, else
+    started or due; from the activities plugin) and the opportunities they moved
+    between stages."""
     from kyklos_activities.models import Activity, ActivityType
 
     db = request.dbsession
     act_et = get_entity_type(request, "activity")
     rows = []
     if request.has_permission(act_et.permission("read")):
+        # SFA-13: an activity counts when it happened - completed, else its start or
+        # due time - not when its record was typed in (a month of calls entered on the
+        # first of the next month belongs to the month they were made).
+        happened = func.coalesce(
+            Activity.completed_at, Activity.starts_at, Activity.due_at, Activity.created_at
+        )
         rows = db.execute(
             visible(request, "activity")
             .with_only_columns(Activity.owner_id, Activity.type_id, func.count(Activity.id))
-            .where(Activity.created_at >= rng.since, Activity.created_at < rng.until)
+            .where(happened >= rng.since, happened < rng.until)
             .group_by(Activity.owner_id, Activity.type_id)
         ).all()
     moves = db.execute(
@@ -418,6 +425,67 @@ def rep_activity(request, rng: Range) -> Kpi:
     )
 
 
+def _closed_per_rep(request, rng: Range):
+    """Per owner, one GROUP BY over the visible deals closed in the period: won, lost,
+    and the days from creation to winning summed over the won ones."""
+    closed_at = func.coalesce(Opportunity.won_at, Opportunity.lost_at)
+    won = Opportunity.status == "won"
+    if request.dbsession.get_bind().dialect.name == "postgresql":
+        days = func.extract("epoch", Opportunity.won_at - Opportunity.created_at) / 86400
+    else:
+        days = func.julianday(Opportunity.won_at) - func.julianday(Opportunity.created_at)
+    rows = request.dbsession.execute(
+        visible(request, "opportunity")
+        .with_only_columns(
+            Opportunity.owner_id,
+            func.count(case((won, 1))),
+            func.count(case((Opportunity.status == "lost", 1))),
+            func.sum(case((won, days))),
+        )
+        .where(
+            Opportunity.status.in_(("won", "lost")),
+            closed_at >= rng.since,
+            closed_at < rng.until,
+        )
+        .group_by(Opportunity.owner_id)
+    ).all()
+    users = sorted({o for o, *_r in rows if o is not None})
+    names = {uid: name or email for uid, name, email in request.dbsession.execute(
+        select(User.id, User.name, User.email).where(User.id.in_(users))).all()
+             } if users else {}
+    rows = sorted(rows, key=lambda r: str(names.get(r[0], "")).casefold())
+    labels = [names.get(o) or _("(no owner)") for o, *_r in rows]
+    return rows, labels
+
+
+def win_rate(request, rng: Range) -> Kpi:
+    """RPT-04: per sales rep, the deals won and lost in the period and the win rate
+    (won of those closed)."""
+    rows, labels = _closed_per_rep(request, rng)
+    rate = [round(100 * w / (w + lo), 1) if w + lo else None for _o, w, lo, _d in rows]
+    return Kpi(
+        "win_rate", _("Win rate per sales rep"), "bar", labels,
+        [Series(_("Won"), [w for _o, w, _l, _d in rows], format="count"),
+         Series(_("Lost"), [lo for _o, _w, lo, _d in rows], format="count"),
+         Series(_("Win rate (%)"), rate, format="percent", kind="line")],
+        label_title=_("Sales rep"), params=rng.params(),
+        axis_titles={"count": _("Opportunities")},
+    )
+
+
+def cycle_time(request, rng: Range) -> Kpi:
+    """RPT-04: per sales rep, the average days from a deal's creation to its winning,
+    over the deals won in the period."""
+    rows, labels = _closed_per_rep(request, rng)
+    avg = [round(float(d) / w, 1) if w and d is not None else None for _o, w, _l, d in rows]
+    return Kpi(
+        "cycle_time", _("Days to win per sales rep"), "bar", labels,
+        [Series(_("Average days to win"), avg, format="number")],
+        label_title=_("Sales rep"), params=rng.params(),
+        axis_titles={"number": _("Days")},
+    )
+
+
 KPIS = {
     "by_stage": by_stage,
     "stage_over_time": stage_over_time,
@@ -425,6 +493,8 @@ KPIS = {
     "by_lead_source": by_lead_source,
     "open_won_lost": open_won_lost,
     "rep_activity": rep_activity,
+    "win_rate": win_rate,
+    "cycle_time": cycle_time,
 }
 
 

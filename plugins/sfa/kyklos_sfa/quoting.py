@@ -93,16 +93,46 @@ def next_revision(db, quote: Quote) -> int:
 
 
 COPIED = ("title", "opportunity_id", "account_id", "person_id", "currency", "valid_until",
-          "notes", "variant")
-LINE_COPIED = ("position", "description", "quantity", "unit_price", "discount_percent",
-               "tax_rate", "line_total")
+          "notes", "variant", "language")
+LINE_COPIED = ("position", "product_id", "description", "unit", "quantity", "unit_price",
+               "discount_percent", "tax_rate", "line_total", "price_note")
 
 
-def clone(db, source: Quote, mode: str, user_id: int | None, variant: str | None = None):
+class Conversion:
+    """How a variant in another currency converts its prices (SFA-11): ``rate`` units of
+    ``to`` for one of ``source``, at the rates of ``day`` (the older of the two rates
+    the conversion goes through)."""
+
+    def __init__(self, source: str, to: str, rate: Decimal, day: dt.date):
+        self.source, self.to, self.rate, self.day = source, to, rate, day
+
+    def price(self, amount) -> Decimal:
+        return money(Decimal(amount or 0) * self.rate)
+
+
+def conversion(db, source: str, to: str, on: dt.date | None = None) -> Conversion:
+    """The :class:`Conversion` from ``source`` to ``to`` on ``on`` (today) through the
+    core's dated exchange rates. Raises ``NoRate`` when a rate is missing."""
+    from kyklos_sdk import convert, rate_date
+
+    on = on or dt.date.today()
+    rate = convert(db, 1, source, to, on, rounded=False)
+    days = [rate_date(db, code, on) for code in (source, to)]
+    return Conversion(source, to, rate.quantize(Decimal("0.0000000001")),
+                      min(d for d in days if d is not None))
+
+
+def clone(db, source: Quote, mode: str, user_id: int | None, variant: str | None = None,
+          conv: Conversion | None = None, note=None):
     """A new quote from ``source`` with its lines: ``revision`` (same number, next
     revision), ``variant`` (same number, another variant label) or ``copy`` (a new
-    number). Returns the new quote, flushed; totals are copied with the lines."""
+    number). Returns the new quote, flushed; totals are copied with the lines. With
+    ``conv`` the new quote is in ``conv.to`` and every price is converted; ``note(line,
+    converted price)`` says so on each line."""
     q = Quote(**{name: getattr(source, name) for name in COPIED})
+    if conv is not None:
+        q.currency = conv.to
+        q.rate_from, q.exchange_rate, q.rate_date = conv.source, conv.rate, conv.day
     q.based_on_id = source.id
     q.status = "draft"
     q.owner_id = user_id if user_id is not None else source.owner_id
@@ -121,16 +151,22 @@ def clone(db, source: Quote, mode: str, user_id: int | None, variant: str | None
         select(QuoteLine).where(QuoteLine.quote_id == source.id).order_by(QuoteLine.position)
     ).scalars()
     for ln in lines:
-        db.add(
-            QuoteLine(
-                quote_id=q.id,
-                owner_id=q.owner_id,
-                created_by_id=user_id,
-                updated_by_id=user_id,
-                **{name: getattr(ln, name) for name in LINE_COPIED},
-            )
+        copy = QuoteLine(
+            quote_id=q.id,
+            owner_id=q.owner_id,
+            created_by_id=user_id,
+            updated_by_id=user_id,
+            **{name: getattr(ln, name) for name in LINE_COPIED},
         )
+        if conv is not None:
+            copy.unit_price = conv.price(ln.unit_price)
+            copy.line_total = line_net(copy.quantity, copy.unit_price, copy.discount_percent)
+            copy.price_note = note(ln, copy.unit_price) if note else None
+        db.add(copy)
     db.flush()
+    if conv is not None:
+        recompute(db, q)
+        db.flush()
     return q
 
 
@@ -161,7 +197,43 @@ def line_form_context(request, quote) -> dict:
         .order_by(QuoteLine.position, QuoteLine.id)
     ).scalars().all()
     return {"can_add": can_add, "tax_rate": format(tax, "f"), "known": known, "lines": lines,
-            "num": lambda v: request.format_number(Decimal(v or 0).normalize())}
+            "num": lambda v: request.format_number(Decimal(v or 0).normalize()),
+            **_catalog_context(request, quote, lines)}
+
+
+def _catalog_context(request, quote, lines) -> dict:
+    """The product picker of the "Add a line" form, the units, and the titles of the
+    lines' products the user may read (one query)."""
+    from kyklos_catalog.models import UNITS
+
+    from kyklos_sdk import get_entity_type, record_titles, visible_select
+
+    tr = request.localizer.translate
+    units = [(code, tr(title)) for code, title in UNITS]
+    names = dict(units)
+    product_et = get_entity_type(request, "product")
+    readable = request.has_permission(product_et.permission("read"))
+    products: dict = {}
+    ids = {ln.product_id for ln in lines if ln.product_id}
+    if readable and ids:
+        rows = request.dbsession.execute(
+            visible_select(request, product_et).where(product_et.model.id.in_(ids))
+        ).scalars().all()
+        products = record_titles(request, product_et, rows)
+    from .catalog_lines import margins, may_see_cost
+
+    return {
+        **_conversion_context(request, quote),
+        # INV-07: only for those who may read what products cost
+        "margin": margins(request, quote, lines) if may_see_cost(request) else None,
+        "units": units,
+        "unit_title": lambda code: names.get(code, code or ""),
+        "products": products,
+        "product_picker": request.route_url("entity.lookup", slug=product_et.slug)
+        if readable else "",
+        "product_options": [],
+        "price_url": request.route_url("sfa.api.quote.lineprice", id=quote.id),
+    }
 
 
 def render_amount(request, field, value):
@@ -176,3 +248,34 @@ def render_amount(request, field, value):
         return Markup("{}").format(value)
     return Markup("{}").format(
         format_decimal(number, format="#,##0.00", locale=request.locale_name or "en"))
+
+
+def _conversion_context(request, quote) -> dict:
+    """The rate a converted variant used, with a warning when it is older than the
+    site's limit on the quote's day, and the currencies a new variant may be in."""
+    from babel.numbers import get_currency_name
+
+    from kyklos_sdk import site_setting
+
+    conversion = None
+    if quote.rate_from and quote.exchange_rate and quote.rate_date:
+        max_age = int(site_setting(request, "rates.max_age_days") or 0)
+        made = quote.created_at.date() if quote.created_at else dt.date.today()
+        conversion = {
+            "from": quote.rate_from,
+            "rate": request.format_number(Decimal(quote.exchange_rate).quantize(
+                Decimal("0.0001"))),
+            "day": request.format_date(quote.rate_date),
+            "stale": (made - quote.rate_date).days > max_age,
+            "max_age": max_age,
+        }
+    codes = [site_setting(request, "currency.default") or "EUR"]
+    codes += [c for c in site_setting(request, "currency.in_use") or () if c not in codes]
+    locale = request.locale_name or "en"
+    currencies = [(c, f"{c} · {get_currency_name(c, locale=locale)}") for c in codes
+                  if c != quote.currency]
+    return {
+        "conversion": conversion,
+        "variant_currencies": currencies
+        if request.has_permission("sfa.quote.create") else [],
+    }

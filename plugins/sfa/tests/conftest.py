@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 
 @pytest.fixture
 def kyklos_plugins():
-    return ["contacts", "activities", "sfa"]
+    return ["contacts", "activities", "catalog", "sfa"]
 
 
 @pytest.fixture

@@ -218,8 +218,11 @@ def test_quote_lines_are_added_in_words_and_numbers(client, web_for, api):
     web = web_for(rep_api.email)
     page = web.get(f"/quotes/{q['id']}")
     form = page.forms["sfa-lines"]
-    # no id to type: description, quantity, price, discount and tax only
+    # no id to type: a product picker, the unit from a drop-down, words and numbers
+    assert form["product_id"].tag == "select" and form["unit"].tag == "select"
     assert {k for k in form.fields if k not in ("csrf_token", None)} == {
+        "product_id",
+        "unit",
         "description",
         "quantity",
         "unit_price",

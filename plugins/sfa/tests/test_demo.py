@@ -27,7 +27,7 @@ REPS = ("rep.gr@example.com", "rep.ro@example.com", "rep.pl@example.com")
 
 @pytest.fixture
 def demo(db_url, tmp_path, registry):
-    ini = write_ini(tmp_path, plugins="contacts activities sfa", url=db_url)
+    ini = write_ini(tmp_path, plugins="contacts activities catalog sfa", url=db_url)
     started = dt.datetime.now()
     proc = run_cli("demo-data", ini, "--size", SIZE, "--seed", 3, check=True)
     return proc, dt.datetime.now() - started

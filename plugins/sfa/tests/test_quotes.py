@@ -54,8 +54,8 @@ def test_totals_are_exact(api):
     rows = [[td.get_text(strip=True) for td in tr.select("td")]
             for tr in page.html.select("#sfa-quote-lines tr.sfa-quote-line")]
     assert [r[1] for r in rows] == [lines[0]["description"], lines[1]["description"]]
-    assert rows[0][2:] == ["1", "€199.99", "10 %", "24 %", "€179.99"]
-    assert rows[1][2:] == ["1.5", "€80.00", "0 %", "19 %", "€120.00"]
+    assert rows[0][2:] == ["1", "", "€199.99", "10 %", "24 %", "€179.99"]
+    assert rows[1][2:] == ["1.5", "", "€80.00", "0 %", "19 %", "€120.00"]
     assert page.html.select_one(".sfa-net").get_text(strip=True) == "€299.99"
 
 

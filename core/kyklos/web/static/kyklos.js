@@ -45,9 +45,15 @@
       labelField: "title",
       searchField: ["title", "subtitle"],
       maxOptions: 200,
+      // "Everything" beside a chosen item reads as if both applied
+      hidePlaceholder: true,
       // the empty option ("—") is the placeholder; a chosen value is cleared with ×
       allowEmptyOption: false,
-      plugins: select.multiple ? ["remove_button"] : (select.required ? [] : ["clear_button"]),
+      // the buttons' titles come translated from the page (Tom Select's are English)
+      plugins: select.multiple
+        ? { remove_button: { title: document.body.getAttribute("data-k-remove") || "Remove" } }
+        : (select.required ? {}
+          : { clear_button: { title: document.body.getAttribute("data-k-clear") || "Clear" } }),
       render: {
         option: function (data, escape) {
           return "<div><div>" + escape(data.title) + "</div>" +
@@ -108,7 +114,22 @@
       };
     }
     // (Tom Select points the field's <label for> at its search box itself)
-    return new window.TomSelect(select, settings);
+    var ts = new window.TomSelect(select, settings);
+    // Tom Select ignores a blur while the window itself has no focus (document.hasFocus()
+    // is false in a background tab or a headless browser): the picker stayed "focused"
+    // with its list open over the page. A picker the focus has left closes regardless.
+    var tsBlur = ts.onBlur;
+    ts.onBlur = function (e) {
+      document.hasFocus = function () { return true; };
+      try { return tsBlur.call(ts, e); } finally { delete document.hasFocus; }
+    };
+    // Tom Select closes its list on a click elsewhere only while it believes it has the
+    // focus; a list left open after the focus moved on (a late answer, a fast Tab) would
+    // stay over the buttons below it until the picker was clicked again.
+    document.addEventListener("mousedown", function (e) {
+      if (ts.isOpen && !ts.wrapper.contains(e.target)) { ts.close(); }
+    });
+    return ts;
   }
   var pickers = document.querySelectorAll("select[data-k-picker]");
   if (pickers.length) {

@@ -351,9 +351,9 @@ def _parse_date(value: str, omit_year: str | None = None) -> datetime.date:
 def _format_date(value: datetime.date, version: str) -> tuple[str, str]:
     """(params, value) of a date property."""
     if value.year == NO_YEAR:
-        if version == "4.0":
-            return "", f"--{value:%m%d}"
-        return f";X-APPLE-OMIT-YEAR={NO_YEAR}", value.isoformat()
+        # RFC 6350's truncated date, which Google and Apple also read in 3.0 cards:
+        # the NO_YEAR placeholder never leaves Kyklos as if it were a year
+        return "", f"--{value:%m%d}"
     if version == "4.0":
         return "", f"{value:%Y%m%d}"
     return "", value.isoformat()
@@ -743,8 +743,8 @@ def to_vcard(contact: ParsedContact, version: str = "3.0") -> str:
 
     FN is required by both versions: when ``full_name`` is empty it is composed from the
     name parts (or the organisation, or the first e-mail).  Dates with an unknown year
-    are written ``--MMDD`` (4.0) or Apple-style ``1604-MM-DD;X-APPLE-OMIT-YEAR=1604``
-    (3.0).  The anniversary is ``ANNIVERSARY`` in 4.0 and ``X-ANNIVERSARY`` in 3.0.
+    are written ``--MMDD`` in both versions.  The anniversary is ``ANNIVERSARY`` in 4.0
+    and ``X-ANNIVERSARY`` in 3.0.
     """
     if version not in ("3.0", "4.0"):
         raise ValueError(f"unsupported vCard version {version!r}; use '3.0' or '4.0'")

@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     func,
     type_coerce,
 )
@@ -31,6 +32,7 @@ from kyklos_sdk import (
     utcnow,
 )
 
+from ..domain.occasions import NO_YEAR
 from ..domain.translit import fold
 from ..namedays import known_name_keys
 
@@ -77,7 +79,16 @@ class Person(EntityMixin, SoftDeleteMixin, Base):
     salutation: Mapped[str | None] = mapped_column(String(200))
     gender: Mapped[str | None] = mapped_column(String(10))
     language: Mapped[str | None] = mapped_column(String(5))
+    #: A birthday whose year is unknown (vCard ``BDAY:--0203``) is kept in this one DATE
+    #: column with the leap year NO_YEAR (1604, Apple's convention, so 29 February fits)
+    #: and ``birth_year_unknown`` set: a DATE column (not month/day columns) keeps the
+    #: field's filters, sorting, exports and the indexed ``birth_md`` occasion look-ups
+    #: working for every person; pages, exports and vCards read the flag and never show
+    #: or write that year, nor an age.
     birth_date: Mapped[dt.date | None] = mapped_column(Date)
+    birth_year_unknown: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, default=False, server_default=false()
+    )
     #: month * 100 + day of ``birth_date`` / ``anniversary_date``: occasion look-ups
     #: by day of year use an index instead of a date function per row
     birth_md: Mapped[int | None] = mapped_column(Integer, index=True)
@@ -187,6 +198,12 @@ class Person(EntityMixin, SoftDeleteMixin, Base):
                           lambda self, v: self._add("phones", "number", "work", v))
     home_phone = property(lambda self: self._first("phones", "number", "home"),
                           lambda self, v: self._add("phones", "number", "home", v))
+    other_phone = property(lambda self: self._first("phones", "number", "other"),
+                           lambda self, v: self._add("phones", "number", "other", v))
+    fax = property(lambda self: self._first("phones", "number", "fax"),
+                   lambda self, v: self._add("phones", "number", "fax", v))
+    pager = property(lambda self: self._first("phones", "number", "pager"),
+                     lambda self, v: self._add("phones", "number", "pager", v))
     other_email = property(lambda self: self._first("emails", "email", "other"),
                            lambda self, v: self._add("emails", "email", "other", v))
 
@@ -251,6 +268,10 @@ class Person(EntityMixin, SoftDeleteMixin, Base):
     @validates("birth_date", "anniversary_date")
     def _set_date(self, key, value):
         setattr(self, key.replace("_date", "_md"), month_day(value))
+        if key == "birth_date":
+            # the NO_YEAR placeholder means "year unknown" on every write path (vCard and
+            # address-book imports, bulk loads); the validate hook handles the checkbox
+            self.birth_year_unknown = bool(value and value.year == NO_YEAR)
         return value
 
 
@@ -266,6 +287,32 @@ def address_key(item) -> tuple:
     get = item.get if isinstance(item, dict) else lambda k: getattr(item, k)
     return tuple((get(k) or "").strip().casefold()
                  for k in ("street", "postcode", "city", "region", "country"))
+
+
+#: the addresses an export keeps in columns of their own (Outlook's Business Street,
+#: Home City ...): kind of address record -> field name prefix
+ADDRESS_COLUMN_KINDS = ("office", "home", "other")
+ADDRESS_COLUMN_PARTS = ("street", "city", "postcode", "region", "country")
+
+
+def _address_part(kind: str, part: str) -> property:
+    """``<kind>_<part>`` (``office_city``): a part of the person's first address of that
+    kind. Written values are moved into ``addresses`` by the validate hook, which adds
+    the address the parts make up; nothing is left to set here."""
+
+    def get(self):
+        row = next((a for a in self.address_rows if a.kind == kind), None)
+        return getattr(row, part) if row is not None else None
+
+    def set_(self, value):
+        pass
+
+    return property(get, set_)
+
+
+for _kind in ADDRESS_COLUMN_KINDS:
+    for _part in ADDRESS_COLUMN_PARTS:
+        setattr(Person, f"{_kind}_{_part}", _address_part(_kind, _part))
 
 
 class PersonPhone(IdMixin, Base):

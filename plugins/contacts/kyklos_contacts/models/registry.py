@@ -41,6 +41,7 @@ TITLES = {
     "gender": _("Gender"),
     "language": _("Language"),
     "birth_date": _("Birth date"),
+    "birth_year_unknown": _("Year unknown"),
     "anniversary_date": _("Anniversary"),
     "name_day_calendar": _("Name-day calendar"),
     "marital_status": _("Marital status"),
@@ -98,6 +99,26 @@ DERIVED = (
     "anniversary_md",
 )
 PARTY_KINDS = [("any", _("Any")), ("person", _("Person")), ("account", _("Account"))]
+
+
+#: the address-part import columns of a person (see Person.office_street), titled
+ADDRESS_COLUMN_TITLES = {
+    "office_street": _("Office address: street"),
+    "office_city": _("Office address: city"),
+    "office_postcode": _("Office address: postcode"),
+    "office_region": _("Office address: region"),
+    "office_country": _("Office address: country"),
+    "home_street": _("Home address: street"),
+    "home_city": _("Home address: city"),
+    "home_postcode": _("Home address: postcode"),
+    "home_region": _("Home address: region"),
+    "home_country": _("Home address: country"),
+    "other_street": _("Other address: street"),
+    "other_city": _("Other address: city"),
+    "other_postcode": _("Other address: postcode"),
+    "other_region": _("Other address: region"),
+    "other_country": _("Other address: country"),
+}
 
 
 def fields_for(model, extra: dict | None = None) -> dict:
@@ -208,6 +229,8 @@ def register_entity_types(config):
             "city",
             "source",
             "gender",
+            "birth_date",
+            "birth_year_unknown",
             "personal_id",
             "partner_id",
             "owner_id",
@@ -231,6 +254,16 @@ def register_entity_types(config):
                 "salutation": {
                     "description": _("Left empty, it is filled from the name and gender")
                 },
+                # A birthday may be known without its year (vCard BDAY:--0203): the
+                # core's year-optional date reads "3 February", takes a day, a month
+                # and an optional year, and answers --02-03 (see Person.birth_date).
+                "birth_date": {"year_optional": True},
+                "birth_year_unknown": {
+                    "description": _("Only the day and month of the birth date are known"),
+                    # the birth date's own input leaves the year empty; the flag stays
+                    # readable and writable in the API for clients that send it
+                    "form": False,
+                },
                 # Virtual fields kept in child tables (see Person.phones / .emails).
                 "phones": {
                     "type": "json",
@@ -252,7 +285,16 @@ def register_entity_types(config):
                        ("mobile_phone", "phone", _("Mobile phone")),
                        ("work_phone", "phone", _("Work phone")),
                        ("home_phone", "phone", _("Home phone")),
+                       ("other_phone", "phone", _("Other phone")),
+                       ("fax", "phone", _("Fax")),
+                       ("pager", "phone", _("Pager")),
                        ("other_email", "email", _("Other e-mail")))},
+                # An address whose parts an export keeps in columns of their own
+                # (Outlook's Business Street, Business City ...): not on forms.
+                **{name: {"type": "text", "title": title, "form": False, "virtual": True,
+                          "description": _("Adds the address these parts make up unless "
+                                           "the person has it")}
+                   for name, title in ADDRESS_COLUMN_TITLES.items()},
                 "urls": {"type": "json",
                          "description": _('["https://..."]: web addresses beyond the website')},
                 "messengers": {"type": "json",

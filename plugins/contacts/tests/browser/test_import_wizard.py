@@ -54,7 +54,11 @@ def test_outlook_file_through_the_wizard(page, live_server, make_user, api, tmp_
     expect(page.get_by_text("Dry run: nothing was written")).to_be_visible()
     problems = page.locator("#import-problems")
     expect(problems).to_contain_text("E-mail Address: Not a valid e-mail address")
+    # the country of the address built from Outlook's columns is named by its column,
+    # once, and the address it would have filled is not called empty
     expect(problems).to_contain_text("Business Country/Region: Not a country")
+    expect(problems).not_to_contain_text("addresses")
+    expect(problems).not_to_contain_text("empty address")
     assert a.get("/api/v1/persons").json["items"] == []
 
     page.get_by_role("button", name="Import").last.click()

@@ -5,6 +5,7 @@ stages and stage history, participants, quotas, quotes and their lines."""
 # shared metadata whenever ours are, or the foreign keys cannot resolve.
 import kyklos_contacts.models  # noqa: F401
 
+from .analytics import WinModel
 from .leads import Lead, ScoringRule, WebForm, WebFormHit
 from .opportunities import LossReason, Opportunity, OpportunityParticipant, Stage, StageChange
 from .quotes import Quota, Quote, QuoteLine, QuoteSequence
@@ -23,6 +24,7 @@ __all__ = [
     "StageChange",
     "WebForm",
     "WebFormHit",
+    "WinModel",
 ]
 
 

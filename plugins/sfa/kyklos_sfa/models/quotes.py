@@ -5,6 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 
+# A quote line refers to catalog_product: its table must be in the metadata wherever
+# sfa's models are loaded (sfa depends on catalog), or sorting the tables fails.
+import kyklos_catalog.models  # noqa: E402, F401, I001
 from sqlalchemy import (
     CheckConstraint,
     Date,
@@ -61,6 +64,14 @@ class Quote(EntityMixin, Base):
     currency: Mapped[str] = mapped_column(String(3), nullable=False, default="EUR")
     valid_until: Mapped[dt.date | None] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(10), nullable=False, default="draft", index=True)
+    #: the language the offer is written in: product lines take their names in it (empty:
+    #: the contact person's language, else the site's)
+    language: Mapped[str | None] = mapped_column(String(5))
+    #: a variant in another currency (SFA-11): the currency its prices were converted
+    #: from, the rate used (units of ``currency`` for one of ``rate_from``) and its day
+    rate_from: Mapped[str | None] = mapped_column(String(3))
+    exchange_rate: Mapped[decimal.Decimal | None] = mapped_column(Numeric(20, 10))
+    rate_date: Mapped[dt.date | None] = mapped_column(Date)
     notes: Mapped[str | None] = mapped_column(Text)
     #: totals of the lines, recomputed whenever a line changes
     net_total: Mapped[decimal.Decimal] = mapped_column(Numeric(18, 2), nullable=False, default=0)
@@ -75,7 +86,9 @@ class Quote(EntityMixin, Base):
 
 
 class QuoteLine(EntityMixin, Base):
-    """One line of a quote: free text until the catalog plugin provides products."""
+    """One line of a quote: a product of the catalog, priced by its price lists, or free
+    text. Either way every value stays editable; ``price_note`` says where the price came
+    from ("Price list Wholesale 2027: fixed price.") until someone changes it."""
 
     __tablename__ = "sfa_quote_line"
     __table_args__ = (
@@ -87,7 +100,11 @@ class QuoteLine(EntityMixin, Base):
         ForeignKey("sfa_quote.id", ondelete="CASCADE"), nullable=False, index=True
     )
     position: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    product_id: Mapped[int | None] = mapped_column(
+        ForeignKey("catalog_product.id", ondelete="SET NULL"), index=True
+    )
     description: Mapped[str] = mapped_column(String(500), nullable=False)
+    unit: Mapped[str | None] = mapped_column(String(10))
     quantity: Mapped[decimal.Decimal] = mapped_column(Numeric(14, 3), nullable=False, default=1)
     unit_price: Mapped[decimal.Decimal] = mapped_column(Numeric(18, 2), nullable=False, default=0)
     discount_percent: Mapped[decimal.Decimal] = mapped_column(
@@ -96,6 +113,7 @@ class QuoteLine(EntityMixin, Base):
     tax_rate: Mapped[decimal.Decimal] = mapped_column(Numeric(5, 2), nullable=False, default=0)
     #: quantity x unit price less the discount, rounded to cents (before tax)
     line_total: Mapped[decimal.Decimal] = mapped_column(Numeric(18, 2), nullable=False, default=0)
+    price_note: Mapped[str | None] = mapped_column(String(300))
 
 
 class Quota(EntityMixin, Base):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from kyklos_sdk import RelatedList
+from kyklos_catalog.models import UNITS
+
+from kyklos_sdk import LANGUAGES, MANAGE_WORKFLOWS, RelatedList
 
 from .. import _
 from . import choices as c
@@ -86,6 +88,13 @@ TITLES = {
     "discount_percent": _("Discount (%)"),
     "tax_rate": _("Tax rate (%)"),
     "line_total": _("Line total"),
+    "product_id": _("Product"),
+    "unit": _("Unit"),
+    "price_note": _("Price from"),
+    "language": _("Language"),
+    "rate_from": _("Converted from"),
+    "exchange_rate": _("Exchange rate"),
+    "rate_date": _("Rate of"),
     "period": _("Period"),
     "period_start": _("Period start"),
     "period_end": _("Period end"),
@@ -269,7 +278,7 @@ def register_entity_types(config):
         sort=("number", "created_at", "valid_until", "total"),
         search=("number", "title"),
         readonly=("number", "year", "seq", "revision", "based_on_id", "net_total", "tax_total",
-                  "total"),
+                  "total", "rate_from", "exchange_rate", "rate_date"),
         fields=fields_for(
             Quote,
             {
@@ -277,6 +286,17 @@ def register_entity_types(config):
                 # chosen from the currencies in use, the site's default first
                 "currency": {"max_length": 3, "display": "currency"},
                 "variant": {"description": _("Several variants of one offer: A, B, ...")},
+                # the lines panel says them in a sentence ("converted from EUR at ...")
+                "rate_from": {"display": "currency", "form": False},
+                "exchange_rate": {"form": False},
+                "rate_date": {"form": False},
+                "language": {
+                    **choice(LANGUAGES.items()),
+                    "description": _(
+                        "Product lines take their names in it; empty: the contact "
+                        "person's language."
+                    ),
+                },
                 # the number says them ("Q-2026-0007"): internal parts, never "2,026"
                 "year": {"grouping": False, "form": False},
                 "seq": {"grouping": False, "form": False},
@@ -300,12 +320,21 @@ def register_entity_types(config):
         plural=_("Quote lines"),
         slug="quote-lines",
         title_field="description",
-        list_columns=("position", "description", "quantity", "unit_price", "discount_percent",
-                      "tax_rate", "line_total"),
-        filters=("quote_id",),
+        list_columns=("position", "product_id", "description", "quantity", "unit",
+                      "unit_price", "discount_percent", "tax_rate", "line_total"),
+        filters=("quote_id", "product_id"),
         sort=("position",),
-        readonly=("line_total",),
-        fields=fields_for(QuoteLine, {"unit_price": AMOUNT, "line_total": AMOUNT}),
+        readonly=("line_total", "price_note"),
+        fields=fields_for(QuoteLine, {
+            "unit_price": {
+                **AMOUNT,
+                "description": _("Empty with a product: the price its price lists give."),
+            },
+            "line_total": AMOUNT,
+            "unit": choice(UNITS),
+            # a product line takes the product's name when none is given
+            "description": {"required": False},
+        }),
         default_sort="position",
         menu_group=None,
         icon="list-ol",
@@ -396,7 +425,8 @@ def register_roles(config):
         "salesdirector",
         _("Sales director"),
         _perms(WORK_TYPES + ("quota",), full) + _perms(CONFIG_TYPES, full)
-        + [CLOSE, CONVERT, REPORTS],
+        # a director runs the sales process: its workflows and automation rules too
+        + [CLOSE, CONVERT, REPORTS, MANAGE_WORKFLOWS],
     )
     # Reps see and change their own deals; configuration is visible to everyone selling;
     # managers and directors see every deal (the org chart narrows this where an

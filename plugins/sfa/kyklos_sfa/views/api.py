@@ -125,7 +125,7 @@ def convert_view(request):
 def clone_view(request):
     body = read_json(request)
     mode = body.get("mode", "revision")
-    unknown = [k for k in body if k not in ("mode", "variant")]
+    unknown = [k for k in body if k not in ("mode", "variant", "currency")]
     if mode not in CLONE_MODES or unknown:
         errors = {k: _("Unknown field.") for k in unknown}
         if mode not in CLONE_MODES:
@@ -134,7 +134,11 @@ def clone_view(request):
     variant = body.get("variant")
     if variant is not None and (not isinstance(variant, str) or len(variant) > 10):
         raise Problem(400, _("Invalid data"), errors={"variant": _("At most 10 characters.")})
-    q = do_clone(request, request.matchdict["id"], mode, variant)
+    currency = body.get("currency")
+    if currency is not None and not isinstance(currency, str):
+        raise Problem(400, _("Invalid data"),
+                      errors={"currency": _("Not an ISO 4217 currency code.")})
+    q = do_clone(request, request.matchdict["id"], mode, variant, currency or None)
     et = get_entity_type(request, "quote")
     resp = json_response(serialize(request, et, q), status=201)
     resp.headers["Location"] = request.route_url("api.entity.item", slug=et.slug, id=q.id)

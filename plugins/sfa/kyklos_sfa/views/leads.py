@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from pyramid.httpexceptions import HTTPSeeOther
 
-from kyklos_sdk import RecordError, get_entity_type, get_record, is_currency, site_setting
+from kyklos_sdk import (
+    RecordError,
+    currency_groups,
+    get_entity_type,
+    get_record,
+    is_currency,
+    site_setting,
+)
 
 from .. import _, convert, pipeline
 
@@ -76,6 +83,8 @@ def convert_view(request):
         "detail_url": detail,
         "found": found,
         "form": form,
+        # the core's currency drop-down: the currencies in use first, names in words
+        "currencies": currency_groups(request),
         "errors": {k: request.localizer.translate(v) for k, v in errors.items()},
         "first_stage": pipeline.stage_title(request, convert.first_stage(request.dbsession)),
     }

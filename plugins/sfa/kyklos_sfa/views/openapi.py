@@ -218,12 +218,91 @@ def openapi_paths(request) -> dict:
                                 "properties": {
                                     "mode": {"type": "string", "enum": list(CLONE_MODES)},
                                     "variant": {"type": "string", "maxLength": 10},
+                                    "currency": {"type": "string", "pattern": "^[A-Z]{3}$"},
                                 },
                                 "additionalProperties": False,
                             }
                         }
                     },
                 },
+            )
+        },
+        "/api/v1/quotes/{id}/line-price": {
+            "get": _op(
+                "sfa_quote_line_price",
+                {
+                    **_ok(
+                        {
+                            "type": "object",
+                            "properties": {
+                                "product_id": {"type": "integer"},
+                                "description": {"type": "string"},
+                                "unit": {"type": "string"},
+                                "unit_title": {"type": "string"},
+                                "tax_rate": {"type": "string"},
+                                "unit_price": {"type": ["string", "null"]},
+                                "unit_price_text": {"type": ["string", "null"]},
+                                "currency": {"type": "string"},
+                                "price_note": {"type": "string"},
+                            },
+                        }
+                    ),
+                    **_problems("400", "401", "403", "404"),
+                },
+                "What a line of this quote with that product would take from the catalog",
+                parameters=[
+                    ID,
+                    o.param("product_id", {"type": "integer", "minimum": 1}, required=True),
+                    _q("quantity", {"type": "string"}),
+                ],
+            )
+        },
+        "/api/v1/quotes/{id}/reprice": {
+            "post": _op(
+                "sfa_quote_reprice",
+                {
+                    **_ok(
+                        {
+                            "type": "object",
+                            "properties": {"changed": {"type": "integer"}, "quote": record},
+                        }
+                    ),
+                    **_problems("401", "403", "404"),
+                },
+                "Price every product line of the quote again from the catalog",
+                parameters=[ID],
+            )
+        },
+        "/api/v1/quotes/{id}/margin": {
+            "get": _op(
+                "sfa_quote_margin",
+                {
+                    **_ok(
+                        {
+                            "type": "object",
+                            "properties": {
+                                "currency": {"type": "string"},
+                                "margin": {"type": "string"},
+                                "margin_percent": {"type": ["string", "null"]},
+                                "lines_without_cost": {"type": "integer"},
+                                "lines": {
+                                    "type": "array",
+                                    "items": {
+                                        "type": "object",
+                                        "properties": {
+                                            "id": {"type": "integer"},
+                                            "margin": {"type": ["string", "null"]},
+                                            "margin_percent": {"type": ["string", "null"]},
+                                        },
+                                    },
+                                },
+                            },
+                        }
+                    ),
+                    **_problems("401", "403", "404"),
+                },
+                "Margin per line and for the quote (only for who may read product costs)",
+                parameters=[ID],
             )
         },
         "/api/v1/quotes/{id}/pdf": {

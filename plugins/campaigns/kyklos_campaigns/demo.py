@@ -1,0 +1,162 @@
+"""Demo campaigns: a static list of the demo people who opted in to e-mail, an English
+and a Greek version of a newsletter, one campaign sent (with opens, clicks, responses
+and an unsubscribe) and one draft waiting to be sent."""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+
+import click
+from sqlalchemy import func, select
+
+from kyklos_sdk import create_record, find_user, get_entity_type, utcnow
+
+from .models import Campaign, Recipient, TargetList, TargetMember
+
+NEWSLETTER_EN = (
+    "<h1>Spring news</h1>"
+    '<p>Dear {{ first_name | default("customer") }},</p>'
+    "<p>Our new season's range is here, with early-order prices until the end of the month.</p>"
+    '<p><a href="https://example.com/spring">See the range</a></p>'
+    '<p style="color: #666">You receive this because you agreed to our news. '
+    '<a href="{{ unsubscribe_url }}">Unsubscribe</a></p>'
+)
+NEWSLETTER_EL = (
+    "<h1>Ανοιξιάτικα νέα</h1>"
+    '<p>Αγαπητέ/ή {{ first_name | default("πελάτη") }},</p>'
+    "<p>Η νέα σειρά της σεζόν είναι εδώ, με τιμές προπαραγγελίας έως το τέλος του μήνα.</p>"
+    '<p><a href="https://example.com/spring">Δείτε τη σειρά</a></p>'
+    '<p style="color: #666">Λαμβάνετε αυτό το μήνυμα επειδή συμφωνήσατε. '
+    '<a href="{{ unsubscribe_url }}">Διαγραφή</a></p>'
+)
+
+
+def demo_data(env, size: int) -> None:
+    from kyklos_contacts.api import set_consent
+    from kyklos_contacts.models import Person
+
+    with env.request() as request:
+        db = request.dbsession
+        if db.execute(select(func.count(Campaign.id))).scalar_one():
+            click.echo("campaigns: the database already has campaigns; demo data skipped")
+            return
+        manager = find_user(db, "manager@example.com")
+        if manager is None or not hasattr(env, "request_as"):
+            click.echo("campaigns: no demo users; demo data skipped")
+            return
+        manager_id = manager.id
+        people = (
+            db.execute(
+                select(Person)
+                .where(Person.email.is_not(None), Person.deleted_at.is_(None))
+                .order_by(Person.id)
+                .limit(40)
+            )
+            .scalars()
+            .all()
+        )
+        # most demo people agreed to e-mail news; a few never answered (excluded)
+        for i, p in enumerate(people):
+            if i % 7 != 6:
+                set_consent(db, p.id, "email", "opt_in", source="demo: web form")
+        chosen = [(p.id, p.email, p.full_name) for i, p in enumerate(people) if i % 7 != 6]
+    now = utcnow()
+    with env.request_as(manager_id) as request:
+        db = request.dbsession
+        tl = create_record(
+            request,
+            get_entity_type(request, "targetlist"),
+            {"name": "Newsletter subscribers", "kind": "static", "channel": "email"},
+            source="demo",
+        )
+        for pid, email, name in chosen:
+            db.add(
+                TargetMember(
+                    list_id=tl.id, person_id=pid, address=email, name=name, owner_id=manager_id
+                )
+            )
+        tl.member_count = len(chosen)
+        tl.built_at = now
+        et = get_entity_type(request, "emailtemplate")
+        en = create_record(
+            request,
+            et,
+            {
+                "name": "Spring news",
+                "language": "en",
+                "subject": "Spring news from us",
+                "body_html": NEWSLETTER_EN,
+            },
+            source="demo",
+        )
+        create_record(
+            request,
+            et,
+            {
+                "name": "Spring news",
+                "language": "el",
+                "subject": "Ανοιξιάτικα νέα",
+                "body_html": NEWSLETTER_EL,
+            },
+            source="demo",
+        )
+        cet = get_entity_type(request, "campaign")
+        sent = create_record(
+            request,
+            cet,
+            {
+                "name": "Spring news 2026",
+                "list_id": tl.id,
+                "template_id": en.id,
+                "channel": "email",
+                "throttle_per_minute": 600,
+            },
+            source="demo",
+        )
+        sent.cost = decimal.Decimal("350.00")
+        sent.cost_currency = "EUR"
+        sent.status = "sent"
+        sent.started_at = now - dt.timedelta(days=7)
+        sent.finished_at = sent.started_at + dt.timedelta(minutes=5)
+        responses = ("interested", "accepted", "refused")
+        for i, (pid, email, name) in enumerate(chosen):
+            at = sent.started_at + dt.timedelta(seconds=10 * i)
+            rec = Recipient(
+                campaign_id=sent.id,
+                person_id=pid,
+                address=email,
+                name=name,
+                state="sent",
+                attempts=1,
+                sent_at=at,
+                owner_id=manager_id,
+            )
+            if i % 2 == 0:
+                rec.opened_at = at + dt.timedelta(hours=2)
+            if i % 4 == 0:
+                rec.clicked_at = at + dt.timedelta(hours=2, minutes=1)
+            if i % 6 == 0:
+                rec.response = responses[(i // 6) % 3]
+                rec.responded_at = at + dt.timedelta(days=1)
+            if i == 5:
+                rec.unsubscribed_at = at + dt.timedelta(hours=3)
+            db.add(rec)
+        create_record(
+            request,
+            cet,
+            {
+                "name": "Summer offer 2026",
+                "list_id": tl.id,
+                "template_id": en.id,
+                "channel": "email",
+                "throttle_per_minute": 120,
+                "scheduled_at": now + dt.timedelta(days=30),
+            },
+            source="demo",
+        )
+        db.flush()
+    click.echo(f"campaigns: 1 list of {len(chosen)} people, 2 campaigns")
+
+
+__all__ = ["demo_data", "TargetList"]

@@ -1,0 +1,321 @@
+"""Sending a campaign (MKT-03, MKT-04) through an outbox with idempotent delivery.
+
+``start`` (the "Send" action, page or API) queues the ``campaigns.send`` job at the
+campaign's time. The job, running with the permissions of the user who sent it:
+
+1. fills the outbox once: one ``campaigns_recipient`` row per person the list reaches
+   now (a dynamic list is evaluated here, at send time; consent, suppression and
+   duplicates are applied and the exclusions counted on the campaign);
+2. takes the queued rows one by one. Taking a row (state ``sending``) and recording
+   the previous row as ``sent`` is one short transaction; the message goes out between
+   two such commits, with a Message-ID derived from the row
+   (``<campaign-C.R@domain>``). A worker killed with SIGKILL leaves at most the one
+   message it was sending in ``sending``: the job runs again after its lease expires,
+   sends that one again with the same Message-ID (receivers drop a repeated
+   Message-ID; see the README) and carries on with the queued ones, none of them lost;
+3. waits ``60 / throttle_per_minute`` seconds between messages.
+
+E-mail goes straight to SMTP with the core's mail settings; another channel (``sms``
+from the sms plugin, through ``kyklos_message_channels``) gets
+``channel.send(request, recipient, subject, body)`` inside the transaction that marks
+the row sent, so that the channel's own after-commit delivery sees the same outcome.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import smtplib
+import time
+
+from sqlalchemy import func, select, update
+
+from kyklos_sdk import (
+    MailError,
+    build_mail,
+    collect,
+    deliver_mail,
+    request_as,
+    utcnow,
+)
+
+from . import _
+from .models import Campaign, EmailTemplate, Recipient, TargetList
+from .rendering import TemplateError, merge_values, render
+from .targets import resolve
+from .tracking import click_url, open_url, unsubscribe_url
+
+log = logging.getLogger("kyklos_campaigns")
+
+JOB = "campaigns.send"
+MAX_ATTEMPTS = 3
+
+
+class EmailChannel:
+    id = "email"
+    title = _("E-mail")
+
+
+def channels(request) -> dict:
+    """The channels a campaign can use, by id: e-mail, and what plugins offer through
+    the ``kyklos_message_channels`` hook (SMS...)."""
+    found = collect(request.registry.kyklos_pm, "kyklos_message_channels")
+    out = {"email": EmailChannel()}
+    for ch in found:
+        if getattr(ch, "id", None) and ch.id not in out:
+            out[ch.id] = ch
+    return out
+
+
+def start(request, campaign: Campaign) -> str:
+    """Queue the campaign's sending at its time (now when it has none); returns the job
+    id. Sending twice is the same job."""
+    from kyklos_sdk import RecordError
+
+    errors = {}
+    if campaign.status != "draft":
+        errors["status"] = _("This campaign was sent already.")
+    if campaign.list_id is None:
+        errors["list_id"] = _("Choose the target list.")
+    if campaign.channel == "email" and campaign.template_id is None:
+        errors["template_id"] = _("Choose the e-mail template.")
+    if campaign.channel not in channels(request):
+        errors["channel"] = _("This channel is not available.")
+    if errors:
+        raise RecordError(errors)
+    eta = (
+        campaign.scheduled_at
+        if campaign.scheduled_at and campaign.scheduled_at > utcnow()
+        else None
+    )
+    campaign.status = "scheduled"
+    campaign.version += 1
+    return request.enqueue_job(
+        JOB, args={"campaign_id": campaign.id}, key=f"{JOB}:{campaign.id}", eta=eta
+    )
+
+
+def fill_outbox(request, campaign: Campaign) -> int:
+    """One queued row per person the list reaches now; nothing when rows exist (the
+    job ran before). Returns the number of rows."""
+    db = request.dbsession
+    have = db.execute(
+        select(func.count()).select_from(Recipient).where(Recipient.campaign_id == campaign.id)
+    ).scalar_one()
+    if have:
+        return have
+    tl = db.get(TargetList, campaign.list_id)
+    channel = "sms" if campaign.channel != "email" else "email"
+    res = resolve(request, tl, channel)
+    now = utcnow()
+    if res.members:
+        db.execute(
+            Recipient.__table__.insert(),
+            [
+                {
+                    "campaign_id": campaign.id,
+                    "person_id": pid,
+                    "address": address,
+                    "name": name,
+                    "state": "queued",
+                    "attempts": 0,
+                    "version": 1,
+                    "custom": {},
+                    "owner_id": campaign.owner_id,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for pid, address, name, _lang in res.members
+            ],
+        )
+    # a frozen list left people out when it was built: they count here too
+    frozen = tl.kind == "static"
+    campaign.excluded_consent = res.no_consent + (tl.excluded_consent if frozen else 0)
+    campaign.excluded_duplicate = res.duplicate + (tl.excluded_duplicate if frozen else 0)
+    campaign.excluded_suppressed = res.suppressed + (tl.excluded_suppressed if frozen else 0)
+    campaign.excluded_no_address = res.no_address + (tl.excluded_no_address if frozen else 0)
+    campaign.status = "sending"
+    campaign.started_at = now
+    return len(res.members)
+
+
+def template_for(db, campaign: Campaign, language: str | None) -> EmailTemplate | None:
+    """The campaign's template in ``language`` (a template of the same name), else the
+    campaign's own."""
+    base = db.get(EmailTemplate, campaign.template_id) if campaign.template_id else None
+    if base is None or not language or language == base.language:
+        return base
+    other = db.execute(
+        select(EmailTemplate).where(
+            EmailTemplate.name == base.name,
+            EmailTemplate.language == language,
+            EmailTemplate.deleted_at.is_(None),
+        )
+    ).scalar_one_or_none()
+    return other or base
+
+
+def message_id(request, rec: Recipient) -> str:
+    sender = request.registry.settings.get("kyklos.mail.sender") or "kyklos@localhost"
+    domain = sender.rsplit("@", 1)[-1].strip(" >") or "localhost"
+    return f"<campaign-{rec.campaign_id}.{rec.id}@{domain}>"
+
+
+def compose(request, campaign: Campaign, rec: Recipient) -> dict:
+    """``{"subject", "html", "text", "unsubscribe"}`` of one recipient's message."""
+    from kyklos_contacts.models import Account, Person
+
+    db = request.dbsession
+    person = db.get(Person, rec.person_id)
+    account = db.get(Account, person.account_id) if person and person.account_id else None
+    unsub = unsubscribe_url(request, rec.id)
+    template = template_for(db, campaign, person.language if person else None)
+    values = merge_values(person, account.name if account else None, {"unsubscribe_url": unsub})
+    from .coupons import coupon_values
+
+    values.update(coupon_values(db, campaign.id, rec.person_id))
+    out = render(
+        template,
+        values,
+        link=lambda url: click_url(request, rec.id, url),
+        pixel_url=open_url(request, rec.id),
+    )
+    out["unsubscribe"] = unsub
+    return out
+
+
+def build_email(request, rec: Recipient, parts: dict):
+    msg = build_mail(
+        request.registry.settings, rec.address, parts["subject"], parts["text"], parts["html"]
+    )
+    del msg["Message-ID"]
+    msg["Message-ID"] = message_id(request, rec)
+    # RFC 8058: mail clients offer "unsubscribe" and POST to it without a form
+    msg["List-Unsubscribe"] = f"<{parts['unsubscribe']}>"
+    msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    return msg
+
+
+def _finish(db, rid: int, state: str, error: str | None) -> None:
+    values = {"state": state, "error": error, "claimed_at": None}
+    if state == "sent":
+        values["sent_at"] = utcnow()
+    db.execute(
+        update(Recipient)
+        .where(Recipient.id == rid, Recipient.state == "sending")
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _next(request, campaign_id: int, finished: tuple | None):
+    """Record ``finished`` (``(row id, state, error)``) and take the next queued row,
+    in one transaction. Returns the taken row's id or ``None``."""
+    db = request.dbsession
+    now = utcnow()
+    if finished is not None:
+        _finish(db, *finished)
+    rid = db.execute(
+        select(Recipient.id)
+        .where(Recipient.campaign_id == campaign_id, Recipient.state == "queued")
+        .order_by(Recipient.id)
+        .limit(1)
+    ).scalar()
+    if rid is None:
+        return None
+    db.execute(
+        update(Recipient)
+        .where(Recipient.id == rid, Recipient.state == "queued")
+        .values(state="sending", claimed_at=now, attempts=Recipient.attempts + 1)
+        .execution_options(synchronize_session=False)
+    )
+    return rid
+
+
+def send_job(ctx, campaign_id: int):
+    """The ``campaigns.send`` job (see the module's description)."""
+    registry = ctx.registry
+    user_id = ctx.user_id
+    with request_as(registry, user_id, job_id=ctx.job_id, write=True) as request:
+        db = request.dbsession
+        campaign = db.get(Campaign, int(campaign_id))
+        if campaign is None or campaign.deleted_at is not None or campaign.status == "sent":
+            return {"skipped": True}
+        total = fill_outbox(request, campaign)
+        # rows a killed run left "sending": their outcome is unknown, send them again
+        # (same Message-ID)
+        db.execute(
+            update(Recipient)
+            .where(Recipient.campaign_id == campaign.id, Recipient.state == "sending")
+            .values(state="queued")
+            .execution_options(synchronize_session=False)
+        )
+        throttle = max(1, int(campaign.throttle_per_minute or 600))
+        channel_id = campaign.channel
+    pause = 60.0 / throttle
+    finished = None
+    sent = failed = 0
+    while True:
+        with request_as(registry, user_id, job_id=ctx.job_id, write=True) as request:
+            rid = _next(request, int(campaign_id), finished)
+            if rid is None:
+                break
+            db = request.dbsession
+            rec = db.get(Recipient, rid)
+            campaign = db.get(Campaign, int(campaign_id))
+            channel = channels(request).get(channel_id)
+            try:
+                parts = compose(request, campaign, rec)
+                msg = build_email(request, rec, parts) if channel_id == "email" else None
+            except (TemplateError, MailError) as exc:
+                finished = (rid, "failed", str(exc)[:500])
+                failed += 1
+                continue
+            if channel_id != "email":
+                # the channel delivers after this transaction commits
+                if channel is None:
+                    finished = (rid, "failed", "channel not available")
+                    failed += 1
+                    continue
+                channel.send(request, rec.address, parts["subject"], parts["text"])
+                # this transaction also marks it sent: a failure rolls both back
+                _finish(db, rid, "sent", None)
+                finished = None
+                sent += 1
+                continue
+        try:
+            deliver_mail(registry.settings, msg)
+        except (OSError, smtplib.SMTPException) as exc:
+            log.warning("campaign %s: sending to row %s failed: %s", campaign_id, rid, exc)
+            finished = (rid, "failed", str(exc)[:500])
+            failed += 1
+            with request_as(registry, None, write=True) as request:
+                row = request.dbsession.get(Recipient, rid)
+                if row.attempts < MAX_ATTEMPTS and not isinstance(
+                    exc, smtplib.SMTPRecipientsRefused
+                ):
+                    row.state, finished = "queued", None  # try it again later in this run
+        else:
+            finished = (rid, "sent", None)
+            sent += 1
+        ctx.progress(min(99, 100 * (sent + failed) / max(1, total)))
+        time.sleep(pause)
+    with request_as(registry, None, write=True) as request:
+        campaign = request.dbsession.get(Campaign, int(campaign_id))
+        left = request.dbsession.execute(
+            select(func.count())
+            .select_from(Recipient)
+            .where(Recipient.campaign_id == campaign.id, Recipient.state.in_(("queued", "sending")))
+        ).scalar_one()
+        if not left:
+            campaign.status = "sent"
+            campaign.finished_at = utcnow()
+    return {"sent": sent, "failed": failed}
+
+
+def due_at(campaign: Campaign) -> dt.datetime | None:
+    return campaign.scheduled_at
+
+
+def includeme(config):
+    config.add_job(JOB, send_job, retries=5, retry_delay=30, title=_("Send a campaign"))

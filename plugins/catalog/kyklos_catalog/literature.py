@@ -1,0 +1,286 @@
+"""Sales literature (SFA-16): brochures, datasheets, presentations and price sheets per
+product or category and language, valid for a period.
+
+A document's versions are its record's attachments (the core stores them and checks
+their content): uploading a new file keeps the old ones and the latest is the current
+version. A document past its "valid until" is marked expired and is not offered (on a
+quote, in the send form) unless asked for. Sending documents by e-mail from an account,
+person, opportunity or quote goes through the core mailer and is logged on the record's
+timeline (and the recipient's)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import (
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    column,
+    or_,
+    select,
+    table,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from kyklos_sdk import (
+    LANGUAGES,
+    Base,
+    EntityMixin,
+    IdMixin,
+    TimelineItem,
+    User,
+    UTCDateTime,
+    get_entity_type,
+    utcnow,
+    visible_select,
+)
+
+from . import _
+
+KINDS = [
+    ("brochure", _("Brochure")),
+    ("datasheet", _("Datasheet")),
+    ("presentation", _("Presentation")),
+    ("pricesheet", _("Price sheet")),
+    ("manual", _("Manual")),
+    ("other", _("Other document")),
+]
+#: the records documents are sent from, and where their people are found
+SEND_FROM = ("account", "person", "opportunity", "quote")
+
+
+class Literature(EntityMixin, Base):
+    """One document of the library; its files (versions) are its attachments."""
+
+    __tablename__ = "catalog_literature"
+
+    title: Mapped[str] = mapped_column(String(200), nullable=False)
+    kind: Mapped[str] = mapped_column(String(20), nullable=False, default="brochure")
+    #: the language the document is written in; empty: any (a drawing, a price table)
+    language: Mapped[str | None] = mapped_column(String(5))
+    product_id: Mapped[int | None] = mapped_column(
+        ForeignKey("catalog_product.id", ondelete="CASCADE"), index=True
+    )
+    category_id: Mapped[int | None] = mapped_column(
+        ForeignKey("catalog_category.id", ondelete="CASCADE"), index=True
+    )
+    valid_from: Mapped[dt.date | None] = mapped_column(Date)
+    valid_until: Mapped[dt.date | None] = mapped_column(Date, index=True)
+    description: Mapped[str | None] = mapped_column(Text)
+
+    def valid_on(self, day: dt.date) -> bool:
+        return (self.valid_from is None or self.valid_from <= day) and (
+            self.valid_until is None or self.valid_until >= day
+        )
+
+    @property
+    def expired(self) -> bool:
+        return self.valid_until is not None and self.valid_until < dt.date.today()
+
+
+class LiteratureSend(IdMixin, Base):
+    """Documents sent by e-mail from a record: what the timeline shows."""
+
+    __tablename__ = "catalog_literature_send"
+    __table_args__ = (Index("ix_catalog_literature_send_record", "entity", "record_id"),)
+
+    entity: Mapped[str] = mapped_column(String(64), nullable=False)
+    record_id: Mapped[int] = mapped_column(Integer, nullable=False)
+    person_id: Mapped[int | None] = mapped_column(
+        ForeignKey("contacts_person.id", ondelete="SET NULL"), index=True
+    )
+    email: Mapped[str] = mapped_column(String(254), nullable=False)
+    #: the documents' file names, one a line, as they were sent
+    documents: Mapped[str] = mapped_column(Text, nullable=False)
+    message: Mapped[str | None] = mapped_column(Text)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("kyklos_user.id", ondelete="SET NULL"))
+    sent_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+
+
+# The core's attachment table, read for many documents at once (the current version of
+# every row of a list in one query); files are written and read through the SDK only.
+_attachments = table(
+    "kyklos_attachment",
+    column("id", Integer),
+    column("entity", String),
+    column("record_id", Integer),
+    column("filename", String),
+    column("content_type", String),
+    column("size", Integer),
+    column("created_at", UTCDateTime),
+)
+
+
+def current_files(db, ids) -> dict[int, dict]:
+    """``{document id: {"id", "filename", "size", "versions", ...}}``: each document's
+    latest file and how many versions it has (documents without a file are absent)."""
+    ids = list(ids)
+    if not ids:
+        return {}
+    rows = db.execute(
+        select(_attachments)
+        .where(_attachments.c.entity == "literature", _attachments.c.record_id.in_(ids))
+        .order_by(_attachments.c.created_at.desc(), _attachments.c.id.desc())
+    ).all()
+    out: dict[int, dict] = {}
+    for row in rows:
+        cur = out.get(row.record_id)
+        if cur is None:
+            out[row.record_id] = {**row._mapping, "versions": 1}
+        else:
+            cur["versions"] += 1
+    return out
+
+
+def category_chain(db, category_ids) -> set[int]:
+    """The categories and all their parents (a brochure of "Oils" serves "Oils / Extra")."""
+    from .paths import _tree
+
+    tree = _tree(db)
+    out: set[int] = set()
+    for cid in category_ids:
+        while cid is not None and cid in tree and cid not in out:
+            out.add(cid)
+            cid = tree[cid][1]
+    return out
+
+
+def offered(
+    request,
+    product_ids=(),
+    language: str | None = None,
+    *,
+    day: dt.date | None = None,
+    include_expired: bool = False,
+    everything: bool = False,
+) -> list[tuple[Literature, dict]]:
+    """The documents the user may see for these products (their own, and their
+    categories'), in ``language`` or in no particular one, valid on ``day`` unless
+    ``include_expired``, each with its current file. ``everything``: for no product in
+    particular (the send form of an account)."""
+    from .models import Product
+
+    db = request.dbsession
+    day = day or dt.date.today()
+    stmt = visible_select(request, get_entity_type(request, "literature"))
+    if not everything:
+        product_ids = [p for p in product_ids if p]
+        if not product_ids:
+            return []
+        rows = db.execute(
+            select(Product.id, Product.category_id, Product.template_id).where(
+                Product.id.in_(product_ids)
+            )
+        ).all()
+        # a variant is described by its template's documents too
+        pids = {r.id for r in rows} | {r.template_id for r in rows if r.template_id}
+        cats = {r.category_id for r in rows if r.category_id}
+        templates = [r.template_id for r in rows if r.template_id]
+        if templates:
+            cats |= {
+                c
+                for (c,) in db.execute(
+                    select(Product.category_id).where(Product.id.in_(templates))
+                ).all()
+                if c
+            }
+        cats = category_chain(db, cats)
+        where = [Literature.product_id.in_(pids)]
+        if cats:
+            where.append(Literature.category_id.in_(cats))
+        stmt = stmt.where(or_(*where))
+    if language:
+        stmt = stmt.where(or_(Literature.language == language, Literature.language.is_(None)))
+    if not include_expired:
+        stmt = stmt.where(
+            or_(Literature.valid_from.is_(None), Literature.valid_from <= day),
+            or_(Literature.valid_until.is_(None), Literature.valid_until >= day),
+        )
+    docs = db.execute(stmt.order_by(Literature.title, Literature.id).limit(200)).scalars().all()
+    files = current_files(db, [d.id for d in docs])
+    return [(d, files[d.id]) for d in docs if d.id in files]
+
+
+def timeline(request, entity: str, record_id: int) -> list[TimelineItem]:
+    db = request.dbsession
+    where = (LiteratureSend.entity == entity) & (LiteratureSend.record_id == record_id)
+    if entity == "person":
+        where = where | (LiteratureSend.person_id == record_id)
+    rows = db.execute(
+        select(LiteratureSend, User.name)
+        .outerjoin(User, User.id == LiteratureSend.user_id)
+        .where(where)
+        .order_by(LiteratureSend.sent_at.desc(), LiteratureSend.id.desc())
+        .limit(50)
+    ).all()
+    return [
+        TimelineItem(
+            when=s.sent_at,
+            title=_("Documents sent to ${email}", mapping={"email": s.email}),
+            detail=", ".join(s.documents.splitlines()),
+            who=who or "",
+            kind="literature",
+        )
+        for s, who in rows
+    ]
+
+
+def register(config):
+    config.add_entity_type(
+        Literature,
+        "literature",
+        primary_filters=("title", "kind", "language", "product_id", "category_id"),
+        title=_("Sales document"),
+        plural=_("Sales literature"),
+        slug="sales-literature",
+        title_field="title",
+        subtitle_field="kind",
+        list_columns=(
+            "title",
+            "kind",
+            "language",
+            "product_id",
+            "category_id",
+            "valid_from",
+            "valid_until",
+        ),
+        filters=(
+            "title",
+            "kind",
+            "language",
+            "product_id",
+            "category_id",
+            "valid_from",
+            "valid_until",
+        ),
+        sort=("title", "valid_until", "created_at"),
+        search=("title", "description"),
+        fields={
+            "title": {"title": _("Title")},
+            "kind": {"title": _("Type"), "type": "choice", "choices": KINDS, "default": "brochure"},
+            "language": {
+                "title": _("Language"),
+                "type": "choice",
+                "choices": list(LANGUAGES.items()),
+                "description": _("Empty: for readers of any language."),
+            },
+            "product_id": {"title": _("Product")},
+            "category_id": {
+                "title": _("Category"),
+                "description": _("For every product of the category and its subcategories."),
+            },
+            "valid_from": {"title": _("Valid from")},
+            "valid_until": {
+                "title": _("Valid until"),
+                "description": _("After this day the document is marked expired and not offered."),
+            },
+            "description": {"title": _("Description")},
+        },
+        default_sort="title",
+        menu_group=None,
+        icon="file-earmark-richtext",
+    )

@@ -1,0 +1,377 @@
+"""The mass notice of expiring contracts (HD-08): the contracts ending in a month (next
+month by default) are listed with checkboxes; a message per language (each contact
+gets it in their own) is previewed, then sent: one e-mail per contact of the customer
+with an address, queued through the core's mail (it leaves when the transaction
+commits), and logged as a done e-mail activity on the customer's timeline.
+
+The activity's idempotency key names the contract, its end date and the contact: sending
+again (a double click, a second manager) mails nobody twice for the same period, and a
+contract extended to a new end date is noticed again before that one."""
+
+from __future__ import annotations
+
+import datetime as dt
+from string import Template
+
+from babel.dates import format_date as babel_date
+from sqlalchemy import select
+
+from kyklos_sdk import (
+    LANGUAGES,
+    MailError,
+    Problem,
+    format_date,
+    get_entity_type,
+    hookimpl,
+    read_json,
+    record_created,
+    record_title,
+    send_mail,
+    translate_for,
+    utcnow,
+    visible_select,
+)
+
+from . import PERMISSIONS, _
+from .models import Contract
+from .statements import month_end, month_words
+
+DEFAULT_SUBJECT = _("Your support contract “${contract}” ends on ${date}")
+DEFAULT_BODY = _(
+    "Dear ${person},\n\n"
+    "the support contract “${contract}” of ${customer} ends on ${date}. "
+    "Reply to this message and we will renew it for you.\n\n"
+    "Kind regards"
+)
+
+
+def next_month(today: dt.date | None = None) -> dt.date:
+    today = today or dt.date.today()
+    return month_end(today.replace(day=1)) + dt.timedelta(days=1)
+
+
+def parse_month_or_next(value: str | None) -> dt.date:
+    from .statements import parse_month
+
+    return parse_month(value) if value else next_month()
+
+
+def expiring(request, first: dt.date) -> list[Contract]:
+    et = get_entity_type(request, "supportcontract")
+    q = (
+        visible_select(request, et)
+        .where(Contract.ends_on >= first, Contract.ends_on <= month_end(first))
+        .order_by(Contract.ends_on, Contract.id)
+    )
+    return list(request.dbsession.execute(q).scalars())
+
+
+def contacts_of(db, account_id: int):
+    from kyklos_contacts.models import Person
+
+    q = (
+        select(Person)
+        .where(
+            Person.account_id == account_id,
+            Person.deleted_at.is_(None),
+            Person.email.is_not(None),
+            Person.email != "",
+        )
+        .order_by(Person.last_name, Person.id)
+    )
+    return list(db.execute(q).scalars())
+
+
+def languages(request) -> list[str]:
+    return list(LANGUAGES)
+
+
+def default_templates(request) -> dict:
+    return {
+        lang: {
+            "subject": translate_for(request, DEFAULT_SUBJECT, lang),
+            "body": translate_for(request, DEFAULT_BODY, lang),
+        }
+        for lang in languages(request)
+    }
+
+
+def key_of(contract: Contract, person_id: int) -> str:
+    return f"helpdesk:notice:{contract.id}:{contract.ends_on}:{person_id}"
+
+
+def _fill(text: str, values: dict) -> str:
+    # the manager's words with ${...} filled; anything else stays as typed
+    return Template(text).safe_substitute(values)
+
+
+def message_for(request, contract, person, templates: dict) -> tuple[str, str, str]:
+    """``(language, subject, body)`` of one contact's e-mail."""
+    from kyklos_sdk import site_setting
+
+    langs = languages(request)
+    lang = person.language if person.language in templates else None
+    lang = lang or (site_setting(request, "language.default") or "en")
+    if lang not in templates:
+        lang = "en" if "en" in templates else langs[0]
+    account_et = get_entity_type(request, "account")
+    account = request.dbsession.get(account_et.model, contract.account_id)
+    values = {
+        "person": f"{person.first_name} {person.last_name}".strip(),
+        "contract": contract.name,
+        "customer": record_title(request, account_et, account) if account else "",
+        # the date in the contact's language, not the sender's
+        "date": babel_date(contract.ends_on, "long", locale=lang),
+    }
+    t = templates[lang]
+    return lang, _fill(t["subject"], values), _fill(t["body"], values)
+
+
+def send_notices(request, contracts: list[Contract], templates: dict) -> dict:
+    """Mail each contact of each contract's customer once per contract and end date."""
+    from kyklos_activities.defaults import ensure_defaults
+    from kyklos_activities.models import Activity, ActivityType
+
+    db = request.dbsession
+    sent = skipped = 0
+    ensure_defaults(db)
+    atype = db.execute(select(ActivityType).where(ActivityType.code == "email")).scalar()
+    et_activity = get_entity_type(request, "activity")
+    sender = request.authenticated_userid
+    sender = sender if isinstance(sender, int) else None
+    for contract in contracts:
+        for person in contacts_of(db, contract.account_id):
+            key = key_of(contract, person.id)
+            if db.execute(select(Activity.id).where(Activity.external_uid == key)).scalar():
+                skipped += 1
+                continue
+            _lang, subject, body = message_for(request, contract, person, templates)
+            try:
+                send_mail(request, person.email, subject, body)
+            except MailError:
+                skipped += 1
+                continue
+            now = utcnow()
+            act = Activity(
+                type_id=atype.id,
+                subject=subject[:300],
+                description=body,
+                status="sent",
+                state="done",
+                priority="normal",
+                due_at=now,
+                completed_at=now,
+                span_start=now,
+                span_end=now,
+                private=False,
+                responsible_id=sender,
+                owner_id=sender,
+                person_id=person.id,
+                account_id=contract.account_id,
+                about_type="supportcontract",
+                about_id=contract.id,
+                reminders=[],
+                exdates=[],
+                external_uid=key,
+            )
+            db.add(act)
+            db.flush()
+            record_created(request, et_activity, act, source="notice")
+            sent += 1
+    return {"sent": sent, "skipped": skipped}
+
+
+def _templates_from(raw, errors) -> dict:
+    out = {}
+    if not isinstance(raw, dict):
+        errors["templates"] = _("Give a subject and a message per language.")
+        return out
+    for lang, t in raw.items():
+        if not isinstance(t, dict) or not str(t.get("subject") or "").strip():
+            errors[f"templates.{lang}.subject"] = _("Give a subject.")
+            continue
+        if not str(t.get("body") or "").strip():
+            errors[f"templates.{lang}.body"] = _("Give a message.")
+            continue
+        out[lang] = {"subject": str(t["subject"]).strip(), "body": str(t["body"])}
+    return out
+
+
+def _chosen(request, first, ids, errors) -> list[Contract]:
+    by_id = {c.id: c for c in expiring(request, first)}
+    if not ids or not isinstance(ids, list):
+        errors["contract_ids"] = _("Choose at least one contract.")
+        return []
+    chosen = []
+    for cid in ids:
+        cid = int(cid) if isinstance(cid, str) and cid.isdigit() else cid
+        if isinstance(cid, bool) or not isinstance(cid, int) or cid not in by_id:
+            errors["contract_ids"] = _("Choose contracts of the list.")
+            return []
+        chosen.append(by_id[cid])
+    return chosen
+
+
+def api_send(request):
+    """``POST /api/v1/helpdesk/contract-notices`` ``{"month": "2027-01", "contract_ids":
+    [..], "templates": {"en": {"subject", "body"}, ...}}`` (templates default to the
+    built-in message in each language) → ``{"sent", "skipped"}``."""
+    body = read_json(request)
+    errors: dict = {}
+    try:
+        first = parse_month_or_next(body.get("month"))
+    except (ValueError, TypeError, AttributeError):
+        errors["month"] = _("Give a month as YYYY-MM.")
+        first = None
+    templates = default_templates(request)
+    if "templates" in body:
+        templates.update(_templates_from(body["templates"], errors))
+    chosen = _chosen(request, first, body.get("contract_ids"), errors) if first else []
+    if errors:
+        raise Problem(400, _("Invalid parameters"), errors=errors)
+    return send_notices(request, chosen, templates)
+
+
+def notices_page(request):
+    errors: dict = {}
+    try:
+        first = parse_month_or_next(request.params.get("month"))
+    except (ValueError, TypeError):
+        errors["month"] = _("Give a month as YYYY-MM.")
+        first = next_month()
+    contracts = expiring(request, first)
+    templates = default_templates(request)
+    picked: set[int] = set()
+    preview = []
+    result = None
+    if request.method == "POST":
+        if request.POST.get("csrf_token") != request.session.get_csrf_token():
+            errors["contract_ids"] = _("The form expired; send it again.")
+        else:
+            raw = {
+                lang: {
+                    "subject": request.POST.get(f"subject-{lang}", ""),
+                    "body": request.POST.get(f"body-{lang}", ""),
+                }
+                for lang in templates
+            }
+            templates.update(_templates_from(raw, errors))
+            chosen = _chosen(request, first, request.POST.getall("contract_id"), errors)
+            picked = {c.id for c in chosen}
+            if not errors and request.POST.get("action") == "send":
+                result = send_notices(request, chosen, templates)
+            elif not errors:
+                for c in chosen:
+                    for person in contacts_of(request.dbsession, c.account_id)[:3]:
+                        lang, subject, body = message_for(request, c, person, templates)
+                        preview.append((person.email, lang, subject, body))
+        if errors:
+            request.response.status = 400
+    account_et = get_entity_type(request, "account")
+    accounts = {
+        c.account_id: record_title(
+            request, account_et, request.dbsession.get(account_et.model, c.account_id)
+        )
+        for c in contracts
+    }
+    return {
+        "title": _("Notice of expiring contracts"),
+        "month": f"{first:%Y-%m}",
+        "month_title": month_words(request, first),
+        "contracts": contracts,
+        "accounts": accounts,
+        "contacts": {c.id: len(contacts_of(request.dbsession, c.account_id)) for c in contracts},
+        "picked": picked,
+        "templates": templates,
+        "language_names": dict(LANGUAGES),
+        "preview": preview,
+        "result": result,
+        "errors": errors,
+        "fd": lambda d: format_date(request, d),
+        "hint": request.localizer.translate(
+            _(
+                "${a}, ${b}, ${c} and ${d} are filled in for each contact.",
+                mapping={
+                    "a": "${person}",
+                    "b": "${customer}",
+                    "c": "${contract}",
+                    "d": "${date}",
+                },
+            )
+        ),
+    }
+
+
+class NoticeHooks:
+    @hookimpl
+    def kyklos_menu_items(self, request):
+        from kyklos_sdk import MenuItem
+
+        return [
+            MenuItem(
+                _("Notice of expiring contracts"),
+                request.route_path("helpdesk.notices"),
+                PERMISSIONS["supportcontract"]["update"],
+                "envelope-exclamation",
+                order=47,
+            )
+        ]
+
+
+OPENAPI = {
+    "/api/v1/helpdesk/contract-notices": {
+        "post": {
+            "operationId": "helpdesk_contract_notices",
+            "tags": ["Helpdesk"],
+            "summary": "E-mail the contacts of customers whose contracts end in a month",
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "type": "object",
+                            "required": ["contract_ids"],
+                            "properties": {
+                                "month": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$"},
+                                "contract_ids": {"type": "array", "items": {"type": "integer"}},
+                                "templates": {"type": "object"},
+                            },
+                        }
+                    }
+                },
+            },
+            "responses": {
+                "200": {
+                    "description": "{sent, skipped}",
+                    "content": {"application/json": {"schema": {"type": "object"}}},
+                },
+                "400": {
+                    "description": "bad month, contracts or templates",
+                    "content": {
+                        "application/problem+json": {
+                            "schema": {"$ref": "#/components/schemas/Problem"}
+                        }
+                    },
+                },
+                "403": {"description": "not allowed"},
+            },
+        }
+    }
+}
+
+
+def includeme(config):
+    perm = PERMISSIONS["supportcontract"]["update"]
+    config.add_openapi_paths(lambda request: OPENAPI)
+    config.add_route(
+        "helpdesk.api.notices", "/api/v1/helpdesk/contract-notices", request_method="POST"
+    )
+    config.add_view(api_send, route_name="helpdesk.api.notices", permission=perm, renderer="json")
+    config.add_route("helpdesk.notices", "/helpdesk/contract-notices")
+    config.add_view(
+        notices_page,
+        route_name="helpdesk.notices",
+        permission=perm,
+        renderer="kyklos_helpdesk:templates/notices.pt",
+    )
+    config.add_hooks(NoticeHooks(), name="kyklos_helpdesk.notices")
