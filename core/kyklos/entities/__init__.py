@@ -127,6 +127,10 @@ class FieldInfo:
     #: entered as day and month drop-downs with an optional year, written ``--02-03`` in
     #: the API and data exports (ISO 8601:2000's reduced form, as vCard writes it)
     year_optional: bool = False
+    #: dates only: the name of an indexed integer column the model keeps equal to
+    #: ``month * 100 + day`` of this date; the day-of-the-year filter (birthdays between
+    #: two days, any year) then reads that index instead of a date function per row
+    day_of_year: str = ""
 
 
 @dataclass

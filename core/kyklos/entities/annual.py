@@ -73,11 +73,13 @@ def text_of(value: tuple[int, int]) -> str:
     return f"{first // 100:02d}-{first % 100:02d},{last // 100:02d}-{last % 100:02d}"
 
 
-def condition(expr, value: tuple[int, int]):
+def condition(expr, value: tuple[int, int], md=None):
     """Month and day of ``expr`` within the range; a range whose first day comes after
-    its last runs across the year end."""
-    # extract() is STRFTIME on SQLite and EXTRACT on PostgreSQL: the same number on both
-    md = extract("month", expr) * 100 + extract("day", expr)
+    its last runs across the year end. ``md`` is the field's indexed ``month * 100 +
+    day`` column when its model keeps one (``FieldInfo.day_of_year``)."""
+    if md is None:
+        # extract() is STRFTIME on SQLite and EXTRACT on PostgreSQL: the same number
+        md = extract("month", expr) * 100 + extract("day", expr)
     first, last = value
     if first <= last:
         return and_(expr.is_not(None), md >= first, md <= last)

@@ -462,6 +462,8 @@ def _field_condition(request, et, f: FieldInfo, op: str, value):
         mirrored = customfields.filter_condition(request.registry, et, f, op, value)
         if mirrored is not None:
             return mirrored
+    if op == annual.OP and f.day_of_year:
+        return annual.condition(expr_of(et, f), value, md=getattr(et.model, f.day_of_year))
     return _condition(expr_of(et, f), f, op, value)
 
 

@@ -97,3 +97,22 @@ def test_list_page_filter_with_day_and_month_drop_downs(api, client):
     el = c.get("/persons/", headers={"Accept-Language": "el"})
     options = [t for _v, _s, t in el.forms["k-filters"]["fam.birth_date"].options]
     assert "Δεκεμβρίου" in options or "Δεκέμβριος" in options, options
+
+
+def test_the_filter_reads_the_indexed_day_of_the_year_and_follows_changes(
+    api, registry, query_counter
+):
+    """The person's ``birth_md`` (indexed) answers the filter, not a date function per
+    row; a changed or cleared birthday moves with it."""
+    a = _seed(api)
+    with query_counter() as q:
+        assert _names(a, "12-01,12-15") == {"Dec1", "Dec10Noyear", "Dec15"}
+    listing = [s for s in q.statements if "contacts_person" in s and "birth_md" in s]
+    assert listing, q.statements
+    assert not any("strftime" in s.lower() or "extract(" in s.lower() for s in listing)
+    dec1 = a.get("/api/v1/persons", {"last_name": "Dec1"}).json["items"][0]
+    a.patch_json(f"/api/v1/persons/{dec1['id']}", {"birth_date": "--06-01"})
+    assert _names(a, "12-01,12-15") == {"Dec10Noyear", "Dec15"}
+    assert _names(a, "6") == {"Dec1"}
+    a.patch_json(f"/api/v1/persons/{dec1['id']}", {"birth_date": None})
+    assert _names(a, "6") == set()

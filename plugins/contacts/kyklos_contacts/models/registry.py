@@ -257,7 +257,7 @@ def register_entity_types(config):
                 # A birthday may be known without its year (vCard BDAY:--0203): the
                 # core's year-optional date reads "3 February", takes a day, a month
                 # and an optional year, and answers --02-03 (see Person.birth_date).
-                "birth_date": {"year_optional": True},
+                "birth_date": {"year_optional": True, "day_of_year": "birth_md"},
                 "birth_year_unknown": {
                     "description": _("Only the day and month of the birth date are known"),
                     # the birth date's own input leaves the year empty; the flag stays
