@@ -254,6 +254,13 @@ def test_access_rules(api, admin, library, smtp_server, dbsession):
     assert smtp_server.messages == []
     # someone without the catalog cannot send at all
     api("user").post_json("/api/v1/catalog/literature/send", body, status=403)
+    # a send from the admin's account is out of the rep's reach, as the account is
+    sent = admin.post_json("/api/v1/catalog/literature/send", body, status=202).json
+    assert admin.get(sent["url"]).json["state"] == "sent"
+    rep.get(sent["url"], status=404)
+    rep.post(f"{sent['url']}/retry", status=404)
+    rep.get(f"/catalog/literature/sent/{sent['id']}", status=404)
+    api("user").get(sent["url"], status=403)
 
 
 def test_a_failing_smtp_server_loses_nothing_and_the_send_can_be_retried(
