@@ -258,3 +258,60 @@ def test_purging_a_record_removes_its_files(client, registry, dbsession):
     next(f for f in confirm.forms.values() if f.action.endswith("/delete")).submit()
     # boxes are deleted for good: so are their files
     assert rows(dbsession) == [] and stored_files(registry) == []
+
+
+def test_current_attachments_of_many_records_in_one_query(
+    api, editor, registry, dbsession, query_counter
+):
+    """The SDK's ``current_attachments``: for a whole list of records, each one's latest
+    file and its number of versions, in one statement whatever the number of records;
+    the record's visibility rules apply as on every other attachment path."""
+    import datetime as dt
+
+    from kyklos.entities.attachments import Attachment
+    from kyklos_sdk import current_attachments, request_as
+
+    et = registry.kyklos_entities["thing"]
+    ids = [make(registry, dbsession, name=f"T{n}", owner_id=editor.user_id) for n in range(6)]
+    uploaded = {}
+    for n, tid in enumerate(ids[:5]):
+        # thing n has n + 1 versions; the last upload is the current one
+        uploaded[tid] = [
+            upload(editor, tid, f"t{n}-v{v}.pdf", PDF, status=201).json["id"] for v in range(n + 1)
+        ]
+    # the same second for two uploads: the higher id wins the tie
+    with dbsession() as db:
+        same = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+        for aid in uploaded[ids[1]]:
+            db.get(Attachment, aid).created_at = same
+
+    def current(user_id, record_ids):
+        with request_as(registry, user_id) as request:
+            # the user's roles and record rules are loaded once per request, first
+            current_attachments(request, et, ids[-1:])
+            with query_counter() as q:
+                got = current_attachments(request, et, record_ids)
+            return {
+                rid: (c.attachment.id, c.attachment.filename, c.versions) for rid, c in got.items()
+            }, q.count
+
+    got, n_two = current(editor.user_id, ids[:2])
+    assert n_two == 1
+    got, n_all = current(editor.user_id, ids)
+    assert n_all == 1  # six records, still one statement
+    assert got == {
+        tid: (uploaded[tid][-1], f"t{n}-v{n}.pdf", n + 1) for n, tid in enumerate(ids[:5])
+    }  # the sixth thing has no file: absent
+    assert current(editor.user_id, [])[0] == {}
+    # a reader sees the same; a user who may not read things sees nothing
+    reader = api("thingsreader")
+    assert current(reader.user_id, ids)[0] == got
+    outsider = api("user")
+    assert current(outsider.user_id, ids) == ({}, 1)
+    # a soft-deleted record's files are out of reach, as on the download path
+    from kyklos.db import utcnow
+
+    with dbsession() as db:
+        db.get(et.model, ids[0]).deleted_at = utcnow()
+    assert ids[0] not in current(editor.user_id, ids)[0]
+    assert set(current(editor.user_id, ids)[0]) == set(ids[1:5])

@@ -27,7 +27,12 @@ from kyklos.entities import (
     openapi,
 )
 from kyklos.entities.api import read_json
-from kyklos.entities.attachments import attachments_of, read_attachment
+from kyklos.entities.attachments import (
+    CurrentAttachment,
+    attachments_of,
+    current_attachments,
+    read_attachment,
+)
 from kyklos.entities.attachments import store_upload as store_attachment
 from kyklos.entities.display import (
     display_badge,
@@ -176,6 +181,7 @@ __all__ = [
     "Base",
     "Branding",
     "ChartData",
+    "CurrentAttachment",
     "Department",
     "EntityMixin",
     "EntityType",
@@ -209,6 +215,7 @@ __all__ = [
     "Widget",
     "add_tag",
     "attachments_of",
+    "current_attachments",
     "read_attachment",
     "encrypt_secret",
     "MANAGE_WORKFLOWS",

@@ -463,7 +463,10 @@ class SMTPSink:
 
     ``messages``: parsed :class:`email.message.EmailMessage` objects, in arrival order
     (each with ``envelope_from`` / ``envelope_to`` attributes); ``settings``: the
-    ``kyklos.mail.*`` settings that point the app at it.
+    ``kyklos.mail.*`` settings that point the app at it. ``refuse``: an SMTP reply
+    (``"554 5.7.1 Rejected"``) the server gives to every message instead of accepting
+    it, to test what the app does with a failing server (``None``: accept; reset for
+    each test).
     """
 
     def __init__(self):
@@ -477,11 +480,14 @@ class SMTPSink:
             s.bind(("127.0.0.1", 0))
             self.port = s.getsockname()[1]
         self.messages: list = []
+        self.refuse: str | None = None
         self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's name
         from email import message_from_bytes, policy
 
+        if self.refuse:
+            return self.refuse
         msg = message_from_bytes(
             envelope.original_content or envelope.content, policy=policy.default
         )
@@ -530,6 +536,7 @@ def smtp_server(_smtp_sink):
     them) are the same in every test.
     """
     _smtp_sink.messages.clear()
+    _smtp_sink.refuse = None
     return _smtp_sink
 
 

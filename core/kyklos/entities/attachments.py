@@ -15,14 +15,15 @@ import hashlib
 import os
 import secrets
 import unicodedata
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
 import filetype
 from pyramid.httpexceptions import HTTPForbidden, HTTPNotFound, HTTPSeeOther
 from pyramid.response import FileResponse
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, select
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, func, select
+from sqlalchemy.orm import Mapped, aliased, mapped_column
 
 from kyklos.db import Base, IdMixin, UTCDateTime, utcnow
 from kyklos.entities.display import flash
@@ -362,6 +363,53 @@ def attachments_of(dbsession, et, record_id) -> list[Attachment]:
             .order_by(Attachment.created_at.desc(), Attachment.id.desc())
         ).scalars()
     )
+
+
+@dataclass(frozen=True)
+class CurrentAttachment:
+    """A record's latest file and how many files (versions) the record has."""
+
+    attachment: Attachment
+    versions: int
+
+
+def current_attachments(request, et, record_ids) -> dict[int, CurrentAttachment]:
+    """``{record id: CurrentAttachment}`` for many records of ``et`` in one query: each
+    record's latest attachment (newest ``created_at``, then highest id) and its number
+    of attachments. Access follows the record, as everywhere in the attachment API:
+    records the user may not see (record rules, soft-deleted) and records without
+    files are absent, so a caller cannot learn of a file it could not download."""
+    from kyklos.entities import service
+
+    ids = {int(i) for i in record_ids}
+    if not ids:
+        return {}
+    visible = (
+        service.visible_select(request, et)
+        .where(et.model.id.in_(ids))
+        .with_only_columns(et.model.id)
+    )
+    ranked = (
+        select(
+            Attachment.id.label("aid"),
+            func.row_number()
+            .over(
+                partition_by=Attachment.record_id,
+                order_by=(Attachment.created_at.desc(), Attachment.id.desc()),
+            )
+            .label("rank"),
+            func.count().over(partition_by=Attachment.record_id).label("versions"),
+        )
+        .where(Attachment.entity == et.name, Attachment.record_id.in_(visible))
+        .subquery()
+    )
+    att = aliased(Attachment)
+    rows = request.dbsession.execute(
+        select(att, ranked.c.versions)
+        .join(ranked, ranked.c.aid == att.id)
+        .where(ranked.c.rank == 1)
+    ).all()
+    return {a.record_id: CurrentAttachment(a, int(n)) for a, n in rows}
 
 
 def read_attachment(request, att: Attachment) -> bytes:

@@ -19,10 +19,8 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
-    column,
     or_,
     select,
-    table,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -31,9 +29,11 @@ from kyklos_sdk import (
     Base,
     EntityMixin,
     IdMixin,
+    JSONType,
     TimelineItem,
     User,
     UTCDateTime,
+    current_attachments,
     get_entity_type,
     utcnow,
     visible_select,
@@ -82,8 +82,19 @@ class Literature(EntityMixin, Base):
         return self.valid_until is not None and self.valid_until < dt.date.today()
 
 
+#: a send's states: waiting in the outbox (the job queue), delivered to the SMTP server,
+#: or refused/unreachable (with the reason; the user may send it again)
+SEND_STATES = (
+    ("queued", _("Queued")),
+    ("sent", _("Sent")),
+    ("failed", _("Failed")),
+)
+
+
 class LiteratureSend(IdMixin, Base):
-    """Documents sent by e-mail from a record: what the timeline shows."""
+    """Documents sent by e-mail from a record, through the outbox: the job
+    ``catalog.literature.send`` delivers it after the request, so an SMTP failure
+    neither loses the send nor shows the user an error page. The timeline shows it."""
 
     __tablename__ = "catalog_literature_send"
     __table_args__ = (Index("ix_catalog_literature_send_record", "entity", "record_id"),)
@@ -98,42 +109,36 @@ class LiteratureSend(IdMixin, Base):
     documents: Mapped[str] = mapped_column(Text, nullable=False)
     message: Mapped[str | None] = mapped_column(Text)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("kyklos_user.id", ondelete="SET NULL"))
+    #: when the user sent it (it was queued); ``delivered_at``: when SMTP accepted it
     sent_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    state: Mapped[str] = mapped_column(String(10), nullable=False, default="queued", index=True)
+    #: why the last attempt failed, in the SMTP server's words
+    error: Mapped[str | None] = mapped_column(Text)
+    #: in the recipient's language, fixed when queued
+    subject: Mapped[str | None] = mapped_column(String(998))
+    #: the documents to send (their current files are read when the message is built)
+    literature_ids: Mapped[list | None] = mapped_column(JSONType)
+    attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    delivered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
 
-# The core's attachment table, read for many documents at once (the current version of
-# every row of a list in one query); files are written and read through the SDK only.
-_attachments = table(
-    "kyklos_attachment",
-    column("id", Integer),
-    column("entity", String),
-    column("record_id", Integer),
-    column("filename", String),
-    column("content_type", String),
-    column("size", Integer),
-    column("created_at", UTCDateTime),
-)
-
-
-def current_files(db, ids) -> dict[int, dict]:
-    """``{document id: {"id", "filename", "size", "versions", ...}}``: each document's
-    latest file and how many versions it has (documents without a file are absent)."""
-    ids = list(ids)
-    if not ids:
-        return {}
-    rows = db.execute(
-        select(_attachments)
-        .where(_attachments.c.entity == "literature", _attachments.c.record_id.in_(ids))
-        .order_by(_attachments.c.created_at.desc(), _attachments.c.id.desc())
-    ).all()
-    out: dict[int, dict] = {}
-    for row in rows:
-        cur = out.get(row.record_id)
-        if cur is None:
-            out[row.record_id] = {**row._mapping, "versions": 1}
-        else:
-            cur["versions"] += 1
-    return out
+def current_files(request, ids) -> dict[int, dict]:
+    """``{document id: {"id", "filename", "size", "versions", ...}}``: the latest file of
+    each document the user may see and how many versions it has, in one query for a
+    whole list (documents without a file are absent)."""
+    found = current_attachments(request, get_entity_type(request, "literature"), ids)
+    return {
+        rid: {
+            "id": c.attachment.id,
+            "filename": c.attachment.filename,
+            "content_type": c.attachment.content_type,
+            "size": c.attachment.size,
+            "created_at": c.attachment.created_at,
+            "versions": c.versions,
+            "attachment": c.attachment,
+        }
+        for rid, c in found.items()
+    }
 
 
 def category_chain(db, category_ids) -> set[int]:
@@ -201,8 +206,17 @@ def offered(
             or_(Literature.valid_until.is_(None), Literature.valid_until >= day),
         )
     docs = db.execute(stmt.order_by(Literature.title, Literature.id).limit(200)).scalars().all()
-    files = current_files(db, [d.id for d in docs])
+    files = current_files(request, [d.id for d in docs])
     return [(d, files[d.id]) for d in docs if d.id in files]
+
+
+def send_title(send: LiteratureSend):
+    """What a send says on the timeline and its page: its state in words."""
+    if send.state == "sent":
+        return _("Documents sent to ${email}", mapping={"email": send.email})
+    if send.state == "failed":
+        return _("Sending documents to ${email} failed", mapping={"email": send.email})
+    return _("Documents queued for ${email}", mapping={"email": send.email})
 
 
 def timeline(request, entity: str, record_id: int) -> list[TimelineItem]:
@@ -217,16 +231,25 @@ def timeline(request, entity: str, record_id: int) -> list[TimelineItem]:
         .order_by(LiteratureSend.sent_at.desc(), LiteratureSend.id.desc())
         .limit(50)
     ).all()
-    return [
-        TimelineItem(
-            when=s.sent_at,
-            title=_("Documents sent to ${email}", mapping={"email": s.email}),
-            detail=", ".join(s.documents.splitlines()),
-            who=who or "",
-            kind="literature",
+    out = []
+    for s, who in rows:
+        detail = ", ".join(s.documents.splitlines())
+        if s.state == "failed" and s.error:
+            reason = request.localizer.translate(
+                _("Reason: ${reason}", mapping={"reason": s.error})
+            )
+            detail = f"{detail} — {reason}"
+        out.append(
+            TimelineItem(
+                when=s.delivered_at or s.sent_at,
+                title=send_title(s),
+                detail=detail,
+                url=request.route_path("catalog.literature.sent", id=s.id),
+                who=who or "",
+                kind="literature",
+            )
         )
-        for s, who in rows
-    ]
+    return out
 
 
 def register(config):

@@ -6,27 +6,33 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import smtplib
+from urllib.parse import urlencode
 
 from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 
 from kyklos_sdk import (
     LANGUAGES,
     Action,
+    MailError,
     MenuItem,
     Panel,
     Problem,
     attachments_of,
+    build_mail,
+    deliver_mail,
     format_date,
+    format_datetime,
     get_entity_type,
     get_record,
     hookimpl,
     read_attachment,
     read_json,
     record_titles,
-    send_mail,
     store_attachment,
     translate_for,
+    utcnow,
     visible_select,
 )
 
@@ -34,16 +40,25 @@ from . import PERMISSIONS, _
 from .literature import (
     KINDS,
     SEND_FROM,
+    SEND_STATES,
     Literature,
     LiteratureSend,
     current_files,
     offered,
+    send_title,
     timeline,
 )
 
 READ = PERMISSIONS["literature"]["read"]
 MAX_MESSAGE = 5000
-PAGE = 100
+MAX_LIMIT = 200  # as the core's lists: ``limit`` is 1..200
+SEND_JOB = "catalog.literature.send"
+#: reasons a send fails before it reaches the SMTP server, kept as a key and said in the
+#: reader's language (an SMTP server's own reply is kept as it was given)
+FAILURES = {
+    "documents": _("A document or its file is no longer available to the sender."),
+    "address": _("The recipient's address cannot be used."),
+}
 VALIDITY = [("valid", _("Valid now")), ("expired", _("Expired")), ("all", _("All"))]
 
 
@@ -127,7 +142,7 @@ def send_literature(request, entity, record, person_id, literature_ids, message)
             .scalars()
             .all()
         )
-    files = current_files(db, [d.id for d in docs])
+    files = current_files(request, [d.id for d in docs])
     if not ids and "literature_ids" not in errors:
         errors["literature_ids"] = _("Choose at least one document.")
     elif len(docs) != len(ids) or any(d.id not in files for d in docs):
@@ -141,39 +156,185 @@ def send_literature(request, entity, record, person_id, literature_ids, message)
         raise Problem(400, _("The documents were not sent"), errors=errors)
     order = {i: n for n, i in enumerate(ids)}
     docs = sorted(docs, key=lambda d: order[d.id])
-    attachments = []
-    for doc in docs:
-        att = attachments_of(db, lit_et, doc.id)[0]
-        attachments.append((att.filename, att.content_type, read_attachment(request, att)))
-    names = [a[0] for a in attachments]
-    lang = person.language
     subject = translate_for(
-        request, _("Documents: ${names}"), lang, mapping={"names": ", ".join(d.title for d in docs)}
-    )
-    listing = "\n".join(f"- {n}" for n in names)
-    intro = translate_for(request, _("Attached:"), lang)
-    text = f"{message}\n\n{intro}\n{listing}\n" if message else f"{intro}\n{listing}\n"
-    user = request.identity.user if request.identity else None
-    send_mail(
         request,
-        person.email,
-        subject,
-        text,
-        reply_to=getattr(user, "email", None),
-        attachments=attachments,
+        _("Documents: ${names}"),
+        person.language,
+        mapping={"names": ", ".join(d.title for d in docs)},
     )
+    user = request.identity.user if request.identity else None
+    try:
+        # built once now so that a bad address or header is refused here, naming the
+        # field, and not later in the queue
+        build_mail(request.registry.settings, person.email, subject, "")
+    except MailError:
+        raise Problem(
+            400,
+            _("The documents were not sent"),
+            errors={"person_id": FAILURES["address"]},
+        ) from None
     log = LiteratureSend(
         entity=entity,
         record_id=record.id,
         person_id=person.id,
         email=person.email,
-        documents="\n".join(names),
+        documents="\n".join(files[d.id]["filename"] for d in docs),
         message=message or None,
         user_id=user.id if user else None,
+        subject=subject,
+        literature_ids=[d.id for d in docs],
+        state="queued",
+        attempts=0,
     )
     db.add(log)
     db.flush()
+    queue_send(request, log)
     return log
+
+
+def queue_send(request, log: LiteratureSend) -> str:
+    """Put a send in the outbox: the job goes to the queue once the request commits (a
+    rolled-back request queues nothing). Each attempt has its own job."""
+    log.state = "queued"
+    log.error = None
+    return request.enqueue_job(
+        SEND_JOB, args={"send_id": log.id}, key=f"{SEND_JOB}:{log.id}:{log.attempts}"
+    )
+
+
+class _Undeliverable(Exception):
+    """The message cannot be built; ``args[0]`` is a key of :data:`FAILURES`."""
+
+
+def _message(request, log: LiteratureSend):
+    """The e-mail of a send, with the current files of its documents as the sender may
+    see them now, in the recipient's language."""
+    from kyklos_contacts.models import Person
+
+    db = request.dbsession
+    ids = [i for i in (log.literature_ids or []) if isinstance(i, int)]
+    lit_et = get_entity_type(request, "literature")
+    docs = {
+        d.id: d
+        for d in db.execute(visible_select(request, lit_et).where(Literature.id.in_(ids))).scalars()
+    }
+    files = current_files(request, ids)
+    if not ids or any(i not in docs or i not in files for i in ids):
+        raise _Undeliverable("documents")
+    attachments = []
+    try:
+        for i in ids:
+            f = files[i]
+            attachments.append(
+                (f["filename"], f["content_type"], read_attachment(request, f["attachment"]))
+            )
+    except HTTPNotFound:
+        raise _Undeliverable("documents") from None
+    names = [a[0] for a in attachments]
+    person = db.get(Person, log.person_id) if log.person_id else None
+    lang = person.language if person else None
+    listing = "\n".join(f"- {n}" for n in names)
+    intro = translate_for(request, _("Attached:"), lang)
+    text = f"{log.message}\n\n{intro}\n{listing}\n" if log.message else f"{intro}\n{listing}\n"
+    user = request.identity.user if request.identity else None
+    settings = request.registry.settings
+    try:
+        msg = build_mail(
+            settings,
+            log.email,
+            log.subject or ", ".join(names),
+            text,
+            reply_to=getattr(user, "email", None) or None,
+            attachments=attachments,
+        )
+    except MailError:
+        raise _Undeliverable("address") from None
+    # the same Message-ID on every attempt: a receiver drops a repeat of a message whose
+    # first delivery was accepted but not recorded (a worker killed in between)
+    sender = settings.get("kyklos.mail.sender") or "kyklos@localhost"
+    domain = sender.rsplit("@", 1)[-1].strip(" >") or "localhost"
+    del msg["Message-ID"]
+    msg["Message-ID"] = f"<literature-send-{log.id}@{domain}>"
+    log.documents = "\n".join(names)
+    return msg
+
+
+def _smtp_reason(exc: Exception) -> str:
+    if isinstance(exc, smtplib.SMTPResponseException):
+        words = exc.smtp_error
+        words = words.decode("utf-8", "replace") if isinstance(words, bytes) else str(words)
+        return f"{exc.smtp_code} {words}"[:500]
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return "; ".join(
+            f"{code} {msg.decode('utf-8', 'replace') if isinstance(msg, bytes) else msg}"
+            for code, msg in exc.recipients.values()
+        )[:500]
+    return (str(exc) or type(exc).__name__)[:500]
+
+
+def deliver_send(ctx, send_id: int):
+    """The ``catalog.literature.send`` job: deliver one queued send as the user who sent
+    it and record the outcome. A refusal or an unreachable server marks it failed with
+    the reason (the user sees it on the timeline and may send it again); the job itself
+    succeeds, so nothing is lost in the queue's retries."""
+    request = ctx.request
+    log = ctx.dbsession.get(LiteratureSend, int(send_id))
+    if log is None or log.state != "queued":
+        return {"skipped": True}
+    log.attempts += 1
+    try:
+        msg = _message(request, log)
+    except _Undeliverable as exc:
+        log.state, log.error = "failed", exc.args[0]
+        return {"state": "failed"}
+    try:
+        deliver_mail(request.registry.settings, msg)
+    except (OSError, smtplib.SMTPException) as exc:
+        log.state, log.error = "failed", _smtp_reason(exc)
+        return {"state": "failed"}
+    log.state, log.error, log.delivered_at = "sent", None, utcnow()
+    return {"state": "sent"}
+
+
+def failure_words(request, log: LiteratureSend) -> str:
+    if not log.error:
+        return ""
+    known = FAILURES.get(log.error)
+    return request.localizer.translate(known) if known is not None else log.error
+
+
+def _send_json(request, log: LiteratureSend) -> dict:
+    return {
+        "id": log.id,
+        "entity": log.entity,
+        "record_id": log.record_id,
+        "email": log.email,
+        "person_id": log.person_id,
+        "documents": log.documents.splitlines(),
+        "state": log.state,
+        "error": failure_words(request, log) or None,
+        "attempts": log.attempts,
+        "sent_at": log.sent_at.isoformat(),
+        "delivered_at": log.delivered_at.isoformat() if log.delivered_at else None,
+        "url": request.route_url("catalog.api.literature.sent", id=log.id),
+    }
+
+
+def _sent_row(request) -> LiteratureSend:
+    """A send the user may see: one made from a record they can see (404 otherwise)."""
+    raw = request.matchdict["id"]
+    log = request.dbsession.get(LiteratureSend, int(raw)) if len(raw) < 10 else None
+    if log is None:
+        raise HTTPNotFound()
+    _send_source(request, log.entity, log.record_id)
+    return log
+
+
+def _retry(request, log: LiteratureSend) -> None:
+    if log.state != "failed":
+        msg = _("Only a failed send can be sent again.")
+        raise Problem(409, _("Not sent again"), msg, errors={"state": msg})
+    queue_send(request, log)
 
 
 def api_send(request):
@@ -198,14 +359,23 @@ def api_send(request):
         body.get("literature_ids"),
         body.get("message"),
     )
-    request.response.status = 201
-    return {
-        "id": log.id,
-        "email": log.email,
-        "person_id": log.person_id,
-        "documents": log.documents.splitlines(),
-        "sent_at": log.sent_at.isoformat(),
-    }
+    # accepted into the outbox; the send's URL tells its state (queued, sent, failed)
+    request.response.status = 202
+    request.response.headers["Location"] = request.route_url(
+        "catalog.api.literature.sent", id=log.id
+    )
+    return _send_json(request, log)
+
+
+def api_sent(request):
+    return _send_json(request, _sent_row(request))
+
+
+def api_retry(request):
+    log = _sent_row(request)
+    _retry(request, log)
+    request.response.status = 202
+    return _send_json(request, log)
 
 
 def api_offered(request):
@@ -245,7 +415,9 @@ def _doc_json(request, doc, f) -> dict:
             "size": f["size"],
             "versions": f["versions"],
             "url": request.route_url("api.attachment", aid=f["id"]),
-        },
+        }
+        if f
+        else None,
     }
 
 
@@ -285,7 +457,10 @@ def send_page(request):
             else:
                 request.session.flash(
                     request.localizer.translate(
-                        _("The documents were sent to ${email}.", mapping={"email": log.email})
+                        _(
+                            "The documents are on their way to ${email}.",
+                            mapping={"email": log.email},
+                        )
                     ),
                     "success",
                 )
@@ -324,15 +499,69 @@ def _filter_id(raw):
     return int(raw) if raw and raw.isdigit() and len(raw) < 10 else None
 
 
-def library_page(request):
+def _page_size(request) -> int:
+    try:
+        return max(1, min(MAX_LIMIT, int(request.registry.settings.get("kyklos.list.page_size"))))
+    except (TypeError, ValueError):
+        return 50
+
+
+def _positive(raw, high=None):
+    """A whole number from 1 (up to ``high``) or ``None``."""
+    if raw is None or not raw.isdigit() or len(raw) > 9:
+        return None
+    n = int(raw)
+    return n if n >= 1 and (high is None or n <= high) else None
+
+
+def library(request, strict: bool = False) -> dict:
+    """The library's documents for the query string: filters, then one page of them in
+    title order (``page`` from 1, ``limit`` 1..200, default the core's list page size),
+    the total and the pages before and after. ``strict`` (the API): a bad parameter is
+    a 400 naming it; the page falls back to the default instead."""
     db = request.dbsession
     et = get_entity_type(request, "literature")
     g = request.GET
-    kind = g.get("kind") if g.get("kind") in dict(KINDS) else ""
-    lang = g.get("language") if g.get("language") in LANGUAGES else ""
-    validity = g.get("valid") if g.get("valid") in dict(VALIDITY) else "valid"
-    product_id = _filter_id(g.get("product_id"))
-    category_id = _filter_id(g.get("category_id"))
+    errors = {}
+
+    def pick(name, allowed, default=""):
+        raw = g.get(name)
+        if raw in (None, ""):
+            return default
+        if raw in allowed:
+            return raw
+        errors[name] = _("One of: ${list}.", mapping={"list": ", ".join(allowed)})
+        return default
+
+    def ident(name):
+        raw = g.get(name)
+        if raw in (None, ""):
+            return None
+        n = _positive(raw)
+        if n is None:
+            errors[name] = _("Give the record's number.")
+        return n
+
+    kind = pick("kind", list(dict(KINDS)))
+    lang = pick("language", list(LANGUAGES))
+    validity = pick("valid", list(dict(VALIDITY)), "valid")
+    product_id = ident("product_id")
+    category_id = ident("category_id")
+    page = 1
+    if g.get("page") not in (None, ""):
+        page = _positive(g.get("page")) or 0
+        if not page:
+            errors["page"] = _("A page number from 1.")
+            page = 1
+    limit = _page_size(request)
+    if g.get("limit") not in (None, ""):
+        n = _positive(g.get("limit"), MAX_LIMIT)
+        if n is None:
+            errors["limit"] = _("A number from 1 to ${max}.", mapping={"max": MAX_LIMIT})
+        else:
+            limit = n
+    if errors and strict:
+        raise Problem(400, _("Bad parameters"), errors=errors)
     today = dt.date.today()
     stmt = visible_select(request, et)
     if kind:
@@ -350,8 +579,57 @@ def library_page(request):
         stmt = stmt.where(valid_now)
     elif validity == "expired":
         stmt = stmt.where(Literature.valid_until < today)
-    docs = db.execute(stmt.order_by(Literature.title, Literature.id).limit(PAGE)).scalars().all()
-    files = current_files(db, [d.id for d in docs])
+    total = db.execute(
+        select(func.count()).select_from(stmt.with_only_columns(Literature.id).subquery())
+    ).scalar_one()
+    # offset paging: a library holds hundreds of documents, not millions, and a reader
+    # goes back a page as often as forward (the core's keyset lists only go forward)
+    docs = (
+        db.execute(
+            stmt.order_by(Literature.title, Literature.id).offset((page - 1) * limit).limit(limit)
+        )
+        .scalars()
+        .all()
+    )
+    files = current_files(request, [d.id for d in docs])
+    f = {
+        "kind": kind,
+        "language": lang,
+        "valid": validity,
+        "product_id": product_id,
+        "category_id": category_id,
+    }
+    keep = [(k, v) for k, v in f.items() if v not in ("", None)]
+    if g.get("limit") and "limit" not in errors:
+        keep.append(("limit", limit))
+
+    def page_url(route, n):
+        query = urlencode(keep + ([("page", n)] if n > 1 else []))
+        return request.route_url(route) + (f"?{query}" if query else "")
+
+    pages = max(1, -(-total // limit))
+    return {
+        "docs": docs,
+        "files": files,
+        "f": f,
+        "page": page,
+        "pages": pages,
+        "limit": limit,
+        "total": total,
+        "first": (page - 1) * limit + 1 if docs else 0,
+        "last": (page - 1) * limit + len(docs),
+        "page_url": page_url,
+        "has_next": page * limit < total,
+        "has_previous": page > 1,
+    }
+
+
+def library_page(request):
+    db = request.dbsession
+    found = library(request)
+    docs, f = found["docs"], found["f"]
+    product_id, category_id = f["product_id"], f["category_id"]
+    route = "catalog.literature.library"
     from .models import Category, Product
 
     pids = {d.product_id for d in docs if d.product_id} | ({product_id} if product_id else set())
@@ -366,17 +644,23 @@ def library_page(request):
     return {
         "title": _("Sales literature"),
         "docs": docs,
-        "files": files,
+        "files": found["files"],
         "kinds": [(k, tr(v)) for k, v in KINDS],
         "kind_words": {k: tr(v) for k, v in KINDS},
         "languages": LANGUAGES,
         "validity": [(k, tr(v)) for k, v in VALIDITY],
-        "f": {
-            "kind": kind,
-            "language": lang,
-            "valid": validity,
-            "product_id": product_id,
-            "category_id": category_id,
+        "f": f,
+        "pager": {
+            "page": found["page"],
+            "pages": found["pages"],
+            "total": found["total"],
+            "first": found["first"],
+            "last": found["last"],
+            "next_url": found["page_url"](route, found["page"] + 1) if found["has_next"] else None,
+            "previous_url": found["page_url"](route, found["page"] - 1)
+            if found["has_previous"]
+            else None,
+            "first_url": found["page_url"](route, 1) if found["page"] > 2 else None,
         },
         "ptitles": ptitles,
         "ctitles": ctitles,
@@ -385,6 +669,64 @@ def library_page(request):
         "new_url": request.route_url("entity.new", slug="sales-literature")
         if request.has_permission(PERMISSIONS["literature"]["create"])
         else None,
+    }
+
+
+def api_library(request):
+    """``GET /api/v1/catalog/literature?kind=&language=&valid=&product_id=&category_id=
+    &page=&limit=``: one page of the library, each document with its current file."""
+    found = library(request, strict=True)
+    route = "catalog.api.literature.library"
+    files = found["files"]
+    return {
+        "items": [_doc_json(request, d, files.get(d.id)) for d in found["docs"]],
+        "count": found["total"],
+        "page": found["page"],
+        "pages": found["pages"],
+        "limit": found["limit"],
+        "next": found["page_url"](route, found["page"] + 1) if found["has_next"] else None,
+        "previous": found["page_url"](route, found["page"] - 1) if found["has_previous"] else None,
+    }
+
+
+def sent_page(request):
+    """A send of documents: to whom, what, its state and why it failed; a failed one can
+    be sent again (POST)."""
+    log = _sent_row(request)
+    et = get_entity_type(request, log.entity)
+    back = request.route_url("entity.detail", slug=et.slug, id=log.record_id)
+    error = None
+    if request.method == "POST":
+        if not _csrf_ok(request):
+            error = _("The form expired; send it again.")
+        else:
+            try:
+                _retry(request, log)
+            except Problem as exc:
+                error = exc.detail or exc.title
+            else:
+                request.session.flash(
+                    request.localizer.translate(
+                        _(
+                            "The documents are on their way to ${email} again.",
+                            mapping={"email": log.email},
+                        )
+                    ),
+                    "success",
+                )
+                return HTTPSeeOther(request.route_url("catalog.literature.sent", id=log.id))
+        request.response.status = 400
+    record = get_record(request, et, log.record_id)
+    tr = request.localizer.translate
+    return {
+        "title": send_title(log),
+        "send": log,
+        "back": back,
+        "record_title": record_titles(request, et, [record]).get(record.id, ""),
+        "state_words": {k: tr(v) for k, v in SEND_STATES},
+        "reason": failure_words(request, log),
+        "error": error,
+        "fmt_datetime": lambda d: format_datetime(request, d),
     }
 
 
@@ -499,6 +841,37 @@ def includeme(config):
         permission=READ,
         renderer="kyklos_catalog:templates/literature.pt",
     )
+    config.add_job(SEND_JOB, deliver_send, retries=0, title=_("Send sales documents"))
+    config.add_route("catalog.literature.sent", r"/catalog/literature/sent/{id:\d+}")
+    config.add_view(
+        sent_page,
+        route_name="catalog.literature.sent",
+        permission=READ,
+        request_method=("GET", "POST"),
+        renderer="kyklos_catalog:templates/literature_sent.pt",
+    )
+    config.add_route(
+        "catalog.api.literature.library", "/api/v1/catalog/literature", request_method="GET"
+    )
+    config.add_view(
+        api_library, route_name="catalog.api.literature.library", permission=READ, renderer="json"
+    )
+    config.add_route(
+        "catalog.api.literature.sent",
+        r"/api/v1/catalog/literature/sends/{id:\d+}",
+        request_method="GET",
+    )
+    config.add_view(
+        api_sent, route_name="catalog.api.literature.sent", permission=READ, renderer="json"
+    )
+    config.add_route(
+        "catalog.api.literature.retry",
+        r"/api/v1/catalog/literature/sends/{id:\d+}/retry",
+        request_method="POST",
+    )
+    config.add_view(
+        api_retry, route_name="catalog.api.literature.retry", permission=READ, renderer="json"
+    )
     config.add_route("catalog.literature.send", "/catalog/literature/send")
     config.add_view(
         send_page,
@@ -527,7 +900,75 @@ def openapi_paths(request) -> dict:
     from kyklos_sdk import openapi as o
 
     ids = o.array({"type": "integer", "minimum": 1})
+    send = o.obj(
+        {
+            "id": {"type": "integer"},
+            "entity": {"type": "string"},
+            "record_id": {"type": "integer"},
+            "email": {"type": "string"},
+            "person_id": {"type": ["integer", "null"]},
+            "documents": o.array({"type": "string"}),
+            "state": {"type": "string", "enum": [k for k, _v in SEND_STATES]},
+            "error": {"type": ["string", "null"]},
+            "attempts": {"type": "integer"},
+            "sent_at": {"type": "string", "format": "date-time"},
+            "delivered_at": {"type": ["string", "null"], "format": "date-time"},
+            "url": {"type": "string"},
+        },
+        strict=False,
+    )
+    sid = [o.path_id()]
     return {
+        "/api/v1/catalog/literature": {
+            "get": o.operation(
+                "Catalog",
+                "catalog_literature_library",
+                {
+                    "200": o.json_ok(
+                        o.obj(
+                            {
+                                "items": o.array({"type": "object"}),
+                                "count": {"type": "integer"},
+                                "page": {"type": "integer"},
+                                "pages": {"type": "integer"},
+                                "limit": {"type": "integer"},
+                                "next": {"type": ["string", "null"]},
+                                "previous": {"type": ["string", "null"]},
+                            }
+                        )
+                    ),
+                    **o.problems("400", "401", "403"),
+                },
+                "One page of the sales literature library, in title order, with the total",
+                parameters=[
+                    o.param("kind", {"type": "string", "enum": [k for k, _v in KINDS]}),
+                    o.param("language", {"type": "string", "enum": list(LANGUAGES)}),
+                    o.param("valid", {"type": "string", "enum": [k for k, _v in VALIDITY]}),
+                    o.param("product_id", {"type": "integer", "minimum": 1}),
+                    o.param("category_id", {"type": "integer", "minimum": 1}),
+                    o.param("page", {"type": "integer", "minimum": 1}),
+                    o.param("limit", {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT}),
+                ],
+            )
+        },
+        "/api/v1/catalog/literature/sends/{id}": {
+            "get": o.operation(
+                "Catalog",
+                "catalog_literature_sent",
+                {"200": o.json_ok(send), **o.problems("401", "403", "404")},
+                "A send of documents: queued, sent, or failed with the reason",
+                parameters=sid,
+            )
+        },
+        "/api/v1/catalog/literature/sends/{id}/retry": {
+            "post": o.operation(
+                "Catalog",
+                "catalog_literature_retry",
+                {"202": o.json_ok(send, "queued again"), **o.problems("401", "403", "404", "409")},
+                "Send a failed send again",
+                parameters=sid,
+            )
+        },
         "/api/v1/catalog/literature/offered": {
             "get": o.operation(
                 "Catalog",
@@ -549,10 +990,11 @@ def openapi_paths(request) -> dict:
                 "Catalog",
                 "catalog_literature_send",
                 {
-                    "201": o.json_ok(o.obj({}, strict=False)),
+                    "202": o.json_ok(send, "queued in the outbox"),
                     **o.problems("400", "401", "403", "404", "415"),
                 },
-                "Send documents by e-mail from a record to one of its people (logged)",
+                "Send documents by e-mail from a record to one of its people: queued in "
+                "the outbox and logged; the send's url tells whether it went out",
                 body=o.json_body(
                     o.obj(
                         {

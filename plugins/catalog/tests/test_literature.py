@@ -7,6 +7,7 @@ timeline; a rep who cannot see an account cannot send to its people."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from fpdf import FPDF
@@ -169,10 +170,13 @@ def test_send_by_email_received_whole_and_logged(admin, library, smtp_server):
             "literature_ids": [docs["el"]["id"], docs["sheet"]["id"]],
             "message": "Καλησπέρα, σας στέλνω τα έγγραφα.",
         },
-        status=201,
+        status=202,
     ).json
-    assert res["documents"] == ["el.pdf", "sheet.pdf"]
+    # accepted into the outbox; the queue delivers it once the request has committed
+    assert res["documents"] == ["el.pdf", "sheet.pdf"] and res["state"] == "queued"
     msg = smtp_server.wait(1)[0]
+    sent = admin.get(res["url"]).json
+    assert sent["state"] == "sent" and sent["attempts"] == 1 and sent["delivered_at"]
     assert msg.envelope_to == ["maria@example.gr"]
     assert "Φυλλάδιο ελαιολάδου" in msg["Subject"]
     assert "Καλησπέρα" in msg.get_body(("plain",)).get_content()
@@ -199,6 +203,7 @@ def test_send_form_page(admin, library, smtp_server):
     form = res.forms["literature-send-form"]
     form.get("literature_ids", index=0).checked = True
     res = form.submit(status=303)
+    assert "on their way to maria@example.gr" in res.follow().text
     msg = smtp_server.wait(1)[0]
     assert len(list(msg.iter_attachments())) == 1
     page = admin.get(f"/catalog/literature/send?entity=account&id={acc['id']}&expired=1")
@@ -249,3 +254,102 @@ def test_access_rules(api, admin, library, smtp_server, dbsession):
     assert smtp_server.messages == []
     # someone without the catalog cannot send at all
     api("user").post_json("/api/v1/catalog/literature/send", body, status=403)
+    # a send from the admin's account is out of the rep's reach, as the account is
+    sent = admin.post_json("/api/v1/catalog/literature/send", body, status=202).json
+    assert admin.get(sent["url"]).json["state"] == "sent"
+    rep.get(sent["url"], status=404)
+    rep.post(f"{sent['url']}/retry", status=404)
+    rep.get(f"/catalog/literature/sent/{sent['id']}", status=404)
+    api("user").get(sent["url"], status=403)
+
+
+def test_a_failing_smtp_server_loses_nothing_and_the_send_can_be_retried(
+    admin, library, smtp_server
+):
+    """The send goes through the outbox: a server that refuses the message gives the
+    user no error page; the send is kept as failed with the server's reason, shown on
+    the timeline and its page, and sent again when asked."""
+    acc, maria = _account_with_people(admin)
+    docs = library["docs"]
+    smtp_server.refuse = "554 5.7.1 Message rejected by policy"
+    page = admin.get(f"/catalog/literature/send?entity=account&id={acc['id']}")
+    form = page.forms["literature-send-form"]
+    form.get("literature_ids", index=0).checked = True
+    form.submit(status=303).follow()  # no error page for the user
+    res = admin.post_json(
+        "/api/v1/catalog/literature/send",
+        {
+            "entity": "account",
+            "record_id": acc["id"],
+            "person_id": maria["id"],
+            "literature_ids": [docs["en"]["id"]],
+        },
+        status=202,
+    ).json
+    assert smtp_server.messages == []
+    failed = admin.get(res["url"]).json
+    assert failed["state"] == "failed" and failed["attempts"] == 1
+    assert "554" in failed["error"] and "rejected by policy" in failed["error"]
+    # the record's timeline says so, with the reason, linking to the send
+    timeline = admin.get(f"/accounts/{acc['id']}").text
+    assert "Sending documents to maria@example.gr failed" in timeline
+    assert "rejected by policy" in timeline
+    send_page = admin.get(f"/catalog/literature/sent/{res['id']}")
+    assert f"/catalog/literature/sent/{res['id']}" in timeline
+    assert "Failed" in send_page.text and "rejected by policy" in send_page.text
+    # the server is back: sent again from the page, the same documents arrive
+    smtp_server.refuse = None
+    res_page = send_page.forms["literature-retry-form"].submit(status=303).follow()
+    assert "Sent" in res_page.text and "literature-retry-form" not in res_page.text
+    msg = smtp_server.wait(1)[0]
+    assert [p.get_filename() for p in msg.iter_attachments()] == ["en.pdf"]
+    again = admin.get(res["url"]).json
+    assert again["state"] == "sent" and again["attempts"] == 2 and again["error"] is None
+    # only a failed send can be sent again: a sent one is a conflict
+    res2 = admin.post(f"{res['url']}/retry", status=409)
+    assert res2.content_type == PROBLEM
+    assert {e["field"] for e in res2.json["errors"]} == {"state"}
+    # the first one (from the page, found through its timeline link) is retried over the API
+    ids = {int(i) for i in re.findall(r"/catalog/literature/sent/(\d+)", timeline)}
+    [other] = ids - {res["id"]}
+    first = admin.get(f"/api/v1/catalog/literature/sends/{other}").json
+    assert first["state"] == "failed"
+    assert admin.post(f"{first['url']}/retry", status=202).json["state"] == "queued"
+    assert len(smtp_server.wait(2)) == 2
+    assert admin.get(first["url"]).json["state"] == "sent"
+    assert "Documents sent to maria@example.gr" in admin.get(f"/accounts/{acc['id']}").text
+
+
+def test_library_pages_through_many_documents(admin):
+    """More documents than one page: the page and the API give the same pages in title
+    order, with the total and links to the next and previous pages."""
+    for n in range(7):
+        admin.post_json(
+            "/api/v1/sales-literature", {"title": f"Doc {n:02d}", "kind": "datasheet"}, status=201
+        )
+    first = admin.get("/api/v1/catalog/literature?limit=3&kind=datasheet").json
+    assert first["count"] == 7 and first["pages"] == 3 and first["page"] == 1
+    assert [d["title"] for d in first["items"]] == ["Doc 00", "Doc 01", "Doc 02"]
+    assert first["previous"] is None and first["items"][0]["file"] is None
+    second = admin.get(first["next"]).json
+    assert [d["title"] for d in second["items"]] == ["Doc 03", "Doc 04", "Doc 05"]
+    last = admin.get(second["next"]).json
+    assert [d["title"] for d in last["items"]] == ["Doc 06"] and last["next"] is None
+    assert admin.get(last["previous"]).json == second
+    # bad paging is a 400 naming each parameter
+    res = admin.get("/api/v1/catalog/literature?page=0&limit=500&kind=poster", status=400)
+    assert res.content_type == PROBLEM
+    assert {e["field"] for e in res.json["errors"]} == {"page", "limit", "kind"}
+    # the page: the filters are kept from page to page
+    page = admin.get("/catalog/literature?limit=3&kind=datasheet")
+    assert "Doc 02" in page.text and "Doc 03" not in page.text
+    assert "Documents 1–3 of 7" in page.text and "Previous page" not in page.text
+    page = page.click("Next page")
+    assert "Doc 03" in page.text and "Doc 02" not in page.text
+    assert "Documents 4–6 of 7" in page.text
+    page = page.click("Next page")
+    assert "Doc 06" in page.text and "Next page" not in page.text
+    page = page.click("Previous page")
+    assert "Documents 4–6 of 7" in page.text
+    # the default page size is the core's list page size (50)
+    assert admin.get("/api/v1/catalog/literature").json["limit"] == 50
