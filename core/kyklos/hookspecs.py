@@ -18,7 +18,8 @@ import pluggy
 #: working); MAJOR when one is removed or renamed after its deprecation. A plugin names
 #: the range it was written for in ``Plugin(requires_hooks=">=1.0,<2")``, checked at
 #: start-up like ``requires_core``.
-HOOK_CONTRACT = "1.2"  # 1.1: kyklos_portal_pages; 1.2: kyklos_record_prepare
+#: 1.1: kyklos_portal_pages; 1.2: kyklos_record_prepare; 1.3: kyklos_record_form_panels
+HOOK_CONTRACT = "1.3"
 
 hookspec = pluggy.HookspecMarker("kyklos")
 hookimpl = pluggy.HookimplMarker("kyklos")
@@ -181,7 +182,8 @@ def kyklos_record_actions(request, entity_type, record):
 def kyklos_record_panels(request, entity_type, record):
     """Panels on a record's detail page, the 360° view (e.g. "Open opportunities").
 
-    :return: a list of :class:`kyklos.ui.Panel`, or ``None``
+    :return: a list of :class:`kyklos.ui.Panel` (``kyklos_sdk.Panel``; one with a
+        ``permission`` is shown only to users holding it), or ``None``
     """
 
 
@@ -384,6 +386,30 @@ def kyklos_record_defaults(request, entity_type, parent_type, parent):
     :return: ``{field name: value}`` with values as the API takes them (ids, ISO dates,
         ``{"amount", "currency"}``), or ``None``. Invalid values are ignored. When two
         plugins set the same field, the first registered wins.
+    """
+
+
+@hookspec
+def kyklos_record_form_panels(request, entity_type, record, mode):
+    """Panels beside a record's form, the generated new and edit pages
+    (``/{slug}/new``, ``/{slug}/{id}/edit``), since hook contract 1.3: help or context
+    a plugin adds to another plugin's form, e.g. knowledge-base articles suggested
+    while a case is typed, or the customer's open cases on a case's edit page.
+
+    Called on every rendering of the form: the first one, and again when a save is
+    refused (invalid values, someone else's newer change). A panel is not part of the
+    form: nothing in it is submitted with the record.
+
+    :param entity_type: the :class:`kyklos.entities.EntityType` of the form
+    :param record: the record being edited, or ``None`` on a new record
+    :param mode: ``"new"`` or ``"edit"``
+    :return: a list of :class:`kyklos.ui.Panel` (``kyklos_sdk.Panel``): ``title``
+        (escaped by the core), ``html`` (markup the plugin rendered and escaped itself)
+        and/or ``items`` (``(title, url, detail)``, escaped by the core), ``id`` (the
+        element id; prefix it with the plugin id), ``permission`` (shown only to users
+        holding it), ``hidden`` (drawn hidden, for a plugin script to show) and
+        ``order`` (ascending); or ``None``. A contributor that raises is logged and
+        left out: the form still shows.
     """
 
 

@@ -8,6 +8,7 @@ over someone else's newer change shows what they changed instead of overwriting 
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 import colander
@@ -21,6 +22,8 @@ from kyklos.entities.display import flash
 from kyklos.entities.ui import get_type, readable_fields
 from kyklos.hooks import collect
 from kyklos.i18n import _
+
+log = logging.getLogger("kyklos.entities.uirecord")
 
 VERSION_NODE = "k_version"
 #: a reference picker lists every visible target record when there are at most this
@@ -81,7 +84,13 @@ def detail_view(request):
         if not a.permission or request.has_permission(a.permission)
     ]
     panels = sorted(
-        collect(pm, "kyklos_record_panels", request=request, entity_type=et, record=record),
+        (
+            p
+            for p in collect(
+                pm, "kyklos_record_panels", request=request, entity_type=et, record=record
+            )
+            if not p.permission or request.has_permission(p.permission)
+        ),
         key=lambda p: p.order,
     )
     return {
@@ -471,8 +480,34 @@ def _initial(request, et, form, record, prefill=None) -> dict:
     return out
 
 
+def form_panels(request, et, record) -> list:
+    """The panels plugins add beside the form (``kyklos_record_form_panels``) that the
+    user may see, in order. A failing contributor is logged and left out: a broken
+    plugin must not keep anyone from saving a record."""
+    from kyklos.web import Panel
+
+    pm = request.registry.kyklos_pm
+    kwargs = {
+        "request": request,
+        "entity_type": et,
+        "record": record,
+        "mode": "new" if record is None else "edit",
+    }
+    out = []
+    for impl in pm.hook.kyklos_record_form_panels.get_hookimpls():
+        try:
+            result = impl.function(*[kwargs[a] for a in impl.argnames])
+        except Exception:  # noqa: BLE001 - isolate one contributor's failure
+            log.exception("form panels of %s failed", impl.plugin_name)
+            continue
+        out.extend(p for p in (result or ()) if isinstance(p, Panel))
+    visible = [p for p in out if not p.permission or request.has_permission(p.permission)]
+    return sorted(visible, key=lambda p: p.order)
+
+
 def _form_page(request, et, record, form, html, conflict=None, errors=None):
     return {
+        "panels": form_panels(request, et, record),
         "title": (
             _("Edit ${title}", mapping={"title": et.record_title(record)})
             if record is not None

@@ -40,10 +40,14 @@ class Action:
 
 @dataclass
 class Panel:
-    """A panel on a record's 360° page (see the ``kyklos_record_panels`` hook).
+    """A panel on a record's 360° page or beside its form (see the
+    ``kyklos_record_panels`` and ``kyklos_record_form_panels`` hooks).
 
     ``html`` is markup the plugin rendered with its own template (already escaped);
-    ``items`` is a list of ``(title, url, detail)`` the core renders for it.
+    ``items`` is a list of ``(title, url, detail)`` the core renders for it. ``id`` is
+    the panel's element id (prefix it with the plugin id); ``permission`` hides the
+    panel from users who do not hold it; ``hidden`` draws it hidden (``d-none``) for a
+    script of the plugin to show once it has something to say.
     """
 
     title: object
@@ -51,6 +55,9 @@ class Panel:
     items: list = field(default_factory=list)
     count: int | None = None
     order: int = 100
+    id: str = ""
+    permission: str | None = None
+    hidden: bool = False
 
 
 @dataclass

@@ -30,7 +30,7 @@ plugin = Plugin(
     title=_("Helpdesk"),
     description=_("Customers' cases, support teams and their assignment rules"),
     requires_core=">=0.1,<1",
-    requires_hooks=">=1.0,<2",
+    requires_hooks=">=1.3,<2",  # 1.3: kyklos_record_form_panels (kb suggestions)
     depends=("contacts", "activities", "catalog"),
     demo_data=_demo,
     settings={

@@ -429,41 +429,27 @@ def portal_vote_view(request):
 # --- suggestions on the case forms -------------------------------------------------------
 
 
-def suggest_box(request, url: str) -> Markup:
-    """The empty box the script fills with suggestions as the subject and description are
-    typed; its words come translated from the server."""
-    loc = request.localizer
+def suggest_list(request, url: str) -> Markup:
+    """The empty list the script fills with suggestions as the subject and description
+    are typed (from ``url``), and the script; the panel around it is drawn by the core
+    (``kyklos_record_form_panels``), hidden until something matches."""
     return Markup(
-        '<div id="kb-suggest" class="card border-info mt-3 d-none" data-url="{}" '
-        'aria-live="polite"><div class="card-body py-2">'
-        '<h2 class="h6 mb-2">{}</h2><ul class="list-unstyled mb-0" id="kb-suggest-list">'
-        '</ul></div></div><script src="{}" defer></script>'
-    ).format(
-        url,
-        loc.translate(_("Articles that may help")),
-        request.static_url("kyklos_helpdesk:static/kb_suggest.js"),
+        '<ul class="list-unstyled mb-0" id="kb-suggest-list" data-url="{}" aria-live="polite">'
+        '</ul><script src="{}" defer></script>'
+    ).format(url, request.static_url("kyklos_helpdesk:static/kb_suggest.js"))
+
+
+def suggestions_panel(request) -> Panel:
+    """ "Articles that may help" beside the new-case form, for users who read the
+    knowledge base; the script moves it under the subject."""
+    return Panel(
+        _("Articles that may help"),
+        html=str(suggest_list(request, request.route_url("helpdesk.kb.suggest"))),
+        id="kb-suggest",
+        permission=PERMS["kbarticle"]["read"],
+        hidden=True,
+        order=10,
     )
-
-
-def add_suggestions_to_case_form(event):
-    """The core's record form has no place for a plugin's markup: on the new-case page
-    (``/cases/new``) the box and its script are added before ``</main>``; the script puts
-    the box under the subject."""
-    request, response = event.request, event.response
-    route = getattr(request, "matched_route", None)
-    if route is None or route.name != "entity.new":
-        return
-    if (request.matchdict or {}).get("slug") != "cases" or response.content_type != "text/html":
-        return
-    if response.status_code not in (200, 400) or request.identity is None:
-        return
-    if not request.has_permission(PERMS["kbarticle"]["read"]):
-        return
-    body = response.text
-    if "</main>" not in body:
-        return
-    box = suggest_box(request, request.route_url("helpdesk.kb.suggest"))
-    response.text = body.replace("</main>", str(box) + "</main>", 1)
 
 
 # --- hooks -------------------------------------------------------------------------------
@@ -526,6 +512,12 @@ class KbHooks:
             ]
         if entity_type.name == "case":
             return [solved_by_panel(request, record)]
+        return None
+
+    @hookimpl
+    def kyklos_record_form_panels(self, request, entity_type, record, mode):
+        if entity_type.name == "case" and mode == "new":
+            return [suggestions_panel(request)]
         return None
 
     @hookimpl
@@ -840,9 +832,6 @@ def includeme(config):
     config.add_view(
         portal_vote_view, route_name="helpdesk.portal.kb.vote", permission="kyklos.portal.use"
     )
-    from pyramid.events import NewResponse
-
-    config.add_subscriber(add_suggestions_to_case_form, NewResponse)
     config.add_hooks(KbHooks(), name="kyklos_helpdesk.kb")
 
 

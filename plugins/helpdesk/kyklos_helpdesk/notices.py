@@ -18,7 +18,6 @@ from sqlalchemy import select
 
 from kyklos_sdk import (
     LANGUAGES,
-    MailError,
     Problem,
     format_date,
     get_entity_type,
@@ -26,13 +25,13 @@ from kyklos_sdk import (
     read_json,
     record_created,
     record_title,
-    send_mail,
     translate_for,
     utcnow,
     visible_select,
 )
 
 from . import PERMISSIONS, _
+from .mailing import Recipient, recipient_language, send_notice
 from .models import Contract
 from .statements import month_end, month_words
 
@@ -105,15 +104,8 @@ def _fill(text: str, values: dict) -> str:
     return Template(text).safe_substitute(values)
 
 
-def message_for(request, contract, person, templates: dict) -> tuple[str, str, str]:
-    """``(language, subject, body)`` of one contact's e-mail."""
-    from kyklos_sdk import site_setting
-
-    langs = languages(request)
-    lang = person.language if person.language in templates else None
-    lang = lang or (site_setting(request, "language.default") or "en")
-    if lang not in templates:
-        lang = "en" if "en" in templates else langs[0]
+def render_for(request, contract, person, templates: dict, lang: str) -> tuple[str, str]:
+    """``(subject, body)`` of one contact's e-mail in ``lang`` (one of ``templates``)."""
     account_et = get_entity_type(request, "account")
     account = request.dbsession.get(account_et.model, contract.account_id)
     values = {
@@ -124,61 +116,75 @@ def message_for(request, contract, person, templates: dict) -> tuple[str, str, s
         "date": babel_date(contract.ends_on, "long", locale=lang),
     }
     t = templates[lang]
-    return lang, _fill(t["subject"], values), _fill(t["body"], values)
+    return _fill(t["subject"], values), _fill(t["body"], values)
+
+
+def message_for(request, contract, person, templates: dict) -> tuple[str, str, str]:
+    """``(language, subject, body)`` of one contact's e-mail (the preview's)."""
+    lang = recipient_language(request, person.language, templates)
+    return (lang, *render_for(request, contract, person, templates, lang))
 
 
 def send_notices(request, contracts: list[Contract], templates: dict) -> dict:
-    """Mail each contact of each contract's customer once per contract and end date."""
+    """Mail each contact of each contract's customer once per contract and end date,
+    in their language; each mail is logged as a done e-mail activity whose idempotency
+    key (:func:`key_of`) tells who was told."""
     from kyklos_activities.defaults import ensure_defaults
     from kyklos_activities.models import Activity, ActivityType
 
     db = request.dbsession
-    sent = skipped = 0
     ensure_defaults(db)
     atype = db.execute(select(ActivityType).where(ActivityType.code == "email")).scalar()
     et_activity = get_entity_type(request, "activity")
     sender = request.authenticated_userid
     sender = sender if isinstance(sender, int) else None
-    for contract in contracts:
-        for person in contacts_of(db, contract.account_id):
-            key = key_of(contract, person.id)
-            if db.execute(select(Activity.id).where(Activity.external_uid == key)).scalar():
-                skipped += 1
-                continue
-            _lang, subject, body = message_for(request, contract, person, templates)
-            try:
-                send_mail(request, person.email, subject, body)
-            except MailError:
-                skipped += 1
-                continue
-            now = utcnow()
-            act = Activity(
-                type_id=atype.id,
-                subject=subject[:300],
-                description=body,
-                status="sent",
-                state="done",
-                priority="normal",
-                due_at=now,
-                completed_at=now,
-                span_start=now,
-                span_end=now,
-                private=False,
-                responsible_id=sender,
-                owner_id=sender,
-                person_id=person.id,
-                account_id=contract.account_id,
-                about_type="supportcontract",
-                about_id=contract.id,
-                reminders=[],
-                exdates=[],
-                external_uid=key,
-            )
-            db.add(act)
-            db.flush()
-            record_created(request, et_activity, act, source="notice")
-            sent += 1
-    return {"sent": sent, "skipped": skipped}
+    recipients = [
+        Recipient(person.email, person.language, (contract, person))
+        for contract in contracts
+        for person in contacts_of(db, contract.account_id)
+    ]
+
+    def told(r: Recipient) -> bool:
+        contract, person = r.about
+        key = key_of(contract, person.id)
+        return (
+            db.execute(select(Activity.id).where(Activity.external_uid == key)).scalar() is not None
+        )
+
+    def render(r: Recipient, lang: str) -> tuple[str, str]:
+        contract, person = r.about
+        return render_for(request, contract, person, templates, lang)
+
+    def record(r: Recipient, lang: str, subject: str, body: str) -> None:
+        contract, person = r.about
+        now = utcnow()
+        act = Activity(
+            type_id=atype.id,
+            subject=subject[:300],
+            description=body,
+            status="sent",
+            state="done",
+            priority="normal",
+            due_at=now,
+            completed_at=now,
+            span_start=now,
+            span_end=now,
+            private=False,
+            responsible_id=sender,
+            owner_id=sender,
+            person_id=person.id,
+            account_id=contract.account_id,
+            about_type="supportcontract",
+            about_id=contract.id,
+            reminders=[],
+            exdates=[],
+            external_uid=key_of(contract, person.id),
+        )
+        db.add(act)
+        db.flush()
+        record_created(request, et_activity, act, source="notice")
+
+    return send_notice(request, recipients, render, templates, told=told, record=record)
 
 
 def _templates_from(raw, errors) -> dict:

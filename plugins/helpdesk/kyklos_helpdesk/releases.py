@@ -31,10 +31,10 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kyklos_sdk import (
+    LANGUAGES,
     Action,
     Base,
     EntityMixin,
-    MailError,
     Panel,
     Problem,
     TimelineItem,
@@ -43,7 +43,6 @@ from kyklos_sdk import (
     get_entity_type,
     get_record,
     hookimpl,
-    send_mail,
     serialize,
     translate_for,
     utcnow,
@@ -51,6 +50,7 @@ from kyklos_sdk import (
 )
 
 from . import _
+from .mailing import Recipient, send_notice
 
 #: the installed product's version: a reference to one of its product's releases
 FIELD = "helpdesk_release"
@@ -155,19 +155,17 @@ def _product_title(request, release: Release, lang: str | None) -> str:
 
 
 def notify(request, release: Release) -> dict:
-    """Mail every customer contact not told of this release yet; ``{"sent", "skipped"}``.
-    The notice row and the queued mail share the transaction: both or neither."""
+    """Mail every customer contact not told of this release yet, in their language;
+    ``{"sent", "skipped"}``. The notice row and the queued mail share the transaction:
+    both or neither."""
     db = request.dbsession
     done = set(
         db.execute(
             select(func.lower(ReleaseNotice.email)).where(ReleaseNotice.release_id == release.id)
         ).scalars()
     )
-    sent = skipped = 0
-    for email, person_id, account_id, lang in recipients(request, release):
-        if email.lower() in done:
-            skipped += 1
-            continue
+
+    def render(r: Recipient, lang: str) -> tuple[str, str]:
         mapping = {
             "product": _product_title(request, release, lang),
             "version": release.name,
@@ -185,27 +183,37 @@ def notify(request, release: Release) -> dict:
             ),
             lang,
         )
-        try:
-            send_mail(request, email, subject, body)
-        except MailError:
-            skipped += 1  # a bad address on file: the others are told all the same
-            continue
+        return subject, body
+
+    def record(r: Recipient, lang: str, subject: str, body: str) -> None:
+        person_id, account_id = r.about
         db.add(
             ReleaseNotice(
                 release_id=release.id,
                 person_id=person_id,
                 account_id=account_id,
-                email=email,
+                email=r.email,
                 sent_at=utcnow(),
             )
         )
-        done.add(email.lower())
-        sent += 1
+        done.add(r.email.lower())
+
+    result = send_notice(
+        request,
+        [
+            Recipient(email, lang, (person_id, account_id))
+            for email, person_id, account_id, lang in recipients(request, release)
+        ],
+        render,
+        list(LANGUAGES),
+        told=lambda r: r.email.lower() in done,
+        record=record,
+    )
     db.flush()
     release.notified = db.execute(
         select(func.count()).where(ReleaseNotice.release_id == release.id)
     ).scalar()
-    return {"sent": sent, "skipped": skipped}
+    return result
 
 
 def publish(request, release: Release) -> dict:

@@ -346,3 +346,29 @@ def test_an_agent_may_read_but_not_publish(admin, api, smtp_server):
     assert agent.get(f"/api/v1/releases/{rel['id']}").json["name"] == "3.1"
     agent.post_json(f"/api/v1/releases/{rel['id']}/publish", {}, status=403)
     assert smtp_server.messages == []
+
+
+def test_a_contact_without_a_language_is_told_in_the_sites_first_language(
+    admin, smtp_server, make_record
+):
+    """The notices' shared loop (kyklos_helpdesk.mailing): no language on file, the
+    site's first language (Greek here), not the publisher's English."""
+    product, acc, unit = _base(admin, name="Hotel Phaistos", serial="SN-3003")
+    # written straight to the database: the contacts plugin would guess a language
+    make_record(
+        "person",
+        first_name="Kostas",
+        last_name="P",
+        email="kostas@example.com",
+        account_id=acc["id"],
+        language=None,
+    )
+    admin.patch_json("/api/v1/_settings", {"languages": ["el", "en"]})
+    rel = admin.post_json(
+        "/api/v1/releases", {"product_id": product["id"], "name": "3.0"}, status=201
+    ).json
+    got = admin.post_json(f"/api/v1/releases/{rel['id']}/publish", {}).json
+    assert got["sent"] == 1
+    (msg,) = smtp_server.wait(1)
+    assert msg["To"] == "kostas@example.com"
+    assert msg["Subject"].startswith("Νέα έκδοση 3.0")

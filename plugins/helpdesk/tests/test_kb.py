@@ -7,14 +7,10 @@ pages, the API, the search or the suggestions)."""
 
 from __future__ import annotations
 
-import re
-
 import pytest
 import webtest
+from helpdesk_helpers import csrf_of, errors_of
 from sqlalchemy import select
-
-PROBLEM = "application/problem+json"
-STRONG = "correct horse battery staple"
 
 
 @pytest.fixture
@@ -22,46 +18,10 @@ def kyklos_settings(smtp_server):
     return smtp_server.settings
 
 
-def errors_of(res) -> dict:
-    assert res.content_type == PROBLEM, res
-    return {e["field"]: e["detail"] for e in res.json.get("errors", [])}
-
-
 def article(app, **data):
     data.setdefault("title", "Printer shows error E05")
     data.setdefault("status", "published")
     return app.post_json("/api/v1/kb-articles", data, status=201).json
-
-
-def _csrf(res) -> str:
-    m = re.search(r'name="csrf_token" value="([^"]+)"', res.text)
-    assert m, res.text[:500]
-    return m.group(1)
-
-
-def portal_login(kyklos_app, admin, smtp_server, account_id, email, n=1):
-    """A person of ``account_id`` invited to the portal, who chose a password and
-    logged in: a webtest client with the portal's cookie."""
-    person = admin.post_json(
-        "/api/v1/persons",
-        {"first_name": "Ελένη", "last_name": "Πελάτισσα", "account_id": account_id, "email": email},
-    ).json["id"]
-    admin.post_json("/api/v1/_portal/accounts", {"record_id": person}, status=201)
-    body = smtp_server.wait(n)[n - 1].get_body(("plain",)).get_content()
-    token = re.search(r"/portal/welcome\?token=(\S+)", body).group(1)
-    app = webtest.TestApp(kyklos_app, extra_environ={"HTTP_HOST": "localhost"})
-    page = app.get(f"/portal/welcome?token={token}")
-    res = app.post(
-        "/portal/welcome",
-        {"token": token, "password": STRONG, "confirm": STRONG, "csrf_token": _csrf(page)},
-    )
-    assert res.status_int == 303, res.text[:2000]
-    login = app.get("/portal/login")
-    res = app.post(
-        "/portal/login", {"email": email, "password": STRONG, "csrf_token": _csrf(login)}
-    )
-    assert res.status_int == 303, res.text[:2000]
-    return app
 
 
 def portal_token(kyklos_app, dbsession, email):
@@ -183,7 +143,7 @@ def test_did_this_help_counts_once_per_user(admin, api, make_user):
     page = admin.get(f"/kb-articles/{a['id']}")
     assert "50 % found this helpful (1 of 2)" in page.text
     res = admin.post(
-        f"/kb-articles/{a['id']}/vote", {"helpful": "yes", "csrf_token": _csrf(page)}, status=303
+        f"/kb-articles/{a['id']}/vote", {"helpful": "yes", "csrf_token": csrf_of(page)}, status=303
     )
     assert admin.get(f"/api/v1/kb-articles/{a['id']}").json["helpful_percent"] == 100
     # the list shows the helpful %
@@ -228,7 +188,7 @@ def test_an_agent_of_another_team_cannot_link_a_case_they_do_not_see(api, admin,
 
 
 def test_a_portal_user_sees_only_published_portal_articles(
-    admin, smtp_server, kyklos_app, dbsession
+    admin, portal_login, kyklos_app, dbsession
 ):
     public_el = article(
         admin,
@@ -242,7 +202,7 @@ def test_a_portal_user_sees_only_published_portal_articles(
     draft = article(admin, title="Printer: draft", visibility="portal", status="draft")
     hidden = {internal["id"], draft["id"]}
     account = admin.post_json("/api/v1/accounts", {"name": "Αθηνά ΑΕ"}).json["id"]
-    web = portal_login(kyklos_app, admin, smtp_server, account, "eleni@athena.example")
+    web = portal_login(account, "eleni@athena.example")
     tapi = portal_token(kyklos_app, dbsession, "eleni@athena.example")
     # API: list, detail, search, suggestions
     listed = {r["id"] for r in tapi.get("/api/v1/kb-articles?limit=100").json["items"]}
@@ -276,12 +236,12 @@ def test_a_portal_user_sees_only_published_portal_articles(
     assert "Σβήστε και ανάψτε." in page.text and "Did this help?" in page.text
     web.post(
         f"/portal/helpdesk/kb/{public_el['id']}/vote",
-        {"helpful": "yes", "csrf_token": _csrf(page)},
+        {"helpful": "yes", "csrf_token": csrf_of(page)},
         status=303,
     )
     web.post(
         f"/portal/helpdesk/kb/{public_el['id']}/vote",
-        {"helpful": "yes", "csrf_token": _csrf(page)},
+        {"helpful": "yes", "csrf_token": csrf_of(page)},
         status=303,
     )
     got = admin.get(f"/api/v1/kb-articles/{public_el['id']}").json
@@ -290,12 +250,12 @@ def test_a_portal_user_sees_only_published_portal_articles(
     assert 'id="kb-suggest"' in web.get("/portal/helpdesk/cases/new").text
 
 
-def test_portal_users_get_their_language_first(admin, smtp_server, kyklos_app):
+def test_portal_users_get_their_language_first(admin, portal_login):
     # the English one matches better (title and symptom), the Greek one is theirs
     en = article(admin, title="Boiler pressure low", symptom="boiler", visibility="portal")
     el = article(admin, title="Χαμηλή πίεση boiler", language="el", visibility="portal")
     account = admin.post_json("/api/v1/accounts", {"name": "Acme"}).json["id"]
-    web = portal_login(kyklos_app, admin, smtp_server, account, "ion@acme.example")
+    web = portal_login(account, "ion@acme.example")
     got = web.get("/portal/helpdesk/kb/suggest", {"q": "boiler", "_LOCALE_": "el"}).json
     assert [i["id"] for i in got["items"]] == [el["id"], en["id"]]
     assert got["items"][0]["language"] == "Ελληνικά"

@@ -9,41 +9,8 @@ from __future__ import annotations
 import re
 
 import pytest
-import webtest
+from helpdesk_helpers import csrf_of
 from sqlalchemy import select
-
-STRONG = "correct horse battery staple"
-
-
-def _csrf(res) -> str:
-    m = re.search(r'name="csrf_token" value="([^"]+)"', res.text)
-    assert m, res.text[:500]
-    return m.group(1)
-
-
-def portal_login(kyklos_app, admin, smtp_server, account_id, email, n=1):
-    """A person of ``account_id`` invited to the portal, who chose a password and
-    logged in: a webtest client with the portal's cookie."""
-    person = admin.post_json(
-        "/api/v1/persons",
-        {"first_name": "Ελένη", "last_name": "Πελάτισσα", "account_id": account_id, "email": email},
-    ).json["id"]
-    admin.post_json("/api/v1/_portal/accounts", {"record_id": person}, status=201)
-    body = smtp_server.wait(n)[n - 1].get_body(("plain",)).get_content()
-    token = re.search(r"/portal/welcome\?token=(\S+)", body).group(1)
-    app = webtest.TestApp(kyklos_app, extra_environ={"HTTP_HOST": "localhost"})
-    page = app.get(f"/portal/welcome?token={token}")
-    res = app.post(
-        "/portal/welcome",
-        {"token": token, "password": STRONG, "confirm": STRONG, "csrf_token": _csrf(page)},
-    )
-    assert res.status_int == 303, res.text[:2000]
-    login = app.get("/portal/login")
-    res = app.post(
-        "/portal/login", {"email": email, "password": STRONG, "csrf_token": _csrf(login)}
-    )
-    assert res.status_int == 303, res.text[:2000]
-    return app
 
 
 @pytest.fixture
@@ -51,7 +18,10 @@ def kyklos_settings(smtp_server):
     return smtp_server.settings
 
 
-def _world(admin, make_user, smtp_server, kyklos_app):
+@pytest.fixture
+def world(admin, make_user, portal_login):
+    """An agent, their case of our customer, another customer's case, and our
+    customer's contact logged in to the portal."""
     agent = make_user(email="nikos@example.com", roles=("helpdeskmanager",), name="Nikos Agent")
     ours = admin.post_json("/api/v1/accounts", {"name": "Κνωσός ΑΕ"}).json["id"]
     theirs = admin.post_json("/api/v1/accounts", {"name": "Other Corp"}).json["id"]
@@ -68,14 +38,12 @@ def _world(admin, make_user, smtp_server, kyklos_app):
     other = admin.post_json(
         "/api/v1/cases", {"subject": "Not yours", "account_id": theirs}, status=201
     ).json
-    web = portal_login(kyklos_app, admin, smtp_server, ours, "eleni@knossos.example")
+    web = portal_login(ours, "eleni@knossos.example")
     return agent, case, other, web
 
 
-def test_a_customer_replies_with_a_file_and_internal_notes_stay_inside(
-    admin, make_user, smtp_server, kyklos_app, dbsession
-):
-    agent, case, other, web = _world(admin, make_user, smtp_server, kyklos_app)
+def test_a_customer_replies_with_a_file_and_internal_notes_stay_inside(admin, world, dbsession):
+    agent, case, other, web = world
     cid = case["id"]
     admin.post(f"/api/v1/cases/{cid}/transitions/accept")
     admin.post(f"/api/v1/cases/{cid}/transitions/wait")
@@ -97,7 +65,7 @@ def test_a_customer_replies_with_a_file_and_internal_notes_stay_inside(
     assert 'id="hd-portal-reply"' in page.text
     res = web.post(
         f"/portal/helpdesk/cases/{cid}/reply",
-        {"body": "It shows 0.5 bar.\n\nPhoto attached.", "csrf_token": _csrf(page)},
+        {"body": "It shows 0.5 bar.\n\nPhoto attached.", "csrf_token": csrf_of(page)},
         upload_files=[("file", "gauge.txt", b"0.5 bar")],
         status=303,
     )
@@ -132,20 +100,20 @@ def test_a_customer_replies_with_a_file_and_internal_notes_stay_inside(
     assert any(f["filename"] == "gauge.txt" for f in items)
 
 
-def test_bad_replies_are_refused_and_write_nothing(admin, make_user, smtp_server, kyklos_app):
-    agent, case, other, web = _world(admin, make_user, smtp_server, kyklos_app)
+def test_bad_replies_are_refused_and_write_nothing(admin, world, dbsession):
+    agent, case, other, web = world
     cid = case["id"]
     page = web.get(f"/portal/helpdesk/cases/{cid}")
     res = web.post(
         f"/portal/helpdesk/cases/{cid}/reply",
-        {"body": "   ", "csrf_token": _csrf(page)},
+        {"body": "   ", "csrf_token": csrf_of(page)},
         status=400,
     )
     assert "Write your reply." in res.text and "is-invalid" in res.text
     # another company's case: as if it did not exist
     web.post(
         f"/portal/helpdesk/cases/{other['id']}/reply",
-        {"body": "Hello", "csrf_token": _csrf(page)},
+        {"body": "Hello", "csrf_token": csrf_of(page)},
         status=404,
     )
     web.get(f"/portal/helpdesk/cases/{other['id']}", status=404)
@@ -154,7 +122,9 @@ def test_bad_replies_are_refused_and_write_nothing(admin, make_user, smtp_server
     page = web.get(f"/portal/helpdesk/cases/{cid}")
     assert 'id="hd-portal-reply"' not in page.text
     res = web.post(
-        f"/portal/helpdesk/cases/{cid}/reply", {"body": "Hi", "csrf_token": _csrf(page)}, status=400
+        f"/portal/helpdesk/cases/{cid}/reply",
+        {"body": "Hi", "csrf_token": csrf_of(page)},
+        status=400,
     )
     assert "This case is closed" in res.text
     # no CSRF token: refused

@@ -1,6 +1,8 @@
 /* Knowledge-base suggestions while a case is typed (HD-06): the subject and the
-   description are sent, debounced, to the box's data-url; the matching articles are
-   listed under the subject. Text is set with textContent only (no markup from data). */
+   description are sent, debounced, to the list's data-url; the box (the core's form
+   panel on the agents' form, the portal form's own card) is moved under the subject
+   and shown while articles match. Text is set with textContent only (no markup from
+   data). */
 (function () {
   "use strict";
   var box = document.getElementById("kb-suggest");
@@ -50,7 +52,7 @@
     last = q;
     var mine = ++seq;
     if (q.length < 3) { render([]); return; }
-    var url = box.getAttribute("data-url") + "?q=" + encodeURIComponent(q.slice(0, 1500));
+    var url = list.getAttribute("data-url") + "?q=" + encodeURIComponent(q.slice(0, 1500));
     fetch(url, { credentials: "same-origin", headers: { "Accept": "application/json" } })
       .then(function (r) { return r.ok ? r.json() : { items: [] }; })
       .then(function (data) { if (mine === seq) { render(data.items || []); } })
