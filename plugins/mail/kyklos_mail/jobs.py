@@ -18,7 +18,7 @@ from kyklos_sdk import Problem, record_created, request_as, store_attachment, ut
 from . import _
 from .bounces import detect, notify
 from .dropbox import targets as dropbox_targets
-from .filing import file_to, match, thread_of
+from .filing import announce, file_to, match, thread_of
 from .imap import ERRORS, Folder, Settings, Watch
 from .models import LedgerEntry, Mailbox, Message
 from .parse import parse
@@ -153,6 +153,9 @@ def store(
             hows.add("support")
         elif why:
             hows.add(why)
+    failed = announce(request, box, msg, parsed, targets)
+    if failed:
+        hows.add(failed)
     if rule is not None and rule.assign_to_id:
         request.notify(
             [rule.assign_to_id],
