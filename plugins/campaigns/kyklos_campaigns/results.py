@@ -26,7 +26,7 @@ from .models import Recipient
 #: the counts of a breakdown, in the order of the page's table and chart
 KEYS = (
     ("sent", _("Messages sent")),
-    ("bounced", _("Bounced")),
+    ("bounced", _("Hard bounces")),
     ("opened", _("Opened")),
     ("clicked", _("Clicked")),
     ("responded", _("Responded")),

@@ -368,7 +368,7 @@ STEPS = (
     ("clicked", _("Clicked")),
     ("responded", _("Responded")),
     ("unsubscribed", _("Unsubscribed")),
-    ("bounced", _("Bounced")),
+    ("bounced", _("Hard bounces")),
 )
 
 

@@ -41,9 +41,7 @@ def test_codes_are_readable_and_normalised():
     assert normalise("ABC") is None
 
 
-def test_coupons_are_made_merged_redeemed_and_counted(
-    rhodes_campaign, boss, make_record, dbsession, smtp_server
-):
+def test_coupons_are_made_merged_redeemed_and_counted(rhodes_campaign, boss, smtp_server):
     c = rhodes_campaign()
     valid = (dt.date.today() + dt.timedelta(days=30)).isoformat()
     made = boss.post_json(f"/api/v1/campaigns/{c['id']}/coupons", {"valid_until": valid}).json
@@ -84,7 +82,7 @@ def test_coupons_are_made_merged_redeemed_and_counted(
     assert "Coupons redeemed" in page.text
 
 
-def test_expired_codes_and_bad_dates_are_refused(rhodes_campaign, boss, make_record, dbsession):
+def test_expired_codes_and_bad_dates_are_refused(rhodes_campaign, boss, dbsession):
     from kyklos_campaigns.coupons import Coupon
 
     c = rhodes_campaign()
@@ -111,7 +109,7 @@ def test_expired_codes_and_bad_dates_are_refused(rhodes_campaign, boss, make_rec
         assert db.execute(select(Coupon.redeemed_at).where(Coupon.code == code)).scalar() is None
 
 
-def test_two_concurrent_redeems_one_wins(rhodes_campaign, boss, make_record, dbsession):
+def test_two_concurrent_redeems_one_wins(rhodes_campaign, boss):
     c = rhodes_campaign()
     boss.post_json(f"/api/v1/campaigns/{c['id']}/coupons", {})
     code = _coupons(boss, c["id"])[0]["code"]
@@ -134,7 +132,7 @@ def test_two_concurrent_redeems_one_wins(rhodes_campaign, boss, make_record, dbs
     assert boss.get(f"/api/v1/campaigns/{c['id']}/results").json["coupons"]["redeemed"] == 1
 
 
-def test_who_may_make_and_redeem(rhodes_campaign, api, boss, make_record, dbsession):
+def test_who_may_make_and_redeem(rhodes_campaign, api, boss):
     c = rhodes_campaign()
     rep = api("sales")
     rep.post_json(f"/api/v1/campaigns/{c['id']}/coupons", {}, status=403)
@@ -152,9 +150,7 @@ def test_who_may_make_and_redeem(rhodes_campaign, api, boss, make_record, dbsess
     nobody.post(f"/api/v1/campaign-coupons/{code}/redeem", status=403)
 
 
-def test_coupons_page_makes_and_redeems_by_hand(
-    rhodes_campaign, client, boss, make_record, dbsession
-):
+def test_coupons_page_makes_and_redeems_by_hand(rhodes_campaign, client, dbsession):
     c = rhodes_campaign()
     app = client("campaignmanager")
     detail = app.get(f"/campaigns/{c['id']}")

@@ -30,7 +30,7 @@ def _marias(boss):
     ).json["id"]
 
 
-def test_results_by_segment(rhodes_campaign, boss, make_record, dbsession, smtp_server, testapp):
+def test_results_by_segment(rhodes_campaign, boss, smtp_server, testapp):
     c = rhodes_campaign()
     boss.post_json(f"/api/v1/campaigns/{c['id']}/coupons", {})
     boss.post(f"/api/v1/campaigns/{c['id']}/send")
