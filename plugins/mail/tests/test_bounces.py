@@ -280,14 +280,17 @@ def test_a_reply_to_a_campaign_e_mail_is_filed_and_recorded_as_a_response(
 def test_a_failing_message_filed_hook_leaves_the_message_filed(api, imap, registry, make_record):
     from kyklos_sdk import hookimpl
 
+    seen = []
+
     class Broken:
         @hookimpl
         def kyklos_mail_message_filed(self, request, mailbox, message, parsed, filed):
+            seen.append((mailbox.id, message.subject, parsed.sender_address, filed))
             raise RuntimeError("no")
 
     dovecot, user, password = imap
     app = api("sales")
-    make_record("person", first_name="Jane", last_name="Doe", email="jane@example.com")
+    jane = make_record("person", first_name="Jane", last_name="Doe", email="jane@example.com")
     box = new_mailbox(app, dovecot, user, password)
     dovecot.append(user, password, message("jane@example.com", subject="Still here"))
     pm = registry.kyklos_pm
@@ -301,3 +304,5 @@ def test_a_failing_message_filed_hook_leaves_the_message_filed(api, imap, regist
     assert "after filing: RuntimeError" in entry["reason"]
     [mail] = app.get("/api/v1/mail-messages", {"mailbox_id": box["id"]}).json["items"]
     assert mail["subject"] == "Still here"
+    # the hook was told what was filed where
+    assert seen == [(box["id"], "Still here", "jane@example.com", [("person", jane)])]
