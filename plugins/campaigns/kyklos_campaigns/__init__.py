@@ -59,6 +59,7 @@ def includeme(config):
     config.include(".hooks")
     config.include(".sending")
     config.include(".bounces")
+    config.include(".replies")
     config.include(".coupons")
     config.declare_permission(SEND, _("Send campaigns"))
     config.add_role("campaignmanager", _("Campaign manager"), [*_perms(TYPES, FULL), SEND])

@@ -3,10 +3,12 @@ its mailboxes (``kyklos_mail_bounce_received``; optional: campaigns works withou
 
 The recipient row is found by the Message-ID the report quotes (campaign messages carry
 ``<campaign-{campaign}.{recipient}@domain>``, see :func:`.sending.message_id`), else as
-the latest message sent to the address. A hard bounce marks it failed and puts the
-address on the suppression list; a complaint unsubscribes the person (consent
-withdrawn) and suppresses the address too, since a provider's spam reports count
-against every later send. A temporary failure is noted on the row only.
+the latest message sent to the address. A hard bounce marks it ``bounced`` and puts the
+address on the suppression list (so no later campaign writes to it); a complaint
+unsubscribes the person (consent withdrawn) and suppresses the address too, since a
+provider's spam reports count against every later send. A temporary failure (a soft
+bounce) is counted and noted on the row only: the sending server is still trying, and
+the state stays as it is.
 
 Written directly, like the tracking views: the report is the mail system speaking, not
 a user, and the mailbox owner it runs as may have no right to campaigns."""
@@ -69,14 +71,18 @@ def received(request, address, kind, permanent, reason, original_message_id) -> 
     if permanent:
         _suppress(db, address, f"hard bounce: {reason}" if reason else "hard bounce")
         if rec is not None:
-            rec.state = "failed"
-            rec.error = (f"bounced: {reason}" if reason else "bounced")[:500]
+            rec.state = "bounced"
+            rec.bounced_at = rec.bounced_at or utcnow()
+            rec.error = (reason or None) and reason[:500]
             rec.claimed_at = None
-    elif rec is not None and rec.state == "sent":
-        # delivery is still being tried: worth knowing, not a failure yet
-        rec.error = (f"delayed: {reason}" if reason else "delayed")[:500]
+    elif rec is not None:
+        rec.soft_bounces = (rec.soft_bounces or 0) + 1
+        if rec.state == "sent":
+            # delivery is still being tried: worth knowing, not a failure yet
+            rec.error = (f"delayed: {reason}" if reason else "delayed")[:500]
     if rec is not None:
         rec.updated_at = utcnow()
+        rec.version += 1
 
 
 class Hooks:

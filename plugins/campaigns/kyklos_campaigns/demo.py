@@ -1,6 +1,7 @@
 """Demo campaigns: a static list of the demo people who opted in to e-mail, an English
 and a Greek version of a newsletter, one campaign sent (with opens, clicks, responses
-and an unsubscribe) and one draft waiting to be sent."""
+by hand and by reply, a hard bounce whose address is suppressed, a delayed message and
+an unsubscribe) and one draft waiting to be sent."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from sqlalchemy import func, select
 
 from kyklos_sdk import create_record, find_user, get_entity_type, utcnow
 
-from .models import Campaign, Recipient, TargetList, TargetMember
+from .models import Campaign, Recipient, Suppression, TargetList, TargetMember
 
 NEWSLETTER_EN = (
     "<h1>Spring news</h1>"
@@ -139,8 +140,24 @@ def demo_data(env, size: int) -> None:
             if i % 6 == 0:
                 rec.response = responses[(i // 6) % 3]
                 rec.responded_at = at + dt.timedelta(days=1)
+            elif i % 6 == 3:  # answered the e-mail, read by the mail plugin
+                rec.response = "replied"
+                rec.responded_at = at + dt.timedelta(hours=5)
             if i == 5:
                 rec.unsubscribed_at = at + dt.timedelta(hours=3)
+            if i == 7:  # the address is gone: bounced and never written to again
+                rec.state, rec.error = "bounced", "5.1.1 user unknown"
+                rec.bounced_at = at + dt.timedelta(minutes=2)
+                gone = email.lower()
+                if (
+                    db.execute(
+                        select(Suppression.id).where(func.lower(Suppression.address) == gone)
+                    ).scalar()
+                    is None
+                ):
+                    db.add(Suppression(address=gone, reason="hard bounce: 5.1.1 user unknown"))
+            if i == 9:  # a full mailbox: the receiving server still tries
+                rec.soft_bounces, rec.error = 1, "delayed: 4.2.2"
             db.add(rec)
         create_record(
             request,

@@ -30,11 +30,13 @@ STATES = [
     ("sending", _("Sending")),
     ("sent", _("Sent")),
     ("failed", _("Failed")),
+    ("bounced", _("Bounced")),
 ]
 RESPONSES = [
     ("accepted", _("Accepted")),
     ("interested", _("Interested")),
     ("refused", _("Refused")),
+    ("replied", _("Replied by e-mail")),
 ]
 
 
@@ -130,8 +132,10 @@ class Campaign(EntityMixin, SoftDeleteMixin, Base):
 
 class Recipient(EntityMixin, Base):
     """The outbox: one row per (campaign, person). ``state`` moves queued -> sending ->
-    sent (or failed); the Message-ID is derived from the row, so a message re-sent
-    after a crash is recognisably the same message."""
+    sent (or failed), and from sent to bounced when a hard bounce comes back (a soft
+    bounce is only counted: the receiving server keeps trying); the Message-ID is
+    derived from the row, so a message re-sent after a crash is recognisably the same
+    message."""
 
     __tablename__ = "campaigns_recipient"
     __table_args__ = (
@@ -152,6 +156,11 @@ class Recipient(EntityMixin, Base):
     message_id: Mapped[str | None] = mapped_column(String(255))
     error: Mapped[str | None] = mapped_column(String(500))
     sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    bounced_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    #: delays and temporary refusals reported for the message (not a failure yet)
+    soft_bounces: Mapped[int] = mapped_column(
+        Integer, nullable=False, default=0, server_default="0"
+    )
     opened_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     clicked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     unsubscribed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
@@ -377,6 +386,7 @@ def includeme(config):
             "state",
             "response",
             "sent_at",
+            "bounced_at",
             "opened_at",
             "clicked_at",
             "unsubscribed_at",
@@ -394,6 +404,8 @@ def includeme(config):
             "message_id",
             "error",
             "sent_at",
+            "bounced_at",
+            "soft_bounces",
             "opened_at",
             "clicked_at",
             "unsubscribed_at",
@@ -411,6 +423,11 @@ def includeme(config):
             "message_id": {"title": _("Message-ID")},
             "error": {"title": _("Error")},
             "sent_at": {"title": _("Sent at")},
+            "bounced_at": {"title": _("Bounced at")},
+            "soft_bounces": {
+                "title": _("Soft bounces"),
+                "description": _("Delays and temporary refusals reported for the message."),
+            },
             "opened_at": {"title": _("Opened at")},
             "clicked_at": {"title": _("Clicked at")},
             "unsubscribed_at": {"title": _("Unsubscribed at")},

@@ -8,7 +8,7 @@ read are counted, and the segment's members are those the user may see.
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 
 from kyklos_sdk import (
     ChartData,
@@ -26,6 +26,7 @@ from .models import Recipient
 #: the counts of a breakdown, in the order of the page's table and chart
 KEYS = (
     ("sent", _("Messages sent")),
+    ("bounced", _("Hard bounces")),
     ("opened", _("Opened")),
     ("clicked", _("Clicked")),
     ("responded", _("Responded")),
@@ -47,10 +48,11 @@ def _counts(request, campaign_id: int, people, inside: bool) -> dict:
         r.person_id.in_(people) if inside else r.person_id.not_in(people),
     )
     sub = rows.subquery()
-    total, sent, opened, clicked, responded = request.dbsession.execute(
+    total, sent, bounced, opened, clicked, responded = request.dbsession.execute(
         select(
             func.count(),
             func.count(sub.c.sent_at),
+            func.count(case((sub.c.state == "bounced", 1))),
             func.count(sub.c.opened_at),
             func.count(sub.c.clicked_at),
             func.count(sub.c.responded_at),
@@ -73,6 +75,7 @@ def _counts(request, campaign_id: int, people, inside: bool) -> dict:
     return {
         "recipients": int(total or 0),
         "sent": int(sent or 0),
+        "bounced": int(bounced or 0),
         "opened": int(opened or 0),
         "clicked": int(clicked or 0),
         "responded": int(responded or 0),

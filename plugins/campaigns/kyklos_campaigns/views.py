@@ -29,7 +29,7 @@ from kyklos_sdk import (
 )
 
 from . import PERMISSIONS, SEND, _
-from .models import KINDS, LIST_CHANNELS, Recipient
+from .models import KINDS, LIST_CHANNELS, RESPONSES, Recipient
 from .rendering import TemplateError, merge_values, render
 
 ID = r"{id:\d{1,18}}"
@@ -368,6 +368,7 @@ STEPS = (
     ("clicked", _("Clicked")),
     ("responded", _("Responded")),
     ("unsubscribed", _("Unsubscribed")),
+    ("bounced", _("Hard bounces")),
 )
 
 
@@ -404,8 +405,12 @@ def results(request, campaign) -> dict:
         func.count(r.unsubscribed_at),
         func.count(case((r.state == "failed", 1))),
         func.count(case((r.state.in_(("queued", "sending")), 1))),
+        func.count(case((r.state == "bounced", 1))),
+        func.count(case((r.soft_bounces > 0, 1))),
     ).where(r.campaign_id == campaign.id)
-    total, sent, opened, clicked, responded, unsub, failed, waiting = db.execute(q).one()
+    (total, sent, opened, clicked, responded, unsub, failed, waiting, bounced, soft) = db.execute(
+        q
+    ).one()
     by_response = dict(
         db.execute(
             select(r.response, func.count())
@@ -418,13 +423,17 @@ def results(request, campaign) -> dict:
         "queued": int(waiting or 0),
         "failed": int(failed or 0),
         "sent": sent,
-        # accepted by the SMTP server; bounces are not read back yet
-        "delivered": sent,
+        # accepted by the SMTP server and not bounced back (the mail plugin reads the
+        # bounces from its mailboxes when it is present)
+        "delivered": sent - int(bounced or 0),
+        "bounced": int(bounced or 0),
+        # messages with a delay or temporary refusal reported: still being tried
+        "soft_bounced": int(soft or 0),
         "opened": opened,
         "clicked": clicked,
         "responded": responded,
         "unsubscribed": unsub,
-        "responses": {k: by_response.get(k, 0) for k in ("accepted", "interested", "refused")},
+        "responses": {k: by_response.get(k, 0) for k, _t in RESPONSES},
         "excluded_consent": campaign.excluded_consent,
         "excluded_duplicate": campaign.excluded_duplicate,
         "excluded_suppressed": campaign.excluded_suppressed,
@@ -493,6 +502,13 @@ def results_page(request):
     if data["coupons"]["issued"]:
         for key, label in (("issued", _("Coupons issued")), ("redeemed", _("Coupons redeemed"))):
             rows.append((_tr(request, label), request_number(request, data["coupons"][key])))
+    if data["soft_bounced"]:
+        rows.append(
+            (
+                _tr(request, _("Delayed (soft bounces)")),
+                request_number(request, data["soft_bounced"]),
+            )
+        )
     if data["failed"]:
         rows.append((_tr(request, _("Could not be sent")), request_number(request, data["failed"])))
     if data["queued"]:

@@ -20,11 +20,6 @@ def _fields(response) -> set:
     return {e["field"] for e in response.json["errors"]}
 
 
-@pytest.fixture
-def boss(api):
-    return api("campaignmanager")
-
-
 def _people(make_record, dbsession):
     """Six people in Crete: two opted in, one opted in sharing an address with another,
     one opted out, one never asked, one without an e-mail, one suppressed."""
@@ -216,26 +211,14 @@ def test_template_preview_merges_with_fallbacks(boss, make_record):
     assert r.status_int == 400 and "body_html" in _fields(r) and "<class" not in r.text
 
 
-def _campaign(boss, tl, template, **extra):
-    body = {
-        "name": "Spring 2026",
-        "list_id": tl["id"],
-        "template_id": template["id"],
-        "channel": "email",
-        "throttle_per_minute": 60000,
-        **extra,
-    }
-    return boss.post_json("/api/v1/campaigns", body, status=201).json
-
-
 def test_send_reaches_each_person_once_with_unsubscribe_headers(
-    boss, make_record, dbsession, smtp_server
+    new_campaign, boss, make_record, dbsession, smtp_server
 ):
     ids, _seg, tl = _setup(boss, make_record, dbsession)
     boss.post(f"/api/v1/target-lists/{tl['id']}/build")
     en = _template(boss)
     _template(boss, language="el", html="<p>Γεια σας {{ first_name }}</p>", subject="Νέα")
-    c = _campaign(boss, tl, en)
+    c = new_campaign(tl, en)
     sent = boss.post(f"/api/v1/campaigns/{c['id']}/send").json
     assert sent["status"] == "scheduled"
     msgs = smtp_server.wait(2)
@@ -260,9 +243,9 @@ def test_send_reaches_each_person_once_with_unsubscribe_headers(
     assert len(smtp_server.wait(3, timeout=0.5)) == 2
 
 
-def test_reps_may_not_send(api, boss, make_record, dbsession):
+def test_reps_may_not_send(new_campaign, api, boss, make_record, dbsession):
     _ids, _seg, tl = _setup(boss, make_record, dbsession)
-    c = _campaign(boss, tl, _template(boss))
+    c = new_campaign(tl, _template(boss))
     rep = api("sales")
     assert rep.get(f"/api/v1/campaigns/{c['id']}").json["name"] == "Spring 2026"
     rep.post(f"/api/v1/campaigns/{c['id']}/send", status=403)
@@ -283,15 +266,15 @@ def _links(msg):
     return re.findall(r'(?:href|src)="(http[^"]+/t/[ocu]/[^"]+)"', html)
 
 
-def test_tracking_unsubscribe_and_results(boss, make_record, dbsession, smtp_server, testapp):
+def test_tracking_unsubscribe_and_results(
+    new_campaign, boss, make_record, dbsession, smtp_server, testapp
+):
     from kyklos_contacts.api import consent_status
 
     ids, _seg, tl = _setup(boss, make_record, dbsession)
     boss.post(f"/api/v1/target-lists/{tl['id']}/build")
     html = HTML + '<p><a href="{{ unsubscribe_url }}">Unsubscribe</a></p>'
-    c = _campaign(
-        boss, tl, _template(boss, html=html), cost={"amount": "100.00", "currency": "EUR"}
-    )
+    c = new_campaign(tl, _template(boss, html=html), cost={"amount": "100.00", "currency": "EUR"})
     boss.post(f"/api/v1/campaigns/{c['id']}/send")
     msgs = {m["To"]: m for m in smtp_server.wait(2)}
     maria = msgs["maria@example.gr"]

@@ -20,57 +20,8 @@ def kyklos_settings(_smtp_sink):
     return {**_smtp_sink.settings, "kyklos.secret": "campaign-tests-secret"}
 
 
-@pytest.fixture
-def boss(api):
-    return api("campaignmanager")
-
-
 def _fields(response) -> set:
     return {e["field"] for e in response.json["errors"]}
-
-
-def _campaign(boss, make_record, dbsession, html="<p>Your code: {{ coupon }}</p>"):
-    """Two opted-in people in Rhodes, a list, a template using the coupon field and a
-    draft campaign."""
-    from kyklos_contacts.api import set_consent
-
-    for first, email in (("Maria", "maria@example.gr"), ("Nikos", "nikos@example.gr")):
-        pid = make_record(
-            "person", first_name=first, last_name="Roditi", email=email, city="Rhodes"
-        )
-        with dbsession() as db:
-            set_consent(db, pid, "email", "opt_in")
-    seg = boss.post_json(
-        "/api/v1/_segments",
-        {
-            "entity": "person",
-            "name": "Rhodes",
-            "kind": "dynamic",
-            "definition": {"and": [{"field": "city", "op": "eq", "value": "Rhodes"}]},
-        },
-        status=201,
-    ).json["id"]
-    tl = boss.post_json(
-        "/api/v1/target-lists",
-        {"name": "Rhodes", "segment_id": seg, "kind": "dynamic", "channel": "email"},
-        status=201,
-    ).json
-    t = boss.post_json(
-        "/api/v1/campaign-templates",
-        {"name": "Offer", "language": "en", "subject": "A gift", "body_html": html},
-        status=201,
-    ).json
-    return boss.post_json(
-        "/api/v1/campaigns",
-        {
-            "name": "Summer coupons",
-            "list_id": tl["id"],
-            "template_id": t["id"],
-            "channel": "email",
-            "throttle_per_minute": 60000,
-        },
-        status=201,
-    ).json
 
 
 def _coupons(boss, cid):
@@ -90,8 +41,8 @@ def test_codes_are_readable_and_normalised():
     assert normalise("ABC") is None
 
 
-def test_coupons_are_made_merged_redeemed_and_counted(boss, make_record, dbsession, smtp_server):
-    c = _campaign(boss, make_record, dbsession)
+def test_coupons_are_made_merged_redeemed_and_counted(rhodes_campaign, boss, smtp_server):
+    c = rhodes_campaign()
     valid = (dt.date.today() + dt.timedelta(days=30)).isoformat()
     made = boss.post_json(f"/api/v1/campaigns/{c['id']}/coupons", {"valid_until": valid}).json
     assert (made["created"], made["issued"], made["redeemed"]) == (2, 2, 0)
@@ -131,10 +82,10 @@ def test_coupons_are_made_merged_redeemed_and_counted(boss, make_record, dbsessi
     assert "Coupons redeemed" in page.text
 
 
-def test_expired_codes_and_bad_dates_are_refused(boss, make_record, dbsession):
+def test_expired_codes_and_bad_dates_are_refused(rhodes_campaign, boss, dbsession):
     from kyklos_campaigns.coupons import Coupon
 
-    c = _campaign(boss, make_record, dbsession)
+    c = rhodes_campaign()
     bad = boss.post_json(
         f"/api/v1/campaigns/{c['id']}/coupons", {"valid_until": "31/12/2026"}, status=400
     )
@@ -158,8 +109,8 @@ def test_expired_codes_and_bad_dates_are_refused(boss, make_record, dbsession):
         assert db.execute(select(Coupon.redeemed_at).where(Coupon.code == code)).scalar() is None
 
 
-def test_two_concurrent_redeems_one_wins(boss, make_record, dbsession):
-    c = _campaign(boss, make_record, dbsession)
+def test_two_concurrent_redeems_one_wins(rhodes_campaign, boss):
+    c = rhodes_campaign()
     boss.post_json(f"/api/v1/campaigns/{c['id']}/coupons", {})
     code = _coupons(boss, c["id"])[0]["code"]
     start = threading.Barrier(2)
@@ -181,8 +132,8 @@ def test_two_concurrent_redeems_one_wins(boss, make_record, dbsession):
     assert boss.get(f"/api/v1/campaigns/{c['id']}/results").json["coupons"]["redeemed"] == 1
 
 
-def test_who_may_make_and_redeem(api, boss, make_record, dbsession):
-    c = _campaign(boss, make_record, dbsession)
+def test_who_may_make_and_redeem(rhodes_campaign, api, boss):
+    c = rhodes_campaign()
     rep = api("sales")
     rep.post_json(f"/api/v1/campaigns/{c['id']}/coupons", {}, status=403)
     boss.post_json(f"/api/v1/campaigns/{c['id']}/coupons", {})
@@ -199,8 +150,8 @@ def test_who_may_make_and_redeem(api, boss, make_record, dbsession):
     nobody.post(f"/api/v1/campaign-coupons/{code}/redeem", status=403)
 
 
-def test_coupons_page_makes_and_redeems_by_hand(client, boss, make_record, dbsession):
-    c = _campaign(boss, make_record, dbsession)
+def test_coupons_page_makes_and_redeems_by_hand(rhodes_campaign, client, dbsession):
+    c = rhodes_campaign()
     app = client("campaignmanager")
     detail = app.get(f"/campaigns/{c['id']}")
     assert f"/campaigns/{c['id']}/coupons" in detail.text

@@ -13,55 +13,6 @@ def kyklos_settings(_smtp_sink):
     return {**_smtp_sink.settings, "kyklos.secret": "campaign-tests-secret"}
 
 
-@pytest.fixture
-def boss(api):
-    return api("campaignmanager")
-
-
-def _campaign(boss, make_record, dbsession, html="<p>Your code: {{ coupon }}</p>"):
-    """Two opted-in people in Rhodes, a list, a template using the coupon field and a
-    draft campaign."""
-    from kyklos_contacts.api import set_consent
-
-    for first, email in (("Maria", "maria@example.gr"), ("Nikos", "nikos@example.gr")):
-        pid = make_record(
-            "person", first_name=first, last_name="Roditi", email=email, city="Rhodes"
-        )
-        with dbsession() as db:
-            set_consent(db, pid, "email", "opt_in")
-    seg = boss.post_json(
-        "/api/v1/_segments",
-        {
-            "entity": "person",
-            "name": "Rhodes",
-            "kind": "dynamic",
-            "definition": {"and": [{"field": "city", "op": "eq", "value": "Rhodes"}]},
-        },
-        status=201,
-    ).json["id"]
-    tl = boss.post_json(
-        "/api/v1/target-lists",
-        {"name": "Rhodes", "segment_id": seg, "kind": "dynamic", "channel": "email"},
-        status=201,
-    ).json
-    t = boss.post_json(
-        "/api/v1/campaign-templates",
-        {"name": "Offer", "language": "en", "subject": "A gift", "body_html": html},
-        status=201,
-    ).json
-    return boss.post_json(
-        "/api/v1/campaigns",
-        {
-            "name": "Summer coupons",
-            "list_id": tl["id"],
-            "template_id": t["id"],
-            "channel": "email",
-            "throttle_per_minute": 60000,
-        },
-        status=201,
-    ).json
-
-
 def _coupons(boss, cid):
     return boss.get(f"/api/v1/campaign-coupons?campaign_id={cid}").json["items"]
 
@@ -79,8 +30,8 @@ def _marias(boss):
     ).json["id"]
 
 
-def test_results_by_segment(boss, make_record, dbsession, smtp_server, testapp):
-    c = _campaign(boss, make_record, dbsession)
+def test_results_by_segment(rhodes_campaign, boss, smtp_server, testapp):
+    c = rhodes_campaign()
     boss.post_json(f"/api/v1/campaigns/{c['id']}/coupons", {})
     boss.post(f"/api/v1/campaigns/{c['id']}/send")
     msgs = {m["To"]: m for m in smtp_server.wait(2)}

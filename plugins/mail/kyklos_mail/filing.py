@@ -5,11 +5,15 @@ other plugins claim through ``kyklos_mail_file_message``."""
 
 from __future__ import annotations
 
+import logging
+
 from sqlalchemy import func, or_, select
 
 from kyklos_sdk import collect
 
 from .models import Filing, Message
+
+log = logging.getLogger("kyklos_mail")
 
 #: domains of free mail services: a sender from gmail.com is nobody's company
 PUBLIC_DOMAINS = frozenset(
@@ -125,3 +129,21 @@ def file_to(request, message: Message, entity: str, record_id: int, how: str) ->
     db.add(Filing(mail_id=message.id, entity=entity, record_id=record_id, how=how))
     db.flush()
     return True
+
+
+def announce(request, mailbox, message: Message, parsed, filed) -> str:
+    """Call ``kyklos_mail_message_filed``; an implementation that fails is undone (a
+    savepoint) and the returned text names the failure for the ledger, else ``""``."""
+    try:
+        with request.dbsession.begin_nested():
+            request.registry.kyklos_pm.hook.kyklos_mail_message_filed(
+                request=request,
+                mailbox=mailbox,
+                message=message,
+                parsed=parsed,
+                filed=[(entity, rid) for entity, rid, _how in filed],
+            )
+    except Exception as exc:  # noqa: BLE001 - the message stays stored and filed either way
+        log.warning("message %s: kyklos_mail_message_filed failed: %s", message.id, exc)
+        return f"after filing: {exc.__class__.__name__}"
+    return ""

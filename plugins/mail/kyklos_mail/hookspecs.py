@@ -55,3 +55,18 @@ class MailSpecs:
         Called once per address, in the fetch's transaction under a savepoint (an
         exception undoes only what the implementation wrote); ``request`` acts as the
         mailbox's owner."""
+
+    @hookspec
+    def kyklos_mail_message_filed(self, request, mailbox, message, parsed, filed):
+        """An incoming message was stored (a mail record) and filed: ``filed`` is the
+        list of ``(entity type name, record id)`` it was filed to, possibly empty (no
+        match, or a mailbox rule that skips filing). For what follows from a message
+        rather than where it belongs: the campaigns plugin records a reply to one of
+        its e-mails (its In-Reply-To / References name the campaign's Message-ID) as
+        that recipient's response. Returns nothing.
+
+        Called once per stored message, reports (bounces, complaints) excepted, in the
+        fetch's transaction under a savepoint: an exception undoes only what the
+        implementations wrote, and the ledger names it in the reason. ``request`` acts
+        as the mailbox's owner; ``mailbox``, ``message`` and ``parsed`` as for
+        ``kyklos_mail_file_message``."""

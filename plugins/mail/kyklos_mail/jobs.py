@@ -18,7 +18,7 @@ from kyklos_sdk import Problem, record_created, request_as, store_attachment, ut
 from . import _
 from .bounces import detect, notify
 from .dropbox import targets as dropbox_targets
-from .filing import file_to, match, thread_of
+from .filing import announce, file_to, match, thread_of
 from .imap import ERRORS, Folder, Settings, Watch
 from .models import LedgerEntry, Mailbox, Message
 from .parse import parse
@@ -146,13 +146,18 @@ def store(
         file_to(request, msg, entity, rid, how)
     created(request, msg, parsed)
     hows = {how for _e, _r, how in targets} | ({dropped} if dropped else set())
+    filed = list(targets)
     if box.support or (rule is not None and rule.open_case):
         done, why = support(request, box, msg, parsed)
         if done is not None:
             file_to(request, msg, done[0], int(done[1]), "support")
+            filed.append((done[0], int(done[1]), "support"))
             hows.add("support")
         elif why:
             hows.add(why)
+    failed = announce(request, box, msg, parsed, filed)
+    if failed:
+        hows.add(failed)
     if rule is not None and rule.assign_to_id:
         request.notify(
             [rule.assign_to_id],

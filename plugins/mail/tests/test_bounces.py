@@ -1,8 +1,9 @@
 """Bounces and spam complaints (issue 23) and Outlook's winmail.dat, read from real
 messages (see data/SOURCES.md): through Dovecot they are accounted for in the ledger as
 "bounce"/"complaint", filed to nobody, and the campaigns plugin (through
-``kyklos_mail_bounce_received``) marks the recipient failed, suppresses the address or
-unsubscribes the person."""
+``kyklos_mail_bounce_received``) marks the recipient bounced, suppresses the address or
+unsubscribes the person; a reply to a campaign e-mail is filed as mail and (through
+``kyklos_mail_message_filed``) recorded as that recipient's response."""
 
 from __future__ import annotations
 
@@ -157,7 +158,8 @@ def test_reports_in_a_mailbox_are_ledgered_not_filed_and_reach_campaigns(
     )
     with dbsession() as db:
         rec = {r.id: r for r in db.execute(select(Recipient)).scalars()}
-        assert rec[hard].state == "failed" and rec[hard].error.startswith("bounced: 5.0.0")
+        assert rec[hard].state == "bounced" and rec[hard].error.startswith("5.0.0")
+        assert rec[hard].bounced_at is not None
         assert rec[complained].unsubscribed_at is not None
         assert rec[ok].state == "sent" and rec[ok].error is None
         suppressed = {s.address: s.reason for s in db.execute(select(Suppression)).scalars()}
@@ -189,11 +191,11 @@ def test_a_bounce_quoting_the_campaign_message_finds_that_recipient(
     app.post(f"/api/v1/mailboxes/{box['id']}/fetch", status=202)
     with dbsession() as db:
         r = db.get(Recipient, first)
-        assert r.state == "sent" and r.error == "delayed: 4.4.1"
+        assert r.state == "sent" and r.error == "delayed: 4.4.1" and r.soft_bounces == 1
     dovecot.append(user, password, raw.replace(b"E1qZ3Jk", b"E1qZ3Jz"))
     app.post(f"/api/v1/mailboxes/{box['id']}/fetch", status=202)
     with dbsession() as db:
-        assert db.get(Recipient, first).state == "failed"
+        assert db.get(Recipient, first).state == "bounced"
         assert db.get(Recipient, later).state == "sent"
 
 
@@ -220,3 +222,87 @@ def test_a_failing_bounce_handler_leaves_the_report_in_the_ledger(api, imap, reg
     [entry] = app.get(f"/api/v1/mailboxes/{box['id']}/ledger").json["items"]
     assert entry["outcome"] == "bounce"
     assert "gone.away@example.net: RuntimeError" in entry["reason"]
+
+
+def test_a_reply_to_a_campaign_e_mail_is_filed_and_recorded_as_a_response(
+    api, imap, make_record, dbsession
+):
+    """The reply names the campaign's Message-ID in In-Reply-To (and References): filed
+    to the person like any mail, and the recipient's response is "replied"; an
+    out-of-office answer and ordinary mail from the same person are no response."""
+    from kyklos_campaigns.models import Recipient
+
+    dovecot, user, password = imap
+    app = api("sales")
+    cid, (nikos, maria), (p_nikos, _p_maria) = _campaign(
+        dbsession, make_record, "nikos@example.gr", "maria@example.gr"
+    )
+    ours = f"<campaign-{cid}.{nikos}@example.com>"
+    box = new_mailbox(app, dovecot, user, password)
+    dovecot.append(
+        user,
+        password,
+        message("maria@example.gr", subject="Another matter"),
+        message(
+            "maria@example.gr",
+            subject="Out of office",
+            in_reply_to=f"<campaign-{cid}.{maria}@example.com>",
+            auto_submitted="auto-replied",
+        ),
+        message(
+            "Nikos Test <nikos@example.gr>",
+            subject="Re: Spring offers",
+            body="Yes, please call me.",
+            in_reply_to=ours,
+            references=f"<older@example.gr> {ours}",
+        ),
+    )
+    app.post(f"/api/v1/mailboxes/{box['id']}/fetch", status=202)
+    led = app.get(f"/api/v1/mailboxes/{box['id']}/ledger").json["items"]
+    assert [e["outcome"] for e in sorted(led, key=lambda e: e["uid"])] == ["filed"] * 3
+    with dbsession() as db:
+        rec = db.get(Recipient, nikos)
+        assert rec.response == "replied" and rec.responded_at is not None
+        other = db.get(Recipient, maria)
+        assert other.response is None and other.responded_at is None
+    # the reply is mail filed to Nikos as well
+    from kyklos_mail.models import Filing
+
+    mails = app.get("/api/v1/mail-messages", {"mailbox_id": box["id"]}).json["items"]
+    reply = next(m for m in mails if m["subject"] == "Re: Spring offers")
+    with dbsession() as db:
+        filed = db.execute(
+            select(Filing.entity, Filing.record_id).where(Filing.mail_id == reply["id"])
+        ).all()
+    assert ("person", p_nikos) in [tuple(f) for f in filed]
+
+
+def test_a_failing_message_filed_hook_leaves_the_message_filed(api, imap, registry, make_record):
+    from kyklos_sdk import hookimpl
+
+    seen = []
+
+    class Broken:
+        @hookimpl
+        def kyklos_mail_message_filed(self, request, mailbox, message, parsed, filed):
+            seen.append((mailbox.id, message.subject, parsed.sender_address, filed))
+            raise RuntimeError("no")
+
+    dovecot, user, password = imap
+    app = api("sales")
+    jane = make_record("person", first_name="Jane", last_name="Doe", email="jane@example.com")
+    box = new_mailbox(app, dovecot, user, password)
+    dovecot.append(user, password, message("jane@example.com", subject="Still here"))
+    pm = registry.kyklos_pm
+    pm.register(Broken(), name="test.broken-filed")
+    try:
+        app.post(f"/api/v1/mailboxes/{box['id']}/fetch", status=202)
+    finally:
+        pm.unregister(name="test.broken-filed")
+    [entry] = app.get(f"/api/v1/mailboxes/{box['id']}/ledger").json["items"]
+    assert entry["outcome"] == "filed"
+    assert "after filing: RuntimeError" in entry["reason"]
+    [mail] = app.get("/api/v1/mail-messages", {"mailbox_id": box["id"]}).json["items"]
+    assert mail["subject"] == "Still here"
+    # the hook was told what was filed where
+    assert seen == [(box["id"], "Still here", "jane@example.com", [("person", jane)])]
