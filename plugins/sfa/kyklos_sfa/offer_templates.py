@@ -130,10 +130,20 @@ def quote_from_template(request, body: dict, source: str = "api"):
         except RecordError as exc:
             tr = request.localizer.translate
             why = " ".join(tr(m) for m in exc.errors.values()) or tr(exc.title)
-            raise Problem(400, _("Invalid data"), errors={"template_id": _(
-                "Line ${n} (${line}): ${why}",
-                mapping={"n": n, "line": tl.description or _product_title(request, tl),
-                         "why": why})}) from None
+            raise Problem(
+                400,
+                _("Invalid data"),
+                errors={
+                    "template_id": _(
+                        "Line ${n} (${line}): ${why}",
+                        mapping={
+                            "n": n,
+                            "line": tl.description or _product_title(request, tl),
+                            "why": why,
+                        },
+                    )
+                },
+            ) from None
     request.dbsession.refresh(quote)
     return quote
 
@@ -169,10 +179,15 @@ def save_as_template(request, quote_id, body: dict, source: str = "api"):
     db = request.dbsession
     try:
         template = create_record(request, tet, data, source=source)
-        lines = db.execute(
-            select(QuoteLine).where(QuoteLine.quote_id == quote.id)
-            .order_by(QuoteLine.position, QuoteLine.id)
-        ).scalars().all()
+        lines = (
+            db.execute(
+                select(QuoteLine)
+                .where(QuoteLine.quote_id == quote.id)
+                .order_by(QuoteLine.position, QuoteLine.id)
+            )
+            .scalars()
+            .all()
+        )
         lang = quote_language(request, quote)
         for n, ln in enumerate(lines, start=1):
             line = {
@@ -191,8 +206,11 @@ def save_as_template(request, quote_id, body: dict, source: str = "api"):
                 if ln.tax_rate != product.tax_rate:
                     line["tax_rate"] = _num(ln.tax_rate)
             else:
-                line.update(description=ln.description, unit_price=_num(ln.unit_price),
-                            tax_rate=_num(ln.tax_rate))
+                line.update(
+                    description=ln.description,
+                    unit_price=_num(ln.unit_price),
+                    tax_rate=_num(ln.tax_rate),
+                )
             create_record(request, let, line, source=source)
     except RecordError as exc:
         raise Problem(exc.status, exc.title, errors=exc.errors) from None

@@ -34,13 +34,18 @@ def shop(admin):
         status=201,
     ).json
     general = admin.post_json(
-        "/api/v1/price-lists", {"name": "General 2026", "currency": "EUR", "priority": 20},
+        "/api/v1/price-lists",
+        {"name": "General 2026", "currency": "EUR", "priority": 20},
         status=201,
     ).json
     admin.post_json(
         "/api/v1/price-rules",
-        {"pricelist_id": general["id"], "category_id": cat["id"], "method": "discount",
-         "discount_percent": "5"},
+        {
+            "pricelist_id": general["id"],
+            "category_id": cat["id"],
+            "method": "discount",
+            "discount_percent": "5",
+        },
         status=201,
     )
     knossos = admin.post_json("/api/v1/accounts", {"name": "Hotel Knossos"}, status=201).json
@@ -52,8 +57,13 @@ def shop(admin):
     ).json
     admin.post_json(
         "/api/v1/price-rules",
-        {"pricelist_id": own["id"], "product_id": rack["id"], "min_quantity": "10",
-         "method": "fixed", "price": "170.00"},
+        {
+            "pricelist_id": own["id"],
+            "product_id": rack["id"],
+            "min_quantity": "10",
+            "method": "fixed",
+            "price": "170.00",
+        },
         status=201,
     )
     return {"rack": rack, "knossos": knossos, "other": other}
@@ -65,20 +75,29 @@ def template(api, shop):
     manager = api("manager")
     t = manager.post_json(
         "/api/v1/quote-templates",
-        {"name": "Storage room", "currency": "EUR", "language": "el",
-         "introduction": "Thank you for your interest.", "terms": "Valid for 30 days."},
+        {
+            "name": "Storage room",
+            "currency": "EUR",
+            "language": "el",
+            "introduction": "Thank you for your interest.",
+            "terms": "Valid for 30 days.",
+        },
         status=201,
     ).json
     manager.post_json(
         "/api/v1/quote-template-lines",
-        {"template_id": t["id"], "position": 1, "product_id": shop["rack"]["id"],
-         "quantity": "10"},
+        {"template_id": t["id"], "position": 1, "product_id": shop["rack"]["id"], "quantity": "10"},
         status=201,
     )
     manager.post_json(
         "/api/v1/quote-template-lines",
-        {"template_id": t["id"], "position": 2, "description": "Transport",
-         "unit_price": "45.50", "tax_rate": "24"},
+        {
+            "template_id": t["id"],
+            "position": 2,
+            "description": "Transport",
+            "unit_price": "45.50",
+            "tax_rate": "24",
+        },
         status=201,
     )
     return t
@@ -97,13 +116,14 @@ def test_managers_keep_templates_and_reps_only_read_them(api, template, shop):
     rep = api("sales")
     names = [t["name"] for t in rep.get("/api/v1/quote-templates").json["items"]]
     assert names == ["Storage room"]
-    res = rep.post_json("/api/v1/quote-templates", {"name": "Mine", "currency": "EUR"},
-                        status=403)
+    res = rep.post_json("/api/v1/quote-templates", {"name": "Mine", "currency": "EUR"}, status=403)
     assert res.content_type == PROBLEM
     rep.patch_json(f"/api/v1/quote-templates/{template['id']}", {"name": "X"}, status=403)
-    rep.post_json("/api/v1/quote-template-lines",
-                  {"template_id": template["id"], "description": "X", "unit_price": "1"},
-                  status=403)
+    rep.post_json(
+        "/api/v1/quote-template-lines",
+        {"template_id": template["id"], "description": "X", "unit_price": "1"},
+        status=403,
+    )
     assert rep.get(f"/api/v1/quote-templates/{template['id']}").json["name"] == "Storage room"
 
 
@@ -111,13 +131,13 @@ def test_template_lines_are_a_product_or_priced_free_text(api, template, shop, e
     manager = api("manager")
     res = manager.post_json(
         "/api/v1/quote-template-lines",
-        {"template_id": template["id"], "product_id": shop["rack"]["id"],
-         "unit_price": "99"},
+        {"template_id": template["id"], "product_id": shop["rack"]["id"], "unit_price": "99"},
         status=400,
     )
     assert error_fields(res.json) == {"unit_price"}
     res = manager.post_json(
-        "/api/v1/quote-template-lines", {"template_id": template["id"], "quantity": "2"},
+        "/api/v1/quote-template-lines",
+        {"template_id": template["id"], "quantity": "2"},
         status=400,
     )
     assert error_fields(res.json) == {"description", "unit_price"}
@@ -148,9 +168,10 @@ def test_a_quote_from_a_template_is_priced_for_the_opportunitys_account(
     assert "Knossos contract" in lines[0]["price_note"]
     assert Decimal(lines[0]["tax_rate"]) == 24
     assert (lines[1]["description"], Decimal(lines[1]["unit_price"])) == (
-        "Transport", Decimal("45.50"))
-    assert Decimal(rep.get(f"/api/v1/quotes/{q['id']}").json["net_total"]) == Decimal(
-        "1745.50")
+        "Transport",
+        Decimal("45.50"),
+    )
+    assert Decimal(rep.get(f"/api/v1/quotes/{q['id']}").json["net_total"]) == Decimal("1745.50")
     # another customer gets the general list's price from the same template
     opp2 = make_opp(rep, "Minoa", account_id=shop["other"]["id"])
     q2 = rep.post_json(
@@ -162,8 +183,9 @@ def test_a_quote_from_a_template_is_priced_for_the_opportunitys_account(
     assert Decimal(_lines(rep, q2["id"])[0]["unit_price"]) == Decimal("190.00")
 
 
-def test_bad_requests_name_the_field_and_write_nothing(api, admin, template, shop, make_opp,
-                                                       error_fields):
+def test_bad_requests_name_the_field_and_write_nothing(
+    api, admin, template, shop, make_opp, error_fields
+):
     rep = api("sales")
     before = _count_quotes(admin)
     url = "/api/v1/quotes/from-template"
@@ -177,23 +199,27 @@ def test_bad_requests_name_the_field_and_write_nothing(api, admin, template, sho
     # another rep's deal is not theirs to quote on (and is not revealed)
     other_rep = api("sales")
     foreign = make_opp(other_rep, "Not yours", account_id=shop["knossos"]["id"])
-    res = rep.post_json(url, {"template_id": template["id"], "opportunity_id": foreign["id"]},
-                        status=400)
+    res = rep.post_json(
+        url, {"template_id": template["id"], "opportunity_id": foreign["id"]}, status=400
+    )
     assert error_fields(res.json) == {"opportunity_id"}
     # an inactive template is no longer offered
     manager = api("manager")
-    off = manager.post_json("/api/v1/quote-templates",
-                            {"name": "Old", "currency": "EUR", "active": False},
-                            status=201).json
+    off = manager.post_json(
+        "/api/v1/quote-templates", {"name": "Old", "currency": "EUR", "active": False}, status=201
+    ).json
     res = rep.post_json(url, {"template_id": off["id"]}, status=400)
     assert error_fields(res.json) == {"template_id"}
     # a template in a currency the catalog cannot price (no EUR->PLN rate): refused,
     # naming the template, and no half-made quote is left behind
-    pln = manager.post_json("/api/v1/quote-templates", {"name": "Poland", "currency": "PLN"},
-                            status=201).json
-    manager.post_json("/api/v1/quote-template-lines",
-                      {"template_id": pln["id"], "product_id": shop["rack"]["id"]},
-                      status=201)
+    pln = manager.post_json(
+        "/api/v1/quote-templates", {"name": "Poland", "currency": "PLN"}, status=201
+    ).json
+    manager.post_json(
+        "/api/v1/quote-template-lines",
+        {"template_id": pln["id"], "product_id": shop["rack"]["id"]},
+        status=201,
+    )
     res = rep.post_json(url, {"template_id": pln["id"]}, status=400)
     assert error_fields(res.json) == {"template_id"}
     assert "Steel rack 200 cm" in res.json["errors"][0]["detail"]
@@ -206,16 +232,30 @@ def test_save_as_template_keeps_products_not_prices(api, shop, make_opp, error_f
     rep = api("sales")
     q = rep.post_json(
         "/api/v1/quotes",
-        {"title": "Hand made", "currency": "EUR", "account_id": shop["other"]["id"],
-         "introduction": "Dear customer,", "terms": "Net 30."},
+        {
+            "title": "Hand made",
+            "currency": "EUR",
+            "account_id": shop["other"]["id"],
+            "introduction": "Dear customer,",
+            "terms": "Net 30.",
+        },
         status=201,
     ).json
-    rep.post_json("/api/v1/quote-lines",
-                  {"quote_id": q["id"], "product_id": shop["rack"]["id"], "quantity": "10",
-                   "unit_price": "150.00"}, status=201)
-    rep.post_json("/api/v1/quote-lines",
-                  {"quote_id": q["id"], "description": "Assembly", "unit_price": "80.00",
-                   "tax_rate": "24"}, status=201)
+    rep.post_json(
+        "/api/v1/quote-lines",
+        {
+            "quote_id": q["id"],
+            "product_id": shop["rack"]["id"],
+            "quantity": "10",
+            "unit_price": "150.00",
+        },
+        status=201,
+    )
+    rep.post_json(
+        "/api/v1/quote-lines",
+        {"quote_id": q["id"], "description": "Assembly", "unit_price": "80.00", "tax_rate": "24"},
+        status=201,
+    )
     url = f"/api/v1/quotes/{q['id']}/save-as-template"
     # reps use templates, managers make them
     rep.post_json(url, {"name": "Mine"}, status=403)
@@ -224,7 +264,12 @@ def test_save_as_template_keeps_products_not_prices(api, shop, make_opp, error_f
     assert error_fields(res.json) == {"name", "extra"}
     t = manager.post_json(url, {"name": "Standard shelving"}, status=201).json
     assert (t["name"], t["currency"], t["introduction"], t["terms"], t["active"]) == (
-        "Standard shelving", "EUR", "Dear customer,", "Net 30.", True)
+        "Standard shelving",
+        "EUR",
+        "Dear customer,",
+        "Net 30.",
+        True,
+    )
     tl = manager.get(f"/api/v1/quote-template-lines?template_id={t['id']}&sort=position").json
     rack, free = tl["items"]
     assert rack["product_id"] == shop["rack"]["id"] and rack["unit_price"] is None
@@ -232,8 +277,11 @@ def test_save_as_template_keeps_products_not_prices(api, shop, make_opp, error_f
     assert (free["description"], Decimal(free["unit_price"])) == ("Assembly", Decimal("80.00"))
     # a quote from it asks the catalog again: Knossos' contract, not the hand-typed 150
     opp = make_opp(rep, "Knossos", account_id=shop["knossos"]["id"])
-    q2 = rep.post_json("/api/v1/quotes/from-template",
-                       {"template_id": t["id"], "opportunity_id": opp["id"]}, status=201).json
+    q2 = rep.post_json(
+        "/api/v1/quotes/from-template",
+        {"template_id": t["id"], "opportunity_id": opp["id"]},
+        status=201,
+    ).json
     lines = _lines(rep, q2["id"])
     assert [Decimal(ln["unit_price"]) for ln in lines] == [Decimal("170.00"), Decimal("80.00")]
     assert lines[0]["description"] == "Steel rack 200 cm"

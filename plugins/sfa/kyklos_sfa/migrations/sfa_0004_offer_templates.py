@@ -29,7 +29,9 @@ def _record_columns(table: str) -> list:
         sa.Column("updated_at", kyklos_sdk.UTCDateTime(), nullable=False),
         *(
             sa.ForeignKeyConstraint(
-                [col], ["kyklos_user.id"], name=op.f(f"fk_{table}_{col}_kyklos_user"),
+                [col],
+                ["kyklos_user.id"],
+                name=op.f(f"fk_{table}_{col}_kyklos_user"),
                 ondelete="SET NULL",
             )
             for col in ("created_by_id", "owner_id", "updated_by_id")

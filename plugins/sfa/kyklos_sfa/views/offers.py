@@ -30,12 +30,12 @@ def from_template_view(request):
         try:
             quote = quote_from_template(request, body, source="ui")
         except Problem as exc:
-            errors = error_messages(request, get_entity_type(request, "quote"),
-                                    {**exc.errors, **bad})
+            errors = error_messages(
+                request, get_entity_type(request, "quote"), {**exc.errors, **bad}
+            )
             request.response.status = 400
         else:
-            request.session.flash(_("Created ${label}.", mapping={"label": quote.label}),
-                                  "success")
+            request.session.flash(_("Created ${label}.", mapping={"label": quote.label}), "success")
             return HTTPSeeOther(request.route_url("entity.detail", slug="quotes", id=quote.id))
     return {
         "record": opp,
@@ -55,16 +55,18 @@ def save_template_view(request):
     if request.method == "POST":
         form = {"name": (request.POST.get("name") or "").strip()[:200]}
         try:
-            template = save_as_template(request, quote.id, {"name": form["name"] or None},
-                                        source="ui")
+            template = save_as_template(
+                request, quote.id, {"name": form["name"] or None}, source="ui"
+            )
         except Problem as exc:
-            errors = error_messages(request, get_entity_type(request, "quotetemplate"),
-                                    exc.errors)
+            errors = error_messages(request, get_entity_type(request, "quotetemplate"), exc.errors)
             request.response.status = 400
         else:
             request.session.flash(
                 _("Saved as the offer template ${name}.", mapping={"name": template.name}),
-                "success")
+                "success",
+            )
             return HTTPSeeOther(
-                request.route_url("entity.detail", slug="quote-templates", id=template.id))
+                request.route_url("entity.detail", slug="quote-templates", id=template.id)
+            )
     return {"record": quote, "form": form, "errors": errors, "detail_url": detail}

@@ -46,9 +46,14 @@ def test_new_quote_from_template_and_save_as_template(
     admin = api("admin")
     rack = admin.post_json(
         "/api/v1/products",
-        {"sku": f"RACK-{lang}", "name": "Steel rack 200 cm",
-         "name_translations": {"el": "Μεταλλικό ράφι 200 cm"}, "unit": "piece",
-         "tax_rate": "24", "list_price": money("200.00")},
+        {
+            "sku": f"RACK-{lang}",
+            "name": "Steel rack 200 cm",
+            "name_translations": {"el": "Μεταλλικό ράφι 200 cm"},
+            "unit": "piece",
+            "tax_rate": "24",
+            "list_price": money("200.00"),
+        },
     ).json
     acc = admin.post_json("/api/v1/accounts", {"name": f"Ξενοδοχείο Κνωσός {lang}"}).json
     own = admin.post_json(
@@ -57,8 +62,13 @@ def test_new_quote_from_template_and_save_as_template(
     ).json
     admin.post_json(
         "/api/v1/price-rules",
-        {"pricelist_id": own["id"], "product_id": rack["id"], "min_quantity": "10",
-         "method": "fixed", "price": "170.00"},
+        {
+            "pricelist_id": own["id"],
+            "product_id": rack["id"],
+            "min_quantity": "10",
+            "method": "fixed",
+            "price": "170.00",
+        },
     )
     email = f"offer-{lang}@example.com"
     make_user(email=email, roles=("manager",), name="Sales Manager", locale=lang)
@@ -72,8 +82,7 @@ def test_new_quote_from_template_and_save_as_template(
     )
     opp = admin.post_json(
         "/api/v1/opportunities",
-        {"name": "Ράφια αποθήκης", "stage_id": stages["qualification"],
-         "account_id": acc["id"]},
+        {"name": "Ράφια αποθήκης", "stage_id": stages["qualification"], "account_id": acc["id"]},
     ).json
 
     page.set_viewport_size({"width": 1400, "height": 1000})
