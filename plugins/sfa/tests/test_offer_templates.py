@@ -4,9 +4,11 @@ catalog for the opportunity's account; a quote can be saved as a new template.""
 
 from __future__ import annotations
 
+import io
 from decimal import Decimal
 
 import pytest
+from pypdf import PdfReader
 
 PROBLEM = "application/problem+json"
 
@@ -172,6 +174,13 @@ def test_a_quote_from_a_template_is_priced_for_the_opportunitys_account(
         Decimal("45.50"),
     )
     assert Decimal(rep.get(f"/api/v1/quotes/{q['id']}").json["net_total"]) == Decimal("1745.50")
+    # the template's texts frame the lines in the offer's PDF
+    res = rep.get(f"/api/v1/quotes/{q['id']}/pdf")
+    text = " ".join(
+        " ".join(p.extract_text() for p in PdfReader(io.BytesIO(res.body)).pages).split()
+    )
+    assert "Thank you for your interest." in text and "Valid for 30 days." in text
+    assert text.index("Thank you") < text.index("Μεταλλικό ράφι") < text.index("Valid for")
     # another customer gets the general list's price from the same template
     opp2 = make_opp(rep, "Minoa", account_id=shop["other"]["id"])
     q2 = rep.post_json(
