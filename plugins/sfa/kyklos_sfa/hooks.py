@@ -126,6 +126,23 @@ def validate_quote_line(request, record, data, errors) -> None:
         errors["quantity"] = _("A quantity cannot be negative.")
 
 
+def validate_template_line(record, data, errors) -> None:
+    """A template line is a product (priced when a quote is made from it) or free text
+    with its own price."""
+    validate_quote_line(None, record, data, errors)
+    product_id = _merged(record, data, "product_id")
+    if product_id is not None:
+        if _merged(record, data, "unit_price") is not None:
+            errors["unit_price"] = _(
+                "A product line takes its price from the catalog when the quote is made."
+            )
+        return
+    if not (_merged(record, data, "description") or "").strip():
+        errors["description"] = _("Give a description or choose a product.")
+    if _merged(record, data, "unit_price") is None:
+        errors["unit_price"] = _("Give the unit price.")
+
+
 class Hooks:
     @hookimpl
     def kyklos_record_validate(self, request, entity_type, record, data, errors):
@@ -148,7 +165,7 @@ class Hooks:
                 parse_period(period or "")
             except PeriodError:
                 errors["period"] = _("Use 2027, 2027-H1, 2027-Q3 or 2027-05.")
-        elif name == "quote":
+        elif name in ("quote", "quotetemplate"):
             cur = data.get("currency")
             if cur is not None and not is_currency(cur):
                 errors["currency"] = _("Not an ISO 4217 currency code.")
@@ -158,6 +175,8 @@ class Hooks:
                 from .catalog_lines import fill_line
 
                 fill_line(request, record, data, errors)
+        elif name == "quotetemplateline":
+            validate_template_line(record, data, errors)
         elif name == "webform":
             validate_webform(record, data, errors)
         elif name == "participant":
@@ -266,9 +285,16 @@ class Hooks:
         if name == "opportunity":
             from .views.closing import close_actions
 
-            return close_actions(request, record) or None
+            return close_actions(request, record) + [
+                Action(_("New quote from template"),
+                       request.route_url("sfa.quote.fromtemplate", id=record.id),
+                       style="outline-primary", permission="sfa.quote.create"),
+            ]
         if name == "quote":
             return [
+                Action(_("Save as template"),
+                       request.route_url("sfa.quote.savetemplate", id=record.id),
+                       style="outline-secondary", permission="sfa.quotetemplate.create"),
                 Action(_("PDF"), request.route_url("sfa.quote.pdf", id=record.id),
                        style="outline-secondary", permission="sfa.quote.read"),
                 Action(_("Update prices from the catalog"),
@@ -395,6 +421,7 @@ class Hooks:
             (_("Lead scoring rules"), "lead-scoring-rules", "scoringrule"),
             (_("Web-to-lead forms"), "web-forms", "webform"),
             (_("Sales quotas"), "sales-quotas", "quota"),
+            (_("Offer templates"), "quote-templates", "quotetemplate"),
         ]
         return [
             MenuItem(title, request.route_url("entity.list", slug=slug),

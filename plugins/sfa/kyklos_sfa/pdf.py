@@ -291,6 +291,12 @@ def render_quote(request, quote, lines, account, person_name: str | None) -> byt
         pdf.multi_cell(width - col - label_w, 5.2, value, align="R", new_x="LMARGIN",
                        new_y="NEXT")
     pdf.set_y(max(left_end, pdf.get_y()) + 8)
+    # the offer's opening words (from its template) come before the lines
+    if quote.introduction:
+        pdf.set_font("DejaVu", "", 9.5)
+        pdf.set_text_color(*INK)
+        pdf.multi_cell(width, 5, quote.introduction, new_x="LMARGIN", new_y="NEXT")
+        pdf.ln(4)
 
     # --- the lines ----------------------------------------------------------------------
     headings = [tr(_("#")), tr(_("Description")), tr(_("Qty")), tr(_("Unit price")),
@@ -356,7 +362,7 @@ def render_quote(request, quote, lines, account, person_name: str | None) -> byt
         pdf.cell(widths[-1], 6, money(value), align="R", new_x="LMARGIN", new_y="NEXT")
 
     # --- notes and payment details ----------------------------------------------------------
-    for heading, text in ((tr(_("Notes")), quote.notes),
+    for heading, text in ((tr(_("Terms")), quote.terms), (tr(_("Notes")), quote.notes),
                           (tr(_("Payment details")), _setting(request, "company.bank_details"))):
         if not text:
             continue

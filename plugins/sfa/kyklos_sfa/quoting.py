@@ -93,7 +93,7 @@ def next_revision(db, quote: Quote) -> int:
 
 
 COPIED = ("title", "opportunity_id", "account_id", "person_id", "currency", "valid_until",
-          "notes", "variant", "language")
+          "notes", "variant", "language", "introduction", "terms")
 LINE_COPIED = ("position", "product_id", "description", "unit", "quantity", "unit_price",
                "discount_percent", "tax_rate", "line_total", "price_note")
 

@@ -8,7 +8,7 @@ import kyklos_contacts.models  # noqa: F401
 from .analytics import WinModel
 from .leads import Lead, ScoringRule, WebForm, WebFormHit
 from .opportunities import LossReason, Opportunity, OpportunityParticipant, Stage, StageChange
-from .quotes import Quota, Quote, QuoteLine, QuoteSequence
+from .quotes import Quota, Quote, QuoteLine, QuoteSequence, QuoteTemplate, QuoteTemplateLine
 
 __all__ = [
     "Lead",
@@ -19,6 +19,8 @@ __all__ = [
     "Quote",
     "QuoteLine",
     "QuoteSequence",
+    "QuoteTemplate",
+    "QuoteTemplateLine",
     "ScoringRule",
     "Stage",
     "StageChange",

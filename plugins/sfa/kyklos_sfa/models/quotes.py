@@ -9,6 +9,7 @@ import decimal
 # sfa's models are loaded (sfa depends on catalog), or sorting the tables fails.
 import kyklos_catalog.models  # noqa: E402, F401, I001
 from sqlalchemy import (
+    Boolean,
     CheckConstraint,
     Date,
     ForeignKey,
@@ -73,6 +74,9 @@ class Quote(EntityMixin, Base):
     exchange_rate: Mapped[decimal.Decimal | None] = mapped_column(Numeric(20, 10))
     rate_date: Mapped[dt.date | None] = mapped_column(Date)
     notes: Mapped[str | None] = mapped_column(Text)
+    #: the opening and closing texts of the offer (taken from an offer template)
+    introduction: Mapped[str | None] = mapped_column(Text)
+    terms: Mapped[str | None] = mapped_column(Text)
     #: totals of the lines, recomputed whenever a line changes
     net_total: Mapped[decimal.Decimal] = mapped_column(Numeric(18, 2), nullable=False, default=0)
     tax_total: Mapped[decimal.Decimal] = mapped_column(Numeric(18, 2), nullable=False, default=0)
@@ -114,6 +118,50 @@ class QuoteLine(EntityMixin, Base):
     #: quantity x unit price less the discount, rounded to cents (before tax)
     line_total: Mapped[decimal.Decimal] = mapped_column(Numeric(18, 2), nullable=False, default=0)
     price_note: Mapped[str | None] = mapped_column(String(300))
+
+
+class QuoteTemplate(EntityMixin, Base):
+    """An offer template ("offer profile", SFA-11): the lines, texts, language and
+    currency a new quote starts from. Its product lines keep no price: a quote made from
+    it prices them from the catalog for its own account and day."""
+
+    __tablename__ = "sfa_quote_template"
+
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    currency: Mapped[str] = mapped_column(String(3), nullable=False, default="EUR")
+    language: Mapped[str | None] = mapped_column(String(5))
+    introduction: Mapped[str | None] = mapped_column(Text)
+    terms: Mapped[str | None] = mapped_column(Text)
+    active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+
+
+class QuoteTemplateLine(EntityMixin, Base):
+    """One line of an offer template: a catalog product (priced when a quote is made)
+    or free text with its own price."""
+
+    __tablename__ = "sfa_quote_template_line"
+    __table_args__ = (
+        CheckConstraint("discount_percent BETWEEN 0 AND 100", name="discount_range"),
+        CheckConstraint("tax_rate BETWEEN 0 AND 100", name="tax_range"),
+    )
+
+    template_id: Mapped[int] = mapped_column(
+        ForeignKey("sfa_quote_template.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    position: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    product_id: Mapped[int | None] = mapped_column(
+        ForeignKey("catalog_product.id", ondelete="SET NULL"), index=True
+    )
+    #: empty with a product: the product's name in the quote's language
+    description: Mapped[str | None] = mapped_column(String(500))
+    unit: Mapped[str | None] = mapped_column(String(10))
+    quantity: Mapped[decimal.Decimal] = mapped_column(Numeric(14, 3), nullable=False, default=1)
+    #: only for lines without a product
+    unit_price: Mapped[decimal.Decimal | None] = mapped_column(Numeric(18, 2))
+    discount_percent: Mapped[decimal.Decimal] = mapped_column(
+        Numeric(5, 2), nullable=False, default=0
+    )
+    tax_rate: Mapped[decimal.Decimal | None] = mapped_column(Numeric(5, 2))
 
 
 class Quota(EntityMixin, Base):

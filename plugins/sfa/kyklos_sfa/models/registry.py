@@ -10,7 +10,7 @@ from .. import _
 from . import choices as c
 from .leads import Lead, ScoringRule, WebForm
 from .opportunities import LossReason, Opportunity, OpportunityParticipant, Stage
-from .quotes import Quota, Quote, QuoteLine
+from .quotes import Quota, Quote, QuoteLine, QuoteTemplate, QuoteTemplateLine
 
 TITLES = {
     "first_name": _("First name"),
@@ -98,6 +98,9 @@ TITLES = {
     "period": _("Period"),
     "period_start": _("Period start"),
     "period_end": _("Period end"),
+    "introduction": _("Introduction"),
+    "terms": _("Terms"),
+    "template_id": _("Offer template"),
     "owner_id": _("Owner"),
     "created_at": _("Created"),
     "updated_at": _("Updated"),
@@ -109,7 +112,9 @@ COUNTRY = {"max_length": 2, "description": _("ISO 3166 country code, e.g. GR, RO
 #: the sales entity types reps work with, and the configuration types admins keep
 WORK_TYPES = ("lead", "opportunity", "participant", "quote", "quoteline")
 CONFIG_TYPES = ("stage", "lossreason", "scoringrule", "webform")
-ALL_TYPES = WORK_TYPES + CONFIG_TYPES + ("quota",)
+#: offer templates: managers keep them, every rep starts quotes from them
+TEMPLATE_TYPES = ("quotetemplate", "quotetemplateline")
+ALL_TYPES = WORK_TYPES + CONFIG_TYPES + TEMPLATE_TYPES + ("quota",)
 
 #: extra permissions beyond the entity verbs
 CLOSE = "sfa.opportunity.close"
@@ -340,6 +345,54 @@ def register_entity_types(config):
         icon="list-ol",
     )
     config.add_entity_type(
+        QuoteTemplate,
+        "quotetemplate",
+        primary_filters=("name", "active"),
+        title=_("Offer template"),
+        plural=_("Offer templates"),
+        slug="quote-templates",
+        title_field="name",
+        list_columns=("name", "currency", "language", "active"),
+        filters=("name", "currency", "language", "active"),
+        sort=("name",),
+        search=("name",),
+        fields=fields_for(
+            QuoteTemplate,
+            {
+                "currency": {"max_length": 3, "display": "currency"},
+                "language": choice(LANGUAGES.items()),
+            },
+        ),
+        related=(RelatedList("quotetemplateline", "template_id", _("Lines")),),
+        default_sort="name",
+        menu_group=None,
+        icon="file-earmark-ruled",
+    )
+    config.add_entity_type(
+        QuoteTemplateLine,
+        "quotetemplateline",
+        primary_filters=("template_id",),
+        title=_("Offer template line"),
+        plural=_("Offer template lines"),
+        slug="quote-template-lines",
+        title_field="description",
+        list_columns=("position", "product_id", "description", "quantity", "unit",
+                      "unit_price", "discount_percent"),
+        filters=("template_id", "product_id"),
+        sort=("position",),
+        fields=fields_for(QuoteTemplateLine, {
+            "unit_price": {"description": _(
+                "Only for lines without a product: a product takes the price its price "
+                "lists give the quote's customer.")},
+            "unit": choice(UNITS),
+            "description": {"description": _("Empty with a product: the product's name.")},
+            "tax_rate": {"description": _("Empty with a product: the product's rate.")},
+        }),
+        default_sort="position",
+        menu_group=None,
+        icon="list-ol",
+    )
+    config.add_entity_type(
         Quota,
         "quota",
         primary_filters=("user_id", "period"),
@@ -409,7 +462,7 @@ def register_roles(config):
     config.extend_role(
         "sales",
         _perms(WORK_TYPES, rep)
-        + _perms(CONFIG_TYPES + ("quota",), ("read",))
+        + _perms(CONFIG_TYPES + TEMPLATE_TYPES + ("quota",), ("read",))
         # the parts of their own deals and quotes, they may remove
         + _perms(("quoteline", "participant"), ("delete",))
         + ["sfa.lead.import", CONVERT, REPORTS],
@@ -417,14 +470,14 @@ def register_roles(config):
     full = ("read", "create", "update", "delete", "export", "import", "assign")
     config.extend_role(
         "manager",
-        _perms(WORK_TYPES + ("quota",), full)
+        _perms(WORK_TYPES + TEMPLATE_TYPES + ("quota",), full)
         + _perms(CONFIG_TYPES, ("read",))
         + [CLOSE, CONVERT, REPORTS],
     )
     config.add_role(
         "salesdirector",
         _("Sales director"),
-        _perms(WORK_TYPES + ("quota",), full) + _perms(CONFIG_TYPES, full)
+        _perms(WORK_TYPES + TEMPLATE_TYPES + ("quota",), full) + _perms(CONFIG_TYPES, full)
         # a director runs the sales process: its workflows and automation rules too
         + [CLOSE, CONVERT, REPORTS, MANAGE_WORKFLOWS],
     )
@@ -436,10 +489,10 @@ def register_roles(config):
         config.add_record_rule(et, "sales", "write", "own")
     for et in CONFIG_TYPES:
         config.add_record_rule(et, "manager", "read", "all")
-    for et in CONFIG_TYPES + ("quota",):
+    for et in CONFIG_TYPES + TEMPLATE_TYPES + ("quota",):
         config.add_record_rule(et, "sales", "read", "all")
     for role in ("manager", "salesdirector"):
-        for et in WORK_TYPES + ("quota",):
+        for et in WORK_TYPES + TEMPLATE_TYPES + ("quota",):
             config.add_record_rule(et, role, "read", "all")
             config.add_record_rule(et, role, "write", "all")
     for et in CONFIG_TYPES:

@@ -143,3 +143,27 @@ def clone_view(request):
     resp = json_response(serialize(request, et, q), status=201)
     resp.headers["Location"] = request.route_url("api.entity.item", slug=et.slug, id=q.id)
     return resp
+
+
+def from_template_view(request):
+    """``POST /api/v1/quotes/from-template`` ``{"template_id", "opportunity_id"?,
+    "title"?}``: a new quote with the template's lines, priced from the catalog."""
+    from ..offer_templates import quote_from_template
+
+    q = quote_from_template(request, read_json(request))
+    et = get_entity_type(request, "quote")
+    resp = json_response(serialize(request, et, q), status=201)
+    resp.headers["Location"] = request.route_url("api.entity.item", slug=et.slug, id=q.id)
+    return resp
+
+
+def save_template_view(request):
+    """``POST /api/v1/quotes/{id}/save-as-template`` ``{"name"?}``: a new offer
+    template from the quote."""
+    from ..offer_templates import save_as_template
+
+    t = save_as_template(request, request.matchdict["id"], read_json(request))
+    et = get_entity_type(request, "quotetemplate")
+    resp = json_response(serialize(request, et, t), status=201)
+    resp.headers["Location"] = request.route_url("api.entity.item", slug=et.slug, id=t.id)
+    return resp

@@ -227,6 +227,65 @@ def openapi_paths(request) -> dict:
                 },
             )
         },
+        "/api/v1/quotes/from-template": {
+            "post": _op(
+                "sfa_quote_from_template",
+                {
+                    "201": {
+                        "description": "the new quote; its product lines priced from the catalog",
+                        "headers": {"Location": {"schema": {"type": "string"}}},
+                        "content": {"application/json": {"schema": record}},
+                    },
+                    **_problems("400", "401", "403", "413", "415"),
+                },
+                "A new quote from an offer template, on an opportunity",
+                requestBody={
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "properties": {
+                                    "template_id": {"type": "integer", "minimum": 1},
+                                    "opportunity_id": {"type": "integer", "minimum": 1},
+                                    "title": {"type": "string", "maxLength": 200},
+                                },
+                                "required": ["template_id"],
+                                "additionalProperties": False,
+                            }
+                        }
+                    },
+                },
+                **SEMANTIC,
+            )
+        },
+        "/api/v1/quotes/{id}/save-as-template": {
+            "post": _op(
+                "sfa_quote_save_as_template",
+                {
+                    "201": {
+                        "description": "the new offer template",
+                        "headers": {"Location": {"schema": {"type": "string"}}},
+                        "content": {"application/json": {"schema": record}},
+                    },
+                    **_problems("400", "401", "403", "404", "413", "415"),
+                },
+                "A new offer template from a quote: its texts and lines, without prices",
+                parameters=[ID],
+                requestBody={
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "properties": {"name": {"type": "string", "maxLength": 200}},
+                                "additionalProperties": False,
+                            }
+                        }
+                    },
+                },
+            )
+        },
         "/api/v1/quotes/{id}/line-price": {
             "get": _op(
                 "sfa_quote_line_price",

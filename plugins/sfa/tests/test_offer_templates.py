@@ -1,0 +1,298 @@
+"""Offer templates (issue #20, SFA-11): managers keep templates of quote lines and texts;
+a rep starts a quote on an opportunity from one, its product lines priced by the
+catalog for the opportunity's account; a quote can be saved as a new template."""
+
+from __future__ import annotations
+
+import io
+from decimal import Decimal
+
+import pytest
+from pypdf import PdfReader
+
+PROBLEM = "application/problem+json"
+
+
+def money(amount, currency="EUR"):
+    return {"amount": str(amount), "currency": currency}
+
+
+@pytest.fixture
+def shop(admin):
+    """A rack (list price 200, Greek name), a general price list (5 % off the rack's
+    category) and an account, Knossos, with its own contract (170 from 10 pieces)."""
+    cat = admin.post_json("/api/v1/product-categories", {"name": "Shelving"}, status=201).json
+    rack = admin.post_json(
+        "/api/v1/products",
+        {
+            "sku": "RACK-200",
+            "name": "Steel rack 200 cm",
+            "name_translations": {"el": "Μεταλλικό ράφι 200 cm"},
+            "category_id": cat["id"],
+            "unit": "piece",
+            "tax_rate": "24",
+            "list_price": money("200.00"),
+        },
+        status=201,
+    ).json
+    general = admin.post_json(
+        "/api/v1/price-lists",
+        {"name": "General 2026", "currency": "EUR", "priority": 20},
+        status=201,
+    ).json
+    admin.post_json(
+        "/api/v1/price-rules",
+        {
+            "pricelist_id": general["id"],
+            "category_id": cat["id"],
+            "method": "discount",
+            "discount_percent": "5",
+        },
+        status=201,
+    )
+    knossos = admin.post_json("/api/v1/accounts", {"name": "Hotel Knossos"}, status=201).json
+    other = admin.post_json("/api/v1/accounts", {"name": "Minoa Stores"}, status=201).json
+    own = admin.post_json(
+        "/api/v1/price-lists",
+        {"name": "Knossos contract", "currency": "EUR", "account_id": knossos["id"]},
+        status=201,
+    ).json
+    admin.post_json(
+        "/api/v1/price-rules",
+        {
+            "pricelist_id": own["id"],
+            "product_id": rack["id"],
+            "min_quantity": "10",
+            "method": "fixed",
+            "price": "170.00",
+        },
+        status=201,
+    )
+    return {"rack": rack, "knossos": knossos, "other": other}
+
+
+@pytest.fixture
+def template(api, shop):
+    """A manager's template in Greek: 10 racks and a free-text transport line."""
+    manager = api("manager")
+    t = manager.post_json(
+        "/api/v1/quote-templates",
+        {
+            "name": "Storage room",
+            "currency": "EUR",
+            "language": "el",
+            "introduction": "Thank you for your interest.",
+            "terms": "Valid for 30 days.",
+        },
+        status=201,
+    ).json
+    manager.post_json(
+        "/api/v1/quote-template-lines",
+        {"template_id": t["id"], "position": 1, "product_id": shop["rack"]["id"], "quantity": "10"},
+        status=201,
+    )
+    manager.post_json(
+        "/api/v1/quote-template-lines",
+        {
+            "template_id": t["id"],
+            "position": 2,
+            "description": "Transport",
+            "unit_price": "45.50",
+            "tax_rate": "24",
+        },
+        status=201,
+    )
+    return t
+
+
+def _lines(client, quote_id):
+    url = f"/api/v1/quote-lines?quote_id={quote_id}&sort=position&limit=100"
+    return client.get(url).json["items"]
+
+
+def _count_quotes(client):
+    return len(client.get("/api/v1/quotes?limit=100").json["items"])
+
+
+def test_managers_keep_templates_and_reps_only_read_them(api, template, shop):
+    rep = api("sales")
+    names = [t["name"] for t in rep.get("/api/v1/quote-templates").json["items"]]
+    assert names == ["Storage room"]
+    res = rep.post_json("/api/v1/quote-templates", {"name": "Mine", "currency": "EUR"}, status=403)
+    assert res.content_type == PROBLEM
+    rep.patch_json(f"/api/v1/quote-templates/{template['id']}", {"name": "X"}, status=403)
+    rep.post_json(
+        "/api/v1/quote-template-lines",
+        {"template_id": template["id"], "description": "X", "unit_price": "1"},
+        status=403,
+    )
+    assert rep.get(f"/api/v1/quote-templates/{template['id']}").json["name"] == "Storage room"
+
+
+def test_template_lines_are_a_product_or_priced_free_text(api, template, shop, error_fields):
+    manager = api("manager")
+    res = manager.post_json(
+        "/api/v1/quote-template-lines",
+        {"template_id": template["id"], "product_id": shop["rack"]["id"], "unit_price": "99"},
+        status=400,
+    )
+    assert error_fields(res.json) == {"unit_price"}
+    res = manager.post_json(
+        "/api/v1/quote-template-lines",
+        {"template_id": template["id"], "quantity": "2"},
+        status=400,
+    )
+    assert error_fields(res.json) == {"description", "unit_price"}
+
+
+def test_a_quote_from_a_template_is_priced_for_the_opportunitys_account(
+    api, template, shop, make_opp
+):
+    rep = api("sales")
+    opp = make_opp(rep, "Knossos storage", account_id=shop["knossos"]["id"])
+    res = rep.post_json(
+        "/api/v1/quotes/from-template",
+        {"template_id": template["id"], "opportunity_id": opp["id"]},
+        status=201,
+    )
+    q = res.json
+    assert res.headers["Location"].endswith(f"/api/v1/quotes/{q['id']}")
+    assert q["title"] == "Knossos storage"
+    assert q["opportunity_id"] == opp["id"] and q["account_id"] == shop["knossos"]["id"]
+    assert (q["currency"], q["language"]) == ("EUR", "el")
+    assert q["introduction"] == "Thank you for your interest."
+    assert q["terms"] == "Valid for 30 days."
+    assert q["owner_id"] == rep.user_id
+    lines = _lines(rep, q["id"])
+    # the account's own contract: 170 from 10 pieces; the name in the quote's language
+    assert lines[0]["description"] == "Μεταλλικό ράφι 200 cm"
+    assert Decimal(lines[0]["unit_price"]) == Decimal("170.00")
+    assert "Knossos contract" in lines[0]["price_note"]
+    assert Decimal(lines[0]["tax_rate"]) == 24
+    assert (lines[1]["description"], Decimal(lines[1]["unit_price"])) == (
+        "Transport",
+        Decimal("45.50"),
+    )
+    assert Decimal(rep.get(f"/api/v1/quotes/{q['id']}").json["net_total"]) == Decimal("1745.50")
+    # the template's texts frame the lines in the offer's PDF
+    res = rep.get(f"/api/v1/quotes/{q['id']}/pdf")
+    text = " ".join(
+        " ".join(p.extract_text() for p in PdfReader(io.BytesIO(res.body)).pages).split()
+    )
+    assert "Thank you for your interest." in text and "Valid for 30 days." in text
+    assert text.index("Thank you") < text.index("Μεταλλικό ράφι") < text.index("Valid for")
+    # another customer gets the general list's price from the same template
+    opp2 = make_opp(rep, "Minoa", account_id=shop["other"]["id"])
+    q2 = rep.post_json(
+        "/api/v1/quotes/from-template",
+        {"template_id": template["id"], "opportunity_id": opp2["id"], "title": "Shelves"},
+        status=201,
+    ).json
+    assert q2["title"] == "Shelves"
+    assert Decimal(_lines(rep, q2["id"])[0]["unit_price"]) == Decimal("190.00")
+
+
+def test_bad_requests_name_the_field_and_write_nothing(
+    api, admin, template, shop, make_opp, error_fields
+):
+    rep = api("sales")
+    before = _count_quotes(admin)
+    url = "/api/v1/quotes/from-template"
+    res = rep.post_json(url, {"colour": "red"}, status=400)
+    assert res.content_type == PROBLEM
+    assert error_fields(res.json) == {"colour", "template_id"}
+    res = rep.post_json(url, {"template_id": "1", "opportunity_id": 99999999}, status=400)
+    assert error_fields(res.json) == {"template_id", "opportunity_id"}
+    res = rep.post_json(url, {"template_id": 99999999}, status=400)
+    assert error_fields(res.json) == {"template_id"}
+    # another rep's deal is not theirs to quote on (and is not revealed)
+    other_rep = api("sales")
+    foreign = make_opp(other_rep, "Not yours", account_id=shop["knossos"]["id"])
+    res = rep.post_json(
+        url, {"template_id": template["id"], "opportunity_id": foreign["id"]}, status=400
+    )
+    assert error_fields(res.json) == {"opportunity_id"}
+    # an inactive template is no longer offered
+    manager = api("manager")
+    off = manager.post_json(
+        "/api/v1/quote-templates", {"name": "Old", "currency": "EUR", "active": False}, status=201
+    ).json
+    res = rep.post_json(url, {"template_id": off["id"]}, status=400)
+    assert error_fields(res.json) == {"template_id"}
+    # a template in a currency the catalog cannot price (no EUR->PLN rate): refused,
+    # naming the template, and no half-made quote is left behind
+    pln = manager.post_json(
+        "/api/v1/quote-templates", {"name": "Poland", "currency": "PLN"}, status=201
+    ).json
+    manager.post_json(
+        "/api/v1/quote-template-lines",
+        {"template_id": pln["id"], "product_id": shop["rack"]["id"]},
+        status=201,
+    )
+    res = rep.post_json(url, {"template_id": pln["id"]}, status=400)
+    assert error_fields(res.json) == {"template_id"}
+    assert "Steel rack 200 cm" in res.json["errors"][0]["detail"]
+    assert _count_quotes(admin) == before
+    # a user without the right to create quotes
+    api("user").post_json(url, {"template_id": template["id"]}, status=403)
+
+
+def test_save_as_template_keeps_products_not_prices(api, shop, make_opp, error_fields):
+    rep = api("sales")
+    q = rep.post_json(
+        "/api/v1/quotes",
+        {
+            "title": "Hand made",
+            "currency": "EUR",
+            "account_id": shop["other"]["id"],
+            "introduction": "Dear customer,",
+            "terms": "Net 30.",
+        },
+        status=201,
+    ).json
+    rep.post_json(
+        "/api/v1/quote-lines",
+        {
+            "quote_id": q["id"],
+            "product_id": shop["rack"]["id"],
+            "quantity": "10",
+            "unit_price": "150.00",
+        },
+        status=201,
+    )
+    rep.post_json(
+        "/api/v1/quote-lines",
+        {"quote_id": q["id"], "description": "Assembly", "unit_price": "80.00", "tax_rate": "24"},
+        status=201,
+    )
+    url = f"/api/v1/quotes/{q['id']}/save-as-template"
+    # reps use templates, managers make them
+    rep.post_json(url, {"name": "Mine"}, status=403)
+    manager = api("manager")
+    res = manager.post_json(url, {"name": 5, "extra": 1}, status=400)
+    assert error_fields(res.json) == {"name", "extra"}
+    t = manager.post_json(url, {"name": "Standard shelving"}, status=201).json
+    assert (t["name"], t["currency"], t["introduction"], t["terms"], t["active"]) == (
+        "Standard shelving",
+        "EUR",
+        "Dear customer,",
+        "Net 30.",
+        True,
+    )
+    tl = manager.get(f"/api/v1/quote-template-lines?template_id={t['id']}&sort=position").json
+    rack, free = tl["items"]
+    assert rack["product_id"] == shop["rack"]["id"] and rack["unit_price"] is None
+    assert rack["description"] is None and Decimal(rack["quantity"]) == 10
+    assert (free["description"], Decimal(free["unit_price"])) == ("Assembly", Decimal("80.00"))
+    # a quote from it asks the catalog again: Knossos' contract, not the hand-typed 150
+    opp = make_opp(rep, "Knossos", account_id=shop["knossos"]["id"])
+    q2 = rep.post_json(
+        "/api/v1/quotes/from-template",
+        {"template_id": t["id"], "opportunity_id": opp["id"]},
+        status=201,
+    ).json
+    lines = _lines(rep, q2["id"])
+    assert [Decimal(ln["unit_price"]) for ln in lines] == [Decimal("170.00"), Decimal("80.00")]
+    assert lines[0]["description"] == "Steel rack 200 cm"
+    # a quote the user cannot see cannot be saved
+    manager.post_json("/api/v1/quotes/99999999/save-as-template", {}, status=404)
