@@ -31,6 +31,8 @@ def main(argv=None) -> int:
     p.add_argument("--rows", type=int, default=20_000)
     p.add_argument("--prefill", type=int, default=0, help="people in the table before")
     p.add_argument("--profile", action="store_true")
+    p.add_argument("--sql", action="store_true",
+                   help="print the statements by kind: count and seconds")
     args = p.parse_args(argv)
     url = E.create_database(args.db)
     try:
@@ -69,6 +71,20 @@ def main(argv=None) -> int:
         def progress(_pct, message):
             marks.append((int(message.split("/")[0]), time.perf_counter() - t0))
 
+        sql: dict = {}
+        if args.sql:
+            from sqlalchemy import event
+
+            def before(conn, cursor, statement, params, context, many):
+                conn.info["t0"] = time.perf_counter()
+
+            def after(conn, cursor, statement, params, context, many):
+                kind = " ".join(statement.split()[:4])[:70]
+                n, t = sql.get(kind, (0, 0.0))
+                sql[kind] = (n + 1, t + time.perf_counter() - conn.info.pop("t0", 0))
+
+            event.listen(registry["dbengine"], "before_cursor_execute", before)
+            event.listen(registry["dbengine"], "after_cursor_execute", after)
         if args.profile:
             import cProfile
 
@@ -87,6 +103,8 @@ def main(argv=None) -> int:
               f"{args.rows / seconds:,.0f} rows/s; by fifths: {' '.join(fifths)} rows/s; "
               f"created {summary['created']} skipped {summary['skipped']} "
               f"rejected {summary['rejected']}", flush=True)
+        for kind, (n, t) in sorted(sql.items(), key=lambda kv: -kv[1][1])[:25]:
+            print(f"{n:7d} {t:8.2f} s  {kind}")
         return 0 if summary["state"] == "done" else 1
     finally:
         E.drop_database(args.db, url)
