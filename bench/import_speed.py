@@ -31,8 +31,9 @@ def main(argv=None) -> int:
     p.add_argument("--rows", type=int, default=20_000)
     p.add_argument("--prefill", type=int, default=0, help="people in the table before")
     p.add_argument("--profile", action="store_true")
-    p.add_argument("--sql", action="store_true",
-                   help="print the statements by kind: count and seconds")
+    p.add_argument(
+        "--sql", action="store_true", help="print the statements by kind: count and seconds"
+    )
     args = p.parse_args(argv)
     url = E.create_database(args.db)
     try:
@@ -46,10 +47,20 @@ def main(argv=None) -> int:
         if args.prefill:
             datagen.index_people(registry)
         datagen.analyze(registry["dbengine"])
-        ctx = Ctx(kind=args.db, url=url, app=app, registry=registry,
-                  engine=registry["dbengine"], org=org, people=people,
-                  n_people=args.prefill, n_activities=0, quick=True, repeats=1,
-                  http_seconds=0)
+        ctx = Ctx(
+            kind=args.db,
+            url=url,
+            app=app,
+            registry=registry,
+            engine=registry["dbengine"],
+            org=org,
+            people=people,
+            n_people=args.prefill,
+            n_activities=0,
+            quick=True,
+            repeats=1,
+            http_seconds=0,
+        )
         E.RESULTS.mkdir(parents=True, exist_ok=True)
         path = E.RESULTS / f"import_speed_{args.db}.csv"
         s_import.write_csv(ctx, path, args.rows)
@@ -58,8 +69,13 @@ def main(argv=None) -> int:
 
         with open(path, newline="", encoding="utf-8") as fh:
             headers = next(csv.reader(fh))
-        options = {"mapping": {h: h for h in headers}, "key": "email",
-                   "on_duplicate": "skip", "delimiter": ",", "encoding": "utf-8"}
+        options = {
+            "mapping": {h: h for h in headers},
+            "key": "email",
+            "on_duplicate": "skip",
+            "delimiter": ",",
+            "encoding": "utf-8",
+        }
         with s_import.committed_request(registry, ctx.token(org.admin_id)) as request:
             problems = pipeline.check_options(request, et, headers, options)
             if problems:
@@ -99,10 +115,13 @@ def main(argv=None) -> int:
             if rows - prev[0] >= step or rows == args.rows:
                 fifths.append(f"{(rows - prev[0]) / max(at - prev[1], 1e-9):,.0f}")
                 prev = (rows, at)
-        print(f"[{args.db}] {args.rows} rows into {args.prefill}: {seconds:.2f} s, "
-              f"{args.rows / seconds:,.0f} rows/s; by fifths: {' '.join(fifths)} rows/s; "
-              f"created {summary['created']} skipped {summary['skipped']} "
-              f"rejected {summary['rejected']}", flush=True)
+        print(
+            f"[{args.db}] {args.rows} rows into {args.prefill}: {seconds:.2f} s, "
+            f"{args.rows / seconds:,.0f} rows/s; by fifths: {' '.join(fifths)} rows/s; "
+            f"created {summary['created']} skipped {summary['skipped']} "
+            f"rejected {summary['rejected']}",
+            flush=True,
+        )
         for kind, (n, t) in sorted(sql.items(), key=lambda kv: -kv[1][1])[:25]:
             print(f"{n:7d} {t:8.2f} s  {kind}")
         return 0 if summary["state"] == "done" else 1
