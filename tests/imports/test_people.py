@@ -236,8 +236,7 @@ def test_statements_per_chunk_do_not_grow_with_its_rows(
     key look-up, the reference look-up, the inserts (people, their phone and e-mail
     rows, the custom-field mirror, history, search index, duplicate keys) are one
     statement per table for the chunk, never one per row; into a table that already
-    holds people too. (Both sizes stay under the first chunk's 50 rows and under the
-    size at which PostgreSQL's COPY, which is no statement, takes over.)"""
+    holds people too. (Both sizes stay under the first chunk's 50 rows.)"""
     from kyklos_contacts.models import Person
 
     mgr = api("manager")
@@ -258,9 +257,11 @@ def test_statements_per_chunk_do_not_grow_with_its_rows(
         assert (summary["created"], summary["skipped"], summary["rejected"]) == (
             n - 2, 1, 1), log
         counts.append(qc.count)
-    # 5 rows or 45, into an almost empty table or one holding the earlier runs' people:
-    # the same statements each time
-    assert counts[1] == counts[2] == counts[3] == counts[4], counts
+    # 45 rows cost no more statements than 5 (on PostgreSQL one fewer: the 45 people's
+    # duplicate keys are 50 rows or more, which go in by COPY, no statement), into an
+    # almost empty table or one holding the earlier runs' people
+    assert counts[2] <= counts[1] and counts[4] <= counts[3], counts
+    assert (counts[1], counts[2]) == (counts[3], counts[4]), counts
     with dbsession() as db:
         made = db.execute(select(Person).where(Person.email.like("p4%"))).scalars().all()
         assert len(made) == 43
