@@ -212,3 +212,59 @@ def test_outlook_phone_and_email_columns(api, registry, dbsession, tmp_path):
     res = mgr.post_json("/api/v1/persons", {"last_name": "X", "phone": "+30 694 123 4567"},
                         status=409)
     assert res.json["duplicates"][0]["id"] == maria["id"]
+
+
+def _people_file(path, start: int, n: int, account: str) -> None:
+    """``n`` new people from number ``start``, the last row repeating the first one's
+    e-mail (a duplicate in the file) and the one before it with a malformed e-mail."""
+    lines = ["First Name,Last Name,E-mail,Mobile,Country,Company,Title,Gender"]
+    for i in range(start, start + n):
+        email = f"p{i}@example.gr"
+        if i == start + n - 2:
+            email = f"p{i}-at-example.gr"
+        elif i == start + n - 1:
+            email = f"p{start}@example.gr"
+        lines.append(f"Νίκος{i},Παππάς{i},{email},694 {i:03} {i:04},GR,{account},Eng,Male")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+@pytest.mark.parametrize("with_account", [False, True], ids=["alone", "with-account"])
+def test_statements_per_chunk_do_not_grow_with_its_rows(
+    api, registry, dbsession, tmp_path, query_counter, with_account
+):
+    """A chunk of people costs the same statements whether it holds 5 rows or 45: the
+    key look-up, the reference look-up, the inserts (people, their phone and e-mail
+    rows, the custom-field mirror, history, search index, duplicate keys) are one
+    statement per table for the chunk, never one per row; into a table that already
+    holds people too. (Both sizes stay under the first chunk's 50 rows.)"""
+    from kyklos_contacts.models import Person
+
+    mgr = api("manager")
+    account = ""
+    if with_account:
+        account = mgr.post_json("/api/v1/accounts", {"name": "Acme", "country": "GR"},
+                                status=201).json["name"]
+    mapping = {"First Name": "first_name", "Last Name": "last_name", "E-mail": "email",
+               "Mobile": "phone", "Country": "country", "Title": "job_title",
+               "Gender": "gender", **({"Company": "account_id"} if with_account else {})}
+    counts = []
+    # the first run fills the process's caches (settings, custom fields): not counted
+    for start, n in ((10, 5), (100, 5), (200, 45), (300, 5), (400, 45)):
+        path = tmp_path / f"people{start}.csv"
+        _people_file(path, start, n, account)
+        with query_counter() as qc:
+            summary, log = import_people(registry, mgr.user_id, path, mapping, key="email")
+        assert (summary["created"], summary["skipped"], summary["rejected"]) == (
+            n - 2, 1, 1), log
+        counts.append(qc.count)
+    # 45 rows cost no more statements than 5 (on PostgreSQL one fewer: the 45 people's
+    # duplicate keys are 50 rows or more, which go in by COPY, no statement), into an
+    # almost empty table or one holding the earlier runs' people
+    assert counts[2] <= counts[1] and counts[4] <= counts[3], counts
+    assert (counts[1], counts[2]) == (counts[3], counts[4]), counts
+    with dbsession() as db:
+        made = db.execute(select(Person).where(Person.email.like("p4%"))).scalars().all()
+        assert len(made) == 43
+        assert {p.phone[:6] for p in made} == {"+30694"}
+        if with_account:
+            assert {p.account_id for p in made} != {None}

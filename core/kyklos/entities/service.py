@@ -877,9 +877,14 @@ def _make_plan(mapper) -> _Plan | None:
             return None
         if col is pk_col:
             continue
-        if col.server_default is not None:
-            return None
         d = col.default
+        if col.server_default is not None and not (
+            getattr(d, "is_scalar", False) or getattr(d, "is_callable", False)
+        ):
+            # only the database knows the value; with a Python-side default as well
+            # (``default=False, server_default=false()``: the server's for raw SQL and
+            # migrations) the INSERT always sends the Python one, as the ORM does
+            return None
         if col is mapper.version_id_col:
             if not callable(mapper.version_id_generator):
                 return None  # a server-side version counter

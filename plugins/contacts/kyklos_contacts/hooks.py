@@ -8,7 +8,7 @@ import re
 
 from sqlalchemy import select
 
-from kyklos_sdk import RecordError, create_record, get_entity_type, hookimpl
+from kyklos_sdk import RecordError, create_record, get_entity_type, hookimpl, insert_new
 
 from . import _, validation
 from .models import Affiliation, Consent, Relationship
@@ -44,8 +44,10 @@ def validate_person(request, record, data, errors, source=None):
     # an import keeps a number no country reads, as the file gives it (flagged unchecked)
     lenient = source == "import"
     origins = _address_columns(record, data)
+    # an import's batch is one request: each account its rows name is looked up once
+    memo = request.__dict__.setdefault("_contacts_account_countries", {}) if lenient else None
     changes, errs = validation.check_person(db, record, data, default_country(request),
-                                            lenient)
+                                            lenient, memo)
     errors.update(errs)
     _apply(data, changes, errs)
     values = validation.merged(
@@ -54,8 +56,8 @@ def validate_person(request, record, data, errors, source=None):
         ("country", "account_id", "first_name", "last_name", "gender", "language", "email",
          "phone", "salutation", "name_day_calendar"),
     )
-    region = validation.person_region(db, values, default_country(request))
-    regions = validation.phone_regions(db, values, default_country(request))
+    region = validation.person_region(db, values, default_country(request), memo)
+    regions = validation.phone_regions(db, values, default_country(request), memo=memo)
     _typed_columns(record, data, errors, regions, lenient)
     _sync_phones(record, data, errors, regions, lenient)
     _sync_emails(record, data, errors)
@@ -451,6 +453,19 @@ class Hooks:
             apply_pending_card_extras(request, entity_type, record)
 
     @hookimpl
+    def kyklos_records_saved(self, request, entity_type, records, changes, source):
+        # The batch form of the hook above (an import): this plugin is then not called
+        # per record, so it does all of it - the affiliations with one query for the
+        # batch, the addresses and card extras a row carried.
+        if entity_type.plugin == "contacts" and entity_type.name == "person":
+            follow_accounts(request.dbsession, [
+                (record, ch) for record, ch in zip(records, changes, strict=True)
+                if "account_id" in ch or "job_title" in ch])
+            for record in records:
+                create_pending_addresses(request, record, source)
+                apply_pending_card_extras(request, entity_type, record)
+
+    @hookimpl
     def kyklos_record_before_delete(self, request, entity_type, record):
         if entity_type.plugin == "contacts" and entity_type.name == "relationshiptype":
             used = request.dbsession.execute(
@@ -524,31 +539,67 @@ class ImportFormats:
 def follow_account(db, person, changes) -> None:
     """A person's primary account is their current job: record it as a primary
     affiliation, and end the previous one (the employment history, CON-16)."""
-    today = dt.date.today()
-    old_account = changes.get("account_id", (person.account_id, person.account_id))[0]
     rows = db.execute(
         select(Affiliation).where(Affiliation.person_id == person.id)
     ).scalars().all()
+    made = _follow(person, changes, rows, dt.date.today())
+    if made is _UNLINKED:
+        return
+    if made is not None:
+        db.add(made)
+    db.flush()
+
+
+def follow_accounts(db, items: list) -> None:
+    """:func:`follow_account` for the ``[(person, changes)]`` of a batch (an import):
+    one query for their affiliations, the new ones inserted with one executemany,
+    instead of a query and a flush per person."""
+    if not items:
+        return
+    rows: dict = {}
+    for a in db.execute(
+        select(Affiliation).where(Affiliation.person_id.in_({p.id for p, _ch in items}))
+    ).scalars():
+        rows.setdefault(a.person_id, []).append(a)
+    today = dt.date.today()
+    made = []
+    for person, changes in items:
+        new = _follow(person, changes, rows.setdefault(person.id, []), today)
+        if new is not None and new is not _UNLINKED:
+            made.append(new)
+            rows[person.id].append(new)  # a person twice in a batch finds it
+    insert_new(db, made)
+    db.flush()  # the changed ones
+
+
+#: :func:`_follow`'s answer for a person with no account: nothing to write
+_UNLINKED = object()
+
+
+def _follow(person, changes, rows, today):
+    """Apply :func:`follow_account` to ``rows`` (the person's affiliations); returns the
+    new affiliation to add, ``None`` or :data:`_UNLINKED`."""
+    old_account = changes.get("account_id", (person.account_id, person.account_id))[0]
     if "account_id" in changes and old_account and old_account != person.account_id:
         for a in rows:
             if a.account_id == old_account and a.is_primary and a.end_date is None:
                 a.is_primary = False
                 a.end_date = today
     if person.account_id is None:
-        return
+        return _UNLINKED
     current = next(
         (a for a in rows if a.account_id == person.account_id and a.is_current(today)), None
     )
+    made = None
     if current is None:
-        current = Affiliation(
+        current = made = Affiliation(
             person_id=person.id,
             account_id=person.account_id,
             start_date=today,
             owner_id=person.owner_id,
         )
-        db.add(current)
     current.is_primary = True
     if person.job_title:
         current.role = person.job_title
-    db.flush()
+    return made
 
