@@ -179,3 +179,49 @@ def test_the_sentence_reads_in_each_language(
     # the alternatives listed the language's way, with its own quotation marks
     assert re.search("Ana[”»]" + conjunction + "[“«„]Bea", summary), summary
     assert "2026-01-01" not in summary  # dates in the user's words
+
+
+def test_a_rule_saved_through_the_api_opens_as_builder_rows(client, api, make_user, dbsession):
+    """ "is one of" and "is between" written through the API show in the builder as
+    the user reads them (the test, both ends, the chosen people by name) and survive an
+    unchanged save."""
+    make_user(email="ana@example.com", name="Ana Owner", roles=("ticketeer",))
+    make_user(email="bea@example.com", name="Bea Owner", roles=("ticketeer",))
+    ids = [_uid(dbsession, "ana@example.com"), _uid(dbsession, "bea@example.com")]
+    conditions = {"amount__between": [100, 500], "owner_id__in": ids}
+    rule = (
+        api("admin")
+        .post_json(
+            "/api/v1/_automation/rules",
+            {
+                "entity": "ticket",
+                "name": "From the API",
+                "trigger": {"kind": "created"},
+                "conditions": conditions,
+                "actions": [{"type": "set_field", "field": "due_on", "value": "2026-12-31"}],
+            },
+            status=201,
+        )
+        .json
+    )
+    page = client("admin").get(f"/admin/automation/{rule['id']}")
+    rows = {}
+    for row in page.html.select(".k-condition"):
+        field = row.select_one('select[name$="-field"] option[selected]')["value"]
+        op = row.select_one('select[name$="-op"] option[selected]')
+        rows[field] = (op["value"], op.text.strip(), row)
+    assert set(rows) == {"amount", "owner_id"}
+    assert rows["amount"][0] == "between" and rows["owner_id"][0] == "in"
+    between = rows["amount"][2]
+    assert between.select_one('input[name$="-value"]')["value"] == "100"
+    assert between.select_one('input[name$="-value2"]')["value"] == "500"
+    owners = rows["owner_id"][2].select_one('select[name$="-value"]')
+    assert owners.has_attr("multiple") and owners.has_attr("data-k-picker")
+    chosen = [o.text for o in owners.select("option[selected]")]
+    assert chosen == ["Ana Owner", "Bea Owner"]
+    # nothing of it is left aside as "set through the API"
+    assert "Also (set through the API)" not in page.text
+    saved = builder_form(page).submit("action", value="save").follow()
+    assert "Rule" in saved.text
+    with dbsession() as db:
+        assert db.get(AutomationRule, rule["id"]).conditions == conditions
