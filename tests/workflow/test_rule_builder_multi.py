@@ -225,3 +225,41 @@ def test_a_rule_saved_through_the_api_opens_as_builder_rows(client, api, make_us
     assert "Rule" in saved.text
     with dbsession() as db:
         assert db.get(AutomationRule, rule["id"]).conditions == conditions
+
+
+@pytest.mark.parametrize(
+    ("locale", "conjunction", "quoted_x"),
+    [("en", " and ", "“x”"), ("el", " και ", "«x»"), ("pl", " i ", "„x”")],
+)
+def test_several_conditions_read_as_one_list_of_the_language(
+    locale, conjunction, quoted_x, make_user, login, testapp, api
+):
+    """Three conditions are listed the language's way ("a, b and c"), not glued with
+    "and" between every two."""
+    make_user(email=f"{locale}-boss@example.com", roles=("admin",), locale=locale)
+    rule = (
+        api("admin")
+        .post_json(
+            "/api/v1/_automation/rules",
+            {
+                "entity": "ticket",
+                "name": "r",
+                "trigger": {"kind": "created"},
+                "conditions": {
+                    "amount__gt": 1,
+                    "name__contains": "x",
+                    "due_on__isnull": False,
+                },
+                "actions": [{"type": "set_field", "field": "amount", "value": 2}],
+            },
+            status=201,
+        )
+        .json
+    )
+    login(testapp, f"{locale}-boss@example.com")
+    summary = testapp.get(f"/admin/automation/{rule['id']}").html.select_one("#k-rule-summary")
+    conds = summary.text.split(":")[0].split(", ", 1)[1]
+    # the three conditions (in whatever order the database keeps them), separated by
+    # commas with the language's "and" only before the last
+    assert quoted_x in conds and conds.count(conjunction) == 1, conds
+    assert len(re.split(", |" + conjunction, conds)) == 3, conds

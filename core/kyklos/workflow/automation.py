@@ -730,7 +730,22 @@ def conditions_words(request, et, doc) -> str:
                 + ")"
             )
             break
-    return _t(request, _(" and ")).join(parts) if parts else ""
+    return all_of_words(request, parts)
+
+
+def all_of_words(request, parts) -> str:
+    """Conditions that must all hold, listed the user's language's way: "a, b and c"
+    (en), "a, b και c" (el), "a, b i c" (pl), not "a and b and c"."""
+    from babel.lists import format_list
+
+    from kyklos.i18n import babel_locale
+
+    if not parts:
+        return ""
+    try:
+        return format_list(parts, style="standard", locale=babel_locale(request))
+    except (ValueError, KeyError):
+        return _t(request, _(" and ")).join(parts)
 
 
 def action_words(request, et, config) -> str:
