@@ -263,3 +263,28 @@ def test_several_conditions_read_as_one_list_of_the_language(
     # commas with the language's "and" only before the last
     assert quoted_x in conds and conds.count(conjunction) == 1, conds
     assert len(re.split(", |" + conjunction, conds)) == 3, conds
+
+
+@pytest.mark.parametrize(("locale", "word"), [("en", " or "), ("el", " ή "), ("ro", " sau ")])
+def test_alternatives_set_through_the_api_read_with_the_languages_or(
+    locale, word, make_user, login, testapp, api
+):
+    make_user(email=f"{locale}-alt@example.com", roles=("admin",), locale=locale)
+    rule = (
+        api("admin")
+        .post_json(
+            "/api/v1/_automation/rules",
+            {
+                "entity": "ticket",
+                "name": "r",
+                "trigger": {"kind": "created"},
+                "conditions": {"any": [{"amount__gt": 5}, {"name__contains": "x"}]},
+                "actions": [{"type": "set_field", "field": "amount", "value": 2}],
+            },
+            status=201,
+        )
+        .json
+    )
+    login(testapp, f"{locale}-alt@example.com")
+    text = testapp.get(f"/admin/automation/{rule['id']}").html.select_one("#k-rule-summary").text
+    assert " | " not in text and word in text, text

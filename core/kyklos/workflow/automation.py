@@ -722,15 +722,27 @@ def conditions_words(request, et, doc) -> str:
                     request,
                     _(
                         "one of: ${g}",
-                        mapping={
-                            "g": " | ".join(conditions_words(request, et, g) for g in kept["any"])
-                        },
+                        mapping={"g": any_of_words(request, et, kept["any"])},
                     ),
                 )
                 + ")"
             )
             break
     return all_of_words(request, parts)
+
+
+def any_of_words(request, et, groups) -> str:
+    """Groups of conditions of which one must hold, listed the language's way with its
+    "or" ("a, b or c"), not joined with a sign a reader has to decode."""
+    from babel.lists import format_list
+
+    from kyklos.i18n import babel_locale
+
+    parts = [conditions_words(request, et, g) for g in groups if isinstance(g, dict)]
+    try:
+        return format_list(parts, style="or", locale=babel_locale(request))
+    except (ValueError, KeyError):
+        return " | ".join(parts)
 
 
 def all_of_words(request, parts) -> str:
