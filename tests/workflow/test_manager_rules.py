@@ -36,3 +36,27 @@ def test_the_manager_reaches_the_rule_pages_from_the_menu(client):
     rep = client("sales")
     assert "/admin/automation" not in rep.get("/").text
     rep.get("/admin/automation", status=403)
+
+
+def test_the_manager_makes_and_changes_a_rule(api, client, dbsession):
+    """Through the API and the builder page, as a manager (not an administrator)."""
+    from kyklos.workflow.models import AutomationRule
+
+    manager = api("manager")
+    body = {
+        "entity": "account",
+        "name": "Welcome new accounts",
+        "trigger": {"kind": "created"},
+        "actions": [{"type": "set_field", "field": "name", "value": "Welcome"}],
+    }
+    made = manager.post_json("/api/v1/_automation/rules", body, status=201).json
+    manager.put_json(
+        f"/api/v1/_automation/rules/{made['id']}", {**body, "name": "Renamed"}, status=200
+    )
+    page = client("manager").get(f"/admin/automation/{made['id']}")
+    form = next(f for f in page.forms.values() if "trigger_kind" in f.fields)
+    form["name"] = "Renamed on the page"
+    form.submit("action", value="save").follow()
+    with dbsession() as db:
+        assert db.get(AutomationRule, made["id"]).name == "Renamed on the page"
+    api("sales").post_json("/api/v1/_automation/rules", body, status=403)

@@ -179,3 +179,112 @@ def test_the_sentence_reads_in_each_language(
     # the alternatives listed the language's way, with its own quotation marks
     assert re.search("Ana[”»]" + conjunction + "[“«„]Bea", summary), summary
     assert "2026-01-01" not in summary  # dates in the user's words
+
+
+def test_a_rule_saved_through_the_api_opens_as_builder_rows(client, api, make_user, dbsession):
+    """ "is one of" and "is between" written through the API show in the builder as
+    the user reads them (the test, both ends, the chosen people by name) and survive an
+    unchanged save."""
+    make_user(email="ana@example.com", name="Ana Owner", roles=("ticketeer",))
+    make_user(email="bea@example.com", name="Bea Owner", roles=("ticketeer",))
+    ids = [_uid(dbsession, "ana@example.com"), _uid(dbsession, "bea@example.com")]
+    conditions = {"amount__between": [100, 500], "owner_id__in": ids}
+    rule = (
+        api("admin")
+        .post_json(
+            "/api/v1/_automation/rules",
+            {
+                "entity": "ticket",
+                "name": "From the API",
+                "trigger": {"kind": "created"},
+                "conditions": conditions,
+                "actions": [{"type": "set_field", "field": "due_on", "value": "2026-12-31"}],
+            },
+            status=201,
+        )
+        .json
+    )
+    page = client("admin").get(f"/admin/automation/{rule['id']}")
+    rows = {}
+    for row in page.html.select(".k-condition"):
+        field = row.select_one('select[name$="-field"] option[selected]')["value"]
+        op = row.select_one('select[name$="-op"] option[selected]')
+        rows[field] = (op["value"], op.text.strip(), row)
+    assert set(rows) == {"amount", "owner_id"}
+    assert rows["amount"][0] == "between" and rows["owner_id"][0] == "in"
+    between = rows["amount"][2]
+    assert between.select_one('input[name$="-value"]')["value"] == "100"
+    assert between.select_one('input[name$="-value2"]')["value"] == "500"
+    owners = rows["owner_id"][2].select_one('select[name$="-value"]')
+    assert owners.has_attr("multiple") and owners.has_attr("data-k-picker")
+    chosen = [o.text for o in owners.select("option[selected]")]
+    assert chosen == ["Ana Owner", "Bea Owner"]
+    # nothing of it is left aside as "set through the API"
+    assert "Also (set through the API)" not in page.text
+    saved = builder_form(page).submit("action", value="save").follow()
+    assert "Rule" in saved.text
+    with dbsession() as db:
+        assert db.get(AutomationRule, rule["id"]).conditions == conditions
+
+
+@pytest.mark.parametrize(
+    ("locale", "conjunction", "quoted_x"),
+    [("en", " and ", "“x”"), ("el", " και ", "«x»"), ("pl", " i ", "„x”")],
+)
+def test_several_conditions_read_as_one_list_of_the_language(
+    locale, conjunction, quoted_x, make_user, login, testapp, api
+):
+    """Three conditions are listed the language's way ("a, b and c"), not glued with
+    "and" between every two."""
+    make_user(email=f"{locale}-boss@example.com", roles=("admin",), locale=locale)
+    rule = (
+        api("admin")
+        .post_json(
+            "/api/v1/_automation/rules",
+            {
+                "entity": "ticket",
+                "name": "r",
+                "trigger": {"kind": "created"},
+                "conditions": {
+                    "amount__gt": 1,
+                    "name__contains": "x",
+                    "due_on__isnull": False,
+                },
+                "actions": [{"type": "set_field", "field": "amount", "value": 2}],
+            },
+            status=201,
+        )
+        .json
+    )
+    login(testapp, f"{locale}-boss@example.com")
+    summary = testapp.get(f"/admin/automation/{rule['id']}").html.select_one("#k-rule-summary")
+    conds = summary.text.split(":")[0].split(", ", 1)[1]
+    # the three conditions (in whatever order the database keeps them), separated by
+    # commas with the language's "and" only before the last
+    assert quoted_x in conds and conds.count(conjunction) == 1, conds
+    assert len(re.split(", |" + conjunction, conds)) == 3, conds
+
+
+@pytest.mark.parametrize(("locale", "word"), [("en", " or "), ("el", " ή "), ("ro", " sau ")])
+def test_alternatives_set_through_the_api_read_with_the_languages_or(
+    locale, word, make_user, login, testapp, api
+):
+    make_user(email=f"{locale}-alt@example.com", roles=("admin",), locale=locale)
+    rule = (
+        api("admin")
+        .post_json(
+            "/api/v1/_automation/rules",
+            {
+                "entity": "ticket",
+                "name": "r",
+                "trigger": {"kind": "created"},
+                "conditions": {"any": [{"amount__gt": 5}, {"name__contains": "x"}]},
+                "actions": [{"type": "set_field", "field": "amount", "value": 2}],
+            },
+            status=201,
+        )
+        .json
+    )
+    login(testapp, f"{locale}-alt@example.com")
+    text = testapp.get(f"/admin/automation/{rule['id']}").html.select_one("#k-rule-summary").text
+    assert " | " not in text and word in text, text

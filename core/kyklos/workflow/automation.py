@@ -722,15 +722,42 @@ def conditions_words(request, et, doc) -> str:
                     request,
                     _(
                         "one of: ${g}",
-                        mapping={
-                            "g": " | ".join(conditions_words(request, et, g) for g in kept["any"])
-                        },
+                        mapping={"g": any_of_words(request, et, kept["any"])},
                     ),
                 )
                 + ")"
             )
             break
-    return _t(request, _(" and ")).join(parts) if parts else ""
+    return all_of_words(request, parts)
+
+
+def any_of_words(request, et, groups) -> str:
+    """Groups of conditions of which one must hold, listed the language's way with its
+    "or" ("a, b or c"), not joined with a sign a reader has to decode."""
+    from babel.lists import format_list
+
+    from kyklos.i18n import babel_locale
+
+    parts = [conditions_words(request, et, g) for g in groups if isinstance(g, dict)]
+    try:
+        return format_list(parts, style="or", locale=babel_locale(request))
+    except (ValueError, KeyError):
+        return " | ".join(parts)
+
+
+def all_of_words(request, parts) -> str:
+    """Conditions that must all hold, listed the user's language's way: "a, b and c"
+    (en), "a, b και c" (el), "a, b i c" (pl), not "a and b and c"."""
+    from babel.lists import format_list
+
+    from kyklos.i18n import babel_locale
+
+    if not parts:
+        return ""
+    try:
+        return format_list(parts, style="standard", locale=babel_locale(request))
+    except (ValueError, KeyError):
+        return _t(request, _(" and ")).join(parts)
 
 
 def action_words(request, et, config) -> str:
