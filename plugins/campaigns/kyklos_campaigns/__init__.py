@@ -37,7 +37,7 @@ plugin = Plugin(
     demo_data=_demo,
 )
 
-CONFIG_TYPES = ("targetlist", "emailtemplate", "suppression")
+CONFIG_TYPES = ("targetlist", "emailtemplate", "lettertemplate", "suppression")
 WORK_TYPES = ("campaign", "campaignmember", "campaignrecipient")
 TYPES = CONFIG_TYPES + WORK_TYPES
 #: verb -> permission, per entity type ("campaigns.campaign.read", ...)
@@ -61,6 +61,8 @@ def includeme(config):
     config.include(".bounces")
     config.include(".replies")
     config.include(".coupons")
+    config.include(".letters")
+    config.include(".letters_views")
     config.declare_permission(SEND, _("Send campaigns"))
     config.add_role("campaignmanager", _("Campaign manager"), [*_perms(TYPES, FULL), SEND])
     config.extend_role("manager", [*_perms(TYPES, FULL), SEND])

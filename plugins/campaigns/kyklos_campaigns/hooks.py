@@ -50,7 +50,8 @@ def validate_list(request, record, data, errors) -> None:
 def validate_campaign(request, record, data, errors) -> None:
     from .sending import channels
 
-    if "channel" in data and data["channel"] not in channels(request):
+    # letters are made, not sent: the channel is the plugin's own
+    if "channel" in data and data["channel"] not in {*channels(request), "letter"}:
         errors["channel"] = _("This channel is not available.")
     if record is not None and record.status != "draft":
         changing = set(data) - {"cost", "owner_id", "name"}
@@ -135,6 +136,18 @@ class Hooks:
             return [
                 Action(_("Preview"), request.route_url("campaigns.template.preview", id=record.id))
             ]
+        if name == "lettertemplate":
+            if not request.has_permission(PERMISSIONS["lettertemplate"]["update"]):
+                return None
+            return [
+                Action(
+                    _("Upload the Word document"),
+                    request.route_url("campaigns.letter.upload", id=record.id),
+                    style="primary",
+                )
+            ]
+        if name == "campaign" and record.channel == "letter":
+            return [Action(_("Letters"), request.route_url("campaigns.letters", id=record.id))]
         if name == "campaign":
             out = [Action(_("Results"), request.route_url("campaigns.results", id=record.id))]
             if record.status == "draft" and request.has_permission(SEND):

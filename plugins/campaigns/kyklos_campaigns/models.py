@@ -8,10 +8,18 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 
-from sqlalchemy import ForeignKey, Integer, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import (
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
-from kyklos_sdk import Base, EntityMixin, RelatedList, SoftDeleteMixin, UTCDateTime
+from kyklos_sdk import Base, EntityMixin, IdMixin, RelatedList, SoftDeleteMixin, UTCDateTime
 
 from . import _
 
@@ -104,6 +112,58 @@ class EmailTemplate(EntityMixin, SoftDeleteMixin, Base):
     body_text: Mapped[str | None] = mapped_column(Text)
 
 
+class LetterTemplate(EntityMixin, SoftDeleteMixin, Base):
+    """A letter for post in one language: a Word document (.docx) whose merge fields are
+    Jinja placeholders. Like e-mail templates, those of the same ``name`` are the
+    language versions of one letter. The document itself is in
+    :class:`LetterTemplateFile` (bytes have no place in the record's API and forms)."""
+
+    __tablename__ = "campaigns_lettertemplate"
+    __table_args__ = (UniqueConstraint("name", "language", name="campaigns_letter_lang"),)
+
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    language: Mapped[str] = mapped_column(String(5), nullable=False, default="en")
+    filename: Mapped[str] = mapped_column(String(250), nullable=False, default="")
+    #: the merge fields the document uses, comma-separated (shown on the record)
+    merge_fields: Mapped[str | None] = mapped_column(Text)
+
+
+class LetterTemplateFile(IdMixin, Base):
+    """The .docx of a letter template (one per template; an upload replaces it)."""
+
+    __tablename__ = "campaigns_letterfile"
+
+    template_id: Mapped[int] = mapped_column(
+        ForeignKey("campaigns_lettertemplate.id", ondelete="CASCADE"),
+        nullable=False,
+        unique=True,
+    )
+    content: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+
+
+class LetterRun(IdMixin, Base):
+    """The letters of a letter campaign, made by the ``campaigns.letters`` job: a ZIP of
+    one .docx per recipient and a CSV of their postal addresses for the envelopes. The
+    last run of a campaign is the one offered for download."""
+
+    __tablename__ = "campaigns_letterrun"
+
+    campaign_id: Mapped[int] = mapped_column(
+        ForeignKey("campaigns_campaign.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    job_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    created_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    recipients: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    documents: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    failed: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    excluded_consent: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    excluded_duplicate: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    excluded_suppressed: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    excluded_no_address: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    archive: Mapped[bytes | None] = mapped_column(LargeBinary)
+    addresses_csv: Mapped[str | None] = mapped_column(Text)
+
+
 class Campaign(EntityMixin, SoftDeleteMixin, Base):
     """One send of a template to a target list on a channel, at a time, throttled."""
 
@@ -115,6 +175,10 @@ class Campaign(EntityMixin, SoftDeleteMixin, Base):
     )
     template_id: Mapped[int | None] = mapped_column(
         ForeignKey("campaigns_template.id", ondelete="RESTRICT"), index=True
+    )
+    #: the letter of a campaign on the "letter" channel
+    letter_template_id: Mapped[int | None] = mapped_column(
+        ForeignKey("campaigns_lettertemplate.id", ondelete="RESTRICT"), index=True
     )
     channel: Mapped[str] = mapped_column(String(20), nullable=False, default="email")
     scheduled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
@@ -308,6 +372,41 @@ def includeme(config):
         icon="envelope-paper",
     )
     config.add_entity_type(
+        LetterTemplate,
+        "lettertemplate",
+        title=_("Letter template"),
+        plural=_("Letter templates"),
+        slug="letter-templates",
+        title_field="name",
+        subtitle_field="language",
+        primary_filters=("name", "language"),
+        list_columns=("name", "language", "filename", "updated_at"),
+        filters=("name", "language"),
+        sort=("name", "language", "updated_at"),
+        search=("name", "filename"),
+        # the document comes with an upload (checked there): the fields it makes
+        # are not typed
+        readonly=("filename", "merge_fields"),
+        fields={
+            "name": {
+                "title": _("Name"),
+                "description": _(
+                    "Templates of the same name are the language versions of one letter."
+                ),
+            },
+            "language": {
+                "title": _("Language"),
+                "type": "choice",
+                "choices": LANGUAGES,
+                "default": "en",
+            },
+            "filename": {"title": _("Word document")},
+            "merge_fields": {"title": _("Merge fields used")},
+        },
+        menu_order=62,
+        icon="file-earmark-word",
+    )
+    config.add_entity_type(
         Campaign,
         "campaign",
         title=_("Campaign"),
@@ -333,10 +432,14 @@ def includeme(config):
             "name": {"title": _("Name")},
             "list_id": {"title": _("Target list")},
             "template_id": {"title": _("E-mail template")},
+            "letter_template_id": {
+                "title": _("Letter template"),
+                "description": _("For the letter channel: a Word document to print and post."),
+            },
             "channel": {
                 "title": _("Channel"),
                 "type": "choice",
-                "choices": [("email", _("E-mail"))],
+                "choices": [("email", _("E-mail")), ("letter", _("Letter"))],
                 "default": "email",
             },
             "scheduled_at": {
@@ -449,7 +552,8 @@ def includeme(config):
         extra = [
             (ch.id, ch.title) for ch in found if getattr(ch, "id", None) not in (None, "email")
         ]
-        field.choices = [("email", _("E-mail")), *extra]
+        extra = [c for c in extra if c[0] != "letter"]
+        field.choices = [("email", _("E-mail")), ("letter", _("Letter")), *extra]
 
     # after the entity types (order 10) and every plugin's hooks are registered
     config.action(("campaigns.channels",), offer_channels, order=20)

@@ -173,6 +173,58 @@ def merge_values(person, account_name: str | None = None, extra: dict | None = N
     return out
 
 
+class AccountValue(str):
+    """The ``account`` merge field: reads as the account's name (``{{ account }}``, as
+    e-mail templates always wrote it) and has the account's readable fields as
+    attributes (``{{ account.name }}``, ``{{ account.city }}``, as letters write it)."""
+
+    def __new__(cls, name: str, fields: dict):
+        obj = super().__new__(cls, name)
+        obj.__dict__.update(fields)
+        return obj
+
+
+#: the account's fields a merge field may read (``account.<field>``)
+ACCOUNT_FIELDS = ("name", "city", "country", "website", "phone", "email")
+#: person merge field -> the person's fields it shows: each must be readable
+PERSON_SOURCES = {
+    "first_name": ("first_name",),
+    "last_name": ("last_name",),
+    "full_name": ("first_name", "last_name"),
+    "salutation": ("salutation",),
+    "email": ("email",),
+    "account": ("account_id",),
+}
+
+
+def merge_context(request, person, extra: dict | None = None) -> dict:
+    """The merge fields of ``person`` as the user may read them: a field the user's
+    roles hide (field permissions, the same on every path) is left out, so that the
+    template's fallback applies, as for an empty value. E-mail and letters both merge
+    this."""
+    from kyklos_sdk import field_access, get_entity_type
+
+    readable, _w = field_access(request, get_entity_type(request, "person"))
+    values = merge_values(person)
+    out = {
+        k: v for k, v in values.items() if all(f in readable for f in PERSON_SOURCES.get(k, (k,)))
+    }
+    account_id = getattr(person, "account_id", None)
+    if account_id and "account_id" in readable:
+        et = get_entity_type(request, "account")
+        account = request.dbsession.get(et.model, account_id)
+        can_read, _w = field_access(request, et)
+        if account is not None and "name" in can_read:
+            fields = {
+                f: getattr(account, f, None)
+                for f in ACCOUNT_FIELDS
+                if f in can_read and getattr(account, f, None) not in (None, "")
+            }
+            out["account"] = AccountValue(account.name, fields)
+    out.update(extra or {})
+    return out
+
+
 def _render(env, field, source, values) -> str:
     try:
         return env.from_string(source or "").render(**values)

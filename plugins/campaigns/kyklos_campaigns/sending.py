@@ -41,7 +41,7 @@ from kyklos_sdk import (
 
 from . import _
 from .models import Campaign, EmailTemplate, Recipient, TargetList
-from .rendering import TemplateError, merge_values, render
+from .rendering import TemplateError, merge_context, render
 from .targets import resolve
 from .tracking import click_url, open_url, unsubscribe_url
 
@@ -77,6 +77,8 @@ def start(request, campaign: Campaign) -> str:
         errors["status"] = _("This campaign was sent already.")
     if campaign.list_id is None:
         errors["list_id"] = _("Choose the target list.")
+    if campaign.channel == "letter":
+        errors["channel"] = _('Letters are not sent: make them with "Make the letters".')
     if campaign.channel == "email" and campaign.template_id is None:
         errors["template_id"] = _("Choose the e-mail template.")
     if campaign.channel not in channels(request):
@@ -105,7 +107,7 @@ def fill_outbox(request, campaign: Campaign) -> int:
     if have:
         return have
     tl = db.get(TargetList, campaign.list_id)
-    channel = "sms" if campaign.channel != "email" else "email"
+    channel = campaign.channel if campaign.channel in ("email", "letter") else "sms"
     res = resolve(request, tl, channel)
     now = utcnow()
     if res.members:
@@ -163,14 +165,13 @@ def message_id(request, rec: Recipient) -> str:
 
 def compose(request, campaign: Campaign, rec: Recipient) -> dict:
     """``{"subject", "html", "text", "unsubscribe"}`` of one recipient's message."""
-    from kyklos_contacts.models import Account, Person
+    from kyklos_contacts.models import Person
 
     db = request.dbsession
     person = db.get(Person, rec.person_id)
-    account = db.get(Account, person.account_id) if person and person.account_id else None
     unsub = unsubscribe_url(request, rec.id)
     template = template_for(db, campaign, person.language if person else None)
-    values = merge_values(person, account.name if account else None, {"unsubscribe_url": unsub})
+    values = merge_context(request, person, {"unsubscribe_url": unsub})
     from .coupons import coupon_values
 
     values.update(coupon_values(db, campaign.id, rec.person_id))

@@ -24,7 +24,7 @@ from . import _
 from .models import Suppression, TargetList, TargetMember
 
 #: the contacts plugin's consent channel for each message channel
-CONSENT_CHANNEL = {"email": "email", "sms": "sms"}
+CONSENT_CHANNEL = {"email": "email", "sms": "sms", "letter": "post"}
 #: how many ids go into one IN (...) at most: SQLite's variable limit is far above
 CHUNK = 900
 
@@ -56,7 +56,18 @@ def normalise(address: str | None, channel: str) -> str:
     return text.lower()
 
 
+def postal_address(person: Person):
+    """The person's address for a letter: the primary one, else the first with a street
+    or a city; ``None`` when they have none."""
+    rows = [a for a in person.address_rows if (a.street or "").strip() or (a.city or "").strip()]
+    rows.sort(key=lambda a: (not a.is_primary, a.id or 0))
+    return rows[0] if rows else None
+
+
 def address_of(person: Person, channel: str) -> str:
+    if channel == "letter":
+        row = postal_address(person)
+        return row.label[:254] if row is not None else ""
     if channel == "sms":
         return (person.phone or "").strip()
     return (person.email or "").strip()

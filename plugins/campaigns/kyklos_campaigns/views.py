@@ -30,7 +30,7 @@ from kyklos_sdk import (
 
 from . import PERMISSIONS, SEND, _
 from .models import KINDS, LIST_CHANNELS, RESPONSES, Recipient
-from .rendering import TemplateError, merge_values, render
+from .rendering import TemplateError, merge_context, render
 
 ID = r"{id:\d{1,18}}"
 
@@ -207,10 +207,10 @@ def _person(request, person_id):
 
 
 def _preview(request, template, person_id):
-    person, account = _person(request, person_id)
+    person, _account = _person(request, person_id)
     # a sample coupon code: the real ones are made per person by the coupons page
     extra = {"unsubscribe_url": "#", "coupon": "ABCD-EFGH"}
-    values = merge_values(person, account.name if account else None, extra)
+    values = merge_context(request, person, extra)
     return render(template, values)
 
 
@@ -335,7 +335,8 @@ def send_page(request):
     tl = request.dbsession.get(TargetList, campaign.list_id) if campaign.list_id else None
     if tl is not None:
         try:
-            res = resolve(request, tl, "email" if campaign.channel == "email" else "sms")
+            channel = campaign.channel if campaign.channel in ("email", "letter") else "sms"
+            res = resolve(request, tl, channel)
             reach = members_words(request, len(res.members))
             excluded = excluded_words(request, res.counts())
         except RecordError as exc:

@@ -1,0 +1,341 @@
+"""Letters (MKT-07, MKT-10): a Word template with Jinja merge fields, checked at upload,
+merged by a job into one .docx per recipient in their language, bundled as a ZIP with
+a CSV of addresses; people without a postal address left out and counted."""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+
+import docx
+import pytest
+
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+def _fields(response) -> set:
+    return {e["field"] for e in response.json["errors"]}
+
+
+def make_docx(*paragraphs, header=None) -> bytes:
+    """A real Word document written by python-docx; a merge field may be split over
+    runs (``[["{{ first", "_name }}"]]``), as a word processor splits them."""
+    document = docx.Document()
+    if header:
+        document.sections[0].header.paragraphs[0].text = header
+    for para in paragraphs:
+        p = document.add_paragraph()
+        for run in [para] if isinstance(para, str) else para:
+            p.add_run(run).bold = False
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+def text_of(data: bytes) -> str:
+    document = docx.Document(io.BytesIO(data))
+    body = [p.text for p in document.paragraphs]
+    header = [p.text for p in document.sections[0].header.paragraphs]
+    return "\n".join(header + body)
+
+
+EN = make_docx(
+    [["{{ salutation or ", '"Dear customer"', " }},"]],
+    [["Hello {{ first", "_name }} {{ last_name }}"]],
+    "Company: {{ account.name | default('none') }}",
+    "{{ address.street }}, {{ address.postcode }} {{ address.city }}",
+    header="Kyklos & Co <letters>",
+)
+EL = make_docx(
+    "Αγαπητέ/ή {{ first_name | default('πελάτη') }} {{ last_name }},",
+    "Εταιρεία: {{ account.name | default('καμία') }}",
+    "{{ address.street }}, {{ address.city }}",
+)
+
+
+def _people(make_record, dbsession):
+    """Five people in Chania: three with an address and consent for post (one Greek
+    with an account, one English, one Romanian with no Romanian letter), one opted in
+    without an address, one with an address who never consented."""
+    from kyklos_contacts.api import set_consent
+
+    acc = make_record("account", name="Ξενοδοχείο Αριάδνη & Σία", city="Chania")
+    spec = [
+        ("Μαρία", "Παπαδάκη", "el", acc, ("Οδός Χάληδων 12", "73131", "Χανιά"), "opt_in"),
+        ("John", "Smith", "en", None, ("1 High Street", "SW1A 1AA", "London"), "opt_in"),
+        ("Ion", "Popescu", "ro", None, ("Strada Mare 3", "010011", "București"), "opt_in"),
+        ("Petros", "Dimas", "el", None, None, "opt_in"),  # no address
+        ("Anna", "Georgiou", "el", None, ("Οδός Ζαμπελίου 5", "73131", "Χανιά"), None),
+    ]
+    ids = []
+    for first, last, lang, account, address, consent in spec:
+        pid = make_record(
+            "person",
+            first_name=first,
+            last_name=last,
+            language=lang,
+            city="Chania",
+            account_id=account,
+        )
+        if address:
+            street, postcode, city = address
+            make_record(
+                "address",
+                person_id=pid,
+                kind="home",
+                street=street,
+                postcode=postcode,
+                city=city,
+                country="GR",
+                is_primary=True,
+            )
+        if consent:
+            with dbsession() as db:
+                set_consent(db, pid, "post", consent, source="test")
+        ids.append(pid)
+    return ids
+
+
+def _list(boss):
+    seg = boss.post_json(
+        "/api/v1/_segments",
+        {
+            "entity": "person",
+            "name": "Chania",
+            "kind": "dynamic",
+            "definition": {"and": [{"field": "city", "op": "eq", "value": "Chania"}]},
+        },
+        status=201,
+    ).json["id"]
+    return boss.post_json(
+        "/api/v1/target-lists",
+        {"name": "Chania", "segment_id": seg, "kind": "dynamic", "channel": "email"},
+        status=201,
+    ).json
+
+
+def _letter(boss, language="en", content=EN, name="Welcome letter"):
+    t = boss.post_json(
+        "/api/v1/letter-templates", {"name": name, "language": language}, status=201
+    ).json
+    up = boss.post(
+        f"/api/v1/letter-templates/{t['id']}/document",
+        upload_files=[("file", f"welcome-{language}.docx", content, DOCX)],
+    ).json
+    return t, up
+
+
+def test_upload_checks_the_document_and_names_the_placeholder(boss):
+    t = boss.post_json(
+        "/api/v1/letter-templates", {"name": "Bad", "language": "en"}, status=201
+    ).json
+    url = f"/api/v1/letter-templates/{t['id']}/document"
+
+    def refused(content, name="x.docx"):
+        r = boss.post(url, upload_files=[("file", name, content, DOCX)], status=400)
+        assert r.content_type == "application/problem+json"
+        assert _fields(r) == {"file"}
+        return r.json["errors"][0]["detail"]
+
+    assert "not a Word document" in refused(b"%PDF-1.4 not a docx", "x.pdf")
+    zipped = io.BytesIO()
+    with zipfile.ZipFile(zipped, "w") as zf:
+        zf.writestr("hello.txt", "a zip, not a document")
+    assert "not a Word document" in refused(zipped.getvalue())
+    msg = refused(make_docx("Intro", "Hello {{ first_name }", "Bye"))
+    assert "does not read" in msg and "Hello {{ first_name }" in msg
+    msg = refused(make_docx("Hello {{ first_nme }} and {{ shoe_size }}"))
+    assert "first_nme" in msg and "shoe_size" in msg and "first_name" in msg
+    assert "account.password" in refused(make_docx("{{ account.password }}"))
+    # a Python attribute in a placeholder is an unknown field too, never a 500
+    assert "account.__class__" in refused(make_docx("{{ account.__class__ }}"))
+    boss.post(url, status=400)  # no file at all
+    # nothing was kept: the template has no document
+    got = boss.get(f"/api/v1/letter-templates/{t['id']}").json
+    assert not got["filename"]
+    ok = boss.post(url, upload_files=[("file", "ok.docx", EN, DOCX)]).json
+    assert ok["filename"] == "ok.docx"
+    assert set(ok["merge_fields"].split(", ")) == {
+        "salutation",
+        "first_name",
+        "last_name",
+        "account",
+        "address",
+    }
+    assert boss.get(f"/letter-templates/{t['id']}/document").body == EN
+
+
+def test_letters_one_document_per_recipient_in_their_language(
+    boss, make_record, dbsession, new_campaign
+):
+    ids = _people(make_record, dbsession)
+    tl = _list(boss)
+    en, _u = _letter(boss, "en", EN)
+    _letter(boss, "el", EL)
+    c = boss.post_json(
+        "/api/v1/campaigns",
+        {
+            "name": "Letters 2026",
+            "list_id": tl["id"],
+            "channel": "letter",
+            "letter_template_id": en["id"],
+        },
+        status=201,
+    ).json
+    # letters are made, not sent through the outbox's e-mail path
+    r = boss.post(f"/api/v1/campaigns/{c['id']}/send", status=400)
+    assert "channel" in _fields(r)
+    made = boss.post(f"/api/v1/campaigns/{c['id']}/letters").json
+    assert made["job_id"]
+    job = boss.get(f"/api/v1/_jobs/{made['job_id']}").json
+    assert job["state"] == "done" and job["progress"] == 100
+    out = boss.get(f"/api/v1/campaigns/{c['id']}/letters").json
+    assert out["made"] and out["status"] == "sent"
+    # 5 people: 3 in, Petros without an address and Anna without consent left out
+    errs = boss.get(f"/api/v1/campaign-recipients?campaign_id={c['id']}").json["items"]
+    assert out["failed"] == 0, [r["error"] for r in errs]
+    assert out["recipients"] == 3 and out["documents"] == 3
+    assert out["excluded_no_address"] == 1 and out["excluded_consent"] == 1
+    assert "1 without an address" in out["excluded"] and "1 no consent" in out["excluded"]
+
+    z = boss.get(out["zip_url"])
+    assert z.content_type == "application/zip"
+    with zipfile.ZipFile(io.BytesIO(z.body)) as zf:
+        names = sorted(zf.namelist())
+        docs = {n: text_of(zf.read(n)) for n in names}
+    assert len(names) == 3
+    by_lang = {n.rsplit("-", 1)[1][:2]: t for n, t in docs.items()}
+    greek = next(t for n, t in docs.items() if "Μαρία" in t)
+    # Maria reads Greek, with her account (an "&" merged as text, not broken XML)
+    assert "Αγαπητέ/ή Μαρία Παπαδάκη," in greek
+    assert "Εταιρεία: Ξενοδοχείο Αριάδνη & Σία" in greek
+    assert "Οδός Χάληδων 12, Χανιά" in greek
+    english = next(t for n, t in docs.items() if "John" in t)
+    assert "Dear customer," in english  # no salutation: the fallback
+    assert "Hello John Smith" in english and "Company: none" in english
+    assert "1 High Street, SW1A 1AA London" in english
+    assert "Kyklos & Co <letters>" in english  # the header kept as written
+    # no Romanian version: the campaign's own (English) letter
+    romanian = next(t for n, t in docs.items() if "Ion" in t)
+    assert "Hello Ion Popescu" in romanian
+    assert set(by_lang) == {"el", "en"}
+
+    c_csv = boss.get(out["csv_url"])
+    rows = list(csv.DictReader(io.StringIO(c_csv.body.decode("utf-8-sig"))))
+    assert len(rows) == 3 and {r["document"] for r in rows} == set(names)
+    maria = next(r for r in rows if r["name"] == "Μαρία Παπαδάκη")
+    assert (maria["street"], maria["postcode"], maria["city"], maria["language"]) == (
+        "Οδός Χάληδων 12",
+        "73131",
+        "Χανιά",
+        "el",
+    )
+    assert not any(r["name"].startswith(("Petros", "Anna")) for r in rows)
+    # the outbox rows: one per letter, made
+    recs = boss.get(f"/api/v1/campaign-recipients?campaign_id={c['id']}").json["items"]
+    assert len(recs) == 3 and {r["state"] for r in recs} == {"sent"}
+    assert {r["person_id"] for r in recs} == {ids[0], ids[1], ids[2]}
+    # made once: again is refused
+    again = boss.post(f"/api/v1/campaigns/{c['id']}/letters", status=400)
+    assert "status" in _fields(again)
+
+
+def test_letters_need_a_template_document_and_only_managers_make_them(
+    boss, api, make_record, dbsession
+):
+    tl = _list(boss)
+    t = boss.post_json(
+        "/api/v1/letter-templates", {"name": "Empty", "language": "en"}, status=201
+    ).json
+    c = boss.post_json(
+        "/api/v1/campaigns",
+        {"name": "L", "list_id": tl["id"], "channel": "letter", "letter_template_id": t["id"]},
+        status=201,
+    ).json
+    r = boss.post(f"/api/v1/campaigns/{c['id']}/letters", status=400)
+    assert r.content_type == "application/problem+json"
+    assert "letter_template_id" in _fields(r)
+    rep = api("sales")
+    rep.post(f"/api/v1/campaigns/{c['id']}/letters", status=403)
+    rep.post(
+        f"/api/v1/letter-templates/{t['id']}/document",
+        upload_files=[("file", "x.docx", EN, DOCX)],
+        status=403,
+    )
+    # the letters carry names and addresses: a rep may not download them
+    rep.get(f"/campaigns/{c['id']}/letters.zip", status=403)
+
+
+def test_a_field_hidden_from_the_user_is_not_merged(boss, api, make_record, dbsession):
+    """A field the user's roles may not read is left out of the merge and its fallback
+    shows: the same field permissions as e-mail (``merge_context``)."""
+    pid = make_record(
+        "person", first_name="Maria", last_name="Papadaki", salutation="Κυρία", city="Chania"
+    )
+    make_record(
+        "address", person_id=pid, kind="home", street="Οδός 1", city="Χανιά", is_primary=True
+    )
+    from kyklos_contacts.api import set_consent
+
+    with dbsession() as db:
+        set_consent(db, pid, "post", "opt_in", source="test")
+    tl = _list(boss)
+    doc = make_docx("{{ salutation or 'Dear customer' }} {{ first_name }}")
+    t, _u = _letter(boss, "en", doc)
+
+    def letters(name):
+        c = boss.post_json(
+            "/api/v1/campaigns",
+            {"name": name, "list_id": tl["id"], "channel": "letter", "letter_template_id": t["id"]},
+            status=201,
+        ).json
+        boss.post(f"/api/v1/campaigns/{c['id']}/letters")
+        z = boss.get(f"/campaigns/{c['id']}/letters.zip").body
+        with zipfile.ZipFile(io.BytesIO(z)) as zf:
+            (name,) = zf.namelist()
+            return text_of(zf.read(name)).strip()
+
+    assert letters("Seen") == "Κυρία Maria"
+    admin = api("admin")
+    admin.put_json(
+        "/api/v1/_security/field-permissions",
+        {"role": "campaignmanager", "entity": "person", "field": "salutation", "access": "none"},
+    )
+    assert letters("Hidden") == "Dear customer Maria"
+
+
+@pytest.mark.parametrize("lang", ["en", "el"])
+def test_letters_page_shows_reach_and_downloads(
+    make_user, login, testapp, make_record, dbsession, boss, lang
+):
+    _people(make_record, dbsession)
+    tl = _list(boss)
+    en, _u = _letter(boss, "en", EN)
+    c = boss.post_json(
+        "/api/v1/campaigns",
+        {
+            "name": "Letters",
+            "list_id": tl["id"],
+            "channel": "letter",
+            "letter_template_id": en["id"],
+        },
+        status=201,
+    ).json
+    email = f"letters-{lang}@example.com"
+    make_user(email=email, roles=("campaignmanager",), locale=lang)
+    login(testapp, email)
+    web = testapp
+    page = web.get(f"/campaigns/{c['id']}/letters")
+    reach = page.html.find(id="cmp-reach").get_text(" ", strip=True)
+    if lang == "el":
+        assert "3 παραλήπτες" in reach
+    else:
+        assert "3 recipients" in reach and "1 without an address" in reach
+    form = page.forms["cmp-letters-form"]
+    after = form.submit().follow()
+    made = after.html.find(id="cmp-letters-made").get_text(" ", strip=True)
+    assert made.startswith("3 ")
+    z = web.get(after.html.find(id="cmp-letters-zip")["href"])
+    with zipfile.ZipFile(io.BytesIO(z.body)) as zf:
+        assert len(zf.namelist()) == 3
