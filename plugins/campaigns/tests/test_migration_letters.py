@@ -12,8 +12,8 @@ LETTER_TABLES = {"campaigns_lettertemplate", "campaigns_letterfile", "campaigns_
 def test_letters_migration_matches_the_models_and_goes_back(registry, tmp_path):
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
-
     from kyklos import migrate
+
     from kyklos_sdk import Base
 
     branches = migrate.branches_for(registry.kyklos_plugins)
