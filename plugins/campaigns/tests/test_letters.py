@@ -339,3 +339,60 @@ def test_letters_page_shows_reach_and_downloads(
     z = web.get(after.html.find(id="cmp-letters-zip")["href"])
     with zipfile.ZipFile(io.BytesIO(z.body)) as zf:
         assert len(zf.namelist()) == 3
+
+
+def _with_body(body_xml: str) -> bytes:
+    """A python-docx document whose body is replaced by ``body_xml``: markup the way
+    Word writes it (no word processor runs here)."""
+    source = io.BytesIO(make_docx("x"))
+    out = io.BytesIO()
+    with zipfile.ZipFile(source) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename == "word/document.xml":
+                text = data.decode("utf-8")
+                start = text.index("<w:body>") + len("<w:body>")
+                end = text.index("<w:sectPr")
+                data = (text[:start] + body_xml + text[end:]).encode("utf-8")
+            zout.writestr(item, data)
+    return out.getvalue()
+
+
+# Word's own habits: typographic quotes typed for straight ones (AutoCorrect), a
+# placeholder cut by spell-check marks and revision ids, a bookmark, a language tag
+WORD_BODY = (
+    '<w:p w:rsidR="00A1" w:rsidRDefault="00A1"><w:r w:rsidRPr="00B2"><w:rPr>'
+    '<w:lang w:val="el-GR"/></w:rPr><w:t xml:space="preserve">{{ salutation or </w:t></w:r>'
+    '<w:r><w:t>“Αγαπητέ πελάτη”</w:t></w:r><w:r><w:t xml:space="preserve"> }}, </w:t></w:r>'
+    '<w:bookmarkStart w:id="0" w:name="_GoBack"/><w:bookmarkEnd w:id="0"/></w:p>'
+    '<w:p w:rsidR="00C3"><w:r><w:t>{{ </w:t></w:r><w:proofErr w:type="spellStart"/>'
+    '<w:r w:rsidR="00D4"><w:t>first</w:t></w:r><w:r w:rsidR="00E5"><w:t>_name</w:t></w:r>'
+    '<w:proofErr w:type="spellEnd"/><w:r><w:t xml:space="preserve"> }} {{ </w:t></w:r>'
+    "<w:r><w:rPr><w:b/></w:rPr><w:t>account.name | default(‘—’)</w:t></w:r>"
+    '<w:r><w:t xml:space="preserve"> }}</w:t></w:r></w:p>'
+)
+
+
+def test_word_markup_merges():
+    """Curly quotes, split runs and spell-check marks as Word leaves them still read
+    as merge fields, at upload and when merged."""
+    from kyklos_campaigns.letters import check_document, render_document
+
+    content = _with_body(WORD_BODY)
+    errors, used = check_document(content)
+    assert errors == {} and used == ["account", "first_name", "salutation"]
+    from kyklos_campaigns.rendering import AccountValue
+
+    plain = text_of(render_document(content, {"first_name": "Μαρία"}))
+    assert plain.split("\n")[1:] == ["Αγαπητέ πελάτη, ", "Μαρία —"]
+    merged = text_of(
+        render_document(
+            content,
+            {
+                "salutation": "Κυρία Παπαδάκη",
+                "first_name": "Μαρία",
+                "account": AccountValue("Αριάδνη Α.Ε.", {"name": "Αριάδνη Α.Ε."}),
+            },
+        )
+    )
+    assert merged.split("\n")[1:] == ["Κυρία Παπαδάκη, ", "Μαρία Αριάδνη Α.Ε."]
