@@ -326,7 +326,14 @@ def test_letters_page_shows_reach_and_downloads(
     make_user(email=email, roles=("campaignmanager",), locale=lang)
     login(testapp, email)
     web = testapp
-    page = web.get(f"/campaigns/{c['id']}/letters")
+    detail = web.get(f"/campaigns/{c['id']}")
+    # the letter template by its name and the channel in words, never an id or a code
+    text = detail.html.get_text(" ", strip=True)
+    assert "Welcome letter" in text
+    assert ("Επιστολή" if lang == "el" else "Letter") in text
+    link = detail.html.find("a", href=lambda h: h and h.endswith(f"/campaigns/{c['id']}/letters"))
+    assert link is not None
+    page = web.get(link["href"])
     reach = page.html.find(id="cmp-reach").get_text(" ", strip=True)
     if lang == "el":
         assert "3 παραλήπτες" in reach
