@@ -1,7 +1,8 @@
 """Demo campaigns: a static list of the demo people who opted in to e-mail, an English
 and a Greek version of a newsletter, one campaign sent (with opens, clicks, responses
 by hand and by reply, a hard bounce whose address is suppressed, a delayed message and
-an unsubscribe) and one draft waiting to be sent."""
+an unsubscribe), one draft waiting to be sent, and an English and a Greek Word letter
+with a draft letter campaign."""
 
 from __future__ import annotations
 
@@ -61,6 +62,10 @@ def demo_data(env, size: int) -> None:
         for i, p in enumerate(people):
             if i % 7 != 6:
                 set_consent(db, p.id, "email", "opt_in", source="demo: web form")
+            # some agreed to letters too: the draft letter campaign reaches those with an
+            # address
+            if i % 3 == 0:
+                set_consent(db, p.id, "post", "opt_in", source="demo: web form")
         chosen = [(p.id, p.email, p.full_name) for i, p in enumerate(people) if i % 7 != 6]
     now = utcnow()
     with env.request_as(manager_id) as request:
@@ -172,8 +177,68 @@ def demo_data(env, size: int) -> None:
             },
             source="demo",
         )
+        letter = demo_letters(request)
+        create_record(
+            request,
+            cet,
+            {
+                "name": "Welcome letters 2026",
+                "list_id": tl.id,
+                "letter_template_id": letter.id,
+                "channel": "letter",
+            },
+            source="demo",
+        )
         db.flush()
-    click.echo(f"campaigns: 1 list of {len(chosen)} people, 2 campaigns")
+    click.echo(f"campaigns: 1 list of {len(chosen)} people, 3 campaigns, 2 letter templates")
+
+
+WELCOME_EN = (
+    '{{ salutation or "Dear customer" }},',
+    'We look forward to working with {{ account.name | default("you") }} again this year.',
+    'Your personal code for the spring range: {{ coupon | default("SPRING") }}.',
+)
+WELCOME_EL = (
+    '{{ salutation or "Αγαπητέ/ή πελάτη" }},',
+    "Σας ευχαριστούμε που μας εμπιστεύεστε για άλλη μία χρονιά.",
+    'Ο προσωπικός σας κωδικός για τη σειρά της άνοιξης: {{ coupon | default("SPRING") }}.',
+)
+
+
+def _letter_docx(lines) -> bytes:
+    import io
+
+    import docx
+
+    document = docx.Document()
+    document.add_paragraph("{{ full_name }}")
+    document.add_paragraph("{{ address.street }}")
+    document.add_paragraph("{{ address.postcode }} {{ address.city }}")
+    for line in lines:
+        document.add_paragraph(line)
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+def demo_letters(request):
+    """An English and a Greek letter template, their Word documents checked and kept
+    as an upload would; returns the English one."""
+    from .letters import check_document, store
+
+    et = get_entity_type(request, "lettertemplate")
+    first = None
+    for language, lines in (("en", WELCOME_EN), ("el", WELCOME_EL)):
+        t = create_record(
+            request, et, {"name": "Welcome letter", "language": language}, source="demo"
+        )
+        content = _letter_docx(lines)
+        errors, _used = check_document(content)
+        if errors:  # the demo's own letters always read; a change that breaks them shows
+            raise RuntimeError(f"demo letter {language}: {errors}")
+        store(request, t, content, f"welcome-{language}.docx")
+        first = first or t
+    return first
 
 
 __all__ = ["demo_data", "TargetList"]

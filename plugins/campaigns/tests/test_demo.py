@@ -23,3 +23,10 @@ def test_the_sent_demo_campaign_has_bounces_and_replies(db_url, tmp_path, regist
     assert [s["reason"] for s in sup] == ["hard bounce: 5.1.1 user unknown"]
     page = boss.get(f"/campaigns/{sent['id']}/results")
     assert "Hard bounces" in page.text and "Replied by e-mail" in page.text
+    # the letter templates, their Word documents checked and kept; a draft letter campaign
+    letters = boss.get("/api/v1/letter-templates?name=Welcome letter").json["items"]
+    assert sorted(t["language"] for t in letters) == ["el", "en"]
+    assert all("address" in t["merge_fields"] for t in letters)
+    [draft] = boss.get("/api/v1/campaigns?channel=letter").json["items"]
+    assert draft["status"] == "draft" and draft["letter_template_id"]
+    assert boss.get(f"/letter-templates/{letters[0]['id']}/document").body[:2] == b"PK"
