@@ -74,6 +74,7 @@ from kyklos.entities.service import (
 from kyklos.entities.tags import add_tag, tags_for
 from kyklos.entities.widgets import PickerWidget, RowColumn, Rows, RowsWidget, rows_input
 from kyklos.errors import ConfigError
+from kyklos.exports import neutralise
 from kyklos.home import HomeSection
 from kyklos.hooks import collect
 from kyklos.hookspecs import HOOK_CONTRACT, hookimpl
@@ -248,6 +249,8 @@ __all__ = [
     "format_number",
     "format_time",
     "field_access",
+    # a CSV cell made inert for spreadsheets (formula injection), as exports do
+    "neutralise",
     "get_entity_type",
     "get_record",
     "hookimpl",

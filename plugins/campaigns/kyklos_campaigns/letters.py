@@ -31,7 +31,7 @@ from jinja2.exceptions import SecurityError, UndefinedError
 from jinja2.sandbox import SandboxedEnvironment
 from sqlalchemy import select
 
-from kyklos_sdk import request_as, utcnow
+from kyklos_sdk import neutralise, request_as, utcnow
 
 from . import _
 from .models import Campaign, LetterRun, LetterTemplate, LetterTemplateFile, Recipient
@@ -170,6 +170,7 @@ def store(request, template: LetterTemplate, content: bytes, filename: str) -> N
     else:
         row.content = content
     template.filename = filename[:250]
+    template.version += 1
     template.merge_fields = ", ".join(used)
     db.flush()
 
@@ -273,11 +274,10 @@ def letters_job(ctx, campaign_id: int):
                 else:
                     name = _filename(index, rec, template.language)
                     zf.writestr(name, data)
-                    writer.writerow(
-                        [name, rec.name]
-                        + [getattr(row, p) or "" for p in ADDRESS_PARTS]
-                        + [template.language]
-                    )
+                    # names and addresses are typed by people: never a formula when
+                    # the list is opened in a spreadsheet
+                    cells = [rec.name, *(getattr(row, p) or "" for p in ADDRESS_PARTS)]
+                    writer.writerow([name, *(neutralise(c) for c in cells), template.language])
                     rec.state, rec.error, rec.sent_at = "sent", None, utcnow()
                     documents += 1
                 ctx.progress(min(99, 100 * index / max(1, len(rows))))

@@ -4,7 +4,7 @@ documents and a CSV of the addresses)."""
 
 from __future__ import annotations
 
-from pyramid.httpexceptions import HTTPFound, HTTPNotFound
+from pyramid.httpexceptions import HTTPForbidden, HTTPFound, HTTPNotFound
 from pyramid.response import Response
 
 from kyklos_sdk import Problem, RecordError, display_text, get_entity_type, get_record
@@ -164,7 +164,7 @@ def letters_page(request):
     errors: dict = {}
     if request.method == "POST":
         if not request.has_permission(SEND):
-            raise HTTPNotFound()
+            raise HTTPForbidden()
         if request.POST.get("csrf_token") != request.session.get_csrf_token():
             errors["csrf"] = _("The form expired; send it again.")
         else:

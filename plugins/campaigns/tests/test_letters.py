@@ -64,7 +64,8 @@ def _people(make_record, dbsession):
     spec = [
         ("Μαρία", "Παπαδάκη", "el", acc, ("Οδός Χάληδων 12", "73131", "Χανιά"), "opt_in"),
         ("John", "Smith", "en", None, ("1 High Street", "SW1A 1AA", "London"), "opt_in"),
-        ("Ion", "Popescu", "ro", None, ("Strada Mare 3", "010011", "București"), "opt_in"),
+        # typed by someone: a formula and a bypass variant (leading blank) for the CSV
+        ("Ion", "Popescu", "ro", None, ('=HYPERLINK("http://x")', "010011", " -2+3"), "opt_in"),
         ("Petros", "Dimas", "el", None, None, "opt_in"),  # no address
         ("Anna", "Georgiou", "el", None, ("Οδός Ζαμπελίου 5", "73131", "Χανιά"), None),
     ]
@@ -232,6 +233,8 @@ def test_letters_one_document_per_recipient_in_their_language(
         "el",
     )
     assert not any(r["name"].startswith(("Petros", "Anna")) for r in rows)
+    ion = next(r for r in rows if r["name"] == "Ion Popescu")
+    assert ion["street"] == '\'=HYPERLINK("http://x")' and ion["city"] == "' -2+3"
     # the outbox rows: one per letter, made
     recs = boss.get(f"/api/v1/campaign-recipients?campaign_id={c['id']}").json["items"]
     assert len(recs) == 3 and {r["state"] for r in recs} == {"sent"}
