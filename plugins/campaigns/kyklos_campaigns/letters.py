@@ -182,13 +182,16 @@ def content_of(db, template_id: int) -> bytes | None:
 
 
 def template_for(db, campaign: Campaign, language: str | None) -> LetterTemplate | None:
-    """The campaign's letter in ``language`` (a letter template of the same name),
-    else the campaign's own (its default language)."""
+    """The campaign's letter in ``language`` (a letter template of the same name with
+    its Word document), else the campaign's own (its default language)."""
     base = db.get(LetterTemplate, campaign.letter_template_id)
     if base is None or not language or language == base.language:
         return base
+    # a language version whose document is not uploaded yet is no version to use
     other = db.execute(
-        select(LetterTemplate).where(
+        select(LetterTemplate)
+        .join(LetterTemplateFile, LetterTemplateFile.template_id == LetterTemplate.id)
+        .where(
             LetterTemplate.name == base.name,
             LetterTemplate.language == language,
             LetterTemplate.deleted_at.is_(None),
