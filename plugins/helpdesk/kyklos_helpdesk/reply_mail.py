@@ -374,7 +374,38 @@ def _automatic(headers) -> bool:
     return submitted != "no" or precedence in {"auto_reply", "bulk", "junk", "list"}
 
 
+OPENAPI = {
+    "/api/v1/case-replies/{id}/send": {
+        "post": {
+            "operationId": "helpdesk_case_reply_send",
+            "tags": ["Helpdesk"],
+            "summary": "E-mail a reply to the customer again",
+            "parameters": [
+                {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
+            ],
+            "responses": {
+                "200": {
+                    "description": "{id, email_state: queued, email_to}",
+                    "content": {"application/json": {"schema": {"type": "object"}}},
+                },
+                "400": {
+                    "description": "an internal note, a customer's reply or no address",
+                    "content": {
+                        "application/problem+json": {
+                            "schema": {"$ref": "#/components/schemas/Problem"}
+                        }
+                    },
+                },
+                "403": {"description": "not allowed"},
+                "404": {"description": "no such reply, or not visible"},
+            },
+        }
+    }
+}
+
+
 def includeme(config):
+    config.add_openapi_paths(lambda request: OPENAPI)
     config.add_job(
         JOB, send_reply_job, retries=3, retry_delay=60, title=_("E-mail a reply to the customer")
     )

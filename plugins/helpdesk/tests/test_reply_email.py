@@ -234,3 +234,50 @@ def test_a_support_mailbox_answer_joins_the_thread(admin, world, smtp_server, re
     items = admin.get(f"/api/v1/case-replies?case_id={case['id']}&from_customer=true").json["items"]
     assert len(items) == 1
     assert admin.get(f"/api/v1/case-replies/{items[0]['id']}").json["body"] == "Thanks, fixed."
+
+
+def test_the_send_again_endpoint_is_in_the_api_description(admin):
+    doc = admin.get("/api/openapi.json").json
+    assert "post" in doc["paths"]["/api/v1/case-replies/{id}/send"]
+
+
+def test_a_server_that_is_down_is_tried_again_then_the_reply_fails(
+    admin, world, smtp_server, registry
+):
+    """Nobody answers on the mail port: the job is retried (the reply stays queued
+    meanwhile, nothing is lost); after the last attempt the reply says why, and once
+    the server is back "send again" delivers it."""
+    import datetime as dt
+    import socket
+
+    from kyklos.jobs import run_scheduled
+
+    agent, case, person = world
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        closed = s.getsockname()[1]  # free, and nobody listens once closed
+    settings = registry.settings
+    port = settings["kyklos.mail.port"]
+    settings["kyklos.mail.port"] = str(closed)
+    try:
+        reply = _reply(admin, case["id"], "Here is the fix.")
+
+        def job():
+            jobs = admin.get("/api/v1/_jobs").json["items"]
+            return next(j for j in jobs if j["name"] == "helpdesk.send_reply")
+
+        assert job()["state"] == "retrying" and job()["attempts"] == 1
+        got = admin.get(f"/api/v1/case-replies/{reply['id']}").json
+        assert got["email_state"] == "queued" and got["email_error"] is None
+        # the retries come due (60 s, then doubling): the last one gives up
+        for _i in range(3):
+            run_scheduled(registry, utcnow() + dt.timedelta(days=1))
+        assert job()["state"] == "done" and job()["attempts"] == 4
+        got = admin.get(f"/api/v1/case-replies/{reply['id']}").json
+        assert got["email_state"] == "failed" and "refused" in got["email_error"].lower()
+    finally:
+        settings["kyklos.mail.port"] = port
+    assert smtp_server.messages == []
+    admin.post(f"/api/v1/case-replies/{reply['id']}/send", status=200)
+    assert smtp_server.wait(1)[0]["Message-ID"] == got["message_id"]
+    assert admin.get(f"/api/v1/case-replies/{reply['id']}").json["email_state"] == "sent"
