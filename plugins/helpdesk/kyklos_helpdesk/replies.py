@@ -402,22 +402,14 @@ def conversation_panel(request, case) -> Panel:
                 request.route_url(
                     "entity.new",
                     slug="case-replies",
-                    _query={
-                        "case_id": case.id,
-                        "public": public,
-                        "send_email": send,
-                        "from": f"case:{case.id}",
-                    },
+                    # the form starts from these (kyklos_record_defaults below)
+                    _query={"case_id": case.id, "public": public, "from": f"case:{case.id}"},
                 ),
                 loc.translate(word),
             )
-            for public, send, word in (
-                (
-                    "true",
-                    "true" if recipient(request.dbsession, case)[0] else "false",
-                    _("Reply to the customer"),
-                ),
-                ("false", "false", _("Internal note")),
+            for public, word in (
+                ("true", _("Reply to the customer")),
+                ("false", _("Internal note")),
             )
         )
         html += Markup('<div class="card-body">{}</div>').format(links)
@@ -485,6 +477,18 @@ class ReplyHooks:
             and not recipient(request.dbsession, case)[0]
         ):
             errors["send_email"] = NO_ADDRESS
+
+    @hookimpl
+    def kyklos_record_defaults(self, request, entity_type, parent_type, parent):
+        # the case page's two links: "Internal note" starts as a note, never e-mailed;
+        # "Reply to the customer" is e-mailed when the case has someone to write to
+        if entity_type.name != "casereply" or parent_type.name != "case":
+            return None
+        public = request.GET.get("public") != "false"
+        return {
+            "public": public,
+            "send_email": public and bool(recipient(request.dbsession, parent)[0]),
+        }
 
     @hookimpl
     def kyklos_record_actions(self, request, entity_type, record):

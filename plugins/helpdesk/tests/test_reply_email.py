@@ -101,6 +101,9 @@ def test_a_refusing_server_leaves_the_reply_failed_and_it_can_be_sent_again(
     page = admin.get(f"/cases/{case['id']}")
     assert "Failed" in page.text and "Rejected by policy" in page.text
     assert "Send the e-mail again" in page.text
+    # the reply's own page has the button too
+    own = admin.get(f"/case-replies/{reply['id']}").html
+    assert own.select_one(f'form[action$="/helpdesk/case-replies/{reply["id"]}/send"]')
     # sending again once the server accepts: from the case's page
     smtp_server.refuse = None
     admin.post(
@@ -130,6 +133,20 @@ def test_no_address_no_mail_and_bad_requests_are_refused(admin, world, smtp_serv
     )
     assert "send_email" in errors_of(res)
     assert admin.get(f"/api/v1/case-replies?case_id={bare['id']}").json["items"] == []
+    # the case's page offers the reply with the box unticked: nobody to write to
+    page = admin.get(f"/cases/{bare['id']}")
+    link = page.html.select_one('a[href*="/case-replies/new"][href*="public=true"]')["href"]
+    form = admin.get(link).html
+    assert not form.select_one('input[type=checkbox][name="send_email"]').has_attr("checked")
+    assert form.select_one('input[type=checkbox][name="public"]').has_attr("checked")
+    # on a case with a contact it starts ticked; an internal note starts as a note
+    page = admin.get(f"/cases/{case['id']}")
+    for public, ticked in (("true", True), ("false", False)):
+        link = page.html.select_one(f'a[href*="/case-replies/new"][href*="public={public}"]')
+        form = admin.get(link["href"]).html
+        for name in ("public", "send_email"):
+            box = form.select_one(f'input[type=checkbox][name="{name}"]')
+            assert box.has_attr("checked") is ticked, (public, name)
     # left out: kept without e-mailing
     kept = _reply(admin, bare["id"], "Hi")
     assert kept["send_email"] is False and kept["email_state"] is None
