@@ -376,6 +376,8 @@ class Hooks:
             body=message.body_text or "",
             message_id=message.message_id or None,
             received_at=message.sent_at,
+            in_reply_to=message.in_reply_to or None,
+            references=list(message.references or ()),
         )
         return ("case", case.id)
 

@@ -44,15 +44,20 @@ def send_notice(
     offered: Iterable[str],
     told: Callable[[Recipient], bool] = lambda r: False,
     record: Callable[[Recipient, str, str, str], None] = lambda r, lang, s, b: None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> dict:
     """Mail each recipient not ``told`` before their notice, rendered by
     ``render(recipient, language) -> (subject, body)`` in their language among
     ``offered`` (:func:`recipient_language`); ``record(recipient, language, subject,
-    body)`` keeps each one sent. Returns ``{"sent", "skipped"}`` (skipped: told before,
-    or an address the mail refused)."""
+    body)`` keeps each one sent; ``progress(done, total)`` is told after each recipient
+    (a background job reports it). Returns ``{"sent", "skipped"}`` (skipped: told
+    before, or an address the mail refused)."""
     offered = list(offered)
+    recipients = list(recipients)
     sent = skipped = 0
-    for r in recipients:
+    for i, r in enumerate(recipients):
+        if progress is not None and i:
+            progress(i, len(recipients))
         if told(r):
             skipped += 1
             continue

@@ -11,9 +11,11 @@ contract extended to a new end date is noticed again before that one."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from string import Template
 
 from babel.dates import format_date as babel_date
+from pyramid.httpexceptions import HTTPSeeOther
 from sqlalchemy import select
 
 from kyklos_sdk import (
@@ -125,7 +127,7 @@ def message_for(request, contract, person, templates: dict) -> tuple[str, str, s
     return (lang, *render_for(request, contract, person, templates, lang))
 
 
-def send_notices(request, contracts: list[Contract], templates: dict) -> dict:
+def send_notices(request, contracts: list[Contract], templates: dict, progress=None) -> dict:
     """Mail each contact of each contract's customer once per contract and end date,
     in their language; each mail is logged as a done e-mail activity whose idempotency
     key (:func:`key_of`) tells who was told."""
@@ -184,7 +186,70 @@ def send_notices(request, contracts: list[Contract], templates: dict) -> dict:
         db.flush()
         record_created(request, et_activity, act, source="notice")
 
-    return send_notice(request, recipients, render, templates, told=told, record=record)
+    return send_notice(
+        request, recipients, render, templates, told=told, record=record, progress=progress
+    )
+
+
+JOB = "helpdesk.contract_notices"
+
+
+def notices_job(ctx, month: str, contract_ids: list, templates: dict) -> dict:
+    """The notices sent in the background (``helpdesk.contract_notices``), as the user
+    who asked: their contracts still ending in ``month`` among ``contract_ids`` (one
+    extended meanwhile is left out), progress reported per contact. The mails leave
+    when the job's transaction commits, with the activities that record them; a job
+    run again tells only those not told (the activities' keys)."""
+    from .statements import parse_month
+
+    request = ctx.request
+    first = parse_month(month)
+    wanted = {int(i) for i in contract_ids}
+    contracts = [c for c in expiring(request, first) if c.id in wanted]
+
+    def progress(done: int, total: int) -> None:
+        ctx.progress(
+            100 * done / max(1, total),
+            request.localizer.translate(
+                _("${done} of ${total} contacts", mapping={"done": done, "total": total})
+            ),
+        )
+
+    return send_notices(request, contracts, templates, progress=progress)
+
+
+def start_notices(request, first: dt.date, contracts: list[Contract], templates: dict) -> str:
+    """Queue the notices of ``contracts`` (checked by the caller); the job's id."""
+    return request.enqueue_job(
+        JOB,
+        args={
+            "month": f"{first:%Y-%m}",
+            "contract_ids": [c.id for c in contracts],
+            "templates": templates,
+        },
+    )
+
+
+JOB_ID = re.compile(r"^[0-9a-f-]{36}$")
+
+
+def job_panel(request, job_id: str | None) -> dict | None:
+    """What the page needs to follow a notice job it started: the job's API address
+    (a script polls it and says the result in words) and the jobs page."""
+    if not job_id or not JOB_ID.match(job_id):
+        return None
+    loc = request.localizer
+    return {
+        "url": request.route_url("api.job", id=job_id),
+        "jobs": request.route_url("jobs"),
+        "done": loc.translate(
+            _(
+                "E-mails sent: ${sent}; already sent before: ${skipped}.",
+                mapping={"sent": "{sent}", "skipped": "{skipped}"},
+            )
+        ),
+        "failed": loc.translate(_("Sending the notices failed: {error}")),
+    }
 
 
 def _templates_from(raw, errors) -> dict:
@@ -221,7 +286,8 @@ def _chosen(request, first, ids, errors) -> list[Contract]:
 def api_send(request):
     """``POST /api/v1/helpdesk/contract-notices`` ``{"month": "2027-01", "contract_ids":
     [..], "templates": {"en": {"subject", "body"}, ...}}`` (templates default to the
-    built-in message in each language) → ``{"sent", "skipped"}``."""
+    built-in message in each language) → 202 ``{"job_id", "job_url"}``: the notices go
+    out in a background job whose result (at ``job_url``) is ``{"sent", "skipped"}``."""
     body = read_json(request)
     errors: dict = {}
     try:
@@ -235,7 +301,9 @@ def api_send(request):
     chosen = _chosen(request, first, body.get("contract_ids"), errors) if first else []
     if errors:
         raise Problem(400, _("Invalid parameters"), errors=errors)
-    return send_notices(request, chosen, templates)
+    job_id = start_notices(request, first, chosen, templates)
+    request.response.status = 202
+    return {"job_id": job_id, "job_url": request.route_url("api.job", id=job_id)}
 
 
 def notices_page(request):
@@ -249,7 +317,6 @@ def notices_page(request):
     templates = default_templates(request)
     picked: set[int] = set()
     preview = []
-    result = None
     if request.method == "POST":
         if request.POST.get("csrf_token") != request.session.get_csrf_token():
             errors["contract_ids"] = _("The form expired; send it again.")
@@ -265,7 +332,12 @@ def notices_page(request):
             chosen = _chosen(request, first, request.POST.getall("contract_id"), errors)
             picked = {c.id for c in chosen}
             if not errors and request.POST.get("action") == "send":
-                result = send_notices(request, chosen, templates)
+                job_id = start_notices(request, first, chosen, templates)
+                return HTTPSeeOther(
+                    request.route_url(
+                        "helpdesk.notices", _query={"month": f"{first:%Y-%m}", "job": job_id}
+                    )
+                )
             elif not errors:
                 for c in chosen:
                     for person in contacts_of(request.dbsession, c.account_id)[:3]:
@@ -291,7 +363,7 @@ def notices_page(request):
         "templates": templates,
         "language_names": dict(LANGUAGES),
         "preview": preview,
-        "result": result,
+        "job": job_panel(request, request.GET.get("job")),
         "errors": errors,
         "fd": lambda d: format_date(request, d),
         "hint": request.localizer.translate(
@@ -347,8 +419,8 @@ OPENAPI = {
                 },
             },
             "responses": {
-                "200": {
-                    "description": "{sent, skipped}",
+                "202": {
+                    "description": "{job_id, job_url}: the job's result is {sent, skipped}",
                     "content": {"application/json": {"schema": {"type": "object"}}},
                 },
                 "400": {
@@ -380,4 +452,5 @@ def includeme(config):
         permission=perm,
         renderer="kyklos_helpdesk:templates/notices.pt",
     )
+    config.add_job(JOB, notices_job, retries=2, title=_("Notice of expiring contracts"))
     config.add_hooks(NoticeHooks(), name="kyklos_helpdesk.notices")

@@ -8,6 +8,8 @@ Staff write replies and notes through the derived form and API (``/case-replies`
 
 from __future__ import annotations
 
+import datetime as dt
+
 from markupsafe import Markup
 from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
 from pyramid.response import Response
@@ -15,12 +17,15 @@ from sqlalchemy import Boolean, ForeignKey, String, Text, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kyklos_sdk import (
+    Action,
     Base,
     EntityMixin,
     MailError,
     Panel,
     Problem,
     TimelineItem,
+    UTCDateTime,
+    display_text,
     entity_permissions,
     format_datetime,
     get_entity_type,
@@ -34,6 +39,7 @@ from kyklos_sdk import (
 
 from . import _
 from .models import OPEN_STATUSES, Case
+from .reply_mail import NO_ADDRESS, STATES, queue_reply, recipient
 
 PERMS = entity_permissions("helpdesk", "casereply")
 BODY_LIMIT = 20000
@@ -62,6 +68,17 @@ class CaseReply(EntityMixin, Base):
     )
     #: the first line, kept by the save hook: the reply's title in lists
     title: Mapped[str] = mapped_column(String(120), nullable=False, default="")
+    #: a staff reply e-mailed to the customer (see :mod:`.reply_mail`): asked for when
+    #: written, then its delivery state (queued, sent, failed), the server's reason, the
+    #: address and when it went
+    send_email: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    email_state: Mapped[str | None] = mapped_column(String(10))
+    email_error: Mapped[str | None] = mapped_column(String(500))
+    email_to: Mapped[str | None] = mapped_column(String(320))
+    emailed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    #: the Message-ID the reply went out with, or the one a customer's e-mailed answer
+    #: came with: answers thread back to the case by it
+    message_id: Mapped[str | None] = mapped_column(String(300), index=True)
 
 
 def _title(body: str) -> str:
@@ -206,6 +223,17 @@ def reply_from_portal(request, case, body: str, upload=None) -> CaseReply:
     )
     db.add(reply)
     db.flush()
+    back_to_assignee(request, case, reply, source="ui")
+    return reply
+
+
+def back_to_assignee(request, case, reply, source: str = "mail") -> None:
+    """The customer answered (``reply``, from the portal or by e-mail): a case waiting
+    on them goes back to its assignee (recorded in its history; the SLA clock runs
+    again) and the assignee is told. Written by the server: answering is not editing."""
+    db = request.dbsession
+    et = get_entity_type(request, "case")
+    body = reply.body
     if case.status == "waiting":
         from .hooks import stamp
         from .sla import follow_status
@@ -213,7 +241,7 @@ def reply_from_portal(request, case, body: str, upload=None) -> CaseReply:
         case.status = "assigned"
         stamp(case)
         follow_status(db, case)
-        record_change(request, et, case, "update", {"status": ["waiting", "assigned"]}, "ui")
+        record_change(request, et, case, "update", {"status": ["waiting", "assigned"]}, source)
         db.flush()
     notify = getattr(request, "notify", None)
     if notify is not None and case.owner_id:
@@ -231,7 +259,6 @@ def reply_from_portal(request, case, body: str, upload=None) -> CaseReply:
         except MailError:
             # the notification is kept in the app; a mail server down loses no reply
             pass
-    return reply
 
 
 def _open_case(request) -> Case:
@@ -298,6 +325,36 @@ def portal_file_view(request):
     )
 
 
+def delivery(request, reply) -> Markup:
+    """A staff reply's e-mail in words: "E-mailed to x@y · Sent 7 Dec 2026, 10:04",
+    "Queued", "Failed: 554 Rejected" with "Send the e-mail again"."""
+    if reply.email_state is None:
+        return Markup("")
+    loc = request.localizer
+    state = display_text(request, "casereply", "email_state", reply.email_state)
+    style = {"sent": "text-success", "failed": "text-danger"}.get(reply.email_state, "text-muted")
+    words = Markup('<span class="{} hd-email-state">{}</span>').format(style, state)
+    if reply.email_state == "sent" and reply.emailed_at:
+        words += Markup(" · {}").format(format_datetime(request, reply.emailed_at))
+    if reply.email_state == "failed" and reply.email_error:
+        words += Markup(": {}").format(reply.email_error)
+    button = Markup("")
+    if reply.email_state != "queued" and request.has_permission(PERMS["update"]):
+        button = Markup(
+            '<form method="post" action="{}" class="d-inline ms-2">'
+            '<input type="hidden" name="csrf_token" value="{}">'
+            '<button type="submit" class="btn btn-link btn-sm p-0 align-baseline">{}</button>'
+            "</form>"
+        ).format(
+            request.route_url("helpdesk.reply.send", id=reply.id),
+            request.session.get_csrf_token(),
+            loc.translate(_("Send the e-mail again")),
+        )
+    return Markup('<div class="small mt-1 hd-email">{} {} · {}{}</div>').format(
+        loc.translate(_("E-mail to")), reply.email_to or "—", words, button
+    )
+
+
 def conversation_panel(request, case) -> Panel:
     """The conversation on the staff's case page: every reply and note the user may
     read, and links to reply or note."""
@@ -320,9 +377,14 @@ def conversation_panel(request, case) -> Panel:
         )
         items.append(
             Markup(
-                '<li class="list-group-item"><div class="small text-muted">{} · {}</div>{}</li>'
+                '<li class="list-group-item" data-reply="{}">'
+                '<div class="small text-muted">{} · {}</div>{}{}</li>'
             ).format(
-                loc.translate(kind), format_datetime(request, r.created_at), paragraphs(r.body)
+                r.id,
+                loc.translate(kind),
+                format_datetime(request, r.created_at),
+                paragraphs(r.body),
+                delivery(request, r),
             )
         )
     html = (
@@ -340,6 +402,7 @@ def conversation_panel(request, case) -> Panel:
                 request.route_url(
                     "entity.new",
                     slug="case-replies",
+                    # the form starts from these (kyklos_record_defaults below)
                     _query={"case_id": case.id, "public": public, "from": f"case:{case.id}"},
                 ),
                 loc.translate(word),
@@ -353,23 +416,95 @@ def conversation_panel(request, case) -> Panel:
     return Panel(_("Conversation"), html=str(html), count=len(items), order=4)
 
 
+def _public(value) -> bool:
+    """A submitted ``public`` (JSON or a form's text) as a flag; omitted: public."""
+    if isinstance(value, str):
+        return value.strip().lower() not in {"false", "0", "off", "no", ""}
+    return True if value is None else bool(value)
+
+
 class ReplyHooks:
+    @hookimpl
+    def kyklos_record_prepare(self, request, entity_type, record, data, source):
+        # "E-mail it to the customer" left out (an API client, an import): a public
+        # reply is e-mailed when the case has someone to write to, else kept quietly
+        if entity_type.name != "casereply" or record is not None or not isinstance(data, dict):
+            return
+        if "send_email" in data:
+            return
+        send = False
+        if _public(data.get("public")) and str(data.get("case_id") or "").isdigit():
+            case = request.dbsession.get(Case, int(data["case_id"]))
+            send = case is not None and bool(recipient(request.dbsession, case)[0])
+        data["send_email"] = send
+
     @hookimpl
     def kyklos_record_before_save(self, request, entity_type, record, changes, created):
         if entity_type.name == "casereply" and (created or "body" in changes):
             body = changes["body"][1] if "body" in changes else record.body
             record.title = _title(body)
+        if entity_type.name == "casereply" and created and not record.public:
+            record.send_email = False  # an internal note is never e-mailed
+
+    @hookimpl
+    def kyklos_record_after_save(self, request, entity_type, record, changes, created):
+        if entity_type.name == "casereply" and created and record.send_email and record.public:
+            case = request.dbsession.get(Case, record.case_id)
+            queue_reply(request, record, case)
 
     @hookimpl
     def kyklos_record_validate(self, request, entity_type, record, data, errors):
-        if entity_type.name == "casereply" and data.get("case_id"):
-            found = request.dbsession.execute(
+        if entity_type.name != "casereply":
+            return
+        if record is not None:
+            # whether it is e-mailed is settled when it is written; "Send the e-mail
+            # again" sends it later
+            data.pop("send_email", None)
+        case = None
+        if data.get("case_id"):
+            case = request.dbsession.execute(
                 visible_select(request, get_entity_type(request, "case")).where(
                     Case.id == data["case_id"]
                 )
             ).scalar()
-            if found is None:
+            if case is None:
                 errors["case_id"] = _("No such case, or you may not see it.")
+        if (
+            record is None
+            and case is not None
+            and data.get("send_email")
+            and data.get("public", True)
+            and not recipient(request.dbsession, case)[0]
+        ):
+            errors["send_email"] = NO_ADDRESS
+
+    @hookimpl
+    def kyklos_record_defaults(self, request, entity_type, parent_type, parent):
+        # the case page's two links: "Internal note" starts as a note, never e-mailed;
+        # "Reply to the customer" is e-mailed when the case has someone to write to
+        if entity_type.name != "casereply" or parent_type.name != "case":
+            return None
+        public = request.GET.get("public") != "false"
+        return {
+            "public": public,
+            "send_email": public and bool(recipient(request.dbsession, parent)[0]),
+        }
+
+    @hookimpl
+    def kyklos_record_actions(self, request, entity_type, record):
+        if (
+            entity_type.name != "casereply"
+            or record.email_state not in ("sent", "failed")
+            or not request.has_permission(PERMS["update"])
+        ):
+            return None
+        return [
+            Action(
+                _("Send the e-mail again"),
+                request.route_url("helpdesk.reply.send", id=record.id),
+                method="post",
+            )
+        ]
 
     @hookimpl
     def kyklos_record_panels(self, request, entity_type, record):
@@ -410,9 +545,19 @@ def includeme(config):
         slug="case-replies",
         title_field="title",
         subtitle_field="case_id",
-        readonly=("title", "from_customer", "person_id", "attachment_id"),
-        list_columns=("case_id", "title", "public", "from_customer", "created_at"),
-        filters=("case_id", "public", "from_customer", "created_at"),
+        readonly=(
+            "title",
+            "from_customer",
+            "person_id",
+            "attachment_id",
+            "email_state",
+            "email_error",
+            "email_to",
+            "emailed_at",
+            "message_id",
+        ),
+        list_columns=("case_id", "title", "public", "from_customer", "email_state", "created_at"),
+        filters=("case_id", "public", "from_customer", "email_state", "created_at"),
         sort=("created_at",),
         fields={
             "case_id": {"title": _("Case")},
@@ -422,6 +567,24 @@ def includeme(config):
                 "default": True,
                 "description": _("Off: an internal note the customer never sees."),
             },
+            "send_email": {
+                "title": _("E-mail it to the customer"),
+                "default": True,
+                "description": _(
+                    "Sent to the case's contact in their language; their answer comes "
+                    "back to this case. Never for an internal note."
+                ),
+            },
+            "email_state": {
+                "title": _("E-mail"),
+                "type": "choice",
+                "choices": STATES,
+                "form": False,
+            },
+            "email_error": {"title": _("Why the e-mail failed"), "form": False},
+            "email_to": {"title": _("E-mailed to"), "form": False},
+            "emailed_at": {"title": _("E-mailed at"), "form": False},
+            "message_id": {"title": _("Message-ID"), "form": False},
             "from_customer": {"title": _("From the customer")},
             "person_id": {"title": _("Customer contact")},
             "attachment_id": {"title": _("File"), "form": False},
@@ -461,3 +624,4 @@ def includeme(config):
         portal_file_view, route_name="helpdesk.portal.reply.file", permission="kyklos.portal.use"
     )
     config.add_hooks(ReplyHooks(), name="kyklos_helpdesk.replies")
+    config.include("kyklos_helpdesk.reply_mail")

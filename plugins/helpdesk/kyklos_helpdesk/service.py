@@ -191,14 +191,19 @@ def open_case_from_message(
     message_id: str | None = None,
     received_at: dt.datetime | None = None,
     channel: str = "email",
+    in_reply_to: str | None = None,
+    references: list[str] | tuple = (),
 ) -> tuple[Case, bool]:
     """An inbound e-mail becomes a case, or joins the case it answers.
 
     - a ``message_id`` already seen returns that case (a message delivered twice is not
       two cases);
-    - a subject quoting a case number the user may see, e.g. ``Re: [CS-2026-00042]``,
-      adds the message to that case (an e-mail activity about it) and a case waiting on
-      the customer goes back to its assignee (``resume``);
+    - an answer to one of the case's e-mailed replies (``in_reply_to`` /
+      ``references`` name its Message-ID), or a subject quoting a case number the user
+      may see, e.g. ``Re: [CS-2026-00042]``, adds the message to that case: an e-mail
+      activity about it and a customer reply on its conversation
+      (:func:`kyklos_helpdesk.reply_mail.customer_reply_from_mail`), and a case waiting
+      on the customer goes back to its assignee;
     - otherwise a new case: the sender is looked up among the people (by e-mail) to set
       the contact and its account; the assignment rules choose team and assignee.
 
@@ -222,14 +227,17 @@ def open_case_from_message(
             return seen, False
     person = _person_by_email(request, sender)
     person_id = person.id if person is not None else None
-    quoted = NUMBER_IN_SUBJECT.search(subject or "")
-    if quoted:
-        case = _case_by_number(request, quoted.group(1))
-        if case is not None:
-            _log_message(request, case, subject, body, received_at, person_id)
-            if case.status == "waiting":
-                update_record(request, et, case, {"status": "assigned"}, source="mail")
-            return case, False
+    from .reply_mail import answer_text, case_of_answer, customer_reply_from_mail
+
+    case = case_of_answer(request, [in_reply_to, *reversed(list(references or ()))], subject)
+    if case is not None:
+        _log_message(request, case, subject, body, received_at, person_id)
+        customer_reply_from_mail(
+            request, case, body=answer_text(body), message_id=message_id, person_id=person_id
+        )
+        if case.status == "waiting":
+            update_record(request, et, case, {"status": "assigned"}, source="mail")
+        return case, False
     data = {
         "subject": (subject or "").strip()[:250] or body.strip()[:80],
         "description": body,

@@ -152,3 +152,49 @@ def test_a_case_the_owner_may_not_open_is_a_reason_in_the_ledger_not_a_lost_mess
     entry = app.get(f"/api/v1/mailboxes/{box['id']}/ledger").json["items"][0]
     assert entry["mail_id"] and "no case" in entry["reason"]
     assert api("admin").get("/api/v1/cases").json["items"] == []
+
+
+@pytest.mark.parametrize("support", [True, False])
+def test_the_answer_to_a_case_reply_joins_the_cases_conversation(
+    api, imap, smtp_server, make_record, support
+):
+    """A reply written on the case (``/case-replies``) is e-mailed to the contact with
+    its own Message-ID; the customer's answer naming it (In-Reply-To, a subject without
+    the case's tag) comes into a support mailbox (``kyklos_mail_support_message``) or an
+    ordinary one (``kyklos_mail_message_filed``) and lands on the case's conversation as
+    the customer's reply, once, with no second case."""
+    dovecot, user, password = imap
+    app = api("mailadmin", "helpdeskmanager")
+    anna = make_record("person", first_name="Anna", last_name="P", email="anna@customer.example")
+    case = app.post_json(
+        "/api/v1/cases", {"subject": "Boiler E42", "person_id": anna}, status=201
+    ).json
+    app.post_json(
+        "/api/v1/case-replies",
+        {"case_id": case["id"], "body": "A technician comes tomorrow."},
+        status=201,
+    )
+    ours = smtp_server.wait(1)[0]
+    assert ours["Subject"] == f"[{case['number']}] Boiler E42"
+    box = support_box(app, imap, smtp_server, support=support)
+    dovecot.append(
+        user,
+        password,
+        message(
+            "Anna P <anna@customer.example>",
+            "Re: tomorrow",
+            "9:00 is fine.\n\n> A technician comes tomorrow.",
+            In_Reply_To=ours["Message-ID"],
+            References=ours["Message-ID"],
+        ),
+    )
+    app.post(f"/api/v1/mailboxes/{box['id']}/fetch", status=202)
+    app.post(f"/api/v1/mailboxes/{box['id']}/resync", status=202)
+    assert [c["id"] for c in app.get("/api/v1/cases").json["items"]] == [case["id"]]
+    theirs = app.get("/api/v1/case-replies", {"case_id": case["id"], "from_customer": "true"}).json[
+        "items"
+    ]
+    assert len(theirs) == 1
+    got = app.get(f"/api/v1/case-replies/{theirs[0]['id']}").json
+    assert got["body"] == "9:00 is fine." and got["person_id"] == anna
+    assert "9:00 is fine." in app.get(f"/cases/{case['id']}").text
