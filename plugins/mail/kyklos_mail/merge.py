@@ -15,12 +15,19 @@ from __future__ import annotations
 import re
 from html.parser import HTMLParser
 
-from jinja2 import TemplateError, TemplateSyntaxError, meta
-from jinja2.sandbox import SandboxedEnvironment
+from jinja2 import TemplateError, TemplateSyntaxError, meta, nodes
+from jinja2.sandbox import SandboxedEnvironment, SecurityError
 from pyramid.httpexceptions import HTTPNotFound
 from sqlalchemy import or_
 
-from kyklos_sdk import display_text, get_entity_type, record_titles, serialize, visible_select
+from kyklos_sdk import (
+    display_text,
+    get_entity_type,
+    record_titles,
+    reference_titles,
+    serialize,
+    visible_select,
+)
 
 from . import _
 from .models import Template
@@ -38,9 +45,71 @@ class MergeError(ValueError):
     limit was reached)."""
 
 
+#: what a merge needs; anything else (loops, macros, calls) could only burn the server
+FILTERS = frozenset(
+    {"default", "d", "upper", "lower", "title", "capitalize", "trim", "truncate", "replace"}
+)
+FORBIDDEN = (
+    nodes.Getattr,
+    nodes.Getitem,
+    nodes.For,
+    nodes.Macro,
+    nodes.CallBlock,
+    nodes.FilterBlock,
+    nodes.Call,
+    nodes.Import,
+    nodes.FromImport,
+    nodes.Include,
+    nodes.Extends,
+    nodes.Block,
+)
+MAX_REPEAT = 10_000
+#: how the refused constructs look in a template, for the error message
+SYNTAX = {
+    nodes.Getattr: "field.attribute",
+    nodes.Getitem: "field[...]",
+    nodes.Call: "field(...)",
+    nodes.For: "{% for %}",
+}
+
+
+class _Sandbox(SandboxedEnvironment):
+    """Jinja's sandbox (no attribute escapes) with no globals and bounded ``*``/``**``,
+    so a template can neither reach Python nor allocate without limit."""
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def call_binop(self, context, operator, left, right):
+        if operator == "**" and (abs(_num(right)) > 64 or abs(_num(left)) > 10**6):
+            raise SecurityError("number too large")
+        if operator == "*" and (
+            (isinstance(left, str | list) and _num(right) * len(left) > MAX_REPEAT)
+            or (isinstance(right, str | list) and _num(left) * len(right) > MAX_REPEAT)
+        ):
+            raise SecurityError("text too long")
+        return super().call_binop(context, operator, left, right)
+
+
+def _num(value) -> float:
+    return value if isinstance(value, int | float) and not isinstance(value, bool) else 0
+
+
 def _env(html: bool) -> SandboxedEnvironment:
     # the subject is a header (plain text), the body HTML: only the body escapes values
-    return SandboxedEnvironment(autoescape=html, trim_blocks=True, lstrip_blocks=True)
+    env = _Sandbox(autoescape=html, trim_blocks=True, lstrip_blocks=True)
+    env.globals.clear()
+    env.filters = {k: v for k, v in env.filters.items() if k in FILTERS | {"e", "escape"}}
+    return env
+
+
+def _refused(ast) -> str | None:
+    """What ``ast`` uses that a merge template may not: a tag or a filter."""
+    for node in ast.find_all(FORBIDDEN):
+        return SYNTAX.get(type(node), "{% " + type(node).__name__.lower() + " %}")
+    for node in ast.find_all(nodes.Filter):
+        if node.name not in FILTERS:
+            return "| " + node.name
+    return None
 
 
 def _types(request) -> list:
@@ -70,12 +139,25 @@ def _check(request, source: str, html: bool) -> str | None:
             "Line ${line}: ${problem}",
             mapping={"line": exc.lineno, "problem": exc.message or ""},
         )
-    unknown = sorted(meta.find_undeclared_variables(ast) - known_fields(request))
+    refused = _refused(ast)
+    if refused is not None:
+        return _(
+            "Only merge fields, conditions (if) and the filters ${filters} may be used, "
+            "not ${what}.",
+            mapping={"filters": ", ".join(sorted(FILTERS)), "what": refused},
+        )
+    known = known_fields(request)
+    unknown = sorted(meta.find_undeclared_variables(ast) - known)
     if unknown:
         return _(
             "Unknown merge fields: ${names}",
             mapping={"names": ", ".join("{{ " + u + " }}" for u in unknown)},
         )
+    try:
+        # one trial with every field empty catches what only filling reveals
+        _fill(source, dict.fromkeys(known, ""), html)
+    except MergeError as exc:
+        return _("Cannot fill in: ${e}", mapping={"e": str(exc)[:300]})
     return None
 
 
@@ -109,10 +191,19 @@ def values_for(request, entity: str | None, record) -> dict[str, str]:
     if record is None or entity is None:
         return out
     et = get_entity_type(request, entity)
-    for name, value in serialize(request, et, record).items():
-        if name in ("id", "version") or value is None or name not in et.fields:
-            continue
-        out[name] = display_text(request, et, name, value)
+    readable = {
+        k: v
+        for k, v in serialize(request, et, record).items()
+        if k in et.fields and k not in ("id", "version") and v is not None
+    }
+    refs = [k for k in readable if et.fields[k].type == "reference"]
+    # a referenced record the writer may not see gives no title (not "restricted")
+    titles = reference_titles(request, et, [record], refs) if refs else {}
+    for name, value in readable.items():
+        if name in refs:
+            out[name] = (titles.get(name, {}).get(value) or ("", None))[0] or ""
+        else:
+            out[name] = display_text(request, et, name, value)
     out["name"] = record_titles(request, et, [record]).get(record.id, "")
     if entity == "account":
         out["account_name"] = out["name"]
@@ -123,8 +214,12 @@ def values_for(request, entity: str | None, record) -> dict[str, str]:
 
 
 def _fill(source: str, values: dict, html: bool) -> str:
+    env = _env(html)
     try:
-        return _env(html).from_string(source or "").render(values)
+        ast = env.parse(source or "")
+        if _refused(ast) is not None:
+            raise MergeError("not a merge template")
+        return env.from_string(ast).render(values)
     except TemplateError as exc:
         raise MergeError(str(exc)) from None
 

@@ -29,6 +29,21 @@ def test_a_bad_template_is_refused_when_saved_naming_the_field(api):
     res = new_template(admin, status=400, body="<p>{% if first_name %}Dear</p>")
     errs = errors_of(res)
     assert set(errs) == {"body"} and errs["body"].startswith("Line 1")
+    # a merge template fills in fields; loops, calls and huge texts could only burn the server
+    for body, field in (
+        ("<p>{% for c in first_name %}{{ c }}{% endfor %}</p>", "body"),
+        ("<p>{{ first_name.__class__ }}</p>", "body"),
+        ("<p>{{ name.upper() }}</p>", "body"),
+        ("<p>{{ name | center(99999999) }}</p>", "body"),
+        ("<p>{{ 'ab' * 100000000 }}</p>", "body"),
+        ("<p>{{ 9 ** 99999999 }}</p>", "body"),
+    ):
+        res = new_template(admin, status=400, body=body)
+        assert list(errors_of(res)) == [field], body
+    assert new_template(admin, body="<p>{{ 'ab' * 3 }}{{ name | upper }}</p>", name="Ok").json
+    admin.delete(
+        f"/api/v1/mail-templates/{admin.get('/api/v1/mail-templates').json['items'][0]['id']}"
+    )
     # nothing half-written
     assert admin.get("/api/v1/mail-templates").json["items"] == []
     tid = new_template(admin, body="<p>{{ first_name }}</p>").json["id"]
@@ -92,6 +107,35 @@ def test_a_field_the_writer_may_not_read_stays_empty(api, make_record):
     out = rep.get(f"/api/v1/mail-templates/{tid}/render", {"about": f"person:{anna}"}).json
     assert "10000" not in out["html"] + out["text"] + out["subject"]
     assert "<p>Note: none</p>" in out["html"] and out["subject"] == "About you"
+
+
+def test_an_account_the_writer_may_not_see_gives_no_name(api, make_record):
+    admin = api("admin")
+    rep = api("sales")
+    hidden = make_record("account", name="Secret Holdings")
+    anna = make_record("person", first_name="Anna", last_name="P", account_id=hidden)
+    tid = new_template(
+        rep,
+        subject="{{ account_name or 'your company' }}",
+        body="<p>[{{ account_id }}] [{{ account_name }}]</p>",
+    ).json["id"]
+    out = rep.get(f"/api/v1/mail-templates/{tid}/render", {"about": f"person:{anna}"}).json
+    assert out["subject"] == "Secret Holdings" and "[Secret Holdings]" in out["html"]
+    roles = admin.get("/api/v1/_security/roles").json["items"]
+    sales = next(r["id"] for r in roles if r["name"] == "sales")
+    # sales reps now see only their own accounts
+    for rule in admin.get("/api/v1/_security/rules").json["items"]:
+        if rule["role_id"] == sales and rule["entity"] == "account" and rule["action"] == "read":
+            admin.patch_json(f"/api/v1/_security/rules/{rule['id']}", {"enabled": False})
+    admin.post_json(
+        "/api/v1/_security/rules",
+        {"role_id": sales, "entity": "account", "action": "read", "scope": "own"},
+        status=201,
+    )
+    rep.get(f"/api/v1/accounts/{hidden}", status=404)
+    out = rep.get(f"/api/v1/mail-templates/{tid}/render", {"about": f"person:{anna}"}).json
+    assert "Secret" not in out["html"] + out["text"] + out["subject"]
+    assert "<p>[] []</p>" in out["html"] and out["subject"] == "your company"
 
 
 def test_language_versions_shared_and_private(api, make_record):
