@@ -248,7 +248,7 @@ def test_compose_fills_the_recipients_language_and_sends_multipart_alternative(
     assert "<b>προσφορά</b>" in html and "steal" not in html
 
 
-def test_the_api_sends_html_with_a_text_part_and_attachments(api, make_record, smtp_server):
+def test_the_api_sends_html_with_a_plain_text_part(api, make_record, smtp_server):
     app = api("sales")
     box = app.post_json(
         "/api/v1/mailboxes",
@@ -287,3 +287,43 @@ def test_the_api_sends_html_with_a_text_part_and_attachments(api, make_record, s
         status=400,
     )
     assert "body" in errors_of(res)
+
+
+def test_the_templates_pages_list_edit_and_preview(client, make_record):
+    web = client("sales")
+    anna = make_record("person", first_name="Άννα", last_name="Παππά", language="el")
+    page = web.get("/mail-templates/new")
+    form = next(f for f in page.forms.values() if "subject" in f.fields)
+    for name in ("name", "language", "subject", "body", "shared", "translation_of_id"):
+        assert name in form.fields, name
+    token = csrf_of(web)
+    main = web.post_json(
+        "/api/v1/mail-templates",
+        {"name": "Offer", "subject": "Offer", "body": "<p>Dear {{ first_name }}</p>"},
+        headers={"X-CSRF-Token": token},
+        status=201,
+    ).json["id"]
+    web.post_json(
+        "/api/v1/mail-templates",
+        {
+            "name": "Προσφορά",
+            "language": "el",
+            "subject": "Προσφορά",
+            "body": "<p>Αγαπητή {{ first_name }}</p>",
+            "translation_of_id": main,
+        },
+        headers={"X-CSRF-Token": token},
+        status=201,
+    )
+    detail = web.get(f"/mail-templates/{main}")
+    assert "Προσφορά" in detail.text  # under "Translations"
+    preview_url = f"/mail/templates/{main}/preview"
+    assert preview_url in detail.text
+    page = web.get(preview_url, {"kind": "person", "record_person": str(anna)})
+    body = page.html.select_one(".k-preview-body")
+    assert body is not None and "Αγαπητή Άννα" in body.text
+    assert page.html.select_one(".k-preview-subject").text.strip() == "Προσφορά"
+    # the picker keeps the chosen person by her name, never her id
+    chosen = page.html.select_one("#record_person option[selected]")
+    assert chosen.text.strip() == "Άννα Παππά"
+    web.get(preview_url, {"kind": "person", "record_person": "999999"}, status=404)
