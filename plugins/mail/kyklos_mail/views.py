@@ -424,6 +424,7 @@ def compose_page(request):
     boxes = sendable_mailboxes(request)
     from .merge import MergeError, rendered, version_for
     from .merge import offered as offered_templates
+    from .parse import sanitise
 
     # the recipient's language; without one, the template's own default language
     language = getattr(record, "language", None)
@@ -527,6 +528,8 @@ def compose_page(request):
         "back": back,
         "reply": reply,
         "templates": templates,
+        # what the customer will read, through the sanitiser the sending uses
+        "preview_html": sanitise(values["body_html"]) if values.get("body_html") else "",
         "chosen": chosen,
         "chosen_main": (chosen.translation_of_id or chosen.id) if chosen is not None else None,
         "language_words": LANGUAGES,

@@ -236,7 +236,15 @@ def test_compose_fills_the_recipients_language_and_sends_multipart_alternative(
     form = page.forms["k-compose"]
     assert form["subject"].value == "Προσφορά για Ακμή ΑΕ"
     assert "<p>Αγαπητή Άννα,</p>" in form["body_html"].value
+    assert "Αγαπητή Άννα," in page.html.select_one(".k-compose-preview").text
     form["body_html"] = form["body_html"].value + "<script>steal()</script>"
+    # a page shown again (here: no subject) previews the edited HTML sanitised
+    form["subject"] = ""
+    again = form.submit(status=200)
+    assert "steal" not in str(again.html.select_one(".k-compose-preview"))
+    form = again.forms["k-compose"]
+    assert "<script>steal()</script>" in form["body_html"].value  # the rep's text is kept
+    form["subject"] = "Προσφορά για Ακμή ΑΕ"
     form.submit(status=303)
     sent = smtp_server.wait(1)[0]
     assert sent["Subject"] == "Προσφορά για Ακμή ΑΕ"

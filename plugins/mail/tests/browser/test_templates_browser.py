@@ -133,6 +133,7 @@ def test_a_rep_previews_and_writes_with_a_template(
         "<p>Αγαπητή Άννα,</p><p>η <b>προσφορά</b> μας.<br>Maria Rep</p>"
     )
     expect(page.locator(".k-template-language")).to_contain_text("Ελληνικά")
+    expect(page.locator(".k-compose-preview b")).to_have_text("προσφορά")
     save_screenshot(page, f"mail-compose-template-{lang}")
     page.get_by_role("button", name=w["send"]).click()
     expect(page.locator(".alert-success")).to_contain_text(w["sent"])
