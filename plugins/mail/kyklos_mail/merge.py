@@ -173,12 +173,20 @@ def validate_template(request, record, data, errors) -> None:
         errors["subject"] = _("A subject is one line of at most 900 characters.")
     parent = data.get("translation_of_id")
     if parent not in (None, ""):
-        main = request.dbsession.get(Template, int(parent)) if str(parent).isdigit() else None
-        if main is not None and main.translation_of_id is not None:
+        main = None
+        if str(parent).isdigit():
+            # only a template the writer may read can be translated
+            et = get_entity_type(request, "mailtemplate")
+            main = request.dbsession.execute(
+                visible_select(request, et).where(Template.id == int(parent))
+            ).scalar()
+        if main is None:
+            errors["translation_of_id"] = _("No such template.")
+        elif main.translation_of_id is not None:
             errors["translation_of_id"] = _(
                 "Choose the template in its default language, not another translation."
             )
-        elif main is not None and record is not None and main.id == record.id:
+        elif record is not None and main.id == record.id:
             errors["translation_of_id"] = _("A template is no translation of itself.")
 
 

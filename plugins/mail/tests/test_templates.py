@@ -168,6 +168,9 @@ def test_language_versions_shared_and_private(api, make_record):
     other.get(f"/api/v1/mail-templates/{mine}", status=404)
     admin.get(f"/api/v1/mail-templates/{mine}", status=404)
     other.get(f"/api/v1/mail-templates/{mine}/render", status=404)
+    # nor can another rep hang a translation on it
+    res = new_template(other, status=400, language="el", translation_of_id=mine)
+    assert "translation_of_id" in errors_of(res)
     names = [t["name"] for t in other.get("/api/v1/mail-templates").json["items"]]
     assert "Mine only" not in names and "Offer" in names
     # a rep uses the shared template but may not change it
