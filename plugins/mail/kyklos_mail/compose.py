@@ -139,7 +139,8 @@ def tagged(subject: str, tags: list[str]) -> str:
 
 
 def send_message(request, data: dict, check_only: bool = False) -> Message | None:
-    """Check ``data`` (``mailbox_id``, ``to``, ``cc``, ``subject``, ``body``, ``about``
+    """Check ``data`` (``mailbox_id``, ``to``, ``cc``, ``subject``, ``body`` and/or
+    ``body_html`` (sanitised; the text is derived from it when ``body`` is empty), ``about``
     ``{"entity", "record_id"}``, ``reply_to`` (a message id), ``attachment_ids``), send
     and file. Raises :class:`ComposeError` naming each bad field. ``check_only``: stop
     after the checks (a message scheduled for later is checked when it is written)."""
@@ -164,8 +165,17 @@ def send_message(request, data: dict, check_only: bool = False) -> Message | Non
     elif len(subject) > 900 or any(ord(c) < 32 for c in subject):
         errors["subject"] = _("A subject is one line of at most 900 characters.")
     body = str(data.get("body") or "")
+    html = str(data.get("body_html") or "")
+    if html.strip():
+        from .merge import html_to_text
+        from .parse import sanitise
+
+        # the same sanitiser as incoming mail: what a rep sends can carry no script
+        html = sanitise(html)
+        if not body.strip():
+            body = html_to_text(html)
     if not body.strip():
-        errors["body"] = _("Write the message.")
+        errors["body_html" if html.strip() else "body"] = _("Write the message.")
     about = data.get("about") or None
     record = et = None
     if about is not None:
@@ -215,6 +225,9 @@ def send_message(request, data: dict, check_only: bool = False) -> Message | Non
         msg["In-Reply-To"] = reply.message_id
         msg["References"] = " ".join([*(reply.references or [])[-20:], reply.message_id])
     msg.set_content(body)
+    if html.strip():
+        # multipart/alternative: the plain text for clients that do not show HTML
+        msg.add_alternative(html, subtype="html")
     for att in files:
         maintype, _s, subtype = att.content_type.partition("/")
         msg.add_attachment(

@@ -21,7 +21,7 @@ from kyklos_sdk import (
 )
 
 from . import PERMISSIONS, _
-from .models import Filing, LedgerEntry, Mailbox, Message
+from .models import Filing, LedgerEntry, Mailbox, Message, Template
 
 HOST = re.compile(r"^[A-Za-z0-9.-]{1,200}$")
 TIMELINE_LIMIT = 50
@@ -182,10 +182,15 @@ class Hooks:
 
     @hookimpl
     def kyklos_visibility_restrictions(self, request, entity_type, action):
-        if entity_type.name != "mailmessage":
+        if entity_type.name not in ("mailmessage", "mailtemplate"):
             return None
         ident = getattr(request, "identity", None)
         uid = ident.user.id if ident is not None and getattr(ident, "user", None) else None
+        if entity_type.name == "mailtemplate":
+            # a private template is its owner's alone, even for the mail administrators
+            if uid is None:
+                return [Template.shared.is_(True)]
+            return [or_(Template.shared.is_(True), Template.owner_id == uid)]
         if uid is None:
             return [Message.private.is_(False)]
         return [or_(Message.private.is_(False), Message.owner_id == uid)]
@@ -233,6 +238,14 @@ class Hooks:
                     request.route_path("mail.compose", _query={"reply": record.id}),
                     style="primary",
                     permission=read,
+                )
+            ]
+        if entity_type.name == "mailtemplate":
+            return [
+                Action(
+                    _("Preview with a record"),
+                    request.route_path("mail.template_preview", id=record.id),
+                    permission=PERMISSIONS["mailtemplate"]["read"],
                 )
             ]
         if entity_type.name == "mailrule":

@@ -192,8 +192,10 @@ class LedgerEntry(IdMixin, Base):
 
 
 class Template(EntityMixin, Base):
-    """An e-mail template in one language: subject and text with merge fields such as
-    ``{first_name}`` filled from the record one writes from (see :mod:`.merge`)."""
+    """An e-mail template in one language: subject and HTML body with Jinja merge fields
+    such as ``{{ first_name or "customer" }}`` filled from the record one writes from
+    (see :mod:`.merge`). A template with ``translation_of_id`` is a language version of
+    that one, whose own language is the default; private ones only their owner sees."""
 
     __tablename__ = "mail_template"
 
@@ -202,6 +204,10 @@ class Template(EntityMixin, Base):
     subject: Mapped[str] = mapped_column(String(900), nullable=False, default="")
     body: Mapped[str] = mapped_column(Text, nullable=False, default="")
     active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    shared: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    translation_of_id: Mapped[int | None] = mapped_column(
+        ForeignKey("mail_template.id", ondelete="CASCADE"), index=True
+    )
 
 
 SCHEDULE_STATES = [
@@ -338,8 +344,8 @@ def includeme(config):
         slug="mail-templates",
         title_field="name",
         subtitle_field="language",
-        list_columns=("name", "language", "subject", "active"),
-        filters=("language", "active"),
+        list_columns=("name", "language", "subject", "shared", "translation_of_id", "active"),
+        filters=("language", "active", "shared", "translation_of_id"),
         sort=("name",),
         default_sort="name",
         search=("name", "subject"),
@@ -351,19 +357,40 @@ def includeme(config):
                 "choices": list(LANGUAGES.items()),  # the languages Kyklos speaks
                 "default": "en",
             },
+            "translation_of_id": {
+                "title": _("Translation of"),
+                "description": _(
+                    "Empty for a template in its default language; else the template this "
+                    "one translates. Writing to someone in this language uses this version."
+                ),
+            },
             "subject": {
                 "title": _("Subject"),
                 "description": _(
-                    "Merge fields: {first_name}, {last_name}, {name}, {account_name}, "
-                    "{my_name}, {my_email}."
+                    "Merge fields of the record one writes from, such as {{ first_name }} or "
+                    '{{ first_name or "customer" }}, and {{ my_name }}, {{ my_email }}.'
                 ),
             },
             "body": {
-                "title": _("Text"),
-                "description": _("Plain text, with the same merge fields as the subject."),
+                "title": _("Text (HTML)"),
+                "type": "text",
+                "description": _(
+                    "HTML with the same merge fields as the subject; scripts, styles and "
+                    "remote images are removed. A plain-text version is sent along."
+                ),
+            },
+            "shared": {
+                "title": _("Shared with everyone"),
+                "description": _("Otherwise only you see and use it."),
+                "default": True,
             },
             "active": {"title": _("Active"), "default": True},
         },
+        related=[
+            RelatedList(
+                "mailtemplate", "translation_of_id", _("Translations"), ("name", "language")
+            )
+        ],
         icon="file-earmark-text",
         menu_group=_("Mail"),
         menu_order=73,

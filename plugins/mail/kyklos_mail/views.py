@@ -422,15 +422,21 @@ def compose_page(request):
             offered.insert(0, (addr, reply.sender))
     files = attachments_of(request.dbsession, et, record.id) if record is not None else []
     boxes = sendable_mailboxes(request)
+    from .merge import MergeError, rendered, version_for
     from .merge import offered as offered_templates
-    from .merge import rendered
+    from .parse import sanitise
 
-    language = getattr(record, "language", None) or request.locale_name
-    templates = offered_templates(request, language)
+    # the recipient's language; without one, the template's own default language
+    language = getattr(record, "language", None)
+    templates = offered_templates(request)
     chosen = None
     if request.params.get("template", "").isdigit():
-        chosen = get_record(
-            request, get_entity_type(request, "mailtemplate"), request.params["template"]
+        chosen = version_for(
+            request,
+            get_record(
+                request, get_entity_type(request, "mailtemplate"), request.params["template"]
+            ),
+            language,
         )
     values = {
         "mailbox_id": str(boxes[0].id) if boxes else "",
@@ -439,8 +445,10 @@ def compose_page(request):
         "cc": "",
         "subject": "",
         "body": "",
+        "body_html": "",
         "attachment_ids": [],
     }
+    errors: dict = {}
     if reply is not None:
         from .compose import subject_tags, tagged
         from .parse import base_subject
@@ -451,11 +459,14 @@ def compose_page(request):
         if reply.mailbox_id and any(b.id == reply.mailbox_id for b in boxes):
             values["mailbox_id"] = str(reply.mailbox_id)
     if chosen is not None:
-        filled = rendered(request, chosen, et.name if et is not None else None, record)
-        if reply is None:
-            values["subject"] = filled["subject"]
-        values["body"] = filled["body"]
-    errors: dict = {}
+        try:
+            filled = rendered(request, chosen, et.name if et is not None else None, record)
+        except MergeError:
+            errors["template"] = _("This template cannot be filled in; correct it first.")
+        else:
+            if reply is None:
+                values["subject"] = filled["subject"]
+            values["body_html"] = filled["html"]
     back = (
         request.route_path("entity.detail", slug=et.slug, id=record.id)
         if record is not None
@@ -470,6 +481,7 @@ def compose_page(request):
             "cc": post.get("cc", ""),
             "subject": post.get("subject", ""),
             "body": post.get("body", ""),
+            "body_html": post.get("body_html", ""),
             "attachment_ids": post.getall("attachment_ids"),
             "send_at": post.get("send_at", "").strip(),
         }
@@ -516,7 +528,10 @@ def compose_page(request):
         "back": back,
         "reply": reply,
         "templates": templates,
+        # what the customer will read, through the sanitiser the sending uses
+        "preview_html": sanitise(values["body_html"]) if values.get("body_html") else "",
         "chosen": chosen,
+        "chosen_main": (chosen.translation_of_id or chosen.id) if chosen is not None else None,
         "language_words": LANGUAGES,
     }
 
@@ -573,26 +588,99 @@ def rule_dry_run_page(request):
     }
 
 
+def _merge_about(request):
+    """``(entity type, record)`` from ``?about=opportunity:7``: any record type a
+    template merges from (the preview picks one), read as the user may."""
+    from .merge import MERGE_TYPES
+
+    about = request.params.get("about") or ""
+    if not about:
+        return None, None
+    entity, _sep, rid = about.partition(":")
+    if entity not in MERGE_TYPES or not rid.isdigit():
+        raise Problem(
+            400,
+            _("Invalid parameters"),
+            errors={"about": _("Choose a person, an account, an opportunity or a case.")},
+        )
+    try:
+        et = get_entity_type(request, entity)
+    except HTTPNotFound:
+        raise Problem(
+            400, _("Invalid parameters"), errors={"about": _("No such record.")}
+        ) from None
+    return et, get_record(request, et, rid)
+
+
 def api_render_template(request):
-    """``GET /api/v1/mail-templates/{id}/render?about=person:12``: the template's
-    subject and text with the merge fields filled from that record (and the user)."""
-    from .merge import rendered
+    """``GET /api/v1/mail-templates/{id}/render?about=person:12``: the version of the
+    template in the record's language (else its default language) with the merge
+    fields filled from that record, as the user may read it: subject, HTML, text."""
+    from .merge import MergeError, rendered, version_for
 
     template = get_record(
         request, get_entity_type(request, "mailtemplate"), request.matchdict["id"]
     )
-    about = request.params.get("about")
-    et = record = None
-    if about:
-        entity, _sep, rid = about.partition(":")
-        if entity not in FROM_TYPES or not rid.isdigit():
-            raise Problem(
-                400,
-                _("Invalid parameters"),
-                errors={"about": _("Write from a person or an account.")},
+    et, record = _merge_about(request)
+    language = request.params.get("language") or getattr(record, "language", None)
+    version = version_for(request, template, language)
+    try:
+        return rendered(request, version, et.name if et is not None else None, record)
+    except MergeError as exc:
+        raise Problem(
+            400,
+            _("Invalid data"),
+            errors={"body": _("Cannot fill in: ${e}", mapping={"e": str(exc)[:300]})},
+        ) from None
+
+
+def template_preview_page(request):
+    """The template's subject and text filled from a record picked with the core's
+    picker: what a customer would read."""
+    from .merge import MERGE_TYPES, MergeError, rendered, version_for
+
+    et_tpl = get_entity_type(request, "mailtemplate")
+    template = get_record(request, et_tpl, request.matchdict["id"])
+    pickers = []
+    for name in MERGE_TYPES:
+        try:
+            t = get_entity_type(request, name)
+        except HTTPNotFound:
+            continue
+        if request.has_permission(t.permission("read")):
+            pickers.append(
+                (
+                    name,
+                    request.localizer.translate(t.title),
+                    request.route_path("entity.lookup", slug=t.slug),
+                )
             )
-        et, record = _about_of(request)
-    return rendered(request, template, et.name if et is not None else None, record)
+    et = record = None
+    chosen_kind = request.params.get("kind", "")
+    rid = request.params.get(f"record_{chosen_kind}", "")
+    out = error = None
+    if rid.isdigit() and any(p[0] == chosen_kind for p in pickers):
+        et = get_entity_type(request, chosen_kind)
+        record = get_record(request, et, rid)
+    version = version_for(request, template, getattr(record, "language", None))
+    try:
+        out = rendered(request, version, et.name if et is not None else None, record)
+    except MergeError as exc:
+        error = str(exc)
+    return {
+        "template": template,
+        "version": version,
+        "pickers": pickers,
+        "kind": chosen_kind,
+        "record": record,
+        "record_title": record_titles(request, et, [record]).get(record.id, "")
+        if record is not None
+        else "",
+        "out": out,
+        "error": error,
+        "language_words": LANGUAGES,
+        "back": request.route_path("entity.detail", slug=et_tpl.slug, id=template.id),
+    }
 
 
 def _message_by_id(request, mid):
@@ -618,6 +706,7 @@ def includeme(config):
         ("mail.rule_dry_run", f"/mail/rules/{ID}/dry-run"),
         ("mail.scheduled", "/mail/scheduled"),
         ("mail.api.render_template", f"/api/v1/mail-templates/{ID}/render"),
+        ("mail.template_preview", f"/mail/templates/{ID}/preview"),
         ("mail.scheduled_cancel", f"/mail/scheduled/{ID}/cancel"),
         ("mail.api.scheduled", "/api/v1/mail/scheduled"),
         ("mail.api.scheduled_cancel", f"/api/v1/mail/scheduled/{ID}/cancel"),
@@ -634,6 +723,7 @@ def includeme(config):
         "mail.api.rule_dry_run": "GET",
         "mail.api.scheduled": "GET",
         "mail.api.render_template": "GET",
+        "mail.template_preview": "GET",
         "mail.api.scheduled_cancel": "POST",
         "mail.scheduled_cancel": "POST",
     }
@@ -754,4 +844,11 @@ def includeme(config):
         route_name="mail.api.render_template",
         permission=PERMISSIONS["mailtemplate"]["read"],
         renderer="json",
+    )
+    config.add_view(
+        template_preview_page,
+        route_name="mail.template_preview",
+        renderer=tpl + "template_preview.pt",
+        permission=PERMISSIONS["mailtemplate"]["read"],
+        request_method="GET",
     )
