@@ -3,6 +3,7 @@ keys, retries with backoff, duplicate deliveries skipped, the sweeper recovering
 dead workers, periodic jobs once per slot, and status for people (API and /jobs)."""
 
 import datetime as dt
+import re
 
 import pytest
 from sqlalchemy import func, select, update
@@ -22,8 +23,9 @@ def tickets(dbsession, prefix):
     from kyklos_sampleflow import Ticket
 
     with dbsession() as db:
-        return sorted(db.execute(select(Ticket.name).where(Ticket.name.like(f"{prefix}%")))
-                      .scalars())
+        return sorted(
+            db.execute(select(Ticket.name).where(Ticket.name.like(f"{prefix}%"))).scalars()
+        )
 
 
 def job(dbsession, job_id) -> Job:
@@ -116,15 +118,21 @@ def test_sweeper_reruns_the_job_of_a_dead_worker(registry, dbsession):
     """A worker claimed the job and died (its lease ran out): the sweeper hands the job
     out again and it runs once."""
     with jobs.job_request(registry) as request:
-        job_id = jobs.enqueue(request, "sampleflow.mark", args={"tag": "orphan"},
-                              delay=3600)  # parked: not run now
+        job_id = jobs.enqueue(
+            request, "sampleflow.mark", args={"tag": "orphan"}, delay=3600
+        )  # parked: not run now
     engine = registry["dbengine"]
-    assert claim(engine, job_id, "dead-worker", lease=60,
-                 now=utcnow() + dt.timedelta(hours=2)) is not None
+    assert (
+        claim(engine, job_id, "dead-worker", lease=60, now=utcnow() + dt.timedelta(hours=2))
+        is not None
+    )
     assert sweep(registry) == {"resent": [], "failed": []}  # lease still valid
     with engine.begin() as conn:
-        conn.execute(update(Job).where(Job.id == job_id)
-                     .values(locked_until=utcnow() - dt.timedelta(seconds=1)))
+        conn.execute(
+            update(Job)
+            .where(Job.id == job_id)
+            .values(locked_until=utcnow() - dt.timedelta(seconds=1))
+        )
     result = sweep(registry)
     assert result["resent"] == [job_id]
     j = job(dbsession, job_id)
@@ -137,8 +145,11 @@ def test_sweeper_gives_up_after_max_attempts(registry, dbsession):
         job_id = jobs.enqueue(request, "sampleflow.mark", args={"tag": "crashy"}, delay=3600)
     engine = registry["dbengine"]
     with engine.begin() as conn:
-        conn.execute(update(Job).where(Job.id == job_id).values(
-            state="running", attempts=4, worker="w", locked_until=utcnow()))
+        conn.execute(
+            update(Job)
+            .where(Job.id == job_id)
+            .values(state="running", attempts=4, worker="w", locked_until=utcnow())
+        )
     assert sweep(registry)["failed"] == [job_id]
     assert job(dbsession, job_id).state == "failed"
 
@@ -161,8 +172,12 @@ def test_periodic_jobs_once_per_slot(registry, dbsession):
     assert first and first == again  # the nightly purge, once for 03:17
     assert tick(registry, at.replace(minute=18)) == []
     with dbsession() as db:
-        assert db.execute(select(func.count(Job.id)).where(
-            Job.name == "kyklos.jobs.purge")).scalar_one() == 1
+        assert (
+            db.execute(
+                select(func.count(Job.id)).where(Job.name == "kyklos.jobs.purge")
+            ).scalar_one()
+            == 1
+        )
     # every=N jobs: one per slot however many workers ask
     now = utcnow()
     a, b = run_every(registry, now), run_every(registry, now)
@@ -225,3 +240,13 @@ def test_jobs_page_has_progress_bars(client, registry, dbsession):
     assert "k-w-100" in bar["class"] and bar.text.strip() == "100%"
     assert row["data-job-url"].endswith(f"/api/v1/_jobs/{job_id}")
     assert page.html.select_one('script[src*="jobs.js"]') is not None
+    # people read the job's title, its state in words and the time in their zone
+    cells = [td.get_text(" ", strip=True) for td in row.select("td")]
+    assert cells[0] == "Mark a ticket" and "sampleflow" not in page.text
+    assert cells[1] == "Done"
+    assert not re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", cells[3]), cells[3]
+    greek = app.get("/jobs", headers={"Accept-Language": "el"})
+    grow = greek.html.select_one(f'tr[data-job-id="{job_id}"]')
+    assert grow.select("td")[1].get_text(strip=True) == "Ολοκληρώθηκε"
+    api = app.get(f"/api/v1/_jobs/{job_id}").json
+    assert (api["state"], api["state_title"], api["title"]) == ("done", "Done", "Mark a ticket")

@@ -45,4 +45,6 @@ def test_progress_bar_follows_the_running_job(live_server, page, make_user, regi
     with engine.begin() as conn:
         conn.execute(update(Job).where(Job.id == job_id).values(state="done", progress=100))
     expect(row).to_have_attribute("data-job-state", "done", timeout=10000)
+    # the refreshed row says the state in words, as the page drew it
+    expect(row.locator(".k-job-state")).to_have_text("Done")
     assert "k-w-100" in bar.get_attribute("class") and "bg-success" in bar.get_attribute("class")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from kyklos.i18n import _
+from kyklos.i18n import _, format_datetime
 from kyklos.jobs.models import STATES, Job
 from kyklos.jobs.runner import cancel, live_progress
 from kyklos.problem import Problem
@@ -43,9 +43,34 @@ def _query(request, everyone: bool):
     return request.dbsession.execute(_visible(request, stmt, everyone)).scalars().all()
 
 
+#: each state as people read it (the API's ``state`` stays the code)
+STATE_TITLES = {
+    "queued": _("Waiting"),
+    "running": _("Running"),
+    "retrying": _("Will be retried"),
+    "done": _("Done"),
+    "failed": _("Failed"),
+    "cancelled": _("Cancelled"),
+}
+
+
+def job_title(request, name: str) -> str:
+    """The job type's declared title in the user's language (``config.add_job``)."""
+    spec = getattr(request.registry, "kyklos_jobs", {}).get(name)
+    title = spec.title if spec is not None else name
+    return request.localizer.translate(title)
+
+
+def state_title(request, state: str) -> str:
+    return request.localizer.translate(STATE_TITLES.get(state, state))
+
+
 def job_json(request, job: Job) -> dict:
-    """The job's row, with the live progress of a running job."""
+    """The job's row, with the live progress of a running job, its title and its state in
+    the user's language (``title``, ``state_title``) beside the codes."""
     out = job.as_dict()
+    out["title"] = job_title(request, job.name)
+    out["state_title"] = state_title(request, job.state)
     if job.state == "running":
         live = live_progress(request.registry, job.id)
         if live:
@@ -97,6 +122,9 @@ def jobs_page(request):
         "is_admin": _is_admin(request),
         "width_class": width_class,
         "bar": BAR,
+        "job_title": lambda j: job_title(request, j.name),
+        "state_title": lambda j: state_title(request, j.state),
+        "created": lambda j: format_datetime(request, j.created_at),
     }
 
 
@@ -108,7 +136,9 @@ def openapi_paths(request) -> dict:
         {
             "id": {"type": "string"},
             "name": {"type": "string"},
+            "title": {"type": "string", "description": "the job type in the user's language"},
             "state": {"type": "string", "enum": list(STATES)},
+            "state_title": {"type": "string", "description": "the state in words"},
             "progress": {"type": ["integer", "null"]},
             "message": {"type": ["string", "null"]},
             "attempts": {"type": "integer"},

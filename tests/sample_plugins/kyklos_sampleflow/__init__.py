@@ -178,7 +178,7 @@ def includeme(config):
     config.add_record_rule("ticket", "finance", "read", "all")
     config.add_workflow("ticket", **WORKFLOW)
     config.add_job("sampleflow.slow", slow_job, retries=2, retry_delay=1)
-    config.add_job("sampleflow.mark", mark_job)
+    config.add_job("sampleflow.mark", mark_job, title="Mark a ticket")
     config.add_job("sampleflow.flaky", flaky_job, retries=2, retry_delay=2)
     config.add_job("sampleflow.count", count_job)
     outbox = Outbox()

@@ -14,7 +14,7 @@
     bar.className = "progress-bar " + (BAR[job.state] || "") + " " + widthClass(job.progress);
     bar.textContent = job.progress + "%";
     wrap.setAttribute("aria-valuenow", String(job.progress));
-    row.querySelector(".k-job-state").textContent = job.state;
+    row.querySelector(".k-job-state").textContent = job.state_title || job.state;
     row.querySelector(".k-job-message").textContent = job.message || "";
     row.setAttribute("data-job-state", job.state);
   }
