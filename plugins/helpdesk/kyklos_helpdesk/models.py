@@ -8,6 +8,12 @@ import datetime as dt
 from decimal import Decimal
 from zoneinfo import available_timezones
 
+# Our foreign keys name tables of the plugins helpdesk depends on: their models come with
+# ours, so the shared metadata can always resolve those keys (a process that imports
+# helpdesk alone, such as a test run collecting one plugin, held dangling keys and could
+# not sort the tables).
+import kyklos_catalog.models  # noqa: F401
+import kyklos_contacts.models  # noqa: F401
 from sqlalchemy import (
     Boolean,
     CheckConstraint,
