@@ -100,6 +100,28 @@ def test_import_leaves_its_tables_analysed(api, registry):
     assert [i["title"] for g in hits["groups"] for i in g["items"]][:1] == ["Thing 00042"]
 
 
+def test_import_refreshes_the_sqlite_full_text_index_statistics(api, registry):
+    """On SQLite the search index's FTS5 shadow tables are analysed with it: statistics
+    a whole-database ANALYZE took while the index was empty made every later search
+    row's insert plan FTS5's look-ups for an empty index (20x slower at 20 000 rows)."""
+    engine = registry["dbengine"]
+    if engine.dialect.name != "sqlite":
+        pytest.skip("FTS5 is SQLite's search index")
+    forget_statistics(registry)
+    with engine.begin() as c:
+        c.execute(text("DELETE FROM kyklos_search"))
+        c.execute(text("INSERT INTO kyklos_search_fts(kyklos_search_fts) VALUES('delete-all')"))
+        c.execute(text("ANALYZE"))  # what an operator or a new database's setup may run
+    stale = statistics(registry, None, ["kyklos_search_fts_data"])["kyklos_search_fts_data"]
+    import_things(api, 600)
+    fresh = statistics(registry, None, ["kyklos_search_fts_data", "kyklos_search_fts_idx"])
+    with engine.connect() as c:
+        blocks = c.execute(text("SELECT count(*) FROM kyklos_search_fts_data")).scalar_one()
+    # the statistics count the index as it now is, not as it was
+    assert fresh["kyklos_search_fts_data"] == blocks != stale, (stale, fresh, blocks)
+    assert fresh["kyklos_search_fts_idx"] is not None
+
+
 def test_large_bulk_update_refreshes_stale_statistics(api, registry):
     ed = import_things(api, 1000)
     with registry["dbengine"].connect() as c:

@@ -271,3 +271,44 @@ def test_statements_per_chunk_do_not_grow_with_its_rows(
         assert {p.phone[:6] for p in made} == {"+30694"}
         if with_account:
             assert {p.account_id for p in made} != {None}
+
+
+def test_each_phone_is_parsed_once(api, registry, dbsession, tmp_path, monkeypatch):
+    """An import reads each distinct number once (issue #19): not once to normalise it
+    and again for its extension, nor again for a row repeating it; the extension is
+    still kept and an invalid number still refused."""
+    import phonenumbers
+    from kyklos_contacts import validation
+
+    calls = []
+    real = phonenumbers.parse
+
+    def counting(number, region=None, *args, **kwargs):
+        calls.append(number)
+        return real(number, region, *args, **kwargs)
+
+    monkeypatch.setattr(phonenumbers, "parse", counting)
+    validation._read_phone.cache_clear()
+    mgr = api("manager")
+    path = tmp_path / "phones.csv"
+    path.write_text(
+        "First Name,Last Name,E-mail,Mobile,Work,Country\n"
+        "Ann,One,one@example.gr,210 123 4567 ext. 12,210 123 4567 ext. 12,GR\n"
+        "Bob,Two,two@example.gr,+30 694 111 2233,210 123 4567 ext. 12,GR\n"
+        "Cat,Three,three@example.gr,+30 694 111 2233,,GR\n"
+        "Dan,Four,four@example.gr,12,,GR\n",
+        encoding="utf-8")
+    mapping = {"First Name": "first_name", "Last Name": "last_name", "E-mail": "email",
+               "Mobile": "phone", "Work": "work_phone", "Country": "country"}
+    summary, log = import_people(registry, mgr.user_id, path, mapping, key="email")
+    assert (summary["created"], summary["rejected"]) == (4, 0), log  # "12" kept as given
+    # each distinct text parsed once: the three numbers of the file, and the work
+    # number's normalised form, which the typed list checks again (before, every number
+    # was parsed twice per row naming it: normalised, then read for its extension)
+    assert sorted(calls) == ["+30 694 111 2233", "+302101234567 ext. 12", "12",
+                             "210 123 4567 ext. 12"], calls
+    phones = by_last_name(mgr, "phones")
+    assert phones["One"] == [{"type": "work", "number": "+302101234567 ext. 12",
+                              "primary": True}]
+    assert [p["number"] for p in phones["Two"]] == ["+306941112233", "+302101234567 ext. 12"]
+    assert by_last_name(mgr, "phone")["Four"] == "12"

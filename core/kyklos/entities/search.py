@@ -96,19 +96,21 @@ class Group:
 # --- indexing ---------------------------------------------------------------------------
 
 
-def document(et, record) -> tuple[str, str] | None:
+def document(et, record, fields: list | None = None) -> tuple[str, str] | None:
     """``(title, body)`` to index for ``record``, or ``None`` if the type is not searched
-    or the record is deleted."""
-    if not et.searchable or getattr(record, "deleted_at", None) is not None:
+    or the record is deleted. ``fields`` is :func:`text_fields` of a searched ``et``,
+    worked out once by a caller indexing many records."""
+    if fields is None:
+        if not et.searchable:
+            return None
+        fields = text_fields(et)
+    if getattr(record, "deleted_at", None) is not None:
         return None
     title = et.record_title(record)[:500]
     folded_title = title.casefold()
     parts = []
-    for name in et.searchable:
-        info = et.fields.get(name)
-        if info is None or info.type not in TEXT_TYPES or name == et.title_field:
-            continue
-        value = (record.custom or {}).get(name) if info.custom else getattr(record, name, None)
+    for name, custom in fields:
+        value = (record.custom or {}).get(name) if custom else getattr(record, name, None)
         if value in (None, ""):
             continue
         if isinstance(value, list | tuple):
@@ -125,11 +127,25 @@ def document(et, record) -> tuple[str, str] | None:
     return title, body + (KEYS_MARK + keys if keys else "")
 
 
+def text_fields(et) -> list[tuple[str, bool]]:
+    """``[(name, custom)]``: the searchable fields of ``et`` whose values go into a
+    document's body, in order."""
+    out = []
+    for name in et.searchable:
+        info = et.fields.get(name)
+        if info is None or info.type not in TEXT_TYPES or name == et.title_field:
+            continue
+        out.append((name, info.custom))
+    return out
+
+
 def fold_keys(text: str) -> str:
     """The folded keys of the words of ``text`` that fold to something else than
     themselves (a Greek name's Latin key, a romanisation's common key), once each."""
     seen, out = set(), []
     for word in re.findall(r"\w+", text[:MAX_BODY].lower()):
+        if word.isdigit() and word.isascii():
+            continue  # ASCII digits fold to themselves (a phone number's, a postcode's)
         key = "".join(fold(word).split())
         if key and key != word and key not in seen:
             seen.add(key)
@@ -161,7 +177,11 @@ def index_record(dbsession, et, record) -> None:
 def index_records(dbsession, et, records) -> None:
     """:func:`index_record` for many records: one query for their current rows, one
     executemany for the new ones."""
-    docs = {r.id: document(et, r) for r in records}
+    if et.searchable:
+        fields = text_fields(et)
+        docs = {r.id: document(et, r, fields) for r in records}
+    else:
+        docs = dict.fromkeys(r.id for r in records)
     if not docs:
         return
     rows = (

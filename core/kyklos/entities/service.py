@@ -170,7 +170,7 @@ class Validator:
         self.uid = user_id(request)
         _readable, self.writable = field_access(request, et)
         self._may_assign = None
-        self._columns: dict = {}
+        self._parsers: dict = {}
         self._parsed: dict = {}
         self._keys: dict = {}
         writable_fields = et.writable_fields()
@@ -218,17 +218,20 @@ class Validator:
         return out
 
     def parse(self, field, value):
-        """``values.parse_value``, memoised per field and value."""
+        """``values.parse_value``, memoised per field and value (with the field's
+        :func:`values.parser`)."""
         try:
             key = (field.name, type(value), value)
             hit = self._parsed.get(key)
         except TypeError:  # a list or dict: not hashable, parsed every time
             key, hit = None, None
         if hit is None:
-            if field.name not in self._columns:
-                self._columns[field.name] = values.column_of(self.et, field)
+            parse = self._parsers.get(field.name)
+            if parse is None:  # the field's parser, built once per validator
+                parse = values.parser(field, values.column_of(self.et, field))
+                self._parsers[field.name] = parse
             try:
-                hit = (True, values.parse_value(field, value, self._columns[field.name]))
+                hit = (True, parse(value))
             except values.Invalid as exc:
                 hit = (False, exc.msg)
             if key is not None:

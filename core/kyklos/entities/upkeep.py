@@ -23,6 +23,7 @@ autovacuum is doing.
 from __future__ import annotations
 
 import logging
+import re
 from types import SimpleNamespace
 
 from sqlalchemy import delete, event, exists, func, select, text
@@ -237,11 +238,37 @@ def analyze(db, tables) -> list[str]:
         # planner needs (PRAGMA optimize uses the same limit).
         conn.exec_driver_sql(f"PRAGMA analysis_limit={SQLITE_ANALYSIS_LIMIT}")
         try:
-            for n in names:
+            for n in [*names, *_fts_shadows(conn, names)]:
                 conn.exec_driver_sql(f'ANALYZE "{n}"')
         finally:
             conn.exec_driver_sql("PRAGMA analysis_limit=0")
     return names
+
+
+#: the content table an FTS5 table indexes (``content='kyklos_search'``)
+_FTS_CONTENT = re.compile(r"content\s*=\s*['\"]?(\w+)", re.IGNORECASE)
+
+
+def _fts_shadows(conn, names: list[str]) -> list[str]:
+    """The shadow tables of the SQLite FTS5 tables indexing one of ``names`` (the search
+    index's trigrams): analysed with their content table. Statistics taken while the
+    index was small (a whole-database ANALYZE on a new database) make SQLite plan
+    FTS5's own look-ups as if it still were: measured, inserting 20 000 search rows
+    took 85 s with such statistics, 3 s with fresh ones."""
+    rows = conn.exec_driver_sql("SELECT name, sql FROM sqlite_master WHERE type = 'table'").all()
+    have = {name for name, _sql in rows}
+    out = []
+    for name, sql in rows:
+        if not (sql or "").upper().startswith("CREATE VIRTUAL TABLE") or "fts5" not in sql.lower():
+            continue
+        m = _FTS_CONTENT.search(sql)
+        if m and m.group(1) in names:
+            out += [
+                t
+                for t in (f"{name}_{s}" for s in ("data", "idx", "docsize", "config"))
+                if t in have
+            ]
+    return out
 
 
 def analyze_stale(db, tally: dict[str, int]) -> list[str]:

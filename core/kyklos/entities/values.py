@@ -200,22 +200,43 @@ def _choice_values(field: FieldInfo) -> set[str]:
     return {str(v) for v, _t in field.choices or ()}
 
 
+def parser(field: FieldInfo, column=None):
+    """:func:`parse_value` for one field, as a function of the value: what depends only
+    on the field (its limits, whether it is a name, its choices) worked out once, for a
+    caller that parses many values of it (an import's column)."""
+    if field.type in TEXT_TYPES:
+        return _text_parser(field)
+    return lambda value: parse_value(field, value, column)
+
+
+def _text_parser(field: FieldInfo):
+    t = field.type
+    limit, name = field.max_length, is_name(field)
+    email, url = t == "email", t == "url"
+    allowed = _choice_values(field) if t == "choice" and field.choices is not None else None
+
+    def parse(value):
+        if not isinstance(value, str):
+            raise Invalid(_("Not a string."))
+        check_text(value, limit)
+        check_stored_text(value, name=name)
+        if email and value and not _is_email(value):
+            raise Invalid(_("Not a valid e-mail address."))
+        if url and value and not _is_url(value):
+            raise Invalid(_("Not a valid http(s) URL."))
+        if allowed is not None and value not in allowed:
+            raise Invalid(_("Not one of the allowed values."))
+        return value
+
+    return parse
+
+
 def parse_value(field: FieldInfo, value, column=None):
     """The Python value for ``value`` sent for ``field`` (never ``None``: callers
     handle nulls). Raises :class:`Invalid`."""
     t = field.type
     if t in TEXT_TYPES:
-        if not isinstance(value, str):
-            raise Invalid(_("Not a string."))
-        check_text(value, field.max_length)
-        check_stored_text(value, name=is_name(field))
-        if t == "email" and value and not _is_email(value):
-            raise Invalid(_("Not a valid e-mail address."))
-        if t == "url" and value and not _is_url(value):
-            raise Invalid(_("Not a valid http(s) URL."))
-        if t == "choice" and field.choices is not None and value not in _choice_values(field):
-            raise Invalid(_("Not one of the allowed values."))
-        return value
+        return _text_parser(field)(value)
     if t in ("integer", "reference"):
         return parse_int(value, column)
     if t == "decimal":

@@ -46,8 +46,8 @@ def validate_person(request, record, data, errors, source=None):
     origins = _address_columns(record, data)
     # an import's batch is one request: each account its rows name is looked up once
     memo = request.__dict__.setdefault("_contacts_account_countries", {}) if lenient else None
-    changes, errs = validation.check_person(db, record, data, default_country(request),
-                                            lenient, memo)
+    country = default_country(request)  # a setting: read once, not three times a row
+    changes, errs = validation.check_person(db, record, data, country, lenient, memo)
     errors.update(errs)
     _apply(data, changes, errs)
     values = validation.merged(
@@ -56,8 +56,8 @@ def validate_person(request, record, data, errors, source=None):
         ("country", "account_id", "first_name", "last_name", "gender", "language", "email",
          "phone", "salutation", "name_day_calendar"),
     )
-    region = validation.person_region(db, values, default_country(request), memo)
-    regions = validation.phone_regions(db, values, default_country(request), memo=memo)
+    region = validation.person_region(db, values, country, memo)
+    regions = validation.phone_regions(db, values, country, memo=memo)
     _typed_columns(record, data, errors, regions, lenient)
     _sync_phones(record, data, errors, regions, lenient)
     _sync_emails(record, data, errors)

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from functools import lru_cache
 
 from sqlalchemy import select
 
 from . import _
 from .countries import normalize_country
 from .domain.occasions import NO_YEAR, calendar_for_country
-from .domain.phones import InvalidPhone, normalize_phone
+from .domain.phones import InvalidPhone, parse_valid
 from .domain.taxids import (
     InvalidTaxNumber,
     personal_id_birth_date,
@@ -81,16 +82,33 @@ def check_phone(value: str, region, lenient: bool = False):
     regions = [r for r in ([region] if isinstance(region, str | None) else region) if r]
     msg = None
     for r in regions or [None]:
-        try:
-            number = normalize_phone(value, r)
-        except InvalidPhone as exc:
-            msg = msg or PHONE_MESSAGES.get(exc.msgid, PHONE_MESSAGES["invalid_phone"])
+        number, msgid = _read_phone(value, r)
+        if number is None:
+            msg = msg or PHONE_MESSAGES.get(msgid, PHONE_MESSAGES["invalid_phone"])
             continue
-        return number + _extension(value, r), None
+        return number, None
     text = (value or "").strip()
     if lenient and text and len(text) <= MAX_PHONE and "\x00" not in text:
         return text, None
     return None, msg
+
+
+# A pure function of the number and the country: an import's rows repeat the numbers of
+# a company's switchboard, a re-import every number; parsing is the costliest step of
+# checking a person.
+@lru_cache(maxsize=1 << 14)
+def _read_phone(value: str, region: str | None) -> tuple[str | None, str | None]:
+    """``(E.164 number with its extension, None)`` or ``(None, msgid)``: the number read
+    once, its extension taken from the same parse when the number was parsed as given
+    (a ``tel:`` link, a ``00`` prefix or an alias of the country parse differently)."""
+    try:
+        e164, parsed, text, parsed_region = parse_valid(value, region)
+    except InvalidPhone as exc:
+        return None, exc.msgid
+    if text == value.strip() and parsed_region == region:
+        ext = parsed.extension
+        return e164 + (f" ext. {ext}" if ext else ""), None
+    return e164 + _extension(value, region), None
 
 
 def _extension(value: str, region: str | None) -> str:

@@ -12,7 +12,7 @@ from functools import lru_cache
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberFormat, PhoneNumberType
 
-__all__ = ["InvalidPhone", "format_phone", "normalize_phone", "phone_type_guess"]
+__all__ = ["InvalidPhone", "format_phone", "normalize_phone", "parse_valid", "phone_type_guess"]
 
 MESSAGES = {
     "invalid_phone": "Invalid phone number",
@@ -41,6 +41,12 @@ def _region(region: str | None) -> str | None:
 
 
 def _parse(raw: str, region: str | None) -> phonenumbers.PhoneNumber:
+    return _read(raw, region)[0]
+
+
+def _read(raw: str, region: str | None) -> tuple[phonenumbers.PhoneNumber, str]:
+    """The parsed number and the text handed to ``phonenumbers.parse`` (``region`` is
+    already read by :func:`_region`)."""
     text = (raw or "").strip()
     if text.lower().startswith("tel:"):  # vCard 4.0 / links: tel:+30-210-1234567;ext=1
         text = text[4:].split(";", 1)[0]
@@ -51,13 +57,25 @@ def _parse(raw: str, region: str | None) -> phonenumbers.PhoneNumber:
     if region is None and not text.startswith("+"):
         raise InvalidPhone("phone_needs_country", raw)
     try:
-        return phonenumbers.parse(text, region)
+        return phonenumbers.parse(text, region), text
     except NumberParseException as exc:
         raise InvalidPhone("invalid_phone", raw) from exc
 
 
-# A pure function of its arguments, and the slowest step of writing a person: the
-# validate hook and the ``phones`` setter both normalise the same number.
+def parse_valid(raw: str, default_region: str | None = None):
+    """``(e164, number, text, region)``: :func:`normalize_phone`'s answer with the parsed
+    ``number``, the ``text`` and ``region`` it was parsed from - a caller that needs more
+    of the number (its extension) reads it there instead of parsing it again. Raises
+    :class:`InvalidPhone`."""
+    region = _region(default_region)
+    number, text = _read(raw, region)
+    if not phonenumbers.is_valid_number(number):
+        raise InvalidPhone("invalid_phone", raw)
+    return phonenumbers.format_number(number, PhoneNumberFormat.E164), number, text, region
+
+
+# A pure function of its arguments: forms, the API and imports normalise the same
+# numbers over and over.
 @lru_cache(maxsize=1 << 14)
 def normalize_phone(raw: str, default_region: str | None = None) -> str:
     """Return *raw* in E.164, or raise :class:`InvalidPhone`.
@@ -67,10 +85,7 @@ def normalize_phone(raw: str, default_region: str | None = None) -> str:
     of a plausible length - so typos in the area code are caught.  Extensions cannot be
     expressed in E.164 and are dropped.
     """
-    number = _parse(raw, _region(default_region))
-    if not phonenumbers.is_valid_number(number):
-        raise InvalidPhone("invalid_phone", raw)
-    return phonenumbers.format_number(number, PhoneNumberFormat.E164)
+    return parse_valid(raw, default_region)[0]
 
 
 _STYLES = {
