@@ -924,3 +924,100 @@ def _check_permissions(plugin_id, p, registry, problems) -> None:
     for perm, where in sorted(used.items()):
         if perm not in declared:
             problems.append(f"permissions: {where} uses '{perm}', which nobody declares")
+
+
+class WorkerDeployment:
+    """A deployment on disk for crash tests: an .ini with ``plugins`` and ``settings``
+    over a migrated database and a SQLite job queue with short leases, real worker
+    processes (``kyklos worker INI``) to start and kill, and, with ``serve``, the app
+    served on 127.0.0.1 (``.url``) for callbacks such as delivery receipts."""
+
+    def __init__(self, tmp_path, db_url, plugins, settings=None, serve=False):
+        import uuid
+
+        from kyklos import jobs, migrate
+        from kyklos.app import make_configurator
+        from kyklos.cli import load_settings
+        from kyklos.security import sync_roles
+
+        self.tmp = tmp_path
+        self.ini = tmp_path / "deploy.ini"
+        lines = {
+            "use": "egg:kyklos",
+            "kyklos.plugins": " ".join(plugins),
+            "sqlalchemy.url": db_url,
+            "kyklos.files_dir": f"{tmp_path}/files",
+            "kyklos.secret": "worker-test",
+            "kyklos.jobs.backend": "sqlite",
+            "kyklos.jobs.url": f"{tmp_path}/jobs.sqlite",
+            "kyklos.jobs.queue": f"kill-{uuid.uuid4().hex[:8]}",
+            "kyklos.jobs.lease_seconds": "2",
+            "kyklos.jobs.sweep_seconds": "0.5",
+            "kyklos.jobs.requeue_seconds": "5",
+            **(settings or {}),
+        }
+        self.ini.write_text("[app:main]\n" + "".join(f"{k} = {v}\n" for k, v in lines.items()))
+        self.env = dict(os.environ)
+        self.env.pop("KYKLOS_DATABASE_URL", None)
+        config = make_configurator(load_settings(str(self.ini)), check_migrations=False)
+        self.registry = config.registry
+        migrate.upgrade(
+            self.registry["dbengine"], migrate.branches_for(self.registry.kyklos_plugins)
+        )
+        with jobs.job_request(self.registry) as request:
+            sync_roles(request.dbsession, self.registry)
+        self.server = None
+        if serve:
+            from webtest.http import StopableWSGIServer
+
+            self.server = StopableWSGIServer.create(config.make_wsgi_app(), host="127.0.0.1")
+            self.server.wait()
+            self.url = self.server.application_url.rstrip("/")
+        self.procs: list[subprocess.Popen] = []
+
+    def start_worker(self) -> subprocess.Popen:
+        log = open(self.tmp / f"worker-{len(self.procs)}.log", "w")  # noqa: SIM115
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "kyklos.cli", "worker", str(self.ini), "--workers", "1"],
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        self.procs.append(proc)
+        return proc
+
+    def logs(self) -> str:
+        return "\n".join(p.read_text() for p in sorted(self.tmp.glob("worker-*.log")))
+
+    def scalar(self, stmt):
+        with self.registry["dbengine"].connect() as c:
+            return c.execute(stmt).scalar()
+
+    def wait(self, predicate, timeout=120, what="condition", diagnose=None):
+        """Poll ``predicate``; on timeout fail with ``diagnose()`` (else the workers'
+        logs) so the reason shows."""
+        import time
+
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            if predicate():
+                return
+            time.sleep(0.05)
+        detail = diagnose() if diagnose is not None else self.logs()[-4000:]
+        raise AssertionError(f"timed out waiting for {what}\n{detail}")
+
+    def close(self):
+        import signal
+
+        for p in self.procs:
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+        for p in self.procs:
+            try:
+                p.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+        if self.server is not None:
+            self.server.shutdown()
+        self.registry["dbengine"].dispose()

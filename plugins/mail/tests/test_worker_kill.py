@@ -4,103 +4,30 @@ once and stored exactly once (D6: nothing lost, nothing duplicated)."""
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-import time
-import uuid
 from email.message import EmailMessage
 
 import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import func, select
 
+from kyklos_sdk.testing import WorkerDeployment
+
 COUNT = 12
-
-
-
-
-class Deployment:
-    def __init__(self, tmp_path, db_url):
-        self.tmp = tmp_path
-        self.ini = tmp_path / "deploy.ini"
-        self.ini.write_text(
-            "[app:main]\n"
-            "use = egg:kyklos\n"
-            "kyklos.plugins = contacts activities mail\n"
-            f"sqlalchemy.url = {db_url}\n"
-            f"kyklos.files_dir = {tmp_path}/files\n"
-            "kyklos.secret = worker-test\n"
-            "kyklos.jobs.backend = sqlite\n"
-            f"kyklos.jobs.url = {tmp_path}/jobs.sqlite\n"
-            f"kyklos.jobs.queue = mailkill-{uuid.uuid4().hex[:8]}\n"
-            "kyklos.jobs.lease_seconds = 2\n"
-            "kyklos.jobs.sweep_seconds = 0.5\n"
-            "kyklos.jobs.requeue_seconds = 5\n"
-            f"kyklos.encryption_keys = {Fernet.generate_key().decode()}\n"
-            "kyklos.mail.batch = 2\n"
-            "kyklos.mail.pause = 0.6\n"
-            "kyklos.mail.poll_minutes = 600\n"
-        )
-        self.env = dict(os.environ)
-        self.env.pop("KYKLOS_DATABASE_URL", None)
-        from kyklos import jobs, migrate
-        from kyklos.app import make_configurator
-        from kyklos.cli import load_settings
-        from kyklos.security import sync_roles
-
-        config = make_configurator(load_settings(str(self.ini)), check_migrations=False)
-        self.registry = config.registry
-        migrate.upgrade(
-            self.registry["dbengine"], migrate.branches_for(self.registry.kyklos_plugins)
-        )
-        with jobs.job_request(self.registry) as request:
-            sync_roles(request.dbsession, self.registry)
-        self.procs: list[subprocess.Popen] = []
-
-    def start_worker(self):
-        log = open(self.tmp / f"worker-{len(self.procs)}.log", "w")  # noqa: SIM115
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "kyklos.cli", "worker", str(self.ini), "--workers", "1"],
-            env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        self.procs.append(proc)
-        return proc
-
-    def logs(self) -> str:
-        return "\n".join(p.read_text() for p in sorted(self.tmp.glob("worker-*.log")))
-
-    def scalar(self, stmt):
-        with self.registry["dbengine"].connect() as c:
-            return c.execute(stmt).scalar()
-
-    def wait(self, predicate, timeout=90, what="condition"):
-        end = time.monotonic() + timeout
-        while time.monotonic() < end:
-            if predicate():
-                return
-            time.sleep(0.05)
-        raise AssertionError(f"timed out waiting for {what}\n" + self.logs()[-4000:])
-
-    def close(self):
-        for p in self.procs:
-            if p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-        for p in self.procs:
-            try:
-                p.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
-        self.registry["dbengine"].dispose()
 
 
 @pytest.fixture
 def deployment(tmp_path, scratch_db_url):
-    d = Deployment(tmp_path, scratch_db_url)
+    d = WorkerDeployment(
+        tmp_path,
+        scratch_db_url,
+        ["contacts", "activities", "mail"],
+        {
+            "kyklos.encryption_keys": Fernet.generate_key().decode(),
+            "kyklos.mail.batch": "2",
+            "kyklos.mail.pause": "0.6",
+            "kyklos.mail.poll_minutes": "600",
+        },
+    )
     yield d
     d.close()
 
