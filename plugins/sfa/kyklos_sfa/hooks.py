@@ -367,7 +367,8 @@ class Hooks:
             return None
         items = [
             (o.name, request.route_url("entity.detail", slug="opportunities", id=o.id),
-             str(o.expected_close or ""))
+             # the date the user reads dates in, never the ISO value
+             request.format_date(o.expected_close) if o.expected_close else "")
             for o in rows
         ]
         return [Panel(_("Open opportunities"), items=items, count=len(items))]
