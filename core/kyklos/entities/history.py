@@ -249,8 +249,10 @@ def describe(request, et, entry, who, readable, refs) -> tuple:
     rows = []
     for name, pair in changes.items():
         field = et.fields.get(name)
-        if field is not None and not field.form and field.virtual:
-            continue  # a convenience copy of another field (e.g. one phone of a list)
+        if field is not None and not field.form:
+            # what the detail page does not show either: a convenience copy of another
+            # field (one phone of a list), the parts a number is made of (year, seq)
+            continue
         if name in _UNSHOWN:
             continue
         label = request.localizer.translate(field.title) if field else name
