@@ -133,15 +133,76 @@ def deliver(settings, msg: EmailMessage) -> None:
                 "to keep messages as files)",
             )
         return
+    with _open_smtp(settings) as smtp:
+        smtp.send_message(msg)
+
+
+def _open_smtp(settings) -> smtplib.SMTP:
+    host = settings.get("kyklos.mail.host")
     port = int(settings.get("kyklos.mail.port") or 25)
     timeout = float(settings.get("kyklos.mail.timeout") or 30)
-    with smtplib.SMTP(host, port, timeout=timeout) as smtp:
+    smtp = smtplib.SMTP(host, port, timeout=timeout)
+    try:
         if asbool(settings.get("kyklos.mail.starttls")):
             smtp.starttls(context=ssl.create_default_context())
         user = settings.get("kyklos.mail.username")
         if user:
             smtp.login(user, settings.get("kyklos.mail.password") or "")
-        smtp.send_message(msg)
+    except BaseException:
+        smtp.close()
+        raise
+    return smtp
+
+
+class MailConnection:
+    """One SMTP connection for many messages (a campaign, a batch of notices): opened at
+    the first ``send``, opened again once when the server had dropped it, closed by
+    ``close()`` or at the end of a ``with`` block. Connecting, the TLS handshake and the
+    login cost more than sending one message; a mailer that sends thousands keeps them.
+
+    Without ``kyklos.mail.host`` each message goes where :func:`deliver` puts it."""
+
+    def __init__(self, settings):
+        self.settings = settings
+        self._smtp: smtplib.SMTP | None = None
+
+    def __enter__(self) -> MailConnection:
+        return self
+
+    def __exit__(self, *exc) -> bool:
+        self.close()
+        return False
+
+    def send(self, msg: EmailMessage) -> None:
+        """Send ``msg`` now (raises on SMTP errors, as :func:`deliver`)."""
+        if not self.settings.get("kyklos.mail.host"):
+            deliver(self.settings, msg)
+            return
+        reused = self._smtp is not None
+        try:
+            if not reused:
+                self._smtp = _open_smtp(self.settings)
+            try:
+                self._smtp.send_message(msg)
+            except smtplib.SMTPServerDisconnected:
+                if not reused:
+                    raise
+                # an idle connection the server had closed: the message never reached it
+                self._smtp.close()
+                self._smtp = _open_smtp(self.settings)
+                self._smtp.send_message(msg)
+        except BaseException:
+            self.close()  # the connection's state is unknown: a fresh one next time
+            raise
+
+    def close(self) -> None:
+        smtp, self._smtp = self._smtp, None
+        if smtp is None:
+            return
+        try:
+            smtp.quit()
+        except (OSError, smtplib.SMTPException):
+            smtp.close()
 
 
 def _after_commit(committed: bool, settings, msg: EmailMessage) -> None:

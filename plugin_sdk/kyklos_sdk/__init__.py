@@ -90,7 +90,7 @@ from kyklos.i18n import (
     translate_for,
 )
 from kyklos.jobs.runner import job_request as request_as
-from kyklos.mail import MailError, send_mail
+from kyklos.mail import MailConnection, MailError, send_mail
 from kyklos.mail import build_message as build_mail
 from kyklos.mail import deliver as deliver_mail
 from kyklos.plugins import Plugin, Theme
@@ -193,6 +193,7 @@ __all__ = [
     "HomeSection",
     "IdMixin",
     "JSONType",
+    "MailConnection",
     "MailError",
     "MenuItem",
     "Money",
