@@ -38,7 +38,14 @@ plugin = Plugin(
 )
 
 CONFIG_TYPES = ("targetlist", "emailtemplate", "lettertemplate", "suppression")
-WORK_TYPES = ("campaign", "campaignmember", "campaignrecipient")
+WORK_TYPES = (
+    "campaign",
+    "campaignmember",
+    "campaignrecipient",
+    "sequence",
+    "sequencestep",
+    "sequenceenrolment",
+)
 TYPES = CONFIG_TYPES + WORK_TYPES
 #: verb -> permission, per entity type ("campaigns.campaign.read", ...)
 PERMISSIONS = {t: entity_permissions("campaigns", t) for t in TYPES}
@@ -63,6 +70,9 @@ def includeme(config):
     config.include(".coupons")
     config.include(".letters")
     config.include(".letters_views")
+    config.include(".sequences_models")
+    config.include(".sequences")
+    config.include(".sequences_views")
     config.declare_permission(SEND, _("Send campaigns"))
     config.add_role("campaignmanager", _("Campaign manager"), [*_perms(TYPES, FULL), SEND])
     config.extend_role("manager", [*_perms(TYPES, FULL), SEND])
@@ -72,6 +82,19 @@ def includeme(config):
     config.extend_role("campaignmanager", around)
     for et in ("person", "account", "consent"):
         config.add_record_rule(et, "campaignmanager", "read", "all")
+    # a sequence's call and meeting steps put activities in people's histories for the
+    # sequence's owner (MKT-05): the campaign manager who starts it creates them
+    config.extend_role(
+        "campaignmanager",
+        [
+            "activities.activity.read",
+            "activities.activity.create",
+            "activities.activity.assign",
+            "activities.activitytype.read",
+        ],
+    )
+    for action in ("read", "write"):
+        config.add_record_rule("activity", "campaignmanager", action, "all")
     for role in ("campaignmanager", "manager"):
         for et in TYPES:
             for action in ("read", "write", "delete"):
