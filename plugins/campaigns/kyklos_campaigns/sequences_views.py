@@ -86,17 +86,14 @@ def step_words(request, step: SequenceStep, steps=None) -> str:
         return _tr(request, msg)
     if kind == "wait":
         n = step.wait_amount or 0
-        singular, plural = (
-            ("Wait ${n} day", "Wait ${n} days")
-            if step.wait_unit == "days"
-            else ("Wait ${n} hour", "Wait ${n} hours")
-        )
-        return request.localizer.pluralize(
-            singular,
-            plural,
-            n,
-            domain="kyklos_campaigns",
-            mapping={"n": format_number(request, n)},
+        mapping = {"n": format_number(request, n)}
+        loc = request.localizer
+        if step.wait_unit == "days":
+            return loc.pluralize(
+                "Wait ${n} day", "Wait ${n} days", n, domain="kyklos_campaigns", mapping=mapping
+            )
+        return loc.pluralize(
+            "Wait ${n} hour", "Wait ${n} hours", n, domain="kyklos_campaigns", mapping=mapping
         )
     if kind == "condition":
         cond = _tr(request, dict(CONDITIONS).get(step.condition, step.condition or ""))

@@ -165,10 +165,9 @@ def test_drip_with_wait_condition_and_call(
     assert by_pos[4]["outcomes"] == {"done": 1}
     assert by_pos[5]["messages"]["sent"] == 2
     assert by_pos[2]["words"] == "Wait 2 days"
+    name = steps[4]["name"]
     assert by_pos[3]["words"] == (
-        "If the person opened the previous message: go on; otherwise go to step 5 “Reminder”".replace(
-            "“Reminder”", f"“{steps[4]['name']}”"
-        )
+        f"If the person opened the previous message: go on; otherwise go to step 5 “{name}”"
     )
 
 
