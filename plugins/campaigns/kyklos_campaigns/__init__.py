@@ -32,7 +32,7 @@ plugin = Plugin(
     title=_("Campaigns"),
     description=_("Target lists, e-mail templates, campaigns with tracking, responses and results"),
     requires_core=">=0.1,<1",
-    requires_hooks=">=1.0,<2",
+    requires_hooks=">=1.3,<2",  # 1.3: kyklos_record_form_panels (step form)
     depends=("contacts", "activities"),
     demo_data=_demo,
 )

@@ -344,7 +344,13 @@ def advance(registry, now: dt.datetime | None = None, batch: int = BATCH) -> dic
             except Exception as exc:  # noqa: BLE001 - one broken step must not stop the rest
                 # nothing of the batch was written (rolled back): the people stay due and
                 # the step is tried again at the next run; the others move on now
-                log.warning("sequence %s step %s failed: %s", seq_id, step_id, exc)
+                log.warning(
+                    "sequence %s step %s failed: %s %s",
+                    seq_id,
+                    step_id,
+                    exc,
+                    getattr(exc, "errors", ""),
+                )
                 broken.add((seq_id, step_id))
                 totals["errors"] = totals.get("errors", 0) + 1
                 continue

@@ -4,11 +4,12 @@ and pause; the validation hooks of sequences, steps and enrolments."""
 
 from __future__ import annotations
 
-from markupsafe import escape
+from markupsafe import Markup, escape
 from pyramid.httpexceptions import HTTPFound
 
 from kyklos_sdk import (
     Action,
+    Panel,
     Problem,
     RecordError,
     display_text,
@@ -121,6 +122,19 @@ def step_words(request, step: SequenceStep, steps=None) -> str:
     return kind
 
 
+def kind_titles(request, kind: str) -> set:
+    """The kind's title in every language: a step's default name, not worth repeating
+    under its sentence."""
+    from kyklos_sdk import LANGUAGES, translate_for
+
+    from .sequences_models import STEP_KINDS
+
+    title = dict(STEP_KINDS).get(kind)
+    if title is None:
+        return set()
+    return {translate_for(request, title, lang) for lang in LANGUAGES} | {str(title)}
+
+
 def render_step(request, field, value):
     """A step reference (an enrolled person's next step) in words."""
     step = request.dbsession.get(SequenceStep, value) if value else None
@@ -217,7 +231,7 @@ def steps_page(request):
             {
                 "position": step.position,
                 "words": step_words(request, step),
-                "name": step.name,
+                "name": "" if step.name in kind_titles(request, step.kind) else step.name,
                 "waiting": format_number(request, row["waiting"]),
                 "done": outcome_words(request, row),
                 "numbers": numbers,
@@ -324,6 +338,23 @@ class Hooks:
             ]
         return None
 
+    @hookimpl
+    def kyklos_record_form_panels(self, request, entity_type, record, mode):
+        if entity_type.name != "sequencestep":
+            return None
+        script = request.static_url("kyklos_campaigns:static/sequence_step.js")
+        text = _tr(
+            request,
+            _(
+                "Choose the kind of step: the form shows its fields. Steps run in their "
+                "order; a condition looks at the nearest e-mail or text message before it."
+            ),
+        )
+        html = Markup('<p class="small mb-0">{}</p><script src="{}" defer></script>').format(
+            text, script
+        )
+        return [Panel(_("The step"), html=str(html), id="campaigns-step-help", order=10)]
+
 
 def includeme(config):
     tpl = "kyklos_campaigns:templates/"
@@ -353,4 +384,5 @@ def includeme(config):
     v(start_page, route_name="sequences.start", permission=SEND)
     v(start_page, route_name="sequences.pause", permission=SEND)
     config.add_hooks(Hooks(), name="kyklos_campaigns.sequences")
+    config.add_static_view("campaigns/static", "kyklos_campaigns:static/", cache_max_age=3600)
     config.add_display_kind("sequence_step", render_step)

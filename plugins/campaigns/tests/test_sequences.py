@@ -115,6 +115,11 @@ def test_drip_with_wait_condition_and_call(
     from kyklos_campaigns.sequences_models import StepRun
 
     (maria, nikos), tl, welcome, reminder = _setup(boss, make_record, dbsession)
+    with dbsession() as db:
+        # the migration seeds the activity types; a test that emptied the tables did not
+        from kyklos_activities.defaults import ensure_defaults
+
+        ensure_defaults(db)
     seq, steps = _drip(boss, tl, welcome, reminder)
     assert [s["position"] for s in steps] == [1, 2, 3, 4, 5]
     assert steps[1]["name"] == "Wait"  # named after its kind when left empty

@@ -114,6 +114,9 @@ def test_a_manager_edits_and_starts_a_sequence(
     expect(page.locator("#seq-steps")).to_contain_text(w["email"])
     page.locator("#seq-add-step").click()
     page.locator("select[name=kind]").select_option(label=w["kind"])
+    # only the fields of a wait show
+    expect(page.locator("input[name=subject]")).to_be_hidden()
+    expect(page.locator("textarea[name=message]")).to_be_hidden()
     page.locator("input[name=position]").fill("2")
     page.locator("input[name=wait_amount]").fill("3")
     page.locator("select[name=wait_unit]").select_option(label=w["unit"])
