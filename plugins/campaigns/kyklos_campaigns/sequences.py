@@ -30,7 +30,7 @@ import logging
 
 from sqlalchemy import case, func, select, update
 
-from kyklos_sdk import MailError, RecordError, request_as, utcnow
+from kyklos_sdk import MailError, RecordError, get_entity_type, request_as, utcnow
 
 from . import _
 from .models import Campaign, EmailTemplate, Recipient, TargetList
@@ -121,8 +121,12 @@ def validate_step(request, record, data, errors) -> None:
             except TemplateError as exc:
                 errors["message"] = exc.message
     elif kind == "letter":
+        from .letters import content_of
+
         if not val("letter_template_id"):
             errors["letter_template_id"] = _("Choose the letter template.")
+        elif content_of(db, val("letter_template_id")) is None:
+            errors["letter_template_id"] = _("Upload the letter template's Word document first.")
     elif kind in ("call", "meeting"):
         if not (val("subject") or "").strip():
             errors["subject"] = _("Say what the call or meeting is about.")
@@ -235,12 +239,40 @@ def _step_campaign(request, seq: Sequence, step: SequenceStep) -> Campaign:
     return campaign
 
 
+def list_people(request, tl: TargetList) -> list[tuple[int, str]]:
+    """``(person id, name)`` of everyone the list names that the user may see: a static
+    list's frozen members, a dynamic list's segment now. Consent is not checked here:
+    each step checks the consent of its own channel (e-mail, SMS, post) when it runs."""
+    from kyklos_contacts.models import Person
+
+    from .models import TargetMember
+    from .targets import segment_people
+
+    db = request.dbsession
+    if tl.kind == "static":
+        from kyklos_sdk import visible_select
+
+        ids = (
+            visible_select(request, get_entity_type(request, "person"))
+            .with_only_columns(Person.id)
+            .where(
+                Person.id.in_(select(TargetMember.person_id).where(TargetMember.list_id == tl.id))
+            )
+        )
+    else:
+        if tl.segment_id is None:
+            raise RecordError({"list_id": _("Choose a list with a segment.")})
+        ids = segment_people(request, tl.segment_id)
+    rows = db.execute(
+        select(Person.id, Person.full_name).where(Person.id.in_(ids)).order_by(Person.id)
+    ).all()
+    return [(pid, name or "") for pid, name in rows]
+
+
 def start(request, seq: Sequence) -> dict:
     """Start (or resume) a sequence: enrol the people its list reaches now (those not
     enrolled yet) at the first step, due now; queue a run of the timers. Returns
     ``{"enrolled": n, "job_id": id}``."""
-    from .targets import resolve
-
     db = request.dbsession
     errors = {}
     if seq.status == "running":
@@ -262,7 +294,7 @@ def start(request, seq: Sequence) -> dict:
     for step in steps:
         if step.kind in MESSAGE_KINDS:
             _step_campaign(request, seq, step)
-    res = resolve(request, tl)
+    people = list_people(request, tl)
     have = set(
         db.execute(select(Enrolment.person_id).where(Enrolment.sequence_id == seq.id)).scalars()
     )
@@ -281,7 +313,7 @@ def start(request, seq: Sequence) -> dict:
             "created_at": now,
             "updated_at": now,
         }
-        for pid, _address, name, _lang in res.members
+        for pid, name in people
         if pid not in have
     ]
     if rows:
@@ -599,10 +631,18 @@ def _messages(request, seq, step, enrolments, now) -> None:
         for pid, address, _name, _lang in members:
             _send_text(request, channel, campaign, step, pid, address)
         return
-    if campaign.status == "sent" or campaign.status == "draft":
+    if step.kind == "letter":
+        # the letters job merges every row of the campaign: its last run (offered for
+        # download on the campaign's "Letters") holds the letters of everyone so far
+        from .letters import JOB as LETTERS_JOB
+
+        request.enqueue_job(
+            LETTERS_JOB, args={"campaign_id": campaign.id}, user_id=seq.started_by_id
+        )
+        return
+    if campaign.status in ("sent", "draft"):
         campaign.status = "sending"
-    if step.kind == "email":
-        request.enqueue_job(SEND_JOB, args={"campaign_id": campaign.id}, user_id=seq.started_by_id)
+    request.enqueue_job(SEND_JOB, args={"campaign_id": campaign.id}, user_id=seq.started_by_id)
 
 
 def _send_text(request, channel, campaign, step, person_id, address) -> None:

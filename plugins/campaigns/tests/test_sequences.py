@@ -258,3 +258,60 @@ def test_enrol_one_person_by_hand(boss, make_record, dbsession, smtp_server, reg
     # the timers take the new person at the first step
     assert advance(registry) == {"done": 2}  # the welcome e-mail, then the wait
     assert [m["To"] for m in smtp_server.wait(3)][2:] == ["late@example.gr"]
+
+
+def test_letter_and_meeting_steps(boss, make_record, dbsession, registry):
+    """A letter step merges the person's letter (the letters job of the step's campaign);
+    a meeting step puts a meeting in their history, for the owner, days later."""
+    import io
+    import zipfile
+
+    import docx
+    from kyklos_activities.defaults import ensure_defaults
+    from kyklos_contacts.api import set_consent
+
+    with dbsession() as db:
+        ensure_defaults(db)
+    pid = make_record("person", first_name="Ioanna", last_name="Kritikou", city="Sitia")
+    make_record("address", person_id=pid, kind="home", street="Odos 1", postcode="72300",
+                city="Sitia", country="GR", is_primary=True)  # fmt: skip
+    with dbsession() as db:
+        set_consent(db, pid, "post", "opt_in")
+    seg = boss.post_json(
+        "/api/v1/_segments",
+        {"entity": "person", "name": "Sitia", "kind": "dynamic",
+         "definition": {"and": [{"field": "city", "op": "eq", "value": "Sitia"}]}},
+        status=201,
+    ).json["id"]  # fmt: skip
+    tl = boss.post_json("/api/v1/target-lists", {"name": "Sitia", "segment_id": seg,
+                        "kind": "dynamic"}, status=201).json  # fmt: skip
+    document = docx.Document()
+    document.add_paragraph("Dear {{ first_name }}, {{ address.city }}")
+    buf = io.BytesIO()
+    document.save(buf)
+    letter = boss.post_json("/api/v1/letter-templates", {"name": "Hello", "language": "en"},
+                            status=201).json  # fmt: skip
+    seq = boss.post_json("/api/v1/sequences", {"name": "Post", "list_id": tl["id"]},
+                         status=201).json  # fmt: skip
+    # no document yet: refused, naming the template
+    bad = _step(boss, seq, 400, kind="letter", letter_template_id=letter["id"])
+    assert "letter_template_id" in _fields(bad)
+    boss.post(
+        f"/api/v1/letter-templates/{letter['id']}/document",
+        upload_files=[("file", "hello.docx", buf.getvalue(),
+                       "application/vnd.openxmlformats-officedocument.wordprocessingml.document")],
+    )  # fmt: skip
+    step = _step(boss, seq, kind="letter", letter_template_id=letter["id"]).json
+    _step(boss, seq, kind="meeting", subject="Visit the hotel", due_days=3)
+    boss.post(f"/api/v1/sequences/{seq['id']}/start")
+    cid = boss.get(f"/api/v1/sequence-steps/{step['id']}").json["campaign_id"]
+    made = boss.get(f"/api/v1/campaigns/{cid}/letters").json
+    assert made["made"] and made["documents"] == 1
+    archive = boss.get(f"/campaigns/{cid}/letters.zip").body
+    with zipfile.ZipFile(io.BytesIO(archive)) as zf:
+        body = docx.Document(io.BytesIO(zf.read(zf.namelist()[0])))
+    assert body.paragraphs[0].text == "Dear Ioanna, Sitia"
+    meetings = boss.get(f"/api/v1/activities?person_id={pid}").json["items"]
+    assert [m["subject"] for m in meetings] == ["Visit the hotel"]
+    starts = dt.datetime.fromisoformat(meetings[0]["starts_at"].replace("Z", "+00:00"))
+    assert abs(starts - (dt.datetime.now(dt.UTC) + dt.timedelta(days=3))) < dt.timedelta(minutes=5)
