@@ -677,8 +677,10 @@ def _send_text(request, channel, campaign, step, person_id, address) -> None:
 
 
 def advance_job(ctx):
-    """The ``campaigns.sequences.advance`` job."""
-    return advance(ctx.registry)
+    """The ``campaigns.sequences.advance`` job; ``kyklos.campaigns.sequence_batch``
+    people per transaction (default 200)."""
+    batch = int(ctx.registry.settings.get("kyklos.campaigns.sequence_batch") or BATCH)
+    return advance(ctx.registry, batch=batch)
 
 
 # --- results ------------------------------------------------------------------------------
