@@ -12,6 +12,9 @@ Public functions other features call:
   list reaches on a channel, and who was excluded and why (counted)
 - :func:`kyklos_campaigns.rendering.render_for` ``(request, template, person, ...)``
 - :func:`kyklos_campaigns.sending.start` ``(request, campaign)``: queue a campaign
+- :func:`kyklos_campaigns.sequences.start` ``(request, sequence)``: enrol a sequence's
+  list and run it; :func:`kyklos_campaigns.sequences.advance` ``(registry, now=None)``:
+  run the steps due at ``now`` (the timers' job; tests pass a later ``now``)
 """
 
 from pyramid.i18n import TranslationStringFactory
