@@ -161,6 +161,24 @@ def validate_step(request, record, data, errors) -> None:
         data["wait_unit"] = "days"
 
 
+def check_step_delete(request, step: SequenceStep) -> None:
+    """A step goes only from a sequence that is not running, and only when nobody is
+    waiting at it (they would be left without a next step)."""
+    db = request.dbsession
+    seq = db.get(Sequence, step.sequence_id)
+    if seq is not None and seq.status == "running":
+        raise RecordError({"": _("Pause the sequence before changing its steps.")}, status=409)
+    waiting = db.execute(
+        select(func.count())
+        .select_from(Enrolment)
+        .where(Enrolment.step_id == step.id, Enrolment.state == "active")
+    ).scalar()
+    if waiting:
+        raise RecordError(
+            {"": _("${n} people are at this step.", mapping={"n": waiting})}, status=409
+        )
+
+
 def validate_enrolment(request, record, data, errors) -> None:
     """A person enrolled by hand: into a running sequence, once."""
     if record is not None:

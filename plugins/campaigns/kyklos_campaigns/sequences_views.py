@@ -320,6 +320,13 @@ class Hooks:
             enrol_defaults(request, record)
 
     @hookimpl
+    def kyklos_record_before_delete(self, request, entity_type, record):
+        if entity_type.name == "sequencestep":
+            from .sequences import check_step_delete
+
+            check_step_delete(request, record)
+
+    @hookimpl
     def kyklos_record_actions(self, request, entity_type, record):
         if entity_type.name == "sequence":
             return [

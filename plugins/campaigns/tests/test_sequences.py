@@ -170,6 +170,10 @@ def test_drip_with_wait_condition_and_call(
     assert by_pos[4]["outcomes"] == {"done": 1}
     assert by_pos[5]["messages"]["sent"] == 2
     assert by_pos[2]["words"] == "Wait 2 days"
+    # the step editor's page says the same in words
+    page = boss.get(f"/sequences/{seq['id']}/steps")
+    assert "Wait 2 days" in page.text and "Send the e-mail “Welcome”" in page.text
+    assert "2 sent, 1 opened, 0 clicked, 0 responded" in page.text
     name = steps[4]["name"]
     assert by_pos[3]["words"] == (
         f"If the person opened the previous message: go on; otherwise go to step 5 “{name}”"
@@ -231,6 +235,8 @@ def test_steps_are_validated_as_problem_json(boss, make_record, dbsession, api):
     bad = boss.patch_json(f"/api/v1/sequence-steps/{first['id']}", {"template_id": reminder["id"]},
                           status=400)  # fmt: skip
     assert "sequence_id" in _fields(bad)
+    gone = boss.delete(f"/api/v1/sequence-steps/{first['id']}", status=409)
+    assert gone.content_type == "application/problem+json"
     boss.post(f"/api/v1/sequences/{seq['id']}/pause", status=200)
     boss.patch_json(f"/api/v1/sequence-steps/{first['id']}", {"template_id": reminder["id"]},
                     status=200)  # fmt: skip
@@ -315,3 +321,34 @@ def test_letter_and_meeting_steps(boss, make_record, dbsession, registry):
     assert [m["subject"] for m in meetings] == ["Visit the hotel"]
     starts = dt.datetime.fromisoformat(meetings[0]["starts_at"].replace("Z", "+00:00"))
     assert abs(starts - (dt.datetime.now(dt.UTC) + dt.timedelta(days=3))) < dt.timedelta(minutes=5)
+
+
+def test_a_click_decides_and_the_others_stop(boss, make_record, dbsession, smtp_server, testapp,
+                                            registry):  # fmt: skip
+    """ "If the person clicked, go on; otherwise stop": Nikos clicks the real tracked link
+    and gets the next e-mail; Maria stops there."""
+    from kyklos_campaigns.sequences import advance
+
+    (maria, nikos), tl, welcome, reminder = _setup(boss, make_record, dbsession)
+    seq = boss.post_json("/api/v1/sequences", {"name": "Clicks", "list_id": tl["id"],
+                         "throttle_per_minute": 60000}, status=201).json  # fmt: skip
+    _step(boss, seq, kind="email", template_id=welcome["id"])
+    _step(boss, seq, kind="wait", wait_amount=6, wait_unit="hours")
+    _step(boss, seq, kind="condition", condition="clicked")  # otherwise: stop
+    _step(boss, seq, kind="email", template_id=reminder["id"])
+    boss.post(f"/api/v1/sequences/{seq['id']}/start")
+    msgs = {m["To"]: m for m in smtp_server.wait(2)}
+    click = next(u for u in _links(msgs["nikos@example.gr"]) if "/t/c/" in u)
+    assert testapp.get(click.split("localhost", 1)[-1], status=302).location == (
+        "https://example.com/tour"
+    )
+    now = dt.datetime.now(dt.UTC)
+    assert advance(registry, now=now + dt.timedelta(hours=5)) == {}  # still waiting
+    assert advance(registry, now=now + dt.timedelta(hours=6, minutes=1)) == {
+        "yes": 1,
+        "no": 1,
+        "done": 1,
+    }
+    assert [m["To"] for m in smtp_server.wait(3)][2:] == ["nikos@example.gr"]
+    enrolled = _enrolments(boss, seq)
+    assert enrolled[maria]["state"] == "stopped" and enrolled[nikos]["state"] == "done"
