@@ -33,7 +33,7 @@ from sqlalchemy import case, func, select, update
 from kyklos_sdk import MailError, RecordError, get_entity_type, request_as, utcnow
 
 from . import _
-from .models import Campaign, EmailTemplate, Recipient, TargetList
+from .models import Campaign, Recipient, TargetList
 from .sequences_models import (
     MESSAGE_KINDS,
     STEP_KINDS,
@@ -180,8 +180,12 @@ def check_step_delete(request, step: SequenceStep) -> None:
 
 
 def validate_enrolment(request, record, data, errors) -> None:
-    """A person enrolled by hand: into a running sequence, once."""
+    """A person enrolled by hand: into a running sequence, once. An enrolment stays the
+    same person's in the same sequence (enrol someone else instead)."""
     if record is not None:
+        for name in ("sequence_id", "person_id"):
+            if name in data and data[name] != getattr(record, name):
+                errors[name] = _("An enrolment stays as it is: enrol the person anew.")
         return
     db = request.dbsession
     seq = db.get(Sequence, data.get("sequence_id")) if data.get("sequence_id") else None
@@ -758,11 +762,6 @@ def step_results(request, seq: Sequence) -> list[dict]:
             }
         out.append(row)
     return out
-
-
-def template_title(db, template_id) -> str:
-    t = db.get(EmailTemplate, template_id) if template_id else None
-    return t.name if t is not None else ""
 
 
 def includeme(config):

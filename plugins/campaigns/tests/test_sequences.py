@@ -259,6 +259,10 @@ def test_enrol_one_person_by_hand(boss, make_record, dbsession, smtp_server, reg
     got = boss.post_json("/api/v1/sequence-enrolments", body, status=201).json
     assert got["step_id"] == steps[0]["id"] and got["state"] == "active"
     assert "person_id" in _fields(boss.post_json("/api/v1/sequence-enrolments", body, status=400))
+    moved = boss.patch_json(
+        f"/api/v1/sequence-enrolments/{got['id']}", {"person_id": _ids[0]}, status=400
+    )
+    assert "person_id" in _fields(moved)
     from kyklos_campaigns.sequences import advance
 
     # the timers take the new person at the first step

@@ -16,7 +16,8 @@ COUNT = 30
 
 
 @pytest.fixture
-def deployment(tmp_path, scratch_db_url, smtp_server):
+def deployment(db_url, tmp_path, scratch_db_url, smtp_server):
+    # db_url: run on each database (SQLite, and PostgreSQL when TEST_DATABASE_URL is set)
     d = WorkerDeployment(
         tmp_path,
         scratch_db_url,
