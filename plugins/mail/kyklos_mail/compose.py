@@ -219,6 +219,14 @@ def send_message(request, data: dict, check_only: bool = False) -> Message | Non
                 files = [own[int(i)] for i in wanted]
             except (KeyError, TypeError, ValueError):
                 errors["attachment_ids"] = _("Attach files of the record you write from.")
+    track = data.get("track", False)
+    if track not in (True, False, None):
+        errors["track"] = _("Say true or false.")
+    elif track:
+        from .tracking import allowed
+
+        if not allowed(request.registry):
+            errors["track"] = _("Tracking of opens and clicks is turned off on this site.")
     if errors:
         raise ComposeError(errors)
     if check_only:
@@ -237,7 +245,20 @@ def send_message(request, data: dict, check_only: bool = False) -> Message | Non
         msg["In-Reply-To"] = reply.message_id
         msg["References"] = " ".join([*(reply.references or [])[-20:], reply.message_id])
     msg.set_content(body)
-    if html.strip():
+    key = None
+    if track:
+        import html as markup
+        import secrets
+
+        from .tracking import tracked_html
+
+        key = secrets.token_hex(16)
+        # a plain-text message gets an HTML twin to carry the open pixel
+        sent_html = (
+            html if html.strip() else ("<p>" + markup.escape(body).replace("\n", "<br>") + "</p>")
+        )
+        msg.add_alternative(tracked_html(request, sent_html, key), subtype="html")
+    elif html.strip():
         # multipart/alternative: the plain text for clients that do not show HTML
         msg.add_alternative(html, subtype="html")
     for att in files:
@@ -273,6 +294,11 @@ def send_message(request, data: dict, check_only: bool = False) -> Message | Non
     for entity, rid, how in targets:
         file_to(request, stored, entity, rid, how)
     created(request, stored, parsed)
+    if key is not None:
+        stored.track_key = key
+        # the copy kept in Kyklos has neither pixel nor tracked links: reading or
+        # following it here is no open or click of the recipient
+        stored.body_html = html or None
     try:
         send(Settings.of(request.registry, box), msg)
     except ERRORS as exc:

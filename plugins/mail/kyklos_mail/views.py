@@ -24,6 +24,7 @@ from .filing import file_to
 from .imap import ERRORS, Folder, Settings
 from .jobs import FETCH
 from .models import OUTCOMES, LedgerEntry, Mailbox, Message
+from .tracking import allowed as tracking_allowed
 
 ID = r"{id:\d{1,18}}"
 PAGE = 100
@@ -499,6 +500,7 @@ def compose_page(request):
             "body_html": post.get("body_html", ""),
             "attachment_ids": post.getall("attachment_ids"),
             "send_at": post.get("send_at", "").strip(),
+            "track": post.get("track") == "1",
         }
         split = [a for a in values["other"].replace(";", ",").split(",") if a.strip()]
         data = {
@@ -548,6 +550,7 @@ def compose_page(request):
         "chosen": chosen,
         "chosen_main": (chosen.translation_of_id or chosen.id) if chosen is not None else None,
         "language_words": LANGUAGES,
+        "can_track": tracking_allowed(request.registry),
     }
 
 

@@ -32,10 +32,11 @@ def kyklos_plugins():
 def test_a_rep_writes_from_an_opportunity_and_from_a_case(
     page, live_server, make_user, make_record, api, dbsession, registry, imap, smtp_server, lang
 ):
-    from kyklos_mail.crypto import encrypt
-    from kyklos_mail.models import Mailbox
     from kyklos_sfa.models import Stage
     from kyklos_sfa.pipeline import ensure_defaults
+
+    from kyklos_mail.crypto import encrypt
+    from kyklos_mail.models import Mailbox
 
     w = WORDS[lang]
     dovecot, user, password = imap
