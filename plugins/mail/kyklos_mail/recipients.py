@@ -1,10 +1,12 @@
 """Whom one can write to from a record of any type, without the mail plugin knowing the
-plugin that declares it: the record's own e-mail fields (a lead's address), the people
-and accounts its reference fields name (an opportunity's contact and account, a case's
-requester), the people its related lists name (an opportunity's participants), and what
-a plugin adds through ``kyklos_mail_recipients``. Everything is read as the user may
-read it: a field their role may not read gives no address, a person they may not see
-is not offered."""
+plugin that declares it. One writes from the types declared ``about=True`` (the core's
+declaration that other records, activities and e-mails, can be about them: leads,
+opportunities, quotes, cases, contracts...), to: the people and accounts its reference
+fields name (an opportunity's contact and account, a case's requester), the record's own
+e-mail fields (a lead's address), the people its related lists name (an opportunity's
+participants), and what a plugin adds through ``kyklos_mail_recipients``. Everything is
+read as the user may read it: a field their role may not read gives no address, a
+person they may not see is not offered."""
 
 from __future__ import annotations
 
@@ -36,7 +38,8 @@ def _email_fields(et) -> list[str]:
 def sources(request, et) -> dict | None:
     """What of ``et``'s declaration names people to write to, or ``None`` when nothing
     does (and no plugin implements ``kyklos_mail_recipients``)."""
-    if et.name in OWN_TYPES:
+    if et.name in OWN_TYPES or not et.about:
+        # a consent, an address, a campaign's recipient list: nothing one writes about
         return None
     if et.name in CONTACT_TYPES:
         return {"contact": True}

@@ -278,3 +278,71 @@ def test_a_record_naming_nobody_offers_no_e_mail_and_bad_input_is_named(
     assert set(errors_of(res)) == {"attachment_ids"}
     assert smtp_server.messages == []
     assert web.get("/api/v1/mail-messages").json["items"] == []
+
+
+def test_a_plugin_adds_recipients_through_the_hook(web, imap, smtp_server, registry, make_record):
+    """A release names nobody by its fields: no e-mail is offered, until a plugin says
+    whom to write to about it (``kyklos_mail_recipients``)."""
+    from kyklos_sdk import hookimpl
+
+    _box(web, imap, smtp_server)
+    product = make_record("product", sku="BOILER-1", name="Boiler")
+    release = make_record("release", name="2.0", product_id=product)
+    assert "Write an e-mail" not in web.get(f"/releases/{release}").text
+    web.get(f"/mail/compose?about=release:{release}")  # no record: a blank e-mail
+
+    class Watchers:
+        @hookimpl
+        def kyklos_mail_recipients(self, request, entity_type, record):
+            if entity_type.name == "release":
+                return [("watchers@example.com", "Release watchers <watchers@example.com>")]
+            return None
+
+    plugin = Watchers()
+    registry.kyklos_pm.register(plugin, name="test-watchers")
+    try:
+        assert "Write an e-mail" in web.get(f"/releases/{release}").text
+        compose = web.get(f"/mail/compose?about=release:{release}")
+        assert [i["value"] for i in compose.html.select("input[name=to]")] == [
+            "watchers@example.com"
+        ]
+    finally:
+        registry.kyklos_pm.unregister(plugin)
+
+
+def test_a_message_scheduled_from_an_opportunity_is_filed_there_when_sent(
+    web, imap, smtp_server, deal, registry, dbsession
+):
+    import datetime as dt
+
+    from kyklos.jobs.runner import run_scheduled
+
+    box = _box(web, imap, smtp_server)
+    att = web.upload(f"/api/v1/opportunities/{deal['opp']}/attachments", "plan.pdf", b"%PDF-1")
+    when = (dt.datetime.now(dt.UTC) + dt.timedelta(hours=2)).replace(microsecond=0)
+    res = web.post_json(
+        "/api/v1/mail/send",
+        {
+            "mailbox_id": box["id"],
+            "to": ["anna@akmi.example"],
+            "subject": "Αύριο",
+            "body": "Τα λέμε αύριο.",
+            "about": {"entity": "opportunity", "record_id": deal["opp"]},
+            "attachment_ids": [att["id"]],
+            "send_at": when.isoformat(),
+        },
+        status=202,
+    ).json
+    assert res["status"] == "scheduled" and smtp_server.messages == []
+    assert run_scheduled(registry, until=when + dt.timedelta(seconds=1)) == 1
+    sent = smtp_server.wait(1)[0]
+    assert [p.get_filename() for p in sent.iter_attachments()] == ["plan.pdf"]
+    assert "/mail/t/" not in sent.as_string()  # tracking stays off unless asked
+    mail_id = web.get("/api/v1/mail/scheduled").json["items"][0]["mail_id"]
+    from kyklos_mail.models import Filing
+
+    with dbsession() as db:
+        assert ("opportunity", deal["opp"]) in db.execute(
+            select(Filing.entity, Filing.record_id).where(Filing.mail_id == mail_id)
+        ).all()
+    assert "Αύριο" in web.get(f"/opportunities/{deal['opp']}").text
