@@ -328,6 +328,32 @@ def _about_of(request):
     return et, get_record(request, et, rid)
 
 
+def api_recipients(request):
+    """``GET /api/v1/mail/recipients?about=opportunity:12``: whom the compose form offers
+    when writing from that record (``address``, ``label``; the first is its main
+    contact) and the record's files one may attach, as the user may read them."""
+    from .recipients import mailable_types, recipients
+
+    raw = request.params.get("about") or ""
+    entity, _sep, rid = raw.partition(":")
+    if entity not in mailable_types(request) or not rid.isdigit() or len(rid) > 18:
+        raise Problem(
+            400,
+            _("Invalid parameters"),
+            errors={"about": _("Write from a record that names people to write to.")},
+        )
+    et = get_entity_type(request, entity)
+    record = get_record(request, et, rid)
+    return {
+        "about": {"entity": et.name, "record_id": record.id},
+        "items": [{"address": a, "label": label} for a, label in recipients(request, et, record)],
+        "attachments": [
+            {"id": a.id, "filename": a.filename, "size": a.size}
+            for a in attachments_of(request.dbsession, et, record.id)
+        ],
+    }
+
+
 def api_send(request):
     """``POST /api/v1/mail/send``; with ``send_at`` (ISO 8601; without an offset, in
     the user's time zone) the message is checked now and sent then (202)."""
@@ -719,6 +745,7 @@ def includeme(config):
         ("mail.file", f"/mail/messages/{ID}/file"),
         ("mail.compose", "/mail/compose"),
         ("mail.api.send", "/api/v1/mail/send"),
+        ("mail.api.recipients", "/api/v1/mail/recipients"),
         ("mail.api.password", f"/api/v1/mailboxes/{ID}/password"),
         ("mail.api.fetch", f"/api/v1/mailboxes/{ID}/fetch"),
         ("mail.api.resync", f"/api/v1/mailboxes/{ID}/resync"),
@@ -742,6 +769,7 @@ def includeme(config):
         "mail.api.reconcile": "GET",
         "mail.api.file": "POST",
         "mail.api.send": "POST",
+        "mail.api.recipients": "GET",
         "mail.api.rule_dry_run": "GET",
         "mail.api.scheduled": "GET",
         "mail.api.render_template": "GET",
@@ -792,6 +820,13 @@ def includeme(config):
         route_name="mail.api.send",
         permission=msg["read"],
         request_method="POST",
+        renderer="json",
+    )
+    config.add_view(
+        api_recipients,
+        route_name="mail.api.recipients",
+        permission=msg["read"],
+        request_method="GET",
         renderer="json",
     )
     config.add_view(

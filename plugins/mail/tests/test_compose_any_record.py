@@ -137,6 +137,13 @@ def test_an_opportunity_offers_its_people_and_sends_with_its_files(
     ]
     pdf = b"%PDF-1.4\n" + bytes(range(256)) * 40
     att = web.upload(f"/api/v1/opportunities/{deal['opp']}/attachments", "Προσφορά.pdf", pdf)
+    # the same offer through the API
+    offer = web.get("/api/v1/mail/recipients", {"about": f"opportunity:{deal['opp']}"}).json
+    assert [r["address"] for r in offer["items"]] == offered
+    assert offer["items"][0]["label"] == "Άννα Παππά <anna@akmi.example>"
+    assert [(a["id"], a["filename"]) for a in offer["attachments"]] == [(att["id"], "Προσφορά.pdf")]
+    res = web.app.get("/api/v1/mail/recipients", {"about": "mailbox:1"}, status=400)
+    assert set(errors_of(res)) == {"about"}
     assert f'value="{att["id"]}"' in web.get(link["href"]).text  # offered on the form
     res = web.post_json(
         "/api/v1/mail/send",
