@@ -317,6 +317,16 @@ class Hooks:
         return None
 
     @hookimpl
+    def kyklos_record_form_panels(self, request, entity_type, record, mode):
+        # beside the generic new-quote form: start the quote from an offer template
+        if entity_type.name != "quote" or mode != "new":
+            return None
+        from .views.offers import template_form_panel
+
+        panel = template_form_panel(request)
+        return [panel] if panel is not None else None
+
+    @hookimpl
     def kyklos_record_panels(self, request, entity_type, record):
         name = entity_type.name
         if name == "opportunity":

@@ -238,7 +238,7 @@ def openapi_paths(request) -> dict:
                     },
                     **_problems("400", "401", "403", "413", "415"),
                 },
-                "A new quote from an offer template, on an opportunity",
+                "A new quote from an offer template, on an opportunity or for an account",
                 requestBody={
                     "required": True,
                     "content": {
@@ -248,6 +248,8 @@ def openapi_paths(request) -> dict:
                                 "properties": {
                                     "template_id": {"type": "integer", "minimum": 1},
                                     "opportunity_id": {"type": "integer", "minimum": 1},
+                                    "account_id": {"type": "integer", "minimum": 1},
+                                    "person_id": {"type": "integer", "minimum": 1},
                                     "title": {"type": "string", "maxLength": 200},
                                 },
                                 "required": ["template_id"],
