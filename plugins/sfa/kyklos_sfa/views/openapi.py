@@ -371,14 +371,23 @@ def openapi_paths(request) -> dict:
                 "sfa_quote_pdf",
                 {
                     "200": {
-                        "description": "the quote as PDF",
+                        "description": "the quote as PDF; with variants=all, the offer's "
+                        "variants side by side in one document",
                         "content": {
                             "application/pdf": {"schema": {"type": "string", "format": "binary"}}
                         },
                     },
-                    **_problems("401", "403", "404"),
+                    **_problems("400", "401", "403", "404"),
                 },
-                parameters=[ID],
+                parameters=[
+                    ID,
+                    {
+                        "name": "variants",
+                        "in": "query",
+                        "required": False,
+                        "schema": {"type": "string", "enum": ["all"]},
+                    },
+                ],
             )
         },
     }
