@@ -34,6 +34,9 @@ WORDS = {
         "failed": "Sending documents to {email} failed",
         "again": "Send again",
         "state_sent": "Sent",
+        "waiting": "Waiting to try again",
+        "will_retry": "Sending documents to {email} will be tried again",
+        "next_attempt": "Next attempt",
     },
     "el": {
         "valid": "Ισχύς",
@@ -51,6 +54,9 @@ WORDS = {
         "failed": "Η αποστολή εγγράφων στο {email} απέτυχε",
         "again": "Αποστολή ξανά",
         "state_sent": "Στάλθηκε",
+        "waiting": "Σε αναμονή νέας προσπάθειας",
+        "will_retry": "Η αποστολή εγγράφων στο {email} θα επιχειρηθεί ξανά",
+        "next_attempt": "Επόμενη προσπάθεια",
     },
 }
 
@@ -215,5 +221,54 @@ def test_a_refused_send_is_shown_and_sent_again(
     expect(page.locator("#literature-sent-reason")).to_contain_text("550 5.1.1")
     page.get_by_role("button", name=w["again"]).click()
     expect(page.locator("#literature-sent-state")).to_have_text(w["state_sent"])
+    msg = smtp_server.wait(1)[0]
+    assert msg.envelope_to == [email]
+
+
+@pytest.mark.parametrize("lang", ["en", "el"])
+def test_a_busy_server_is_tried_again_by_itself(
+    page, live_server, make_user, api, smtp_server, registry, lang
+):
+    """An SMTP 4xx: the account's timeline and the send's page say the send waits to be
+    tried again, when, and how many attempts it had; a minute later the job queue sends
+    it without the user doing anything."""
+    from kyklos.jobs import run_scheduled
+
+    from kyklos_sdk import utcnow
+
+    w = WORDS[lang]
+    admin = api("admin")
+    doc = admin.post_json("/api/v1/sales-literature", {"title": "Price sheet", "kind": "brochure"})
+    admin.post(
+        f"/api/v1/sales-literature/{doc.json['id']}/attachments",
+        upload_files=[("file", "prices.pdf", _pdf("Prices"))],
+    )
+    acc = admin.post_json("/api/v1/accounts", {"name": f"Busy {lang}"}).json
+    email = f"eleni-{lang}@example.gr"
+    admin.post_json(
+        "/api/v1/persons",
+        {"first_name": "Ελένη", "last_name": "Δούκα", "email": email, "account_id": acc["id"]},
+    )
+    _login(page, live_server, make_user, lang, "busy")
+    smtp_server.refuse = "451 4.3.2 Try again later"
+    page.goto(f"{live_server}/catalog/literature/send?entity=account&id={acc['id']}")
+    form = page.locator("#literature-send-form")
+    form.get_by_label("Price sheet").check()
+    form.get_by_role("button", name=w["send"], exact=True).click()
+    main = page.locator("main")
+    expect(main).to_contain_text(w["will_retry"].format(email=email))
+    main.get_by_role("link", name=w["will_retry"].format(email=email)).click()
+    expect(page.locator("#literature-sent-state")).to_have_text(w["waiting"])
+    expect(page.locator("#literature-sent-attempts")).to_have_text("1")
+    expect(page.locator("#literature-sent")).to_contain_text(w["next_attempt"])
+    expect(page.locator("#literature-sent-next")).not_to_be_empty()
+    expect(page.locator("#literature-sent-reason")).to_contain_text("451 4.3.2")
+    expect(page.get_by_role("button", name=w["again"])).to_have_count(0)
+    save_screenshot(page, f"literature-send-retrying-{lang}")
+    smtp_server.refuse = None
+    assert run_scheduled(registry, until=utcnow() + dt.timedelta(seconds=65)) == 1
+    page.reload()
+    expect(page.locator("#literature-sent-state")).to_have_text(w["state_sent"])
+    expect(page.locator("#literature-sent-attempts")).to_have_text("2")
     msg = smtp_server.wait(1)[0]
     assert msg.envelope_to == [email]
