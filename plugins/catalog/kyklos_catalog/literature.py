@@ -48,6 +48,9 @@ KINDS = [
     ("presentation", _("Presentation")),
     ("pricesheet", _("Price sheet")),
     ("manual", _("Manual")),
+    # a product's own papers: what it is made to, and what its maker guarantees
+    ("specification", _("Specification")),
+    ("warranty", _("Warranty")),
     ("other", _("Other document")),
 ]
 #: the records documents are sent from, and where their people are found

@@ -544,3 +544,31 @@ def test_offered_documents_page_through_without_loss_or_repeat(admin, library, s
     sent = admin.get(f"/accounts/{acc['id']}").text
     assert "Documents sent to maria@example.gr" in sent
     assert chosen_first != chosen_second
+
+
+def test_specification_and_warranty_documents_attach_to_a_product(admin, library):
+    """A product's specification and warranty are documents of the library of those
+    kinds: its page lists them (kind in words, current file to download) and the API
+    offers them with the product's other documents."""
+    oil = library["product"]
+    made = {}
+    for kind, title in (("specification", "Technical specification"), ("warranty", "Warranty")):
+        d = admin.post_json(
+            "/api/v1/sales-literature",
+            {"title": title, "kind": kind, "product_id": oil["id"]},
+            status=201,
+        ).json
+        upload(admin, d["id"], f"{kind}.pdf", pdf_bytes(title))
+        made[kind] = d
+    page = admin.get(f"/products/{oil['id']}")
+    assert "Technical specification — specification.pdf" in page.text
+    assert "Warranty — warranty.pdf" in page.text
+    assert "Specification" in page.text
+    got = admin.get(f"/api/v1/catalog/literature/offered?product_id={oil['id']}").json
+    kinds = {d["kind"] for d in got["items"]}
+    assert {"specification", "warranty"} <= kinds
+    assert admin.get("/api/v1/catalog/literature?kind=warranty").json["count"] == 1
+    res = admin.post_json(
+        "/api/v1/sales-literature", {"title": "x", "kind": "guarantee"}, status=400
+    )
+    assert res.content_type == PROBLEM
