@@ -1106,14 +1106,29 @@ def openapi_paths(request) -> dict:
                 "Catalog",
                 "catalog_literature_offered",
                 {
-                    "200": o.json_ok(o.obj({"items": o.array({"type": "object"})})),
+                    "200": o.json_ok(
+                        o.obj(
+                            {
+                                "items": o.array({"type": "object"}),
+                                "count": {"type": "integer"},
+                                "page": {"type": "integer"},
+                                "pages": {"type": "integer"},
+                                "limit": {"type": "integer"},
+                                "next": {"type": ["string", "null"]},
+                                "previous": {"type": ["string", "null"]},
+                            }
+                        )
+                    ),
                     **o.problems("400", "401", "403"),
                 },
-                "The documents of products in a language, valid today, with their current file",
+                "One page of the documents of products in a language, valid today, with "
+                "their current file (paged as the library)",
                 parameters=[
                     o.param("product_id", {"type": "integer"}, description="repeatable"),
                     o.param("language", {"type": "string", "enum": list(LANGUAGES)}),
                     o.param("include_expired", {"type": "boolean"}),
+                    o.param("page", {"type": "integer", "minimum": 1}),
+                    o.param("limit", {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT}),
                 ],
             )
         },
