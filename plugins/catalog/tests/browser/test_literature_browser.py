@@ -272,3 +272,49 @@ def test_a_busy_server_is_tried_again_by_itself(
     expect(page.locator("#literature-sent-attempts")).to_have_text("2")
     msg = smtp_server.wait(1)[0]
     assert msg.envelope_to == [email]
+
+
+CHOSEN = {"en": "Also chosen on other pages: 1", "el": "Επιλεγμένα και σε άλλες σελίδες: 1"}
+
+
+@pytest.mark.parametrize("lang", ["en", "el"])
+def test_the_send_form_pages_through_documents_keeping_the_choice(
+    page, live_server, make_user, api, smtp_server, lang
+):
+    """More documents than a page of the send form: a document ticked on page 1 stays
+    chosen on page 2, with the message, and both are sent."""
+    w = WORDS[lang]
+    admin = api("admin")
+    for n in range(5):
+        d = admin.post_json(
+            "/api/v1/sales-literature", {"title": f"Leaflet {n}", "kind": "brochure"}
+        ).json
+        admin.post(
+            f"/api/v1/sales-literature/{d['id']}/attachments",
+            upload_files=[("file", f"leaflet-{n}.pdf", _pdf(f"Leaflet {n}"))],
+        )
+    acc = admin.post_json("/api/v1/accounts", {"name": f"Paged {lang}"}).json
+    email = f"petros-{lang}@example.gr"
+    admin.post_json(
+        "/api/v1/persons",
+        {"first_name": "Πέτρος", "last_name": "Ζάχος", "email": email, "account_id": acc["id"]},
+    )
+    _login(page, live_server, make_user, lang, "paged")
+    page.goto(f"{live_server}/catalog/literature/send?entity=account&id={acc['id']}&limit=2")
+    form = page.locator("#literature-send-form")
+    expect(page.locator("#literature-send-pager")).to_contain_text(w["count"].format(a=1, b=2, n=5))
+    form.get_by_label("Leaflet 0").check()
+    form.locator("#ls-message").fill("Καλημέρα σας")
+    form.get_by_role("button", name=w["next"]).click()
+    expect(page.locator("#literature-send-pager")).to_contain_text(w["count"].format(a=3, b=4, n=5))
+    expect(page.locator("#literature-send-chosen-elsewhere")).to_have_text(CHOSEN[lang])
+    expect(page.locator("#ls-message")).to_have_value("Καλημέρα σας")
+    page.locator("#literature-send-form").get_by_label("Leaflet 3").check()
+    save_screenshot(page, f"literature-send-paged-{lang}")
+    page.locator("#literature-send-form").get_by_role("button", name=w["send"], exact=True).click()
+    expect(page.locator("main")).to_contain_text(w["timeline"])
+    msg = smtp_server.wait(1)[0]
+    assert sorted(p.get_filename() for p in msg.iter_attachments()) == [
+        "leaflet-0.pdf",
+        "leaflet-3.pdf",
+    ]
