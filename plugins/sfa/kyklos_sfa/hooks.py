@@ -297,6 +297,7 @@ class Hooks:
                        style="outline-secondary", permission="sfa.quotetemplate.create"),
                 Action(_("PDF"), request.route_url("sfa.quote.pdf", id=record.id),
                        style="outline-secondary", permission="sfa.quote.read"),
+                *self._variants_pdf(request, record),
                 Action(_("Update prices from the catalog"),
                        request.route_url("sfa.quote.reprice", id=record.id),
                        method="post", style="outline-secondary",
@@ -315,6 +316,29 @@ class Hooks:
                        method="post", permission="sfa.quote.create"),
             ]
         return None
+
+    @staticmethod
+    def _variants_pdf(request, quote) -> list:
+        """"PDF of all variants" when the offer has more than one variant."""
+        from .views.quotes import offer_variants
+
+        if len(offer_variants(request, quote)) < 2:
+            return []
+        return [
+            Action(_("PDF of all variants"),
+                   request.route_url("sfa.quote.pdf", id=quote.id, _query={"variants": "all"}),
+                   style="outline-secondary", permission="sfa.quote.read")
+        ]
+
+    @hookimpl
+    def kyklos_record_form_panels(self, request, entity_type, record, mode):
+        # beside the generic new-quote form: start the quote from an offer template
+        if entity_type.name != "quote" or mode != "new":
+            return None
+        from .views.offers import template_form_panel
+
+        panel = template_form_panel(request)
+        return [panel] if panel is not None else None
 
     @hookimpl
     def kyklos_record_panels(self, request, entity_type, record):
