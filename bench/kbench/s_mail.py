@@ -239,7 +239,7 @@ def run(ctx) -> Result:
     except FileNotFoundError as exc:
         res.status, res.note = "skipped", str(exc)
         return res
-    url = E.create_database(ctx.kind)
+    url = E.create_database(ctx.kind, "_mail")
     try:
         t0 = time.perf_counter()
         dc.write(messages(ctx.seed, 0, n))
