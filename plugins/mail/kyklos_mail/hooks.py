@@ -275,10 +275,12 @@ class Hooks:
             ),
             *(
                 [
+                    # a link, not a form: the CSP's form-action 'self' would stop a
+                    # form's redirect to the provider; following it only begins a flow
+                    # whose callback checks the same user
                     Action(
                         _("Connect with the provider"),
                         request.route_path("mail.oauth_connect", id=record.id),
-                        method="post",
                         permission=update,
                     ),
                     Action(

@@ -27,6 +27,14 @@ ERRORS = (
 )
 
 
+def describe(exc) -> str:
+    """The last error as the mailbox page shows it: an OAuth2 failure is already a
+    sentence; a network or protocol error keeps its class, which names what failed."""
+    if isinstance(exc, oauth.OAuthFailed):
+        return str(exc)
+    return f"{exc.__class__.__name__}: {exc}"
+
+
 @dataclass
 class Settings:
     """A mailbox's connection settings, read in a short transaction so no database

@@ -818,7 +818,7 @@ def includeme(config):
         "mail.api.password": "PUT",
         "mail.api.client_secret": "PUT",
         "mail.api.oauth_authorize": "POST",
-        "mail.oauth_connect": "POST",
+        "mail.oauth_connect": "GET",
         "mail.oauth_callback": "GET",
         "mail.api.fetch": "POST",
         "mail.api.resync": "POST",
@@ -898,7 +898,7 @@ def includeme(config):
         oauth_connect_page,
         route_name="mail.oauth_connect",
         permission=box["update"],
-        request_method="POST",
+        request_method="GET",
     )
     config.add_view(
         oauth_callback_page,

@@ -266,7 +266,7 @@ def build_app(p: Provider) -> Flask:
             return (
                 "<!doctype html><title>Test provider</title><h1>Test provider</h1>"
                 f"<p>{grant.client.client_id} asks to read and send your mail.</p>"
-                f'<form method="post">{fields}<label>User <input name="username" '
+                f'<form method="post" action="/authorize">{fields}<label>User <input name="username" '
                 'id="username"></label><button name="confirm" value="yes">Allow</button>'
                 '<button name="confirm" value="no">Deny</button></form>'
             )
