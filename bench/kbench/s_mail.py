@@ -198,9 +198,14 @@ class _Job:
     def __init__(self, registry):
         self.registry = registry
         self.samples: list[tuple[float, float]] = []
+        self.batch_seconds: list[float] = []
+        self._t = time.perf_counter()
 
     def progress(self, pct, message=""):
         self.samples.append((pct, rss_mb()))
+        t = time.perf_counter()
+        self.batch_seconds.append(t - self._t)
+        self._t = t
 
 
 def _raw_baseline(port, batch) -> tuple[int, float, int]:
@@ -219,6 +224,16 @@ def _raw_baseline(port, batch) -> tuple[int, float, int]:
             size += len(data.get(b"BODY[]", b""))
     c.logout()
     return len(uids), time.perf_counter() - t0, size
+
+
+def _tenths(values: list[float]) -> list[float]:
+    """The mean of each tenth of ``values`` (rounded), to see a trend at a glance."""
+    if not values:
+        return []
+    k = max(1, len(values) // 10)
+    return [
+        round(sum(values[i : i + k]) / len(values[i : i + k]), 3) for i in range(0, len(values), k)
+    ]
 
 
 def run(ctx) -> Result:
@@ -287,7 +302,15 @@ def _measure(ctx, res, dc, registry, engine, n, t_write) -> Result:
     job = _Job(registry)
     rss0 = rss_mb()
     t0 = time.perf_counter()
-    out = fetch(job, box_id)
+    if os.environ.get("KYKLOS_BENCH_PROFILE"):
+        import cProfile
+
+        prof = cProfile.Profile()
+        out = prof.runcall(fetch, job, box_id)
+        E.RESULTS.mkdir(parents=True, exist_ok=True)
+        prof.dump_stats(E.RESULTS / "mail_fetch.prof")
+    else:
+        out = fetch(job, box_id)
     t_kyklos = time.perf_counter() - t0
     # incremental: 100 more arrive; the next fetch reads only those
     dc.write(messages(ctx.seed, n, MORE))
@@ -333,6 +356,8 @@ def _measure(ctx, res, dc, registry, engine, n, t_write) -> Result:
         "rss_growth_mb": round(growth, 1),
         "rss_growth_allowed_mb": round(allowed, 1),
         "rss_samples": [(round(p), round(r, 1)) for p, r in samples[:: max(1, len(samples) // 20)]],
+        # seconds per batch over the run: flat when each batch costs the same
+        "batch_seconds_by_tenth": _tenths(job.batch_seconds),
         "filed": filed,
         "headline": f"{n / t_kyklos:.0f} msg/s, +{growth:.0f} MiB",
     }
