@@ -300,6 +300,14 @@ class DropboxAddress(IdMixin, Base):
 
 
 def includeme(config):
+    # re-encrypted by `kyklos rotate-keys` with the TOTP seeds
+    for column in (
+        Mailbox.password_secret,
+        Mailbox.oauth_client_secret,
+        Mailbox.oauth_tokens,
+        Mailbox.oauth_pending,
+    ):
+        config.add_encrypted_column(column)
     config.add_entity_type(
         Mailbox,
         "mailbox",

@@ -266,8 +266,9 @@ def build_app(p: Provider) -> Flask:
             return (
                 "<!doctype html><title>Test provider</title><h1>Test provider</h1>"
                 f"<p>{grant.client.client_id} asks to read and send your mail.</p>"
-                f'<form method="post" action="/authorize">{fields}<label>User <input name="username" '
-                'id="username"></label><button name="confirm" value="yes">Allow</button>'
+                f'<form method="post" action="/authorize">{fields}'
+                '<label>User <input name="username" id="username"></label>'
+                + '<button name="confirm" value="yes">Allow</button>'
                 '<button name="confirm" value="no">Deny</button></form>'
             )
         user = request.form.get("username") if request.form.get("confirm") == "yes" else None

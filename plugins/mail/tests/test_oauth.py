@@ -294,3 +294,41 @@ def test_the_callback_refuses_a_forged_or_replayed_state(
     denied = consent(got["authorization_url"], user, allow=False)
     res = web.get(denied[len("http://localhost") :], status=303).follow()
     assert "did not authorize" in res.text
+
+
+def test_rotate_keys_reencrypts_the_mailbox_secrets(api, registry, dbsession):
+    """``kyklos rotate-keys`` (reencrypt_all) reaches the columns the plugin declared
+    with ``config.add_encrypted_column(...)``: after it, the old key can go."""
+    from cryptography.fernet import Fernet
+    from kyklos.security.encryption import REGISTRY_KEY, Keyring
+    from kyklos.security.totp import reencrypt_all
+
+    from kyklos_mail import oauth
+    from kyklos_mail.crypto import decrypt
+    from kyklos_mail.models import Mailbox
+
+    app = api("sales")
+    box = app.post_json(
+        "/api/v1/mailboxes",
+        {"name": "r", "address": "r@example.com", "imap_host": "h.example.com", "username": "r"},
+        status=201,
+    ).json
+    app.put_json(f"/api/v1/mailboxes/{box['id']}/password", {"password": "pw-1"}, status=204)
+    with dbsession() as db:
+        row = db.get(Mailbox, box["id"])
+        oauth.save(registry, row, {"access_token": "at-1", "refresh_token": "rt-1"})
+    old = registry[REGISTRY_KEY]
+    new = Fernet.generate_key()
+    try:
+        current = Fernet(registry.settings["kyklos.encryption_keys"].split()[0])
+        registry[REGISTRY_KEY] = Keyring([Fernet(new), current], "test")
+        with dbsession() as db:
+            assert reencrypt_all(db, registry) >= 2
+        registry[REGISTRY_KEY] = Keyring([Fernet(new)], "test")  # the old key removed
+        with dbsession() as db:
+            row = db.get(Mailbox, box["id"])
+            assert decrypt(registry, row.password_secret) == "pw-1"
+            assert oauth.tokens(registry, row)["refresh_token"] == "rt-1"
+            assert row.oauth_client_secret == ""  # empty stays empty
+    finally:
+        registry[REGISTRY_KEY] = old
