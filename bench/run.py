@@ -4,7 +4,7 @@ deterministic data, on SQLite and PostgreSQL.
 
     .venv/bin/python bench/run.py [--quick] [--db sqlite|postgresql|both] [--only 2,4]
                                   [--size N] [--seed S] [--json out.json]
-                                  [--activities N | --report-5m]
+                                  [--activities N | --report-5m] [--mail-messages N]
 
 ``--report-5m`` is the report builder at the issue's scale: 5 000 000 activities, and only
 scenario 9 (the builder's GROUP BY against its raw replay) unless ``--only`` says more.
@@ -46,7 +46,7 @@ REPORT_ACTIVITIES = 5_000_000
 #: the scenarios that read activities (the others skip loading them)
 READ_ACTIVITIES = (5, 9)
 #: reads first; the HTTP load and the imports write (8 measures reads right after its own)
-ORDER = (2, 3, 4, 5, 9, 7, 6, 1, 8, 11)
+ORDER = (2, 3, 4, 5, 9, 7, 6, 1, 8, 10, 11)
 NAMES = {
     1: "CSV import",
     2: "list API page 1 / deep page",
@@ -57,6 +57,7 @@ NAMES = {
     7: "CSV export, streamed",
     8: "Odoo workloads right after an import",
     9: "report builder over activities",
+    10: "mail ingestion from Dovecot",
     11: "mass e-mail, kill -9 mid-run",
 }
 
@@ -68,6 +69,7 @@ def scenario_module(n: int):
         s_import,
         s_kpi,
         s_list,
+        s_mail,
         s_mass_email,
         s_reports,
         s_rules,
@@ -85,6 +87,7 @@ def scenario_module(n: int):
         7: s_export,
         8: s_workloads,
         9: s_reports,
+        10: s_mail,
         11: s_mass_email,
     }[n]
 
@@ -100,6 +103,11 @@ def parse(argv):
     p.add_argument("--http-seconds", type=float, help="duration of the HTTP load")
     p.add_argument("--json", dest="json_out", help="write the results here")
     p.add_argument("--activities", type=int, help="number of activities (default 5 per person)")
+    p.add_argument(
+        "--mail-messages",
+        type=int,
+        help="messages in the mailbox of scenario 10 (default 50 000, --quick 500)",
+    )
     p.add_argument(
         "--report-5m",
         action="store_true",
@@ -183,6 +191,8 @@ def prepare(kind: str, args, quick: bool, chosen=ORDER):
         repeats=10 if quick else 30,
         http_seconds=args.http_seconds or (10.0 if quick else 60.0),
         activity_oracle=oracle,
+        seed=args.seed,
+        mail_messages=args.mail_messages,
     ), setup
 
 

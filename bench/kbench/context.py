@@ -21,6 +21,9 @@ class Ctx:
     http_seconds: float
     activity_oracle: dict = field(default_factory=dict)
     tokens: dict = field(default_factory=dict)
+    seed: int = 2026
+    #: scenario 10: messages in the mailbox (None: 50 000, or 2 000 with --quick)
+    mail_messages: int | None = None
 
     def token(self, user_id: int) -> str:
         from .env import make_token

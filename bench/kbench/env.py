@@ -22,11 +22,13 @@ RESULTS = Path(os.environ.get("KYKLOS_BENCH_DIR")
 PLUGINS = ("contacts", "activities", "catalog", "sfa")
 
 
-def create_database(kind: str) -> str:
-    """A fresh, empty database; returns its URL."""
+def create_database(kind: str, suffix: str = "") -> str:
+    """A fresh, empty database; returns its URL. ``suffix`` names a second one beside
+    the run's (scenario 10 keeps the mail plugin's tables apart)."""
+    db = PG_DB + suffix
     if kind == "sqlite":
         RESULTS.mkdir(parents=True, exist_ok=True)
-        path = RESULTS / "kyklos_bench.sqlite"
+        path = RESULTS / f"kyklos_bench{suffix}.sqlite"
         for suffix in ("", "-wal", "-shm"):
             p = Path(str(path) + suffix)
             if p.exists():
@@ -35,20 +37,21 @@ def create_database(kind: str) -> str:
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as c:
-            c.execute(text(f'DROP DATABASE IF EXISTS "{PG_DB}" WITH (FORCE)'))
-            c.execute(text(f'CREATE DATABASE "{PG_DB}"'))
+            c.execute(text(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)'))
+            c.execute(text(f'CREATE DATABASE "{db}"'))
     finally:
         admin.dispose()
-    return make_url(PG_ADMIN_URL).set(database=PG_DB).render_as_string(hide_password=False)
+    return make_url(PG_ADMIN_URL).set(database=db).render_as_string(hide_password=False)
 
 
 def drop_database(kind: str, url: str) -> None:
     if kind == "sqlite":
         return  # kept under bench/results/ for inspection; replaced by the next run
+    db = make_url(url).database
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as c:
-            c.execute(text(f'DROP DATABASE IF EXISTS "{PG_DB}" WITH (FORCE)'))
+            c.execute(text(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)'))
     finally:
         admin.dispose()
 

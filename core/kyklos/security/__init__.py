@@ -42,6 +42,9 @@ def includeme(config):
     config.set_default_permission("authenticated")
     config.include(".roles")
     config.include(".audit")
+    from .encryption import add_encrypted_column
+
+    config.add_directive("add_encrypted_column", add_encrypted_column, action_wrap=False)
 
     public = NO_PERMISSION_REQUIRED
     config.add_route("login", "/login")

@@ -165,3 +165,39 @@ def decrypt_secret(registry, stored: str) -> str:
     """The plain text of a value written by :func:`encrypt_secret` (empty stays empty);
     raises :class:`kyklos.errors.ConfigError` when no configured key opens it."""
     return keyring(registry).decrypt(stored) if stored else ""
+
+
+#: the registry's list of plugin columns holding :func:`encrypt_secret` values
+COLUMNS_KEY = "kyklos.encrypted_columns"
+
+
+def add_encrypted_column(config, column) -> None:
+    """Directive ``config.add_encrypted_column``: a column whose values a plugin wrote
+    with :func:`encrypt_secret` (a mailbox password, an OAuth2 token), so that
+    ``kyklos rotate-keys`` re-encrypts them with the first key like the TOTP seeds;
+    without it, removing an old key would leave them unreadable.
+
+    :param column: the mapped attribute, e.g. ``Mailbox.password_secret``
+    """
+    config.registry.setdefault(COLUMNS_KEY, []).append(column)
+
+
+def rotate_columns(db, registry) -> int:
+    """Re-encrypt every value of the declared columns with the first key; empty values
+    stay empty. Returns how many values changed."""
+    from sqlalchemy import select, update
+
+    ring = keyring(registry)
+    changed = 0
+    for column in registry.get(COLUMNS_KEY, ()):
+        model = column.class_
+        pk = model.__mapper__.primary_key[0]
+        rows = db.execute(select(pk, column).where(column.is_not(None), column != "")).all()
+        for key, stored in rows:
+            if not is_encrypted(stored):
+                continue  # not written by encrypt_secret: nothing to rotate
+            new = ring.rotate(stored)
+            if new != stored:
+                db.execute(update(model).where(pk == key).values({column.key: new}))
+                changed += 1
+    return changed

@@ -71,8 +71,8 @@ def verify_user_code(registry, user, code: str, now: float | None = None) -> boo
 
 def reencrypt_all(db, registry) -> int:
     """Encrypt every stored seed with the first configured key: plain seeds of a
-    database from before encryption, and seeds under an older key (key rotation).
-    Returns how many rows changed."""
+    database from before encryption, and seeds under an older key (key rotation); the
+    same for the plugins' encrypted columns. Returns how many values changed."""
     from kyklos.security.models import User
 
     ring = keyring(registry)
@@ -82,4 +82,7 @@ def reencrypt_all(db, registry) -> int:
         if new != user.totp_secret:
             user.totp_secret = new
             changed += 1
-    return changed
+    # and the plugins' secrets (config.add_encrypted_column)
+    from kyklos.security.encryption import rotate_columns
+
+    return changed + rotate_columns(db, registry)

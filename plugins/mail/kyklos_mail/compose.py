@@ -9,6 +9,8 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formatdate, getaddresses, make_msgid
 
+from sqlalchemy import or_
+
 from kyklos_sdk import (
     attachments_of,
     get_entity_type,
@@ -79,7 +81,8 @@ def sendable_mailboxes(request) -> list[Mailbox]:
                 Mailbox.active.is_(True),
                 Mailbox.smtp_host.is_not(None),
                 Mailbox.smtp_host != "",
-                Mailbox.password_secret != "",
+                # a password, or the tokens of an OAuth2 mailbox that is connected
+                or_(Mailbox.password_secret != "", Mailbox.oauth_tokens != ""),
             )
             .order_by(Mailbox.kind.desc(), Mailbox.name)
         )

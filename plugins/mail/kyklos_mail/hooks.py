@@ -45,6 +45,9 @@ def validate_mailbox(request, record, data, errors) -> None:
     if "folder" in data and not (data.get("folder") or "").strip():
         errors["folder"] = _("Give the folder to read, usually INBOX.")
     kind = data["kind"] if "kind" in data else getattr(record, "kind", None)
+    from .oauth import validate as validate_oauth
+
+    validate_oauth(record, data, errors)
     if data.get("dropbox") and kind != "shared":
         # everyone's BCCs arrive there: a shared mailbox, which only an administrator keeps
         errors["dropbox"] = _("The drop-box must be a shared mailbox.")
@@ -158,9 +161,12 @@ def mailbox_panel(request, box: Mailbox) -> Panel:
             .group_by(LedgerEntry.outcome)
         ).all()
     )
+    from .models import OAUTH_PROVIDERS
+
+    providers = dict(OAUTH_PROVIDERS)
     html = render(
         "kyklos_mail:templates/mailbox_panel.pt",
-        {"box": box, "counts": counts},
+        {"box": box, "counts": counts, "provider": providers.get(box.oauth_provider or "")},
         request=request,
     )
     return Panel(_("Connection"), html=html, order=1)
@@ -279,10 +285,30 @@ class Hooks:
                 style="primary",
                 permission=update,
             ),
-            Action(
-                _("Set the password"),
-                request.route_path("mail.password", id=record.id),
-                permission=update,
+            *(
+                [
+                    # a link, not a form: the CSP's form-action 'self' would stop a
+                    # form's redirect to the provider; following it only begins a flow
+                    # whose callback checks the same user
+                    Action(
+                        _("Connect with the provider"),
+                        request.route_path("mail.oauth_connect", id=record.id),
+                        permission=update,
+                    ),
+                    Action(
+                        _("Set the client secret"),
+                        request.route_path("mail.password", id=record.id),
+                        permission=update,
+                    ),
+                ]
+                if record.auth_method == "oauth2"
+                else [
+                    Action(
+                        _("Set the password"),
+                        request.route_path("mail.password", id=record.id),
+                        permission=update,
+                    )
+                ]
             ),
             Action(_("Ledger"), request.route_path("mail.ledger", id=record.id)),
             # one's own personal drop-box address, from any mailbox page (the mail settings)

@@ -19,7 +19,7 @@ from . import _
 from .bounces import detect, notify
 from .dropbox import targets as dropbox_targets
 from .filing import announce, file_to, match, thread_of
-from .imap import ERRORS, Folder, Settings, Watch
+from .imap import ERRORS, Folder, Settings, Watch, describe
 from .models import LedgerEntry, Mailbox, Message
 from .parse import parse
 from .rules import first_match, rules_of
@@ -351,7 +351,7 @@ def fetch(ctx, mailbox_id: int, rescan: bool = False):
                     box = request.dbsession.get(Mailbox, s.id)
                     box.uidvalidity = uv
     except ERRORS as exc:
-        _set_state(registry, s.id, f"{exc.__class__.__name__}: {exc}")
+        _set_state(registry, s.id, describe(exc))
         return {"error": str(exc), "stored": done}
     _set_state(registry, s.id, None)
     return {"stored": done, "failed": failed}
@@ -392,7 +392,7 @@ def watch_for(registry, mailbox_id: int, seconds: float) -> dict:
                     fetch(_Background(registry), s.id)
                     fetched += 1
     except ERRORS as exc:
-        _set_state(registry, s.id, f"{exc.__class__.__name__}: {exc}")
+        _set_state(registry, s.id, describe(exc))
         return {"error": str(exc), "fetched": fetched}
     return {"idle": True, "fetched": fetched}
 

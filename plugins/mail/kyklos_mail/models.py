@@ -48,6 +48,13 @@ OUTCOMES = [
     ("complaint", _("Spam complaint")),
 ]
 DIRECTIONS = [("in", _("Received")), ("out", _("Sent"))]
+AUTH_METHODS = [("password", _("Password")), ("oauth2", _("OAuth2 (sign in with the provider)"))]
+#: the providers an OAuth2 mailbox can use; their URLs and scopes are in :mod:`.oauth`
+OAUTH_PROVIDERS = [
+    ("google", _("Google (Gmail, Google Workspace)")),
+    ("microsoft", _("Microsoft 365 (Outlook)")),
+    ("custom", _("Another provider (its URLs below)")),
+]
 
 
 class Mailbox(EntityMixin, Base):
@@ -69,6 +76,22 @@ class Mailbox(EntityMixin, Base):
     smtp_host: Mapped[str | None] = mapped_column(String(200))
     smtp_port: Mapped[int] = mapped_column(Integer, nullable=False, default=587)
     smtp_security: Mapped[str] = mapped_column(String(10), nullable=False, default="starttls")
+    #: "password" or "oauth2": how the mailbox logs in to IMAP and SMTP
+    auth_method: Mapped[str] = mapped_column(String(10), nullable=False, default="password")
+    #: OAuth2 (:mod:`.oauth`): a preset (Google, Microsoft 365) or "custom" with its URLs
+    oauth_provider: Mapped[str | None] = mapped_column(String(20))
+    oauth_authorize_url: Mapped[str | None] = mapped_column(String(500))
+    oauth_token_url: Mapped[str | None] = mapped_column(String(500))
+    oauth_client_id: Mapped[str | None] = mapped_column(String(300))
+    oauth_scopes: Mapped[str | None] = mapped_column(String(500))
+    #: the client secret, encrypted like the password (set on the same page)
+    oauth_client_secret: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    #: the tokens (access, refresh, expiry) as encrypted JSON; never in a form or the API
+    oauth_tokens: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    #: when the access token expires (shown; the fetch renews it before)
+    oauth_expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    #: an authorization started and not finished: state and PKCE verifier, encrypted
+    oauth_pending: Mapped[str] = mapped_column(Text, nullable=False, default="")
     #: the drop-box: what users BCC or forward to their ``local+token@`` address here
     #: is filed as theirs (:mod:`.dropbox`)
     dropbox: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
@@ -285,6 +308,14 @@ class DropboxAddress(IdMixin, Base):
 
 
 def includeme(config):
+    # re-encrypted by `kyklos rotate-keys` with the TOTP seeds
+    for column in (
+        Mailbox.password_secret,
+        Mailbox.oauth_client_secret,
+        Mailbox.oauth_tokens,
+        Mailbox.oauth_pending,
+    ):
+        config.add_encrypted_column(column)
     config.add_entity_type(
         Mailbox,
         "mailbox",
@@ -297,7 +328,7 @@ def includeme(config):
         filters=("kind", "state", "active", "support", "owner_id"),
         sort=("name", "last_checked_at"),
         search=("name", "address"),
-        readonly=("state", "last_error", "last_checked_at"),
+        readonly=("state", "last_error", "last_checked_at", "oauth_expires_at"),
         fields={
             "name": {"title": _("Name")},
             "address": {"title": _("E-mail address"), "type": "email"},
@@ -311,6 +342,33 @@ def includeme(config):
             },
             "username": {"title": _("User name")},
             "password_secret": {"internal": True},
+            "auth_method": {
+                "title": _("Signs in with"),
+                "type": "choice",
+                "choices": AUTH_METHODS,
+            },
+            "oauth_provider": {
+                "title": _("OAuth2 provider"),
+                "type": "choice",
+                "choices": OAUTH_PROVIDERS,
+            },
+            "oauth_authorize_url": {
+                "title": _("Authorization URL"),
+                "description": _("Only for another provider: the presets know theirs."),
+            },
+            "oauth_token_url": {
+                "title": _("Token URL"),
+                "description": _("Only for another provider: the presets know theirs."),
+            },
+            "oauth_client_id": {"title": _("Client ID")},
+            "oauth_scopes": {
+                "title": _("Scopes"),
+                "description": _("Separated by spaces; empty: the preset's."),
+            },
+            "oauth_client_secret": {"internal": True},
+            "oauth_tokens": {"internal": True},
+            "oauth_pending": {"internal": True},
+            "oauth_expires_at": {"title": _("Access token valid until")},
             "uidvalidity": {"internal": True},
             "last_uid": {"internal": True},
             "folder": {"title": _("Folder")},

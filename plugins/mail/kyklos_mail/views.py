@@ -18,7 +18,7 @@ from kyklos_sdk import (
     record_titles,
 )
 
-from . import PERMISSIONS, _
+from . import PERMISSIONS, _, oauth
 from .crypto import encrypt
 from .filing import file_to
 from .imap import ERRORS, Folder, Settings
@@ -59,24 +59,122 @@ def set_password(request, box: Mailbox, password) -> None:
     )
 
 
+def set_client_secret(request, box: Mailbox, secret) -> None:
+    """An OAuth2 mailbox's client secret: kept like a password (a public client, one
+    registered without a secret, leaves it empty and relies on PKCE alone)."""
+    if not isinstance(secret, str) or len(secret) > 1000:
+        raise Problem(
+            400, _("Invalid data"), errors={"client_secret": _("Give the client secret.")}
+        )
+    box.oauth_client_secret = encrypt(request.registry, secret) if secret else ""
+    record_change(
+        request,
+        get_entity_type(request, "mailbox"),
+        box,
+        "update",
+        {"client_secret": ["", "********"]},
+        "api",
+    )
+
+
 def api_password(request):
     box = _mailbox(request, "update")
     set_password(request, box, read_json(request).get("password"))
     return HTTPNoContent()
 
 
+def api_client_secret(request):
+    box = _mailbox(request, "update")
+    set_client_secret(request, box, read_json(request).get("client_secret"))
+    return HTTPNoContent()
+
+
 def password_page(request):
+    """The password, or for an OAuth2 mailbox its client secret (the same page)."""
     box = _mailbox(request, "update")
     error = None
+    oauth2 = box.auth_method == "oauth2"
     if request.method == "POST":
         try:
-            set_password(request, box, request.POST.get("password", ""))
+            if oauth2:
+                set_client_secret(request, box, request.POST.get("password", ""))
+            else:
+                set_password(request, box, request.POST.get("password", ""))
         except Problem as p:
-            error = p.errors.get("password") or p.detail
+            error = p.errors.get("password") or p.errors.get("client_secret") or p.detail
         else:
-            request.session.flash(_("The password is saved."), "success")
+            request.session.flash(
+                _("The client secret is saved.") if oauth2 else _("The password is saved."),
+                "success",
+            )
             return HTTPSeeOther(_detail(request, box))
-    return {"box": box, "error": error, "back": _detail(request, box)}
+    return {"box": box, "error": error, "back": _detail(request, box), "oauth2": oauth2}
+
+
+# --- OAuth2 -------------------------------------------------------------------------------
+
+
+def api_oauth_authorize(request):
+    """Start the authorization: the URL to open in a browser, where the user signs in
+    with the provider and comes back to the callback page."""
+    box = _mailbox(request, "update")
+    url = oauth.start(request, box)
+    return {"authorization_url": url, "redirect_uri": oauth.redirect_uri(request)}
+
+
+def oauth_connect_page(request):
+    box = _mailbox(request, "update")
+    try:
+        url = oauth.start(request, box)
+    except Problem as p:
+        words = [request.localizer.translate(v) for v in p.errors.values()]
+        request.session.flash(" ".join(words) or request.localizer.translate(p.detail), "danger")
+        return HTTPSeeOther(_detail(request, box))
+    return HTTPSeeOther(url)
+
+
+def oauth_callback_page(request):
+    """Where the provider sends the user back: the mailbox is found by the state, and
+    the user must still be allowed to change it."""
+    state = request.GET.get("state", "")
+    box_id = oauth.mailbox_of_state(state)
+    if box_id is None:
+        raise HTTPNotFound()
+    box = get_record(request, get_entity_type(request, "mailbox"), box_id, action="update")
+    refused = request.GET.get("error")
+    if refused:
+        box.oauth_pending = ""
+        why = request.GET.get("error_description") or refused
+        request.session.flash(
+            _("The provider did not authorize the mailbox: ${why}", mapping={"why": why[:300]}),
+            "danger",
+        )
+        return HTTPSeeOther(_detail(request, box))
+    try:
+        oauth.finish(request, box, state, request.GET.get("code", ""))
+    except oauth.OAuthFailed as exc:
+        why = exc.args[0] if exc.args else ""
+        request.session.flash(
+            _(
+                "The mailbox could not be connected: ${why}",
+                mapping={"why": request.localizer.translate(why)},
+            ),
+            "danger",
+        )
+        return HTTPSeeOther(_detail(request, box))
+    record_change(
+        request,
+        get_entity_type(request, "mailbox"),
+        box,
+        "update",
+        {"oauth2": ["", "connected"]},
+        "web",
+    )
+    _enqueue_fetch(request, box)
+    request.session.flash(
+        _("The mailbox is connected to its provider; its messages are being read."), "success"
+    )
+    return HTTPSeeOther(_detail(request, box))
 
 
 # --- fetching -----------------------------------------------------------------------------
@@ -747,6 +845,10 @@ def includeme(config):
         ("mail.api.send", "/api/v1/mail/send"),
         ("mail.api.recipients", "/api/v1/mail/recipients"),
         ("mail.api.password", f"/api/v1/mailboxes/{ID}/password"),
+        ("mail.api.client_secret", f"/api/v1/mailboxes/{ID}/client-secret"),
+        ("mail.api.oauth_authorize", f"/api/v1/mailboxes/{ID}/oauth/authorize"),
+        ("mail.oauth_connect", f"/mail/mailboxes/{ID}/oauth/connect"),
+        ("mail.oauth_callback", "/mail/oauth/callback"),
         ("mail.api.fetch", f"/api/v1/mailboxes/{ID}/fetch"),
         ("mail.api.resync", f"/api/v1/mailboxes/{ID}/resync"),
         ("mail.api.ledger", f"/api/v1/mailboxes/{ID}/ledger"),
@@ -763,6 +865,10 @@ def includeme(config):
     ]
     methods = {
         "mail.api.password": "PUT",
+        "mail.api.client_secret": "PUT",
+        "mail.api.oauth_authorize": "POST",
+        "mail.oauth_connect": "GET",
+        "mail.oauth_callback": "GET",
         "mail.api.fetch": "POST",
         "mail.api.resync": "POST",
         "mail.api.ledger": "GET",
@@ -831,6 +937,31 @@ def includeme(config):
     )
     config.add_view(
         api_password, route_name="mail.api.password", permission=box["update"], request_method="PUT"
+    )
+    config.add_view(
+        api_client_secret,
+        route_name="mail.api.client_secret",
+        permission=box["update"],
+        request_method="PUT",
+    )
+    config.add_view(
+        api_oauth_authorize,
+        route_name="mail.api.oauth_authorize",
+        permission=box["update"],
+        request_method="POST",
+        renderer="json",
+    )
+    config.add_view(
+        oauth_connect_page,
+        route_name="mail.oauth_connect",
+        permission=box["update"],
+        request_method="GET",
+    )
+    config.add_view(
+        oauth_callback_page,
+        route_name="mail.oauth_callback",
+        permission=box["update"],
+        request_method="GET",
     )
     for name in ("mail.api.fetch", "mail.api.resync"):
         config.add_view(

@@ -176,3 +176,67 @@ def imap(dovecot):
 
 def eml(name: str) -> bytes:
     return (DATA / name).read_bytes()
+
+
+# --- OAuth2: a real provider, Dovecot checking tokens with it, SMTP with XOAUTH2 -----------
+
+
+def peers():
+    """tests/oauth_peers.py (pytest runs with --import-mode=importlib: no sys.path)."""
+    import importlib.util
+    import sys
+
+    name = "kyklos_mail_tests_oauth_peers"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(
+            name, Path(__file__).parent / "oauth_peers.py"
+        )
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+@pytest.fixture(scope="session")
+def oauth_provider():
+    pytest.importorskip("flask")
+    server = peers().ProviderServer()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def oauth_dovecot(oauth_provider, dovecot):
+    """A second Dovecot whose oauth2 passdb introspects tokens at ``oauth_provider``
+    (``dovecot`` first: it skips the session when Dovecot is not installed)."""
+    start_dovecot = peers().start_dovecot
+    binary = shutil.which("dovecot") or "/usr/sbin/dovecot"
+    try:
+        proc, folder, port = start_dovecot(binary, oauth_provider.port, _free_port, _ready)
+    except RuntimeError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    box = Dovecot(folder, port)
+    box.users = itertools.count(1)
+    try:
+        yield box
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def oauth_imap(oauth_dovecot):
+    """A fresh account on the OAuth2 Dovecot: ``(dovecot, user, password)``."""
+    return oauth_dovecot, f"ouser{next(oauth_dovecot.users)}", "secret"
+
+
+@pytest.fixture(scope="session")
+def xoauth2_smtp(oauth_provider):
+    server = peers().XOAuth2SMTP(oauth_provider, _free_port)
+    server.controller.start()
+    yield server
+    server.controller.stop()
