@@ -19,6 +19,8 @@ from jinja2 import TemplateSyntaxError, Undefined
 from jinja2.exceptions import SecurityError, UndefinedError
 from jinja2.sandbox import SandboxedEnvironment
 
+from kyklos_sdk import rich_text_merge_source
+
 from . import _
 
 #: tags a campaign e-mail may use: text, tables for layout, images; no scripts, forms,
@@ -148,6 +150,8 @@ def check_template(subject: str, body_html: str, body_text: str | None) -> dict:
     ):
         if not source:
             continue
+        if env is HTML_ENV:
+            source = rich_text_merge_source(source)
         try:
             env.from_string(source)
         except TemplateSyntaxError as exc:
@@ -226,6 +230,8 @@ def merge_context(request, person, extra: dict | None = None) -> dict:
 
 
 def _render(env, field, source, values) -> str:
+    if env is HTML_ENV:  # rich text: "{% if n &gt; 1 %}" as written, "{% if n > 1 %}"
+        source = rich_text_merge_source(source)
     try:
         return env.from_string(source or "").render(**values)
     except TemplateSyntaxError as exc:
