@@ -1,6 +1,7 @@
 """E-mail templates (MKT-02): merge fields through Jinja2's sandbox, HTML sanitised with
-nh3 (on save and again after merging: a merge value cannot bring a script), CSS inlined
-with css-inline (mail clients drop <style>), links turned into signed click links and an
+nh3 (on save by the core's ``richtext`` field type, and again after merging: a merge
+value cannot bring a script), CSS inlined with css-inline (for bodies stored before they
+became rich text; a rich-text body keeps no styles), links turned into signed click links and an
 open pixel added per recipient, and a plain-text part.
 
 Merge fields are the person's ``first_name``, ``last_name``, ``full_name``,
