@@ -124,6 +124,7 @@ SDK_VERSION = "0.1.0"
 FIELD_TYPES = (
     "string",
     "text",
+    "richtext",
     "integer",
     "decimal",
     "money",
