@@ -131,9 +131,10 @@ class _Text(HTMLParser):
         if not text:
             self.out = []
             return
-        want = "\n\n" if blank else "\n"
         stripped = text.rstrip("\n")
-        self.out = [stripped + want]
+        # never fewer line breaks than are there: a list after a paragraph keeps its gap
+        have = len(text) - len(stripped)
+        self.out = [stripped + "\n" * max(have, 2 if blank else 1)]
 
     def handle_starttag(self, tag, attrs):
         if tag in DROP_CONTENT:
