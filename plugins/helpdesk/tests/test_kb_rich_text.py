@@ -206,7 +206,7 @@ def test_the_portal_article_shows_the_formatting_and_no_script(admin, portal_log
     assert "alert(" not in page and "onerror" not in page
 
 
-def test_helpdesk_0009_turns_plain_text_into_escaped_paragraphs(tmp_path, scratch_db_url):
+def test_helpdesk_0009_turns_plain_text_into_escaped_paragraphs(tmp_path, db_url, scratch_db_url):
     ini = write_ini(tmp_path, "contacts activities catalog helpdesk", url=scratch_db_url)
     run_cli("migrate", ini, check=True)
     run_cli("migrate", ini, "--branch", "helpdesk", "--to", "helpdesk_0008", check=True)
