@@ -58,6 +58,10 @@ from kyklos.entities.money import (
 )
 from kyklos.entities.query import OPS as FILTER_OPS
 from kyklos.entities.query import parse_list_params, run_list
+from kyklos.entities.richtext import from_text as rich_text_from_plain
+from kyklos.entities.richtext import merge_source as rich_text_merge_source
+from kyklos.entities.richtext import sanitise as sanitise_rich_text
+from kyklos.entities.richtext import to_text as rich_text_to_plain
 from kyklos.entities.service import (
     StaleRecord,
     create_record,
@@ -72,7 +76,14 @@ from kyklos.entities.service import (
     visible_select,
 )
 from kyklos.entities.tags import add_tag, tags_for
-from kyklos.entities.widgets import PickerWidget, RowColumn, Rows, RowsWidget, rows_input
+from kyklos.entities.widgets import (
+    PickerWidget,
+    RowColumn,
+    Rows,
+    RowsWidget,
+    rich_text_input,
+    rows_input,
+)
 from kyklos.errors import ConfigError
 from kyklos.exports import neutralise
 from kyklos.home import HomeSection
@@ -114,6 +125,7 @@ SDK_VERSION = "0.1.0"
 FIELD_TYPES = (
     "string",
     "text",
+    "richtext",
     "integer",
     "decimal",
     "money",
@@ -237,6 +249,11 @@ __all__ = [
     "display_badge",
     "display_list",
     "display_text",
+    "rich_text_from_plain",
+    "rich_text_input",
+    "rich_text_merge_source",
+    "rich_text_to_plain",
+    "sanitise_rich_text",
     "display_value",
     "record_title",
     "record_titles",

@@ -694,6 +694,7 @@ def _kyklos_catalogs():
 _SAMPLE_VALUES = {
     "string": lambda f, n: f"{f.name} {n}"[: f.max_length or 200],
     "text": lambda f, n: f"{f.name} {n}",
+    "richtext": lambda f, n: f"<p>{f.name} {n}</p>",
     "email": lambda f, n: f"record{n}@example.com",
     "phone": lambda f, n: f"+30 210 000 {n:04d}"[:20],
     "url": lambda f, n: f"https://example.com/{n}",

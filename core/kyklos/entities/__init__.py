@@ -93,8 +93,8 @@ class FieldInfo:
 
     name: str
     title: object
-    type: str  # string text integer decimal money date datetime boolean choice
-    #            multichoice email phone url reference json
+    type: str  # string text richtext integer decimal money date datetime boolean
+    #            choice multichoice email phone url reference json
     required: bool = False
     readonly: bool = False
     max_length: int | None = None
@@ -131,6 +131,9 @@ class FieldInfo:
     #: ``month * 100 + day`` of this date; the day-of-the-year filter (birthdays between
     #: two days, any year) then reads that index instead of a date function per row
     day_of_year: str = ""
+    #: rich text only: the editor also offers an "HTML source" view (mail templates,
+    #: whose authors paste designed HTML the editor's own blocks cannot hold)
+    html_source: bool = False
 
 
 @dataclass
@@ -256,9 +259,8 @@ def derive_fields(
     money = {
         name
         for name, col in columns.items()
-        if isinstance(col.type, Numeric) and isinstance(
-            getattr(columns.get(f"{name}_currency"), "type", None), String
-        )
+        if isinstance(col.type, Numeric)
+        and isinstance(getattr(columns.get(f"{name}_currency"), "type", None), String)
     }
     companions = {f"{name}_currency" for name in money}
     for col in columns.values():

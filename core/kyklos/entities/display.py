@@ -178,6 +178,16 @@ def format_value(request, field, value, refs=None) -> Cell:
             # a renderer's Markup as it is; plain text it returned is escaped
             html = escape(render(request, field, value))
             return Cell(_text_of(html), html=html)
+    if t == "richtext":
+        from kyklos.entities import richtext
+
+        # sanitised when written; once more here, so a row stored before its field
+        # became rich text (or written around the API) shows no markup of its own
+        source = getattr(field, "html_source", False)
+        html = Markup(richtext.sanitise(str(value), source=source))  # noqa: S704
+        return Cell(
+            richtext.to_text(str(value)), html=Markup('<div class="k-rich">{}</div>').format(html)
+        )
     if t == "reference":
         if not isinstance(value, int) or isinstance(value, bool):
             return Cell(_tr(request, RESTRICTED), css="text-muted")

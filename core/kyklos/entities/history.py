@@ -225,8 +225,10 @@ def _show(request, field, value, refs):
     cell = display.format_value(request, field, value, refs.get(field.name))
     if not cell.text:
         return Markup("—")
-    if field.type in ("text", "string") and len(cell.text) > 120:
+    if field.type in ("text", "string", "richtext") and len(cell.text) > 120:
         return escape(cell.text[:119] + "…")
+    if field.type == "richtext":
+        return escape(cell.text)  # a change reads as words, not as formatting
     return cell.markup
 
 

@@ -71,7 +71,7 @@ def field_schema(request, et: EntityType, f: FieldInfo, for_input: bool = False)
     """JSON Schema of one field's value (without null)."""
     column = values.column_of(et, f)
     t = f.type
-    if t in ("string", "text", "email", "phone", "url"):
+    if t in ("string", "text", "richtext", "email", "phone", "url"):
         s: dict = {"type": "string", "maxLength": f.max_length or values.TEXT_LIMIT}
         if for_input:
             # control characters but tab and line breaks are refused (PostgreSQL cannot
@@ -87,6 +87,14 @@ def field_schema(request, et: EntityType, f: FieldInfo, for_input: bool = False)
             s["description"] = "e-mail address"
         if t == "url":
             s["description"] = "http(s) URL"
+        if t == "richtext":
+            s["contentMediaType"] = "text/html"
+            s["description"] = (
+                "HTML, sanitised on write: p, br, h1-h4, strong, b, em, i, u, s, ul, ol, "
+                "li, a (http, https and mailto links), blockquote, pre, code"
+                + ("; with tables, div, span, img (http(s) images), hr" if f.html_source else "")
+                + "; any other tag, attribute, style or script is removed"
+            )
     elif t == "choice":
         s = {"type": "string", "enum": [str(v) for v, _x in f.choices or ()]}
     elif t == "multichoice":

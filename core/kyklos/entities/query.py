@@ -107,7 +107,7 @@ def ops_for(f: FieldInfo) -> tuple[str, ...]:
     ops = ["eq", "ne", "in", "isnull"]
     if t in values.ORDERED_TYPES:
         ops += ["lt", "lte", "gt", "gte", "between"]
-    if t in ("string", "text", "email", "phone", "url"):
+    if t in ("string", "text", "richtext", "email", "phone", "url"):
         ops += ["contains", "startswith"]
     return tuple(o for o in OPS if o in ops)
 

@@ -38,6 +38,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kyklos.db import Base, IdMixin, UTCDateTime, bulk_insert, utcnow
+from kyklos.entities import richtext
 from kyklos.hookspecs import hookimpl
 from kyklos.i18n import _
 from kyklos.text import fold
@@ -60,7 +61,17 @@ MAX_BODY = 20_000
 KEYS_MARK = "\n\u241f "
 PAGE_SIZE = 20
 #: field types whose values are worth indexing as text
-TEXT_TYPES = {"string", "text", "email", "phone", "url", "choice", "multichoice", "integer"}
+TEXT_TYPES = {
+    "string",
+    "text",
+    "richtext",
+    "email",
+    "phone",
+    "url",
+    "choice",
+    "multichoice",
+    "integer",
+}
 
 
 class SearchDoc(IdMixin, Base):
@@ -107,6 +118,7 @@ def document(et, record, fields: list | None = None) -> tuple[str, str] | None:
     if getattr(record, "deleted_at", None) is not None:
         return None
     title = et.record_title(record)[:500]
+    rich = {n for n, f in et.fields.items() if f.type == "richtext"}
     folded_title = title.casefold()
     parts = []
     for name, custom in fields:
@@ -115,7 +127,8 @@ def document(et, record, fields: list | None = None) -> tuple[str, str] | None:
             continue
         if isinstance(value, list | tuple):
             value = " ".join(str(v) for v in value)
-        text = str(value)
+        # rich text is indexed as its words: a tag name is nothing anyone searches for
+        text = richtext.to_text(value) if name in rich else str(value)
         if text.casefold() in folded_title:
             # Already in the title (a person's first and last name): every query the
             # body would answer, the title answers too; indexing it twice costs index

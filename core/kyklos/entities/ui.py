@@ -41,7 +41,7 @@ OP_TITLES = {
     "lt": _("less than"),
     "lte": _("at most"),
 }
-TEXTUAL = {"string", "text", "email", "phone", "url"}
+TEXTUAL = {"string", "text", "richtext", "email", "phone", "url"}
 NUMERIC = {"integer", "decimal", "money", "date", "datetime"}
 
 
@@ -385,7 +385,7 @@ def list_view(request):
             col.sort_url = list_url(request, et, pairs, sort=f"-{name}" if sort == name else name)
         if f.type in NUMERIC - {"date", "datetime"}:
             col.align = "text-end"
-        elif f.type == "text":
+        elif f.type in ("text", "richtext"):
             col.clamp = True
         elif f.type in ("phone", "date", "datetime") or f.display == "phones":
             col.align = "k-nowrap"  # a number or a date reads as one piece
@@ -593,7 +593,7 @@ def settable_fields(request, et) -> list:
         f
         for f in et.writable_fields()
         if f.name in writable
-        and f.type not in ("json", "text")
+        and f.type not in ("json", "text", "richtext")
         and f.form
         and not f.custom
         and (f.name != "owner_id" or service.may_assign(request, et))

@@ -206,6 +206,8 @@ def parser(field: FieldInfo, column=None):
     caller that parses many values of it (an import's column)."""
     if field.type in TEXT_TYPES:
         return _text_parser(field)
+    if field.type == "richtext":
+        return _richtext_parser(field)
     return lambda value: parse_value(field, value, column)
 
 
@@ -231,12 +233,32 @@ def _text_parser(field: FieldInfo):
     return parse
 
 
+def _richtext_parser(field: FieldInfo):
+    from kyklos.entities import richtext
+
+    limit, source = field.max_length, field.html_source
+
+    def parse(value):
+        if not isinstance(value, str):
+            raise Invalid(_("Not a string."))
+        check_text(value, limit)
+        check_stored_text(value)
+        # sanitised on every write path: what is stored is safe to show as HTML
+        clean = richtext.sanitise(value, source=source)
+        # the limit holds for what is stored (the sanitiser may add rel="noopener")
+        return check_text(clean, limit)
+
+    return parse
+
+
 def parse_value(field: FieldInfo, value, column=None):
     """The Python value for ``value`` sent for ``field`` (never ``None``: callers
     handle nulls). Raises :class:`Invalid`."""
     t = field.type
     if t in TEXT_TYPES:
         return _text_parser(field)(value)
+    if t == "richtext":
+        return _richtext_parser(field)(value)
     if t in ("integer", "reference"):
         return parse_int(value, column)
     if t == "decimal":
@@ -432,6 +454,15 @@ def field_node(field: FieldInfo, column=None, required: bool | None = None):
             colander.String(),
             validator=colander.All(*validators) if validators else None,
             widget=widget,
+            **kw,
+        )
+    if t == "richtext":
+        from kyklos.entities.widgets import RichTextWidget
+
+        return colander.SchemaNode(
+            colander.String(),
+            validator=_length(field),
+            widget=RichTextWidget(source=field.html_source),
             **kw,
         )
     if t == "choice":

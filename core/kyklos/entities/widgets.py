@@ -8,6 +8,8 @@
   ``<input type="time">`` (no inline script: deform's pickadate widgets carry one the
   CSP blocks). A date-time is read and shown in the user's time zone; the server
   parses it, so nothing depends on the browser's clock.
+- :class:`RichTextWidget`: a ``richtext`` field as a textarea of HTML that
+  ``richtext.js`` turns into a Quill editor (the vendored ``static/vendor/quill``).
 - :class:`RowsWidget` and :func:`add_input_kind`: typed JSON lists (phones, e-mails)
   edited as rows with a type drop-down, never typed as JSON.
 
@@ -22,6 +24,7 @@ from dataclasses import dataclass
 
 import colander
 import deform.widget
+from markupsafe import Markup
 from pyramid.httpexceptions import HTTPForbidden
 from sqlalchemy import select
 
@@ -289,6 +292,91 @@ class Rows(colander.SchemaType):
                 continue  # a blank row
             out.append(clean)
         return out
+
+
+# --- rich text -----------------------------------------------------------------------------
+
+
+#: the editor's words, each a ``data-k-<key>`` attribute ``richtext.js`` reads
+RICH_TEXT_LABELS = {
+    "h2": _("Heading"),
+    "h3": _("Subheading"),
+    "bold": _("Bold"),
+    "italic": _("Italic"),
+    "underline": _("Underline"),
+    "ordered": _("Numbered list"),
+    "bullet": _("Bulleted list"),
+    "blockquote": _("Quote"),
+    "link": _("Link"),
+    "clean": _("Remove formatting"),
+    "source-label": _("HTML source"),
+    "visit": _("Open:"),
+    "edit": _("Edit"),
+    "remove-link": _("Remove"),
+    "enter-link": _("Link address:"),
+}
+
+
+def rich_text_input(
+    request,
+    name: str,
+    value: str = "",
+    *,
+    input_id: str | None = None,
+    source: bool = False,
+    rows: int = 8,
+    invalid: bool = False,
+) -> Markup:
+    """The rich-text input of a form: a ``<textarea data-k-richtext>`` holding the HTML
+    (what is submitted as ``name``), which ``kyklos.js`` turns into the editor with its
+    toolbar in the user's language; ``source`` adds the "HTML source" view. For a
+    plugin's own forms; record forms get it from the ``richtext`` field type."""
+    tr = request.localizer.translate
+    labels = Markup(" ").join(
+        Markup('data-k-{}="{}"').format(k, tr(v)) for k, v in RICH_TEXT_LABELS.items()
+    )
+    return Markup(
+        '<div class="k-richtext" {}{}>'
+        '<textarea data-k-richtext="1" name="{}" id="{}" rows="{}" '
+        'class="form-control font-monospace{}">{}</textarea></div>'
+    ).format(
+        labels,
+        Markup(' data-k-source="1"') if source else "",
+        name,
+        input_id or name,
+        rows,
+        " is-invalid" if invalid else "",
+        value or "",
+    )
+
+
+class RichTextWidget(deform.widget.TextAreaWidget):
+    """The ``richtext`` field's input (:func:`rich_text_input`): a textarea of HTML
+    that ``richtext.js`` turns into a Quill editor (headings, bold, italic, lists,
+    links; with ``source``, an "HTML source" view as well). The textarea is what is
+    submitted, so without JavaScript one still writes (HTML) and the server sanitises
+    it all the same."""
+
+    readonly_template = "readonly/textarea"
+    rows = 8
+    source = False
+
+    def serialize(self, field, cstruct, **kw):
+        from pyramid.threadlocal import get_current_request
+
+        if cstruct in (colander.null, None):
+            cstruct = ""
+        if kw.get("readonly", self.readonly):
+            return super().serialize(field, cstruct, **kw)
+        return rich_text_input(
+            get_current_request(),
+            field.name,
+            cstruct,
+            input_id=field.oid,
+            source=self.source,
+            rows=self.rows,
+            invalid=bool(field.error),
+        )
 
 
 class RowsWidget(deform.widget.Widget):

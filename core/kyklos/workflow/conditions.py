@@ -51,9 +51,15 @@ def _one(field, column, raw):
     # "1,2" lists arrive as text, as in query strings.
     if field.type in ("integer", "reference") and isinstance(raw, str) and _INT.match(raw):
         raw = int(raw)
-    if field.type in ("string", "text", "email", "phone", "url", "choice") and not isinstance(
-        raw, str
-    ):
+    if field.type in (
+        "string",
+        "text",
+        "richtext",
+        "email",
+        "phone",
+        "url",
+        "choice",
+    ) and not isinstance(raw, str):
         raw = str(raw)
     try:
         return values.parse_value(field, raw, column)

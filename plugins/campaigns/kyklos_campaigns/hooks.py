@@ -10,7 +10,7 @@ from markupsafe import Markup, escape
 from kyklos_sdk import Action, create_record, hookimpl, utcnow
 
 from . import PERMISSIONS, SEND, _
-from .rendering import check_template, sanitise
+from .rendering import check_template
 
 
 def _merged(record, data, name):
@@ -18,9 +18,8 @@ def _merged(record, data, name):
 
 
 def validate_template(request, record, data, errors) -> None:
-    if "body_html" in data and data["body_html"]:
-        # stored sanitised: what the editor shows is what will be sent
-        data["body_html"] = sanitise(data["body_html"])
+    # the body is a richtext field: sanitised by the core on every write path, so what
+    # the editor shows is what will be sent (and sanitised once more after merging)
     found = check_template(
         _merged(record, data, "subject") or "",
         _merged(record, data, "body_html") or "",

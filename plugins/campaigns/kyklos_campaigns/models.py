@@ -357,7 +357,10 @@ def includeme(config):
             },
             "subject": {"title": _("Subject")},
             "body_html": {
-                "title": _("HTML body"),
+                "title": _("Body"),
+                "type": "richtext",
+                # designed newsletters (tables, images) are pasted as HTML source
+                "html_source": True,
                 "description": _(
                     'Merge fields: {{ first_name | default("customer") }}, {{ last_name }}, '
                     "{{ full_name }}, {{ salutation }}, {{ account }}, {{ email }}."

@@ -1,6 +1,7 @@
 """E-mail templates (MKT-02): merge fields through Jinja2's sandbox, HTML sanitised with
-nh3 (on save and again after merging: a merge value cannot bring a script), CSS inlined
-with css-inline (mail clients drop <style>), links turned into signed click links and an
+nh3 (on save by the core's ``richtext`` field type, and again after merging: a merge
+value cannot bring a script), CSS inlined with css-inline (for bodies stored before they
+became rich text; a rich-text body keeps no styles), links turned into signed click links and an
 open pixel added per recipient, and a plain-text part.
 
 Merge fields are the person's ``first_name``, ``last_name``, ``full_name``,
@@ -19,6 +20,8 @@ import nh3
 from jinja2 import TemplateSyntaxError, Undefined
 from jinja2.exceptions import SecurityError, UndefinedError
 from jinja2.sandbox import SandboxedEnvironment
+
+from kyklos_sdk import rich_text_merge_source
 
 from . import _
 
@@ -149,6 +152,8 @@ def check_template(subject: str, body_html: str, body_text: str | None) -> dict:
     ):
         if not source:
             continue
+        if env is HTML_ENV:
+            source = rich_text_merge_source(source)
         try:
             env.from_string(source)
         except TemplateSyntaxError as exc:
@@ -234,6 +239,8 @@ def _compiled(env, source: str):
 
 
 def _render(env, field, source, values) -> str:
+    if env is HTML_ENV:  # rich text: "{% if n &gt; 1 %}" as written, "{% if n > 1 %}"
+        source = rich_text_merge_source(source)
     try:
         return _compiled(env, source or "").render(**values)
     except TemplateSyntaxError as exc:

@@ -43,6 +43,9 @@ from kyklos_sdk import (
     get_record,
     hookimpl,
     read_json,
+    rich_text_from_plain,
+    rich_text_to_plain,
+    sanitise_rich_text,
     utcnow,
     visible_select,
 )
@@ -61,6 +64,7 @@ class Article(EntityMixin, Base):
 
     title: Mapped[str] = mapped_column(String(250), nullable=False)
     symptom: Mapped[str | None] = mapped_column(Text)
+    #: rich text (sanitised HTML), as is the solution
     cause: Mapped[str | None] = mapped_column(Text)
     solution: Mapped[str | None] = mapped_column(Text)
     language: Mapped[str] = mapped_column(String(5), nullable=False, default="en", index=True)
@@ -173,7 +177,7 @@ def suggest(request, text: str, limit: int = SUGGESTIONS, published_only: bool =
     scored = []
     for a in rows:
         title, symptom = fold(a.title), fold(a.symptom or "")
-        rest = fold(f"{a.cause or ''} {a.category or ''}")
+        rest = fold(f"{rich_text_to_plain(a.cause)} {a.category or ''}")
         score = sum(3 * (w in title) + 2 * (w in symptom) + (w in rest) for w in words)
         if score:
             own = a.language == lang
@@ -194,7 +198,7 @@ def suggestion_json(request, article) -> dict:
     return {
         "id": article.id,
         "title": article.title,
-        "excerpt": _excerpt(article.symptom or article.solution),
+        "excerpt": _excerpt(article.symptom or rich_text_to_plain(article.solution)),
         "language": display_text(request, et, "language", article.language),
         "helpful": helpful_words(request, article),
         "url": article_url(request, article),
@@ -404,10 +408,15 @@ def portal_article_view(request):
     article = get_record(request, et, int(request.matchdict["id"]))
     from .replies import paragraphs
 
+    def rich(value):
+        # sanitised when written; again here, as every page that shows rich text does
+        html = sanitise_rich_text(value or "")
+        return Markup('<div class="k-rich">{}</div>').format(Markup(html)) if html else ""  # noqa: S704
+
     sections = [
         (_("Symptom"), paragraphs(article.symptom)),
-        (_("Cause"), paragraphs(article.cause)),
-        (_("Solution"), paragraphs(article.solution)),
+        (_("Cause"), rich(article.cause)),
+        (_("Solution"), rich(article.solution)),
     ]
     return {
         "title": article.title,
@@ -681,16 +690,13 @@ def _register_types(config):
             "updated_at",
         ),
         sort=("title", "category", "updated_at", "helpful_percent", "created_at"),
-        search=("title", "symptom", "category"),
+        search=("title", "symptom", "category", "solution"),
         readonly=("helpful_yes", "helpful_no", "helpful_percent"),
         fields={
             "title": {"title": _("Title")},
             "symptom": {"title": _("Symptom"), "description": _("What the customer sees.")},
-            "cause": {"title": _("Cause")},
-            "solution": {
-                "title": _("Solution"),
-                "description": _("Plain text; an empty line starts a new paragraph."),
-            },
+            "cause": {"title": _("Cause"), "type": "richtext"},
+            "solution": {"title": _("Solution"), "type": "richtext"},
             "language": {
                 "title": _("Language"),
                 "type": "choice",
@@ -913,8 +919,8 @@ def demo_articles(request) -> int:
         data = {
             "title": title,
             "symptom": symptom,
-            "cause": cause,
-            "solution": solution,
+            "cause": rich_text_from_plain(cause) or None,
+            "solution": rich_text_from_plain(solution) or None,
             "language": lang,
             "category": category,
             "visibility": vis,

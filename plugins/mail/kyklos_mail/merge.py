@@ -25,6 +25,7 @@ from kyklos_sdk import (
     get_entity_type,
     record_titles,
     reference_titles,
+    rich_text_merge_source,
     serialize,
     visible_select,
 )
@@ -141,6 +142,8 @@ def known_fields(request) -> set[str]:
 def _check(request, source: str, html: bool) -> str | None:
     """The reason ``source`` cannot be a template, or ``None``."""
     env = _env(html)
+    if html:  # rich text: "{% if n &gt; 1 %}" as written, "{% if n > 1 %}"
+        source = rich_text_merge_source(source)
     try:
         ast = env.parse(source)
     except TemplateSyntaxError as exc:
@@ -249,6 +252,8 @@ def values_for(request, entity: str | None, record) -> dict[str, str]:
 
 def _fill(source: str, values: dict, html: bool) -> str:
     env = _env(html)
+    if html:
+        source = rich_text_merge_source(source)
     try:
         ast = env.parse(source or "")
         if _refused(ast) is not None:

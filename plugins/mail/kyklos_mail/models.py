@@ -438,11 +438,13 @@ def includeme(config):
                 ),
             },
             "body": {
-                "title": _("Text (HTML)"),
-                "type": "text",
+                "title": _("Text"),
+                "type": "richtext",
+                # designed e-mails (tables, images) are pasted as HTML source
+                "html_source": True,
                 "description": _(
-                    "HTML with the same merge fields as the subject; scripts, styles and "
-                    "remote images are removed. A plain-text version is sent along."
+                    "Rich text with the same merge fields as the subject; scripts, styles "
+                    "and remote images are removed. A plain-text version is sent along."
                 ),
             },
             "shared": {

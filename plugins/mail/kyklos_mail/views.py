@@ -16,6 +16,7 @@ from kyklos_sdk import (
     read_json,
     record_change,
     record_titles,
+    rich_text_input,
 )
 
 from . import PERMISSIONS, _, oauth
@@ -671,6 +672,15 @@ def compose_page(request):
         "templates": templates,
         # what the customer will read, through the sanitiser the sending uses
         "preview_html": sanitise(values["body_html"]) if values.get("body_html") else "",
+        # the message is written in the rich-text editor (HTML source for pasted mail)
+        "body_input": rich_text_input(
+            request,
+            "body_html",
+            values.get("body_html") or "",
+            source=True,
+            rows=12,
+            invalid="body_html" in errors or "body" in errors,
+        ),
         "chosen": chosen,
         "chosen_main": (chosen.translation_of_id or chosen.id) if chosen is not None else None,
         "language_words": LANGUAGES,

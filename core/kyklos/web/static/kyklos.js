@@ -131,6 +131,22 @@
     });
     return ts;
   }
+  // Rich text: <textarea data-k-richtext> becomes a Quill editor (richtext.js, with the
+  // vendored Quill, loaded on the pages that have one); without JavaScript one writes HTML.
+  if (document.querySelector("textarea[data-k-richtext]")) {
+    var qcss = document.createElement("link");
+    qcss.rel = "stylesheet";
+    qcss.href = base + "vendor/quill/quill.snow.css";
+    document.head.appendChild(qcss);
+    var qjs = document.createElement("script");
+    qjs.src = base + "vendor/quill/quill.js";
+    qjs.onload = function () {
+      var rt = document.createElement("script");
+      rt.src = base + "richtext.js";
+      document.head.appendChild(rt);
+    };
+    document.head.appendChild(qjs);
+  }
   var pickers = document.querySelectorAll("select[data-k-picker]");
   if (pickers.length) {
     loadTomSelect(function () {

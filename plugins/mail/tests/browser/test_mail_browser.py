@@ -156,7 +156,8 @@ def test_a_rep_reads_files_and_answers_mail(
     page.goto(f"{live_server}/persons/{anna}")
     page.get_by_role("link", name=w["write"]).click()
     page.locator("#subject").fill("Η προσφορά μας")
-    page.locator("#body").fill("Καλημέρα Άννα, σας στέλνουμε την προσφορά.")
+    # the message is written in the rich-text editor
+    page.locator(".k-richtext .ql-editor").fill("Καλημέρα Άννα, σας στέλνουμε την προσφορά.")
     save_screenshot(page, f"mail-compose-{lang}")
     page.get_by_role("button", name=w["send"]).click()
     expect(page.locator("body")).to_contain_text(w["sent"])
