@@ -51,7 +51,13 @@ def test_the_source_view_keeps_tables_and_http_images_only():
     )
     assert sanitise_rich_text(html) == "a"  # the editor's own tags only
     src = sanitise_rich_text(html, source=True)
-    assert '<table border="1"><tbody><tr><td>a</td></tr></tbody></table>' in src
+    # an e-mail's layout styles stay; what could position or load is dropped
+    assert '<table border="1"><tbody><tr><td style="color:red">a</td></tr></tbody></table>' in src
+    styled = sanitise_rich_text(
+        '<p style="position:fixed;color:#123;background-image:url(http://x)">p</p>', source=True
+    )
+    assert styled == '<p style="color:#123">p</p>'
+    assert sanitise_rich_text('<p style="color:#123">p</p>') == "<p>p</p>"  # not in the editor
     assert '<img src="https://example.com/a.png" alt="A">' in src
     assert "data:" not in src and "javascript" not in src and src.count("<img") == 3
     # nothing but empty paragraphs is empty

@@ -4,8 +4,9 @@ A ``richtext`` value is an HTML fragment (paragraphs, headings, bold, italic, li
 links, quotes). Every write path (the API, record forms, imports, bulk edits) parses it
 with :func:`sanitise` through :mod:`kyklos.entities.values`, so what is stored is
 already clean: only the tags and attributes of :data:`TAGS` and :data:`ATTRIBUTES`,
-links only to ``http``, ``https`` and ``mailto``, no ``style``, no script, no event
-handler. Detail pages show the stored HTML (sanitised once more on the way out, so a
+links only to ``http``, ``https`` and ``mailto``, no ``style`` (but the layout
+properties of :data:`SOURCE_STYLES` in an ``html_source`` field, as e-mails are
+designed), no script, no event handler. Detail pages show the stored HTML (sanitised once more on the way out, so a
 row written before the field became rich text cannot bring markup in); lists, exports,
 the search index and history show :func:`to_text`.
 
@@ -73,10 +74,56 @@ SOURCE_ATTRIBUTES = {
     "p": {"align"},
     "div": {"align"},
 }
+#: the CSS a designed e-mail is laid out with, kept in ``style`` attributes of an
+#: ``html_source`` field (mail clients drop <style> blocks; inline styles are how
+#: e-mails are designed). Nothing that positions over the page or loads a URL
+#: (``position``, ``background-image``, the ``background`` shorthand) is among them.
+SOURCE_STYLES = frozenset(
+    {
+        "color",
+        "background-color",
+        "font-family",
+        "font-size",
+        "font-weight",
+        "font-style",
+        "line-height",
+        "letter-spacing",
+        "text-align",
+        "text-decoration",
+        "text-transform",
+        "vertical-align",
+        "width",
+        "max-width",
+        "min-width",
+        "height",
+        "padding",
+        "padding-top",
+        "padding-right",
+        "padding-bottom",
+        "padding-left",
+        "margin",
+        "margin-top",
+        "margin-right",
+        "margin-bottom",
+        "margin-left",
+        "border",
+        "border-top",
+        "border-right",
+        "border-bottom",
+        "border-left",
+        "border-color",
+        "border-width",
+        "border-style",
+        "border-radius",
+        "border-collapse",
+        "display",
+    }
+)
 URL_SCHEMES = frozenset({"http", "https", "mailto"})
 #: the tags whose content goes with them (their text is no text a person wrote)
 DROP_CONTENT = frozenset({"script", "style"})
 
+_EMPTY_STYLE = re.compile(r'\s+style=""')
 #: a merge field or a template statement
 _MERGE = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.S)
 
@@ -93,16 +140,24 @@ def sanitise(value: str, source: bool = False) -> str:
     paragraphs is left (an editor's "empty" is ``<p><br></p>``)."""
     if not value:
         return ""
-    attributes = SOURCE_ATTRIBUTES if source else ATTRIBUTES
+    attributes = {k: set(v) for k, v in (SOURCE_ATTRIBUTES if source else ATTRIBUTES).items()}
+    styles = None
+    if source:
+        for tag in SOURCE_TAGS:
+            attributes.setdefault(tag, set()).add("style")
+        styles = set(SOURCE_STYLES)
     clean = nh3.clean(
         value,
         tags=set(SOURCE_TAGS if source else TAGS),
         clean_content_tags=set(DROP_CONTENT),
-        attributes={k: set(v) for k, v in attributes.items()},
+        attributes=attributes,
         url_schemes=set(URL_SCHEMES),
         link_rel="noopener noreferrer",
         strip_comments=True,
+        filter_style_properties=styles,
     )
+    if source:
+        clean = _EMPTY_STYLE.sub("", clean)  # a style with no allowed property left
     clean = _MERGE.sub(_merge_spaces, clean).strip()
     return clean if to_text(clean) or "<img" in clean else ""
 
