@@ -6,8 +6,8 @@ with :func:`sanitise` through :mod:`kyklos.entities.values`, so what is stored i
 already clean: only the tags and attributes of :data:`TAGS` and :data:`ATTRIBUTES`,
 links only to ``http``, ``https`` and ``mailto``, no ``style`` (but the layout
 properties of :data:`SOURCE_STYLES` in an ``html_source`` field, as e-mails are
-designed), no script, no event handler. Detail pages show the stored HTML (sanitised once more on the way out, so a
-row written before the field became rich text cannot bring markup in); lists, exports,
+designed), no script, no event handler. Detail pages show the stored HTML (sanitised
+once more on the way out, so a row written before the field became rich text cannot bring markup in); lists, exports,
 the search index and history show :func:`to_text`.
 
 Merge fields (``{{ first_name }}``, ``{% if ... %}``) are text to the sanitiser and the
