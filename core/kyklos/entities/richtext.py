@@ -7,8 +7,8 @@ already clean: only the tags and attributes of :data:`TAGS` and :data:`ATTRIBUTE
 links only to ``http``, ``https`` and ``mailto``, no ``style`` (but the layout
 properties of :data:`SOURCE_STYLES` in an ``html_source`` field, as e-mails are
 designed), no script, no event handler. Detail pages show the stored HTML (sanitised
-once more on the way out, so a row written before the field became rich text cannot bring markup in); lists, exports,
-the search index and history show :func:`to_text`.
+once more on the way out, so a row written before the field became rich text cannot
+bring markup in); lists, exports, the search index and history show :func:`to_text`.
 
 Merge fields (``{{ first_name }}``, ``{% if ... %}``) are text to the sanitiser and the
 editor and survive both; :func:`merge_source` gives a template engine back the
