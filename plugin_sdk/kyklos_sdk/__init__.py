@@ -95,6 +95,7 @@ from kyklos.mail import deliver as deliver_mail
 from kyklos.plugins import Plugin, Theme
 from kyklos.portal import PortalPage
 from kyklos.problem import Problem
+from kyklos.reports import ShippedReport
 from kyklos.security import find_user
 from kyklos.security.encryption import decrypt_secret, encrypt_secret
 from kyklos.security.models import Department, User
@@ -201,6 +202,7 @@ __all__ = [
     "Permission",
     "Plugin",
     "PortalPage",
+    "ShippedReport",
     "Problem",
     "RecordError",
     "RelatedList",

@@ -26,6 +26,7 @@ from kyklos.reports import (
     may_edit,
     pin,
     pinned_reports,
+    report_name,
     save_report,
     schedules,
     visible_reports,
@@ -274,8 +275,9 @@ def _attachment(safe: str, fmt: str) -> str:
 def report_json(request, rep: Report) -> dict:
     return {
         "id": rep.id,
-        "name": rep.name,
+        "name": report_name(request, rep),
         "entity": rep.entity,
+        "shipped_key": rep.shipped_key,
         "spec": rep.spec,
         "shared_roles": rep.shared_roles or [],
         "shared_users": rep.shared_users or [],
@@ -594,7 +596,7 @@ def _page(request, body, rep=None, res=None, errors=None, name=""):
             for sc in (schedules.schedules_of(request, rep) if rep is not None else [])
         ],
         "frequency_words": schedules.FREQUENCY_WORDS,
-        "title": rep.name if rep else _("New report"),
+        "title": report_name(request, rep) if rep else _("New report"),
         "rep": rep,
         "name": name or (rep.name if rep else ""),
         "types": [(t.name, _t(request, t.plural)) for t in types],
@@ -667,7 +669,12 @@ def list_page(request):
     return {
         "title": _("Reports"),
         "reports": [
-            (r, _t(request, request.registry.kyklos_entities[r.entity].plural)) for r in reps
+            (
+                r,
+                _t(request, request.registry.kyklos_entities[r.entity].plural),
+                report_name(request, r),
+            )
+            for r in reps
         ],
         "types": [(t.name, _t(request, t.plural)) for t in engine.reportable_types(request)],
     }
@@ -808,7 +815,7 @@ def pinned_widgets(request) -> list[Widget]:
         out.append(
             Widget(
                 id=f"report-{rep.id}",
-                title=rep.name,
+                title=report_name(request, rep),
                 chart=chart,
                 html=html,
                 size="md",
