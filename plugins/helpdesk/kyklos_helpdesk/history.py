@@ -253,7 +253,7 @@ def _part_rows(request, parts) -> dict:
             row["total_text"] = format_money(request, p.total, p.total_currency)
             t = totals.setdefault(
                 p.total_currency,
-                {"all": Decimal(0), "billable": Decimal(0), "warranty": Decimal(0)},
+                {"all": Decimal("0.00"), "billable": Decimal("0.00"), "warranty": Decimal("0.00")},
             )
             amount = Decimal(p.total or 0)
             t["all"] += amount

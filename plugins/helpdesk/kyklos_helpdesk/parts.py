@@ -60,7 +60,9 @@ class PartUsage(EntityMixin, Base):
         ForeignKey("catalog_product.id", ondelete="RESTRICT"), nullable=False, index=True
     )
     serial_number: Mapped[str | None] = mapped_column(String(100), index=True)
-    used_on: Mapped[dt.date] = mapped_column(Date, nullable=False, index=True)
+    used_on: Mapped[dt.date] = mapped_column(
+        Date, nullable=False, index=True, default=dt.date.today
+    )
     quantity: Mapped[Decimal] = mapped_column(Numeric(12, 3), nullable=False, default=1)
     unit_cost: Mapped[Decimal | None] = mapped_column(Numeric(18, 2))
     unit_cost_currency: Mapped[str | None] = mapped_column(String(3))
