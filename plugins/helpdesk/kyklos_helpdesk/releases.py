@@ -272,13 +272,21 @@ def notify(registry, user_id: int | None, release_id: int, job_id: str | None, p
         finish=lambda request, r, state, error: finish(request, int(release_id), r, state, error),
         progress=progress,
     )
+    # one statement, not the ORM's versioned UPDATE: two senders finishing at once
+    # both set the count the database holds (neither is refused as stale)
     with request_as(registry, user_id, job_id=job_id, write=True) as request:
-        release = request.dbsession.get(Release, int(release_id))
-        release.notified = request.dbsession.execute(
+        told = (
             select(func.count())
             .select_from(ReleaseNotice)
-            .where(ReleaseNotice.release_id == release.id, ReleaseNotice.state == "sent")
-        ).scalar()
+            .where(ReleaseNotice.release_id == int(release_id), ReleaseNotice.state == "sent")
+            .scalar_subquery()
+        )
+        request.dbsession.execute(
+            update(Release)
+            .where(Release.id == int(release_id))
+            .values(notified=told)
+            .execution_options(synchronize_session=False)
+        )
     return result
 
 
