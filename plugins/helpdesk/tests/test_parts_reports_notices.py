@@ -261,6 +261,13 @@ def test_the_failures_report_is_a_saved_report_drillable_with_the_viewers_rights
     page = admin.get(f"/reports/{rep['id']}")
     assert page.html.select_one("#report-result") is not None and "SN-2" in page.text
     assert "chart" in page.text
+    # the filters the form has no input for (type code one of two, not merged) are
+    # kept in words and as hidden inputs: showing the report again counts the same
+    kept = page.html.select_one("#report-kept-filters")
+    assert kept is not None and "incident, complaint" in kept.text
+    res = page.forms["report-form"].submit("action", value="run")
+    rows = res.html.select("#report-table tbody tr")
+    assert [r.select("td")[-1].text.strip() for r in rows] == ["2", "1"]
     # the former page leads to it
     assert admin.get("/helpdesk/reports/failures", status=303).location.endswith(
         f"/reports/{rep['id']}"
