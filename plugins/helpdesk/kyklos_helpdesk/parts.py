@@ -293,7 +293,11 @@ def includeme(config):
             "labour_hours": {"title": _("Labour hours")},
             "labour_rate": {"title": _("Labour rate per hour")},
             "total": {"title": _("Total cost")},
-            "warranty": {"title": _("Warranty"), "type": "choice", "choices": tuple(WARRANTY.items())},
+            "warranty": {
+                "title": _("Warranty"),
+                "type": "choice",
+                "choices": tuple(WARRANTY.items()),
+            },
             "billable": {
                 "title": _("Billable"),
                 "description": _("Not billable when the unit was under warranty that day."),
