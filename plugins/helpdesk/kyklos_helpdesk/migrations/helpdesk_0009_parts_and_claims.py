@@ -74,15 +74,20 @@ def upgrade():
     conn = op.get_bind()
     # the claims' key is the lower-cased address: an address told twice in two cases
     # ("Maria@x", "maria@x") keeps its first notice
-    seen = set()
+    seen, drop, lower = set(), [], []
     for row in conn.execute(sa.select(notice).order_by(notice.c.id)).all():
         key = (row.release_id, row.email.strip().lower())
         if key in seen:
-            conn.execute(sa.delete(notice).where(notice.c.id == row.id))
+            drop.append(row.id)
             continue
         seen.add(key)
         if key[1] != row.email:
-            conn.execute(sa.update(notice).where(notice.c.id == row.id).values(email=key[1]))
+            lower.append((row.id, key[1]))
+    # the duplicates go first: a row lower-cased before would meet them under the key
+    if drop:
+        conn.execute(sa.delete(notice).where(notice.c.id.in_(drop)))
+    for row_id, email in lower:
+        conn.execute(sa.update(notice).where(notice.c.id == row_id).values(email=email))
     with op.batch_alter_table("helpdesk_release_notice") as batch:
         batch.add_column(sa.Column("state", sa.String(10), nullable=False, server_default="sent"))
         batch.add_column(sa.Column("job_id", sa.String(36), nullable=True))
