@@ -83,7 +83,7 @@ def test_business_hours_rows_become_spans_per_weekday(tmp_path, scratch_db_url):
 
 
 def test_release_notices_become_sent_claims_keyed_by_the_lower_cased_address(
-    tmp_path, scratch_db_url
+    tmp_path, db_url, scratch_db_url
 ):
     """helpdesk_0009: each notice sent before is a claim in state "sent" under its
     lower-cased address; the same address told twice in two spellings keeps one."""
