@@ -18,8 +18,9 @@ import pluggy
 #: working); MAJOR when one is removed or renamed after its deprecation. A plugin names
 #: the range it was written for in ``Plugin(requires_hooks=">=1.0,<2")``, checked at
 #: start-up like ``requires_core``.
-#: 1.1: kyklos_portal_pages; 1.2: kyklos_record_prepare; 1.3: kyklos_record_form_panels
-HOOK_CONTRACT = "1.3"
+#: 1.1: kyklos_portal_pages; 1.2: kyklos_record_prepare; 1.3: kyklos_record_form_panels;
+#: 1.4: kyklos_report_definitions
+HOOK_CONTRACT = "1.4"
 
 hookspec = pluggy.HookspecMarker("kyklos")
 hookimpl = pluggy.HookimplMarker("kyklos")
@@ -410,6 +411,30 @@ def kyklos_record_form_panels(request, entity_type, record, mode):
         holding it), ``hidden`` (drawn hidden, for a plugin script to show) and
         ``order`` (ascending); or ``None``. A contributor that raises is logged and
         left out: the form still shows.
+    """
+
+
+# --- Reports ------------------------------------------------------------------------------
+
+
+@hookspec
+def kyklos_report_definitions(request):
+    """Saved reports a plugin ships to the report builder (``/reports``), since hook
+    contract 1.4.
+
+    Each definition becomes one saved report (once: its ``key`` is kept on the row),
+    created the first time someone opens the list of reports or the API's. It is a
+    report like the others: shown through the viewer's own record rules and field
+    permissions, with its chart and its numbers linking to the records behind them;
+    shared with the definition's ``shared_roles`` (administrators see every report).
+    Its name is shown in the viewer's language. An administrator may change or delete
+    it; a deleted one comes back on the next visit (remove it from the roles instead).
+
+    :param request: the current request
+    :return: a list of :class:`kyklos.reports.ShippedReport` (``kyklos_sdk.ShippedReport``):
+        ``key`` (unique, ``"<plugin>.<name>"``), ``name`` (a translation string),
+        ``spec`` (a report specification as the API takes it, docs/reports.md) and
+        ``shared_roles``; or ``None``
     """
 
 

@@ -107,6 +107,7 @@ from kyklos.mail import deliver as deliver_mail
 from kyklos.plugins import Plugin, Theme
 from kyklos.portal import PortalPage
 from kyklos.problem import Problem
+from kyklos.reports import ShippedReport
 from kyklos.security import find_user
 from kyklos.security.encryption import decrypt_secret, encrypt_secret
 from kyklos.security.models import Department, User
@@ -215,6 +216,7 @@ __all__ = [
     "Permission",
     "Plugin",
     "PortalPage",
+    "ShippedReport",
     "Problem",
     "RecordError",
     "RelatedList",

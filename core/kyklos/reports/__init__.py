@@ -10,6 +10,8 @@ permissions.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 from sqlalchemy import ForeignKey, Integer, String, select
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -33,6 +35,22 @@ class Report(IdMixin, TimestampMixin, Base):
     created_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("kyklos_user.id", ondelete="SET NULL"), index=True
     )
+    #: the key of the plugin's definition a shipped report came from (``None``: a
+    #: user's own report); see :class:`ShippedReport`
+    shipped_key: Mapped[str | None] = mapped_column(String(100), unique=True)
+
+
+@dataclass(frozen=True)
+class ShippedReport:
+    """A saved report a plugin ships (hook ``kyklos_report_definitions``): ``key``
+    names it for good (``"helpdesk.failures"``), ``name`` is a translation string shown
+    in the viewer's language, ``spec`` a specification as the API takes it, and
+    ``shared_roles`` the roles it is shared with."""
+
+    key: str
+    name: str
+    spec: dict
+    shared_roles: tuple = field(default_factory=tuple)
 
 
 class ReportPin(Base):
@@ -80,8 +98,66 @@ def may_edit(request, rep: Report) -> bool:
     )
 
 
+def shipped_definitions(request) -> dict[str, ShippedReport]:
+    """The plugins' report definitions by key (once per request)."""
+    cache = request.__dict__.get("_kyklos_shipped_reports")
+    if cache is None:
+        from kyklos.hooks import collect
+
+        cache = {
+            d.key: d
+            for d in collect(
+                request.registry.kyklos_pm, "kyklos_report_definitions", request=request
+            )
+        }
+        request.__dict__["_kyklos_shipped_reports"] = cache
+    return cache
+
+
+def ensure_shipped(request) -> None:
+    """Create the shipped reports that are not saved yet. Two first visits at once
+    meet the unique key: the loser's savepoint rolls back, the winner's row stays."""
+    from sqlalchemy.exc import IntegrityError
+
+    defs = shipped_definitions(request)
+    if not defs:
+        return
+    db = request.dbsession
+    have = set(
+        db.execute(select(Report.shipped_key).where(Report.shipped_key.in_(list(defs)))).scalars()
+    )
+    entities = request.registry.kyklos_entities
+    for key, d in defs.items():
+        if key in have or d.spec.get("entity") not in entities:
+            continue
+        try:
+            with db.begin_nested():
+                db.add(
+                    Report(
+                        name=str(d.name),
+                        entity=d.spec["entity"],
+                        spec=dict(d.spec),
+                        shared_roles=sorted(set(d.shared_roles)),
+                        shared_users=[],
+                        shipped_key=key,
+                    )
+                )
+        except IntegrityError:
+            continue
+
+
+def report_name(request, rep: Report) -> str:
+    """The name to show: a shipped report's in the viewer's language, while an
+    administrator has not renamed it."""
+    d = shipped_definitions(request).get(rep.shipped_key) if rep.shipped_key else None
+    if d is not None and rep.name == str(d.name):
+        return request.localizer.translate(d.name)
+    return rep.name
+
+
 def visible_reports(request) -> list[Report]:
     """The reports the user may open, by name (the list is short: filtered here)."""
+    ensure_shipped(request)
     rows = request.dbsession.execute(select(Report).order_by(Report.name, Report.id)).scalars()
     return [r for r in rows if may_see(request, r)]
 

@@ -26,6 +26,7 @@ from kyklos.reports import (
     may_edit,
     pin,
     pinned_reports,
+    report_name,
     save_report,
     schedules,
     visible_reports,
@@ -274,8 +275,9 @@ def _attachment(safe: str, fmt: str) -> str:
 def report_json(request, rep: Report) -> dict:
     return {
         "id": rep.id,
-        "name": rep.name,
+        "name": report_name(request, rep),
         "entity": rep.entity,
+        "shipped_key": rep.shipped_key,
         "spec": rep.spec,
         "shared_roles": rep.shared_roles or [],
         "shared_users": rep.shared_users or [],
@@ -476,12 +478,63 @@ def _related_filter_rows(request, et, params) -> list:
     return rows
 
 
+def kept_filters(request, et, filters: dict) -> list[tuple[str, str, str]]:
+    """The filters of a specification the form's inputs cannot show (several values
+    with ``__in``, ``__isnull``...; a shipped report's "type code is incident or
+    complaint"): ``(key, value, words)``. The form carries them as hidden ``fx.``
+    inputs, so showing the report again keeps them, and says them in words."""
+    paths = engine.all_paths(request, et)
+    out = []
+    for key, value in (filters or {}).items():
+        name, _sep, op = key.rpartition("__")
+        if not name or op not in query_ops():
+            name, op = key, "eq"
+        fp = paths.get(name)
+        if fp is not None:
+            kind = entity_ui.filter_kind(fp.field, request.registry)
+            shown = ("gte", "lte", "lt") if kind in ("date", "datetime") else None
+            if op in (shown or entity_ui.filter_ops(fp.field, request.registry)):
+                continue
+            via = et.fields.get(fp.via) if fp.via else None
+            title = _t(request, fp.field.title)
+            if via is not None:
+                title = f"{_t(request, via.title)} › {title}"
+        else:
+            title = name
+        text = str(value)
+        if op == "in":
+            words = _(
+                "${field}: one of ${values}",
+                mapping={"field": title, "values": ", ".join(text.split(","))},
+            )
+        elif op == "isnull":
+            empty = text.lower() in ("true", "1")
+            words = (
+                _("${field}: empty", mapping={"field": title})
+                if empty
+                else _("${field}: not empty", mapping={"field": title})
+            )
+        else:
+            words = _("${field}: ${value}", mapping={"field": title, "value": text})
+        out.append((key, text, _t(request, words)))
+    return out
+
+
+def query_ops() -> tuple:
+    from kyklos.entities import query
+
+    return query.OPS
+
+
 def _filters_from_form(request, et, post) -> dict:
-    """The form's ``fop.``/``fv.``/``ff.``/``ft.`` inputs as list filter parameters."""
+    """The form's ``fop.``/``fv.``/``ff.``/``ft.`` inputs as list filter parameters,
+    and the ``fx.`` filters kept from the saved specification (:func:`kept_filters`)."""
     out: dict[str, str] = {}
     ranges: dict[str, dict[str, str]] = {}
     for k, v in post.items():
-        if k.startswith("fv.") and v.strip():
+        if k.startswith("fx.") and v.strip():
+            out[k[3:]] = v.strip()
+        elif k.startswith("fv.") and v.strip():
             name = k[3:]
             op = post.get(f"fop.{name}") or "eq"
             out[f"{name}__{op}" if op != "eq" else name] = v.strip()
@@ -594,7 +647,7 @@ def _page(request, body, rep=None, res=None, errors=None, name=""):
             for sc in (schedules.schedules_of(request, rep) if rep is not None else [])
         ],
         "frequency_words": schedules.FREQUENCY_WORDS,
-        "title": rep.name if rep else _("New report"),
+        "title": report_name(request, rep) if rep else _("New report"),
         "rep": rep,
         "name": name or (rep.name if rep else ""),
         "types": [(t.name, _t(request, t.plural)) for t in types],
@@ -622,6 +675,7 @@ def _page(request, body, rep=None, res=None, errors=None, name=""):
         {
             "filters": entity_ui.filter_rows(request, et, params),
             "related_filters": _related_filter_rows(request, et, params),
+            "kept_filters": kept_filters(request, et, body.get("filters") or {}),
             "segments": [(s.id, s.name) for s in visible_segments(request, et.name)],
             "dims": [
                 (p, engine.dim_title(request, et, engine.Dim(p, fp)))
@@ -667,7 +721,12 @@ def list_page(request):
     return {
         "title": _("Reports"),
         "reports": [
-            (r, _t(request, request.registry.kyklos_entities[r.entity].plural)) for r in reps
+            (
+                r,
+                _t(request, request.registry.kyklos_entities[r.entity].plural),
+                report_name(request, r),
+            )
+            for r in reps
         ],
         "types": [(t.name, _t(request, t.plural)) for t in engine.reportable_types(request)],
     }
@@ -808,7 +867,7 @@ def pinned_widgets(request) -> list[Widget]:
         out.append(
             Widget(
                 id=f"report-{rep.id}",
-                title=rep.name,
+                title=report_name(request, rep),
                 chart=chart,
                 html=html,
                 size="md",

@@ -30,7 +30,8 @@ plugin = Plugin(
     title=_("Helpdesk"),
     description=_("Customers' cases, support teams and their assignment rules"),
     requires_core=">=0.1,<1",
-    requires_hooks=">=1.3,<2",  # 1.3: kyklos_record_form_panels (kb suggestions)
+    # 1.3: kyklos_record_form_panels (kb suggestions); 1.4: kyklos_report_definitions
+    requires_hooks=">=1.4,<2",
     depends=("contacts", "activities", "catalog"),
     demo_data=_demo,
     settings={
@@ -136,6 +137,8 @@ def includeme(config):
     config.include(".hours")  # business hours per weekday, edited as rows of times
     config.include(".visits")  # contracts' scheduled maintenance visits (HD-11)
     config.include(".notices")  # the mass notice of expiring contracts (HD-08)
+    config.include(".parts")  # parts and labour on cases and visits (HD-12)
+    config.include(".reports")  # the failures report shipped to the report builder
     from .contracts import RENEWAL_JOB, renewal_job
 
     config.add_job(

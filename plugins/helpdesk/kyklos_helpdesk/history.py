@@ -1,13 +1,14 @@
 """Service history (HD-12, RPT-05): everything that happened to one installed product
 (by its serial number) or to every unit of a catalog product: its cases, the visits
 and other activities about those cases, the time spent on them and the warranty
-state; and the "failures per product and serial" report (incidents and complaints
-grouped by product and serial number, as a table and a bar chart).
+state; and the parts and labour used on them (kyklos_helpdesk.parts) with their costs and totals:
+everything, billable (out of warranty) and under warranty, per currency, in the
+user's number format. The "failures per product and serial" report is a saved report
+of the core's report builder (kyklos_helpdesk.reports); its API stays here.
 
 Everything is read through the user's record rules: an installed product, case,
-activity or time entry the user may not see is not counted. Parts and costs: the
-helpdesk records no parts or prices yet, so the history shows the time spent (hours
-or call units), which is what the contracts bill.
+activity, time entry or part the user may not see is not counted; the costs are shown
+only to those who may read a part's total (the catalog's cost rule, ``parts.py``).
 """
 
 from __future__ import annotations
@@ -16,19 +17,16 @@ import datetime as dt
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from markupsafe import Markup
 from pyramid.httpexceptions import HTTPNotFound
 from sqlalchemy import func, select
 
 from kyklos_sdk import (
-    CHART_SCRIPTS,
-    ChartData,
     Panel,
     Problem,
-    Series,
     display_text,
     format_date,
     format_datetime,
+    format_money,
     format_number,
     get_entity_type,
     get_record,
@@ -177,6 +175,113 @@ def _activity_rows(request, acts) -> list[dict]:
     return out
 
 
+def _parts(request, case_ids: list[int], serials: list[str]) -> list:
+    """The parts used on ``case_ids`` or on the units with ``serials`` that the user
+    may see, newest first."""
+    from sqlalchemy import or_
+
+    from .parts import PartUsage
+
+    et = request.registry.kyklos_entities.get("partusage")
+    if et is None or not request.has_permission(et.permission("read")):
+        return []
+    conds = []
+    if case_ids:
+        conds.append(PartUsage.case_id.in_(case_ids))
+    serials = [s.lower() for s in serials if s]
+    if serials:
+        conds.append(func.lower(PartUsage.serial_number).in_(serials))
+    if not conds:
+        return []
+    stmt = visible_select(request, et).where(or_(*conds))
+    return list(
+        request.dbsession.execute(
+            stmt.order_by(PartUsage.used_on.desc(), PartUsage.id.desc())
+        ).scalars()
+    )
+
+
+def _part_rows(request, parts) -> dict:
+    """The parts as rows in words, and the totals per currency (all, billable and
+    under warranty); the amounts only for whom may read them (``costs``)."""
+    from kyklos_sdk import field_access
+
+    from .parts import WARRANTY
+
+    et = get_entity_type(request, "partusage")
+    readable = field_access(request, et)[0]
+    costs = "total" in readable
+    titles = (
+        reference_titles(request, et, parts, ("product_id", "case_id", "visit_id")) if parts else {}
+    )
+    rows, totals = [], {}
+    loc = request.localizer
+    for p in parts:
+        product = titles.get("product_id", {}).get(p.product_id)
+        case = titles.get("case_id", {}).get(p.case_id) if p.case_id else None
+        visit = titles.get("visit_id", {}).get(p.visit_id) if p.visit_id else None
+        row = {
+            "id": p.id,
+            "used_on": p.used_on.isoformat(),
+            "used_on_text": format_date(request, p.used_on),
+            "product_id": p.product_id,
+            "product": product[0] if product else "",
+            "quantity": str(p.quantity),
+            "quantity_text": format_number(request, p.quantity),
+            "serial_number": p.serial_number or "",
+            "case_id": p.case_id,
+            "visit_id": p.visit_id,
+            "on": (case or visit or ("",))[0],
+            "on_url": (
+                request.route_path("entity.detail", slug="cases", id=p.case_id)
+                if p.case_id
+                else request.route_path("entity.detail", slug="activities", id=p.visit_id)
+            ),
+            "labour_hours": str(p.labour_hours),
+            "labour_hours_text": format_number(request, p.labour_hours),
+            "warranty": p.warranty,
+            "warranty_text": loc.translate(WARRANTY.get(p.warranty, WARRANTY["unknown"])),
+            "billable": p.billable,
+            "billable_text": loc.translate(_("Billable") if p.billable else _("Not billable")),
+            "url": request.route_path("entity.detail", slug=et.slug, id=p.id),
+        }
+        if costs:
+            row["unit_cost"] = str(p.unit_cost) if p.unit_cost is not None else None
+            row["unit_cost_text"] = format_money(request, p.unit_cost, p.unit_cost_currency)
+            row["total"] = str(p.total) if p.total is not None else None
+            row["currency"] = p.total_currency
+            row["total_text"] = format_money(request, p.total, p.total_currency)
+            t = totals.setdefault(
+                p.total_currency,
+                {"all": Decimal("0.00"), "billable": Decimal("0.00"), "warranty": Decimal("0.00")},
+            )
+            amount = Decimal(p.total or 0)
+            t["all"] += amount
+            t["billable" if p.billable else "warranty"] += amount
+        rows.append(row)
+    out_totals = [
+        {
+            "currency": cur,
+            **{k: str(v) for k, v in t.items()},
+            **{f"{k}_text": format_money(request, v, cur) for k, v in t.items()},
+        }
+        for cur, t in sorted(totals.items())
+    ]
+    return {"parts": rows, "costs_visible": costs, "cost_totals": out_totals}
+
+
+def _visit_rows(request, parts) -> list[dict]:
+    """The maintenance visits the parts were used on (activities the user may see)."""
+    ids = sorted({p.visit_id for p in parts if p.visit_id})
+    et = request.registry.kyklos_entities.get("activity")
+    if not ids or et is None or not request.has_permission(et.permission("read")):
+        return []
+    acts = request.dbsession.execute(
+        visible_select(request, et).where(et.model.id.in_(ids)).order_by(et.model.id.desc())
+    ).scalars()
+    return _activity_rows(request, list(acts))
+
+
 def installed_history(request, installed) -> dict:
     cases = cases_of_installed(request, installed)
     ids = [c.id for c in cases]
@@ -188,7 +293,10 @@ def installed_history(request, installed) -> dict:
     )
     product_id = (installed.custom or {}).get(PRODUCT_FIELD)
     hours = _time(request, ids)
+    parts = _parts(request, ids, [installed.serial_number or ""])
     return {
+        **_part_rows(request, parts),
+        "visits": _visit_rows(request, parts),
         "kind": "installed",
         "id": installed.id,
         "title": installed.product,
@@ -237,8 +345,11 @@ def product_history(request, product) -> dict:
                 }
             )
     hours = _time(request, ids)
+    parts = _parts(request, ids, [u["serial_number"] for u in units])
     pet = get_entity_type(request, "product")
     return {
+        **_part_rows(request, parts),
+        "visits": _visit_rows(request, parts),
         "kind": "product",
         "id": product.id,
         "title": record_title(request, pet, product),
@@ -396,52 +507,6 @@ def api_failures(request):
         "start": start.isoformat(),
         "end": end.isoformat(),
         "rows": failures(request, start, end),
-    }
-
-
-def failures_page(request):
-    from kyklos_sdk import render_chart
-
-    try:
-        start, end = failure_range(request)
-        errors = {}
-    except Problem as exc:
-        errors = {k: request.localizer.translate(v) for k, v in exc.errors.items()}
-        end = today(request)
-        start = end - dt.timedelta(days=364)
-        request.response.status = 400
-    rows = failures(request, start, end)
-    per_product: dict[str, int] = {}
-    for r in rows:
-        per_product[r["product"]] = per_product.get(r["product"], 0) + r["count"]
-    chart_html = ""
-    if rows:
-        chart = ChartData(
-            kind="bar",
-            labels=list(per_product),
-            series=[Series(request.localizer.translate(_("Failures")), list(per_product.values()))],
-        )
-        chart_html = Markup(
-            render_chart(
-                request,
-                chart,
-                "hd-failures-chart",
-                request.localizer.translate(_("Failures per product")),
-            )
-        )
-    scripts = Markup("").join(
-        Markup('<script src="{}" defer></script>').format(request.static_url(s))
-        for s in CHART_SCRIPTS
-    )
-    return {
-        "title": _("Failures per product and serial number"),
-        "rows": rows,
-        "total": sum(r["count"] for r in rows),
-        "start": start.isoformat(),
-        "end": end.isoformat(),
-        "errors": errors,
-        "chart": chart_html,
-        "scripts": scripts,
     }
 
 
@@ -628,16 +693,14 @@ def includeme(config):
             installed_page,
         ),
         ("helpdesk.history.product", f"/helpdesk/history/products/{ID}", product_page),
-        ("helpdesk.failures", "/helpdesk/reports/failures", failures_page),
     )
     for name, pattern, view in pages:
         config.add_route(name, pattern, request_method="GET")
-        tmpl = "failures.pt" if name == "helpdesk.failures" else "history.pt"
         config.add_view(
             view,
             route_name=name,
             permission=read,
-            renderer=f"kyklos_helpdesk:templates/{tmpl}",
+            renderer="kyklos_helpdesk:templates/history.pt",
         )
     # support people look serial numbers up in the installed base (intake, history)
     for role in ("agent", "helpdeskmanager"):

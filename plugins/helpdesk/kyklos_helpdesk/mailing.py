@@ -71,3 +71,66 @@ def send_notice(
         record(r, lang, subject, body)
         sent += 1
     return {"sent": sent, "skipped": skipped}
+
+
+def send_claimed(
+    registry,
+    user_id: int | None,
+    job_id: str | None,
+    recipients: list[Recipient],
+    render: Callable[[Any, Recipient, str], tuple[str, str]],
+    offered: Iterable[str],
+    claim: Callable[[Any, Recipient], bool],
+    finish: Callable[[Any, Recipient, str, str | None], None],
+    progress: Callable[[int, int], None] | None = None,
+) -> dict:
+    """Mail each recipient that this run can *claim* in the database: the way two
+    senders of the same notice at once (two workers, a double click) never mail one
+    person twice.
+
+    Per recipient, one short transaction (``request_as``, committed before anything is
+    sent) runs ``claim(request, recipient)``: a conditional write (a row under a unique
+    key, or an ``UPDATE ... WHERE`` its state allows) that only one run can win; the
+    loser's ``False`` skips the recipient. The winner renders the mail
+    (``render(request, recipient, language)``), hands it to the SMTP server at once,
+    then records the outcome in another short transaction (``finish(request,
+    recipient, "sent" | "failed", error)``). A claim lives in the database, not in this
+    process: a second worker sees it. Returns ``{"sent", "skipped", "failed"}``."""
+    import smtplib
+
+    from kyklos_sdk import build_mail, deliver_mail, request_as
+
+    offered = list(offered)
+    sent = skipped = failed = 0
+    total = len(recipients)
+    settings = registry.settings
+    for i, r in enumerate(recipients):
+        if progress is not None:
+            progress(i, total)
+        msg = None
+        with request_as(registry, user_id, job_id=job_id, write=True) as request:
+            if not claim(request, r):
+                skipped += 1
+                continue
+            lang = recipient_language(request, r.language, offered)
+            subject, body = render(request, r, lang)
+            try:
+                msg = build_mail(settings, r.email, subject, body)
+            except MailError as exc:
+                # an address on file that is no address: recorded with the claim
+                finish(request, r, "failed", str(exc))
+                failed += 1
+                continue
+        try:
+            deliver_mail(settings, msg)
+        except (OSError, smtplib.SMTPException) as exc:
+            outcome, error = "failed", str(exc) or exc.__class__.__name__
+            failed += 1
+        else:
+            outcome, error = "sent", None
+            sent += 1
+        with request_as(registry, user_id, job_id=job_id, write=True) as request:
+            finish(request, r, outcome, error)
+    if progress is not None:
+        progress(total, total)
+    return {"sent": sent, "skipped": skipped, "failed": failed}

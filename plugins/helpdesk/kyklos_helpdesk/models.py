@@ -552,6 +552,8 @@ def includeme(config):
         title_field="subject",
         subtitle_field="number",
         primary_filters=("status", "priority", "type_id", "team_id", "owner_id", "account_id"),
+        # the report of failures filters cases on their type's code (kyklos_helpdesk.reports)
+        related_filters={"type.code": "type_id"},
         list_columns=(
             "number",
             "subject",
@@ -669,6 +671,7 @@ def includeme(config):
         },
         related=(
             RelatedList("timeentry", "case_id", _("Time spent")),
+            RelatedList("partusage", "case_id", _("Parts used")),
             RelatedList("caselink", "case_id", _("Related cases")),
             RelatedList("case", "merged_into_id", _("Merged cases")),
         ),

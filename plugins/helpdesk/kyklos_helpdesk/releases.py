@@ -3,19 +3,23 @@ which version (an installed product's "Version"), and a notice to the customers 
 product when one of its releases is published.
 
 Publishing (the "Publish and notify customers" button, ``POST
-/api/v1/releases/{id}/publish``, or ticking "Published" on the form) e-mails every
-contact with an address at the accounts (and every person) with the product
-installed, each in their own language. Each address is recorded once per release in
-``helpdesk_release_notice`` (unique release + address) in the same transaction as the
-mail is queued, so publishing twice, or a retried request, does not mail twice; the
-notices show on the release's and the contact's timeline.
+/api/v1/releases/{id}/publish``, or ticking "Published" on the form) queues the
+``helpdesk.release_notices`` background job, which e-mails every contact with an
+address at the accounts (and every person) with the product installed, each in their
+own language, reporting its progress; the release's "Release notices" page follows it.
+
+Each address is *claimed* in ``helpdesk_release_notice`` (unique release + address)
+in a committed transaction before its mail goes out, then marked sent or failed: two
+senders at once (two workers, a double click on the button) never mail one person
+twice, and publishing again tells only those not told yet (and those whose mail
+failed). The notices show on the release's and the contact's timeline.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
-from pyramid.httpexceptions import HTTPFound
+from pyramid.httpexceptions import HTTPSeeOther
 from sqlalchemy import (
     Boolean,
     Date,
@@ -27,6 +31,7 @@ from sqlalchemy import (
     func,
     or_,
     select,
+    update,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -50,7 +55,7 @@ from kyklos_sdk import (
 )
 
 from . import _
-from .mailing import Recipient, send_notice
+from .mailing import Recipient, send_claimed
 
 #: the installed product's version: a reference to one of its product's releases
 FIELD = "helpdesk_release"
@@ -81,7 +86,10 @@ class Release(EntityMixin, Base):
 
 
 class ReleaseNotice(Base):
-    """One e-mail about one release to one address: the idempotency record."""
+    """One e-mail about one release to one address (lower-cased): the claim a sender
+    takes before it mails (``state`` "sending", by ``job_id``), then its outcome
+    ("sent" or "failed" with the ``error``). The unique key is what lets only one of
+    two concurrent senders take an address."""
 
     __tablename__ = "helpdesk_release_notice"
     __table_args__ = (UniqueConstraint("release_id", "email", name="helpdesk_release_notice_once"),)
@@ -97,7 +105,11 @@ class ReleaseNotice(Base):
         ForeignKey("contacts_account.id", ondelete="SET NULL"), index=True
     )
     email: Mapped[str] = mapped_column(String(254), nullable=False)
-    sent_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False)
+    state: Mapped[str] = mapped_column(String(10), nullable=False, default="sent")
+    job_id: Mapped[str | None] = mapped_column(String(36))
+    claimed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    error: Mapped[str | None] = mapped_column(String(500))
 
 
 # --- who runs the product ----------------------------------------------------------------
@@ -154,75 +166,159 @@ def _product_title(request, release: Release, lang: str | None) -> str:
     return product_name(product, lang) if product is not None else ""
 
 
-def notify(request, release: Release) -> dict:
-    """Mail every customer contact not told of this release yet, in their language;
-    ``{"sent", "skipped"}``. The notice row and the queued mail share the transaction:
-    both or neither."""
+def render_notice(request, release: Release, lang: str) -> tuple[str, str]:
+    """``(subject, body)`` of the release notice in ``lang``."""
+    mapping = {
+        "product": _product_title(request, release, lang),
+        "version": release.name,
+        "notes": release.notes or "",
+    }
+    subject = translate_for(
+        request, _("New version ${version} of ${product}", mapping=mapping), lang
+    )
+    body = translate_for(
+        request,
+        _(
+            "Version ${version} of ${product}, which you use, is out.\n\n${notes}\n\n"
+            "Ask us if you would like it installed.",
+            mapping=mapping,
+        ),
+        lang,
+    )
+    return subject, body
+
+
+def claim(request, release_id: int, r: Recipient, job_id: str | None) -> bool:
+    """Take ``r`` for this run, in the database: a new notice row under the unique
+    (release, address) key, or, for a row that exists, an ``UPDATE`` that only matches
+    a notice that failed before or one this very job claimed in an earlier attempt (a
+    worker that died before sending). Two runs at once: the database lets one win (the
+    loser's insert meets the key, its update matches no row)."""
+    from sqlalchemy.exc import IntegrityError
+
     db = request.dbsession
-    done = set(
-        db.execute(
-            select(func.lower(ReleaseNotice.email)).where(ReleaseNotice.release_id == release.id)
-        ).scalars()
+    email = r.email.strip().lower()
+    person_id, account_id = r.about
+    try:
+        with db.begin_nested():
+            db.add(
+                ReleaseNotice(
+                    release_id=release_id,
+                    person_id=person_id,
+                    account_id=account_id,
+                    email=email,
+                    state="sending",
+                    job_id=job_id,
+                    claimed_at=utcnow(),
+                )
+            )
+    except IntegrityError:
+        mine = ReleaseNotice.state == "failed"
+        if job_id:
+            mine = or_(mine, (ReleaseNotice.state == "sending") & (ReleaseNotice.job_id == job_id))
+        won = db.execute(
+            update(ReleaseNotice)
+            .where(ReleaseNotice.release_id == release_id, ReleaseNotice.email == email, mine)
+            .values(state="sending", job_id=job_id, claimed_at=utcnow(), error=None)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        return won == 1
+    return True
+
+
+def finish(request, release_id: int, r: Recipient, state: str, error: str | None) -> None:
+    values = {"state": state, "error": (error or None) and error[:500]}
+    if state == "sent":
+        values["sent_at"] = utcnow()
+    request.dbsession.execute(
+        update(ReleaseNotice)
+        .where(
+            ReleaseNotice.release_id == release_id,
+            ReleaseNotice.email == r.email.strip().lower(),
+            ReleaseNotice.state == "sending",
+        )
+        .values(**values)
+        .execution_options(synchronize_session=False)
     )
 
-    def render(r: Recipient, lang: str) -> tuple[str, str]:
-        mapping = {
-            "product": _product_title(request, release, lang),
-            "version": release.name,
-            "notes": release.notes or "",
-        }
-        subject = translate_for(
-            request, _("New version ${version} of ${product}", mapping=mapping), lang
-        )
-        body = translate_for(
-            request,
-            _(
-                "Version ${version} of ${product}, which you use, is out.\n\n${notes}\n\n"
-                "Ask us if you would like it installed.",
-                mapping=mapping,
-            ),
-            lang,
-        )
-        return subject, body
 
-    def record(r: Recipient, lang: str, subject: str, body: str) -> None:
-        person_id, account_id = r.about
-        db.add(
-            ReleaseNotice(
-                release_id=release.id,
-                person_id=person_id,
-                account_id=account_id,
-                email=r.email,
-                sent_at=utcnow(),
-            )
-        )
-        done.add(r.email.lower())
+def notify(registry, user_id: int | None, release_id: int, job_id: str | None, progress=None):
+    """Mail every customer contact of the release not told yet, in their language
+    (:func:`kyklos_helpdesk.mailing.send_claimed`: each address claimed in the
+    database first); ``{"sent", "skipped", "failed"}``. The release's ``notified``
+    count is brought up to date at the end."""
+    from kyklos_sdk import request_as
 
-    result = send_notice(
-        request,
-        [
+    with request_as(registry, user_id, job_id=job_id) as request:
+        release = request.dbsession.get(Release, int(release_id))
+        if release is None:
+            return {"sent": 0, "skipped": 0, "failed": 0}
+        people = [
             Recipient(email, lang, (person_id, account_id))
             for email, person_id, account_id, lang in recipients(request, release)
-        ],
+        ]
+
+    def render(request, r: Recipient, lang: str) -> tuple[str, str]:
+        return render_notice(request, request.dbsession.get(Release, int(release_id)), lang)
+
+    result = send_claimed(
+        registry,
+        user_id,
+        job_id,
+        people,
         render,
         list(LANGUAGES),
-        told=lambda r: r.email.lower() in done,
-        record=record,
+        claim=lambda request, r: claim(request, int(release_id), r, job_id),
+        finish=lambda request, r, state, error: finish(request, int(release_id), r, state, error),
+        progress=progress,
     )
-    db.flush()
-    release.notified = db.execute(
-        select(func.count()).where(ReleaseNotice.release_id == release.id)
-    ).scalar()
+    # one statement, not the ORM's versioned UPDATE: two senders finishing at once
+    # both set the count the database holds (neither is refused as stale)
+    with request_as(registry, user_id, job_id=job_id, write=True) as request:
+        told = (
+            select(func.count())
+            .select_from(ReleaseNotice)
+            .where(ReleaseNotice.release_id == int(release_id), ReleaseNotice.state == "sent")
+            .scalar_subquery()
+        )
+        request.dbsession.execute(
+            update(Release)
+            .where(Release.id == int(release_id))
+            .values(notified=told)
+            .execution_options(synchronize_session=False)
+        )
     return result
 
 
-def publish(request, release: Release) -> dict:
-    """Mark the release published (once) and tell its customers."""
+JOB = "helpdesk.release_notices"
+
+
+def notices_job(ctx, release_id: int) -> dict:
+    """``helpdesk.release_notices``: the notices of one release, sent as the user who
+    published it, progress reported per contact. Each mail goes out between two short
+    transactions of its own; the job's own transaction (``ctx.request``) is left
+    untouched until the runner records the result: on SQLite a transaction that read
+    before those commits could not write afterwards."""
+    from kyklos_sdk import request_as
+
+    with request_as(ctx.registry, ctx.user_id, job_id=ctx.job_id) as request:
+        loc = request.localizer
+
+    def progress(done: int, total: int) -> None:
+        words = _("${done} of ${total} contacts", mapping={"done": done, "total": total})
+        ctx.progress(100 * done / max(1, total), loc.translate(words))
+
+    return notify(ctx.registry, ctx.user_id, int(release_id), ctx.job_id, progress)
+
+
+def publish(request, release: Release) -> str:
+    """Mark the release published (once) and queue the notices to its customers; the
+    job's id (the job starts when this transaction commits)."""
     if not release.published:
         release.published = True
     if release.published_at is None:
         release.published_at = utcnow()
-    return notify(request, release)
+    return request.enqueue_job(JOB, args={"release_id": release.id})
 
 
 # --- API and pages -----------------------------------------------------------------------
@@ -233,31 +329,76 @@ def _release(request, action="update") -> Release:
 
 
 def api_publish(request):
-    """``POST /api/v1/releases/{id}/publish``: published, customers told; answers the
-    release with ``sent`` (mails now) and ``notified`` (all so far)."""
+    """``POST /api/v1/releases/{id}/publish`` → 202: the release (published), with
+    ``job_id`` and ``job_url``; the job's result is ``{"sent", "skipped", "failed"}``."""
     release = _release(request)
-    result = publish(request, release)
+    job_id = publish(request, release)
+    request.dbsession.flush()
     out = serialize(request, get_entity_type(request, "release"), release)
-    out["sent"] = result["sent"]
+    out["job_id"] = job_id
+    out["job_url"] = request.route_url("api.job", id=job_id)
+    request.response.status = 202
     return out
 
 
 def publish_page(request):
-    """The release page's button (POST with the form's token)."""
+    """The release page's button (POST with the form's token): the notices page of
+    the release, following the job."""
     release = _release(request)
     if request.POST.get("csrf_token") != request.session.get_csrf_token():
         raise Problem(400, _("The form expired; send it again."))
-    result = publish(request, release)
-    request.session.flash(
-        request.localizer.translate(
-            _(
-                "Published; ${n} customer contacts notified.",
-                mapping={"n": result["sent"]},
-            )
-        ),
-        "success",
+    job_id = publish(request, release)
+    return HTTPSeeOther(
+        request.route_url("helpdesk.release.notices", id=release.id, _query={"job": job_id})
     )
-    return HTTPFound(request.route_url("entity.detail", slug="releases", id=release.id))
+
+
+def notices_page(request):
+    """Who was told of a release, and the progress of the notices being sent."""
+    from kyklos_sdk import format_datetime
+
+    from .notices import job_panel
+
+    release = _release(request, "read")
+    rows = request.dbsession.execute(
+        select(ReleaseNotice)
+        .where(ReleaseNotice.release_id == release.id)
+        .order_by(ReleaseNotice.email)
+    ).scalars()
+    states = {
+        "sent": _("Sent"),
+        "sending": _("Being sent"),
+        "failed": _("Failed"),
+    }
+    panel = job_panel(request, request.GET.get("job"))
+    if panel is not None:
+        panel["done"] = request.localizer.translate(
+            _(
+                "E-mails sent: ${sent}; already told before: ${skipped}; failed: ${failed}.",
+                mapping={"sent": "{sent}", "skipped": "{skipped}", "failed": "{failed}"},
+            )
+        )
+    return {
+        "title": _("Release notices"),
+        "release": release,
+        "product": _product_title(request, release, request.locale_name),
+        "release_url": request.route_path("entity.detail", slug="releases", id=release.id),
+        "job": panel,
+        "rows": [
+            {
+                "email": n.email,
+                "state": request.localizer.translate(states.get(n.state, n.state)),
+                "state_code": n.state,
+                "when": format_datetime(request, n.sent_at or n.claimed_at, "short")
+                if (n.sent_at or n.claimed_at)
+                else "",
+                "error": n.error or "",
+            }
+            for n in rows
+        ],
+        "can_publish": request.has_permission(PERMS["update"]),
+        "publish_url": request.route_path("helpdesk.release.publish", id=release.id),
+    }
 
 
 class Hooks:
@@ -299,13 +440,26 @@ class Hooks:
         if entity_type.name == "release":
             rows = installed_of(request, record.product_id, record.id)
             items = [_installed_item(request, r) for r in rows[:20]]
+            told = record.notified or 0
+            notices = (
+                request.localizer.pluralize(
+                    "${n} customer contact told",
+                    "${n} customer contacts told",
+                    told,
+                    domain="kyklos_helpdesk",
+                    mapping={"n": told},
+                ),
+                request.route_path("helpdesk.release.notices", id=record.id),
+                "",
+            )
             return [
                 Panel(
                     _("Customers running this version"),
                     items=items,
                     count=len(rows),
                     order=10,
-                )
+                ),
+                Panel(_("Release notices"), items=[notices], order=11),
             ]
         if entity_type.name == "product" and request.has_permission(PERMS["read"]):
             et = get_entity_type(request, "release")
@@ -339,7 +493,11 @@ class Hooks:
     def kyklos_timeline_items(self, request, entity_type, record):
         if entity_type.name not in ("release", "person"):
             return None
-        q = select(ReleaseNotice, Release).join(Release, Release.id == ReleaseNotice.release_id)
+        q = (
+            select(ReleaseNotice, Release)
+            .join(Release, Release.id == ReleaseNotice.release_id)
+            .where(ReleaseNotice.state == "sent")
+        )
         if entity_type.name == "release":
             q = q.where(ReleaseNotice.release_id == record.id)
         else:
@@ -402,8 +560,10 @@ def openapi_paths(request):
                     }
                 ],
                 "responses": {
-                    "200": {
-                        "description": "the release, with sent and notified",
+                    "202": {
+                        "description": "the release, with job_id and job_url: the "
+                        "notices go out in a background job whose result is "
+                        "{sent, skipped, failed}",
                         "content": record,
                     },
                     "403": {"description": "not allowed", "content": problem},
@@ -474,6 +634,15 @@ def includeme(config):
         request_method="POST",
         permission=PERMS["update"],
         renderer="json",
+    )
+    config.add_job(JOB, notices_job, retries=2, title=_("Release notices"))
+    config.add_route("helpdesk.release.notices", f"/helpdesk/releases/{ID}/notices")
+    config.add_view(
+        notices_page,
+        route_name="helpdesk.release.notices",
+        request_method="GET",
+        permission=PERMS["read"],
+        renderer="kyklos_helpdesk:templates/release_notices.pt",
     )
     config.add_route("helpdesk.release.publish", f"/helpdesk/releases/{ID}/publish")
     config.add_view(

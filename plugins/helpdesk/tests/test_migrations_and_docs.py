@@ -51,6 +51,8 @@ def test_the_plugins_routes_are_described(api):
     assert "get" in doc["paths"]["/api/v1/helpdesk/statements"]
     assert "post" in doc["paths"]["/api/v1/helpdesk/contract-notices"]
     assert "post" in doc["paths"]["/api/v1/support-contracts/{id}/visits"]
+    assert "202" in doc["paths"]["/api/v1/releases/{id}/publish"]["post"]["responses"]
+    assert "post" in doc["paths"]["/api/v1/parts-used"]
 
 
 def test_business_hours_rows_become_spans_per_weekday(tmp_path, scratch_db_url):
@@ -78,3 +80,47 @@ def test_business_hours_rows_become_spans_per_weekday(tmp_path, scratch_db_url):
         engine.dispose()
     week = json.loads(week) if isinstance(week, str) else week
     assert week == [{"day": d, "opens": "08:30", "closes": "16:30"} for d in ("mon", "tue", "sat")]
+
+
+def test_release_notices_become_sent_claims_keyed_by_the_lower_cased_address(
+    tmp_path, db_url, scratch_db_url
+):
+    """helpdesk_0010: each notice sent before is a claim in state "sent" under its
+    lower-cased address; the same address told twice in two spellings keeps one."""
+    ini = write_ini(tmp_path, PLUGINS, url=scratch_db_url)
+    run_cli("migrate", ini, check=True)
+    run_cli("migrate", ini, "--branch", "helpdesk", "--to", "helpdesk_0008", check=True)
+    engine = create_engine(scratch_db_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO catalog_product (id, sku, name, kind, unit, tax_rate, active,"
+                    " version, custom, created_at, updated_at) VALUES (1, 'B', 'Boiler',"
+                    " 'stock', 'pcs', 0, true, 1, '{}', '2026-01-01', '2026-01-01')"
+                )
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO helpdesk_release (id, product_id, name, published, notified,"
+                    " version, custom, created_at, updated_at) VALUES (1, 1, '2.0', true, 2, 1,"
+                    " '{}', '2026-01-01', '2026-01-01')"
+                )
+            )
+            for i, email in enumerate(("Maria@Example.com", "maria@example.com", "john@x.gr")):
+                conn.execute(
+                    text(
+                        "INSERT INTO helpdesk_release_notice (id, release_id, email, sent_at)"
+                        " VALUES (:i, 1, :e, '2026-01-02')"
+                    ),
+                    {"i": i + 1, "e": email},
+                )
+        run_cli("migrate", ini, check=True)
+        with engine.connect() as conn:
+            rows = conn.execute(
+                text("SELECT id, email, state FROM helpdesk_release_notice ORDER BY id")
+            ).all()
+            assert "helpdesk_partusage" in _tables(scratch_db_url)
+    finally:
+        engine.dispose()
+    assert [tuple(r) for r in rows] == [(1, "maria@example.com", "sent"), (3, "john@x.gr", "sent")]

@@ -11,7 +11,8 @@
     if (job.state === "done" && job.result) {
       text.textContent = box.getAttribute("data-done")
         .replace("{sent}", String(job.result.sent))
-        .replace("{skipped}", String(job.result.skipped));
+        .replace("{skipped}", String(job.result.skipped))
+        .replace("{failed}", String(job.result.failed || 0));
       box.classList.remove("alert-info");
       box.classList.add("alert-success");
     } else if (job.state === "failed") {
