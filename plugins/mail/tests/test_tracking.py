@@ -114,7 +114,7 @@ class TestAllowed:
         form = page.forms["k-compose"]
         form["other"] = "anna@acme.example"
         form["subject"] = "Hello"
-        form["body"] = "See https://shop.example/"
+        form["body_html"] = "<p>See https://shop.example/</p>"
         form.submit(status=303)
         sent = smtp_server.wait(1)[0]
         assert "/mail/t/" not in sent.as_string()
@@ -122,7 +122,7 @@ class TestAllowed:
         form = web.get("/mail/compose").forms["k-compose"]
         form["other"] = "anna@acme.example"
         form["subject"] = "Tracked"
-        form["body"] = "Hi"
+        form["body_html"] = "<p>Hi</p>"
         form["track"] = True
         form.submit(status=303)
         assert "/mail/t/o/" in _html_part(smtp_server.wait(2)[1])

@@ -89,7 +89,7 @@ def test_a_rep_tracks_a_message_and_sees_it_opened(
     expect(track).not_to_be_checked()  # off unless the rep asks
     track.check()
     page.locator("#subject").fill("Η προσφορά μας")
-    page.locator("#body").fill("Καλημέρα Άννα.")
+    page.locator(".k-richtext .ql-editor").fill("Καλημέρα Άννα.")
     save_screenshot(page, f"mail-compose-track-{lang}")
     page.get_by_role("button", name=w["send"]).click()
     expect(page.locator("body")).to_contain_text(w["sent"])
