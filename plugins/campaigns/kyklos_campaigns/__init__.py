@@ -63,6 +63,7 @@ def includeme(config):
     config.include(".coupons")
     config.include(".letters")
     config.include(".letters_views")
+    config.include(".landing")
     config.declare_permission(SEND, _("Send campaigns"))
     config.add_role("campaignmanager", _("Campaign manager"), [*_perms(TYPES, FULL), SEND])
     config.extend_role("manager", [*_perms(TYPES, FULL), SEND])
