@@ -145,7 +145,7 @@ def migrate_cmd(ini, show, branch, target):
         if target in ("head", hd):
             migrate.upgrade(env.engine, [b], settings=env.settings)
         else:
-            migrate.downgrade(env.engine, b, target)
+            migrate.downgrade(env.engine, b, target, settings=env.settings)
         _print_status(migrate.status(env.engine, [b]))
         del cur
         return

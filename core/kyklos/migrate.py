@@ -101,9 +101,9 @@ def upgrade(
     return status(engine, branches)
 
 
-def downgrade(engine: Engine, branch: Branch, target: str) -> None:
+def downgrade(engine: Engine, branch: Branch, target: str, settings=None) -> None:
     with engine.begin() as conn:
-        command.downgrade(_config(branch, conn), target)
+        command.downgrade(_config(branch, conn, settings), target)
 
 
 def revision(branch: Branch, message: str, engine: Engine | None = None) -> None:

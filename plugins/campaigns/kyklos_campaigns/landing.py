@@ -105,14 +105,9 @@ def _choices(request):
 
 def respond_view(request):
     """GET: the question; POST: the answer (the page again, thanking)."""
-    rec, _p = _recipient(request, "r", request.matchdict["token"])
-    campaign = request.dbsession.get(Campaign, rec.campaign_id) if rec is not None else None
-    if rec is None or campaign is None or campaign.deleted_at is not None:
-        raise HTTPNotFound()
-    errors: dict = {}
-    message = ""
-    done = False
     if request.method == "POST":
+        # counted first, on its own connection, before this request reads anything:
+        # on SQLite a reading transaction would hold up the count's commit
         client = (request.client_addr or "unknown")[:64]
         if not count_hit(request.registry["dbengine"], client, rate_limit(request.registry)):
             resp = Response(
@@ -125,6 +120,14 @@ def respond_view(request):
             )
             resp.headers["Retry-After"] = "60"
             return resp
+    rec, _p = _recipient(request, "r", request.matchdict["token"])
+    campaign = request.dbsession.get(Campaign, rec.campaign_id) if rec is not None else None
+    if rec is None or campaign is None or campaign.deleted_at is not None:
+        raise HTTPNotFound()
+    errors: dict = {}
+    message = ""
+    done = False
+    if request.method == "POST":
         if (request.content_length or 0) > MAX_BODY:
             errors["message"] = _("The message is too long.")
         elif request.POST.get("csrf_token") != request.session.get_csrf_token():
