@@ -23,12 +23,25 @@
     box.setAttribute("data-job-state", job.state);
   }
 
+  // The jobs API shows a job to whoever started it (and admins): another manager
+  // follows the campaign's letters instead and sees the letters once they are made.
+  function pollLetters() {
+    fetch(box.getAttribute("data-letters-url"), {credentials: "same-origin",
+                                                 headers: {"Accept": "application/json"}})
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (out) {
+        if (out && !out.running) { window.location.reload(); return; }
+        window.setTimeout(pollLetters, 3000);
+      })
+      .catch(function () { window.setTimeout(pollLetters, 5000); });
+  }
+
   function poll() {
     fetch(box.getAttribute("data-job-url"), {credentials: "same-origin",
                                               headers: {"Accept": "application/json"}})
       .then(function (r) { return r.ok ? r.json() : null; })
       .then(function (job) {
-        if (!job) { window.setTimeout(poll, 5000); return; }
+        if (!job) { pollLetters(); return; }
         render(job);
         if (job.state === "done") { window.setTimeout(function () { window.location.reload(); }, 800); }
         else if (FINISHED.indexOf(job.state) < 0) { window.setTimeout(poll, 1000); }

@@ -136,3 +136,39 @@ def test_the_letters_page_shows_the_job_progress_live(
     expect(page.locator("#cmp-letters-made")).to_be_visible()
     expect(page.locator("#cmp-letters-progress")).to_have_count(0)
     expect(page.locator("#cmp-letters-summary")).to_contain_text(w["made"])
+
+
+def test_another_manager_sees_the_letters_once_made(
+    page, live_server, api, make_user, dbsession, registry
+):
+    """The jobs API answers only the job's owner: another campaign manager's page
+    follows the campaign's letters instead and shows them once made."""
+    from kyklos.jobs.models import Job
+
+    from kyklos_campaigns.letters import JOB
+    from kyklos_campaigns.models import Campaign, LetterRun
+    from kyklos_sdk import utcnow
+
+    boss = api("campaignmanager")
+    c = boss.post_json(
+        "/api/v1/campaigns", {"name": "Letters", "channel": "letter"}, status=201
+    ).json
+    make_user(email="other@example.com", roles=("campaignmanager",), locale="en")
+    with dbsession() as db:
+        db.get(Campaign, c["id"]).status = "scheduled"
+        db.add(Job(id="job-other", name=JOB, state="running", user_id=boss.user_id, args={}))
+        db.add(LetterRun(campaign_id=c["id"], job_id="job-other", created_at=utcnow()))
+    page.goto(f"{live_server}/login")
+    page.fill("#email", "other@example.com")
+    page.fill("#password", PASSWORD)
+    page.locator("form[action$='/login'] button[type=submit]").click()
+    expect(page.locator(".k-navbar")).to_be_visible()
+    page.goto(f"{live_server}/campaigns/{c['id']}/letters")
+    expect(page.locator("#cmp-letters-progress")).to_be_visible()
+    with dbsession() as db:
+        run = db.query(LetterRun).filter_by(job_id="job-other").one()
+        run.finished_at = utcnow()
+        run.documents = run.recipients = 2
+        db.get(Campaign, c["id"]).status = "sent"
+    expect(page.locator("#cmp-letters-made")).to_contain_text("2 recipients")
+    expect(page.locator("#cmp-letters-progress")).to_have_count(0)
