@@ -1,5 +1,6 @@
-"""The catalog at 100 000 products (issue #20): a 50-line quote's price look-up and the
-product picker's search, each beside a raw SQL baseline on the same data.
+"""The catalog at 100 000 products (issue #20): a 50-line quote's price look-up, the
+product picker's search and the catalog list page, each beside a raw SQL baseline on
+the same data.
 
 Loads N products in 100 categories (bulk Core inserts, as the importer writes), a
 general price list with a rule per category and a fixed price for every 50th product,
@@ -9,7 +10,9 @@ then times, median of 20:
   products, the rules, the categories) against one raw SELECT of the same products and
   their rules;
 - the picker's ``GET /products/_lookup?q=`` (the whole request: security, the visible
-  query, titles, JSON) against the raw ``lower(name) LIKE`` / code prefix query.
+  query, titles, JSON) against the raw ``lower(name) LIKE`` / code prefix query;
+- the catalog's list ``GET /api/v1/products?sort=name&limit=50`` (the whole request)
+  against the raw first page by name and its count.
 
 It prints the ratios; nothing here asserts a time (docs/performance.md).
 
@@ -171,6 +174,22 @@ def main():
                 {"q": f"%{pick}%"},
             ).all()
 
+    def kyklos_list():
+        # the catalog's list (the generic list: the visible query, one page by name, the
+        # count, each row serialised); the HTML page runs the same query
+        res = client.get("/api/v1/products?sort=name&limit=50")
+        assert res.status_int == 200 and res.json["items"][0]["name"] == "Product 0000000 widget"
+
+    def raw_list():
+        with engine.connect() as conn:
+            conn.execute(
+                text(
+                    "SELECT id, sku, name, kind, list_price, active FROM catalog_product"
+                    " WHERE deleted_at IS NULL ORDER BY name, id LIMIT 50"
+                )
+            ).all()
+            conn.execute(text("SELECT count(*) FROM catalog_product WHERE deleted_at IS NULL"))
+
     print(f"{engine.dialect.name}: {args.rows} products, {len(rules)} price rules")
     state = {}
     # one request for the look-ups (as a quote page's): its set-up is not the look-up's
@@ -178,6 +197,7 @@ def main():
         state["request"] = request
         rows = [("price look-up, 50 lines", _median_ms(kyklos_prices), _median_ms(raw_prices))]
     rows.append(("picker search (HTTP)", _median_ms(kyklos_picker), _median_ms(raw_picker)))
+    rows.append(("catalog list (HTTP)", _median_ms(kyklos_list), _median_ms(raw_list)))
     if __import__("os").environ.get("BENCH_PROFILE"):
         import cProfile
 

@@ -46,7 +46,7 @@ REPORT_ACTIVITIES = 5_000_000
 #: the scenarios that read activities (the others skip loading them)
 READ_ACTIVITIES = (5, 9)
 #: reads first; the HTTP load and the imports write (8 measures reads right after its own)
-ORDER = (2, 3, 4, 5, 9, 7, 6, 1, 8)
+ORDER = (2, 3, 4, 5, 9, 7, 6, 1, 8, 11)
 NAMES = {
     1: "CSV import",
     2: "list API page 1 / deep page",
@@ -57,6 +57,7 @@ NAMES = {
     7: "CSV export, streamed",
     8: "Odoo workloads right after an import",
     9: "report builder over activities",
+    11: "mass e-mail, kill -9 mid-run",
 }
 
 
@@ -67,6 +68,7 @@ def scenario_module(n: int):
         s_import,
         s_kpi,
         s_list,
+        s_mass_email,
         s_reports,
         s_rules,
         s_segments,
@@ -83,6 +85,7 @@ def scenario_module(n: int):
         7: s_export,
         8: s_workloads,
         9: s_reports,
+        11: s_mass_email,
     }[n]
 
 

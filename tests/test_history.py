@@ -194,3 +194,18 @@ def test_audit_rows_are_in_the_same_transaction(api, registry, dbsession):
             .all()
         )
         assert [(x.entity, x.action, x.version) for x in entries] == [("thing", "create", 1)]
+
+
+def test_a_batch_created_record_shows_no_row_number_or_version(as_user):
+    """A batched insert (imports, demo data) records every column it wrote; the server's
+    own fields (row number, version, who and when) are not lines a person reads."""
+    with as_user("thingsreader") as request:
+        et = service.get_entity_type(request, "thing")
+        entry = history.AuditEntry(action="create", changes={
+            "id": [None, 31], "version": [None, 1], "name": [None, "Crate"],
+            "created_at": [None, "2026-01-02T10:00:00+00:00"],
+            "updated_at": [None, "2026-01-02T10:00:00+00:00"]})
+        readable = set(et.fields) | {"id", "version", "created_at", "updated_at"}
+        _title, detail = history.describe(request, et, entry, "ann", readable, {})
+    assert "Crate" in str(detail)
+    assert "31" not in str(detail) and "2026" not in str(detail), detail

@@ -357,6 +357,21 @@ def test_numbers_dates_and_money_per_locale(registry, lang, money, number, date)
         assert request.format_date(dt.date(2026, 3, 5)) == date
 
 
+@pytest.mark.parametrize(
+    ("lang", "short", "long"),
+    [("en", "Jan 2026", "January 2026"), ("el", "Ιαν 2026", "Ιανουάριος 2026"),
+     ("pl", "sty 2026", "styczeń 2026")],
+)
+def test_months_in_words_per_locale(registry, lang, short, long):
+    """Chart axes name months in the user's language, from a date or a ``2026-01`` key."""
+    from kyklos.i18n import format_month
+
+    with _request(registry, {"Accept-Language": lang}) as request:
+        assert format_month(request, "2026-01") == short
+        assert format_month(request, dt.date(2026, 1, 31), "long") == long
+        assert format_month(request, None) == ""
+
+
 def test_number_with_fixed_decimals_and_empty_values(registry):
     with _request(registry, {"Accept-Language": "el"}) as request:
         assert request.format_number(2.5, digits=2) == "2,50"

@@ -335,8 +335,11 @@ def retry_locked(fn, *args, attempts: int = LOCKED_ATTEMPTS, first_delay: float 
         except Exception as exc:
             if attempt == attempts or not is_locked_error(exc):
                 raise
-            log.info("%s: database is locked, attempt %d of %d again in %.2f s",
-                     what or getattr(fn, "__name__", "write"), attempt + 1, attempts, delay)
+            # A retry that then succeeds is routine on SQLite (the embedded worker and the
+            # web threads share one file): only the later attempts are worth a line.
+            log.log(logging.DEBUG if attempt < 3 else logging.INFO,
+                    "%s: database is locked, attempt %d of %d again in %.2f s",
+                    what or getattr(fn, "__name__", "write"), attempt + 1, attempts, delay)
             time.sleep(delay * (0.5 + random.random()))  # noqa: S311 - jitter, not crypto
             delay = min(delay * 2, max_delay)
     raise AssertionError("unreachable")  # pragma: no cover

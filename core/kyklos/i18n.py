@@ -171,6 +171,20 @@ def format_date(request, value, format: str = "medium", locale: str | None = Non
     return babel_dates.format_date(value, format=format, locale=babel_locale(request, locale))
 
 
+def format_month(request, value, width: str = "short") -> str:
+    """A month in words, in the user's language: ``date(2026, 1, 1)`` or ``"2026-01"`` ->
+    ``Jan 2026`` (en), ``Ιαν 2026`` (el); ``width="long"`` -> ``January 2026``. Charts and
+    tables label months with it, never with the ``2026-01`` key."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):
+        value = dt.date(int(value[:4]), int(value[5:7]), 1)
+    elif isinstance(value, dt.datetime):
+        value = _aware(value).astimezone(timezone_of(request)).date()
+    skeleton = "yMMMM" if width == "long" else "yMMM"
+    return babel_dates.format_skeleton(skeleton, value, locale=babel_locale(request))
+
+
 def format_datetime(
     request, value, format: str = "medium", locale: str | None = None, tz=None
 ) -> str:

@@ -87,13 +87,14 @@ from kyklos.i18n import (
     format_date,
     format_datetime,
     format_money,
+    format_month,
     format_number,
     format_time,
     translate,
     translate_for,
 )
 from kyklos.jobs.runner import job_request as request_as
-from kyklos.mail import MailError, send_mail
+from kyklos.mail import MailConnection, MailError, send_mail
 from kyklos.mail import build_message as build_mail
 from kyklos.mail import deliver as deliver_mail
 from kyklos.plugins import Plugin, Theme
@@ -196,6 +197,7 @@ __all__ = [
     "HomeSection",
     "IdMixin",
     "JSONType",
+    "MailConnection",
     "MailError",
     "MenuItem",
     "Money",
@@ -253,6 +255,7 @@ __all__ = [
     "user_ids_with_roles",
     "format_date",
     "format_datetime",
+    "format_month",
     "format_money",
     "format_number",
     "format_time",

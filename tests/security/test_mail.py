@@ -70,3 +70,37 @@ def test_body_is_not_interpreted(registry, smtp_server):
     req.tm.commit()
     msg = smtp_server.wait(1)[0]
     assert msg.envelope_to == ["a@example.com"] and msg["Bcc"] is None
+
+
+def test_without_a_host_messages_go_to_the_drop_folder_and_the_console_says_so_once(
+    tmp_path, caplog
+):
+    """development.ini has no SMTP server: what would have been sent is kept as .eml files,
+    and a newcomer's console gets one line about it, not one per message."""
+    import email
+    import logging
+
+    from kyklos import mail
+
+    mail._told_unsent.clear()
+    settings = {"kyklos.mail.drop_dir": str(tmp_path / "mail"), "kyklos.mail.sender": "k@x.gr"}
+    with caplog.at_level(logging.INFO, logger="kyklos.mail"):
+        for n in range(3):
+            mail.deliver(settings, mail.build_message(settings, f"p{n}@x.gr", f"Θέμα {n}", "σώμα"))
+    files = sorted((tmp_path / "mail").glob("*.eml"))
+    assert len(files) == 3
+    got = {
+        email.message_from_bytes(f.read_bytes(), policy=email.policy.default)["Subject"]
+        for f in files
+    }
+    assert got == {"Θέμα 0", "Θέμα 1", "Θέμα 2"}
+    told = [r for r in caplog.records if r.levelno >= logging.INFO]
+    assert len(told) == 1 and str(tmp_path / "mail") in told[0].getMessage()
+
+    mail._told_unsent.clear()
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="kyklos.mail"):
+        for _n in range(3):
+            mail.deliver({}, mail.build_message({}, "p@x.gr", "s", "b"))
+    warned = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(warned) == 1 and "kyklos.mail.host is not set" in warned[0].getMessage()

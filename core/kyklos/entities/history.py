@@ -230,6 +230,13 @@ def _show(request, field, value, refs):
     return cell.markup
 
 
+#: server-owned fields a history line never shows: the entry's sentence already names who
+#: and when, and a person has no use for a row number or a version counter
+_UNSHOWN = frozenset(
+    {"id", "version", "created_at", "updated_at", "created_by_id", "updated_by_id"}
+)
+
+
 def describe(request, et, entry, who, readable, refs) -> tuple:
     """``(title, detail)`` of one entry as markup: a sentence, and one line per changed
     field ("Stage: Offer sent → Negotiation") when several changed."""
@@ -242,8 +249,12 @@ def describe(request, et, entry, who, readable, refs) -> tuple:
     rows = []
     for name, pair in changes.items():
         field = et.fields.get(name)
-        if field is not None and not field.form and field.virtual:
-            continue  # a convenience copy of another field (e.g. one phone of a list)
+        if field is not None and not field.form:
+            # what the detail page does not show either: a convenience copy of another
+            # field (one phone of a list), the parts a number is made of (year, seq)
+            continue
+        if name in _UNSHOWN:
+            continue
         label = request.localizer.translate(field.title) if field else name
         old, new = (list(pair) + [None, None])[:2] if isinstance(pair, list) else (None, pair)
         if entry.action != "update" and display._empty(new):

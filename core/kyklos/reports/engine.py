@@ -581,7 +581,7 @@ def _value(m: Measure, value, currency: str):
 def bucket_text(request, unit: str, day: dt.date) -> str:
     from babel import dates as babel_dates
 
-    from kyklos.i18n import babel_locale
+    from kyklos.i18n import babel_locale, format_month
 
     loc = babel_locale(request)
     if unit == "day":
@@ -595,7 +595,7 @@ def bucket_text(request, unit: str, day: dt.date) -> str:
             ),
         )
     if unit == "month":
-        return babel_dates.format_skeleton("yMMMM", day, locale=loc)
+        return format_month(request, day, "long")
     if unit == "quarter":
         return _t(
             request,

@@ -555,6 +555,16 @@ def field_access(request, et) -> tuple[set[str], set[str]]:
     ctx = _context(request)
     if ctx is None:
         return set(), set()
+    # asked once per merged message, exported row or serialized record by some paths:
+    # the answer only changes with the request's identity, which owns ``ctx``
+    memo = ctx.__dict__.setdefault("_field_access", {})
+    if et.name not in memo:
+        memo[et.name] = _field_access(request, ctx, et)
+    readable, writable = memo[et.name]
+    return set(readable), set(writable)  # copies: callers may add to them
+
+
+def _field_access(request, ctx, et) -> tuple[set[str], set[str]]:
     names = set(et.fields)
     base_writable = {f.name for f in et.writable_fields()}
     read_perm = et.permission("read")

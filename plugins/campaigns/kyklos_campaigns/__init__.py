@@ -12,6 +12,9 @@ Public functions other features call:
   list reaches on a channel, and who was excluded and why (counted)
 - :func:`kyklos_campaigns.rendering.render_for` ``(request, template, person, ...)``
 - :func:`kyklos_campaigns.sending.start` ``(request, campaign)``: queue a campaign
+- :func:`kyklos_campaigns.sequences.start` ``(request, sequence)``: enrol a sequence's
+  list and run it; :func:`kyklos_campaigns.sequences.advance` ``(registry, now=None)``:
+  run the steps due at ``now`` (the timers' job; tests pass a later ``now``)
 """
 
 from pyramid.i18n import TranslationStringFactory
@@ -32,13 +35,20 @@ plugin = Plugin(
     title=_("Campaigns"),
     description=_("Target lists, e-mail templates, campaigns with tracking, responses and results"),
     requires_core=">=0.1,<1",
-    requires_hooks=">=1.0,<2",
+    requires_hooks=">=1.3,<2",  # 1.3: kyklos_record_form_panels (step form)
     depends=("contacts", "activities"),
     demo_data=_demo,
 )
 
 CONFIG_TYPES = ("targetlist", "emailtemplate", "lettertemplate", "suppression")
-WORK_TYPES = ("campaign", "campaignmember", "campaignrecipient")
+WORK_TYPES = (
+    "campaign",
+    "campaignmember",
+    "campaignrecipient",
+    "sequence",
+    "sequencestep",
+    "sequenceenrolment",
+)
 TYPES = CONFIG_TYPES + WORK_TYPES
 #: verb -> permission, per entity type ("campaigns.campaign.read", ...)
 PERMISSIONS = {t: entity_permissions("campaigns", t) for t in TYPES}
@@ -64,6 +74,9 @@ def includeme(config):
     config.include(".letters")
     config.include(".letters_views")
     config.include(".landing")
+    config.include(".sequences_models")
+    config.include(".sequences")
+    config.include(".sequences_views")
     config.declare_permission(SEND, _("Send campaigns"))
     config.add_role("campaignmanager", _("Campaign manager"), [*_perms(TYPES, FULL), SEND])
     config.extend_role("manager", [*_perms(TYPES, FULL), SEND])
@@ -73,6 +86,19 @@ def includeme(config):
     config.extend_role("campaignmanager", around)
     for et in ("person", "account", "consent"):
         config.add_record_rule(et, "campaignmanager", "read", "all")
+    # a sequence's call and meeting steps put activities in people's histories for the
+    # sequence's owner (MKT-05): the campaign manager who starts it creates them
+    config.extend_role(
+        "campaignmanager",
+        [
+            "activities.activity.read",
+            "activities.activity.create",
+            "activities.activity.assign",
+            "activities.activitytype.read",
+        ],
+    )
+    for action in ("read", "write"):
+        config.add_record_rule("activity", "campaignmanager", action, "all")
     for role in ("campaignmanager", "manager"):
         for et in TYPES:
             for action in ("read", "write", "delete"):

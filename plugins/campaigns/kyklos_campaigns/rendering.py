@@ -10,6 +10,7 @@ undefined so that ``{{ first_name | default("customer") }}`` gives the fallback.
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 
@@ -225,9 +226,16 @@ def merge_context(request, person, extra: dict | None = None) -> dict:
     return out
 
 
+@functools.lru_cache(maxsize=256)
+def _compiled(env, source: str):
+    # a campaign renders one template for every recipient: compiling it once per run
+    # instead of once per message (a compiled template is safe to share between threads)
+    return env.from_string(source)
+
+
 def _render(env, field, source, values) -> str:
     try:
-        return env.from_string(source or "").render(**values)
+        return _compiled(env, source or "").render(**values)
     except TemplateSyntaxError as exc:
         raise TemplateError(field, exc.message or str(exc)) from None
     except (SecurityError, UndefinedError, TypeError, ValueError) as exc:

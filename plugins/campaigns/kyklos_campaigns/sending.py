@@ -31,10 +31,10 @@ import time
 from sqlalchemy import func, select, update
 
 from kyklos_sdk import (
+    MailConnection,
     MailError,
     build_mail,
     collect,
-    deliver_mail,
     request_as,
     utcnow,
 )
@@ -48,6 +48,8 @@ from .tracking import click_url, open_url, response_url, unsubscribe_url
 log = logging.getLogger("kyklos_campaigns")
 
 JOB = "campaigns.send"
+#: messages rendered per request while sending e-mail
+BATCH = 100
 MAX_ATTEMPTS = 3
 
 
@@ -144,6 +146,14 @@ def fill_outbox(request, campaign: Campaign) -> int:
 def template_for(db, campaign: Campaign, language: str | None) -> EmailTemplate | None:
     """The campaign's template in ``language`` (a template of the same name), else the
     campaign's own."""
+    memo = db.info.setdefault("campaigns.templates", {})  # one look-up per batch
+    key = (campaign.template_id, language)
+    if key not in memo:
+        memo[key] = _template_for(db, campaign, language)
+    return memo[key]
+
+
+def _template_for(db, campaign: Campaign, language: str | None) -> EmailTemplate | None:
     base = db.get(EmailTemplate, campaign.template_id) if campaign.template_id else None
     if base is None or not language or language == base.language:
         return base
@@ -257,54 +267,12 @@ def send_job(ctx, campaign_id: int):
         )
         throttle = max(1, int(campaign.throttle_per_minute or 600))
         channel_id = campaign.channel
-    pause = 60.0 / throttle
-    finished = None
-    sent = failed = 0
-    while True:
-        with request_as(registry, user_id, job_id=ctx.job_id, write=True) as request:
-            rid = _next(request, int(campaign_id), finished)
-            if rid is None:
-                break
-            db = request.dbsession
-            rec = db.get(Recipient, rid)
-            campaign = db.get(Campaign, int(campaign_id))
-            channel = channels(request).get(channel_id)
-            try:
-                parts = compose(request, campaign, rec)
-                msg = build_email(request, rec, parts) if channel_id == "email" else None
-            except (TemplateError, MailError) as exc:
-                finished = (rid, "failed", str(exc)[:500])
-                failed += 1
-                continue
-            if channel_id != "email":
-                # the channel delivers after this transaction commits
-                if channel is None:
-                    finished = (rid, "failed", "channel not available")
-                    failed += 1
-                    continue
-                channel.send(request, rec.address, parts["subject"], parts["text"])
-                # this transaction also marks it sent: a failure rolls both back
-                _finish(db, rid, "sent", None)
-                finished = None
-                sent += 1
-                continue
-        try:
-            deliver_mail(registry.settings, msg)
-        except (OSError, smtplib.SMTPException) as exc:
-            log.warning("campaign %s: sending to row %s failed: %s", campaign_id, rid, exc)
-            finished = (rid, "failed", str(exc)[:500])
-            failed += 1
-            with request_as(registry, None, write=True) as request:
-                row = request.dbsession.get(Recipient, rid)
-                if row.attempts < MAX_ATTEMPTS and not isinstance(
-                    exc, smtplib.SMTPRecipientsRefused
-                ):
-                    row.state, finished = "queued", None  # try it again later in this run
-        else:
-            finished = (rid, "sent", None)
-            sent += 1
-        ctx.progress(min(99, 100 * (sent + failed) / max(1, total)))
-        time.sleep(pause)
+    pacer = _Pacer(60.0 / throttle)
+    progress = _Progress(ctx, total)
+    if channel_id == "email":
+        sent, failed = _send_email(ctx, int(campaign_id), pacer, progress)
+    else:
+        sent, failed = _send_channel(ctx, int(campaign_id), channel_id, pacer, progress)
     with request_as(registry, None, write=True) as request:
         campaign = request.dbsession.get(Campaign, int(campaign_id))
         left = request.dbsession.execute(
@@ -316,6 +284,181 @@ def send_job(ctx, campaign_id: int):
             campaign.status = "sent"
             campaign.finished_at = utcnow()
     return {"sent": sent, "failed": failed}
+
+
+class _Pacer:
+    """Keeps to the campaign's rate: each message goes out ``interval`` seconds after the
+    previous one was due, so the time spent preparing it counts towards the wait."""
+
+    def __init__(self, interval: float):
+        self.interval = interval
+        self.due = time.monotonic()
+
+    def wait(self) -> None:
+        now = time.monotonic()
+        if self.due > now:
+            time.sleep(self.due - now)
+        self.due = max(self.due, now - self.interval) + self.interval
+
+
+class _Progress:
+    """The job's progress for the UI, at most once a second (each report is a write)."""
+
+    def __init__(self, ctx, total: int):
+        self.ctx, self.total, self.done, self.at = ctx, max(1, total), 0, 0.0
+
+    def step(self) -> None:
+        self.done += 1
+        now = time.monotonic()
+        if now - self.at >= 1.0:
+            self.at = now
+            self.ctx.progress(min(99, 100 * self.done / self.total))
+
+
+def _queued_batch(request, campaign_id: int) -> list[Recipient]:
+    """The next queued rows, with their people loaded in the same session (one query
+    each instead of one per message)."""
+    from kyklos_contacts.models import Person
+
+    db = request.dbsession
+    rows = (
+        db.execute(
+            select(Recipient)
+            .where(Recipient.campaign_id == campaign_id, Recipient.state == "queued")
+            .order_by(Recipient.id)
+            .limit(BATCH)
+        )
+        .scalars()
+        .all()
+    )
+    ids = {r.person_id for r in rows if r.person_id}
+    if ids:
+        # held for the batch: the session's identity map keeps objects weakly, and
+        # ``compose`` finds the people there
+        db.info["campaigns.people"] = (
+            db.execute(select(Person).where(Person.id.in_(ids))).scalars().all()
+        )
+    return rows
+
+
+def _send_email(ctx, campaign_id: int, pacer: _Pacer, progress: _Progress) -> tuple[int, int]:
+    """E-mail in batches: a batch's messages are rendered in one request (the sender's
+    permissions and the templates looked up once), then each goes out over one kept SMTP
+    connection. Taking a row (``sending``) and recording the previous one as ``sent`` is
+    one short transaction per message, so a kill leaves at most one row ``sending``."""
+    registry = ctx.registry
+    sent = failed = 0
+    finished = None
+    with MailConnection(registry.settings) as conn:
+        while True:
+            with request_as(registry, ctx.user_id, job_id=ctx.job_id) as request:
+                rows = _queued_batch(request, campaign_id)
+                if not rows:
+                    break
+                campaign = request.dbsession.get(Campaign, campaign_id)
+                batch = []
+                for rec in rows:
+                    try:
+                        batch.append(
+                            (
+                                rec.id,
+                                build_email(request, rec, compose(request, campaign, rec)),
+                                None,
+                            )
+                        )
+                    except (TemplateError, MailError) as exc:
+                        batch.append((rec.id, None, str(exc)[:500]))
+            for rid, msg, error in batch:
+                with request_as(registry, None, write=True) as request:
+                    if finished is not None:
+                        _finish(request.dbsession, *finished)
+                        finished = None
+                    taken = _take(request.dbsession, rid, error)
+                if not taken:
+                    continue  # another run took it meanwhile
+                if msg is None:
+                    failed += 1
+                    progress.step()
+                    continue
+                pacer.wait()
+                try:
+                    conn.send(msg)
+                except (OSError, smtplib.SMTPException) as exc:
+                    log.warning("campaign %s: sending to row %s failed: %s", campaign_id, rid, exc)
+                    finished = (rid, "failed", str(exc)[:500])
+                    with request_as(registry, None, write=True) as request:
+                        row = request.dbsession.get(Recipient, rid)
+                        if row.attempts < MAX_ATTEMPTS and not isinstance(
+                            exc, smtplib.SMTPRecipientsRefused
+                        ):
+                            row.state, finished = "queued", None  # again later in this run
+                        else:
+                            _finish(request.dbsession, *finished)
+                            finished = None
+                            failed += 1
+                            progress.step()
+                else:
+                    finished = (rid, "sent", None)
+                    sent += 1
+                    progress.step()
+    if finished is not None:
+        with request_as(registry, None, write=True) as request:
+            _finish(request.dbsession, *finished)
+    return sent, failed
+
+
+def _take(db, rid: int, error: str | None) -> bool:
+    """Take queued row ``rid``: ``sending``, or ``failed`` with ``error`` when its message
+    could not be made. False when it was not queued any more."""
+    values = (
+        {"state": "failed", "error": error, "claimed_at": None}
+        if error
+        else {"state": "sending", "claimed_at": utcnow()}
+    )
+    done = db.execute(
+        update(Recipient)
+        .where(Recipient.id == rid, Recipient.state == "queued")
+        .values(attempts=Recipient.attempts + 1, **values)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(done.rowcount)
+
+
+def _send_channel(
+    ctx, campaign_id: int, channel_id: str, pacer: _Pacer, progress: _Progress
+) -> tuple[int, int]:
+    """Another channel (SMS): ``channel.send`` inside the transaction that marks the row
+    sent, one row at a time, so the channel's own after-commit delivery sees the outcome."""
+    registry = ctx.registry
+    finished = None
+    sent = failed = 0
+    while True:
+        pacer.wait()  # outside the transaction: never hold the write lock while waiting
+        with request_as(registry, ctx.user_id, job_id=ctx.job_id, write=True) as request:
+            rid = _next(request, campaign_id, finished)
+            finished = None
+            if rid is None:
+                break
+            db = request.dbsession
+            rec = db.get(Recipient, rid)
+            campaign = db.get(Campaign, campaign_id)
+            channel = channels(request).get(channel_id)
+            try:
+                parts = compose(request, campaign, rec)
+            except (TemplateError, MailError) as exc:
+                finished = (rid, "failed", str(exc)[:500])
+                failed += 1
+                continue
+            if channel is None:
+                finished = (rid, "failed", "channel not available")
+                failed += 1
+                continue
+            channel.send(request, rec.address, parts["subject"], parts["text"])
+            # this transaction also marks it sent: a failure rolls both back
+            _finish(db, rid, "sent", None)
+            sent += 1
+        progress.step()
+    return sent, failed
 
 
 def due_at(campaign: Campaign) -> dt.datetime | None:

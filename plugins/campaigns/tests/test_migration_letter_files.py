@@ -1,4 +1,4 @@
-"""campaigns_0005 on a scratch SQLite database: the letters made before it move from
+"""campaigns_0006 on a scratch SQLite database: the letters made before it move from
 their row to the file storage (``kyklos.files_dir``, the core's layout), the row keeps
 only the keys, the schema matches the models, and the downgrade brings the bytes back."""
 
@@ -19,7 +19,7 @@ def _scratch(registry, tmp_path):
     mine = next(b for b in branches if b.id == "campaigns")
     engine = create_engine(f"sqlite:///{tmp_path / 'scratch.sqlite'}")
     migrate.upgrade(engine, [b for b in branches if b.id != "campaigns"])
-    migrate.upgrade(engine, [mine], "campaigns_0004")
+    migrate.upgrade(engine, [mine], "campaigns_0005")
     return migrate, branches, mine, engine
 
 
@@ -78,7 +78,7 @@ def test_existing_letters_move_to_the_file_storage_and_back(registry, tmp_path):
         cols = {c["name"] for c in inspect(engine).get_columns("campaigns_letterrun")}
         assert not {"archive", "addresses_csv"} & cols
 
-        migrate.downgrade(engine, mine, "campaigns_0004", settings=settings)
+        migrate.downgrade(engine, mine, "campaigns_0005", settings=settings)
         with engine.connect() as conn:
             back = conn.execute(
                 text("SELECT archive, addresses_csv FROM campaigns_letterrun WHERE id = 1")
@@ -96,7 +96,7 @@ def test_existing_letters_need_the_file_storage(registry, tmp_path):
         _old_run(engine, b"PK", "document\n")
         with pytest.raises(RuntimeError, match="kyklos.files_dir"):
             migrate.upgrade(engine, [mine])
-        assert migrate.current(engine, mine) == "campaigns_0004"
+        assert migrate.current(engine, mine) == "campaigns_0005"
         cols = {c["name"] for c in inspect(engine).get_columns("campaigns_letterrun")}
         assert "archive" in cols
     finally:

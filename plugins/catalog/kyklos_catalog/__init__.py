@@ -42,6 +42,8 @@ def _perms(verbs):
 
 def includeme(config):
     """Wiring only: no I/O here."""
+    # the competition plugin fills a product's "Competing products" through this hook
+    config.include(".competing")
     config.include(".models")
     config.include(".views")
     config.include(".hooks")

@@ -19,6 +19,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    case,
     or_,
     select,
 )
@@ -47,6 +48,9 @@ KINDS = [
     ("presentation", _("Presentation")),
     ("pricesheet", _("Price sheet")),
     ("manual", _("Manual")),
+    # a product's own papers: what it is made to, and what its maker guarantees
+    ("specification", _("Specification")),
+    ("warranty", _("Warranty")),
     ("other", _("Other document")),
 ]
 #: the records documents are sent from, and where their people are found
@@ -82,10 +86,13 @@ class Literature(EntityMixin, Base):
         return self.valid_until is not None and self.valid_until < dt.date.today()
 
 
-#: a send's states: waiting in the outbox (the job queue), delivered to the SMTP server,
-#: or refused/unreachable (with the reason; the user may send it again)
+#: a send's states: waiting in the outbox (the job queue), waiting for its next attempt
+#: after a temporary failure (an SMTP 4xx, a server down or too slow), delivered to the
+#: SMTP server, or refused for good / out of attempts (with the reason; the user may
+#: send it again)
 SEND_STATES = (
     ("queued", _("Queued")),
+    ("retrying", _("Waiting to try again")),
     ("sent", _("Sent")),
     ("failed", _("Failed")),
 )
@@ -120,6 +127,10 @@ class LiteratureSend(IdMixin, Base):
     literature_ids: Mapped[list | None] = mapped_column(JSONType)
     attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     delivered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    #: when a send waiting after a temporary failure is tried again (state "retrying")
+    next_attempt_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    #: automatic retries after temporary failures since the send was last queued by a user
+    retries: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
 
 
 def current_files(request, ids) -> dict[int, dict]:
@@ -154,7 +165,7 @@ def category_chain(db, category_ids) -> set[int]:
     return out
 
 
-def offered(
+def offered_select(
     request,
     product_ids=(),
     language: str | None = None,
@@ -162,11 +173,13 @@ def offered(
     day: dt.date | None = None,
     include_expired: bool = False,
     everything: bool = False,
-) -> list[tuple[Literature, dict]]:
-    """The documents the user may see for these products (their own, and their
-    categories'), in ``language`` or in no particular one, valid on ``day`` unless
-    ``include_expired``, each with its current file. ``everything``: for no product in
-    particular (the send form of an account)."""
+    first_language: str | None = None,
+):
+    """The query of the documents the user may see for these products (their own, and
+    their categories'), in ``language`` or in no particular one, valid on ``day``
+    unless ``include_expired``, in title order; ``None`` when nothing can match.
+    ``everything``: for no product in particular (the send form of an account);
+    ``first_language``: documents in it (or for any reader) before the others."""
     from .models import Product
 
     db = request.dbsession
@@ -175,7 +188,7 @@ def offered(
     if not everything:
         product_ids = [p for p in product_ids if p]
         if not product_ids:
-            return []
+            return None
         rows = db.execute(
             select(Product.id, Product.category_id, Product.template_id).where(
                 Product.id.in_(product_ids)
@@ -205,9 +218,56 @@ def offered(
             or_(Literature.valid_from.is_(None), Literature.valid_from <= day),
             or_(Literature.valid_until.is_(None), Literature.valid_until >= day),
         )
-    docs = db.execute(stmt.order_by(Literature.title, Literature.id).limit(200)).scalars().all()
+    # documents without a file cannot be offered: left out by the query, so that a
+    # page holds ``limit`` documents and the count is what the pages hold
+    stmt = stmt.where(Literature.id.in_(with_file_ids(request)))
+    order = [Literature.title, Literature.id]
+    if first_language:
+        # the reader's language (and documents for any reader) first, on every page
+        order.insert(
+            0,
+            case(
+                (or_(Literature.language == first_language, Literature.language.is_(None)), 0),
+                else_=1,
+            ),
+        )
+    return stmt.order_by(*order)
+
+
+def with_file_ids(request):
+    """A subquery of the ids of documents with at least one file. The SDK gives no
+    attachment model to query by, only its functions, so the core's attachment table
+    is named here by its two columns that say whose a file is."""
+    from sqlalchemy import column, table
+
+    att = table("kyklos_attachment", column("entity"), column("record_id"))
+    return select(att.c.record_id).where(att.c.entity == "literature")
+
+
+def offered_page(request, product_ids=(), language=None, *, page=1, limit=50, **kw):
+    """One page of :func:`offered_select` (``page`` from 1): ``(documents with their
+    current file, total)``."""
+    from sqlalchemy import func
+
+    stmt = offered_select(request, product_ids, language, **kw)
+    if stmt is None:
+        return [], 0
+    db = request.dbsession
+    total = db.execute(
+        select(func.count()).select_from(
+            stmt.order_by(None).with_only_columns(Literature.id).subquery()
+        )
+    ).scalar_one()
+    docs = db.execute(stmt.offset((page - 1) * limit).limit(limit)).scalars().all()
     files = current_files(request, [d.id for d in docs])
-    return [(d, files[d.id]) for d in docs if d.id in files]
+    return [(d, files[d.id]) for d in docs if d.id in files], total
+
+
+def offered(request, product_ids=(), language=None, **kw) -> list[tuple[Literature, dict]]:
+    """The first 200 documents of :func:`offered_select`, each with its current file:
+    for a record's panel and the documents a quote may attach (paged lists use
+    :func:`offered_page`)."""
+    return offered_page(request, product_ids, language, page=1, limit=200, **kw)[0]
 
 
 def send_title(send: LiteratureSend):
@@ -216,7 +276,19 @@ def send_title(send: LiteratureSend):
         return _("Documents sent to ${email}", mapping={"email": send.email})
     if send.state == "failed":
         return _("Sending documents to ${email} failed", mapping={"email": send.email})
+    if send.state == "retrying":
+        return _("Sending documents to ${email} will be tried again", mapping={"email": send.email})
     return _("Documents queued for ${email}", mapping={"email": send.email})
+
+
+def next_attempt_words(request, send: LiteratureSend):
+    """ "Attempt 2; next attempt on 7 Dec 2026, 11:05" in the user's language and zone."""
+    from kyklos_sdk import format_datetime
+
+    return _(
+        "Attempt ${n}; next attempt ${when}",
+        mapping={"n": send.attempts, "when": format_datetime(request, send.next_attempt_at)},
+    )
 
 
 def timeline(request, entity: str, record_id: int) -> list[TimelineItem]:
@@ -234,11 +306,13 @@ def timeline(request, entity: str, record_id: int) -> list[TimelineItem]:
     out = []
     for s, who in rows:
         detail = ", ".join(s.documents.splitlines())
-        if s.state == "failed" and s.error:
+        if s.state in ("failed", "retrying") and s.error:
             reason = request.localizer.translate(
                 _("Reason: ${reason}", mapping={"reason": s.error})
             )
             detail = f"{detail} — {reason}"
+        if s.state == "retrying" and s.next_attempt_at:
+            detail = f"{detail} — " + request.localizer.translate(next_attempt_words(request, s))
         out.append(
             TimelineItem(
                 when=s.delivered_at or s.sent_at,

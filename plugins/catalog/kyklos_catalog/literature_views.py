@@ -45,6 +45,7 @@ from .literature import (
     LiteratureSend,
     current_files,
     offered,
+    offered_page,
     send_title,
     timeline,
 )
@@ -53,6 +54,8 @@ READ = PERMISSIONS["literature"]["read"]
 MAX_MESSAGE = 5000
 MAX_LIMIT = 200  # as the core's lists: ``limit`` is 1..200
 SEND_JOB = "catalog.literature.send"
+#: the automatic retries of a send after a temporary failure: after 1, 5 and 30 minutes
+RETRY_DELAYS = (60, 300, 1800)
 #: reasons a send fails before it reaches the SMTP server, kept as a key and said in the
 #: reader's language (an SMTP server's own reply is kept as it was given)
 FAILURES = {
@@ -197,9 +200,43 @@ def queue_send(request, log: LiteratureSend) -> str:
     rolled-back request queues nothing). Each attempt has its own job."""
     log.state = "queued"
     log.error = None
+    log.next_attempt_at = None
+    log.retries = 0
     return request.enqueue_job(
         SEND_JOB, args={"send_id": log.id}, key=f"{SEND_JOB}:{log.id}:{log.attempts}"
     )
+
+
+def retry_delays(settings) -> list[int]:
+    """Seconds to wait before each automatic retry after a temporary failure
+    (``kyklos.catalog.literature.retry_delays``, default "60 300 1800": after 1, 5
+    and 30 minutes); their number bounds the attempts (one more than the delays)."""
+    raw = settings.get("kyklos.catalog.literature.retry_delays")
+    if raw is None:
+        return list(RETRY_DELAYS)
+    try:
+        return [max(1, int(v)) for v in str(raw).replace(",", " ").split()]
+    except ValueError:
+        return list(RETRY_DELAYS)
+
+
+def temporary(exc: Exception) -> bool:
+    """Whether a delivery failure may pass by itself: an SMTP 4xx reply (greylisting, a
+    full queue), a server that is down, refuses connections or is too slow. A 5xx is
+    permanent: sending the same message again would be refused again."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _msg in exc.recipients.values()]
+        return bool(codes) and all(400 <= code < 500 for code in codes)
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return 400 <= exc.smtp_code < 500
+    if isinstance(exc, smtplib.SMTPServerDisconnected):
+        return True
+    if isinstance(exc, smtplib.SMTPException):
+        # SMTPException is an OSError too: the others (no AUTH, a refused sender
+        # without a code) are this installation's setup, not a passing state
+        return False
+    # ConnectionRefusedError, TimeoutError, a name that does not resolve for now...
+    return isinstance(exc, OSError)
 
 
 class _Undeliverable(Exception):
@@ -274,14 +311,18 @@ def _smtp_reason(exc: Exception) -> str:
 
 def deliver_send(ctx, send_id: int):
     """The ``catalog.literature.send`` job: deliver one queued send as the user who sent
-    it and record the outcome. A refusal or an unreachable server marks it failed with
-    the reason (the user sees it on the timeline and may send it again); the job itself
-    succeeds, so nothing is lost in the queue's retries."""
+    it and record the outcome. A temporary failure (SMTP 4xx, server unreachable) is
+    tried again by a new job after the next of :func:`retry_delays`, with the same
+    Message-ID, until the attempts run out; a permanent refusal (5xx) or the last
+    attempt marks it failed with the reason (the user sees it on the timeline and may
+    send it again). The job itself succeeds: the retries are the send's, counted and
+    shown, not the queue's."""
     request = ctx.request
     log = ctx.dbsession.get(LiteratureSend, int(send_id))
-    if log is None or log.state != "queued":
+    if log is None or log.state not in ("queued", "retrying"):
         return {"skipped": True}
     log.attempts += 1
+    log.next_attempt_at = None
     try:
         msg = _message(request, log)
     except _Undeliverable as exc:
@@ -290,7 +331,23 @@ def deliver_send(ctx, send_id: int):
     try:
         deliver_mail(request.registry.settings, msg)
     except (OSError, smtplib.SMTPException) as exc:
-        log.state, log.error = "failed", _smtp_reason(exc)
+        log.error = _smtp_reason(exc)
+        delays = retry_delays(request.registry.settings)
+        # ``retries`` counts the automatic retries since the user last sent it (a send
+        # again by hand gets the whole series again)
+        if temporary(exc) and (log.retries or 0) < len(delays):
+            delay = delays[log.retries or 0]
+            log.retries = (log.retries or 0) + 1
+            log.state = "retrying"
+            log.next_attempt_at = utcnow() + dt.timedelta(seconds=delay)
+            ctx.enqueue(
+                SEND_JOB,
+                args={"send_id": log.id},
+                key=f"{SEND_JOB}:{log.id}:{log.attempts}",
+                delay=delay,
+            )
+            return {"state": "retrying", "next_attempt_at": log.next_attempt_at.isoformat()}
+        log.state = "failed"
         return {"state": "failed"}
     log.state, log.error, log.delivered_at = "sent", None, utcnow()
     return {"state": "sent"}
@@ -312,8 +369,14 @@ def _send_json(request, log: LiteratureSend) -> dict:
         "person_id": log.person_id,
         "documents": log.documents.splitlines(),
         "state": log.state,
+        "state_title": request.localizer.translate(dict(SEND_STATES).get(log.state, log.state)),
         "error": failure_words(request, log) or None,
         "attempts": log.attempts,
+        "next_attempt_at": log.next_attempt_at.isoformat() if log.next_attempt_at else None,
+        # the same in words, in the user's language and time zone
+        "next_attempt": format_datetime(request, log.next_attempt_at)
+        if log.next_attempt_at
+        else None,
         "sent_at": log.sent_at.isoformat(),
         "delivered_at": log.delivered_at.isoformat() if log.delivered_at else None,
         "url": request.route_url("catalog.api.literature.sent", id=log.id),
@@ -379,23 +442,49 @@ def api_retry(request):
 
 
 def api_offered(request):
-    """``GET /api/v1/catalog/literature/offered?product_id=1&product_id=2&language=el``"""
+    """``GET /api/v1/catalog/literature/offered?product_id=1&product_id=2&language=el
+    &include_expired=&page=&limit=``: one page of the documents offered for products,
+    paged as the library (``count``, ``page``, ``pages``, ``limit``, ``next``,
+    ``previous``)."""
     errors = {}
+    g = request.GET
     try:
-        pids = _ids(request.GET.getall("product_id"))
+        pids = _ids(g.getall("product_id"))
     except ValueError:
         errors["product_id"] = _("Give product numbers.")
         pids = []
-    lang = request.GET.get("language") or None
+    lang = g.get("language") or None
     if lang is not None and lang not in LANGUAGES:
         errors["language"] = _("One of: ${list}.", mapping={"list": ", ".join(LANGUAGES)})
-    expired = request.GET.get("include_expired") in ("1", "true")
+    expired = g.get("include_expired") in ("1", "true")
+    page, limit = paging(request, g, errors)
     if errors:
         raise Problem(400, _("Bad parameters"), errors=errors)
-    out = []
-    for doc, f in offered(request, pids, lang, include_expired=expired):
-        out.append(_doc_json(request, doc, f))
-    return {"items": out}
+    found, total = offered_page(
+        request, pids, lang, include_expired=expired, page=page, limit=limit
+    )
+    keep = [("product_id", p) for p in pids]
+    keep += [
+        (k, v)
+        for k, v in (("language", lang), ("include_expired", "true" if expired else None))
+        if v
+    ]
+    if g.get("limit"):
+        keep.append(("limit", limit))
+
+    def url(n):
+        query = urlencode(keep + ([("page", n)] if n > 1 else []))
+        return request.route_url("catalog.api.literature.offered") + (f"?{query}" if query else "")
+
+    return {
+        "items": [_doc_json(request, doc, f) for doc, f in found],
+        "count": total,
+        "page": page,
+        "pages": max(1, -(-total // limit)),
+        "limit": limit,
+        "next": url(page + 1) if page * limit < total else None,
+        "previous": url(page - 1) if page > 1 else None,
+    }
 
 
 def _doc_json(request, doc, f) -> dict:
@@ -439,7 +528,10 @@ def send_page(request):
     back = request.route_url("entity.detail", slug=et.slug, id=record.id)
     errors = {}
     chosen = {int(v) for v in params.getall("literature_ids") if v.isdigit() and len(v) < 10}
-    if request.method == "POST":
+    # a pager button posts the form to show another page of documents, keeping what is
+    # chosen and written so far; only the Send button sends
+    navigating = request.method == "POST" and params.get("page") not in (None, "")
+    if request.method == "POST" and not navigating:
         if not _csrf_ok(request):
             errors[""] = _("The form expired; send it again.")
         else:
@@ -468,10 +560,29 @@ def send_page(request):
         request.response.status = 400
     people = recipients(request, entity, record)
     show_expired = params.get("expired") == "1"
-    docs = offered(request, everything=True, include_expired=show_expired)
     # the recipient's language first: a Greek reader gets the Greek brochure
     lang = people[0].language if len(people) == 1 else None
-    docs.sort(key=lambda df: df[0].language not in (lang, None) if lang else False)
+    page, limit = paging(request, params, {})
+    docs, total = offered_page(
+        request,
+        everything=True,
+        include_expired=show_expired,
+        first_language=lang,
+        page=page,
+        limit=limit,
+    )
+    if docs == [] and total and page > 1:  # past the end: the last page
+        page = -(-total // limit)
+        docs, total = offered_page(
+            request,
+            everything=True,
+            include_expired=show_expired,
+            first_language=lang,
+            page=page,
+            limit=limit,
+        )
+    shown = {d.id for d, _f in docs}
+    pages = max(1, -(-total // limit))
     kinds = {k: request.localizer.translate(v) for k, v in KINDS}
     return {
         "title": _("Send documents"),
@@ -485,6 +596,16 @@ def send_page(request):
         "kinds": kinds,
         "languages": LANGUAGES,
         "chosen": chosen,
+        # chosen on another page: kept in the form as hidden fields
+        "chosen_elsewhere": sorted(chosen - shown),
+        "pager": {
+            "page": page,
+            "pages": pages,
+            "total": total,
+            "first": (page - 1) * limit + 1 if docs else 0,
+            "last": (page - 1) * limit + len(docs),
+            "limit": limit if params.get("limit") else None,
+        },
         "message": params.get("message") or "",
         "errors": errors,
         "show_expired": show_expired,
@@ -512,6 +633,26 @@ def _positive(raw, high=None):
         return None
     n = int(raw)
     return n if n >= 1 and (high is None or n <= high) else None
+
+
+def paging(request, params, errors: dict) -> tuple[int, int]:
+    """``page`` (from 1) and ``limit`` (1..200, default the core's list page size) of
+    a paged list, the library's and the offered documents' alike; a bad one is named
+    in ``errors`` and its default used."""
+    page = 1
+    if params.get("page") not in (None, ""):
+        page = _positive(params.get("page")) or 0
+        if not page:
+            errors["page"] = _("A page number from 1.")
+            page = 1
+    limit = _page_size(request)
+    if params.get("limit") not in (None, ""):
+        n = _positive(params.get("limit"), MAX_LIMIT)
+        if n is None:
+            errors["limit"] = _("A number from 1 to ${max}.", mapping={"max": MAX_LIMIT})
+        else:
+            limit = n
+    return page, limit
 
 
 def library(request, strict: bool = False) -> dict:
@@ -547,19 +688,7 @@ def library(request, strict: bool = False) -> dict:
     validity = pick("valid", list(dict(VALIDITY)), "valid")
     product_id = ident("product_id")
     category_id = ident("category_id")
-    page = 1
-    if g.get("page") not in (None, ""):
-        page = _positive(g.get("page")) or 0
-        if not page:
-            errors["page"] = _("A page number from 1.")
-            page = 1
-    limit = _page_size(request)
-    if g.get("limit") not in (None, ""):
-        n = _positive(g.get("limit"), MAX_LIMIT)
-        if n is None:
-            errors["limit"] = _("A number from 1 to ${max}.", mapping={"max": MAX_LIMIT})
-        else:
-            limit = n
+    page, limit = paging(request, g, errors)
     if errors and strict:
         raise Problem(400, _("Bad parameters"), errors=errors)
     today = dt.date.today()
@@ -909,8 +1038,11 @@ def openapi_paths(request) -> dict:
             "person_id": {"type": ["integer", "null"]},
             "documents": o.array({"type": "string"}),
             "state": {"type": "string", "enum": [k for k, _v in SEND_STATES]},
+            "state_title": {"type": "string"},
             "error": {"type": ["string", "null"]},
             "attempts": {"type": "integer"},
+            "next_attempt_at": {"type": ["string", "null"], "format": "date-time"},
+            "next_attempt": {"type": ["string", "null"]},
             "sent_at": {"type": "string", "format": "date-time"},
             "delivered_at": {"type": ["string", "null"], "format": "date-time"},
             "url": {"type": "string"},
@@ -974,14 +1106,29 @@ def openapi_paths(request) -> dict:
                 "Catalog",
                 "catalog_literature_offered",
                 {
-                    "200": o.json_ok(o.obj({"items": o.array({"type": "object"})})),
+                    "200": o.json_ok(
+                        o.obj(
+                            {
+                                "items": o.array({"type": "object"}),
+                                "count": {"type": "integer"},
+                                "page": {"type": "integer"},
+                                "pages": {"type": "integer"},
+                                "limit": {"type": "integer"},
+                                "next": {"type": ["string", "null"]},
+                                "previous": {"type": ["string", "null"]},
+                            }
+                        )
+                    ),
                     **o.problems("400", "401", "403"),
                 },
-                "The documents of products in a language, valid today, with their current file",
+                "One page of the documents of products in a language, valid today, with "
+                "their current file (paged as the library)",
                 parameters=[
                     o.param("product_id", {"type": "integer"}, description="repeatable"),
                     o.param("language", {"type": "string", "enum": list(LANGUAGES)}),
                     o.param("include_expired", {"type": "boolean"}),
+                    o.param("page", {"type": "integer", "minimum": 1}),
+                    o.param("limit", {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT}),
                 ],
             )
         },

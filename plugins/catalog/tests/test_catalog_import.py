@@ -137,3 +137,56 @@ def test_a_bad_path_or_code_through_the_api_names_the_field(admin):
     )
     assert "product_code" in {e["field"] for e in res.json["errors"]}
     assert admin.get("/api/v1/products").json["items"] == []
+
+
+def test_products_and_price_rules_export_and_import_back_updating_by_code(admin):
+    """What the catalog exports (CSV and XLSX) imports back: a changed price updates the
+    product of that code (upsert on SKU), a new code is created, nothing is doubled; the
+    price list's rules export too."""
+    import csv
+
+    from openpyxl import load_workbook
+
+    for sku, name, price in (("EXP-1", "Olive oil 1 l", "9.50"), ("EXP-2", "Honey", "6.00")):
+        admin.post_json(
+            "/api/v1/products",
+            {"sku": sku, "name": name, "list_price": {"amount": price, "currency": "EUR"}},
+            status=201,
+        )
+    res = admin.get("/api/v1/products/_export?format=csv&sort=sku")
+    rows = list(csv.DictReader(io.StringIO(res.body.decode("utf-8-sig"))))
+    assert [(r["Code (SKU)"], r["List price"]) for r in rows] == [
+        ("EXP-1", "9.50 EUR"),
+        ("EXP-2", "6.00 EUR"),
+    ], rows
+    xlsx = admin.get("/api/v1/products/_export?format=xlsx&sort=sku")
+    sheet = load_workbook(io.BytesIO(xlsx.body)).active
+    assert [c.value for c in sheet[2]][:2] == ["EXP-1", "Olive oil 1 l"]
+    # the exported file itself, edited: a new price for EXP-1 and a new product
+    rows[0]["List price"] = "10.90 EUR"
+    rows.append({**rows[1], "Code (SKU)": "EXP-3", "Name": "Oregano", "List price": "3.20 EUR"})
+    out = io.StringIO()
+    w = csv.DictWriter(out, fieldnames=list(rows[0]))
+    w.writeheader()
+    w.writerows(rows)
+    mapping = {"Code (SKU)": "sku", "Name": "name", "List price": "list_price"}
+    opts = {"mapping": mapping, "on_duplicate": "update"}
+    run = _import(admin, "products", "again.csv", out.getvalue().encode(), opts)
+    assert (run["created"], run["rejected"]) == (1, 0) and run["options"]["key"] == "sku", run
+    products = _products(admin)
+    assert sorted(products) == ["EXP-1", "EXP-2", "EXP-3"]
+    assert products["EXP-1"]["list_price"]["amount"] == "10.90"
+    assert products["EXP-2"]["list_price"]["amount"] == "6.00"
+    # price lists and their rules export like any list
+    pl = admin.post_json(
+        "/api/v1/price-lists", {"name": "Export list", "currency": "EUR"}, status=201
+    ).json
+    admin.post_json(
+        "/api/v1/price-rules",
+        {"pricelist_id": pl["id"], "product_id": products["EXP-2"]["id"], "price": "5.50"},
+        status=201,
+    )
+    lists = admin.get("/api/v1/price-lists/_export?format=csv").body.decode("utf-8-sig")
+    assert "Export list" in lists
+    rules = admin.get("/api/v1/price-rules/_export?format=csv").body.decode("utf-8-sig")
+    assert len(rules.strip().splitlines()) == 2 and "5.50" in rules, rules

@@ -353,3 +353,222 @@ def test_library_pages_through_many_documents(admin):
     assert "Documents 4–6 of 7" in page.text
     # the default page size is the core's list page size (50)
     assert admin.get("/api/v1/catalog/literature").json["limit"] == 50
+
+
+def _send(admin, acc, maria, doc_id):
+    return admin.post_json(
+        "/api/v1/catalog/literature/send",
+        {
+            "entity": "account",
+            "record_id": acc["id"],
+            "person_id": maria["id"],
+            "literature_ids": [doc_id],
+        },
+        status=202,
+    ).json
+
+
+def _run_due(registry, seconds):
+    """Run the queue's delayed jobs due within ``seconds`` from now (the test's clock)."""
+    from kyklos.jobs import run_scheduled
+
+    from kyklos_sdk import utcnow
+
+    return run_scheduled(registry, until=utcnow() + dt.timedelta(seconds=seconds))
+
+
+def test_a_temporary_failure_is_retried_with_backoff_under_the_same_message_id(
+    admin, library, smtp_server, registry
+):
+    """An SMTP 4xx is tried again by the job queue after 1, then 5 minutes; the state
+    says so in words, with the next attempt's time and the attempt count, on the API, the
+    send's page and the timeline; once the server takes it, one message arrives with the
+    Message-ID every attempt carried."""
+    from kyklos_sdk import utcnow
+
+    acc, maria = _account_with_people(admin)
+    smtp_server.refuse = "451 4.3.0 Mailbox busy, try again later"
+    start = utcnow()
+    res = _send(admin, acc, maria, library["docs"]["en"]["id"])
+    wait = admin.get(res["url"]).json
+    assert wait["state"] == "retrying" and wait["attempts"] == 1
+    assert wait["state_title"] == "Waiting to try again"
+    assert "451" in wait["error"] and "try again later" in wait["error"]
+    due = dt.datetime.fromisoformat(wait["next_attempt_at"])
+    assert dt.timedelta(seconds=55) < due - start < dt.timedelta(seconds=70)
+    assert wait["next_attempt"]  # the time in words (the user's zone)
+    page = admin.get(f"/catalog/literature/sent/{res['id']}")
+    assert "Waiting to try again" in page.text and "Next attempt" in page.text
+    assert wait["next_attempt"] in page.text
+    assert "literature-retry-form" not in page.text  # it is not the user's to retry yet
+    timeline = admin.get(f"/accounts/{acc['id']}").text
+    assert "Sending documents to maria@example.gr will be tried again" in timeline
+    assert f"Attempt 1; next attempt {wait['next_attempt']}" in timeline
+    # not before its time
+    assert _run_due(registry, 30) == 0
+    assert admin.get(res["url"]).json["attempts"] == 1
+    # after a minute: still busy, the next wait is five minutes
+    assert _run_due(registry, 65) == 1
+    second = admin.get(res["url"]).json
+    assert second["state"] == "retrying" and second["attempts"] == 2
+    due = dt.datetime.fromisoformat(second["next_attempt_at"])
+    assert dt.timedelta(seconds=290) < due - utcnow() < dt.timedelta(seconds=310)
+    assert smtp_server.messages == []
+    # the server takes it now: sent on the third attempt, once
+    smtp_server.refuse = None
+    assert _run_due(registry, 65 + 310) == 1
+    done = admin.get(res["url"]).json
+    assert done["state"] == "sent" and done["attempts"] == 3 and done["error"] is None
+    assert done["next_attempt_at"] is None and done["state_title"] == "Sent"
+    [msg] = smtp_server.wait(1)
+    assert msg["Message-ID"] == f"<literature-send-{res['id']}@example.com>"
+    assert _run_due(registry, 4000) == 0  # nothing else waits: nothing is sent twice
+    assert len(smtp_server.messages) == 1
+
+
+def test_temporary_failures_stop_after_the_last_retry_and_a_5xx_at_once(
+    admin, library, smtp_server, registry, monkeypatch
+):
+    """Four attempts in all (three retries) for a server that stays busy, then failed
+    with its reason and sent again only by hand; a server that refuses connections is
+    temporary too; a permanent 5xx refusal fails at the first attempt."""
+    acc, maria = _account_with_people(admin)
+    smtp_server.refuse = "421 4.7.0 Too many connections"
+    res = _send(admin, acc, maria, library["docs"]["en"]["id"])
+    for n, wait in ((2, 65), (3, 65 + 310), (4, 65 + 310 + 1810)):
+        assert _run_due(registry, wait) == 1
+        assert admin.get(res["url"]).json["attempts"] == n
+    failed = admin.get(res["url"]).json
+    assert failed["state"] == "failed" and failed["next_attempt_at"] is None
+    assert "421" in failed["error"] and failed["state_title"] == "Failed"
+    assert _run_due(registry, 10000) == 0
+    assert smtp_server.messages == []
+    # sent again by hand, it gets its retries again
+    assert admin.post(f"{res['url']}/retry", status=202).json["attempts"] == 4
+    again = admin.get(res["url"]).json
+    assert again["state"] == "retrying" and again["attempts"] == 5
+    smtp_server.refuse = None
+    assert _run_due(registry, 65) == 1
+    assert admin.get(res["url"]).json["state"] == "sent"
+    assert len(smtp_server.wait(1)) == 1
+
+    # connection refused: nothing listens on the port
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        closed = s.getsockname()[1]
+    monkeypatch.setitem(registry.settings, "kyklos.mail.port", str(closed))
+    down = _send(admin, acc, maria, library["docs"]["en"]["id"])
+    down = admin.get(down["url"]).json
+    assert down["state"] == "retrying" and down["attempts"] == 1 and down["error"]
+    monkeypatch.setitem(registry.settings, "kyklos.mail.port", str(smtp_server.port))
+    assert _run_due(registry, 65) == 1
+    assert admin.get(down["url"]).json["state"] == "sent"
+    assert len(smtp_server.wait(2)) == 2
+
+    # a permanent refusal is not tried again
+    smtp_server.refuse = "550 5.1.1 No such user"
+    hard = _send(admin, acc, maria, library["docs"]["en"]["id"])
+    hard = admin.get(hard["url"]).json
+    assert hard["state"] == "failed" and hard["attempts"] == 1
+    assert hard["next_attempt_at"] is None and "550" in hard["error"]
+    assert _run_due(registry, 10000) == 0
+    assert len(smtp_server.messages) == 2
+
+
+def test_offered_documents_page_through_without_loss_or_repeat(admin, library, smtp_server):
+    """The documents offered for a product are paged like the library: the API gives
+    ``count``, ``pages`` and next/previous links; walking them gives every document once.
+    The send form pages through them too, keeping the documents chosen on other pages."""
+    oil = library["product"]
+    made = []
+    for n in range(6):
+        d = admin.post_json(
+            "/api/v1/sales-literature",
+            {"title": f"Sheet {n:02d}", "kind": "datasheet", "product_id": oil["id"]},
+            status=201,
+        ).json
+        upload(admin, d["id"], f"sheet-{n}.pdf", pdf_bytes(f"Sheet {n}"))
+        made.append(d["id"])
+    # a document without a file is not offered, nor counted
+    admin.post_json(
+        "/api/v1/sales-literature",
+        {"title": "Sheet no file", "kind": "datasheet", "product_id": oil["id"]},
+        status=201,
+    )
+    url = f"/api/v1/catalog/literature/offered?product_id={oil['id']}&limit=4"
+    first = admin.get(url).json
+    # 6 sheets, the English and Greek brochures and the category's datasheet
+    assert first["count"] == 9 and first["pages"] == 3 and first["page"] == 1
+    assert len(first["items"]) == 4 and first["previous"] is None
+    second = admin.get(first["next"]).json
+    assert second["page"] == 2 and len(second["items"]) == 4
+    last = admin.get(second["next"]).json
+    assert last["page"] == 3 and len(last["items"]) == 1 and last["next"] is None
+    assert admin.get(last["previous"]).json == second
+    seen = [d["id"] for p in (first, second, last) for d in p["items"]]
+    assert len(seen) == len(set(seen)) == 9  # nothing repeated, nothing lost
+    assert set(made) <= set(seen)
+    everything = admin.get(f"/api/v1/catalog/literature/offered?product_id={oil['id']}").json
+    assert [d["id"] for d in everything["items"]] == seen and everything["limit"] == 50
+    # the filters travel with the links
+    el = admin.get(f"{url}&language=el&limit=2").json
+    assert "language=el" in el["next"] and f"product_id={oil['id']}" in el["next"]
+    res = admin.get(f"{url}&page=0&limit=0", status=400)
+    assert res.content_type == PROBLEM
+    assert {e["field"] for e in res.json["errors"]} == {"page", "limit"}
+
+    # the send form: 4 documents a page; a choice on page 1 is kept on page 2 and sent
+    acc, maria = _account_with_people(admin)
+    page = admin.get(f"/catalog/literature/send?entity=account&id={acc['id']}&limit=4")
+    assert "Documents 1–4 of 9" in page.text and "Previous page" not in page.text
+    form = page.forms["literature-send-form"]
+    first_box = form.get("literature_ids", index=0)
+    first_box.checked = True
+    chosen_first = int(first_box._value)
+    form["message"] = "Καλημέρα"
+    page2 = form.submit("page", value="2", status=200)
+    assert "Documents 5–8 of 9" in page2.text and smtp_server.messages == []
+    assert "Also chosen on other pages: 1" in page2.text
+    form = page2.forms["literature-send-form"]
+    assert form["message"].value == "Καλημέρα"
+    box = form.get("literature_ids", index=0)  # the page's boxes come before the hidden
+    box.checked = True
+    chosen_second = int(box._value)
+    page3 = form.submit("page", value="3", status=200)
+    assert "Documents 9–9 of 9" in page3.text and "Next page" not in page3.text
+    page3.forms["literature-send-form"].submit(status=303)
+    msg = smtp_server.wait(1)[0]
+    assert len(list(msg.iter_attachments())) == 2
+    sent = admin.get(f"/accounts/{acc['id']}").text
+    assert "Documents sent to maria@example.gr" in sent
+    assert chosen_first != chosen_second
+
+
+def test_specification_and_warranty_documents_attach_to_a_product(admin, library):
+    """A product's specification and warranty are documents of the library of those
+    kinds: its page lists them (kind in words, current file to download) and the API
+    offers them with the product's other documents."""
+    oil = library["product"]
+    made = {}
+    for kind, title in (("specification", "Technical specification"), ("warranty", "Warranty")):
+        d = admin.post_json(
+            "/api/v1/sales-literature",
+            {"title": title, "kind": kind, "product_id": oil["id"]},
+            status=201,
+        ).json
+        upload(admin, d["id"], f"{kind}.pdf", pdf_bytes(title))
+        made[kind] = d
+    page = admin.get(f"/products/{oil['id']}")
+    assert "Technical specification — specification.pdf" in page.text
+    assert "Warranty — warranty.pdf" in page.text
+    assert "Specification" in page.text
+    got = admin.get(f"/api/v1/catalog/literature/offered?product_id={oil['id']}").json
+    kinds = {d["kind"] for d in got["items"]}
+    assert {"specification", "warranty"} <= kinds
+    assert admin.get("/api/v1/catalog/literature?kind=warranty").json["count"] == 1
+    res = admin.post_json(
+        "/api/v1/sales-literature", {"title": "x", "kind": "guarantee"}, status=400
+    )
+    assert res.content_type == PROBLEM

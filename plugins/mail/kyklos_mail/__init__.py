@@ -26,6 +26,8 @@ plugin = Plugin(
     settings={
         "kyklos.mail.batch": "50",
         "kyklos.mail.poll_minutes": "5",
+        # opens and clicks of sent mail: off unless the site (data controller) allows it
+        "kyklos.mail.tracking": "false",
     },
 )
 
@@ -45,6 +47,7 @@ def includeme(config):
     config.include(".jobs")
     config.include(".later")
     config.include(".dropbox_views")
+    config.include(".tracking")
     box, msg, rule = PERMISSIONS["mailbox"], PERMISSIONS["mailmessage"], PERMISSIONS["mailrule"]
     tpl = PERMISSIONS["mailtemplate"]
     admin = [box[v] for v in ("read", "create", "update", "delete", "export", "assign")]

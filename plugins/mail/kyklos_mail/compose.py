@@ -25,8 +25,6 @@ from .jobs import created
 from .models import Mailbox, Message
 from .parse import parse
 
-#: the record types one can write from
-FROM_TYPES = ("person", "account")
 MAX_RECIPIENTS = 50
 
 
@@ -66,6 +64,7 @@ def addresses_of(request, entity: str, record) -> list[tuple[str, str]]:
         )
         titles = record_titles(request, pet, people)
         for p in people:
+            add(p.email, titles.get(p.id, ""))
             for e in p.emails or ():
                 add(e.get("email"), titles.get(p.id, ""))
     return out
@@ -130,6 +129,14 @@ def subject_tags(request, message: Message) -> list[str]:
     return tags
 
 
+def record_tags(request, entity: str, record_id: int) -> list[str]:
+    """The tag of the record one writes from (``kyklos_mail_subject_tag``), if any."""
+    tag = request.registry.kyklos_pm.hook.kyklos_mail_subject_tag(
+        request=request, entity=entity, record_id=record_id
+    )
+    return [tag] if tag else []
+
+
 def tagged(subject: str, tags: list[str]) -> str:
     """``subject`` with each tag it lacks added at its end."""
     for tag in tags:
@@ -179,8 +186,10 @@ def send_message(request, data: dict, check_only: bool = False) -> Message | Non
     about = data.get("about") or None
     record = et = None
     if about is not None:
-        if not isinstance(about, dict) or about.get("entity") not in FROM_TYPES:
-            errors["about"] = _("Write from a person or an account.")
+        from .recipients import mailable_types
+
+        if not isinstance(about, dict) or about.get("entity") not in mailable_types(request):
+            errors["about"] = _("Write from a record that names people to write to.")
         else:
             et = get_entity_type(request, about["entity"])
             try:
@@ -196,6 +205,9 @@ def send_message(request, data: dict, check_only: bool = False) -> Message | Non
     if reply is not None and subject and "subject" not in errors:
         # the answer must find its way back to the case the message belongs to
         subject = tagged(subject, subject_tags(request, reply))
+    if record is not None and subject and "subject" not in errors:
+        # written from a case: the customer's answer must come back to it too
+        subject = tagged(subject, record_tags(request, et.name, record.id))
     files = []
     wanted = data.get("attachment_ids") or []
     if wanted:
@@ -207,6 +219,14 @@ def send_message(request, data: dict, check_only: bool = False) -> Message | Non
                 files = [own[int(i)] for i in wanted]
             except (KeyError, TypeError, ValueError):
                 errors["attachment_ids"] = _("Attach files of the record you write from.")
+    track = data.get("track", False)
+    if track not in (True, False, None):
+        errors["track"] = _("Say true or false.")
+    elif track:
+        from .tracking import allowed
+
+        if not allowed(request.registry):
+            errors["track"] = _("Tracking of opens and clicks is turned off on this site.")
     if errors:
         raise ComposeError(errors)
     if check_only:
@@ -225,7 +245,20 @@ def send_message(request, data: dict, check_only: bool = False) -> Message | Non
         msg["In-Reply-To"] = reply.message_id
         msg["References"] = " ".join([*(reply.references or [])[-20:], reply.message_id])
     msg.set_content(body)
-    if html.strip():
+    key = None
+    if track:
+        import html as markup
+        import secrets
+
+        from .tracking import tracked_html
+
+        key = secrets.token_hex(16)
+        # a plain-text message gets an HTML twin to carry the open pixel
+        sent_html = (
+            html if html.strip() else ("<p>" + markup.escape(body).replace("\n", "<br>") + "</p>")
+        )
+        msg.add_alternative(tracked_html(request, sent_html, key), subtype="html")
+    elif html.strip():
         # multipart/alternative: the plain text for clients that do not show HTML
         msg.add_alternative(html, subtype="html")
     for att in files:
@@ -261,6 +294,11 @@ def send_message(request, data: dict, check_only: bool = False) -> Message | Non
     for entity, rid, how in targets:
         file_to(request, stored, entity, rid, how)
     created(request, stored, parsed)
+    if key is not None:
+        stored.track_key = key
+        # the copy kept in Kyklos has neither pixel nor tracked links: reading or
+        # following it here is no open or click of the recipient
+        stored.body_html = html or None
     try:
         send(Settings.of(request.registry, box), msg)
     except ERRORS as exc:

@@ -231,6 +231,18 @@ class Hooks:
                 "mail.compose", _query={"about": f"{entity_type.name}:{record.id}"}
             )
             return [Action(_("Write an e-mail"), url, permission=read)]
+        from .recipients import recipients, sources
+
+        if (
+            sources(request, entity_type) is not None
+            and request.has_permission(read)
+            and recipients(request, entity_type, record)
+        ):
+            # any record that names people to write to (an opportunity, a case, a lead)
+            url = request.route_path(
+                "mail.compose", _query={"about": f"{entity_type.name}:{record.id}"}
+            )
+            return [Action(_("Write an e-mail"), url, permission=read)]
         if entity_type.name == "mailmessage":
             return [
                 Action(

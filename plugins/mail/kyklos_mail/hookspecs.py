@@ -70,3 +70,13 @@ class MailSpecs:
         implementations wrote, and the ledger names it in the reason. ``request`` acts
         as the mailbox's owner; ``mailbox``, ``message`` and ``parsed`` as for
         ``kyklos_mail_file_message``."""
+
+    @hookspec
+    def kyklos_mail_recipients(self, request, entity_type, record):
+        """More people to offer when a user writes an e-mail from ``record`` (of
+        ``entity_type``, a type declared ``about=True`` other than a person or an
+        account): a list of ``(address, label)`` pairs, or ``None``. Only for addresses
+        the record's own fields do not give: the mail plugin already offers the record's
+        e-mail fields, the people and accounts its reference fields name and the people
+        of its related lists. What it returns also offers "Write an e-mail" on a record
+        whose fields name nobody. Return only what ``request``'s user may read."""

@@ -112,9 +112,18 @@ def _refused(ast) -> str | None:
     return None
 
 
+def merge_types(request) -> list[str]:
+    """The installed types a template merges from: people, accounts and every type one
+    can write from (:mod:`.recipients`: opportunities, cases, leads, quotes...)."""
+    from .recipients import mailable_types
+
+    names = [n for n in MERGE_TYPES if n in request.registry.kyklos_entities]
+    return names + [n for n in mailable_types(request) if n not in names]
+
+
 def _types(request) -> list:
     out = []
-    for name in MERGE_TYPES:
+    for name in merge_types(request):
         try:
             out.append(get_entity_type(request, name))
         except HTTPNotFound:
@@ -218,6 +227,23 @@ def values_for(request, entity: str | None, record) -> dict[str, str]:
     elif getattr(record, "account_id", None) and "account_id" in out and out["account_id"]:
         # the reference as people read it is the account's name (when it may be read)
         out["account_name"] = out["account_id"]
+    if entity not in ("person", "account"):
+        # "Dear {{ first_name }}" from an opportunity or a case: the person it names
+        # (its contact, its requester) fills what the record itself has not
+        for name in refs:
+            target = et.fields[name].reference
+            if target not in ("person", "account") or not readable.get(name):
+                continue
+            row = request.dbsession.execute(
+                visible_select(request, get_entity_type(request, target)).where(
+                    get_entity_type(request, target).model.id == int(readable[name])
+                )
+            ).scalar()
+            if row is None:
+                continue
+            for key, value in values_for(request, target, row).items():
+                if value and not out.get(key) and key not in ("name", "my_name", "my_email"):
+                    out[key] = value
     return out
 
 

@@ -120,6 +120,14 @@ class Message(EntityMixin, Base):
     #: a received message's headers (lower-case name -> decoded text), for the rules'
     #: header conditions and their test
     headers: Mapped[dict | None] = mapped_column(JSONType)
+    #: opens and clicks of a sent message, only when its writer asked for tracking
+    #: (off by default, and only where the site allows it: ``kyklos.mail.tracking``);
+    #: ``track_key`` is the random key the signed pixel and links name
+    track_key: Mapped[str | None] = mapped_column(String(32), unique=True)
+    opened_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    opens: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    clicked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    clicks: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
 
 
 ATTACHMENT_CONDITIONS = [("yes", _("Has attachments")), ("no", _("Has no attachments"))]
@@ -512,6 +520,10 @@ def includeme(config):
             "attachments",
             "private",
             "rule_id",
+            "opened_at",
+            "opens",
+            "clicked_at",
+            "clicks",
         ),
         fields={
             "mailbox_id": {"title": _("Mailbox")},
@@ -532,6 +544,11 @@ def includeme(config):
             "size": {"internal": True},
             "rule_id": {"title": _("Rule that applied")},
             "headers": {"internal": True},
+            "track_key": {"internal": True},
+            "opened_at": {"title": _("First opened"), "form": False},
+            "opens": {"title": _("Opens"), "form": False},
+            "clicked_at": {"title": _("First link followed"), "form": False},
+            "clicks": {"title": _("Links followed"), "form": False},
         },
         icon="envelope-open",
         menu_group=_("Mail"),

@@ -150,7 +150,9 @@ def parse(raw: bytes) -> Parsed:
     p.message_id = (_ids(headers.get("message-id", "")) or [""])[0]
     p.in_reply_to = (_ids(headers.get("in-reply-to", "")) or [""])[0]
     p.references = _ids(headers.get("references", ""))[-50:]
-    p.subject = headers.get("subject", "")
+    # a folded subject (Apple Mail folds long ones) is one line once unfolded (RFC 5322
+    # section 2.2.3): the line break goes, the white space after it stays
+    p.subject = re.sub(r"\r?\n(?=[ \t])", "", headers.get("subject", "")).replace("\r", "")
     senders = getaddresses([headers.get("from", "")])
     if senders:
         name, addr = senders[0]

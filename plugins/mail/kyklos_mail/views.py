@@ -24,10 +24,11 @@ from .filing import file_to
 from .imap import ERRORS, Folder, Settings
 from .jobs import FETCH
 from .models import OUTCOMES, LedgerEntry, Mailbox, Message
+from .tracking import allowed as tracking_allowed
 
 ID = r"{id:\d{1,18}}"
 PAGE = 100
-FILE_TO = FROM_TYPES = ("person", "account")
+FILE_TO = ("person", "account")
 
 
 def _mailbox(request, action="read") -> Mailbox:
@@ -315,13 +316,42 @@ def file_page(request):
 
 
 def _about_of(request):
-    """``(entity type, record)`` from ``?about=person:12``, or ``(None, None)``."""
+    """``(entity type, record)`` from ``?about=opportunity:12`` (any type one can
+    write from, see :mod:`.recipients`), or ``(None, None)``."""
+    from .recipients import mailable_types
+
     raw = request.params.get("about") or ""
     entity, _sep, rid = raw.partition(":")
-    if entity not in FROM_TYPES or not rid.isdigit():
+    if entity not in mailable_types(request) or not rid.isdigit():
         return None, None
     et = get_entity_type(request, entity)
     return et, get_record(request, et, rid)
+
+
+def api_recipients(request):
+    """``GET /api/v1/mail/recipients?about=opportunity:12``: whom the compose form offers
+    when writing from that record (``address``, ``label``; the first is its main
+    contact) and the record's files one may attach, as the user may read them."""
+    from .recipients import mailable_types, recipients
+
+    raw = request.params.get("about") or ""
+    entity, _sep, rid = raw.partition(":")
+    if entity not in mailable_types(request) or not rid.isdigit() or len(rid) > 18:
+        raise Problem(
+            400,
+            _("Invalid parameters"),
+            errors={"about": _("Write from a record that names people to write to.")},
+        )
+    et = get_entity_type(request, entity)
+    record = get_record(request, et, rid)
+    return {
+        "about": {"entity": et.name, "record_id": record.id},
+        "items": [{"address": a, "label": label} for a, label in recipients(request, et, record)],
+        "attachments": [
+            {"id": a.id, "filename": a.filename, "size": a.size}
+            for a in attachments_of(request.dbsession, et, record.id)
+        ],
+    }
 
 
 def api_send(request):
@@ -407,13 +437,14 @@ def cancel_scheduled_page(request):
 
 
 def compose_page(request):
-    from .compose import ComposeError, addresses_of, send_message, sendable_mailboxes
+    from .compose import ComposeError, send_message, sendable_mailboxes
+    from .recipients import recipients
 
     et, record = _about_of(request)
     reply = None
     if request.params.get("reply", "").isdigit():
         reply = _message_by_id(request, request.params["reply"])
-    offered = addresses_of(request, et.name, record) if record is not None else []
+    offered = recipients(request, et, record) if record is not None else []
     if reply is not None and reply.direction == "in" and reply.sender:
         from email.utils import parseaddr
 
@@ -427,7 +458,9 @@ def compose_page(request):
     from .parse import sanitise
 
     # the recipient's language; without one, the template's own default language
-    language = getattr(record, "language", None)
+    from .recipients import language_of
+
+    language = language_of(request, et, record)
     templates = offered_templates(request)
     chosen = None
     if request.params.get("template", "").isdigit():
@@ -458,6 +491,13 @@ def compose_page(request):
         )
         if reply.mailbox_id and any(b.id == reply.mailbox_id for b in boxes):
             values["mailbox_id"] = str(reply.mailbox_id)
+    tags: list[str] = []
+    if record is not None and reply is None:
+        from .compose import record_tags
+
+        # a case's number in the subject brings the customer's answer back to it
+        tags = record_tags(request, et.name, record.id)
+        values["subject"] = " ".join(tags)
     if chosen is not None:
         try:
             filled = rendered(request, chosen, et.name if et is not None else None, record)
@@ -465,7 +505,9 @@ def compose_page(request):
             errors["template"] = _("This template cannot be filled in; correct it first.")
         else:
             if reply is None:
-                values["subject"] = filled["subject"]
+                from .compose import tagged
+
+                values["subject"] = tagged(filled["subject"], tags)
             values["body_html"] = filled["html"]
     back = (
         request.route_path("entity.detail", slug=et.slug, id=record.id)
@@ -484,6 +526,7 @@ def compose_page(request):
             "body_html": post.get("body_html", ""),
             "attachment_ids": post.getall("attachment_ids"),
             "send_at": post.get("send_at", "").strip(),
+            "track": post.get("track") == "1",
         }
         split = [a for a in values["other"].replace(";", ",").split(",") if a.strip()]
         data = {
@@ -533,6 +576,7 @@ def compose_page(request):
         "chosen": chosen,
         "chosen_main": (chosen.translation_of_id or chosen.id) if chosen is not None else None,
         "language_words": LANGUAGES,
+        "can_track": tracking_allowed(request.registry),
     }
 
 
@@ -591,17 +635,17 @@ def rule_dry_run_page(request):
 def _merge_about(request):
     """``(entity type, record)`` from ``?about=opportunity:7``: any record type a
     template merges from (the preview picks one), read as the user may."""
-    from .merge import MERGE_TYPES
+    from .merge import merge_types
 
     about = request.params.get("about") or ""
     if not about:
         return None, None
     entity, _sep, rid = about.partition(":")
-    if entity not in MERGE_TYPES or not rid.isdigit():
+    if entity not in merge_types(request) or not rid.isdigit():
         raise Problem(
             400,
             _("Invalid parameters"),
-            errors={"about": _("Choose a person, an account, an opportunity or a case.")},
+            errors={"about": _("Choose a record to fill the template from.")},
         )
     try:
         et = get_entity_type(request, entity)
@@ -622,7 +666,9 @@ def api_render_template(request):
         request, get_entity_type(request, "mailtemplate"), request.matchdict["id"]
     )
     et, record = _merge_about(request)
-    language = request.params.get("language") or getattr(record, "language", None)
+    from .recipients import language_of
+
+    language = request.params.get("language") or language_of(request, et, record)
     version = version_for(request, template, language)
     try:
         return rendered(request, version, et.name if et is not None else None, record)
@@ -637,12 +683,12 @@ def api_render_template(request):
 def template_preview_page(request):
     """The template's subject and text filled from a record picked with the core's
     picker: what a customer would read."""
-    from .merge import MERGE_TYPES, MergeError, rendered, version_for
+    from .merge import MergeError, merge_types, rendered, version_for
 
     et_tpl = get_entity_type(request, "mailtemplate")
     template = get_record(request, et_tpl, request.matchdict["id"])
     pickers = []
-    for name in MERGE_TYPES:
+    for name in merge_types(request):
         try:
             t = get_entity_type(request, name)
         except HTTPNotFound:
@@ -662,7 +708,9 @@ def template_preview_page(request):
     if rid.isdigit() and any(p[0] == chosen_kind for p in pickers):
         et = get_entity_type(request, chosen_kind)
         record = get_record(request, et, rid)
-    version = version_for(request, template, getattr(record, "language", None))
+    from .recipients import language_of
+
+    version = version_for(request, template, language_of(request, et, record))
     try:
         out = rendered(request, version, et.name if et is not None else None, record)
     except MergeError as exc:
@@ -697,6 +745,7 @@ def includeme(config):
         ("mail.file", f"/mail/messages/{ID}/file"),
         ("mail.compose", "/mail/compose"),
         ("mail.api.send", "/api/v1/mail/send"),
+        ("mail.api.recipients", "/api/v1/mail/recipients"),
         ("mail.api.password", f"/api/v1/mailboxes/{ID}/password"),
         ("mail.api.fetch", f"/api/v1/mailboxes/{ID}/fetch"),
         ("mail.api.resync", f"/api/v1/mailboxes/{ID}/resync"),
@@ -720,6 +769,7 @@ def includeme(config):
         "mail.api.reconcile": "GET",
         "mail.api.file": "POST",
         "mail.api.send": "POST",
+        "mail.api.recipients": "GET",
         "mail.api.rule_dry_run": "GET",
         "mail.api.scheduled": "GET",
         "mail.api.render_template": "GET",
@@ -770,6 +820,13 @@ def includeme(config):
         route_name="mail.api.send",
         permission=msg["read"],
         request_method="POST",
+        renderer="json",
+    )
+    config.add_view(
+        api_recipients,
+        route_name="mail.api.recipients",
+        permission=msg["read"],
+        request_method="GET",
         renderer="json",
     )
     config.add_view(

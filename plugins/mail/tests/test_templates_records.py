@@ -45,4 +45,4 @@ def test_a_template_merges_from_an_opportunity_and_a_case(api, make_record, dbse
     out = admin.get(f"/api/v1/mail-templates/{tid}/render", {"about": f"case:{case}"}).json
     assert out["subject"] == "Ο λέβητας δείχνει E42"
     assert "Ακμή ΑΕ" in out["html"]
-    admin.get(f"/api/v1/mail-templates/{tid}/render", {"about": "quote:1"}, status=400)
+    admin.get(f"/api/v1/mail-templates/{tid}/render", {"about": "mailbox:1"}, status=400)

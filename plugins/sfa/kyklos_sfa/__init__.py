@@ -19,6 +19,7 @@ plugin = Plugin(
     title=_("Sales"),
     description=_("Leads, opportunities, pipeline, forecast, quotes and sales KPIs"),
     requires_core=">=0.1,<1",
+    requires_hooks=">=1.3,<2",  # 1.3: kyklos_record_form_panels (start from a template)
     depends=("contacts", "activities", "catalog"),
     demo_data=_demo,
     settings={

@@ -297,6 +297,7 @@ class Hooks:
                        style="outline-secondary", permission="sfa.quotetemplate.create"),
                 Action(_("PDF"), request.route_url("sfa.quote.pdf", id=record.id),
                        style="outline-secondary", permission="sfa.quote.read"),
+                *self._variants_pdf(request, record),
                 Action(_("Update prices from the catalog"),
                        request.route_url("sfa.quote.reprice", id=record.id),
                        method="post", style="outline-secondary",
@@ -315,6 +316,29 @@ class Hooks:
                        method="post", permission="sfa.quote.create"),
             ]
         return None
+
+    @staticmethod
+    def _variants_pdf(request, quote) -> list:
+        """"PDF of all variants" when the offer has more than one variant."""
+        from .views.quotes import offer_variants
+
+        if len(offer_variants(request, quote)) < 2:
+            return []
+        return [
+            Action(_("PDF of all variants"),
+                   request.route_url("sfa.quote.pdf", id=quote.id, _query={"variants": "all"}),
+                   style="outline-secondary", permission="sfa.quote.read")
+        ]
+
+    @hookimpl
+    def kyklos_record_form_panels(self, request, entity_type, record, mode):
+        # beside the generic new-quote form: start the quote from an offer template
+        if entity_type.name != "quote" or mode != "new":
+            return None
+        from .views.offers import template_form_panel
+
+        panel = template_form_panel(request)
+        return [panel] if panel is not None else None
 
     @hookimpl
     def kyklos_record_panels(self, request, entity_type, record):
@@ -367,7 +391,8 @@ class Hooks:
             return None
         items = [
             (o.name, request.route_url("entity.detail", slug="opportunities", id=o.id),
-             str(o.expected_close or ""))
+             # the date the user reads dates in, never the ISO value
+             request.format_date(o.expected_close) if o.expected_close else "")
             for o in rows
         ]
         return [Panel(_("Open opportunities"), items=items, count=len(items))]

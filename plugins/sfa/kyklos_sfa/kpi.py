@@ -20,6 +20,7 @@ from kyklos_sdk import (
     User,
     UTCDateTime,
     Widget,
+    format_month,
     get_entity_type,
 )
 
@@ -63,6 +64,8 @@ class Kpi:
     params: dict = field(default_factory=dict)
     #: value axis titles by series format (the chart's defaults otherwise)
     axis_titles: dict = field(default_factory=dict)
+    #: the labels' machine keys where the labels are words (months: ``2026-01``), for the API
+    keys: list | None = None
 
     def chart(self, request) -> ChartData:
         return ChartData(
@@ -96,6 +99,7 @@ class Kpi:
             "horizontal": self.horizontal,
             "stacked": self.stacked,
             "labels": [text(x) for x in self.labels],
+            **({"keys": list(self.keys)} if self.keys is not None else {}),
             "series": [{"label": text(s.label), "values": [num(v) for v in s.values],
                         "format": s.format or self.value_format}
                        for s in self.series],
@@ -194,6 +198,11 @@ def _months(rng: Range) -> list[str]:
     return months_between(rng.start, rng.end)[-MAX_MONTHS:]
 
 
+def _month_words(request, months: list[str]) -> list[str]:
+    """``2026-01`` -> ``Jan 2026`` in the user's language: what the chart's axis shows."""
+    return [format_month(request, m) for m in months]
+
+
 def _month_ends(months: list[str]) -> list[dt.datetime]:
     out = []
     for m in months:
@@ -246,11 +255,11 @@ def stage_over_time(request, rng: Range) -> Kpi:
         if stage_id in grid:
             grid[stage_id][idx] += n
     return Kpi(
-        "stage_over_time", _("Stages over time"), "bar", months,
+        "stage_over_time", _("Stages over time"), "bar", _month_words(request, months),
         [Series(pipeline.stage_title(request, s), grid[s.id], format="count")
          for s in stage_list],
         stacked=True, label_title=_("Month"), params=rng.params(),
-        axis_titles={"count": _("Opportunities")},
+        axis_titles={"count": _("Opportunities")}, keys=months,
     )
 
 
@@ -283,7 +292,7 @@ def per_month(request, rng: Range) -> Kpi:
         data[kind][0][i] += n
         data[kind][1][i] += conv(amount, cur)
     return Kpi(
-        "per_month", _("Opportunities per month"), "line", months,
+        "per_month", _("Opportunities per month"), "line", _month_words(request, months),
         [Series(_("Created"), data["created"][0], format="count"),
          Series(_("Won"), data["won"][0], format="count"),
          Series(_("Created amount"), shown(data["created"][1], may_read(request, "amount")),
@@ -292,6 +301,7 @@ def per_month(request, rng: Range) -> Kpi:
                 format="money")],
         currency=conv.base, label_title=_("Month"), params=rng.params(),
         missing_rates=sorted(conv.missing), axis_titles={"count": _("Opportunities")},
+        keys=months,
     )
 
 
@@ -523,7 +533,7 @@ def dashboard_widgets(request) -> list[Widget]:
     fun = funnel(request)
     pm = per_month(request, rng)
     pm_counts = Kpi(pm.name, pm.title, "line", pm.labels, pm.series[:2],
-                    label_title=pm.label_title, params=pm.params,
+                    label_title=pm.label_title, params=pm.params, keys=pm.keys,
                     axis_titles={"count": _("Opportunities")})
     return [
         Widget("sfa-open-won-lost", _("This month: open, won and lost"),
@@ -539,4 +549,4 @@ def dashboard_widgets(request) -> list[Widget]:
 def _single(k: Kpi, index: int, fmt: str) -> Kpi:
     return Kpi(k.name, k.title, k.kind, k.labels, [k.series[index]], value_format=fmt,
                currency=k.currency, label_title=k.label_title, params=k.params,
-               axis_titles=k.axis_titles)
+               axis_titles=k.axis_titles, keys=k.keys)

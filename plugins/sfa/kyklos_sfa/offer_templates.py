@@ -20,7 +20,7 @@ from .catalog_lines import quote_language
 from .models import QuoteLine, QuoteTemplate, QuoteTemplateLine
 from .views.quotes import _visible
 
-FROM_TEMPLATE_FIELDS = ("template_id", "opportunity_id", "title")
+FROM_TEMPLATE_FIELDS = ("template_id", "opportunity_id", "account_id", "person_id", "title")
 SAVE_FIELDS = ("name",)
 
 
@@ -75,7 +75,10 @@ def _num(value) -> str | None:
 def quote_from_template(request, body: dict, source: str = "api"):
     """A new quote (with its lines) from the template ``body["template_id"]``, on the
     opportunity ``body["opportunity_id"]`` when given (its account and contact person
-    with it). A bad field or a line the catalog cannot price is a :class:`Problem`
+    with it), for ``body["account_id"]`` / ``body["person_id"]`` when given (they win
+    over the opportunity's: the generic new-quote form sends what the rep chose). The
+    catalog prices the product lines for that account, the template's currency and
+    today. A bad field or a line the catalog cannot price is a :class:`Problem`
     naming the field; the caller's transaction is then to be aborted (the API's is,
     as the problem is raised through it)."""
     errors: dict = {}
@@ -91,6 +94,16 @@ def quote_from_template(request, body: dict, source: str = "api"):
     opp = _visible(request, "opportunity", opp_id) if opp_id else None
     if opp_id and opp is None:
         errors["opportunity_id"] = _("No such opportunity.")
+    chosen = {}
+    for name, entity, missing in (
+        ("account_id", "account", _("No such account.")),
+        ("person_id", "person", _("No such person.")),
+    ):
+        rid = _id(body.get(name), name, errors)
+        if rid and _visible(request, entity, rid) is None:
+            errors[name] = missing
+        elif rid:
+            chosen[name] = rid
     if errors:
         raise Problem(400, _("Invalid data"), errors=errors)
     data = {
@@ -105,6 +118,7 @@ def quote_from_template(request, body: dict, source: str = "api"):
         for name in ("account_id", "person_id"):
             if getattr(opp, name):
                 data[name] = getattr(opp, name)
+    data.update(chosen)
     quote_et = get_entity_type(request, "quote")
     line_et = get_entity_type(request, "quoteline")
     try:

@@ -198,10 +198,15 @@ class QuotePDF(FPDF):
         self.cell(width, 5, self.page_label.replace("{page}", str(self.page_no())), align="R")
 
 
-def render_quote(request, quote, lines, account, person_name: str | None) -> bytes:
+def render_quote(
+    request, quote, lines, account, person_name: str | None, variants=None
+) -> bytes:
     """The quote as PDF bytes: the seller's block and logo, the customer's block, the
     lines in aligned columns, the totals, notes and payment details, and "Page 1 of 2"
-    in every footer; money and dates as the user's language writes them."""
+    in every footer; money and dates as the user's language writes them.
+
+    ``variants``: ``[(quote, lines), ...]`` of the offer's variants (this quote among
+    them), presented side by side in one table instead of this quote's lines alone."""
     tr = request.localizer.translate
     b = request.branding
     primary = _rgb(b.colour("--k-primary"))
@@ -272,12 +277,17 @@ def render_quote(request, quote, lines, account, person_name: str | None) -> byt
     facts = [(tr(_("Number")), quote.number or "")]
     if quote.revision and quote.revision > 1:
         facts.append((tr(_("Revision")), str(quote.revision)))
-    if quote.variant:
+    if variants:
+        facts.append(
+            (tr(_("Variants")), ", ".join(q.variant or tr(_("Original")) for q, _l in variants))
+        )
+    elif quote.variant:
         facts.append((tr(_("Variant")), quote.variant))
     facts.append((tr(_("Date")), request.format_date(quote.created_at)))
     if quote.valid_until:
         facts.append((tr(_("Valid until")), request.format_date(quote.valid_until)))
-    facts.append((tr(_("Currency")), quote.currency))
+    if not variants:
+        facts.append((tr(_("Currency")), quote.currency))
     fx = x0 + col
     label_w = 28
     pdf.set_xy(fx, y)
@@ -297,6 +307,11 @@ def render_quote(request, quote, lines, account, person_name: str | None) -> byt
         pdf.set_text_color(*INK)
         pdf.multi_cell(width, 5, quote.introduction, new_x="LMARGIN", new_y="NEXT")
         pdf.ln(4)
+
+    if variants:
+        _variants_table(request, pdf, variants, primary)
+        _closing_texts(request, pdf, quote)
+        return bytes(pdf.output())
 
     # --- the lines ----------------------------------------------------------------------
     headings = [tr(_("#")), tr(_("Description")), tr(_("Qty")), tr(_("Unit price")),
@@ -361,7 +376,14 @@ def render_quote(request, quote, lines, account, person_name: str | None) -> byt
         pdf.cell(label_w, 6, label, align="R")
         pdf.cell(widths[-1], 6, money(value), align="R", new_x="LMARGIN", new_y="NEXT")
 
-    # --- notes and payment details ----------------------------------------------------------
+    _closing_texts(request, pdf, quote)
+    return bytes(pdf.output())
+
+
+def _closing_texts(request, pdf, quote) -> None:
+    """Terms, notes and payment details under the lines."""
+    tr = request.localizer.translate
+    width = pdf.w - pdf.l_margin - pdf.r_margin
     for heading, text in ((tr(_("Terms")), quote.terms), (tr(_("Notes")), quote.notes),
                           (tr(_("Payment details")), _setting(request, "company.bank_details"))):
         if not text:
@@ -373,4 +395,113 @@ def render_quote(request, quote, lines, account, person_name: str | None) -> byt
         pdf.set_font("DejaVu", "", 9)
         pdf.set_text_color(*INK)
         pdf.multi_cell(width, 4.8, str(text), new_x="LMARGIN", new_y="NEXT")
-    return bytes(pdf.output())
+
+
+def _line_key(ln):
+    """Lines of two variants are the same row when they offer the same product (or, as
+    free text, say the same)."""
+    return ("p", ln.product_id) if ln.product_id else ("t", (ln.description or "").strip())
+
+
+def _variants_table(request, pdf, variants, primary) -> None:
+    """The variants side by side: a row per product or free-text line (in the order
+    they first come), a column per variant with the line's amount and "quantity x unit
+    price" in that variant's currency; then each variant's net, tax and total, and the
+    exchange rate a converted variant used. A line a variant lacks is a dash."""
+    tr = request.localizer.translate
+    x0, right = pdf.l_margin, pdf.w - pdf.r_margin
+    width = right - x0
+    n = len(variants)
+    desc_w = max(50.0, width - 34.0 * n) if n <= 4 else 46.0
+    col_w = (width - desc_w) / n
+    rows: dict = {}
+    for i, (_q, lines) in enumerate(variants):
+        for ln in lines:
+            row = rows.setdefault(_line_key(ln), {"description": ln.description, "cells": {}})
+            row["cells"].setdefault(i, []).append(ln)
+
+    def money(v, cur):
+        return request.format_money(Decimal(v or 0), cur)
+
+    def num(v):
+        return request.format_number(Decimal(v or 0).normalize())
+
+    headings = [tr(_("Description"))] + [
+        tr(_("Variant ${v}", mapping={"v": q.variant})) if q.variant else tr(_("Original"))
+        for q, _l in variants
+    ]
+    widths = [desc_w] + [col_w] * n
+    aligns = ["L"] + ["R"] * n
+    pdf.table = (headings, widths, aligns)
+    pdf.table_head()
+    pad = 1.5
+    for r, row in enumerate(rows.values(), start=1):
+        used = pdf.multi_cell(desc_w - 2, 4.6, row["description"], dry_run=True, output="LINES")
+        height = max(4.6 * max(1, len(used)), 4.6 * 2) + 2 * pad
+        if pdf.will_page_break(height):
+            pdf.add_page()
+        y0 = pdf.get_y()
+        if r % 2 == 0:
+            pdf.set_fill_color(*ZEBRA)
+            pdf.rect(x0, y0, width, height, style="F")
+        pdf.set_xy(x0 + 1, y0 + pad)
+        pdf.set_font("DejaVu", "", 8.5)
+        pdf.multi_cell(desc_w - 2, 4.6, row["description"], align="L", new_x="RIGHT", new_y="TOP")
+        for i, (q, _l) in enumerate(variants):
+            cx = x0 + desc_w + i * col_w
+            lns = row["cells"].get(i)
+            pdf.set_xy(cx, y0 + pad)
+            pdf.set_font("DejaVu", "B", 8.5)
+            if not lns:
+                pdf.set_text_color(*MUTED)
+                pdf.cell(col_w - 1, 4.6, "—", align="R")
+                pdf.set_text_color(*INK)
+                continue
+            amount = sum((Decimal(ln.line_total or 0) for ln in lns), Decimal(0))
+            pdf.cell(col_w - 1, 4.6, money(amount, q.currency), align="R")
+            pdf.set_xy(cx, y0 + pad + 4.6)
+            pdf.set_font("DejaVu", "", 7)
+            pdf.set_text_color(*MUTED)
+            first = lns[0]
+            detail = f"{num(first.quantity)} × {money(first.unit_price, q.currency)}"
+            pdf.cell(col_w - 1, 4.2, detail, align="R")
+            pdf.set_text_color(*INK)
+        pdf.set_y(y0 + height)
+        pdf.set_draw_color(*RULE)
+        pdf.set_line_width(0.2)
+        pdf.line(x0, pdf.get_y(), right, pdf.get_y())
+    pdf.table = None
+    # --- each variant's totals in its column ---------------------------------------------
+    sums = [quoting.totals(lines) for _q, lines in variants]
+    if pdf.will_page_break(30):
+        pdf.add_page()
+    pdf.ln(2)
+    for k, label in enumerate((tr(_("Net total")), tr(_("Tax")), tr(_("Total")))):
+        bold = k == 2
+        pdf.set_font("DejaVu", "B" if bold else "", 10 if bold else 9)
+        pdf.set_x(x0)
+        pdf.cell(desc_w, 6, label, align="R")
+        for (q, _l), t in zip(variants, sums, strict=True):
+            pdf.cell(col_w - 1, 6, money(t[k], q.currency), align="R")
+            pdf.cell(1, 6, "")
+        pdf.ln()
+    # the rate a variant in another currency was converted at (SFA-11)
+    pdf.set_font("DejaVu", "", 7.5)
+    pdf.set_text_color(*MUTED)
+    for q, _l in variants:
+        if q.rate_from and q.exchange_rate:
+            text = tr(
+                _(
+                    "Variant ${v}: converted from ${from} at 1 ${from} = ${rate} ${to} "
+                    "(rate of ${day})",
+                    mapping={
+                        "v": q.variant or tr(_("Original")),
+                        "from": q.rate_from,
+                        "rate": num(q.exchange_rate),
+                        "to": q.currency,
+                        "day": request.format_date(q.rate_date) if q.rate_date else "",
+                    },
+                )
+            )
+            pdf.multi_cell(width, 4.2, text, new_x="LMARGIN", new_y="NEXT")
+    pdf.set_text_color(*INK)

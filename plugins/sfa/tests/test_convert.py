@@ -42,6 +42,8 @@ def test_convert_creates_account_person_opportunity(api, stages, registry, dbses
     # The account's 360° page lists the open opportunity (kyklos_record_summary).
     page = rep.get(f"/accounts/{res['account_id']}")
     assert "Open opportunities" in page.text and opp["name"] in page.text
+    # its expected close in the reader's words, not as the ISO value
+    assert "Mar 31, 2030" in page.text and "2030-03-31" not in page.text
 
     # Idempotent: a second conversion is a conflict and creates nothing.
     before = _count(dbsession, registry, "account")

@@ -68,7 +68,9 @@ def test_open_won_lost_per_month_and_stage_over_time(admin, api, stages, make_op
     assert owl["series"][1]["values"] == ["50.00", "2000.00", "700.00"]
 
     pm = admin.get("/api/v1/sfa/kpi/per_month?from=2029-12-01&to=2030-02-28").json
-    assert pm["labels"] == ["2029-12", "2030-01", "2030-02"]
+    # the axis shows months in words, the API keeps the keys beside them
+    assert pm["labels"] == ["Dec 2029", "Jan 2030", "Feb 2030"]
+    assert pm["keys"] == ["2029-12", "2030-01", "2030-02"]
     series = {s["label"]: s["values"] for s in pm["series"]}
     assert series["Created"] == [1, 2, 0]
     assert series["Won"] == [0, 1, 1]
@@ -91,7 +93,8 @@ def test_open_won_lost_per_month_and_stage_over_time(admin, api, stages, make_op
             db.add(StageChange(opportunity_id=o1["id"], from_stage_id=stages.get(frm),
                                to_stage_id=stages[to], at=when))
     sot = admin.get("/api/v1/sfa/kpi/stage_over_time?from=2029-11-01&to=2030-01-31").json
-    assert sot["labels"] == ["2029-11", "2029-12", "2030-01"]
+    assert sot["labels"] == ["Nov 2029", "Dec 2029", "Jan 2030"]
+    assert sot["keys"] == ["2029-11", "2029-12", "2030-01"]
     by = {s["label"]: s["values"] for s in sot["series"]}
     # The other three deals' histories started today (before these month ends): "open"
     # in qualification, o2 and o3 in negotiation.

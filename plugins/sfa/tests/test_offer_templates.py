@@ -296,3 +296,87 @@ def test_save_as_template_keeps_products_not_prices(api, shop, make_opp, error_f
     assert lines[0]["description"] == "Steel rack 200 cm"
     # a quote the user cannot see cannot be saved
     manager.post_json("/api/v1/quotes/99999999/save-as-template", {}, status=404)
+
+
+def test_from_template_for_an_account_without_an_opportunity(api, template, shop, error_fields):
+    """The API takes the account (and contact) a rep chose on the generic form: the
+    lines are priced for that account, exactly as on an opportunity."""
+    rep = api("sales")
+    url = "/api/v1/quotes/from-template"
+    q = rep.post_json(
+        url, {"template_id": template["id"], "account_id": shop["knossos"]["id"]}, status=201
+    ).json
+    assert q["account_id"] == shop["knossos"]["id"] and q["opportunity_id"] is None
+    assert q["title"] == "Storage room"
+    line = _lines(rep, q["id"])[0]
+    assert Decimal(line["unit_price"]) == Decimal("170.00")
+    assert "Knossos contract" in line["price_note"]
+    q2 = rep.post_json(
+        url, {"template_id": template["id"], "account_id": shop["other"]["id"]}, status=201
+    ).json
+    assert Decimal(_lines(rep, q2["id"])[0]["unit_price"]) == Decimal("190.00")
+    res = rep.post_json(
+        url, {"template_id": template["id"], "account_id": 99999999, "person_id": "x"}, status=400
+    )
+    assert error_fields(res.json) == {"account_id", "person_id"}
+
+
+def test_the_generic_new_quote_form_starts_from_a_template(api, client, template, shop, admin):
+    """The new-quote form (``/quotes/new``) has a "Start from a template" drop-down; its
+    button posts the form, with the customer chosen there, and the quote is made by the
+    API's code: priced for that customer. A refusal shows the reasons and saves nothing."""
+    rep = client("sales")
+    page = rep.get("/quotes/new")
+    assert "Start from a template" in page.text
+    assert 'form="k-record-form"' in page.text and "Storage room (EUR)" in page.text
+    fields = dict(page.forms["k-record-form"].submit_fields())
+    fields.update(
+        sfa_template_id=str(template["id"]),
+        account_id=str(shop["knossos"]["id"]),
+        title="Storage for the hotel",
+    )
+    res = rep.post("/sfa/quotes/new-from-template", fields, status=303)
+    qid = int(res.location.rstrip("/").rsplit("/", 1)[1])
+    shown = res.follow()
+    assert "Created" in shown.text and "Μεταλλικό ράφι 200 cm" in shown.text
+    q = admin.get(f"/api/v1/quotes/{qid}").json
+    assert q["title"] == "Storage for the hotel" and q["account_id"] == shop["knossos"]["id"]
+    assert Decimal(_lines(admin, qid)[0]["unit_price"]) == Decimal("170.00")
+    # the form's own Save ignores the drop-down: a plain quote, without the lines
+    before = _count_quotes(admin)
+    form = page.forms["k-record-form"]
+    plain = dict(form.submit_fields("save"))
+    plain.update(sfa_template_id=str(template["id"]), title="Plain quote")
+    saved = rep.post(form.action or "/quotes/new", plain, status=303)
+    pid = int(saved.location.rstrip("/").rsplit("/", 1)[1])
+    assert admin.get(f"/api/v1/quotes/{pid}").json["title"] == "Plain quote"
+    assert _lines(admin, pid) == []
+    before += 1
+    # no template chosen: the page says so, in words, with the customer kept
+    fields.update(sfa_template_id="")
+    res = rep.post("/sfa/quotes/new-from-template", fields, status=400)
+    assert "Offer template: Choose an offer template." in res.text
+    assert "Hotel Knossos" in res.text
+    again = res.forms["sfa-new-from-template-form"]
+    assert again["account_id"].value == str(shop["knossos"]["id"])
+    again["sfa_template_id"] = str(template["id"])
+    done = again.submit(status=303).follow()
+    assert "Created" in done.text
+    assert _count_quotes(admin) == before + 1
+    # a template the catalog cannot price (PLN, no rate): refused, no half-made quote
+    manager = api("manager")
+    pln = manager.post_json(
+        "/api/v1/quote-templates", {"name": "Poland", "currency": "PLN"}, status=201
+    ).json
+    manager.post_json(
+        "/api/v1/quote-template-lines",
+        {"template_id": pln["id"], "product_id": shop["rack"]["id"]},
+        status=201,
+    )
+    fields.update(sfa_template_id=str(pln["id"]))
+    res = rep.post("/sfa/quotes/new-from-template", fields, status=400)
+    assert "Steel rack 200 cm" in res.text
+    assert _count_quotes(admin) == before + 1
+    # without the right to create quotes there is neither the panel nor the page
+    user = client("user")
+    user.post("/sfa/quotes/new-from-template", fields, status=403)

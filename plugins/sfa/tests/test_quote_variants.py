@@ -115,3 +115,98 @@ def test_the_page_makes_a_currency_variant(api, admin, kyklos_app, login):
     assert "PLN" in page.html.select_one(".sfa-conversion").text
     rows = page.html.select("#sfa-quote-lines tr.sfa-quote-line")
     assert "799.96" in rows[0].text  # 199.99 x 4
+
+
+def test_one_offer_document_presents_the_variants_side_by_side(api, admin):
+    """``GET .../pdf?variants=all`` (and the quote page's "PDF of all variants"): one
+    document with a column per variant - each line's amount in that variant's currency,
+    a line a variant lacks as a dash, each variant's totals and the rate a converted
+    variant used. The plain PDF stays one quote's."""
+    import io
+
+    from pypdf import PdfReader
+
+    def text_of(body):
+        return [
+            " ".join(line.split())
+            for p in PdfReader(io.BytesIO(body)).pages
+            for line in p.extract_text().splitlines()
+        ]
+
+    def rows_of(body):
+        """The text pieces of the first page by row (their height on the page), each
+        row's pieces from left to right: what stands side by side."""
+        pieces = []
+
+        def visit(text, cm, tm, _font, _size):
+            if text.strip():
+                pieces.append((round(tm[5] + cm[5]), tm[4] + cm[4], text.strip()))
+
+        PdfReader(io.BytesIO(body)).pages[0].extract_text(visitor_text=visit)
+        rows: dict = {}
+        for y, x, text in pieces:
+            rows.setdefault(y, []).append((x, text))
+        return [[t for _x, t in sorted(r)] for _y, r in sorted(rows.items(), reverse=True)]
+
+    admin.post_json(
+        "/api/v1/_exchange-rates",
+        {"rates": [{"currency": "PLN", "rate_date": "2020-01-01", "rate": "4.00"}]},
+    )
+    rep = api("sales")
+    q = _quote_with_lines(rep)
+    pln = rep.post_json(f"/api/v1/quotes/{q['id']}/clone", {"currency": "PLN"}, status=201).json
+    # a third variant without transport, with an extra line
+    c = rep.post_json(f"/api/v1/quotes/{q['id']}/clone", {"mode": "variant"}, status=201).json
+    transport = [ln for ln in _lines(rep, c["id"]) if ln["description"] == "Transport"][0]
+    rep.delete(f"/api/v1/quote-lines/{transport['id']}", status=204)
+    rep.post_json(
+        "/api/v1/quote-lines",
+        {"quote_id": c["id"], "description": "Assembly", "unit_price": "80", "tax_rate": "24"},
+        status=201,
+    )
+    res = rep.get(f"/api/v1/quotes/{q['id']}/pdf?variants=all")
+    assert res.content_type == "application/pdf"
+    assert "-variants.pdf" in res.headers["Content-Disposition"]
+    rows = rows_of(res.body)
+    joined = "\n".join(" | ".join(r) for r in rows)
+    heads = next(r for r in rows if r[0] == "Description")
+    assert heads == ["Description", "Original", "Variant B", "Variant C"], joined
+    # the rack's row: the EUR amount, the PLN amount and variant C's, side by side
+    assert next(r for r in rows if r[0] == "Rack") == [
+        "Rack",
+        "€599.97",
+        "PLN2,399.88",
+        "€599.97",
+    ], joined
+    # transport: in the original and B, a dash in C; assembly only in C
+    assert next(r for r in rows if r[0] == "Transport") == [
+        "Transport",
+        "€45.50",
+        "PLN182.00",
+        "—",
+    ]
+    assert next(r for r in rows if r[0] == "Assembly") == ["Assembly", "—", "—", "€80.00"]
+    src = rep.get(f"/api/v1/quotes/{q['id']}").json
+    c = rep.get(f"/api/v1/quotes/{c['id']}").json
+    assert next(r for r in rows if r[0] == "Total") == [
+        "Total",
+        f"€{Decimal(src['total']):,.2f}",
+        f"PLN{Decimal(pln['total']):,.2f}",
+        f"€{Decimal(c['total']):,.2f}",
+    ]
+    joined = "\n".join(text_of(res.body))
+    # the rate the PLN variant used
+    assert "Variant B: converted from EUR at 1 EUR = 4 PLN" in joined
+    # the same from any variant of the offer; the plain PDF is one quote's
+    again = text_of(rep.get(f"/api/v1/quotes/{pln['id']}/pdf?variants=all").body)
+    assert any("Assembly" in ln for ln in again)
+    plain = "\n".join(text_of(rep.get(f"/api/v1/quotes/{q['id']}/pdf").body))
+    assert "Assembly" not in plain and "Variant B" not in plain
+    bad = rep.get(f"/api/v1/quotes/{q['id']}/pdf?variants=some", status=400)
+    assert bad.content_type == PROBLEM
+    assert [e["field"] for e in bad.json["errors"]] == ["variants"]
+    # the quote page links to it
+    page = rep.get(f"/quotes/{q['id']}")
+    link = page.html.find("a", string=lambda s: s and "PDF of all variants" in s)
+    assert link is not None and link["href"].endswith(f"/sfa/quotes/{q['id']}/pdf?variants=all")
+    assert rep.get(link["href"]).content_type == "application/pdf"

@@ -34,6 +34,9 @@ WORDS = {
         "failed": "Sending documents to {email} failed",
         "again": "Send again",
         "state_sent": "Sent",
+        "waiting": "Waiting to try again",
+        "will_retry": "Sending documents to {email} will be tried again",
+        "next_attempt": "Next attempt",
     },
     "el": {
         "valid": "Ισχύς",
@@ -51,6 +54,9 @@ WORDS = {
         "failed": "Η αποστολή εγγράφων στο {email} απέτυχε",
         "again": "Αποστολή ξανά",
         "state_sent": "Στάλθηκε",
+        "waiting": "Σε αναμονή νέας προσπάθειας",
+        "will_retry": "Η αποστολή εγγράφων στο {email} θα επιχειρηθεί ξανά",
+        "next_attempt": "Επόμενη προσπάθεια",
     },
 }
 
@@ -217,3 +223,98 @@ def test_a_refused_send_is_shown_and_sent_again(
     expect(page.locator("#literature-sent-state")).to_have_text(w["state_sent"])
     msg = smtp_server.wait(1)[0]
     assert msg.envelope_to == [email]
+
+
+@pytest.mark.parametrize("lang", ["en", "el"])
+def test_a_busy_server_is_tried_again_by_itself(
+    page, live_server, make_user, api, smtp_server, registry, lang
+):
+    """An SMTP 4xx: the account's timeline and the send's page say the send waits to be
+    tried again, when, and how many attempts it had; a minute later the job queue sends
+    it without the user doing anything."""
+    from kyklos.jobs import run_scheduled
+
+    from kyklos_sdk import utcnow
+
+    w = WORDS[lang]
+    admin = api("admin")
+    doc = admin.post_json("/api/v1/sales-literature", {"title": "Price sheet", "kind": "brochure"})
+    admin.post(
+        f"/api/v1/sales-literature/{doc.json['id']}/attachments",
+        upload_files=[("file", "prices.pdf", _pdf("Prices"))],
+    )
+    acc = admin.post_json("/api/v1/accounts", {"name": f"Busy {lang}"}).json
+    email = f"eleni-{lang}@example.gr"
+    admin.post_json(
+        "/api/v1/persons",
+        {"first_name": "Ελένη", "last_name": "Δούκα", "email": email, "account_id": acc["id"]},
+    )
+    _login(page, live_server, make_user, lang, "busy")
+    smtp_server.refuse = "451 4.3.2 Try again later"
+    page.goto(f"{live_server}/catalog/literature/send?entity=account&id={acc['id']}")
+    form = page.locator("#literature-send-form")
+    form.get_by_label("Price sheet").check()
+    form.get_by_role("button", name=w["send"], exact=True).click()
+    main = page.locator("main")
+    expect(main).to_contain_text(w["will_retry"].format(email=email))
+    main.get_by_role("link", name=w["will_retry"].format(email=email)).click()
+    expect(page.locator("#literature-sent-state")).to_have_text(w["waiting"])
+    expect(page.locator("#literature-sent-attempts")).to_have_text("1")
+    expect(page.locator("#literature-sent")).to_contain_text(w["next_attempt"])
+    expect(page.locator("#literature-sent-next")).not_to_be_empty()
+    expect(page.locator("#literature-sent-reason")).to_contain_text("451 4.3.2")
+    expect(page.get_by_role("button", name=w["again"])).to_have_count(0)
+    save_screenshot(page, f"literature-send-retrying-{lang}")
+    smtp_server.refuse = None
+    assert run_scheduled(registry, until=utcnow() + dt.timedelta(seconds=65)) == 1
+    page.reload()
+    expect(page.locator("#literature-sent-state")).to_have_text(w["state_sent"])
+    expect(page.locator("#literature-sent-attempts")).to_have_text("2")
+    msg = smtp_server.wait(1)[0]
+    assert msg.envelope_to == [email]
+
+
+CHOSEN = {"en": "Also chosen on other pages: 1", "el": "Επιλεγμένα και σε άλλες σελίδες: 1"}
+
+
+@pytest.mark.parametrize("lang", ["en", "el"])
+def test_the_send_form_pages_through_documents_keeping_the_choice(
+    page, live_server, make_user, api, smtp_server, lang
+):
+    """More documents than a page of the send form: a document ticked on page 1 stays
+    chosen on page 2, with the message, and both are sent."""
+    w = WORDS[lang]
+    admin = api("admin")
+    for n in range(5):
+        d = admin.post_json(
+            "/api/v1/sales-literature", {"title": f"Leaflet {n}", "kind": "brochure"}
+        ).json
+        admin.post(
+            f"/api/v1/sales-literature/{d['id']}/attachments",
+            upload_files=[("file", f"leaflet-{n}.pdf", _pdf(f"Leaflet {n}"))],
+        )
+    acc = admin.post_json("/api/v1/accounts", {"name": f"Paged {lang}"}).json
+    email = f"petros-{lang}@example.gr"
+    admin.post_json(
+        "/api/v1/persons",
+        {"first_name": "Πέτρος", "last_name": "Ζάχος", "email": email, "account_id": acc["id"]},
+    )
+    _login(page, live_server, make_user, lang, "paged")
+    page.goto(f"{live_server}/catalog/literature/send?entity=account&id={acc['id']}&limit=2")
+    form = page.locator("#literature-send-form")
+    expect(page.locator("#literature-send-pager")).to_contain_text(w["count"].format(a=1, b=2, n=5))
+    form.get_by_label("Leaflet 0").check()
+    form.locator("#ls-message").fill("Καλημέρα σας")
+    form.get_by_role("button", name=w["next"]).click()
+    expect(page.locator("#literature-send-pager")).to_contain_text(w["count"].format(a=3, b=4, n=5))
+    expect(page.locator("#literature-send-chosen-elsewhere")).to_have_text(CHOSEN[lang])
+    expect(page.locator("#ls-message")).to_have_value("Καλημέρα σας")
+    page.locator("#literature-send-form").get_by_label("Leaflet 3").check()
+    save_screenshot(page, f"literature-send-paged-{lang}")
+    page.locator("#literature-send-form").get_by_role("button", name=w["send"], exact=True).click()
+    expect(page.locator("main")).to_contain_text(w["timeline"])
+    msg = smtp_server.wait(1)[0]
+    assert sorted(p.get_filename() for p in msg.iter_attachments()) == [
+        "leaflet-0.pdf",
+        "leaflet-3.pdf",
+    ]

@@ -39,6 +39,8 @@ def includeme(config):
         ("sfa.quote.fromtemplate", f"/sfa/opportunities/{ID}/quote-from-template",
          "offers.from_template_view", "from_template.pt", "sfa.quote.create",
          ("GET", "POST")),
+        ("sfa.quote.newfromtemplate", "/sfa/quotes/new-from-template",
+         "offers.new_from_template_view", "new_from_template.pt", "sfa.quote.create", "POST"),
         ("sfa.quote.savetemplate", f"/sfa/quotes/{ID}/save-as-template",
          "offers.save_template_view", "save_template.pt", "sfa.quotetemplate.create",
          ("GET", "POST")),

@@ -238,7 +238,7 @@ def openapi_paths(request) -> dict:
                     },
                     **_problems("400", "401", "403", "413", "415"),
                 },
-                "A new quote from an offer template, on an opportunity",
+                "A new quote from an offer template, on an opportunity or for an account",
                 requestBody={
                     "required": True,
                     "content": {
@@ -248,6 +248,8 @@ def openapi_paths(request) -> dict:
                                 "properties": {
                                     "template_id": {"type": "integer", "minimum": 1},
                                     "opportunity_id": {"type": "integer", "minimum": 1},
+                                    "account_id": {"type": "integer", "minimum": 1},
+                                    "person_id": {"type": "integer", "minimum": 1},
                                     "title": {"type": "string", "maxLength": 200},
                                 },
                                 "required": ["template_id"],
@@ -369,14 +371,23 @@ def openapi_paths(request) -> dict:
                 "sfa_quote_pdf",
                 {
                     "200": {
-                        "description": "the quote as PDF",
+                        "description": "the quote as PDF; with variants=all, the offer's "
+                        "variants side by side in one document",
                         "content": {
                             "application/pdf": {"schema": {"type": "string", "format": "binary"}}
                         },
                     },
-                    **_problems("401", "403", "404"),
+                    **_problems("400", "401", "403", "404"),
                 },
-                parameters=[ID],
+                parameters=[
+                    ID,
+                    {
+                        "name": "variants",
+                        "in": "query",
+                        "required": False,
+                        "schema": {"type": "string", "enum": ["all"]},
+                    },
+                ],
             )
         },
     }

@@ -31,20 +31,56 @@ def _title(request, name: str, record_id):
     return get_entity_type(request, name).record_title(row) if row is not None else None
 
 
-def pdf_view(request):
-    et = get_entity_type(request, "quote")
-    quote = get_record(request, et, request.matchdict["id"])
-    lines = request.dbsession.execute(
-        select(QuoteLine).where(QuoteLine.quote_id == quote.id)
+def _lines_of(request, quote_id):
+    return request.dbsession.execute(
+        select(QuoteLine).where(QuoteLine.quote_id == quote_id)
         .order_by(QuoteLine.position, QuoteLine.id)
     ).scalars().all()
+
+
+def offer_variants(request, quote) -> list:
+    """The variants of the same offer (number and revision) the user may see, this
+    quote among them, by variant letter."""
+    from ..models import Quote
+
+    if not quote.seq:
+        return [quote]
+    et = get_entity_type(request, "quote")
+    found = request.dbsession.execute(
+        visible_select(request, et).where(
+            Quote.year == quote.year, Quote.seq == quote.seq, Quote.revision == quote.revision
+        ).order_by(Quote.variant, Quote.id)
+    ).scalars().all()
+    return found or [quote]
+
+
+def pdf_view(request):
+    """The quote's PDF; ``?variants=all``: one document presenting the offer's variants
+    side by side (SFA-11)."""
+    from kyklos_sdk import Problem
+
+    et = get_entity_type(request, "quote")
+    quote = get_record(request, et, request.matchdict["id"])
+    mode = request.GET.get("variants")
+    if mode not in (None, "", "all"):
+        raise Problem(400, _("Invalid parameters"),
+                      errors={"variants": _("Leave it out, or \"all\" for every variant.")})
+    lines = _lines_of(request, quote.id)
+    variants = None
+    if mode == "all":
+        siblings = offer_variants(request, quote)
+        if len(siblings) > 1:
+            variants = [
+                (q, lines if q.id == quote.id else _lines_of(request, q.id)) for q in siblings
+            ]
     body = pdf.render_quote(
         request, quote, lines, _visible(request, "account", quote.account_id),
-        _title(request, "person", quote.person_id),
+        _title(request, "person", quote.person_id), variants=variants,
     )
     resp = Response(body=body, content_type="application/pdf")
     safe = "".join(c if c.isalnum() or c in "-_" else "-" for c in quote.number or str(quote.id))
-    resp.headers["Content-Disposition"] = f'inline; filename="quote-{safe}.pdf"'
+    suffix = "-variants" if variants else ""
+    resp.headers["Content-Disposition"] = f'inline; filename="quote-{safe}{suffix}.pdf"'
     return resp
 
 

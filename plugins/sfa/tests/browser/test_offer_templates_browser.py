@@ -120,3 +120,83 @@ def test_new_quote_from_template_and_save_as_template(
     save_screenshot(page, f"sfa-saved-template-{lang}")
     names = [t["name"] for t in admin.get("/api/v1/quote-templates?sort=name").json["items"]]
     assert names == ["Αποθήκη", "Αποθήκη 2"]
+
+
+START = {
+    "en": {"panel": "Start from a template", "button": "Start from this template"},
+    "el": {"panel": "Έναρξη από πρότυπο", "button": "Έναρξη από αυτό το πρότυπο"},
+}
+
+
+@pytest.mark.parametrize("lang", ["en", "el"])
+def test_the_new_quote_form_starts_from_a_template(page, live_server, make_user, api, lang):
+    """A rep opens the generic "New quote" form, picks the customer in its picker, then a
+    template in the "Start from a template" panel: the quote's rack line carries the
+    customer's contract price."""
+    w, s = WORDS[lang], START[lang]
+    admin = api("admin")
+    rack = admin.post_json(
+        "/api/v1/products",
+        {
+            "sku": f"RACK-N-{lang}",
+            "name": "Steel rack 200 cm",
+            "name_translations": {"el": "Μεταλλικό ράφι 200 cm"},
+            "unit": "piece",
+            "tax_rate": "24",
+            "list_price": money("200.00"),
+        },
+    ).json
+    acc = admin.post_json("/api/v1/accounts", {"name": f"Ξενοδοχείο Φαιστός {lang}"}).json
+    own = admin.post_json(
+        "/api/v1/price-lists",
+        {"name": "Phaistos contract", "currency": "EUR", "account_id": acc["id"]},
+    ).json
+    admin.post_json(
+        "/api/v1/price-rules",
+        {
+            "pricelist_id": own["id"],
+            "product_id": rack["id"],
+            "min_quantity": "10",
+            "method": "fixed",
+            "price": "165.00",
+        },
+    )
+    email = f"newquote-{lang}@example.com"
+    make_user(email=email, roles=("manager",), name="Sales Manager", locale=lang)
+    template = admin.post_json(
+        "/api/v1/quote-templates", {"name": "Ράφια", "currency": "EUR", "language": lang}
+    ).json
+    admin.post_json(
+        "/api/v1/quote-template-lines",
+        {"template_id": template["id"], "product_id": rack["id"], "quantity": "10"},
+    )
+
+    page.set_viewport_size({"width": 1400, "height": 1000})
+    page.goto(f"{live_server}/login")
+    page.fill("#email", email)
+    page.fill("#password", PASSWORD)
+    page.locator("form[action$='/login'] button[type=submit]").click()
+    expect(page.locator(".k-navbar")).to_contain_text("Sales Manager")
+
+    page.goto(f"{live_server}/quotes/new")
+    panel = page.locator("#sfa-template-panel")
+    expect(panel).to_contain_text(s["panel"])
+    control = page.locator(".item-account_id .ts-control")
+    expect(control).to_be_visible()
+    control.click()
+    page.keyboard.type("Φαιστός", delay=30)
+    option = page.locator(".item-account_id .ts-dropdown .option", has_text=acc["name"])
+    expect(option).to_be_visible()
+    option.click()
+    page.select_option("#sfa-new-template", label="Ράφια (EUR)")
+    save_screenshot(page, f"sfa-new-quote-form-template-{lang}")
+    panel.get_by_role("button", name=s["button"]).click()
+    expect(page).to_have_url(re.compile(r"/quotes/\d+$"))
+    expect(page.locator("body")).to_contain_text(w["created"])
+    expect(page.locator("main")).to_contain_text(acc["name"])
+    row = page.locator("tr.sfa-quote-line")
+    expect(row).to_have_count(1)
+    expect(row).to_contain_text(w["rack"])
+    expect(row).to_contain_text("165")
+    expect(row).to_contain_text("Phaistos contract")
+    save_screenshot(page, f"sfa-new-quote-from-template-done-{lang}")

@@ -3,8 +3,8 @@ run's ZIP and CSV move from the row to the core's file storage (``kyklos.files_d
 the run records its format and when it finished, a recipient keeps the message and the
 source of a response, and posts of the response page are counted for the rate limit
 
-Revision ID: campaigns_0005
-Revises: campaigns_0004
+Revision ID: campaigns_0006
+Revises: campaigns_0005
 """
 
 import os
@@ -16,8 +16,8 @@ from alembic import op
 
 import kyklos_sdk
 
-revision = "campaigns_0005"
-down_revision = "campaigns_0004"
+revision = "campaigns_0006"
+down_revision = "campaigns_0005"
 branch_labels = None
 depends_on = None
 
@@ -66,7 +66,7 @@ def upgrade():
     root = _files_root() if ids else None
     if ids and root is None:
         raise RuntimeError(
-            "campaigns_0005 moves the letters made so far to the file storage: "
+            "campaigns_0006 moves the letters made so far to the file storage: "
             "set kyklos.files_dir and run the migration with the deployment's settings"
         )
     for rid in ids:
