@@ -266,7 +266,6 @@ def _width_class(progress) -> str:
 
 
 def includeme(config):
-    config.add_static_view("campaigns/static", "kyklos_campaigns:static/", cache_max_age=3600)
     tpl = "kyklos_campaigns:templates/"
     r = config.add_route
     v = config.add_view
