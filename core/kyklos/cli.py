@@ -143,13 +143,13 @@ def migrate_cmd(ini, show, branch, target):
         b = chosen[0]
         cur, hd = migrate.current(env.engine, b), migrate.head(b)
         if target in ("head", hd):
-            migrate.upgrade(env.engine, [b])
+            migrate.upgrade(env.engine, [b], settings=env.settings)
         else:
-            migrate.downgrade(env.engine, b, target)
+            migrate.downgrade(env.engine, b, target, settings=env.settings)
         _print_status(migrate.status(env.engine, [b]))
         del cur
         return
-    _print_status(migrate.upgrade(env.engine, branches))
+    _print_status(migrate.upgrade(env.engine, branches, settings=env.settings))
     _sync(env)
 
 
@@ -194,7 +194,7 @@ def init_cmd(ini, admin_email, admin_password):
     files = settings.get("kyklos.files_dir")
     if files:
         Path(files).mkdir(parents=True, exist_ok=True)
-    _print_status(migrate.upgrade(env.engine, env.branches()))
+    _print_status(migrate.upgrade(env.engine, env.branches(), settings=settings))
     _sync(env)
     if admin_email:
         from kyklos.security import find_user

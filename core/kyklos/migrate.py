@@ -46,7 +46,7 @@ def branches_for(plugins) -> list[Branch]:
     return out
 
 
-def _config(branch: Branch, connection=None) -> Config:
+def _config(branch: Branch, connection=None, settings=None) -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(ENV_DIR))
     cfg.set_main_option("version_locations", str(branch.versions))
@@ -54,6 +54,9 @@ def _config(branch: Branch, connection=None) -> Config:
     cfg.attributes["connection"] = connection
     cfg.attributes["version_table"] = branch.version_table
     cfg.attributes["branch"] = branch.id
+    # the deployment's settings, for a data migration that needs more than the database
+    # (moving stored bytes into ``kyklos.files_dir``): ``op.get_context().config``
+    cfg.attributes["settings"] = dict(settings or {})
     return cfg
 
 
@@ -87,17 +90,20 @@ def pending(engine: Engine, branches: list[Branch]) -> list[dict]:
     return [r for r in status(engine, branches) if r["pending"]]
 
 
-def upgrade(engine: Engine, branches: list[Branch], target: str = "head") -> list[dict]:
-    """Upgrade every branch in order; each branch commits on its own."""
+def upgrade(
+    engine: Engine, branches: list[Branch], target: str = "head", settings=None
+) -> list[dict]:
+    """Upgrade every branch in order; each branch commits on its own. ``settings``: the
+    deployment's, for data migrations that move bytes to the file storage."""
     for b in branches:
         with engine.begin() as conn:
-            command.upgrade(_config(b, conn), target)
+            command.upgrade(_config(b, conn, settings), target)
     return status(engine, branches)
 
 
-def downgrade(engine: Engine, branch: Branch, target: str) -> None:
+def downgrade(engine: Engine, branch: Branch, target: str, settings=None) -> None:
     with engine.begin() as conn:
-        command.downgrade(_config(branch, conn), target)
+        command.downgrade(_config(branch, conn, settings), target)
 
 
 def revision(branch: Branch, message: str, engine: Engine | None = None) -> None:

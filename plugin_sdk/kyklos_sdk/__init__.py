@@ -29,9 +29,13 @@ from kyklos.entities import (
 from kyklos.entities.api import read_json
 from kyklos.entities.attachments import (
     CurrentAttachment,
+    StoredFile,
     attachments_of,
     current_attachments,
+    delete_stored_file,
     read_attachment,
+    stored_file_path,
+    stored_file_response,
 )
 from kyklos.entities.attachments import store_upload as store_attachment
 from kyklos.entities.display import (
@@ -236,6 +240,10 @@ __all__ = [
     "attachments_of",
     "current_attachments",
     "read_attachment",
+    "StoredFile",
+    "stored_file_path",
+    "stored_file_response",
+    "delete_stored_file",
     "encrypt_secret",
     "MANAGE_WORKFLOWS",
     "decrypt_secret",

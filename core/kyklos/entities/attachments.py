@@ -325,6 +325,78 @@ def store_upload(request, et, record, stream, filename) -> Attachment:
     return att
 
 
+class StoredFile:
+    """A file the application makes (an export, a batch of letters) written straight into
+    the storage attachments use, so that a large output is streamed to disk, never held
+    in memory or in a database row. Written through :attr:`file` inside ``with``; on a
+    clean exit it is renamed into place under :attr:`key` (keep the key in a row) and
+    removed again if the request's transaction aborts. No upload limit or type sniffing
+    applies: the content is the application's own."""
+
+    def __init__(self, request):
+        self.request = request
+        self.root = files_root(request.registry)
+        self.key = secrets.token_hex(16)
+        self.size = 0
+        self._digest = hashlib.sha256()
+        self._tmp = self.root / "tmp" / f"{self.key}.part"
+        self.file = None
+
+    def __enter__(self):
+        self._tmp.parent.mkdir(parents=True, exist_ok=True)
+        self.file = open(self._tmp, "xb+")  # noqa: SIM115 - closed in __exit__
+        os.chmod(self._tmp, 0o640)
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        self.file.close()
+        if exc_type is not None:
+            self._tmp.unlink(missing_ok=True)
+            return False
+        with open(self._tmp, "rb") as f:
+            for chunk in iter(lambda: f.read(CHUNK), b""):
+                self._digest.update(chunk)
+                self.size += len(chunk)
+        final = storage_path(self.root, self.key)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(self._tmp, final)
+
+        def cleanup(committed):
+            if not committed:
+                final.unlink(missing_ok=True)
+
+        _after_commit(self.request, cleanup)
+        return False
+
+    @property
+    def sha256(self) -> str:
+        return self._digest.hexdigest()
+
+
+def stored_file_path(registry, key: str) -> Path:
+    """Where the stored file ``key`` (of :class:`StoredFile`) lives."""
+    return storage_path(files_root(registry), key)
+
+
+def delete_stored_file(request, key: str) -> None:
+    """Remove the stored file ``key`` once the request's transaction has committed."""
+    path = stored_file_path(request.registry, key)
+    _after_commit(request, lambda committed: committed and path.unlink(missing_ok=True))
+
+
+def stored_file_response(request, key: str, filename: str, content_type: str):
+    """A stored file as a download (streamed from disk, as attachments are served)."""
+    path = stored_file_path(request.registry, key)
+    if not path.is_file():
+        raise HTTPNotFound()
+    resp = FileResponse(str(path), request=request, content_type=content_type)
+    resp.headers["Content-Disposition"] = content_disposition(filename)
+    resp.headers["X-Content-Type-Options"] = "nosniff"
+    resp.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    resp.headers["Cache-Control"] = "private, no-store"
+    return resp
+
+
 def delete_attachment(request, att: Attachment) -> None:
     """Delete the row now and the file once the transaction has committed."""
     path = storage_path(files_root(request.registry), att.storage_key)

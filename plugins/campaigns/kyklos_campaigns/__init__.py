@@ -64,6 +64,8 @@ def _perms(types, verbs):
 def includeme(config):
     """Wiring only: no I/O here."""
     config.include(".models")
+    # the scripts of the sequence editor and the letters page (one static view per plugin)
+    config.add_static_view("campaigns/static", "kyklos_campaigns:static/", cache_max_age=3600)
     config.include(".views")
     config.include(".tracking")
     config.include(".hooks")
@@ -73,6 +75,7 @@ def includeme(config):
     config.include(".coupons")
     config.include(".letters")
     config.include(".letters_views")
+    config.include(".landing")
     config.include(".sequences_models")
     config.include(".sequences")
     config.include(".sequences_views")

@@ -21,8 +21,13 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 import re
+import shutil
+import subprocess
+import tempfile
 import zipfile
+from pathlib import Path
 
 from docx.opc.exceptions import PackageNotFoundError
 from docxtpl import DocxTemplate
@@ -31,15 +36,18 @@ from jinja2.exceptions import SecurityError, UndefinedError
 from jinja2.sandbox import SandboxedEnvironment
 from sqlalchemy import select
 
-from kyklos_sdk import neutralise, request_as, utcnow
+from kyklos_sdk import StoredFile, delete_stored_file, neutralise, request_as, utcnow
 
 from . import _
 from .models import Campaign, LetterRun, LetterTemplate, LetterTemplateFile, Recipient
 from .rendering import ACCOUNT_FIELDS, MERGE_FIELDS, TemplateError, merge_context
 
+log = logging.getLogger(__name__)
+
 JOB = "campaigns.letters"
-#: the merge fields a letter may use: e-mail's, the coupon, and the postal address
-LETTER_FIELDS = (*MERGE_FIELDS, "coupon", "address")
+#: the merge fields a letter may use: e-mail's, the coupon, the postal address, and the
+#: link to the campaign's response page
+LETTER_FIELDS = (*MERGE_FIELDS, "coupon", "address", "response_url")
 ADDRESS_PARTS = ("street", "postcode", "city", "region", "country")
 #: a Word document is a ZIP; this many bytes is far beyond any letter
 MAX_BYTES = 10 * 1024 * 1024
@@ -202,8 +210,73 @@ def template_for(db, campaign: Campaign, language: str | None) -> LetterTemplate
 
 # --- making the letters ----------------------------------------------------------------
 
+#: the document formats a run can make
+FORMATS = (("docx", _("Word documents (.docx)")), ("pdf", _("PDF documents")))
+#: letters converted to PDF per LibreOffice call: one start-up for many files
+PDF_BATCH = 50
+#: seconds one LibreOffice call may take before the batch counts as failed
+PDF_TIMEOUT = 300
 
-def start(request, campaign: Campaign) -> str:
+
+def soffice() -> str | None:
+    """LibreOffice's command when it is installed (it converts the letters to PDF)."""
+    return shutil.which("soffice") or shutil.which("libreoffice")
+
+
+def pdf_available() -> bool:
+    return soffice() is not None
+
+
+def to_pdf(documents: dict[str, bytes]) -> dict[str, bytes]:
+    """``{name.docx: bytes}`` converted by LibreOffice headless in one call, as
+    ``{name.pdf: bytes}``; a document it could not convert is absent. Each call gets its
+    own profile directory: two LibreOffice processes sharing one profile block each
+    other, and a stale lock from a killed run would stop every later one."""
+    command = soffice()
+    if command is None or not documents:
+        return {}
+    with tempfile.TemporaryDirectory(prefix="kyklos-letters-") as work:
+        base = Path(work)
+        src, out, profile = base / "in", base / "out", base / "profile"
+        src.mkdir()
+        out.mkdir()
+        names = {}
+        for i, (name, data) in enumerate(documents.items()):
+            # simple file names: LibreOffice's command line and the letter's name
+            # (which can hold any script) need not agree on quoting
+            path = src / f"{i:06d}.docx"
+            path.write_bytes(data)
+            names[path.stem] = name
+        try:
+            subprocess.run(
+                [
+                    command,
+                    f"-env:UserInstallation={profile.as_uri()}",
+                    "--headless",
+                    "--norestore",
+                    "--convert-to",
+                    "pdf",
+                    "--outdir",
+                    str(out),
+                    *sorted(str(p) for p in src.iterdir()),
+                ],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                timeout=PDF_TIMEOUT,
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            log.warning("LibreOffice took longer than %s s converting letters", PDF_TIMEOUT)
+        result = {}
+        for pdf in out.glob("*.pdf"):
+            name = names.get(pdf.stem)
+            if name is not None:
+                result[name[: -len(".docx")] + ".pdf"] = pdf.read_bytes()
+        return result
+
+
+def start(request, campaign: Campaign, fmt: str = "docx") -> str:
     """Queue the ``campaigns.letters`` job; returns its id."""
     from kyklos_sdk import RecordError
 
@@ -218,11 +291,26 @@ def start(request, campaign: Campaign) -> str:
         errors["letter_template_id"] = _("Upload the letter template's Word document first.")
     if campaign.status == "sent":
         errors["status"] = _("The letters of this campaign were made already.")
+    if fmt not in dict(FORMATS):
+        errors["format"] = _("Choose Word documents or PDF documents.")
+    elif fmt == "pdf" and not pdf_available():
+        errors["format"] = _(
+            "PDF letters are unavailable: LibreOffice is not installed on the server. "
+            "Word documents can be made."
+        )
     if errors:
         raise RecordError(errors)
     campaign.status = "scheduled"
     campaign.version += 1
-    return request.enqueue_job(JOB, args={"campaign_id": campaign.id}, key=f"{JOB}:{campaign.id}")
+    job_id = request.enqueue_job(
+        JOB, args={"campaign_id": campaign.id, "format": fmt}, key=f"{JOB}:{campaign.id}"
+    )
+    # the run exists from now on: the letters page follows its job's progress
+    request.dbsession.add(
+        LetterRun(campaign_id=campaign.id, job_id=job_id, created_at=utcnow(), format=fmt)
+    )
+    request.dbsession.flush()
+    return job_id
 
 
 def _filename(index: int, rec: Recipient, language: str) -> str:
@@ -230,88 +318,150 @@ def _filename(index: int, rec: Recipient, language: str) -> str:
     return f"{index:05d}-{safe or rec.person_id}-{language}.docx"
 
 
-def letters_job(ctx, campaign_id: int):
-    """The ``campaigns.letters`` job (see the module's description)."""
+def letters_job(ctx, campaign_id: int, format: str = "docx"):  # noqa: A002 - the job's arg
+    """The ``campaigns.letters`` job (see the module's description). The ZIP and the CSV
+    are written straight to the file storage, a letter at a time (PDF: a batch at a
+    time), so that memory holds one batch whatever the number of letters."""
     from kyklos_contacts.models import Person
 
     from .coupons import coupon_values
     from .sending import fill_outbox
     from .targets import postal_address
+    from .tracking import response_url
 
     with request_as(ctx.registry, ctx.user_id, job_id=ctx.job_id, write=True) as request:
         db = request.dbsession
         campaign = db.get(Campaign, int(campaign_id))
         if campaign is None or campaign.deleted_at is not None:
             return {"skipped": True}
+        run = db.execute(
+            select(LetterRun).where(LetterRun.job_id == ctx.job_id)
+        ).scalar_one_or_none()
+        if run is None:  # a job queued before runs were made with it
+            run = LetterRun(campaign_id=campaign.id, job_id=ctx.job_id, created_at=utcnow())
+            db.add(run)
+        run.format = "pdf" if format == "pdf" else "docx"
         fill_outbox(request, campaign)
-        rows = list(
+        ids = list(
             db.execute(
-                select(Recipient).where(Recipient.campaign_id == campaign.id).order_by(Recipient.id)
+                select(Recipient.id)
+                .where(Recipient.campaign_id == campaign.id)
+                .order_by(Recipient.id)
             ).scalars()
         )
-        archive = io.BytesIO()
-        addresses = io.StringIO()
-        writer = csv.writer(addresses)
-        writer.writerow(CSV_COLUMNS)
+        total = len(ids)
         documents = failed = 0
         cache: dict[int, bytes | None] = {}
-        with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
-            for index, rec in enumerate(rows, 1):
-                person = db.get(Person, rec.person_id)
-                template = template_for(db, campaign, person.language if person else None)
-                if template.id not in cache:
-                    cache[template.id] = content_of(db, template.id)
-                row = postal_address(person) if person is not None else None
-                extra = coupon_values(db, campaign.id, rec.person_id)
-                if row is not None:
-                    extra["address"] = AddressValue(row)
-                try:
-                    if cache[template.id] is None or row is None:
-                        raise TemplateError("file", "no document or no address")
-                    data = render_document(
-                        cache[template.id], merge_context(request, person, extra)
+        pending: list[tuple[str, bytes, Recipient, list, str]] = []
+        done: list = []
+
+        def flush_batch(zf, writer):
+            """Write the pending letters (converted first for PDF) to the ZIP and CSV."""
+            nonlocal documents, failed
+            if not pending:
+                return
+            pdfs = (
+                to_pdf({name: data for name, data, *_r in pending}) if run.format == "pdf" else {}
+            )
+            for name, data, rec, cells, language in pending:
+                if run.format == "pdf":
+                    name = name[: -len(".docx")] + ".pdf"
+                    data = pdfs.get(name)
+                    if data is None:
+                        rec.state, rec.error = "failed", "PDF conversion failed"
+                        failed += 1
+                        continue
+                zf.writestr(name, data)
+                # names and addresses are typed by people: never a formula when
+                # the list is opened in a spreadsheet
+                writer.writerow([name, *(neutralise(c) for c in cells), language])
+                rec.state, rec.error, rec.sent_at = "sent", None, utcnow()
+                documents += 1
+            pending.clear()
+
+        with StoredFile(request) as archive, StoredFile(request) as addresses:
+            text = io.TextIOWrapper(addresses.file, encoding="utf-8", newline="")
+            # a BOM: spreadsheet programs then read the Greek of the addresses right
+            text.write("\ufeff")
+            writer = csv.writer(text)
+            writer.writerow(CSV_COLUMNS)
+            with zipfile.ZipFile(archive.file, "w", zipfile.ZIP_DEFLATED) as zf:
+                for index, rid in enumerate(ids, 1):
+                    rec = db.get(Recipient, rid)
+                    person = db.get(Person, rec.person_id)
+                    template = template_for(db, campaign, person.language if person else None)
+                    if template.id not in cache:
+                        cache[template.id] = content_of(db, template.id)
+                    row = postal_address(person) if person is not None else None
+                    extra = coupon_values(db, campaign.id, rec.person_id)
+                    extra["response_url"] = response_url(request, rec.id)
+                    if row is not None:
+                        extra["address"] = AddressValue(row)
+                    try:
+                        if cache[template.id] is None or row is None:
+                            raise TemplateError("file", "no document or no address")
+                        data = render_document(
+                            cache[template.id], merge_context(request, person, extra)
+                        )
+                    except TemplateError as exc:
+                        rec.state, rec.error = "failed", exc.message[:500]
+                        failed += 1
+                    else:
+                        cells = [rec.name, *(getattr(row, p) or "" for p in ADDRESS_PARTS)]
+                        name = _filename(index, rec, template.language)
+                        pending.append((name, data, rec, cells, template.language))
+                    if len(pending) >= (PDF_BATCH if run.format == "pdf" else 1):
+                        flush_batch(zf, writer)
+                    done.extend(o for o in (rec, person) if o is not None)
+                    if index % 100 == 0:
+                        # the letters done so far leave the session: 20 000 recipients
+                        # and their people are not kept in memory together
+                        flush_batch(zf, writer)
+                        db.flush()
+                        for obj in done:
+                            if obj in db:
+                                db.expunge(obj)
+                        done.clear()
+                    ctx.progress(
+                        min(99, 100 * index / max(1, total)),
+                        _tr_count(request, index, total),
                     )
-                except TemplateError as exc:
-                    rec.state, rec.error = "failed", exc.message[:500]
-                    failed += 1
-                else:
-                    name = _filename(index, rec, template.language)
-                    zf.writestr(name, data)
-                    # names and addresses are typed by people: never a formula when
-                    # the list is opened in a spreadsheet
-                    cells = [rec.name, *(getattr(row, p) or "" for p in ADDRESS_PARTS)]
-                    writer.writerow([name, *(neutralise(c) for c in cells), template.language])
-                    rec.state, rec.error, rec.sent_at = "sent", None, utcnow()
-                    documents += 1
-                ctx.progress(min(99, 100 * index / max(1, len(rows))))
-        run = LetterRun(
-            campaign_id=campaign.id,
-            job_id=ctx.job_id,
-            created_at=utcnow(),
-            recipients=len(rows),
-            documents=documents,
-            failed=failed,
-            excluded_consent=campaign.excluded_consent,
-            excluded_duplicate=campaign.excluded_duplicate,
-            excluded_suppressed=campaign.excluded_suppressed,
-            excluded_no_address=campaign.excluded_no_address,
-            archive=archive.getvalue(),
-            addresses_csv=addresses.getvalue(),
-        )
-        db.add(run)
+                flush_batch(zf, writer)
+            text.flush()
+            text.detach()
+        old = (run.archive_key, run.csv_key)
+        run.recipients = total
+        run.documents = documents
+        run.failed = failed
+        run.excluded_consent = campaign.excluded_consent
+        run.excluded_duplicate = campaign.excluded_duplicate
+        run.excluded_suppressed = campaign.excluded_suppressed
+        run.excluded_no_address = campaign.excluded_no_address
+        run.archive_key, run.archive_size = archive.key, archive.size
+        run.csv_key = addresses.key
+        run.finished_at = utcnow()
+        for key in old:
+            if key:  # a retried attempt's files
+                delete_stored_file(request, key)
         campaign.status = "sent"
         campaign.finished_at = utcnow()
         db.flush()
-    return {"recipients": len(rows), "documents": documents, "failed": failed}
+    return {"recipients": total, "documents": documents, "failed": failed}
 
 
-def last_run(db, campaign_id: int) -> LetterRun | None:
-    return db.execute(
-        select(LetterRun)
-        .where(LetterRun.campaign_id == campaign_id)
-        .order_by(LetterRun.id.desc())
-        .limit(1)
-    ).scalar_one_or_none()
+def _tr_count(request, done: int, total: int) -> str:
+    return request.localizer.translate(
+        _("${done} of ${total} letters", mapping={"done": done, "total": total})
+    )
+
+
+def last_run(db, campaign_id: int, finished: bool = True) -> LetterRun | None:
+    """The campaign's last finished run (``finished=False``: its last run, finished or
+    still being made)."""
+    q = select(LetterRun).where(LetterRun.campaign_id == campaign_id)
+    if finished:
+        q = q.where(LetterRun.finished_at.is_not(None))
+    return db.execute(q.order_by(LetterRun.id.desc()).limit(1)).scalar_one_or_none()
 
 
 def includeme(config):

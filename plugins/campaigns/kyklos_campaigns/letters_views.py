@@ -7,10 +7,27 @@ from __future__ import annotations
 from pyramid.httpexceptions import HTTPForbidden, HTTPFound, HTTPNotFound
 from pyramid.response import Response
 
-from kyklos_sdk import Problem, RecordError, display_text, get_entity_type, get_record
+from kyklos_sdk import (
+    Problem,
+    RecordError,
+    display_text,
+    get_entity_type,
+    get_record,
+    read_json,
+    stored_file_response,
+)
 
 from . import PERMISSIONS, SEND, _
-from .letters import DOCX_TYPE, check_document, content_of, last_run, start, store
+from .letters import (
+    DOCX_TYPE,
+    FORMATS,
+    check_document,
+    content_of,
+    last_run,
+    pdf_available,
+    start,
+    store,
+)
 from .views import ID, _tr, excluded_words, members_words
 
 
@@ -87,10 +104,28 @@ def _campaign(request, action="read"):
     return et, get_record(request, et, request.matchdict["id"], action=action)
 
 
+def _running(request, campaign) -> dict | None:
+    """The run being made now: its job, followed live by the page (core jobs API)."""
+    run = last_run(request.dbsession, campaign.id, finished=False)
+    if run is None or run.finished_at is not None:
+        return None
+    return {
+        "job_id": run.job_id,
+        "job_url": request.route_url("api.job", id=run.job_id),
+        "format": run.format,
+    }
+
+
 def _run_json(request, campaign) -> dict:
+    out = {
+        "status": campaign.status,
+        "pdf_available": pdf_available(),
+        "running": _running(request, campaign),
+        "made": False,
+    }
     run = last_run(request.dbsession, campaign.id)
     if run is None:
-        return {"status": campaign.status, "made": False}
+        return out
     counts = {
         k: getattr(run, k)
         for k in (
@@ -101,31 +136,47 @@ def _run_json(request, campaign) -> dict:
         )
     }
     return {
-        "status": campaign.status,
+        **out,
         "made": True,
         "job_id": run.job_id,
+        "format": run.format,
         "recipients": run.recipients,
         "documents": run.documents,
         "failed": run.failed,
         **counts,
         "excluded": excluded_words(request, counts),
+        "zip_size": run.archive_size,
         "zip_url": request.route_url("campaigns.letters.zip", id=campaign.id),
         "csv_url": request.route_url("campaigns.letters.csv", id=campaign.id),
     }
 
 
+def _format_param(request, body: dict) -> str:
+    fmt = body.get("format", "docx")
+    return fmt if isinstance(fmt, str) else ""
+
+
 def api_make(request):
-    """``POST /api/v1/campaigns/{id}/letters``: queue the job making the letters."""
+    """``POST /api/v1/campaigns/{id}/letters`` (optional JSON ``{"format": "docx" |
+    "pdf"}``): queue the job making the letters."""
     _et, campaign = _campaign(request, "update")
+    body = read_json(request) if request.body else {}
+    if not isinstance(body, dict):
+        raise Problem(400, _("Invalid parameters"), errors={"format": _("Send a JSON object.")})
     try:
-        job_id = start(request, campaign)
+        job_id = start(request, campaign, _format_param(request, body))
     except RecordError as exc:
         raise Problem(400, _("Invalid parameters"), errors=exc.errors) from None
-    return {"status": campaign.status, "job_id": job_id}
+    return {
+        "status": campaign.status,
+        "job_id": job_id,
+        "job_url": request.route_url("api.job", id=job_id),
+    }
 
 
 def api_letters(request):
-    """``GET /api/v1/campaigns/{id}/letters``: the last letters made, counted."""
+    """``GET /api/v1/campaigns/{id}/letters``: the last letters made, counted, and the
+    run being made now."""
     _et, campaign = _campaign(request)
     return _run_json(request, campaign)
 
@@ -133,17 +184,12 @@ def api_letters(request):
 def _download(request, kind):
     _et, campaign = _campaign(request)
     run = last_run(request.dbsession, campaign.id)
-    if run is None:
+    key = (run.archive_key if kind == "zip" else run.csv_key) if run is not None else None
+    if key is None:
         raise HTTPNotFound()
-    stem = f"letters-{campaign.id}"
-    if kind == "zip":
-        response = Response(run.archive or b"", content_type="application/zip")
-    else:
-        # a BOM: spreadsheet programs then read the Greek of the addresses right
-        body = "\ufeff" + (run.addresses_csv or "")
-        response = Response(body.encode("utf-8"), content_type="text/csv", charset="utf-8")
-    response.content_disposition = f'attachment; filename="{stem}.{kind}"'
-    return response
+    # streamed from the file storage: a ZIP of 20 000 letters never sits in memory
+    ctype = "application/zip" if kind == "zip" else "text/csv; charset=utf-8"
+    return stored_file_response(request, key, f"letters-{campaign.id}.{kind}", ctype)
 
 
 def download_zip(request):
@@ -169,7 +215,7 @@ def letters_page(request):
             errors["csrf"] = _("The form expired; send it again.")
         else:
             try:
-                start(request, campaign)
+                start(request, campaign, request.POST.get("format") or "docx")
             except RecordError as exc:
                 errors = exc.errors
             else:
@@ -204,7 +250,19 @@ def letters_page(request):
         "status": display_text(request, "campaign", "status", campaign.status),
         "errors": {k: _tr(request, v) for k, v in errors.items()},
         "can_make": campaign.status == "draft" and request.has_permission(SEND),
+        "formats": [
+            (k, request.localizer.translate(t), k == "pdf" and not run["pdf_available"])
+            for k, t in FORMATS
+        ],
+        "format_title": dict(FORMATS).get(run.get("format", ""), ""),
+        "width_class": _width_class,
+        "script": request.static_url("kyklos_campaigns:static/letters.js"),
     }
+
+
+def _width_class(progress) -> str:
+    """A bar width as a class (the CSP forbids inline styles), as the jobs page does."""
+    return f"k-w-{max(0, min(100, int(progress or 0))) // 5 * 5}"
 
 
 def includeme(config):

@@ -9,6 +9,7 @@ import datetime as dt
 import decimal
 
 from sqlalchemy import (
+    BigInteger,
     ForeignKey,
     Integer,
     LargeBinary,
@@ -46,6 +47,10 @@ RESPONSES = [
     ("refused", _("Refused")),
     ("replied", _("Replied by e-mail")),
 ]
+#: how a response came (empty: recorded by hand or by reply)
+RESPONSE_SOURCES = [("landing", _("On the response page"))]
+#: the answers a recipient may give on the response page
+LANDING_RESPONSES = ("accepted", "interested", "refused")
 
 
 class TargetList(EntityMixin, SoftDeleteMixin, Base):
@@ -143,8 +148,12 @@ class LetterTemplateFile(IdMixin, Base):
 
 class LetterRun(IdMixin, Base):
     """The letters of a letter campaign, made by the ``campaigns.letters`` job: a ZIP of
-    one .docx per recipient and a CSV of their postal addresses for the envelopes. The
-    last run of a campaign is the one offered for download."""
+    one document per recipient (.docx, or PDF when asked and LibreOffice is there) and
+    a CSV of their postal addresses for the envelopes. Both live in the core's file
+    storage (``archive_key``, ``csv_key``), never in this row: 20 000 letters are far
+    too many bytes for memory or the database. The row is made when the job is queued
+    (``finished_at`` empty: the page follows ``job_id``'s progress); the last finished
+    run of a campaign is the one offered for download."""
 
     __tablename__ = "campaigns_letterrun"
 
@@ -153,6 +162,11 @@ class LetterRun(IdMixin, Base):
     )
     job_id: Mapped[str | None] = mapped_column(String(64), index=True)
     created_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    #: "docx" or "pdf": the documents in the ZIP
+    format: Mapped[str] = mapped_column(
+        String(4), nullable=False, default="docx", server_default="docx"
+    )
     recipients: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     documents: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     failed: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
@@ -160,8 +174,20 @@ class LetterRun(IdMixin, Base):
     excluded_duplicate: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     excluded_suppressed: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     excluded_no_address: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
-    archive: Mapped[bytes | None] = mapped_column(LargeBinary)
-    addresses_csv: Mapped[str | None] = mapped_column(Text)
+    #: stored files (``kyklos_sdk.StoredFile`` keys) and the ZIP's size in bytes
+    archive_key: Mapped[str | None] = mapped_column(String(64))
+    archive_size: Mapped[int | None] = mapped_column(BigInteger)
+    csv_key: Mapped[str | None] = mapped_column(String(64))
+
+
+class LandingHit(IdMixin, Base):
+    """One post of a campaign's public response form, by client address: the rate limit
+    (as web-to-lead's), counted in its own short transaction so a refused post counts."""
+
+    __tablename__ = "campaigns_landinghit"
+
+    client: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False, index=True)
 
 
 class Campaign(EntityMixin, SoftDeleteMixin, Base):
@@ -230,6 +256,10 @@ class Recipient(EntityMixin, Base):
     unsubscribed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     response: Mapped[str | None] = mapped_column(String(12), index=True)
     responded_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    #: what the recipient wrote with the response on the campaign's response page
+    response_message: Mapped[str | None] = mapped_column(Text)
+    #: "landing" when the recipient answered on the response page themselves
+    response_source: Mapped[str | None] = mapped_column(String(12))
     #: the lead created from the response, when the sfa plugin is present
     lead_id: Mapped[int | None] = mapped_column(Integer)
 
@@ -516,6 +546,7 @@ def includeme(config):
             "clicked_at",
             "unsubscribed_at",
             "responded_at",
+            "response_source",
             "lead_id",
         ),
         fields={
@@ -539,6 +570,12 @@ def includeme(config):
             "unsubscribed_at": {"title": _("Unsubscribed at")},
             "response": {"title": _("Response"), "type": "choice", "choices": RESPONSES},
             "responded_at": {"title": _("Responded at")},
+            "response_message": {"title": _("Message with the response"), "type": "text"},
+            "response_source": {
+                "title": _("Response given"),
+                "type": "choice",
+                "choices": RESPONSE_SOURCES,
+            },
             "lead_id": {"title": _("Lead"), "form": False},
         },
         menu_group=None,

@@ -43,7 +43,7 @@ from . import _
 from .models import Campaign, EmailTemplate, Recipient, TargetList
 from .rendering import TemplateError, merge_context, render
 from .targets import resolve
-from .tracking import click_url, open_url, unsubscribe_url
+from .tracking import click_url, open_url, response_url, unsubscribe_url
 
 log = logging.getLogger("kyklos_campaigns")
 
@@ -181,7 +181,11 @@ def compose(request, campaign: Campaign, rec: Recipient) -> dict:
     person = db.get(Person, rec.person_id)
     unsub = unsubscribe_url(request, rec.id)
     template = template_for(db, campaign, person.language if person else None)
-    values = merge_context(request, person, {"unsubscribe_url": unsub})
+    values = merge_context(
+        request,
+        person,
+        {"unsubscribe_url": unsub, "response_url": response_url(request, rec.id)},
+    )
     from .coupons import coupon_values
 
     values.update(coupon_values(db, campaign.id, rec.person_id))

@@ -391,5 +391,4 @@ def includeme(config):
     v(start_page, route_name="sequences.start", permission=SEND)
     v(start_page, route_name="sequences.pause", permission=SEND)
     config.add_hooks(Hooks(), name="kyklos_campaigns.sequences")
-    config.add_static_view("campaigns/static", "kyklos_campaigns:static/", cache_max_age=3600)
     config.add_display_kind("sequence_step", render_step)

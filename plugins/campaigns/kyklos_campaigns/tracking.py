@@ -60,6 +60,13 @@ def unsubscribe_url(request, recipient_id: int) -> str:
     return request.route_url("campaigns.unsubscribe", token=token)
 
 
+def response_url(request, recipient_id: int) -> str:
+    """The recipient's own link to the campaign's response page (the ``response_url``
+    merge field of e-mails and letters)."""
+    token = sign(request.registry, "r", recipient_id)
+    return request.route_url("campaigns.respond", token=token)
+
+
 def _recipient(request, salt, token):
     payload = unsign(request.registry, salt, token)
     rid = payload[0] if isinstance(payload, list) and payload else payload

@@ -209,7 +209,7 @@ def _person(request, person_id):
 def _preview(request, template, person_id):
     person, _account = _person(request, person_id)
     # a sample coupon code: the real ones are made per person by the coupons page
-    extra = {"unsubscribe_url": "#", "coupon": "ABCD-EFGH"}
+    extra = {"unsubscribe_url": "#", "response_url": "#", "coupon": "ABCD-EFGH"}
     values = merge_context(request, person, extra)
     return render(template, values)
 
@@ -419,6 +419,14 @@ def results(request, campaign) -> dict:
             .group_by(r.response)
         ).all()
     )
+    # answers the recipients gave themselves on the campaign's response page
+    on_page = db.execute(
+        select(func.count()).where(
+            r.campaign_id == campaign.id,
+            r.response.is_not(None),
+            r.response_source == "landing",
+        )
+    ).scalar_one()
     out = {
         "recipients": total,
         "queued": int(waiting or 0),
@@ -435,6 +443,7 @@ def results(request, campaign) -> dict:
         "responded": responded,
         "unsubscribed": unsub,
         "responses": {k: by_response.get(k, 0) for k, _t in RESPONSES},
+        "responses_on_page": int(on_page or 0),
         "excluded_consent": campaign.excluded_consent,
         "excluded_duplicate": campaign.excluded_duplicate,
         "excluded_suppressed": campaign.excluded_suppressed,
@@ -520,6 +529,12 @@ def results_page(request):
         (display_text(request, "campaignrecipient", "response", k), request_number(request, v))
         for k, v in data["responses"].items()
     ]
+    responses.append(
+        (
+            _tr(request, _("Of these, answered on the response page")),
+            request_number(request, data["responses_on_page"]),
+        )
+    )
     from .results import page_part
 
     return {

@@ -410,3 +410,172 @@ def test_word_markup_merges():
         )
     )
     assert merged.split("\n")[1:] == ["Κυρία Παπαδάκη, ", "Μαρία Αριάδνη Α.Ε."]
+
+
+# --- PDF letters, the file storage, the progress ------------------------------------------
+
+
+def _letter_campaign(boss, make_record, dbsession, name="Letters PDF"):
+    _people(make_record, dbsession)
+    tl = _list(boss)
+    en, _u = _letter(boss, "en", EN)
+    _letter(boss, "el", EL)
+    return boss.post_json(
+        "/api/v1/campaigns",
+        {"name": name, "list_id": tl["id"], "channel": "letter", "letter_template_id": en["id"]},
+        status=201,
+    ).json
+
+
+def pdf_text(data: bytes) -> str:
+    import pypdf
+
+    reader = pypdf.PdfReader(io.BytesIO(data))
+    return "\n".join(page.extract_text() for page in reader.pages)
+
+
+@pytest.mark.skipif(
+    __import__("shutil").which("soffice") is None, reason="LibreOffice is not installed"
+)
+def test_pdf_letters_hold_the_greek_and_english_merged_values(boss, make_record, dbsession):
+    c = _letter_campaign(boss, make_record, dbsession)
+    out = boss.get(f"/api/v1/campaigns/{c['id']}/letters").json
+    assert out["pdf_available"] is True and out["made"] is False
+    made = boss.post_json(f"/api/v1/campaigns/{c['id']}/letters", {"format": "pdf"}).json
+    assert boss.get(made["job_url"]).json["state"] == "done"
+    out = boss.get(f"/api/v1/campaigns/{c['id']}/letters").json
+    assert out["format"] == "pdf" and out["documents"] == 3 and out["failed"] == 0
+    z = boss.get(out["zip_url"])
+    with zipfile.ZipFile(io.BytesIO(z.body)) as zf:
+        names = sorted(zf.namelist())
+        assert all(n.endswith(".pdf") for n in names) and len(names) == 3
+        texts = {n: pdf_text(zf.read(n)) for n in names}
+    greek = next(t for t in texts.values() if "Μαρία" in t)
+    assert "Αγαπητέ/ή Μαρία Παπαδάκη" in greek and "Ξενοδοχείο Αριάδνη & Σία" in greek
+    assert "Οδός Χάληδων 12, Χανιά" in greek
+    english = next(t for t in texts.values() if "John" in t)
+    assert "Hello John Smith" in english and "1 High Street, SW1A 1AA London" in english
+    rows = list(csv.DictReader(io.StringIO(boss.get(out["csv_url"]).body.decode("utf-8-sig"))))
+    assert {r["document"] for r in rows} == set(names)
+
+
+def test_pdf_unavailable_without_libreoffice_and_word_still_works(
+    boss, make_record, dbsession, monkeypatch, make_user, login, testapp
+):
+    from kyklos_campaigns import letters
+
+    # a server without LibreOffice: the command is not found on the PATH
+    monkeypatch.setenv("PATH", "/nonexistent")
+    assert letters.soffice() is None
+    c = _letter_campaign(boss, make_record, dbsession, "No PDF")
+    assert boss.get(f"/api/v1/campaigns/{c['id']}/letters").json["pdf_available"] is False
+    r = boss.post_json(f"/api/v1/campaigns/{c['id']}/letters", {"format": "pdf"}, status=400)
+    assert r.content_type == "application/problem+json" and _fields(r) == {"format"}
+    assert "LibreOffice" in r.json["errors"][0]["detail"]
+    r = boss.post_json(f"/api/v1/campaigns/{c['id']}/letters", {"format": "tiff"}, status=400)
+    assert _fields(r) == {"format"}
+    # nothing was queued by the refusals
+    assert boss.get(f"/api/v1/campaigns/{c['id']}").json["status"] == "draft"
+    make_user(email="nopdf@example.com", roles=("campaignmanager",), locale="el")
+    login(testapp, "nopdf@example.com")
+    page = testapp.get(f"/campaigns/{c['id']}/letters")
+    note = page.html.find(id="cmp-letters-no-pdf").get_text(" ", strip=True)
+    assert "LibreOffice" in note and "PDF" in note
+    pdf = page.html.find("option", value="pdf")
+    assert pdf.has_attr("disabled")
+    after = page.forms["cmp-letters-form"].submit().follow()
+    assert after.html.find(id="cmp-letters-made").get_text(" ", strip=True).startswith("3 ")
+    z = testapp.get(after.html.find(id="cmp-letters-zip")["href"])
+    with zipfile.ZipFile(io.BytesIO(z.body)) as zf:
+        assert sorted(n.rsplit(".", 1)[1] for n in zf.namelist()) == ["docx"] * 3
+
+
+def test_letters_live_in_the_file_storage_not_in_the_row(boss, make_record, dbsession, kyklos_app):
+    from sqlalchemy import inspect, select
+
+    from kyklos_campaigns.models import LetterRun
+    from kyklos_sdk import stored_file_path
+
+    c = _letter_campaign(boss, make_record, dbsession, "Stored")
+    boss.post(f"/api/v1/campaigns/{c['id']}/letters")
+    with dbsession() as db:
+        run = db.execute(select(LetterRun).where(LetterRun.campaign_id == c["id"])).scalar_one()
+        keys = (run.archive_key, run.csv_key, run.archive_size)
+        cols = {col.name for col in inspect(LetterRun).columns}
+    assert not {"archive", "addresses_csv"} & cols
+    zip_path = stored_file_path(kyklos_app.registry, keys[0])
+    csv_path = stored_file_path(kyklos_app.registry, keys[1])
+    assert zip_path.is_file() and csv_path.is_file()
+    assert zip_path.stat().st_size == keys[2]
+    z = boss.get(f"/campaigns/{c['id']}/letters.zip")
+    assert z.body == zip_path.read_bytes()
+    assert z.headers["X-Content-Type-Options"] == "nosniff"
+    assert "attachment" in z.headers["Content-Disposition"]
+    assert boss.get(f"/campaigns/{c['id']}/letters.csv").body == csv_path.read_bytes()
+
+
+def test_letters_page_follows_the_running_job(
+    boss, make_record, dbsession, make_user, login, testapp
+):
+    """While the job runs the page shows a progress bar fed by the core's jobs API."""
+    from kyklos_campaigns.models import Campaign, LetterRun
+    from kyklos_sdk import utcnow
+
+    c = _letter_campaign(boss, make_record, dbsession, "Running")
+    with dbsession() as db:
+        db.get(Campaign, c["id"]).status = "scheduled"
+        db.add(LetterRun(campaign_id=c["id"], job_id="job-123", created_at=utcnow()))
+    make_user(email="run@example.com", roles=("campaignmanager",), locale="en")
+    login(testapp, "run@example.com")
+    page = testapp.get(f"/campaigns/{c['id']}/letters")
+    box = page.html.find(id="cmp-letters-progress")
+    assert box is not None and box["data-job-url"].endswith("/api/v1/_jobs/job-123")
+    assert box.find(class_="progress-bar") is not None
+    assert page.html.find(id="cmp-letters-form") is None
+    assert any(s.get("src", "").endswith("letters.js") for s in page.html.find_all("script"))
+    got = boss.get(f"/api/v1/campaigns/{c['id']}/letters").json
+    assert got["running"]["job_id"] == "job-123" and got["made"] is False
+
+
+def test_more_letters_than_one_batch(boss, make_record, dbsession):
+    """Past 100 letters the job lets the letters done leave its session (memory stays
+    flat on 20 000): every letter is still in the ZIP, the CSV and the outbox."""
+    from kyklos_contacts.api import set_consent
+
+    n = 105
+    for i in range(n):
+        pid = make_record("person", first_name=f"P{i}", last_name="Batch", city="Batchtown")
+        make_record(
+            "address", person_id=pid, kind="home", street=f"Street {i}", city="B", is_primary=True
+        )
+        with dbsession() as db:
+            set_consent(db, pid, "post", "opt_in", source="test")
+    seg = boss.post_json(
+        "/api/v1/_segments",
+        {
+            "entity": "person",
+            "name": "Batch",
+            "kind": "dynamic",
+            "definition": {"and": [{"field": "city", "op": "eq", "value": "Batchtown"}]},
+        },
+        status=201,
+    ).json["id"]
+    tl = boss.post_json(
+        "/api/v1/target-lists", {"name": "Batch", "segment_id": seg, "kind": "dynamic"}, status=201
+    ).json
+    t, _u = _letter(boss, "en", make_docx("Dear {{ first_name }}, {{ address.street }}"))
+    c = boss.post_json(
+        "/api/v1/campaigns",
+        {"name": "Batch", "list_id": tl["id"], "channel": "letter", "letter_template_id": t["id"]},
+        status=201,
+    ).json
+    boss.post(f"/api/v1/campaigns/{c['id']}/letters")
+    out = boss.get(f"/api/v1/campaigns/{c['id']}/letters").json
+    assert (out["recipients"], out["documents"], out["failed"]) == (n, n, 0)
+    with zipfile.ZipFile(io.BytesIO(boss.get(out["zip_url"]).body)) as zf:
+        texts = {text_of(zf.read(name)).strip() for name in zf.namelist()}
+    assert texts == {f"Dear P{i}, Street {i}" for i in range(n)}
+    rows = list(csv.DictReader(io.StringIO(boss.get(out["csv_url"]).body.decode("utf-8-sig"))))
+    assert len(rows) == n
+    recs = boss.get(f"/api/v1/campaign-recipients?campaign_id={c['id']}&limit=200").json
+    assert {r["state"] for r in recs["items"]} == {"sent"}
