@@ -48,7 +48,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, false, or_, select, true
+from sqlalchemy import and_, false, literal_column, or_, select, true, union_all
 
 from kyklos.security.models import (
     Department,
@@ -230,21 +230,19 @@ class _Context:
         ``("select", [])`` when both lists are too long to render."""
         key = frozenset(departments)
         if key not in self._dept_owners:
-            # Two bounded reads: a large org never loads all its users per request.
+            # Two bounded reads in one statement (one round trip per request, not two):
+            # a large org never loads all its users per request.
             depts = sorted(key)
             cap = MAX_OWNER_LIST + 1
-            inside = list(
-                self.db.execute(
-                    select(User.id).where(User.department_id.in_(depts)).limit(cap)
-                ).scalars()
-            )
-            outside = list(
-                self.db.execute(
-                    select(User.id)
+            ins = (select(User.id, literal_column("1").label("inside"))
+                   .where(User.department_id.in_(depts)).limit(cap).subquery())
+            outs = (select(User.id, literal_column("0").label("inside"))
                     .where(or_(User.department_id.is_(None), User.department_id.not_in(depts)))
-                    .limit(cap)
-                ).scalars()
-            )
+                    .limit(cap).subquery())
+            inside, outside = [], []
+            for uid, flag in self.db.execute(union_all(select(ins.c.id, ins.c.inside),
+                                                       select(outs.c.id, outs.c.inside))):
+                (inside if flag else outside).append(uid)
             if len(inside) <= MAX_OWNER_LIST and len(inside) <= len(outside):
                 found = ("in", sorted(inside))
             elif len(outside) <= MAX_OWNER_LIST:
