@@ -7,7 +7,7 @@ from __future__ import annotations
 from secsupport import add_role
 from sqlalchemy import delete
 
-from kyklos.security.models import Role, UserRole
+from kyklos.security.models import FieldPermission, Role, UserRole
 
 
 def test_token_user_and_roles_in_one_statement(api, dbsession, query_counter):
@@ -32,3 +32,26 @@ def test_token_user_and_roles_in_one_statement(api, dbsession, query_counter):
                 delete(UserRole).where(UserRole.user_id == client.user_id, UserRole.role_id == rid)
             )
         client.get("/api/v1/things", status=status)
+
+
+def test_record_rules_and_field_permissions_in_one_statement(
+    api, dbsession, registry, query_counter
+):
+    with dbsession() as db:
+        role = add_role(db, "own, no size", ("read",), {"read": ["own"]})
+        db.add(FieldPermission(role_id=role.id, entity="thing", field="size", access="none"))
+    client = api("own, no size")
+    model = registry.kyklos_entities["thing"].model
+    with dbsession() as db:
+        db.add(model(name="mine", size=3, owner_id=client.user_id))
+        db.add(model(name="not mine", size=4, owner_id=None))
+    client.get("/api/v1/things")  # warm
+    with query_counter() as qc:
+        items = client.get("/api/v1/things").json["items"]
+    assert [t["name"] for t in items] == ["mine"]  # the record rule applied
+    assert "size" not in items[0] and "name" in items[0]  # the field permission too
+    reads = [
+        s for s in qc.statements if "kyklos_record_rule" in s or "kyklos_field_permission" in s
+    ]
+    assert len(reads) == 1, reads
+    assert "kyklos_record_rule" in reads[0] and "kyklos_field_permission" in reads[0]

@@ -169,20 +169,41 @@ class _Context:
         self._grants: dict = {}
 
     # -- loaded lazily, once per request
+    def _load_role_rules(self) -> None:
+        """The record rules and field permissions of the subjects' roles, in one
+        statement: nearly every request that needs one needs the other (a list checks
+        the rows' visibility and the readable fields), and each was a round trip."""
+        role_ids = sorted({r.id for s in self.subjects for r in s.roles})
+        rules: dict[tuple, set[str]] = {}
+        fields: dict[tuple, dict[str, str]] = {}
+        if role_ids:
+            record_rules = select(
+                literal_column("'r'").label("kind"),
+                RecordRule.role_id,
+                RecordRule.entity,
+                RecordRule.action.label("name"),
+                RecordRule.scope.label("value"),
+            ).where(RecordRule.role_id.in_(role_ids), RecordRule.enabled.is_(True))
+            field_rules = select(
+                literal_column("'f'"),
+                FieldPermission.role_id,
+                FieldPermission.entity,
+                FieldPermission.field,
+                FieldPermission.access,
+            ).where(FieldPermission.role_id.in_(role_ids))
+            for kind, rid, entity, name, value in self.db.execute(
+                union_all(record_rules, field_rules)
+            ):
+                if kind == "r":
+                    rules.setdefault((rid, entity, name), set()).add(value)
+                else:
+                    fields.setdefault((rid, entity), {})[name] = value
+        self._rules, self._fields = rules, fields
+
     @property
     def rules(self) -> dict:
         if self._rules is None:
-            role_ids = {r.id for s in self.subjects for r in s.roles}
-            out: dict[tuple, set[str]] = {}
-            if role_ids:
-                rows = self.db.execute(
-                    select(
-                        RecordRule.role_id, RecordRule.entity, RecordRule.action, RecordRule.scope
-                    ).where(RecordRule.role_id.in_(sorted(role_ids)), RecordRule.enabled.is_(True))
-                ).all()
-                for rid, entity, action, scope in rows:
-                    out.setdefault((rid, entity, action), set()).add(scope)
-            self._rules = out
+            self._load_role_rules()
         return self._rules
 
     @property
@@ -208,20 +229,7 @@ class _Context:
 
     def field_rules(self) -> dict:
         if self._fields is None:
-            role_ids = {r.id for s in self.subjects for r in s.roles}
-            out: dict[tuple, dict[str, str]] = {}
-            if role_ids:
-                rows = self.db.execute(
-                    select(
-                        FieldPermission.role_id,
-                        FieldPermission.entity,
-                        FieldPermission.field,
-                        FieldPermission.access,
-                    ).where(FieldPermission.role_id.in_(sorted(role_ids)))
-                ).all()
-                for rid, entity, fname, access in rows:
-                    out.setdefault((rid, entity), {})[fname] = access
-            self._fields = out
+            self._load_role_rules()
         return self._fields
 
     def department_owners(self, departments: set[int]) -> tuple[str, list[int]]:
