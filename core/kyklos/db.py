@@ -144,9 +144,42 @@ def _bulk_insert(db, table, rows: list[dict]) -> None:
     else:
         conn = db  # a Connection: its owner commits
     dialect = conn.dialect
-    if dialect.name != "postgresql" or dialect.driver != "psycopg" or len(rows) < COPY_MIN_ROWS:
+    copy = dialect.name == "postgresql" and dialect.driver == "psycopg"
+    if not (copy or dialect.name == "sqlite") or len(rows) < COPY_MIN_ROWS:
         db.execute(insert(table), rows)
         return
+    prepared = _raw_rows(dialect, table, rows)
+    if prepared is None:
+        db.execute(insert(table), rows)  # an SQL-expression default: only INSERT has it
+        return
+    cols, values = prepared
+    quote = dialect.identifier_preparer.quote
+    names = ", ".join(quote(c.name) for c in cols)
+    target = dialect.identifier_preparer.format_table(table)
+    if not copy:
+        # SQLite: the same rows as one DBAPI executemany of a plain INSERT. Core's
+        # executemany compiles the statement and builds every row's parameters through
+        # the compiler (a third of an import's insert time); exec_driver_sql still
+        # fires the engine's events (statement counters, logging) and wraps errors as
+        # SQLAlchemy's (an IntegrityError stays one).
+        marks = ", ".join("?" for _c in cols)
+        conn.exec_driver_sql(f"INSERT INTO {target} ({names}) VALUES ({marks})", values)
+        return
+    sql = f"COPY {target} ({names}) FROM STDIN"
+    raw = conn.connection.driver_connection
+    try:
+        with raw.cursor() as cur, cur.copy(sql) as cp:
+            for row in values:
+                cp.write_row(row)
+    except dialect.loaded_dbapi.Error as exc:
+        raise DBAPIError.instance(sql, None, exc, dialect.loaded_dbapi.Error) from exc
+
+
+def _raw_rows(dialect, table, rows: list[dict]):
+    """``(columns, [tuple of DBAPI values per row])`` for a raw insert of ``rows``: the
+    given columns, then the Python-side defaults of the others, each value through its
+    column type's bind processing (JSON, UTC datetimes, booleans) - what the INSERT
+    would do. ``None`` when a default is an SQL expression (only an INSERT has it)."""
     given = rows[0].keys()
     cols = [c for c in table.columns if c.key in given]
     defaults = [
@@ -154,27 +187,21 @@ def _bulk_insert(db, table, rows: list[dict]) -> None:
         if c.key not in given and c.default is not None and not c.default.is_sequence
     ]
     if any(not (d.default.is_scalar or d.default.is_callable) for d in defaults):
-        db.execute(insert(table), rows)  # an SQL-expression default: only INSERT has it
-        return
+        return None
+    n_given = len(cols)
     cols += defaults
     procs = [c.type._cached_bind_processor(dialect) for c in cols]
-    names = ", ".join(dialect.identifier_preparer.quote(c.name) for c in cols)
-    sql = f"COPY {dialect.identifier_preparer.format_table(table)} ({names}) FROM STDIN"
-    raw = conn.connection.driver_connection
-    try:
-        with raw.cursor() as cur, cur.copy(sql) as copy:
-            for row in rows:
-                values = [row[c.key] for c in cols[:len(cols) - len(defaults)]]
-                for d in defaults:
-                    arg = d.default.arg
-                    values.append(arg if d.default.is_scalar else arg(DefaultContext(row)))
-                # None goes through the processors too: a JSON column stores JSON
-                # ``null`` for it, as the INSERT would
-                copy.write_row([
-                    v if p is None else p(v) for p, v in zip(procs, values, strict=True)
-                ])
-    except dialect.loaded_dbapi.Error as exc:
-        raise DBAPIError.instance(sql, None, exc, dialect.loaded_dbapi.Error) from exc
+    keys = [c.key for c in cols[:n_given]]
+    out = []
+    for row in rows:
+        values = [row[k] for k in keys]
+        for d in defaults:
+            arg = d.default.arg
+            values.append(arg if d.default.is_scalar else arg(DefaultContext(row)))
+        # None goes through the processors too: a JSON column stores JSON ``null``
+        # for it, as the INSERT would
+        out.append(tuple(v if p is None else p(v) for p, v in zip(procs, values, strict=True)))
+    return cols, out
 
 
 class IdMixin:

@@ -4,6 +4,8 @@ whole org; the visible records stay exactly those of the sub-select they replace
 
 from __future__ import annotations
 
+import re
+
 from secsupport import add_department, add_role
 from sqlalchemy import select
 
@@ -44,7 +46,12 @@ def test_team_and_subtree_scopes_use_owner_lists(api, dbsession, registry, make_
         assert _ids(lead.get("/api/v1/things", {"count": "exact"})) == team_ids
     page = [s for s in qc.statements if "FROM samplea_thing" in s or "samplea_thing." in s]
     assert page and not [s for s in page if "department_id" in s]  # no sub-select per row
-    assert _ids(boss.get("/api/v1/things")) == boss_ids
+    with query_counter() as qc:
+        assert _ids(boss.get("/api/v1/things")) == boss_ids
+    # the users inside and outside the subtree are read in one statement per request
+    owner_reads = [s for s in qc.statements
+                   if re.search(r"kyklos_user\.department_id (NOT )?IN", s)]
+    assert len(owner_reads) == 1, owner_reads
     # a hidden record stays a 404 for one read
     hidden = next(i for i, o in owners.items() if o == out)
     boss.get(f"/api/v1/things/{hidden}", status=404)

@@ -48,7 +48,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, false, or_, select, true
+from sqlalchemy import and_, false, literal_column, or_, select, true, union_all
 
 from kyklos.security.models import (
     Department,
@@ -169,20 +169,41 @@ class _Context:
         self._grants: dict = {}
 
     # -- loaded lazily, once per request
+    def _load_role_rules(self) -> None:
+        """The record rules and field permissions of the subjects' roles, in one
+        statement: nearly every request that needs one needs the other (a list checks
+        the rows' visibility and the readable fields), and each was a round trip."""
+        role_ids = sorted({r.id for s in self.subjects for r in s.roles})
+        rules: dict[tuple, set[str]] = {}
+        fields: dict[tuple, dict[str, str]] = {}
+        if role_ids:
+            record_rules = select(
+                literal_column("'r'").label("kind"),
+                RecordRule.role_id,
+                RecordRule.entity,
+                RecordRule.action.label("name"),
+                RecordRule.scope.label("value"),
+            ).where(RecordRule.role_id.in_(role_ids), RecordRule.enabled.is_(True))
+            field_rules = select(
+                literal_column("'f'"),
+                FieldPermission.role_id,
+                FieldPermission.entity,
+                FieldPermission.field,
+                FieldPermission.access,
+            ).where(FieldPermission.role_id.in_(role_ids))
+            for kind, rid, entity, name, value in self.db.execute(
+                union_all(record_rules, field_rules)
+            ):
+                if kind == "r":
+                    rules.setdefault((rid, entity, name), set()).add(value)
+                else:
+                    fields.setdefault((rid, entity), {})[name] = value
+        self._rules, self._fields = rules, fields
+
     @property
     def rules(self) -> dict:
         if self._rules is None:
-            role_ids = {r.id for s in self.subjects for r in s.roles}
-            out: dict[tuple, set[str]] = {}
-            if role_ids:
-                rows = self.db.execute(
-                    select(
-                        RecordRule.role_id, RecordRule.entity, RecordRule.action, RecordRule.scope
-                    ).where(RecordRule.role_id.in_(sorted(role_ids)), RecordRule.enabled.is_(True))
-                ).all()
-                for rid, entity, action, scope in rows:
-                    out.setdefault((rid, entity, action), set()).add(scope)
-            self._rules = out
+            self._load_role_rules()
         return self._rules
 
     @property
@@ -208,20 +229,7 @@ class _Context:
 
     def field_rules(self) -> dict:
         if self._fields is None:
-            role_ids = {r.id for s in self.subjects for r in s.roles}
-            out: dict[tuple, dict[str, str]] = {}
-            if role_ids:
-                rows = self.db.execute(
-                    select(
-                        FieldPermission.role_id,
-                        FieldPermission.entity,
-                        FieldPermission.field,
-                        FieldPermission.access,
-                    ).where(FieldPermission.role_id.in_(sorted(role_ids)))
-                ).all()
-                for rid, entity, fname, access in rows:
-                    out.setdefault((rid, entity), {})[fname] = access
-            self._fields = out
+            self._load_role_rules()
         return self._fields
 
     def department_owners(self, departments: set[int]) -> tuple[str, list[int]]:
@@ -230,21 +238,19 @@ class _Context:
         ``("select", [])`` when both lists are too long to render."""
         key = frozenset(departments)
         if key not in self._dept_owners:
-            # Two bounded reads: a large org never loads all its users per request.
+            # Two bounded reads in one statement (one round trip per request, not two):
+            # a large org never loads all its users per request.
             depts = sorted(key)
             cap = MAX_OWNER_LIST + 1
-            inside = list(
-                self.db.execute(
-                    select(User.id).where(User.department_id.in_(depts)).limit(cap)
-                ).scalars()
-            )
-            outside = list(
-                self.db.execute(
-                    select(User.id)
+            ins = (select(User.id, literal_column("1").label("inside"))
+                   .where(User.department_id.in_(depts)).limit(cap).subquery())
+            outs = (select(User.id, literal_column("0").label("inside"))
                     .where(or_(User.department_id.is_(None), User.department_id.not_in(depts)))
-                    .limit(cap)
-                ).scalars()
-            )
+                    .limit(cap).subquery())
+            inside, outside = [], []
+            for uid, flag in self.db.execute(union_all(select(ins.c.id, ins.c.inside),
+                                                       select(outs.c.id, outs.c.inside))):
+                (inside if flag else outside).append(uid)
             if len(inside) <= MAX_OWNER_LIST and len(inside) <= len(outside):
                 found = ("in", sorted(inside))
             elif len(outside) <= MAX_OWNER_LIST:

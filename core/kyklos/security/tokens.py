@@ -41,11 +41,14 @@ def find_token(dbsession, token: str) -> ApiToken | None:
         return None
     # The user's territories are read by the record rules with their values, in one
     # query when a territory scope applies; loading them here was a query per request.
+    # The user's roles (every request's permissions) come in the same statement: a
+    # separate select-in load was a second round trip on every API request.
+    user = joinedload(ApiToken.user)
     row = dbsession.execute(
         select(ApiToken)
-        .options(joinedload(ApiToken.user).lazyload(User.territories))
+        .options(user.lazyload(User.territories), user.joinedload(User.roles))
         .where(ApiToken.token_hash == digest(token))
-    ).scalar_one_or_none()
+    ).unique().scalar_one_or_none()
     now = utcnow()
     if row is None or row.revoked_at is not None:
         return None
