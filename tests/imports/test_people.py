@@ -264,7 +264,10 @@ def test_statements_per_chunk_do_not_grow_with_its_rows(
     # duplicate keys are 50 rows or more, which go in by COPY, no statement), into an
     # almost empty table or one holding the earlier runs' people
     assert counts[2] <= counts[1] and counts[4] <= counts[3], counts
-    assert (counts[1], counts[2]) == (counts[3], counts[4]), counts
+    # and the same into a fuller table: on PostgreSQL the run's closing ANALYZE (and the
+    # search index's GIN pending-list move) follows the statistics collector's change
+    # counters, which lag under load - up to those two statements come or go between runs
+    assert abs(counts[1] - counts[3]) <= 2 and abs(counts[2] - counts[4]) <= 2, counts
     with dbsession() as db:
         made = db.execute(select(Person).where(Person.email.like("p4%"))).scalars().all()
         assert len(made) == 43

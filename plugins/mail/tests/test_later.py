@@ -195,7 +195,7 @@ def test_the_compose_page_schedules_and_lists_and_cancels(client, imap, make_rec
     form.submit(status=303)
     form = web.get(f"/mail/compose?about=person:{anna}").forms["k-compose"]
     form["subject"] = "Tomorrow"
-    form["body"] = "Hi Anna"
+    form["body_html"] = "<p>Hi Anna</p>"
     form["send_at"] = "2001-01-01T09:00"
     page = form.submit(status=200)  # in the past: refused, said, nothing sent
     assert page.html.select(".k-compose-errors") and smtp_server.messages == []

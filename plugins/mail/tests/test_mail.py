@@ -458,7 +458,7 @@ def test_the_compose_page_offers_the_records_addresses_and_sends(
     assert "Anna Pappa &lt;anna@acme.example&gt;" in page.text
     form = page.forms["k-compose"]
     form["subject"] = "Hello"
-    form["body"] = "Hi Anna"
+    form["body_html"] = "<p>Hi Anna</p>"
     res = form.submit(status=303)
     assert res.location.endswith(f"/persons/{anna}")
     assert smtp_server.wait(1)[0]["To"] == "anna@acme.example"
