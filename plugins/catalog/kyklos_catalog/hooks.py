@@ -235,6 +235,8 @@ class Hooks:
     def kyklos_record_before_save(self, request, entity_type, record, changes, created, source):
         if entity_type.name == "product":
             create_path(request, record)
+        elif entity_type.name == "pricelist":
+            record.audience = record.audience_now()
         elif entity_type.name == "productcategory":
             forget(request.dbsession)
 

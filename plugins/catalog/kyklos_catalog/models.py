@@ -106,13 +106,24 @@ class PriceList(EntityMixin, Base):
     territory_id: Mapped[int | None] = mapped_column(
         ForeignKey("kyklos_territory.id", ondelete="SET NULL"), index=True
     )
+    #: whom the list is for, kept on every save from the four fields above: a group
+    #: deleted later (a segment, a tag) empties its field, and the list must then apply
+    #: to nobody rather than silently to everyone
+    audience: Mapped[str] = mapped_column(String(10), nullable=False, default="everyone")
     priority: Mapped[int] = mapped_column(Integer, nullable=False, default=10)
     active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
     notes: Mapped[str | None] = mapped_column(Text)
 
-    @property
-    def is_group(self) -> bool:
-        return any(v is not None for v in (self.tag_id, self.segment_id, self.territory_id))
+    def audience_now(self) -> str:
+        for name, value in (
+            ("account", self.account_id),
+            ("tag", self.tag_id),
+            ("segment", self.segment_id),
+            ("territory", self.territory_id),
+        ):
+            if value is not None:
+                return name
+        return "everyone"
 
 
 class PriceRule(EntityMixin, Base):
@@ -220,6 +231,13 @@ UNITS = [
     ("metre", _("Metre")),
     ("box", _("Box")),
     ("licence", _("Licence")),
+]
+AUDIENCES = [
+    ("everyone", _("Every customer")),
+    ("account", _("One account")),
+    ("tag", _("Accounts with a tag")),
+    ("segment", _("Accounts of a segment")),
+    ("territory", _("Accounts of a territory")),
 ]
 METHODS = [
     ("fixed", _("Fixed price")),
@@ -421,7 +439,7 @@ def includeme(config):
             "currency",
             "valid_from",
             "valid_to",
-            "account_id",
+            "audience",
             "priority",
             "active",
         ),
@@ -465,6 +483,12 @@ def includeme(config):
                 "display": "catalog_territory",
                 "description": _("Every account the territory holds, as for record rules."),
             },
+            "audience": {
+                "title": _("For"),
+                "type": "choice",
+                "choices": AUDIENCES,
+                "description": _("Set from the fields above when the list is saved."),
+            },
             "priority": {
                 "title": _("Priority"),
                 "description": _("Of two lists for the same customers, the lower number wins."),
@@ -474,6 +498,7 @@ def includeme(config):
         },
         related=(RelatedList("pricerule", "pricelist_id", _("Rules")),),
         schema=_pricelist_schema,
+        readonly=("audience",),
         default_sort="priority",
         menu_order=36,
         icon="tags",

@@ -115,12 +115,8 @@ def applicable_lists(request, account_id: int | None, on: dt.date, currency: str
     territory), then those for everyone; within each, the lower priority, then the
     older list."""
     db = request.dbsession
-    everyone = (
-        PriceList.account_id.is_(None)
-        & PriceList.tag_id.is_(None)
-        & PriceList.segment_id.is_(None)
-        & PriceList.territory_id.is_(None)
-    )
+    # a group list whose group was deleted keeps its audience and applies to nobody
+    everyone = PriceList.audience == "everyone"
     stmt = select(PriceList).where(*_base_where(on, currency))
     if account_id is None:
         stmt = stmt.where(everyone)
@@ -142,9 +138,7 @@ def applicable_lists(request, account_id: int | None, on: dt.date, currency: str
 
 
 def _rank(pl) -> int:
-    if pl.account_id is not None:
-        return 0
-    return 1 if pl.is_group else 2
+    return {"account": 0, "everyone": 2}.get(pl.audience, 1)
 
 
 def _why(request, pl, memo=None) -> str:

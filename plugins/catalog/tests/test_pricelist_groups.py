@@ -68,6 +68,7 @@ def test_a_tagged_account_gets_the_tag_list(admin, setup):
     got = _price(admin, prod, accs["Hotel Knossos"])
     assert got["unit_price"] == "80.00" and got["pricelist_id"] == pl["id"]
     assert got["reason"] == "Price list Hotels 2026 (accounts tagged hotel): fixed price."
+    assert admin.get(f"/api/v1/price-lists/{pl['id']}").json["audience"] == "tag"
     # untagged: the general list; no account at all: the general list too
     assert _price(admin, prod, accs["Taverna Zorba"])["unit_price"] == "90.00"
     assert _price(admin, prod)["unit_price"] == "90.00"
@@ -122,6 +123,11 @@ def test_a_segment_list_applies_to_its_members_only(admin, setup):
     _fixed(admin, "Picked few", "60", prod, segment_id=static["id"])
     assert _price(admin, prod, accs["Casa Ion"])["unit_price"] == "60.00"
     assert _price(admin, prod, accs["Hotel Knossos"])["unit_price"] == "90.00"
+    # the segment deleted: its list applies to nobody (never to everyone)
+    admin.delete(f"/api/v1/_segments/{seg['id']}")
+    assert admin.get(f"/api/v1/price-lists/{pl['id']}").json["audience"] == "segment"
+    assert _price(admin, prod, accs["Taverna Zorba"])["unit_price"] == "90.00"
+    assert _price(admin, prod)["unit_price"] == "90.00"
     # a segment of people is refused, naming the field
     people = admin.post_json(
         "/api/v1/_segments",

@@ -29,6 +29,11 @@ def upgrade():
                 ondelete="SET NULL",
             )
             batch.create_index(f"ix_catalog_pricelist_{name}", [name])
+        batch.add_column(
+            sa.Column("audience", sa.String(10), nullable=False, server_default="everyone")
+        )
+    # the lists of one account so far: for that account
+    op.execute("UPDATE catalog_pricelist SET audience = 'account' WHERE account_id IS NOT NULL")
     with op.batch_alter_table("catalog_pricerule") as batch:
         batch.add_column(sa.Column("base_pricelist_id", sa.Integer(), nullable=True))
         batch.create_foreign_key(
@@ -48,6 +53,19 @@ def downgrade():
             "fk_catalog_pricerule_base_pricelist_id_catalog_pricelist", type_="foreignkey"
         )
         batch.drop_column("base_pricelist_id")
+    # without its group a group list would apply to everyone: it is kept, switched off
+    lists = sa.table(
+        "catalog_pricelist",
+        sa.column("active", sa.Boolean()),
+        sa.column("audience", sa.String()),
+    )
+    op.execute(
+        lists.update()
+        .where(lists.c.audience.in_(["tag", "segment", "territory"]))
+        .values(active=False)
+    )
+    with op.batch_alter_table("catalog_pricelist") as batch:
+        batch.drop_column("audience")
     with op.batch_alter_table("catalog_pricelist") as batch:
         for name, target in (
             ("territory_id", "kyklos_territory"),
