@@ -69,6 +69,7 @@ from kyklos.entities.richtext import to_text as rich_text_to_plain
 from kyklos.entities.service import (
     StaleRecord,
     create_record,
+    default_record_schema,
     delete_record,
     field_access,
     get_entity_type,
@@ -79,7 +80,7 @@ from kyklos.entities.service import (
     update_record,
     visible_select,
 )
-from kyklos.entities.tags import add_tag, tags_for
+from kyklos.entities.tags import add_tag, all_tags, record_tag_ids, tags_for
 from kyklos.entities.widgets import (
     PickerWidget,
     RowColumn,
@@ -117,8 +118,8 @@ from kyklos.security.encryption import decrypt_secret, encrypt_secret
 from kyklos.security.models import Department, User
 from kyklos.security.org import subtree_ids as department_subtree
 from kyklos.security.roles import user_ids_with_roles
-from kyklos.security.rules import can_access, visibility_clause
-from kyklos.segments import segment_select, visible_segments
+from kyklos.security.rules import can_access, territories_of, visibility_clause
+from kyklos.segments import segment_select, segments_containing, visible_segments
 from kyklos.text import fold, similarity
 from kyklos.web import Action, MenuItem, Panel, TimelineItem, safe_redirect_target
 from kyklos.web.branding import Branding, render_branded
@@ -166,6 +167,21 @@ def company_logo(request):
     return sitesettings.company_logo(request)
 
 
+def territory_choices(request) -> list[tuple[int, str]]:
+    """Every territory as ``(id, name)`` by name, for a drop-down (territories are the
+    administrator's, and their names say nothing about records)."""
+    from sqlalchemy import select
+
+    from kyklos.security.models import Territory
+
+    return [
+        (row.id, row.name)
+        for row in request.dbsession.execute(
+            select(Territory.id, Territory.name).order_by(Territory.name)
+        )
+    ]
+
+
 def permission_name(plugin: str, entity: str, verb: str) -> str:
     """``permission_name("fleet", "vehicle", "read")`` -> ``"fleet.vehicle.read"``."""
     return f"{plugin}.{entity}.{verb}"
@@ -179,6 +195,12 @@ def entity_permissions(plugin: str, entity: str, verbs=VERBS) -> dict[str, str]:
 
 __all__ = [
     "segment_select",
+    "segments_containing",
+    "territories_of",
+    "territory_choices",
+    "record_tag_ids",
+    "all_tags",
+    "default_record_schema",
     "visible_segments",
     "record_change",
     "record_created",

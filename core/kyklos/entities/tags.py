@@ -98,6 +98,19 @@ def tags_for(dbsession, et, record_ids) -> dict[int, list[Tag]]:
     return out
 
 
+def record_tag_ids(dbsession, entity: str, record_id) -> set[int]:
+    """The ids of the tags one record of ``entity`` carries (one query)."""
+    if record_id is None:
+        return set()
+    return set(
+        dbsession.execute(
+            select(TagLink.tag_id).where(
+                TagLink.entity == entity, TagLink.record_id == int(record_id)
+            )
+        ).scalars()
+    )
+
+
 def all_tags(dbsession, et=None) -> list[Tag]:
     """Every tag, or those used on ``et``'s records (for filter choices)."""
     stmt = select(Tag).order_by(Tag.key)

@@ -442,6 +442,43 @@ def _record_territory(request, et, record, paths=None):
     return None, None
 
 
+def territories_of(request, entity: str, record_id: int) -> set[int]:
+    """The ids of the territories a record lies in, by the same rule as the ``territory``
+    record rules: the first path of the type's ``territory_field`` whose own column is
+    set gives the value (an account's country), and every territory listing that value
+    holds the record. Empty for a type without a territory field or an unplaced record.
+    Two queries at most (the record's value, the territories)."""
+    et = request.registry.kyklos_entities.get(entity)
+    if et is None or record_id is None:
+        return set()
+    paths = territory_paths(request, et)
+    if not paths:
+        return set()
+    record = request.dbsession.execute(
+        select(*[local for local, _m, _c in paths]).where(et.model.id == record_id)
+    ).first()
+    if record is None:
+        return set()
+    value = None
+    for (_local, model, column), own in zip(paths, record, strict=True):
+        if own is None:
+            continue
+        if model is None:
+            value = own
+        else:
+            value = request.dbsession.execute(
+                select(column).where(model.id == own)
+            ).scalar_one_or_none()
+        break
+    if value is None:
+        return set()
+    return set(
+        request.dbsession.execute(
+            select(TerritoryValue.territory_id).where(TerritoryValue.value == str(value))
+        ).scalars()
+    )
+
+
 # --- the interface --------------------------------------------------------------------
 
 

@@ -215,6 +215,48 @@ def segment_select(request, segment_id):
     )
 
 
+def segments_containing(request, entity: str, record_id: int, segment_ids) -> set[int]:
+    """The ids among ``segment_ids`` of the segments of ``entity`` that hold the record
+    ``record_id`` now (a dynamic one by its conditions, a static one by its members).
+
+    Unlike :func:`segment_select`, the user's record rules are not applied: this answers
+    a business rule about one record the caller already may read ("is this account in
+    the segment a price list names?"), whose answer must not change with who asks. One
+    query for the static segments and one per dynamic one; a segment whose conditions no
+    longer compile (a field removed) holds nobody."""
+    et = request.registry.kyklos_entities.get(entity)
+    ids = {int(i) for i in segment_ids if i is not None}
+    if et is None or not ids or record_id is None:
+        return set()
+    db = request.dbsession
+    segs = db.execute(
+        select(Segment.id, Segment.kind, Segment.definition).where(
+            Segment.id.in_(sorted(ids)), Segment.entity == entity
+        )
+    ).all()
+    found: set[int] = set()
+    static = [s.id for s in segs if s.kind == "static"]
+    if static:
+        found |= set(
+            db.execute(
+                select(SegmentMember.segment_id).where(
+                    SegmentMember.segment_id.in_(static), SegmentMember.record_id == record_id
+                )
+            ).scalars()
+        )
+    for seg in segs:
+        if seg.kind == "static":
+            continue
+        try:
+            cond = compile_definition(request, et, seg.definition)
+        except RecordError:
+            continue
+        hit = db.execute(select(et.model.id).where(et.model.id == record_id, cond).limit(1)).first()
+        if hit is not None:
+            found.add(seg.id)
+    return found
+
+
 def may_edit(request, seg: Segment) -> bool:
     return seg.created_by_id == service.user_id(request) or bool(
         request.has_permission("kyklos.admin")

@@ -5,9 +5,20 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
+from markupsafe import Markup, escape
 from sqlalchemy import func, select
 
-from kyklos_sdk import Panel, create_record, format_money, hookimpl, is_currency, site_setting
+from kyklos_sdk import (
+    Panel,
+    all_tags,
+    create_record,
+    format_money,
+    hookimpl,
+    is_currency,
+    site_setting,
+    territory_choices,
+    visible_segments,
+)
 
 from . import _
 from .models import Category, PriceList, PriceRule, Product
@@ -79,13 +90,65 @@ def validate_rule(request, record, data, errors) -> None:
         errors["round_to"] = _("Round to a positive amount, e.g. 0.05.")
 
 
-def validate_pricelist(record, data, errors) -> None:
+GROUPS = ("account_id", "tag_id", "segment_id", "territory_id")
+
+
+def validate_pricelist(request, record, data, errors) -> None:
     cur = data.get("currency")
     if cur is not None and not is_currency(cur):
         errors["currency"] = _("Not an ISO 4217 currency code.")
     start, end = _merged(record, data, "valid_from"), _merged(record, data, "valid_to")
     if start and end and end < start:
         errors["valid_to"] = _("The end comes before the start.")
+    # whom the list is for: one account, or one group of accounts, or everyone
+    given = [name for name in GROUPS if _merged(record, data, name) is not None]
+    if len(given) > 1:
+        for name in given:
+            if name in data:
+                errors.setdefault(
+                    name,
+                    _("A price list is for one account, one tag, one segment or one territory."),
+                )
+    tag = data.get("tag_id")
+    if tag is not None and tag not in {t.id for t in all_tags(request.dbsession)}:
+        errors["tag_id"] = _("No such tag.")
+    seg = data.get("segment_id")
+    if seg is not None and seg not in {s.id for s in visible_segments(request, "account")}:
+        errors["segment_id"] = _("Choose a saved segment of accounts.")
+    terr = data.get("territory_id")
+    if terr is not None and terr not in {i for i, _n in territory_choices(request)}:
+        errors["territory_id"] = _("No such territory.")
+
+
+def validate_rule_base(request, record, data, errors) -> None:
+    """A discount off another list: never off its own list, and never in a circle (A off
+    B off A), which would have no price."""
+    base = _merged(record, data, "base_pricelist_id")
+    if base is None or "base_pricelist_id" in errors:
+        return
+    if (_merged(record, data, "method") or "fixed") != "discount":
+        if "base_pricelist_id" in data:
+            errors["base_pricelist_id"] = _("Only a discount is taken off another price list.")
+        return
+    own = _merged(record, data, "pricelist_id")
+    if own is None:
+        return
+    db = request.dbsession
+    # the lists the base list's rules take their prices from, and theirs, ...
+    seen, todo = set(), {base}
+    while todo:
+        if own in todo:
+            errors["base_pricelist_id"] = _(
+                "This price list already takes its prices from this one: choose another."
+            )
+            return
+        seen |= todo
+        stmt = select(PriceRule.base_pricelist_id).where(
+            PriceRule.pricelist_id.in_(sorted(todo)), PriceRule.base_pricelist_id.is_not(None)
+        )
+        if record is not None:
+            stmt = stmt.where(PriceRule.id != record.id)
+        todo = set(db.execute(stmt).scalars()) - seen
 
 
 def validate_category(request, record, data, errors) -> None:
@@ -172,6 +235,8 @@ class Hooks:
     def kyklos_record_before_save(self, request, entity_type, record, changes, created, source):
         if entity_type.name == "product":
             create_path(request, record)
+        elif entity_type.name == "pricelist":
+            record.audience = record.audience_now()
         elif entity_type.name == "productcategory":
             forget(request.dbsession)
 
@@ -186,8 +251,9 @@ class Hooks:
             validate_product(request, record, data, errors)
         elif name == "pricerule":
             validate_rule(request, record, data, errors)
+            validate_rule_base(request, record, data, errors)
         elif name == "pricelist":
-            validate_pricelist(record, data, errors)
+            validate_pricelist(request, record, data, errors)
         elif name == "productcategory":
             validate_category(request, record, data, errors)
 
@@ -234,5 +300,33 @@ class Hooks:
         return [Panel(_("Prices"), items=items, count=None, order=5)]
 
 
+def _render_choice(find):
+    def render(request, field, value):
+        name = find(request, value)
+        if name is None:
+            return Markup('<span class="text-muted">{}</span>').format(
+                request.localizer.translate(_("Restricted"))
+            )
+        return escape(name)
+
+    return render
+
+
+def _tag_name(request, value):
+    return next((t.name for t in all_tags(request.dbsession) if t.id == value), None)
+
+
+def _segment_name(request, value):
+    return next((s.name for s in visible_segments(request, "account") if s.id == value), None)
+
+
+def _territory_name(request, value):
+    return next((n for i, n in territory_choices(request) if i == value), None)
+
+
 def includeme(config):
     config.add_hooks(Hooks(), name="kyklos_catalog.hooks")
+    # the groups a price list is for, read by their names on its page and in lists
+    config.add_display_kind("catalog_tag", _render_choice(_tag_name))
+    config.add_display_kind("catalog_segment", _render_choice(_segment_name))
+    config.add_display_kind("catalog_territory", _render_choice(_territory_name))

@@ -95,9 +95,35 @@ class PriceList(EntityMixin, Base):
     account_id: Mapped[int | None] = mapped_column(
         ForeignKey("contacts_account.id", ondelete="CASCADE"), index=True
     )
+    #: a group of accounts instead of one: those carrying a tag, the members of a saved
+    #: segment of accounts, or the accounts in a territory (at most one of the four)
+    tag_id: Mapped[int | None] = mapped_column(
+        ForeignKey("kyklos_tag.id", ondelete="SET NULL"), index=True
+    )
+    segment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("kyklos_segment.id", ondelete="SET NULL"), index=True
+    )
+    territory_id: Mapped[int | None] = mapped_column(
+        ForeignKey("kyklos_territory.id", ondelete="SET NULL"), index=True
+    )
+    #: whom the list is for, kept on every save from the four fields above: a group
+    #: deleted later (a segment, a tag) empties its field, and the list must then apply
+    #: to nobody rather than silently to everyone
+    audience: Mapped[str] = mapped_column(String(10), nullable=False, default="everyone")
     priority: Mapped[int] = mapped_column(Integer, nullable=False, default=10)
     active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
     notes: Mapped[str | None] = mapped_column(Text)
+
+    def audience_now(self) -> str:
+        for name, value in (
+            ("account", self.account_id),
+            ("tag", self.tag_id),
+            ("segment", self.segment_id),
+            ("territory", self.territory_id),
+        ):
+            if value is not None:
+                return name
+        return "everyone"
 
 
 class PriceRule(EntityMixin, Base):
@@ -124,6 +150,10 @@ class PriceRule(EntityMixin, Base):
     price: Mapped[decimal.Decimal | None] = mapped_column(Numeric(18, 2))
     discount_percent: Mapped[decimal.Decimal] = mapped_column(
         Numeric(5, 2), nullable=False, default=0
+    )
+    #: a discount off this list's price for the product instead of off the list price
+    base_pricelist_id: Mapped[int | None] = mapped_column(
+        ForeignKey("catalog_pricelist.id", ondelete="SET NULL"), index=True
     )
     #: round the result to a multiple of this (0.05, 1, 10); empty: to the cent
     round_to: Mapped[decimal.Decimal | None] = mapped_column(Numeric(10, 2))
@@ -202,7 +232,56 @@ UNITS = [
     ("box", _("Box")),
     ("licence", _("Licence")),
 ]
-METHODS = [("fixed", _("Fixed price")), ("discount", _("Discount off the list price"))]
+AUDIENCES = [
+    ("everyone", _("Every customer")),
+    ("account", _("One account")),
+    ("tag", _("Accounts with a tag")),
+    ("segment", _("Accounts of a segment")),
+    ("territory", _("Accounts of a territory")),
+]
+METHODS = [
+    ("fixed", _("Fixed price")),
+    ("discount", _("Discount off the list price or another price list")),
+]
+
+
+def _pricelist_schema(request, et, record=None):
+    """The declared fields, with the account groups as drop-downs of what exists (tags
+    on accounts, saved segments of accounts, territories) instead of numbers."""
+    import colander
+    import deform
+
+    from kyklos_sdk import all_tags, default_record_schema, territory_choices, visible_segments
+
+    schema = default_record_schema(request, et, record)
+    tags = [(t.id, t.name) for t in all_tags(request.dbsession)]
+    segs = [(s.id, s.name) for s in visible_segments(request, "account")]
+    choices = {
+        "tag_id": tags,
+        "segment_id": segs,
+        "territory_id": territory_choices(request),
+    }
+    names = [c.name for c in schema.children]
+    at = names.index("account_id") + 1 if "account_id" in names else len(names)
+    for name in ("tag_id", "segment_id", "territory_id"):
+        if name not in names:
+            continue  # not writable for this user
+        del schema[name]
+        f = et.fields[name]
+        values = [("", "")] + [(str(i), t) for i, t in choices[name]]
+        schema.insert(
+            at,
+            colander.SchemaNode(
+                colander.Integer(),
+                name=name,
+                title=f.title,
+                description=f.description,
+                missing=None,
+                widget=deform.widget.SelectWidget(values=values),
+            ),
+        )
+        at += 1
+    return schema
 
 
 def includeme(config):
@@ -360,11 +439,21 @@ def includeme(config):
             "currency",
             "valid_from",
             "valid_to",
-            "account_id",
+            "audience",
             "priority",
             "active",
         ),
-        filters=("name", "currency", "account_id", "valid_from", "valid_to", "active"),
+        filters=(
+            "name",
+            "currency",
+            "account_id",
+            "tag_id",
+            "segment_id",
+            "territory_id",
+            "valid_from",
+            "valid_to",
+            "active",
+        ),
         sort=("name", "priority", "valid_from"),
         search=("name",),
         fields={
@@ -374,7 +463,31 @@ def includeme(config):
             "valid_to": {"title": _("Valid until")},
             "account_id": {
                 "title": _("Only for account"),
-                "description": _("Empty: for every customer."),
+                "description": _("Empty: for every customer (or the group below)."),
+            },
+            "tag_id": {
+                "title": _("For accounts tagged"),
+                "type": "integer",
+                "display": "catalog_tag",
+                "description": _("Every account carrying this tag."),
+            },
+            "segment_id": {
+                "title": _("For the accounts of segment"),
+                "type": "integer",
+                "display": "catalog_segment",
+                "description": _("Every account in this saved segment of accounts."),
+            },
+            "territory_id": {
+                "title": _("For the accounts in territory"),
+                "type": "integer",
+                "display": "catalog_territory",
+                "description": _("Every account the territory holds, as for record rules."),
+            },
+            "audience": {
+                "title": _("For"),
+                "type": "choice",
+                "choices": AUDIENCES,
+                "description": _("Set from the fields above when the list is saved."),
             },
             "priority": {
                 "title": _("Priority"),
@@ -384,6 +497,8 @@ def includeme(config):
             "notes": {"title": _("Notes")},
         },
         related=(RelatedList("pricerule", "pricelist_id", _("Rules")),),
+        schema=_pricelist_schema,
+        readonly=("audience",),
         default_sort="priority",
         menu_order=36,
         icon="tags",
@@ -405,9 +520,10 @@ def includeme(config):
             "method",
             "price",
             "discount_percent",
+            "base_pricelist_id",
             "round_to",
         ),
-        filters=("pricelist_id", "product_id", "category_id", "method"),
+        filters=("pricelist_id", "product_id", "category_id", "method", "base_pricelist_id"),
         sort=("min_quantity",),
         fields={
             "pricelist_id": {"title": _("Price list")},
@@ -423,6 +539,12 @@ def includeme(config):
             "method": {"title": _("Price by"), "type": "choice", "choices": METHODS},
             "price": {"title": _("Price")},
             "discount_percent": {"title": _("Discount (%)")},
+            "base_pricelist_id": {
+                "title": _("Discount off price list"),
+                "description": _(
+                    "A discount off this list's price for the product; empty: off the list price."
+                ),
+            },
             "round_to": {
                 "title": _("Round to"),
                 "description": _("For example 0.05 or 1; empty: to the cent."),

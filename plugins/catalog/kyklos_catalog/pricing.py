@@ -4,18 +4,25 @@ later order or portal page call :func:`prices_for`.
 
 How a price is found, for each line:
 
-1. The price lists that apply: active, valid on the day, in the wanted currency, for
-   the account or for everyone. An account's own list comes first, then the lower
-   ``priority``, then the older list.
+1. The price lists that apply: active, valid on the day, in the wanted currency, and
+   for the account, for a group it belongs to (a tag it carries, a saved segment of
+   accounts holding it, a territory it lies in by the record rules' rule) or for
+   everyone. The account's own list comes first, then the group lists, then the
+   general ones; within each the lower ``priority``, then the older list.
 2. In the first list that has one, the rule for the product itself, else for its
    category or the nearest parent category, with the largest "from quantity" not above
-   the quantity: a fixed price, or a discount off the list price; then rounded.
+   the quantity: a fixed price, or a discount off the list price or off another list's
+   price for the product (found by the same rules, that list valid on the day and in
+   the currency); then rounded. A rule that gives no price (no list price, nothing in
+   the other list) lets the next list answer.
 3. No rule anywhere: the product's list price, converted into the currency at the
    exchange rate of the day (and the rate is named).
 
 A whole quote costs one query for the lists, one for their rules, one for the products
-and one for the categories, however many lines it has (and one per currency pair it
-converts, each asked once).
+and one for the categories, however many lines it has; with an account, one for its
+tags, two for its territory and one per segment a list names; one for the lists and one
+for the rules of each level of "discount off another list"; and one per currency pair
+it converts, each asked once.
 """
 
 from __future__ import annotations
@@ -26,7 +33,19 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import or_, select
 
-from kyklos_sdk import MoneyError, NoRate, convert, format_money, format_number
+from kyklos_sdk import (
+    MoneyError,
+    NoRate,
+    all_tags,
+    convert,
+    format_money,
+    format_number,
+    record_tag_ids,
+    segments_containing,
+    territories_of,
+    territory_choices,
+    visible_segments,
+)
 
 from . import _
 from .models import Category, PriceList, PriceRule, Product
@@ -71,21 +90,101 @@ def _round(amount: Decimal, step: Decimal | None) -> Decimal:
     return amount.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
-def applicable_lists(db, account_id: int | None, on: dt.date, currency: str) -> list[PriceList]:
-    """The price lists that apply, the one to try first first."""
-    stmt = select(PriceList).where(
+def _groups(request, account_id) -> tuple[set[int], set[int]]:
+    """``(tag ids, territory ids)`` of the account: what group lists may apply."""
+    if account_id is None:
+        return set(), set()
+    return (
+        record_tag_ids(request.dbsession, "account", account_id),
+        territories_of(request, "account", account_id),
+    )
+
+
+def _base_where(on: dt.date, currency: str):
+    return (
         PriceList.active.is_(True),
         PriceList.currency == currency,
         or_(PriceList.valid_from.is_(None), PriceList.valid_from <= on),
         or_(PriceList.valid_to.is_(None), PriceList.valid_to >= on),
     )
+
+
+def applicable_lists(request, account_id: int | None, on: dt.date, currency: str) -> list:
+    """The price lists that apply, the one to try first first: the account's own, then
+    those for a group it belongs to (a tag it carries, a segment holding it, its
+    territory), then those for everyone; within each, the lower priority, then the
+    older list."""
+    db = request.dbsession
+    # a group list whose group was deleted keeps its audience and applies to nobody
+    everyone = PriceList.audience == "everyone"
+    stmt = select(PriceList).where(*_base_where(on, currency))
     if account_id is None:
-        stmt = stmt.where(PriceList.account_id.is_(None))
+        stmt = stmt.where(everyone)
+        lists = list(db.execute(stmt).scalars())
     else:
-        stmt = stmt.where(or_(PriceList.account_id.is_(None), PriceList.account_id == account_id))
-    lists = list(db.execute(stmt).scalars())
-    lists.sort(key=lambda pl: (pl.account_id is None, pl.priority, pl.id))
+        tags, territories = _groups(request, account_id)
+        which = [everyone, PriceList.account_id == account_id, PriceList.segment_id.is_not(None)]
+        if tags:
+            which.append(PriceList.tag_id.in_(sorted(tags)))
+        if territories:
+            which.append(PriceList.territory_id.in_(sorted(territories)))
+        lists = list(db.execute(stmt.where(or_(*which))).scalars())
+        # segment lists apply to the segment's members only: asked once per segment
+        segs = {pl.segment_id for pl in lists if pl.segment_id is not None}
+        held = segments_containing(request, "account", account_id, segs) if segs else set()
+        lists = [pl for pl in lists if pl.segment_id is None or pl.segment_id in held]
+    lists.sort(key=lambda pl: (_rank(pl), pl.priority, pl.id))
     return lists
+
+
+def _rank(pl) -> int:
+    return {"account": 0, "everyone": 2}.get(pl.audience, 1)
+
+
+def _why(request, pl, memo=None) -> str:
+    """ "Hotels 2026 (accounts tagged hotel)": a list's name and whom it is for; ``memo``
+    keeps each list's and the groups' names for the other lines of the call (reading
+    the names of the tags, segments or territories is one query for each kind)."""
+    memo = {} if memo is None else memo
+    if pl.id in memo:
+        return memo[pl.id]
+
+    def names(kind, load):
+        if kind not in memo:
+            memo[kind] = dict(load())
+        return memo[kind]
+
+    if pl.tag_id is not None:
+        group = names("tags", lambda: [(t.id, t.name) for t in all_tags(request.dbsession)])
+        text = _(
+            "${list} (accounts tagged ${group})",
+            mapping={"list": pl.name, "group": group.get(pl.tag_id, "?")},
+        )
+    elif pl.segment_id is not None:
+        group = names(
+            "segments", lambda: [(s.id, s.name) for s in visible_segments(request, "account")]
+        )
+        text = _(
+            "${list} (accounts of the segment ${group})",
+            mapping={"list": pl.name, "group": group.get(pl.segment_id, "?")},
+        )
+    elif pl.territory_id is not None:
+        group = names("territories", lambda: territory_choices(request))
+        text = _(
+            "${list} (accounts in the territory ${group})",
+            mapping={"list": pl.name, "group": group.get(pl.territory_id, "?")},
+        )
+    elif pl.account_id is not None:
+        text = _("${list} (for this account)", mapping={"list": pl.name})
+    else:
+        memo[pl.id] = pl.name  # for everyone: the name says it all
+        return pl.name
+    memo[pl.id] = _t(request, text)
+    return memo[pl.id]
+
+
+def _t(request, ts) -> str:
+    return request.localizer.translate(ts)
 
 
 def prices_for(
@@ -109,11 +208,9 @@ def prices_for(
             ).where(Product.id.in_(ids), Product.deleted_at.is_(None))
         )
     }
-    parents = (
-        dict(db.execute(select(Category.id, Category.parent_id)).all()) if products else {}
-    )
+    parents = dict(db.execute(select(Category.id, Category.parent_id)).all()) if products else {}
     chains = {p.id: _ancestors(parents, p.category_id) for p in products.values()}
-    lists = applicable_lists(db, account_id, on, currency) if products else []
+    lists = applicable_lists(request, account_id, on, currency) if products else []
     rules = _RuleIndex()
     if lists:
         wanted = {cid for chain in chains.values() for cid in chain}
@@ -122,10 +219,28 @@ def prices_for(
         which = PriceRule.product_id.in_(products)
         if wanted:
             which = or_(which, (PriceRule.product_id.is_(None) & PriceRule.category_id.in_(wanted)))
-        for rule in db.execute(
-            select(*_RULE_COLUMNS).where(PriceRule.pricelist_id.in_([pl.id for pl in lists]), which)
-        ):
-            rules.add(rule)
+        rules.lists = {pl.id: pl for pl in lists}
+        todo = [pl.id for pl in lists]
+        while todo:
+            bases = set()
+            for rule in db.execute(
+                select(*_RULE_COLUMNS).where(PriceRule.pricelist_id.in_(todo), which)
+            ):
+                rules.add(rule)
+                if rule.base_pricelist_id is not None:
+                    bases.add(rule.base_pricelist_id)
+            # the lists discounted by these rules (valid that day, in that currency,
+            # whomever they are for), and their rules in turn: one more round per level
+            bases -= set(rules.lists)
+            todo = []
+            if bases:
+                for pl in db.execute(
+                    select(PriceList).where(
+                        PriceList.id.in_(sorted(bases)), *_base_where(on, currency)
+                    )
+                ).scalars():
+                    rules.lists[pl.id] = pl
+                    todo.append(pl.id)
     # one rate look-up per currency pair, not per line that converts
     rates: dict = {}
     return [
@@ -154,6 +269,7 @@ _RULE_COLUMNS = (
     PriceRule.method,
     PriceRule.price,
     PriceRule.discount_percent,
+    PriceRule.base_pricelist_id,
     PriceRule.round_to,
 )
 
@@ -165,6 +281,10 @@ class _RuleIndex:
     def __init__(self):
         self.by_product: dict[tuple[int, int], list] = {}
         self.by_category: dict[tuple[int, int], list] = {}
+        #: every list involved by id: the applicable ones and those their rules discount
+        self.lists: dict[int, PriceList] = {}
+        #: each list's name and whom it is for, worked out once per call
+        self.names: dict = {}
 
     def add(self, rule) -> None:
         if rule.product_id is not None:
@@ -224,38 +344,69 @@ def _list_price_in(
     return product.list_price * one, (on, one.quantize(Decimal("0.0001"))), None
 
 
+def _list_price(request, pl, product, qty, rules, chain, on, currency, rates, seen=()):
+    """``(amount, reason, rule, rate)`` of ``pl`` for the product, or ``None`` when the list
+    has no rule that gives one (no rule, a discount without a base price). ``seen``:
+    the lists asked on the way here, so that a circle saved before the check was made
+    ends instead of looping."""
+    rule = _best_rule(rules, pl.id, product, qty, chain)
+    if rule is None or pl.id in seen:
+        return None
+    name = _why(request, pl, rules.names)
+    more = (rule.min_quantity or 0) > 1
+    mq = {"qty": _qty(request, rule.min_quantity)} if more else {}
+    if rule.method == "fixed":
+        if rule.price is None:
+            return None
+        amount = _round(rule.price, rule.round_to)
+        reason = _("Price list ${list}: fixed price.", mapping={"list": name})
+        if more:
+            reason = _("Price list ${list}: fixed price from ${qty}.", mapping={"list": name, **mq})
+        return amount, _t(request, reason), rule, None
+    pct = _qty(request, rule.discount_percent)
+    off = 1 - (rule.discount_percent or 0) / Decimal(100)
+    if rule.base_pricelist_id is not None:
+        base_list = rules.lists.get(rule.base_pricelist_id)
+        if base_list is None:
+            return None  # not valid that day or not in that currency
+        got = _list_price(
+            request, base_list, product, qty, rules, chain, on, currency, rates, (*seen, pl.id)
+        )
+        if got is None:
+            return None
+        amount = _round(got[0] * off, rule.round_to)
+        mapping = {"list": name, "pct": pct, "base": _why(request, base_list, rules.names), **mq}
+        reason = _("Price list ${list}: ${pct} % off price list ${base}.", mapping=mapping)
+        if more:
+            reason = _(
+                "Price list ${list}: ${pct} % off price list ${base} from ${qty}.",
+                mapping=mapping,
+            )
+        return amount, _t(request, reason), rule, got[3]
+    base, rate, _problem = _list_price_in(request.dbsession, product, currency, on, rates)
+    if base is None:
+        return None  # a discount needs a list price; try the next list
+    amount = _round(base * off, rule.round_to)
+    reason = _(
+        "Price list ${list}: ${pct} % off the list price.", mapping={"list": name, "pct": pct}
+    )
+    if more:
+        reason = _(
+            "Price list ${list}: ${pct} % off the list price from ${qty}.",
+            mapping={"list": name, "pct": pct, **mq},
+        )
+    return amount, _t(request, reason), rule, rate
+
+
 def _price_one(request, product, pid, qty, lists, rules, chain, on, currency, rates=None):
     tr = request.localizer.translate
     if product is None:
         return Price(pid, qty, None, currency, tr(_("No such product.")))
     for pl in lists:
-        rule = _best_rule(rules, pl.id, product, qty, chain)
-        if rule is None:
-            continue
-        if rule.method == "fixed" and rule.price is not None:
-            amount = _round(rule.price, rule.round_to)
-            reason = _("Price list ${list}: fixed price.", mapping={"list": pl.name})
-            if (rule.min_quantity or 0) > 1:
-                reason = _(
-                    "Price list ${list}: fixed price from ${qty}.",
-                    mapping={"list": pl.name, "qty": _qty(request, rule.min_quantity)},
-                )
-            return Price(pid, qty, amount, currency, tr(reason), pl.id, rule.id)
-        base, rate, problem = _list_price_in(request.dbsession, product, currency, on, rates)
-        if base is None:
-            continue  # a discount needs a list price; try the next list
-        amount = _round(base * (1 - (rule.discount_percent or 0) / Decimal(100)), rule.round_to)
-        pct = _qty(request, rule.discount_percent)
-        reason = _(
-            "Price list ${list}: ${pct} % off the list price.",
-            mapping={"list": pl.name, "pct": pct},
-        )
-        if (rule.min_quantity or 0) > 1:
-            reason = _(
-                "Price list ${list}: ${pct} % off the list price from ${qty}.",
-                mapping={"list": pl.name, "pct": pct, "qty": _qty(request, rule.min_quantity)},
-            )
-        return Price(pid, qty, amount, currency, tr(reason), pl.id, rule.id, rate)
+        got = _list_price(request, pl, product, qty, rules, chain, on, currency, rates)
+        if got is not None:
+            amount, reason, rule, rate = got
+            return Price(pid, qty, amount, currency, reason, pl.id, rule.id, rate)
     base, rate, problem = _list_price_in(request.dbsession, product, currency, on, rates)
     if base is None:
         if problem == "no rate":
