@@ -115,6 +115,43 @@ PATHS = {
 }
 
 
+#: the product (catalog demo code) and serial or batch number a case is about, so that
+#: the service history and the failures report have something to show
+ABOUT = {
+    "Λάδι με θολή όψη στην παρτίδα 2417": ("OIL-EV-5L", "2417"),
+    "Το CRM δεν ανοίγει μετά την ενημέρωση": ("SW-CRM-USER", "CRM-GR-0042"),
+    "Colete deteriorate la livrare": ("OIL-EV-1L", "2409"),
+    "Brak synchronizacji kalendarza": ("SW-CRM-USER", "CRM-PL-0007"),
+}
+#: parts and work used on a case: (case subject, product code, quantity, labour hours)
+PARTS = [
+    ("Λάδι με θολή όψη στην παρτίδα 2417", "OIL-EV-5L", "2", "0.5"),
+    ("Το CRM δεν ανοίγει μετά την ενημέρωση", "SRV-SETUP", "1", "2"),
+]
+
+
+def _products(request) -> dict[str, int]:
+    """``{code: id}`` of the catalog demo's products (empty without them)."""
+    model = get_entity_type(request, "product").model
+    codes = {code for code, _serial in ABOUT.values()} | {code for _s, code, _q, _h in PARTS}
+    rows = request.dbsession.execute(select(model.sku, model.id).where(model.sku.in_(codes)))
+    return dict(rows.all())
+
+
+def _parts(request, cases: dict[str, int], products: dict[str, int]) -> int:
+    et = get_entity_type(request, "partusage")
+    made = 0
+    for subject, code, quantity, hours in PARTS:
+        if subject not in cases or code not in products:
+            continue
+        data = {"case_id": cases[subject], "product_id": products[code], "quantity": quantity}
+        if hours != "0":
+            data.update(labour_hours=hours, labour_rate={"amount": "45.00", "currency": "EUR"})
+        create_record(request, et, data, source="demo")
+        made += 1
+    return made
+
+
 def demo_data(env, size: int) -> None:
     from kyklos_contacts.models import Account
 
@@ -226,6 +263,8 @@ def demo_data(env, size: int) -> None:
             source="demo",
         )
         et = get_entity_type(request, "case")
+        products = _products(request)
+        made: dict[str, int] = {}
         seen: dict[str, int] = {}
         for country, code, priority, channel, subject, desc, final in CASES:
             pool = accounts.get(country) or []
@@ -242,14 +281,26 @@ def demo_data(env, size: int) -> None:
                     "priority": priority,
                     "channel": channel,
                     "account_id": account,
+                    **(
+                        {
+                            "product_id": products[ABOUT[subject][0]],
+                            "serial_number": ABOUT[subject][1],
+                        }
+                        if subject in ABOUT and ABOUT[subject][0] in products
+                        else {}
+                    ),
                 },
                 source="demo",
             )
+            made[subject] = case.id
             for status in PATHS[final]:
                 update_record(request, et, case, {"status": status}, source="demo")
             count += 1
+        parts = _parts(request, made, products)
     with env.request_as(manager_id) as request:
         from .kb import demo_articles
 
         articles = demo_articles(request)
-    click.echo(f"helpdesk: {len(TEAMS)} teams, {count} cases, {articles} articles")
+    click.echo(
+        f"helpdesk: {len(TEAMS)} teams, {count} cases, {parts} parts used, {articles} articles"
+    )
