@@ -13,6 +13,7 @@ from kyklos_sdk import (
     all_tags,
     create_record,
     format_money,
+    format_number,
     hookimpl,
     is_currency,
     site_setting,
@@ -275,29 +276,53 @@ class Hooks:
             price = prices_for(request, [(record.id, Decimal(1))], currency=cur)[0]
             if price.amount is not None:
                 items.append((format_money(request, price.amount, cur), None, price.reason))
-        lists = (
-            db.execute(
-                select(PriceList)
-                .join(PriceRule, PriceRule.pricelist_id == PriceList.id)
-                .where(PriceRule.product_id == record.id, PriceList.active.is_(True))
-                .distinct()
-                .order_by(PriceList.priority, PriceList.id)
-                .limit(10)
-            )
-            .scalars()
-            .all()
-        )
-        for pl in lists:
+        # each list's own rules for the product, in words: "€8.50", "10 % off", "from 100"
+        rows = db.execute(
+            select(PriceList, PriceRule)
+            .join(PriceRule, PriceRule.pricelist_id == PriceList.id)
+            .where(PriceRule.product_id == record.id, PriceList.active.is_(True))
+            .order_by(PriceList.priority, PriceList.id, PriceRule.min_quantity)
+            .limit(30)
+        ).all()
+        asks: dict[int, tuple] = {}
+        for pl, rule in rows:
+            if pl.id not in asks and len(asks) >= 10:
+                continue
+            asks.setdefault(pl.id, (pl, []))[1].append(_rule_words(request, pl, rule))
+        for pl, words in asks.values():
             items.append(
                 (
                     pl.name,
                     request.route_path("entity.detail", slug="price-lists", id=pl.id),
-                    pl.currency,
+                    "; ".join(words),
                 )
             )
         if not items:
             return None
         return [Panel(_("Prices"), items=items, count=None, order=5)]
+
+
+def _rule_words(request, pl, rule) -> str:
+    """One price rule in words: "€8.50", "10 % off", "... from 100"."""
+    tr = request.localizer.translate
+    if rule.method == "fixed" and rule.price is not None:
+        text = format_money(request, rule.price, pl.currency)
+    else:
+        pct = format_number(request, (rule.discount_percent or Decimal(0)).normalize())
+        base = (
+            request.dbsession.get(PriceList, rule.base_pricelist_id)
+            if rule.base_pricelist_id
+            else None
+        )
+        if base is not None:
+            text = tr(_("${pct} % off ${list}", mapping={"pct": pct, "list": base.name}))
+        else:
+            text = tr(_("${pct} % off", mapping={"pct": pct}))
+    qty = rule.min_quantity or Decimal(0)
+    if qty > 1:
+        number = format_number(request, qty.normalize() if qty == qty.to_integral() else qty)
+        text = tr(_("${price} from ${qty}", mapping={"price": text, "qty": number}))
+    return text
 
 
 def _render_choice(find):

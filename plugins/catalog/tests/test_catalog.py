@@ -211,4 +211,6 @@ def test_the_product_page_shows_its_prices(client, shop):
     page = app.get(f"/products/{shop['tin']['id']}")
     text = page.text
     assert "Prices" in text and "Knossos contract" in text
+    # what each list asks for the product, in words, beside the list's name
+    assert "Knossos contract</a>" in text and "€8.50" in text
     assert "Olive oil" in text  # the category by name, never a number
