@@ -251,9 +251,10 @@ def describe(request, et, entry, who, readable, refs) -> tuple:
     rows = []
     for name, pair in changes.items():
         field = et.fields.get(name)
-        if field is not None and not field.form:
-            # what the detail page does not show either: a convenience copy of another
-            # field (one phone of a list), the parts a number is made of (year, seq)
+        if field is not None and not field.form and (field.virtual or not field.display):
+            # what a person has no words for: a convenience copy of another field (one
+            # phone of a list), the parts a number is made of (year, seq). A server-set
+            # field with a display of its own (an event's extra occurrences) stays.
             continue
         if name in _UNSHOWN:
             continue
