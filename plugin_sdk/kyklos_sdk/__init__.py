@@ -112,7 +112,7 @@ from kyklos.mail import deliver as deliver_mail
 from kyklos.plugins import Plugin, Theme
 from kyklos.portal import PortalPage
 from kyklos.problem import Problem
-from kyklos.reports import ShippedReport
+from kyklos.reports import ShippedReport, shipped_report_id
 from kyklos.security import find_user
 from kyklos.security.encryption import decrypt_secret, encrypt_secret
 from kyklos.security.models import Department, User
@@ -243,6 +243,7 @@ __all__ = [
     "Plugin",
     "PortalPage",
     "ShippedReport",
+    "shipped_report_id",
     "Problem",
     "RecordError",
     "RelatedList",

@@ -146,6 +146,14 @@ def ensure_shipped(request) -> None:
             continue
 
 
+def shipped_report_id(request, key: str) -> int | None:
+    """The id of the report a plugin shipped under ``key`` (saved on first need), when
+    the user may open it: what a plugin links to instead of reading the core's table."""
+    ensure_shipped(request)
+    rep = request.dbsession.execute(select(Report).where(Report.shipped_key == key)).scalar()
+    return rep.id if rep is not None and may_see(request, rep) else None
+
+
 def report_name(request, rep: Report) -> str:
     """The name to show: a shipped report's in the viewer's language, while an
     administrator has not renamed it."""

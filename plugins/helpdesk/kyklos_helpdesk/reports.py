@@ -9,9 +9,8 @@ copy."""
 from __future__ import annotations
 
 from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
-from sqlalchemy import select
 
-from kyklos_sdk import ShippedReport, hookimpl
+from kyklos_sdk import ShippedReport, hookimpl, shipped_report_id
 
 from . import PERMISSIONS, _
 
@@ -34,11 +33,7 @@ def failures_spec() -> dict:
 
 def failures_report_id(request) -> int | None:
     """The saved report's id (created on first need), when the user may open it."""
-    from kyklos.reports import Report, ensure_shipped, may_see
-
-    ensure_shipped(request)
-    rep = request.dbsession.execute(select(Report).where(Report.shipped_key == FAILURES)).scalar()
-    return rep.id if rep is not None and may_see(request, rep) else None
+    return shipped_report_id(request, FAILURES)
 
 
 def failures_page(request):
