@@ -25,6 +25,7 @@ from kyklos.entities import (
     SoftDeleteMixin,
     entity_type,
     openapi,
+    owner_count_index,
 )
 from kyklos.entities.api import read_json
 from kyklos.entities.attachments import (
@@ -250,6 +251,7 @@ __all__ = [
     "RoleDecl",
     "Series",
     "SoftDeleteMixin",
+    "owner_count_index",
     "StaleRecord",
     "Theme",
     "TimelineItem",

@@ -158,6 +158,12 @@ def cell(request, et, field, record, refs=None) -> Cell:
     if et.lookup and field.name == et.title_field:
         return Cell(record_title(request, et, record))
     value = values.read_value(et, field, record)
+    if field.type == "decimal" and field.currency_field and value is not None:
+        # an amount in a currency another column of the record names (a quote's net,
+        # tax and total all in its one currency): "€17,255.00", not a bare number
+        currency = getattr(record, field.currency_field, None)
+        if currency:
+            return Cell(request.format_money(value, currency), css="text-end text-nowrap")
     return format_value(request, field, value, (refs or {}).get(field.name))
 
 

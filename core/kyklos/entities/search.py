@@ -465,9 +465,13 @@ def list_match(dialect: str, entity: str, words: list[str]):
 
 
 def searchable_types(request, only=None) -> list:
+    """The types a search covers: ``only`` (when asked for by name), else every
+    searchable type that takes part in global search; readable ones only."""
     out = []
     for et in request.registry.kyklos_entities.values():
         if not et.searchable or (only and et.name != only):
+            continue
+        if not only and not et.global_search:
             continue
         if request.has_permission(et.permission("read")):
             out.append(et)

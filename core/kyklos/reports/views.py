@@ -502,7 +502,16 @@ def kept_filters(request, et, filters: dict) -> list[tuple[str, str, str]]:
         else:
             title = name
         text = str(value)
-        if op == "in":
+        named = _related_titles(request, fp, op, text) if fp is not None else None
+        if named:
+            # "Type: one of Incident, Complaint", not "Type › Code: one of incident, ..."
+            via_title = _t(request, et.fields[fp.via].title)
+            words = (
+                _("${field}: one of ${values}", mapping={"field": via_title, "values": named})
+                if op == "in"
+                else _("${field}: ${value}", mapping={"field": via_title, "value": named})
+            )
+        elif op == "in":
             words = _(
                 "${field}: one of ${values}",
                 mapping={"field": title, "values": ", ".join(text.split(","))},
@@ -518,6 +527,27 @@ def kept_filters(request, et, filters: dict) -> list[tuple[str, str, str]]:
             words = _("${field}: ${value}", mapping={"field": title, "value": text})
         out.append((key, text, _t(request, words)))
     return out
+
+
+def _related_titles(request, fp, op: str, text: str) -> str | None:
+    """The titles (in the reader's language) of the related records a kept filter
+    picks, when it picks them by a plain column of theirs (a shipped report's
+    ``type.code__in=incident,complaint``): codes are for programs, titles for people.
+    ``None`` when the filter is not of that form or a value matches no visible record."""
+    if fp.target is None or op not in ("in", "eq") or fp.field.custom or fp.field.virtual:
+        return None
+    from kyklos.entities import display, service
+
+    values = [v for v in text.split(",") if v] if op == "in" else [text]
+    column = getattr(fp.target.model, fp.field.name, None)
+    if not values or column is None or len(values) > 20:
+        return None
+    stmt = service.visible_select(request, fp.target).where(column.in_(values))
+    rows = list(request.dbsession.execute(stmt).scalars())
+    if {str(getattr(r, fp.field.name)) for r in rows} != set(values):
+        return None
+    titles = display.record_titles(request, fp.target, rows)
+    return ", ".join(sorted(titles.values(), key=str.casefold))
 
 
 def query_ops() -> tuple:

@@ -328,6 +328,8 @@ def includeme(config):
         filters=("list_id", "person_id", "address"),
         sort=("name", "address"),
         search=("name", "address"),
+        # a part of another record: its own list finds it, global search leaves it out
+        global_search=False,
         readonly=("name",),
         fields={
             "list_id": {"title": _("Target list")},
@@ -349,6 +351,8 @@ def includeme(config):
         filters=("address", "created_at"),
         sort=("address", "created_at"),
         search=("address", "reason"),
+        # a part of another record: its own list finds it, global search leaves it out
+        global_search=False,
         fields={
             "address": {
                 "title": _("Address"),
@@ -529,6 +533,8 @@ def includeme(config):
         ),
         sort=("name", "sent_at", "state", "response"),
         search=("name", "address"),
+        # a part of another record: its own list finds it, global search leaves it out
+        global_search=False,
         readonly=(
             "campaign_id",
             "person_id",

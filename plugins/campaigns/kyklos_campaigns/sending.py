@@ -34,6 +34,7 @@ from kyklos_sdk import (
     MailConnection,
     MailError,
     build_mail,
+    bulk_insert,
     collect,
     request_as,
     utcnow,
@@ -113,8 +114,10 @@ def fill_outbox(request, campaign: Campaign) -> int:
     res = resolve(request, tl, channel)
     now = utcnow()
     if res.members:
-        db.execute(
-            Recipient.__table__.insert(),
+        # bulk_insert: the core indexes the recipients for the campaign's recipient list
+        bulk_insert(
+            db,
+            Recipient.__table__,
             [
                 {
                     "campaign_id": campaign.id,

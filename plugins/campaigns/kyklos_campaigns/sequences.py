@@ -30,7 +30,7 @@ import logging
 
 from sqlalchemy import case, func, select, update
 
-from kyklos_sdk import MailError, RecordError, get_entity_type, request_as, utcnow
+from kyklos_sdk import MailError, RecordError, bulk_insert, get_entity_type, request_as, utcnow
 
 from . import _
 from .models import Campaign, Recipient, TargetList
@@ -339,7 +339,7 @@ def start(request, seq: Sequence) -> dict:
         if pid not in have
     ]
     if rows:
-        db.execute(Enrolment.__table__.insert(), rows)
+        bulk_insert(db, Enrolment.__table__, rows)  # indexed for the list's search
     seq.status = "running"
     seq.started_at = seq.started_at or now
     ident = getattr(request, "identity", None)
@@ -647,7 +647,7 @@ def _messages(request, seq, step, enrolments, now) -> None:
         }
         for pid, address, name, _lang in members
     ]
-    db.execute(Recipient.__table__.insert(), rows)
+    bulk_insert(db, Recipient.__table__, rows)  # indexed for the list's search
     if sms:
         channel = channels(request).get(channel_id)
         for pid, address, _name, _lang in members:

@@ -212,6 +212,8 @@ def includeme(config):
         sort=("position", "name"),
         default_sort="position",
         search=("name",),
+        # a part of another record: its own list finds it, global search leaves it out
+        global_search=False,
         readonly=("campaign_id",),
         fields={
             "sequence_id": {"title": _("Sequence")},
@@ -292,6 +294,8 @@ def includeme(config):
         filters=("sequence_id", "person_id", "state", "step_id", "next_at"),
         sort=("name", "next_at", "state"),
         search=("name",),
+        # a part of another record: its own list finds it, global search leaves it out
+        global_search=False,
         readonly=("name", "state", "step_id", "next_at", "finished_at"),
         fields={
             "sequence_id": {"title": _("Sequence")},

@@ -177,7 +177,7 @@ def build(request, tl: TargetList) -> Resolution:
     its members (replacing the earlier snapshot)."""
     from sqlalchemy import delete
 
-    from kyklos_sdk import utcnow
+    from kyklos_sdk import bulk_insert, utcnow
 
     if tl.segment_id is None:
         raise RecordError({"segment_id": _("Choose a segment you may see.")})
@@ -187,8 +187,11 @@ def build(request, tl: TargetList) -> Resolution:
         db.execute(delete(TargetMember).where(TargetMember.list_id == tl.id))
         now = utcnow()
         if res.members:
-            db.execute(
-                TargetMember.__table__.insert(),
+            # bulk_insert, not a bare Core insert: the core then indexes the members for
+            # the list's search before the transaction commits
+            bulk_insert(
+                db,
+                TargetMember.__table__,
                 [
                     {
                         "list_id": tl.id,

@@ -112,6 +112,20 @@ def test_list_counts_exclusions_and_freezes_members(boss, make_record, dbsession
     assert (got["member_count"], got["excluded_consent"]) == (2, 2)
 
 
+def test_global_search_finds_the_person_not_their_list_memberships(boss, make_record, dbsession):
+    ids, seg, tl = _setup(boss, make_record, dbsession)
+    boss.post(f"/api/v1/target-lists/{tl['id']}/build")
+    # a member row holds the person's name and address too, yet global search lists the
+    # person alone: memberships are parts of a list, found from the list itself
+    groups = boss.get("/api/v1/_search", {"q": "Papadaki"}).json["groups"]
+    assert [g["type"] for g in groups] == ["person"]
+    groups = boss.get("/api/v1/_search", {"q": "sofia@example.gr"}).json["groups"]
+    assert "suppression" not in [g["type"] for g in groups]
+    # the list's own search still finds the members
+    listed = boss.get("/api/v1/target-list-members", {"q": "Papadaki"}).json["items"]
+    assert [m["person_id"] for m in listed] == [ids[0]]
+
+
 def test_dynamic_list_is_evaluated_each_time(boss, make_record, dbsession):
     from kyklos_contacts.api import set_consent
 
@@ -242,6 +256,11 @@ def test_send_reaches_each_person_once_with_unsubscribe_headers(
     assert got["excluded_consent"] == 2
     rows = boss.get(f"/api/v1/campaign-recipients?campaign_id={c['id']}").json["items"]
     assert {r["state"] for r in rows} == {"sent"}
+    # the recipient list's search finds a recipient by name (they were indexed)
+    found = boss.get(
+        "/api/v1/campaign-recipients", {"campaign_id": c["id"], "q": "Papadaki"}
+    ).json["items"]
+    assert [r["name"] for r in found] == ["Maria Papadaki"]
     # sending again is refused, and sends nothing
     again = boss.post(f"/api/v1/campaigns/{c['id']}/send", status=400)
     assert "status" in _fields(again)

@@ -651,7 +651,9 @@ def includeme(config):
             },
             "owner_id": {"title": _("Assignee")},
             "from_email": {"title": _("From e-mail"), "type": "email"},
-            "message_id": {"title": _("Message id")},
+            # mail plumbing: the thread's Message-ID and the SLA clock's saved minutes
+            # are read by the mail intake and the SLA job, not by people
+            "message_id": {"title": _("Message id"), "form": False},
             "merged_into_id": {"title": _("Merged into")},
             "resolved_at": {"title": _("Resolved at")},
             "closed_at": {"title": _("Closed at")},
@@ -659,7 +661,7 @@ def includeme(config):
             "first_response_due": {"title": _("First response due")},
             "first_response_at": {"title": _("First response at")},
             "resolution_due": {"title": _("Resolution due")},
-            "sla_paused_minutes": {"title": _("SLA minutes left while paused")},
+            "sla_paused_minutes": {"title": _("SLA minutes left while paused"), "form": False},
             "contract_id": {
                 "title": _("Contract"),
                 "description": _("Empty: the customer's contract running today, if any."),

@@ -274,6 +274,8 @@ def includeme(config):
         ),
         sort=("used_on", "created_at", "total"),
         search=("serial_number", "note"),
+        # a part of another record: its own list finds it, global search leaves it out
+        global_search=False,
         readonly=("account_id", "total", "warranty", "billable"),
         fields={
             "case_id": {"title": _("Case")},

@@ -298,6 +298,8 @@ def test_the_quote_page_adds_a_product_line_without_script(api, kyklos_app, logi
     assert "Steel rack 200 cm" in row.get_text()
     assert "General 2026" in row.select_one(".sfa-line-note").get_text()
     assert row.select_one(".sfa-line-unit").get_text(strip=True) == "Piece"
+    # the quote's sums are money in its currency, not bare numbers (2 × 190.00)
+    assert res.html.select_one("dd.k-field-net_total").get_text(strip=True) == "€380.00"
     # a free-text line without a price is refused with a message, nothing is added
     form = res.forms["sfa-lines"]
     form["description"] = "Something"

@@ -19,7 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, validates
 
-from kyklos_sdk import Base, EntityMixin, JSONType, SoftDeleteMixin
+from kyklos_sdk import Base, EntityMixin, JSONType, SoftDeleteMixin, owner_count_index
 
 from ..domain.translit import fold
 
@@ -135,3 +135,6 @@ class InstalledProduct(EntityMixin, Base):
 # on both databases, where the plain column index cannot.
 Index("ix_contacts_account_email_lower", func.lower(Account.email))
 Index("ix_contacts_account_vat_number_lower", func.lower(Account.vat_number))
+
+# a list's exact count under a record rule reads this index, not every row
+owner_count_index(Account)

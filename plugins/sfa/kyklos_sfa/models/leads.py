@@ -7,7 +7,15 @@ import datetime as dt
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from kyklos_sdk import Base, EntityMixin, IdMixin, JSONType, SoftDeleteMixin, UTCDateTime
+from kyklos_sdk import (
+    Base,
+    EntityMixin,
+    IdMixin,
+    JSONType,
+    SoftDeleteMixin,
+    UTCDateTime,
+    owner_count_index,
+)
 
 
 class Lead(EntityMixin, SoftDeleteMixin, Base):
@@ -97,3 +105,7 @@ class WebFormHit(IdMixin, Base):
 
     client: Mapped[str] = mapped_column(String(64), nullable=False)
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False)
+
+
+# a list's exact count under a record rule reads this index, not every row
+owner_count_index(Lead)

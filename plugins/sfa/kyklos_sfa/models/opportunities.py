@@ -18,7 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from kyklos_sdk import Base, EntityMixin, IdMixin, SoftDeleteMixin, UTCDateTime
+from kyklos_sdk import Base, EntityMixin, IdMixin, SoftDeleteMixin, UTCDateTime, owner_count_index
 
 OPEN, WON, LOST = "open", "won", "lost"
 
@@ -145,3 +145,7 @@ class OpportunityParticipant(EntityMixin, Base):
         ForeignKey("contacts_person.id", ondelete="CASCADE"), index=True
     )
     role: Mapped[str | None] = mapped_column(String(100))
+
+
+# a list's exact count under a record rule reads this index, not every row
+owner_count_index(Opportunity)

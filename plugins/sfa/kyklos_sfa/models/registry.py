@@ -108,6 +108,7 @@ TITLES = {
 
 #: sums of money whose currency is another field: two decimals as the locale writes them
 AMOUNT = {"display": "sfa_amount"}
+QUOTE_AMOUNT = {"currency_field": "currency"}
 COUNTRY = {"max_length": 2, "description": _("ISO 3166 country code, e.g. GR, RO, PL")}
 #: the sales entity types reps work with, and the configuration types admins keep
 WORK_TYPES = ("lead", "opportunity", "participant", "quote", "quoteline")
@@ -305,9 +306,10 @@ def register_entity_types(config):
                 # the number says them ("Q-2026-0007"): internal parts, never "2,026"
                 "year": {"grouping": False, "form": False},
                 "seq": {"grouping": False, "form": False},
-                "net_total": AMOUNT,
-                "tax_total": AMOUNT,
-                "total": AMOUNT,
+                # in the quote's currency: pages show "€17,255.00"
+                "net_total": QUOTE_AMOUNT,
+                "tax_total": QUOTE_AMOUNT,
+                "total": QUOTE_AMOUNT,
             },
         ),
         # the lines are the quote page's own panel (a full table and the "add a line"
