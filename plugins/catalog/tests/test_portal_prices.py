@@ -30,13 +30,21 @@ def portal_login(kyklos_app, admin, smtp_server):
     sent = [0]
 
     def login(account_id, email, language=None):
+        # only a person of an account is invited; one of none is one taken off it later
+        invited_with = account_id or admin.post_json(
+            "/api/v1/accounts", {"name": f"Former employer of {email}"}, status=201
+        ).json["id"]
         person = admin.post_json(
             "/api/v1/persons",
-            {"first_name": "Ελένη", "last_name": "Πελάτισσα", "account_id": account_id,
+            {"first_name": "Ελένη", "last_name": email.split("@")[0], "account_id": invited_with,
              "email": email, **({"language": language} if language else {})},
             status=201,
         ).json["id"]
         admin.post_json("/api/v1/_portal/accounts", {"record_id": person}, status=201)
+        if account_id is None:
+            version = admin.get(f"/api/v1/persons/{person}").json["version"]
+            admin.patch_json(f"/api/v1/persons/{person}", {"account_id": None},
+                             headers={"If-Match": f'"{version}"'}, status=200)
         sent[0] += 1
         body = smtp_server.wait(sent[0])[sent[0] - 1].get_body(("plain",)).get_content()
         token = re.search(r"/portal/welcome\?token=(\S+)", body).group(1)
@@ -123,7 +131,7 @@ def test_each_company_reads_its_own_prices(admin, world, portal_login):
 
     # the deli's list is in zloty: the page is in zloty
     rows = _rows(shop.get("/portal/catalog/prices").text)
-    assert "39.90" in rows["OIL-1L"][0] and "zł" in rows["OIL-1L"][0]
+    assert "39.90" in rows["OIL-1L"][0] and "PLN" in rows["OIL-1L"][0]
     assert "33.00" in rows["HON-450"][0]
     assert rows["OIL-1L"][1] == "Price list Delis PLN: fixed price."
 
@@ -137,13 +145,33 @@ def test_each_company_reads_its_own_prices(admin, world, portal_login):
         assert "6.17" not in html and "4.93" not in html and "Discontinued" not in html
 
 
-def test_cost_and_inactive_products_stay_out_of_the_portal_api(world, portal_login):
-    """A portal user reaching the generic API (through their session-less token is the
-    integrator's case; here the portal's own routes) reads no cost."""
-    hotel = portal_login(world["hotel"], "eleni@aegli.example")
-    # staff pages stay closed to the portal session
-    assert hotel.get(f"/products/{world['oil']['id']}", expect_errors=True).status_int in (
-        302, 303, 401, 403, 404)
+def test_cost_and_inactive_products_stay_out_of_the_portal_api(
+    kyklos_app, dbsession, world, portal_login
+):
+    """The portal's rules apply on every path: with a token an integrator issued for the
+    portal user, the generic API lists the active products only, without cost or list
+    price, and the inactive one is not found."""
+    from sqlalchemy import select
+
+    from kyklos.security.models import User
+    from kyklos.security.tokens import create_token
+
+    portal_login(world["hotel"], "eleni@aegli.example")
+    with dbsession() as db:
+        user = db.execute(select(User).where(User.email == "eleni@aegli.example")).scalar_one()
+        token, _row = create_token(db, user, name="portal prices")
+    app = webtest.TestApp(kyklos_app, extra_environ={"HTTP_HOST": "localhost"})
+    app.authorization = ("Bearer", token)
+    items = app.get("/api/v1/products").json["items"]
+    assert {p["sku"] for p in items} == {"OIL-1L", "HON-450"}
+    for p in items:
+        assert "cost" not in p and "list_price" not in p
+        assert "6.17" not in str(p)
+    assert app.get(f"/api/v1/products/{world['gone']['id']}", status=404)
+    # writing stays staff's
+    version = app.get(f"/api/v1/products/{world['oil']['id']}").json["version"]
+    app.patch_json(f"/api/v1/products/{world['oil']['id']}", {"name": "Cheap"},
+                   headers={"If-Match": f'"{version}"'}, status=403)
 
 
 def test_greek_reader_search_and_paging(admin, world, portal_login):
