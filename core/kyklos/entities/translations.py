@@ -129,7 +129,8 @@ def clean(value, kind: str = FIELD) -> dict:
             continue
         if not isinstance(text, str):
             raise ValueError(_("Not a string."))
-        text = text.strip()
+        # a browser's text area sends CRLF: one kind of line break is stored
+        text = text.replace("\r\n", "\n").strip()
         if "\x00" in text or (kind == FIELD and ("\n" in text or "\r" in text)):
             raise ValueError(
                 _("${code}: not a text of one line.", mapping={"code": loc})
