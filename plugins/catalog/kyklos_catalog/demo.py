@@ -117,8 +117,7 @@ PRODUCTS = [
 #: so quotes and the portal read them in Greek, Romanian and Polish
 DESCRIPTIONS = {
     "OIL-EV-1L": (
-        "Cold-pressed Koroneiki olives from Messinia, harvested in November.\n"
-        "Acidity below 0.3 %.",
+        "Cold-pressed Koroneiki olives from Messinia, harvested in November.\nAcidity below 0.3 %.",
         {
             "el": "Ψυχρή έκθλιψη από ελιές Κορωνέικης της Μεσσηνίας, συγκομιδή Νοεμβρίου.\n"
             "Οξύτητα κάτω από 0,3 %.",

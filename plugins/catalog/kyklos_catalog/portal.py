@@ -16,8 +16,8 @@ from decimal import Decimal
 from pyramid.httpexceptions import HTTPSeeOther
 
 from kyklos_sdk import (
-    Problem,
     PortalPage,
+    Problem,
     format_money,
     get_entity_type,
     hookimpl,

@@ -1,6 +1,7 @@
 """Quote lines from the catalog (SFA-14, INV-02): a line that names a product takes its
-name and description (its ``details``) in the quote's language, its unit, VAT rate and the price its price lists give the
-quote's account on the quote's day, in the quote's currency, with the rule that gave it.
+name and description (its ``details``) in the quote's language, its unit, VAT rate and
+the price its price lists give the quote's account on the quote's day, in the quote's
+currency, with the rule that gave it.
 Every value stays editable: a price typed by hand replaces the catalog's and its note.
 
 The price of all the lines of a quote is asked in one call of

@@ -29,8 +29,12 @@ def test_a_manager_writes_descriptions_per_language(page, live_server, make_user
     admin = api("admin")
     oil = admin.post_json(
         "/api/v1/products",
-        {"sku": "OIL-1L", "name": "Olive oil 1 l", "description": "Cold-pressed.",
-         "list_price": {"amount": "9.80", "currency": "EUR"}},
+        {
+            "sku": "OIL-1L",
+            "name": "Olive oil 1 l",
+            "description": "Cold-pressed.",
+            "list_price": {"amount": "9.80", "currency": "EUR"},
+        },
         status=201,
     ).json
     email = f"describe-{lang}@example.com"

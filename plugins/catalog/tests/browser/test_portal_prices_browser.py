@@ -16,12 +16,24 @@ pytestmark = pytest.mark.browser
 
 CHOSEN = "a long walk on the beach 7"
 WORDS = {
-    "en": {"locale": "en-GB", "page": "Our prices", "name": "Olive oil 1 l",
-           "desc": "Cold-pressed.", "reason": "Price list Hotels 2026: fixed price.",
-           "list": "List price.", "search": "Search"},
-    "el": {"locale": "el-GR", "page": "Οι τιμές μας", "name": "Ελαιόλαδο 1 l",
-           "desc": "Ψυχρής έκθλιψης.", "reason": "Τιμοκατάλογος Hotels 2026: σταθερή τιμή.",
-           "list": "Τιμή καταλόγου.", "search": "Αναζήτηση"},
+    "en": {
+        "locale": "en-GB",
+        "page": "Our prices",
+        "name": "Olive oil 1 l",
+        "desc": "Cold-pressed.",
+        "reason": "Price list Hotels 2026: fixed price.",
+        "list": "List price.",
+        "search": "Search",
+    },
+    "el": {
+        "locale": "el-GR",
+        "page": "Οι τιμές μας",
+        "name": "Ελαιόλαδο 1 l",
+        "desc": "Ψυχρής έκθλιψης.",
+        "reason": "Τιμοκατάλογος Hotels 2026: σταθερή τιμή.",
+        "list": "Τιμή καταλόγου.",
+        "search": "Αναζήτηση",
+    },
 }
 
 
@@ -40,24 +52,50 @@ def test_a_customer_reads_their_prices(browser, live_server, api, smtp_server, l
     w = WORDS[lang]
     admin = api("admin")
     hotel = admin.post_json("/api/v1/accounts", {"name": "Hotel Aegli"}).json["id"]
-    oil = admin.post_json("/api/v1/products", {
-        "sku": "OIL-1L", "name": "Olive oil 1 l", "name_translations": {"el": "Ελαιόλαδο 1 l"},
-        "description": "Cold-pressed.", "description_translations": {"el": "Ψυχρής έκθλιψης."},
-        "list_price": {"amount": "10.00", "currency": "EUR"},
-        "cost": {"amount": "6.17", "currency": "EUR"}}, status=201).json
-    admin.post_json("/api/v1/products", {
-        "sku": "HON-450", "name": "Thyme honey",
-        "list_price": {"amount": "8.00", "currency": "EUR"},
-        "cost": {"amount": "4.93", "currency": "EUR"}}, status=201)
-    hotels = admin.post_json("/api/v1/price-lists", {
-        "name": "Hotels 2026", "currency": "EUR", "account_id": hotel}, status=201).json["id"]
-    admin.post_json("/api/v1/price-rules", {
-        "pricelist_id": hotels, "product_id": oil["id"], "method": "fixed", "price": "8.50",
-        "min_quantity": "0"}, status=201)
+    oil = admin.post_json(
+        "/api/v1/products",
+        {
+            "sku": "OIL-1L",
+            "name": "Olive oil 1 l",
+            "name_translations": {"el": "Ελαιόλαδο 1 l"},
+            "description": "Cold-pressed.",
+            "description_translations": {"el": "Ψυχρής έκθλιψης."},
+            "list_price": {"amount": "10.00", "currency": "EUR"},
+            "cost": {"amount": "6.17", "currency": "EUR"},
+        },
+        status=201,
+    ).json
+    admin.post_json(
+        "/api/v1/products",
+        {
+            "sku": "HON-450",
+            "name": "Thyme honey",
+            "list_price": {"amount": "8.00", "currency": "EUR"},
+            "cost": {"amount": "4.93", "currency": "EUR"},
+        },
+        status=201,
+    )
+    hotels = admin.post_json(
+        "/api/v1/price-lists",
+        {"name": "Hotels 2026", "currency": "EUR", "account_id": hotel},
+        status=201,
+    ).json["id"]
+    admin.post_json(
+        "/api/v1/price-rules",
+        {
+            "pricelist_id": hotels,
+            "product_id": oil["id"],
+            "method": "fixed",
+            "price": "8.50",
+            "min_quantity": "0",
+        },
+        status=201,
+    )
     email = f"eleni-{lang}@aegli.example"
-    person = admin.post_json("/api/v1/persons", {
-        "first_name": "Ελένη", "last_name": "Πελάτισσα", "account_id": hotel,
-        "email": email}).json["id"]
+    person = admin.post_json(
+        "/api/v1/persons",
+        {"first_name": "Ελένη", "last_name": "Πελάτισσα", "account_id": hotel, "email": email},
+    ).json["id"]
     admin.post_json("/api/v1/_portal/accounts", {"record_id": person}, status=201)
     body = smtp_server.wait(1)[0].get_body(("plain",)).get_content()
     # the link starts with the site's address; the test server listens elsewhere
