@@ -82,6 +82,7 @@ from kyklos.entities.service import (
     visible_select,
 )
 from kyklos.entities.tags import add_tag, all_tags, record_tag_ids, tags_for
+from kyklos.entities.translations import in_language as text_in_language
 from kyklos.entities.widgets import (
     PickerWidget,
     RowColumn,
@@ -275,6 +276,7 @@ __all__ = [
     "ConfigError",
     "store_attachment",
     "tags_for",
+    "text_in_language",
     "base_currency",
     "can_access",
     "collect",

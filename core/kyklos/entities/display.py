@@ -412,6 +412,22 @@ def render_title_translations(request, field, value) -> Markup:
     return display_list(items)
 
 
+def render_text_translations(request, field, value) -> Markup:
+    """``{"el": "Ελαιόλαδο από...\n..."}``: each language's name, then its text with its
+    line breaks kept."""
+    if not isinstance(value, dict):
+        return escape(str(value))
+    items = [
+        Markup(
+            '<span class="d-block"><span class="text-muted">{}:</span></span>'
+            '<span class="d-block k-pre mb-1">{}</span>'
+        ).format(LANGUAGES.get(k, k), v)
+        for k, v in value.items()
+        if v
+    ]
+    return Markup("").join(items)
+
+
 # --- record titles ----------------------------------------------------------------------
 
 
@@ -559,6 +575,7 @@ def includeme(config):
     config.add_display_kind("phones", render_phones)
     config.add_display_kind("emails", render_emails)
     config.add_display_kind("title_translations", render_title_translations)
+    config.add_display_kind("text_translations", render_text_translations)
     from kyklos.entities import translations
 
     translations.setup(config)

@@ -143,11 +143,14 @@ def field_schema(request, et: EntityType, f: FieldInfo, for_input: bool = False)
             "pattern": rf"^{DAY}T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.\d{{1,6}})?"
             r"(Z|[+-](0[0-9]|1[0-4]):[0-5][0-9])$",
         }
-    elif t == "json" and f.display == "title_translations":
-        # a lookup value's title per language (kyklos.entities.translations)
+    elif t == "json" and f.display in ("title_translations", "text_translations"):
+        # a text per language (kyklos.entities.translations): a title is one line, a
+        # description keeps its line breaks
+        from kyklos.entities.translations import KINDS
         from kyklos.i18n import LANGUAGES
 
-        text = {"type": "string", "maxLength": 300, "pattern": rf"^[^{CONTROLS}]*$"}
+        bad = CONTROLS + (r"\n\r" if f.display == "title_translations" else "")
+        text = {"type": "string", "maxLength": KINDS[f.display], "pattern": rf"^[^{bad}]*$"}
         s = {
             "type": "object",
             "properties": dict.fromkeys(LANGUAGES, text),

@@ -7,6 +7,12 @@ msgid); a row here, when there is one for the user's language, wins over the cat
 Every lookup entity type gets a ``title_translations`` field (``{"el": "...", ...}``):
 read and written through the API like any field, edited on the record's form as one
 input per language, kept in this table.
+
+The same ``{language: text}`` value kept in a JSON column of a plugin's own table has
+two display kinds, one per length: ``title_translations`` (a one-line input per
+language, 300 characters) and ``text_translations`` (a text area per language, for a
+description: several lines, 10 000 characters). :func:`clean` checks both and
+:func:`in_language` picks the reader's text.
 """
 
 from __future__ import annotations
@@ -20,6 +26,8 @@ from kyklos.i18n import LANGUAGES, _
 
 FIELD = "title_translations"
 MAX_TEXT = 300
+#: the display kinds of a ``{language: text}`` value and the length of each text
+KINDS = {"title_translations": MAX_TEXT, "text_translations": 10_000}
 
 
 class ValueTranslation(IdMixin, Base):
@@ -94,10 +102,25 @@ def write(session, et, record, value: dict) -> None:
     record.__dict__.pop("_kyklos_title_translations", None)
 
 
-def clean(value) -> dict:
-    """Check a submitted ``{"el": "...", ...}``; raises ``ValueError`` with a message."""
+def in_language(value, language: str | None, fallback=None):
+    """The text of ``value`` (``{"el": "...", ...}``) for a reader of ``language``, else
+    ``fallback`` (the field's plain, untranslated value)."""
+    if isinstance(value, dict) and language and isinstance(value.get(language), str):
+        return value[language] or fallback
+    return fallback
+
+
+def clean(value, kind: str = FIELD) -> dict:
+    """Check a submitted ``{"el": "...", ...}`` of the display kind ``kind``; raises
+    ``ValueError`` with a message naming the bad language code. Line breaks are kept in
+    a ``text_translations`` value and refused in a title."""
+    limit = KINDS.get(kind, MAX_TEXT)
     if not isinstance(value, dict):
-        raise ValueError(_('Give an object of titles by language code, e.g. {"el": "..."}.'))
+        raise ValueError(
+            _('Give an object of titles by language code, e.g. {"el": "..."}.')
+            if kind == FIELD
+            else _('Give an object of texts by language code, e.g. {"el": "..."}.')
+        )
     out = {}
     for loc, text in value.items():
         if loc not in LANGUAGES:
@@ -106,9 +129,18 @@ def clean(value) -> dict:
             continue
         if not isinstance(text, str):
             raise ValueError(_("Not a string."))
-        text = text.strip()
-        if len(text) > MAX_TEXT or "\x00" in text:
-            raise ValueError(_("At most ${n} characters.", mapping={"n": MAX_TEXT}))
+        # a browser's text area sends CRLF: one kind of line break is stored
+        text = text.replace("\r\n", "\n").strip()
+        if "\x00" in text or (kind == FIELD and ("\n" in text or "\r" in text)):
+            raise ValueError(
+                _("${code}: not a text of one line.", mapping={"code": loc})
+                if kind == FIELD
+                else _("${code}: not a text.", mapping={"code": loc})
+            )
+        if len(text) > limit:
+            raise ValueError(
+                _("${code}: at most ${n} characters.", mapping={"code": loc, "n": limit})
+            )
         if text:
             out[loc] = text
     return out

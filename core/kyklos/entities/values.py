@@ -290,11 +290,11 @@ def parse_value(field: FieldInfo, value, column=None):
     if t == "json":
         if not isinstance(value, dict | list):
             raise Invalid(_("Not a JSON object or array."))
-        if field.display == "title_translations":
+        if field.display in ("title_translations", "text_translations"):
             from kyklos.entities import translations
 
             try:
-                return translations.clean(value)
+                return translations.clean(value, field.display)
             except ValueError as exc:
                 raise Invalid(exc.args[0]) from None
         return value
@@ -499,6 +499,8 @@ def field_node(field: FieldInfo, column=None, required: bool | None = None):
         return colander.SchemaNode(colander.DateTime(default_tzinfo=dt.UTC), **kw)
     if t == "json" and field.display == "title_translations":
         return _title_translations_node(field, kw)
+    if t == "json" and field.display == "text_translations":
+        return _text_translations_node(field, kw)
     return None
 
 
@@ -516,6 +518,28 @@ def _title_translations_node(field: FieldInfo, kw: dict):
                 title=_("Title (${language})", mapping={"language": name}),
                 missing="",
                 validator=colander.Length(max=300),
+            )
+        )
+    return node
+
+
+def _text_translations_node(field: FieldInfo, kw: dict):
+    """A text area per language, "Ελληνικά", for a longer text given per language (a
+    product's description): the multi-line sibling of the titles above."""
+    from kyklos.entities.translations import KINDS
+    from kyklos.i18n import LANGUAGES
+
+    kw["missing"] = {}
+    node = colander.SchemaNode(colander.Mapping(unknown="ignore"), **kw)
+    for code, name in LANGUAGES.items():
+        node.add(
+            colander.SchemaNode(
+                colander.String(),
+                name=code,
+                title=name,
+                missing="",
+                validator=colander.Length(max=KINDS["text_translations"]),
+                widget=deform.widget.TextAreaWidget(rows=3),
             )
         )
     return node

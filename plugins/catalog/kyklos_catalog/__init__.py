@@ -50,6 +50,7 @@ def includeme(config):
     config.include(".installed")
     config.include(".variants")
     config.include(".literature_includes")
+    config.include(".portal")
     full = ("read", "create", "update", "delete", "export", "import", "assign")
     config.add_role("catalogmanager", _("Catalog manager"), _perms(full))
     # everyone who sells reads the catalog and its prices; managers keep it

@@ -113,6 +113,40 @@ PRODUCTS = [
     ),
 ]
 
+#: sku: (description, {language: description}): a few products described per language,
+#: so quotes and the portal read them in Greek, Romanian and Polish
+DESCRIPTIONS = {
+    "OIL-EV-1L": (
+        "Cold-pressed Koroneiki olives from Messinia, harvested in November.\nAcidity below 0.3 %.",
+        {
+            "el": "Ψυχρή έκθλιψη από ελιές Κορωνέικης της Μεσσηνίας, συγκομιδή Νοεμβρίου.\n"
+            "Οξύτητα κάτω από 0,3 %.",
+            "ro": "Presat la rece din măsline Koroneiki din Messinia, recoltate în noiembrie.\n"
+            "Aciditate sub 0,3 %.",
+            "pl": "Tłoczona na zimno z oliwek Koroneiki z Mesenii, zbieranych w listopadzie.\n"
+            "Kwasowość poniżej 0,3 %.",
+        },
+    ),
+    "HON-THY-450": (
+        "Raw thyme honey from Crete, neither heated nor filtered.",
+        {
+            "el": "Ωμό θυμαρίσιο μέλι από την Κρήτη, χωρίς θέρμανση και φιλτράρισμα.",
+            "ro": "Miere crudă de cimbru din Creta, neîncălzită și nefiltrată.",
+            "pl": "Surowy miód tymiankowy z Krety, niepodgrzewany i niefiltrowany.",
+        },
+    ),
+    "SRV-TRAIN": (
+        "A day of training at your offices for up to ten people, with the course notes.",
+        {
+            "el": "Μία ημέρα εκπαίδευσης στα γραφεία σας για έως δέκα άτομα, με τις σημειώσεις.",
+            "ro": "O zi de instruire la sediul dumneavoastră pentru cel mult zece persoane, "
+            "cu suportul de curs.",
+            "pl": "Dzień szkolenia w Państwa biurze dla maksymalnie dziesięciu osób, "
+            "z materiałami szkoleniowymi.",
+        },
+    ),
+}
+
 
 def demo_data(env, size: int) -> None:
     with env.request() as request:
@@ -153,6 +187,8 @@ def demo_data(env, size: int) -> None:
                 owner_id=owner,
                 custom={},
             )
+            if sku in DESCRIPTIONS:
+                p.description, p.description_translations = DESCRIPTIONS[sku]
             db.add(p)
             products[sku] = p
         db.flush()

@@ -18,7 +18,14 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from kyklos_sdk import Base, EntityMixin, JSONType, RelatedList, SoftDeleteMixin
+from kyklos_sdk import (
+    Base,
+    EntityMixin,
+    JSONType,
+    RelatedList,
+    SoftDeleteMixin,
+    text_in_language,
+)
 
 from . import _
 
@@ -49,6 +56,9 @@ class Product(EntityMixin, SoftDeleteMixin, Base):
     #: ``{"el": "Ελαιόλαδο 1 l", ...}``: the name a quote written in that language shows
     name_translations: Mapped[dict | None] = mapped_column(JSONType)
     description: Mapped[str | None] = mapped_column(Text)
+    #: ``{"el": "Εξαιρετικό παρθένο...", ...}``: the description a quote written in that
+    #: language and a customer reading the portal in it see
+    description_translations: Mapped[dict | None] = mapped_column(JSONType)
     category_id: Mapped[int | None] = mapped_column(
         ForeignKey("catalog_category.id", ondelete="SET NULL"), index=True
     )
@@ -347,6 +357,11 @@ def includeme(config):
                 "description": _("Quotes written in that language show this name."),
             },
             "description": {"title": _("Description")},
+            "description_translations": {
+                "title": _("Description in other languages"),
+                "display": "text_translations",
+                "description": _("Quotes written in that language show this description."),
+            },
             "category_id": {"title": _("Category")},
             "kind": {"title": _("Type"), "type": "choice", "choices": KINDS},
             "unit": {"title": _("Unit"), "type": "choice", "choices": UNITS},
@@ -572,3 +587,8 @@ def product_name(product, language: str | None) -> str:
     """The product's name in ``language`` when it has one, else its name."""
     names = product.name_translations or {}
     return (language and names.get(language)) or product.name
+
+
+def product_description(product, language: str | None) -> str | None:
+    """The product's description in ``language`` when it has one, else its description."""
+    return text_in_language(product.description_translations, language, product.description)

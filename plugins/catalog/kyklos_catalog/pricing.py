@@ -100,20 +100,20 @@ def _groups(request, account_id) -> tuple[set[int], set[int]]:
     )
 
 
-def _base_where(on: dt.date, currency: str):
-    return (
+def _base_where(on: dt.date, currency: str | None):
+    where = (
         PriceList.active.is_(True),
-        PriceList.currency == currency,
         or_(PriceList.valid_from.is_(None), PriceList.valid_from <= on),
         or_(PriceList.valid_to.is_(None), PriceList.valid_to >= on),
     )
+    return where if currency is None else (*where, PriceList.currency == currency)
 
 
-def applicable_lists(request, account_id: int | None, on: dt.date, currency: str) -> list:
+def applicable_lists(request, account_id: int | None, on: dt.date, currency: str | None) -> list:
     """The price lists that apply, the one to try first first: the account's own, then
     those for a group it belongs to (a tag it carries, a segment holding it, its
     territory), then those for everyone; within each, the lower priority, then the
-    older list."""
+    older list. ``currency`` ``None``: the lists in any currency."""
     db = request.dbsession
     # a group list whose group was deleted keeps its audience and applies to nobody
     everyone = PriceList.audience == "everyone"
@@ -141,6 +141,20 @@ def _rank(pl) -> int:
     return {"account": 0, "everyone": 2}.get(pl.audience, 1)
 
 
+def customer_currency(request, account_id: int | None, on: dt.date | None = None) -> str:
+    """The currency a customer reads prices in (the portal): that of the first list made
+    for the account or a group it belongs to, valid on ``on``; else, when only the lists
+    for everyone apply (one per currency), the deployment's default currency."""
+    from kyklos_sdk import site_setting
+
+    on = on or dt.date.today()
+    if account_id is not None:
+        for pl in applicable_lists(request, account_id, on, None):
+            if pl.audience != "everyone":
+                return pl.currency
+    return site_setting(request, "currency.default") or "EUR"
+
+
 def _why(request, pl, memo=None) -> str:
     """ "Hotels 2026 (accounts tagged hotel)": a list's name and whom it is for; ``memo``
     keeps each list's and the groups' names for the other lines of the call (reading
@@ -148,6 +162,10 @@ def _why(request, pl, memo=None) -> str:
     memo = {} if memo is None else memo
     if pl.id in memo:
         return memo[pl.id]
+    if memo.get(NAMES_ONLY):
+        # a customer reads the list's name, never the groups staff file accounts in
+        memo[pl.id] = pl.name
+        return pl.name
 
     def names(kind, load):
         if kind not in memo:
@@ -187,12 +205,24 @@ def _t(request, ts) -> str:
     return request.localizer.translate(ts)
 
 
+#: the key of ``_why``'s memo that leaves the groups out of the reasons
+NAMES_ONLY = "names only"
+
+
 def prices_for(
-    request, lines, *, account_id=None, on: dt.date | None = None, currency: str
+    request,
+    lines,
+    *,
+    account_id=None,
+    on: dt.date | None = None,
+    currency: str,
+    for_customer: bool = False,
 ) -> list[Price]:
     """The :class:`Price` of each ``(product_id, quantity)`` of ``lines``; ``on`` defaults
-    to today. A product the user may not read, or that does not exist, gets no amount and
-    a reason saying so."""
+    to today. A product that does not exist gets no amount and a reason saying so; the
+    caller reads the products through the record rules. ``for_customer`` (the portal):
+    the reasons name each list but not the tag, segment or territory it is for, which
+    are the company's own filing."""
     db = request.dbsession
     on = on or dt.date.today()
     lines = [(int(pid), Decimal(str(qty))) for pid, qty in lines]
@@ -212,6 +242,8 @@ def prices_for(
     chains = {p.id: _ancestors(parents, p.category_id) for p in products.values()}
     lists = applicable_lists(request, account_id, on, currency) if products else []
     rules = _RuleIndex()
+    if for_customer:
+        rules.names[NAMES_ONLY] = True
     if lists:
         wanted = {cid for chain in chains.values() for cid in chain}
         # only the rules that can apply to these lines: the products' own and their

@@ -1,6 +1,7 @@
 """Quote lines from the catalog (SFA-14, INV-02): a line that names a product takes its
-name in the quote's language, its unit, VAT rate and the price its price lists give the
-quote's account on the quote's day, in the quote's currency, with the rule that gave it.
+name and description (its ``details``) in the quote's language, its unit, VAT rate and
+the price its price lists give the quote's account on the quote's day, in the quote's
+currency, with the rule that gave it.
 Every value stays editable: a price typed by hand replaces the catalog's and its note.
 
 The price of all the lines of a quote is asked in one call of
@@ -12,7 +13,7 @@ import datetime as dt
 from decimal import Decimal
 
 from babel.numbers import format_decimal
-from kyklos_catalog.models import Product, product_name
+from kyklos_catalog.models import Product, product_description, product_name
 from kyklos_catalog.pricing import prices_for
 from sqlalchemy import select
 
@@ -81,8 +82,12 @@ def fill_line(request, record, data: dict, errors: dict) -> None:
         record is not None and "quantity" in data and data["quantity"] != (record.quantity)
     )
     if new_product:
+        lang = quote_language(request, quote)
         if not (data.get("description") or "").strip():
-            data["description"] = product_name(product, quote_language(request, quote))[:500]
+            data["description"] = product_name(product, lang)[:500]
+        if not (data.get("details") or "").strip():
+            # the description in the quote's language, else the plain one
+            data["details"] = product_description(product, lang)
         if not data.get("unit"):
             data["unit"] = product.unit
         if data.get("tax_rate") is None:
@@ -152,9 +157,11 @@ def line_json(request, quote, product_id: int, quantity) -> dict:
     price = line_price(request, quote, product_id, quantity)
     units = dict(UNITS)
     tr = request.localizer.translate
+    lang = quote_language(request, quote)
     return {
         "product_id": product_id,
-        "description": product_name(product, quote_language(request, quote)),
+        "description": product_name(product, lang),
+        "details": product_description(product, lang) or "",
         "unit": product.unit,
         "unit_title": tr(units[product.unit]) if product.unit in units else product.unit,
         "tax_rate": str(Decimal(product.tax_rate or 0).normalize()),

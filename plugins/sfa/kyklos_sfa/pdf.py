@@ -333,7 +333,9 @@ def render_quote(
 
     pad = 1.5
     for i, ln in enumerate(lines, start=1):
-        cells = [str(i), ln.description, num(ln.quantity), money(ln.unit_price),
+        # the details (a product's description) under the line's description
+        text = ln.description + (f"\n{ln.details.strip()}" if (ln.details or "").strip() else "")
+        cells = [str(i), text, num(ln.quantity), money(ln.unit_price),
                  pct(ln.discount_percent), pct(ln.tax_rate), money(ln.line_total)]
         # The description wraps; the row is as tall as its lines.
         used = pdf.multi_cell(widths[1] - 2, 4.6, cells[1], dry_run=True, output="LINES")

@@ -94,8 +94,8 @@ def next_revision(db, quote: Quote) -> int:
 
 COPIED = ("title", "opportunity_id", "account_id", "person_id", "currency", "valid_until",
           "notes", "variant", "language", "introduction", "terms")
-LINE_COPIED = ("position", "product_id", "description", "unit", "quantity", "unit_price",
-               "discount_percent", "tax_rate", "line_total", "price_note")
+LINE_COPIED = ("position", "product_id", "description", "details", "unit", "quantity",
+               "unit_price", "discount_percent", "tax_rate", "line_total", "price_note")
 
 
 class Conversion:

@@ -108,6 +108,9 @@ class QuoteLine(EntityMixin, Base):
         ForeignKey("catalog_product.id", ondelete="SET NULL"), index=True
     )
     description: Mapped[str] = mapped_column(String(500), nullable=False)
+    #: the longer text under the description: a product's description in the quote's
+    #: language when the line picks it (editable like the rest)
+    details: Mapped[str | None] = mapped_column(Text)
     unit: Mapped[str | None] = mapped_column(String(10))
     quantity: Mapped[decimal.Decimal] = mapped_column(Numeric(14, 3), nullable=False, default=1)
     unit_price: Mapped[decimal.Decimal] = mapped_column(Numeric(18, 2), nullable=False, default=0)

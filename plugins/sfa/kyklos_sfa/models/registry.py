@@ -341,6 +341,12 @@ def register_entity_types(config):
             "unit": choice(UNITS),
             # a product line takes the product's name when none is given
             "description": {"required": False},
+            "details": {
+                "title": _("Details"),
+                "description": _(
+                    "Empty with a product: the product's description in the quote's language."
+                ),
+            },
         }),
         default_sort="position",
         menu_group=None,

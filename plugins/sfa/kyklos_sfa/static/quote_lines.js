@@ -1,6 +1,6 @@
 // The quote page's "Add a line" form: choosing a product (or changing the quantity of a
-// chosen one) asks the server what the line would say - the name in the quote's
-// language, unit, VAT rate and the price list's price with the rule that gave it - and
+// chosen one) asks the server what the line would say - the name and description in
+// the quote's language, unit, VAT rate and the price list's price with the rule that gave it - and
 // fills the inputs, which stay editable. Without JavaScript the server fills whatever
 // is left empty when the form is sent.
 (function () {
@@ -14,6 +14,7 @@
   var reason = document.getElementById("sfa-line-reason");
   var fields = {
     description: document.getElementById("sfa-line-desc"),
+    details: document.getElementById("sfa-line-details"),
     unit: document.getElementById("sfa-line-unit"),
     unit_price: document.getElementById("sfa-line-price"),
     tax_rate: document.getElementById("sfa-line-tax")
@@ -32,6 +33,7 @@
         if (line.errors) { reason.textContent = line.title || ""; return; }
         if (fillAll) {
           fields.description.value = line.description;
+          if (fields.details) { fields.details.value = line.details || ""; }
           fields.unit.value = line.unit;
           fields.tax_rate.value = line.tax_rate;
         }

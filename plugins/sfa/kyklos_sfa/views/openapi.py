@@ -298,6 +298,7 @@ def openapi_paths(request) -> dict:
                             "properties": {
                                 "product_id": {"type": "integer"},
                                 "description": {"type": "string"},
+                                "details": {"type": "string"},
                                 "unit": {"type": "string"},
                                 "unit_title": {"type": "string"},
                                 "tax_rate": {"type": "string"},

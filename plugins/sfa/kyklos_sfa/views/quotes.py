@@ -253,6 +253,8 @@ def add_line_view(request):
         data["product_id"] = int(product)
     if p.get("unit"):
         data["unit"] = p["unit"]
+    if (p.get("details") or "").strip():
+        data["details"] = p["details"].strip()
     for name in LINE_FIELDS[1:]:
         value = parse_amount(p.get(name, ""))
         if value is not None:
