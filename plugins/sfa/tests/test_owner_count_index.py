@@ -8,7 +8,7 @@ from sqlalchemy import create_engine, inspect, text
 
 INDEXES = {
     "contacts": ("contacts_0006", ["contacts_person", "contacts_account"]),
-    "sfa": ("sfa_0004", ["sfa_opportunity", "sfa_lead"]),
+    "sfa": ("sfa_0005", ["sfa_opportunity", "sfa_lead"]),
 }
 
 

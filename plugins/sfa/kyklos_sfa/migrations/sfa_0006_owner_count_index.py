@@ -5,15 +5,15 @@ owner_id IN (...)``, ``NOT IN`` or ``IS NOT NULL``) read every wide row; with th
 it reads the index alone, as the administrator's count does (issue #19,
 ``kyklos_sdk.owner_count_index``).
 
-Revision ID: sfa_0005
-Revises: sfa_0004
+Revision ID: sfa_0006
+Revises: sfa_0005
 Created: 2026-12-07
 """
 
 from alembic import op
 
-revision = "sfa_0005"
-down_revision = "sfa_0004"
+revision = "sfa_0006"
+down_revision = "sfa_0005"
 branch_labels = None
 depends_on = None
 
