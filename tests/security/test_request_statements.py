@@ -289,3 +289,35 @@ def test_the_cache_is_bounded():
     for n in range(authcache.MAX_DATABASES * 2):
         store.put((f"db{n}", 1), "rules", "x", 1)
     assert store.size() == authcache.MAX_DATABASES
+
+
+def test_owner_department_of_a_write_check_counts_on_the_next_request(
+    api, dbsession, registry, make_user, other_engine, query_counter
+):
+    """A write checked against a department scope reads the owner's department once per
+    process; moving the owner elsewhere counts on the next request."""
+    with dbsession() as db:
+        add_role(
+            db, "see all, change team", ("read", "update"), {"read": ["all"], "write": ["team"]}
+        )
+        team = add_department(db, "Team").id
+        other = add_department(db, "Other").id
+    client = api("see all, change team")
+    mate = make_user(email="mate@example.com")
+    model = registry.kyklos_entities["thing"].model
+    with dbsession() as db:
+        db.get(User, client.user_id).department_id = team
+        db.get(User, mate).department_id = team
+        thing = model(name="mate's", owner_id=mate)
+        db.add(thing)
+        db.flush()
+        thing_id = thing.id
+    client.patch_json(f"/api/v1/things/{thing_id}", {"size": 1})
+    with query_counter() as qc:
+        client.patch_json(f"/api/v1/things/{thing_id}", {"size": 2})
+    assert not [s for s in qc.statements if "kyklos_user.department_id" in s], qc.statements
+    with other_engine.begin() as conn:
+        conn.execute(update(User).where(User.id == mate).values(department_id=other))
+    client.patch_json(f"/api/v1/things/{thing_id}", {"size": 3}, status=403)
+    with dbsession() as db:
+        assert db.get(model, thing_id).size == 2

@@ -297,9 +297,16 @@ class _Context:
 
     def owner_department(self, owner_id: int) -> int | None:
         if owner_id not in self._owner_dept:
-            self._owner_dept[owner_id] = self.db.execute(
-                select(User.department_id).where(User.id == owner_id)
-            ).scalar_one_or_none()
+            # a user's department (or their removal) bumps the counter: process-wide
+            cache_key = authcache.key(self.db)
+            found = authcache.get(cache_key, "owner_department", owner_id)
+            if found is None:
+                dept = self.db.execute(
+                    select(User.department_id).where(User.id == owner_id)
+                ).scalar_one_or_none()
+                found = (dept,)
+                authcache.put(cache_key, "owner_department", owner_id, found)
+            self._owner_dept[owner_id] = found[0]
         return self._owner_dept[owner_id]
 
     # -- scopes
