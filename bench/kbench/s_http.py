@@ -69,6 +69,10 @@ class Server:
                 return self
             except OSError:
                 time.sleep(0.1)
+        # __exit__ does not run when __enter__ raises: a server left running kept the
+        # bench's SQLite file locked for the next run
+        self.proc.kill()
+        self.proc.wait(timeout=10)
         raise RuntimeError(f"{self.kind} server did not start")
 
     def __exit__(self, *exc):
