@@ -44,10 +44,23 @@ class Server:
     def __enter__(self):
         env = dict(os.environ, PYTHONPATH=str(BENCH_DIR))
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "kbench.serve", self.kind, str(self.port), str(THREADS),
-             self.url], cwd=BENCH_DIR, env=env, stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE)
-        deadline = time.monotonic() + 60
+            [
+                sys.executable,
+                "-m",
+                "kbench.serve",
+                self.kind,
+                str(self.port),
+                str(THREADS),
+                self.url,
+            ],
+            cwd=BENCH_DIR,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        # Building the app took 79 s of wall time at load 10 on the shared 2-core
+        # machine (16 s of CPU): a slow start is load, not a failure of the code.
+        deadline = time.monotonic() + 300
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"{self.kind} server died: {self.proc.stderr.read()[-2000:]}")
@@ -56,6 +69,10 @@ class Server:
                 return self
             except OSError:
                 time.sleep(0.1)
+        # __exit__ does not run when __enter__ raises: a server left running kept the
+        # bench's SQLite file locked for the next run
+        self.proc.kill()
+        self.proc.wait(timeout=10)
         raise RuntimeError(f"{self.kind} server did not start")
 
     def __exit__(self, *exc):
@@ -121,8 +138,9 @@ def _worker(port, seconds, n, stats, token, my_ids, open_ids, queries, seed, mix
                 status, _e, body = _request(conn, "GET", rnd.choice(queries), auth)
             elif x < 0.85 or not my_ids:
                 op = "open"
-                status, _e, body = _request(conn, "GET",
-                                            f"/api/v1/persons/{rnd.choice(open_ids)}", auth)
+                status, _e, body = _request(
+                    conn, "GET", f"/api/v1/persons/{rnd.choice(open_ids)}", auth
+                )
             else:
                 pid = rnd.choice(my_ids)
                 seq += 1
@@ -131,11 +149,19 @@ def _worker(port, seconds, n, stats, token, my_ids, open_ids, queries, seed, mix
                 # test conflicts), then about 5 % at random.
                 stale = seq == 2 or rnd.random() < 0.05
                 known = versions[pid]
-                headers = {**auth, "Content-Type": "application/json",
-                           "If-Match": f'"{known - 1 if stale else known}"'}
+                headers = {
+                    **auth,
+                    "Content-Type": "application/json",
+                    "If-Match": f'"{known - 1 if stale else known}"',
+                }
                 op = "update_stale" if stale else "update"
-                status, etag, body = _request(conn, "PATCH", f"/api/v1/persons/{pid}", headers,
-                                            json.dumps({"job_title": title}).encode())
+                status, etag, body = _request(
+                    conn,
+                    "PATCH",
+                    f"/api/v1/persons/{pid}",
+                    headers,
+                    json.dumps({"job_title": title}).encode(),
+                )
                 with stats.lock:
                     if stale:
                         stats.conflicts_sent += 1
@@ -165,9 +191,22 @@ def load(port, seconds, token=None, my_ids=None, open_ids=None, queries=None, mi
     threads = []
     for i in range(CONNECTIONS):
         mine = (my_ids or [])[i::CONNECTIONS]
-        t = threading.Thread(target=_worker, args=(port, seconds, i, stats, token, mine,
-                                                   open_ids or [], queries or [], 1000 + i,
-                                                   mixed), daemon=True)
+        t = threading.Thread(
+            target=_worker,
+            args=(
+                port,
+                seconds,
+                i,
+                stats,
+                token,
+                mine,
+                open_ids or [],
+                queries or [],
+                1000 + i,
+                mixed,
+            ),
+            daemon=True,
+        )
         threads.append(t)
     t0 = time.perf_counter()
     for t in threads:
@@ -195,8 +234,12 @@ def _summary(stats, elapsed) -> dict:
 
 
 def run(ctx) -> Result:
-    res = Result(6, "mixed HTTP load on waitress", ctx.kind,
-                 target=">= 20% of hello req/s, p95 < 250 ms, 0 5xx")
+    res = Result(
+        6,
+        "mixed HTTP load on waitress",
+        ctx.kind,
+        target=">= 20% of hello req/s, p95 < 250 ms, 0 5xx",
+    )
     org = ctx.org
     uid = org.region_managers[0]
     token = ctx.token(uid)
@@ -230,15 +273,28 @@ def run(ctx) -> Result:
         with ctx.engine.connect() as c:
             rows = {}
             for i in range(0, len(ids), 500):
-                chunk = ",".join(map(str, ids[i:i + 500]))
-                rows.update({r[0]: (r[1], r[2]) for r in c.execute(text(
-                    f"SELECT id, job_title, version FROM contacts_person WHERE id IN ({chunk})"))})
+                chunk = ",".join(map(str, ids[i : i + 500]))
+                rows.update(
+                    {
+                        r[0]: (r[1], r[2])
+                        for r in c.execute(
+                            text(
+                                "SELECT id, job_title, version FROM contacts_person "
+                                f"WHERE id IN ({chunk})"
+                            )
+                        )
+                    }
+                )
         mismatched = sum(rows.get(i) != ks.final[i] for i in ids)
     res.kyklos = {**ky, "headline": f"{ky['req_per_s']:.0f} req/s p95 {ky['p95_ms']:.0f} ms"}
     res.baseline = {**hello, "headline": f"{hello['req_per_s']:.0f} req/s"}
     res.efficiency = ky["req_per_s"] / hello["req_per_s"] if hello["req_per_s"] else None
-    res.target_met = (res.efficiency is not None and res.efficiency >= 0.20
-                      and ky["p95_ms"] < 250 and ky["errors_5xx"] == 0)
+    res.target_met = (
+        res.efficiency is not None
+        and res.efficiency >= 0.20
+        and ky["p95_ms"] < 250
+        and ky["errors_5xx"] == 0
+    )
     res.peak_rss_mb = ky["server_peak_mb"]
     res.correctness = {
         "conflicting_updates_sent": ks.conflicts_sent,
@@ -251,10 +307,15 @@ def run(ctx) -> Result:
         "rows_lost": mismatched,
         "rows_leaked": 0,
         "duplicates": 0,
-        "ok": (ks.silent_overwrites == 0 and mismatched == 0
-               and ks.conflicts_rejected == ks.conflicts_sent),
+        "ok": (
+            ks.silent_overwrites == 0
+            and mismatched == 0
+            and ks.conflicts_rejected == ks.conflicts_sent
+        ),
     }
-    res.note = (f"{CONNECTIONS} keep-alive connections from Python threads, waitress "
-                f"threads={THREADS}, {secs:.0f} s (hello {HELLO_SECONDS:.0f} s); "
-                f"server peak RSS {srv.peak_mb:.0f} MiB")
+    res.note = (
+        f"{CONNECTIONS} keep-alive connections from Python threads, waitress "
+        f"threads={THREADS}, {secs:.0f} s (hello {HELLO_SECONDS:.0f} s); "
+        f"server peak RSS {srv.peak_mb:.0f} MiB"
+    )
     return res

@@ -37,6 +37,8 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.sql.functions import GenericFunction
 
+# registers the engine events that keep the authorisation cache true (every engine)
+from kyklos import authcache
 from kyklos.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -166,6 +168,8 @@ def _bulk_insert(db, table, rows: list[dict]) -> None:
         conn.exec_driver_sql(f"INSERT INTO {target} ({names}) VALUES ({marks})", values)
         return
     sql = f"COPY {target} ({names}) FROM STDIN"
+    if table.name in authcache.WATCHED or table.name == authcache.USER_TABLE:
+        authcache.note_write(conn)  # COPY passes by the engine's statement events
     raw = conn.connection.driver_connection
     try:
         with raw.cursor() as cur, cur.copy(sql) as cp:
@@ -183,7 +187,8 @@ def _raw_rows(dialect, table, rows: list[dict]):
     given = rows[0].keys()
     cols = [c for c in table.columns if c.key in given]
     defaults = [
-        c for c in table.columns
+        c
+        for c in table.columns
         if c.key not in given and c.default is not None and not c.default.is_sequence
     ]
     if any(not (d.default.is_scalar or d.default.is_callable) for d in defaults):
@@ -350,8 +355,15 @@ def prefers_immediate() -> bool:
 LOCKED_ATTEMPTS = 8
 
 
-def retry_locked(fn, *args, attempts: int = LOCKED_ATTEMPTS, first_delay: float = 0.05,
-                 max_delay: float = 2.0, what: str = "", **kwargs):
+def retry_locked(
+    fn,
+    *args,
+    attempts: int = LOCKED_ATTEMPTS,
+    first_delay: float = 0.05,
+    max_delay: float = 2.0,
+    what: str = "",
+    **kwargs,
+):
     """``fn(*args, **kwargs)``, run again (with exponential backoff and jitter) while it
     fails with "database is locked". ``fn`` must be one whole transaction, safe to
     repeat: its failed attempts rolled back. Other errors pass through at once."""
@@ -364,9 +376,14 @@ def retry_locked(fn, *args, attempts: int = LOCKED_ATTEMPTS, first_delay: float 
                 raise
             # A retry that then succeeds is routine on SQLite (the embedded worker and the
             # web threads share one file): only the later attempts are worth a line.
-            log.log(logging.DEBUG if attempt < 3 else logging.INFO,
-                    "%s: database is locked, attempt %d of %d again in %.2f s",
-                    what or getattr(fn, "__name__", "write"), attempt + 1, attempts, delay)
+            log.log(
+                logging.DEBUG if attempt < 3 else logging.INFO,
+                "%s: database is locked, attempt %d of %d again in %.2f s",
+                what or getattr(fn, "__name__", "write"),
+                attempt + 1,
+                attempts,
+                delay,
+            )
             time.sleep(delay * (0.5 + random.random()))  # noqa: S311 - jitter, not crypto
             delay = min(delay * 2, max_delay)
     raise AssertionError("unreachable")  # pragma: no cover

@@ -212,11 +212,16 @@ def build_app(db_url: str, plugins, theme="default", files_dir=None, **extra):
 
 
 def empty_database(registry, resync: bool = True) -> None:
-    """Delete every row of every table except migration versions, then re-create roles."""
+    """Delete every row of every table except migration versions and the authorisation
+    counter, then re-create roles."""
     from kyklos.db import Base
 
     engine = registry["dbengine"]
-    tables = [t for t in reversed(Base.metadata.sorted_tables)]
+    # The authorisation counter stays (like the migration versions): deleting the
+    # other tables bumps it, and without its row nothing would be cached.
+    tables = [
+        t for t in reversed(Base.metadata.sorted_tables) if t.name != "kyklos_auth_generation"
+    ]
     with engine.begin() as conn:
         existing = set(engine.dialect.get_table_names(conn))
         names = [t.name for t in tables if t.name in existing]

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from kyklos import authcache
 from kyklos.db import utcnow
 from kyklos.security.models import Delegation, User
 
@@ -112,8 +113,31 @@ def rights_of(registry, delegation: Delegation) -> DelegatedRights:
 
 
 def active_delegations(dbsession, user_id: int, now: dt.datetime | None = None):
-    """Delegations currently handing rights to ``user_id`` (from active users)."""
-    now = now or utcnow()
+    """Delegations currently handing rights to ``user_id`` (from active users).
+
+    Asked on every request, and nearly always empty: the windows of the delegations to
+    the user that have not ended are kept process-wide (:mod:`kyklos.authcache`, bumped
+    by every write to delegations), and the delegations are read only when one of those
+    windows is open now. A window that closed stays closed, so a list read earlier
+    holds every window that can open later."""
+    if now is None:
+        now = utcnow()
+        cache_key = authcache.key(dbsession)
+        windows = authcache.get(cache_key, "delegation_windows", user_id)
+        if windows is None:
+            windows = tuple(
+                dbsession.execute(
+                    select(Delegation.starts_at, Delegation.ends_at).where(
+                        Delegation.to_user_id == user_id,
+                        Delegation.from_user_id != user_id,
+                        Delegation.ended_at.is_(None),
+                        Delegation.ends_at > now,
+                    )
+                ).all()
+            )
+            authcache.put(cache_key, "delegation_windows", user_id, windows)
+        if not any(starts <= now < ends for starts, ends in windows):
+            return []
     rows = dbsession.execute(
         select(Delegation).where(
             Delegation.to_user_id == user_id,

@@ -5,7 +5,16 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from kyklos.db import Base, IdMixin, JSONType, TimestampMixin, UTCDateTime, utcnow
@@ -309,3 +318,16 @@ class LoginAttempt(IdMixin, Base):
 
     ip: Mapped[str] = mapped_column(String(64), nullable=False)
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False, index=True)
+
+
+class AuthGeneration(Base):
+    """One row: a counter that every write changing who may do what bumps in its own
+    transaction (:mod:`kyklos.security.authcache`). Each process keeps the roles' rules,
+    the org chart and owner lists under the value it read, so a change committed by any
+    process is seen on the next request of every other one. It starts at a random value:
+    two databases (a test's fresh one, a restored copy) never share a value."""
+
+    __tablename__ = "kyklos_auth_generation"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    value: Mapped[int] = mapped_column(BigInteger, nullable=False)

@@ -50,6 +50,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import and_, false, literal_column, or_, select, true, union_all
 
+from kyklos import authcache
 from kyklos.security.models import (
     Department,
     FieldPermission,
@@ -130,7 +131,9 @@ class Grant:
 
 
 class _Context:
-    """Per-request cache of everything the rules need (a handful of small queries)."""
+    """Per-request cache of everything the rules need. The roles' rules and field
+    permissions, the departments and the owners of department scopes come from the
+    process-wide :mod:`kyklos.authcache` when the database's counter has not moved."""
 
     def __init__(self, request, ident):
         self.request = request
@@ -173,7 +176,12 @@ class _Context:
         """The record rules and field permissions of the subjects' roles, in one
         statement: nearly every request that needs one needs the other (a list checks
         the rows' visibility and the readable fields), and each was a round trip."""
-        role_ids = sorted({r.id for s in self.subjects for r in s.roles})
+        role_ids = tuple(sorted({r.id for s in self.subjects for r in s.roles}))
+        cache_key = authcache.key(self.db) if role_ids else None
+        found = authcache.get(cache_key, "role_rules", role_ids)
+        if found is not None:
+            self._rules, self._fields = found
+            return
         rules: dict[tuple, set[str]] = {}
         fields: dict[tuple, dict[str, str]] = {}
         if role_ids:
@@ -198,7 +206,10 @@ class _Context:
                     rules.setdefault((rid, entity, name), set()).add(value)
                 else:
                     fields.setdefault((rid, entity), {})[name] = value
-        self._rules, self._fields = rules, fields
+        # frozen: the same objects serve every request of the process
+        frozen = {k: frozenset(v) for k, v in rules.items()}
+        self._rules, self._fields = frozen, fields
+        authcache.put(cache_key, "role_rules", role_ids, (frozen, fields))
 
     @property
     def rules(self) -> dict:
@@ -209,9 +220,16 @@ class _Context:
     @property
     def departments(self) -> list:
         if self._departments is None:
-            self._departments = self.db.execute(
-                select(Department.id, Department.path, Department.manager_id)
-            ).all()
+            cache_key = authcache.key(self.db)
+            found = authcache.get(cache_key, "departments", None)
+            if found is None:
+                found = tuple(
+                    self.db.execute(
+                        select(Department.id, Department.path, Department.manager_id)
+                    ).all()
+                )
+                authcache.put(cache_key, "departments", None, found)
+            self._departments = found
         return self._departments
 
     def territory_values(self, user_id: int) -> set[str]:
@@ -232,39 +250,63 @@ class _Context:
             self._load_role_rules()
         return self._fields
 
-    def department_owners(self, departments: set[int]) -> tuple[str, list[int]]:
+    def department_owners(self, departments: set[int]) -> tuple[str, tuple[int, ...]]:
         """How to select the owners placed in ``departments``: ``("in", ids)``,
         ``("not_in", ids)`` (the users outside, fewer than those inside) or
         ``("select", [])`` when both lists are too long to render."""
         key = frozenset(departments)
         if key not in self._dept_owners:
+            cache_key = authcache.key(self.db)
+            # the cap is part of the answer (tests lower it)
+            item = (key, MAX_OWNER_LIST)
+            found = authcache.get(cache_key, "department_owners", item)
+            if found is not None:
+                self._dept_owners[key] = found
+                return found
             # Two bounded reads in one statement (one round trip per request, not two):
             # a large org never loads all its users per request.
             depts = sorted(key)
             cap = MAX_OWNER_LIST + 1
-            ins = (select(User.id, literal_column("1").label("inside"))
-                   .where(User.department_id.in_(depts)).limit(cap).subquery())
-            outs = (select(User.id, literal_column("0").label("inside"))
-                    .where(or_(User.department_id.is_(None), User.department_id.not_in(depts)))
-                    .limit(cap).subquery())
+            ins = (
+                select(User.id, literal_column("1").label("inside"))
+                .where(User.department_id.in_(depts))
+                .limit(cap)
+                .subquery()
+            )
+            outs = (
+                select(User.id, literal_column("0").label("inside"))
+                .where(or_(User.department_id.is_(None), User.department_id.not_in(depts)))
+                .limit(cap)
+                .subquery()
+            )
             inside, outside = [], []
-            for uid, flag in self.db.execute(union_all(select(ins.c.id, ins.c.inside),
-                                                       select(outs.c.id, outs.c.inside))):
+            for uid, flag in self.db.execute(
+                union_all(select(ins.c.id, ins.c.inside), select(outs.c.id, outs.c.inside))
+            ):
                 (inside if flag else outside).append(uid)
             if len(inside) <= MAX_OWNER_LIST and len(inside) <= len(outside):
                 found = ("in", sorted(inside))
             elif len(outside) <= MAX_OWNER_LIST:
                 found = ("not_in", sorted(outside))
             else:
-                found = ("select", [])
+                found = ("select", ())
+            found = (found[0], tuple(found[1]))
             self._dept_owners[key] = found
+            authcache.put(cache_key, "department_owners", item, found)
         return self._dept_owners[key]
 
     def owner_department(self, owner_id: int) -> int | None:
         if owner_id not in self._owner_dept:
-            self._owner_dept[owner_id] = self.db.execute(
-                select(User.department_id).where(User.id == owner_id)
-            ).scalar_one_or_none()
+            # a user's department (or their removal) bumps the counter: process-wide
+            cache_key = authcache.key(self.db)
+            found = authcache.get(cache_key, "owner_department", owner_id)
+            if found is None:
+                dept = self.db.execute(
+                    select(User.department_id).where(User.id == owner_id)
+                ).scalar_one_or_none()
+                found = (dept,)
+                authcache.put(cache_key, "owner_department", owner_id, found)
+            self._owner_dept[owner_id] = found[0]
         return self._owner_dept[owner_id]
 
     # -- scopes

@@ -9,8 +9,9 @@ import secrets
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from kyklos import authcache
 from kyklos.db import utcnow
-from kyklos.security.models import ApiToken, User
+from kyklos.security.models import ApiToken, AuthGeneration, User
 
 TOKEN_PREFIX = "kyk_"  # noqa: S105 - a prefix, not a secret
 
@@ -43,14 +44,25 @@ def find_token(dbsession, token: str) -> ApiToken | None:
     # query when a territory scope applies; loading them here was a query per request.
     # The user's roles (every request's permissions) come in the same statement: a
     # separate select-in load was a second round trip on every API request.
+    # The authorisation counter too (a scalar sub-select): the request's look-ups of
+    # rules, departments and delegations are cached under it (kyklos.authcache).
     user = joinedload(ApiToken.user)
-    row = dbsession.execute(
-        select(ApiToken)
-        .options(user.lazyload(User.territories), user.joinedload(User.roles))
-        .where(ApiToken.token_hash == digest(token))
-    ).unique().scalar_one_or_none()
+    generation = select(AuthGeneration.value).where(AuthGeneration.id == 1).scalar_subquery()
+    found = (
+        dbsession.execute(
+            select(ApiToken, generation)
+            .options(user.lazyload(User.territories), user.joinedload(User.roles))
+            .where(ApiToken.token_hash == digest(token))
+        )
+        .unique()
+        .one_or_none()
+    )
     now = utcnow()
-    if row is None or row.revoked_at is not None:
+    if found is None:
+        return None
+    row, value = found
+    authcache.remember(dbsession, value)
+    if row.revoked_at is not None:
         return None
     if row.expires_at is not None and row.expires_at <= now:
         return None
