@@ -194,6 +194,14 @@ def _offset_modifier(value, first: int, changes) -> object:
     return tree(0, len(offsets) - 1)
 
 
+@functools.lru_cache(maxsize=256)
+def _column_modifier(column, tz: str):
+    """:func:`_offset_modifier` of a table's column, built once per column and zone:
+    the tree is some 500 immutable SQL elements, reused by every report on them."""
+    first, changes = utc_offsets(tz)
+    return _offset_modifier(column, first, changes)
+
+
 def sqlite_bucket_expr(expr, unit: str, tz: str, is_dt: bool, stored: bool):
     """The first day of ``unit`` holding ``expr`` as SQL SQLite computes in C, the same
     answer as :func:`sqlite_bucket`. ``stored``: ``expr`` is a date-time column as the
@@ -206,8 +214,12 @@ def sqlite_bucket_expr(expr, unit: str, tz: str, is_dt: bool, stored: bool):
             first, changes = utc_offsets(tz)
         except (KeyError, ValueError, OSError):
             return bucket_start(expr, literal(unit), literal(tz), literal(True))
-        value = expr if stored else func.datetime(expr)
-        mods = [_offset_modifier(value, first, changes)]
+        if stored:
+            value = expr
+            mods = [_column_modifier(expr, tz)]
+        else:
+            value = func.datetime(expr)
+            mods = [_offset_modifier(value, first, changes)]
     if unit == "quarter":
         month = cast(func.strftime(_sql_text("%m"), value, *mods), Integer)
         back = func.printf(_sql_text("-%d months"), (month - 1) % 3)
