@@ -155,6 +155,17 @@ def _bulk_insert(db, table, rows: list[dict]) -> None:
         db.execute(insert(table), rows)  # an SQL-expression default: only INSERT has it
         return
     cols, values = prepared
+    raw_insert(conn, table, cols, values)
+
+
+def raw_insert(conn, table, cols, values) -> None:
+    """Insert ``values`` (tuples of DBAPI values, already through the column types'
+    bind processing, in the order of ``cols``) on the Connection ``conn``: COPY on
+    PostgreSQL with psycopg, one DBAPI executemany on SQLite. The bulk path under
+    :func:`bulk_insert` (SQLite, or PostgreSQL with psycopg), and a bench's loader of
+    millions of rows."""
+    dialect = conn.dialect
+    copy = dialect.name == "postgresql" and dialect.driver == "psycopg"
     quote = dialect.identifier_preparer.quote
     names = ", ".join(quote(c.name) for c in cols)
     target = dialect.identifier_preparer.format_table(table)

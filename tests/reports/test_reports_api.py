@@ -168,6 +168,65 @@ def test_periods_are_the_users_days(api, registry, dbsession, make_user):
     assert run(reader, spec).json["rows"][0]["records_url"] is None
 
 
+def test_periods_follow_daylight_saving_time(api, registry, dbsession):
+    # 00:30 in Athens on the first of a month is still the previous day in UTC, and by
+    # two hours in winter but three in summer: a bucket computed in UTC, or with one
+    # fixed offset, puts these in the wrong month (or day, or year)
+    moments = {
+        "winter": dt.datetime(2026, 1, 31, 22, 30, tzinfo=UTC),  # 1 Feb 00:30 +02
+        "summer": dt.datetime(2026, 6, 30, 21, 30, tzinfo=UTC),  # 1 Jul 00:30 +03
+        "new year": dt.datetime(2025, 12, 31, 22, 30, tzinfo=UTC),  # 1 Jan 2026 00:30 +02
+        "spring day": dt.datetime(2026, 3, 28, 22, 30, tzinfo=UTC),  # 29 Mar 00:30 +02
+        "autumn day": dt.datetime(2026, 10, 24, 21, 30, tzinfo=UTC),  # 25 Oct 00:30 +03
+        "far": dt.datetime(2150, 6, 30, 21, 30, tzinfo=UTC),  # 1 Jul 2150 00:30 +03
+    }
+    ids = insert_things(registry, dbsession, [{"name": n} for n in moments])
+    model = registry.kyklos_entities["thing"].model
+    with dbsession() as db:
+        for i, when in zip(ids, moments.values(), strict=True):
+            db.get(model, i).created_at = when
+    reader = api("thingsreader")
+    with dbsession() as db:
+        db.get(User, reader.user_id).timezone = "Europe/Athens"
+
+    def groups(bucket):
+        spec = {"entity": "thing", "group_by": [{"field": "created_at", "bucket": bucket}]}
+        return {r["d0"]: r["m0"] for r in run(reader, spec).json["rows"]}
+
+    assert groups("month") == {
+        "2026-01-01": 1,
+        "2026-02-01": 1,
+        "2026-03-01": 1,
+        "2026-07-01": 1,
+        "2026-10-01": 1,
+        "2150-07-01": 1,
+    }
+    assert groups("day") == {
+        "2026-01-01": 1,
+        "2026-02-01": 1,
+        "2026-03-29": 1,
+        "2026-07-01": 1,
+        "2026-10-25": 1,
+        "2150-07-01": 1,
+    }
+    assert groups("year") == {"2026-01-01": 5, "2150-01-01": 1}
+    assert groups("quarter") == {
+        "2026-01-01": 3,
+        "2026-07-01": 1,
+        "2026-10-01": 1,
+        "2150-07-01": 1,
+    }
+    # ISO weeks start on Monday: 1 Feb 2026 is a Sunday, 29 Mar a Sunday, 25 Oct a Sunday
+    assert groups("week") == {
+        "2025-12-29": 1,
+        "2026-01-26": 1,
+        "2026-03-23": 1,
+        "2026-06-29": 1,
+        "2026-10-19": 1,
+        "2150-06-29": 1,
+    }
+
+
 def records(app, url):
     path = url.replace("http://localhost", "").replace("/things/", "/api/v1/things")
     path = path.replace("/deals/", "/api/v1/deals")
