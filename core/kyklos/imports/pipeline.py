@@ -668,6 +668,7 @@ def execute(registry, run_id: int, progress=None) -> dict:
     created: dict = {}  # records created for names in reference columns, for the whole run
     columns: dict = {}  # the columns' converters (Batch.rows_to_data), for the whole run
     tables: set = set()  # every table a batch wrote, analysed when the run ends
+    carry: dict = {}  # rows written by batches too small to look at statistics alone
     uid = info["user_id"]
     with log.open("w" if new_log else "a", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
@@ -685,6 +686,7 @@ def execute(registry, run_id: int, progress=None) -> dict:
             done: list = []
             with _collector_paused(), job_request(registry, uid) as request:
                 et = request.registry.kyklos_entities[info["entity"]]
+                request.dbsession.info[upkeep.CARRY_KEY] = carry
                 customfields.refresh(registry, request.dbsession)
                 batch = Batch(request, et, options, seen, info["dry_run"], created, columns)
                 size, i = CHUNK_FIRST, 0
