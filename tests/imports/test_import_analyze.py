@@ -156,8 +156,7 @@ def test_search_index_command_analyses_the_index(api, registry, db_url, tmp_path
     assert stats[SEARCH] == count(registry, SEARCH) >= 30, stats
 
 
-def test_small_batches_refresh_statistics_during_the_run(api, registry, tmp_path,
-                                                         monkeypatch):
+def test_small_batches_refresh_statistics_during_the_run(api, registry, tmp_path, monkeypatch):
     """An import on a busy machine commits time-bounded batches of fewer rows than a
     transaction needs to look at its statistics alone; the run adds its batches' rows
     up, so a table is analysed as it grows during the run, not only when it ends."""
@@ -168,8 +167,9 @@ def test_small_batches_refresh_statistics_during_the_run(api, registry, tmp_path
     monkeypatch.setitem(registry.settings, "kyklos.imports.batch_seconds", "0.000001")
     ed = api("thingseditor")
     path = tmp_path / "things.csv"
-    path.write_text("name,size\n" + "".join(f"Thing {i:05d},{i % 9}\n" for i in range(700)),
-                    encoding="utf-8")
+    path.write_text(
+        "name,size\n" + "".join(f"Thing {i:05d},{i % 9}\n" for i in range(700)), encoding="utf-8"
+    )
     since = forget_statistics(registry)
     seen = []
 
@@ -181,10 +181,15 @@ def test_small_batches_refresh_statistics_during_the_run(api, registry, tmp_path
         seen.append((int(message.split("/")[0]), stat))
 
     with job_request(registry, ed.user_id) as request:
-        et = next(t for t in registry.kyklos_entities.values()
-                  if t.model.__tablename__ == THING)
-        run_id = pipeline.start_run(request, et, path, path.name, {
-            "mapping": {"name": "name", "size": "size"}, "key": "name"}, False).id
+        et = next(t for t in registry.kyklos_entities.values() if t.model.__tablename__ == THING)
+        run_id = pipeline.start_run(
+            request,
+            et,
+            path,
+            path.name,
+            {"mapping": {"name": "name", "size": "size"}, "key": "name"},
+            False,
+        ).id
     summary = pipeline.execute(registry, run_id, progress)
     assert summary["created"] == 700
     assert len(seen) == 700 // pipeline.CHUNK_FIRST, seen

@@ -321,8 +321,9 @@ def test_new_children_skip_events_only_while_a_batch_is_built(registry, dbsessio
     """``new_children`` (a new person's phone rows without attribute events) acts only
     while ``create_many`` builds its records; when ``insert_new`` must fall back to the
     unit of work, the rows are set again through the events and get the person's key."""
-    from kyklos.entities import service
     from kyklos_contacts.models import Person, PersonPhone
+
+    from kyklos.entities import service
 
     items = [{"type": "work", "number": "+302101234567", "primary": True},
              {"type": "mobile", "number": "+306941234567", "primary": False}]
