@@ -115,6 +115,20 @@ def main(argv=None) -> int:
             if rows - prev[0] >= step or rows == args.rows:
                 fifths.append(f"{(rows - prev[0]) / max(at - prev[1], 1e-9):,.0f}")
                 prev = (rows, at)
+        # the first and the last tenth of the file (issue #19: flat from the first row
+        # to the last), from the batch marks nearest to those rows
+        tenth = max(1, args.rows // 10)
+        first = next(((r, t) for r, t in marks if r >= tenth), None)
+        before_last = [(r, t) for r, t in marks if r <= args.rows - tenth]
+        if first and before_last and marks:
+            last_r, last_t = marks[-1]
+            lead = before_last[-1]
+            print(
+                f"first {first[0]} rows: {first[0] / max(first[1], 1e-9):,.0f} rows/s; "
+                f"last {last_r - lead[0]} rows: "
+                f"{(last_r - lead[0]) / max(last_t - lead[1], 1e-9):,.0f} rows/s",
+                flush=True,
+            )
         print(
             f"[{args.db}] {args.rows} rows into {args.prefill}: {seconds:.2f} s, "
             f"{args.rows / seconds:,.0f} rows/s; by fifths: {' '.join(fifths)} rows/s; "

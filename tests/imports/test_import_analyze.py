@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from entities_support import roles_synced, thing_rules  # noqa: F401 - fixtures
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 
 from kyklos_sdk.testing import run_cli, write_ini
 
@@ -153,3 +154,45 @@ def test_search_index_command_analyses_the_index(api, registry, db_url, tmp_path
     assert proc.returncode == 0, proc.stdout + proc.stderr
     stats = statistics(registry, since, [SEARCH])
     assert stats[SEARCH] == count(registry, SEARCH) >= 30, stats
+
+
+def test_small_batches_refresh_statistics_during_the_run(api, registry, tmp_path, monkeypatch):
+    """An import on a busy machine commits time-bounded batches of fewer rows than a
+    transaction needs to look at its statistics alone; the run adds its batches' rows
+    up, so a table is analysed as it grows during the run, not only when it ends."""
+    from kyklos.imports import pipeline
+    from kyklos.jobs import job_request
+
+    # every batch stops after its first chunk (pipeline.CHUNK_FIRST rows)
+    monkeypatch.setitem(registry.settings, "kyklos.imports.batch_seconds", "0.000001")
+    ed = api("thingseditor")
+    path = tmp_path / "things.csv"
+    path.write_text(
+        "name,size\n" + "".join(f"Thing {i:05d},{i % 9}\n" for i in range(700)), encoding="utf-8"
+    )
+    since = forget_statistics(registry)
+    seen = []
+
+    def progress(_pct, message):
+        try:
+            stat = statistics(registry, since, [THING])[THING]
+        except OperationalError:  # SQLite: no sqlite_stat1 before the first ANALYZE
+            stat = None
+        seen.append((int(message.split("/")[0]), stat))
+
+    with job_request(registry, ed.user_id) as request:
+        et = next(t for t in registry.kyklos_entities.values() if t.model.__tablename__ == THING)
+        run_id = pipeline.start_run(
+            request,
+            et,
+            path,
+            path.name,
+            {"mapping": {"name": "name", "size": "size"}, "key": "name"},
+            False,
+        ).id
+    summary = pipeline.execute(registry, run_id, progress)
+    assert summary["created"] == 700
+    assert len(seen) == 700 // pipeline.CHUNK_FIRST, seen
+    # before the last batch, the table has statistics counting at least 500 rows
+    during = [stat for _rows, stat in seen[:-1] if stat is not None]
+    assert during and during[0] >= 500, seen

@@ -315,3 +315,38 @@ def test_each_phone_is_parsed_once(api, registry, dbsession, tmp_path, monkeypat
                               "primary": True}]
     assert [p["number"] for p in phones["Two"]] == ["+306941112233", "+302101234567 ext. 12"]
     assert by_last_name(mgr, "phone")["Four"] == "12"
+
+
+def test_new_children_skip_events_only_while_a_batch_is_built(registry, dbsession):
+    """``new_children`` (a new person's phone rows without attribute events) acts only
+    while ``create_many`` builds its records; when ``insert_new`` must fall back to the
+    unit of work, the rows are set again through the events and get the person's key."""
+    from kyklos_contacts.models import Person, PersonPhone
+
+    from kyklos.entities import service
+
+    items = [{"type": "work", "number": "+302101234567", "primary": True},
+             {"type": "mobile", "number": "+306941234567", "primary": False}]
+    alone = Person(first_name="Anna", last_name="Alone")
+    alone.phones = items
+    assert "_kyklos_new_children" not in alone.__dict__  # the usual setter ran
+    token = service._BUILDING_NEW.set(True)
+    try:
+        batch = Person(first_name="Maria", last_name="Batch")
+        batch.phones = items
+    finally:
+        service._BUILDING_NEW.reset(token)
+    assert batch.__dict__["_kyklos_new_children"] == {"phone_rows"}
+    assert batch.phones == items  # reads as the setter wrote it
+    service._restore_child_events([batch])
+    with dbsession() as db:
+        db.add_all([alone, batch])
+        db.flush()
+        for person in (alone, batch):
+            rows = db.execute(
+                select(PersonPhone.kind, PersonPhone.number, PersonPhone.is_primary,
+                       PersonPhone.position)
+                .where(PersonPhone.person_id == person.id).order_by(PersonPhone.position)
+            ).all()
+            assert [tuple(r) for r in rows] == [("work", "+302101234567", True, 0),
+                                               ("mobile", "+306941234567", False, 1)]

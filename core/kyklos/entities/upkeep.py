@@ -45,6 +45,12 @@ JOB = "kyklos.search.rebuild"
 WRITTEN_KEY = "kyklos.upkeep.written"
 #: a transaction that wrote fewer rows than this to a table never looks at its statistics
 ANALYZE_MIN_ROWS = 500
+#: ``session.info`` key of a dict ``{table: rows}`` that a run of many transactions (an
+#: import's batches) gives each of its sessions: rows written by its earlier transactions
+#: that stayed under ANALYZE_MIN_ROWS are added to the next one's, so a long run of small
+#: batches (a time-bounded import on a busy machine) still refreshes its tables'
+#: statistics as they grow instead of never
+CARRY_KEY = "kyklos.upkeep.carry"
 #: statistics are stale once the rows changed since they were taken exceed this share
 #: of the table (plus ANALYZE_MIN_ROWS): autovacuum's rule, applied at once
 ANALYZE_SCALE = 0.1
@@ -162,16 +168,26 @@ def _before_commit(session):
     if session.in_nested_transaction():
         return  # before_commit also fires when a savepoint is released: count on
     tally = session.info.pop(WRITTEN_KEY, None)
-    if tally:
+    carry = session.info.get(CARRY_KEY)
+    if tally and carry is not None:
+        # rows of earlier small transactions of the same run count too (see CARRY_KEY)
+        for t, n in tally.items():
+            carry[t] = carry.get(t, 0) + n
+        big = {t: carry[t] for t in tally if carry[t] >= ANALYZE_MIN_ROWS}
+        for t in big:
+            carry[t] = 0
+    elif tally:
         big = {t: n for t, n in tally.items() if n >= ANALYZE_MIN_ROWS}
-        if big:
-            try:
-                with session.begin_nested():
-                    analyze_stale(session, big)
-            except DBAPIError:
-                # Statistics are an optimisation: a database user that may not analyse
-                # (not the tables' owner) must not lose the transaction's work.
-                log.warning("could not analyse %s", ", ".join(sorted(big)), exc_info=True)
+    else:
+        big = {}
+    if big:
+        try:
+            with session.begin_nested():
+                analyze_stale(session, big)
+        except DBAPIError:
+            # Statistics are an optimisation: a database user that may not analyse
+            # (not the tables' owner) must not lose the transaction's work.
+            log.warning("could not analyse %s", ", ".join(sorted(big)), exc_info=True)
 
 
 def _end(session, transaction):

@@ -23,6 +23,7 @@ from pathlib import Path
 from pyramid.httpexceptions import HTTPForbidden
 from sqlalchemy import delete, or_, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import lazyload
 from sqlalchemy.orm.exc import StaleDataError
 
 from kyklos.db import bulk_insert, ci_in
@@ -191,7 +192,7 @@ def _norm(value) -> str | None:
     return str(value).strip().casefold()
 
 
-def _existing(request, et, key: str, given: set) -> dict:
+def _existing(request, et, key: str, given: set, load_related: bool = True) -> dict:
     """``{normalised key: record}`` for visible records holding one of the ``given``
     key values (as in the file), compared case-insensitively.
 
@@ -220,6 +221,10 @@ def _existing(request, et, key: str, given: set) -> dict:
             stmt = stmt.where(col.in_([int(k) for k in keys if k.lstrip("-").isdigit()]))
         else:
             stmt = stmt.where(or_(ci_in(col, lowered), col.in_(raw)))
+    if not load_related:
+        # a skipped row needs the record's id only: not its child rows (a person's
+        # phones, e-mails and addresses: three more statements per batch)
+        stmt = stmt.options(lazyload("*"))
     out = {}
     for rec in request.dbsession.execute(stmt.order_by(et.model.id)).scalars():
         k = _norm(values.read_value(et, f, rec))
@@ -406,7 +411,7 @@ class Batch:
         existing = {}
         if self.key:
             given = {d.get(self.key) for _n, d in items} - {None, ""}
-            existing = _existing(request, et, self.key, given)
+            existing = _existing(request, et, self.key, given, self.on_dup == "update")
         results: dict[int, RowResult] = {}
         pending: list[tuple[int, dict, str | None]] = []
         updates: list[tuple[int, object, dict]] = []
@@ -663,6 +668,7 @@ def execute(registry, run_id: int, progress=None) -> dict:
     created: dict = {}  # records created for names in reference columns, for the whole run
     columns: dict = {}  # the columns' converters (Batch.rows_to_data), for the whole run
     tables: set = set()  # every table a batch wrote, analysed when the run ends
+    carry: dict = {}  # rows written by batches too small to look at statistics alone
     uid = info["user_id"]
     with log.open("w" if new_log else "a", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
@@ -680,6 +686,7 @@ def execute(registry, run_id: int, progress=None) -> dict:
             done: list = []
             with _collector_paused(), job_request(registry, uid) as request:
                 et = request.registry.kyklos_entities[info["entity"]]
+                request.dbsession.info[upkeep.CARRY_KEY] = carry
                 customfields.refresh(registry, request.dbsession)
                 batch = Batch(request, et, options, seen, info["dry_run"], created, columns)
                 size, i = CHUNK_FIRST, 0

@@ -29,6 +29,7 @@ from kyklos_sdk import (
     JSONType,
     SoftDeleteMixin,
     UTCDateTime,
+    new_children,
     owner_count_index,
     utcnow,
 )
@@ -161,6 +162,13 @@ class Person(EntityMixin, SoftDeleteMixin, Base):
 
     @phones.setter
     def phones(self, items) -> None:
+        # a new person of a batch (an import): plain rows, no attribute events
+        if new_children(self, "phone_rows", [
+            {"number": item["number"], "kind": item.get("type") or "mobile",
+             "is_primary": bool(item.get("primary")), "position": pos}
+            for pos, item in enumerate(items or ())
+        ]):
+            return
         existing = {r.number: r for r in self.phone_rows}
         rows = []
         for pos, item in enumerate(items or ()):
@@ -179,6 +187,12 @@ class Person(EntityMixin, SoftDeleteMixin, Base):
 
     @emails.setter
     def emails(self, items) -> None:
+        if new_children(self, "email_rows", [
+            {"email": item["email"], "kind": item.get("type") or "work",
+             "is_primary": bool(item.get("primary")), "position": pos}
+            for pos, item in enumerate(items or ())
+        ]):
+            return
         existing = {r.email.lower(): r for r in self.email_rows}
         rows = []
         for pos, item in enumerate(items or ()):
