@@ -228,6 +228,7 @@ def test_quote_lines_are_added_in_words_and_numbers(client, web_for, api):
         "unit_price",
         "discount_percent",
         "tax_rate",
+        "details",  # a product's description in the quote's language, editable
     }
     form["description"] = "Warehouse rack 2 m"
     form["quantity"] = "3"
