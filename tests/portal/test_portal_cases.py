@@ -193,9 +193,12 @@ def test_opening_a_case_from_the_portal_page_and_the_api(
     made = tapi.post_json("/api/v1/cases", {"subject": "By API"}, status=201).json
     stored = admin.get(f"/api/v1/cases/{made['id']}").json
     assert (stored["channel"], stored["account_id"]) == ("portal", customer)
-    # the products a customer may name: active stock items, and nothing of them but ids
+    # the products a customer may name: active stock items, with what the portal's price
+    # page shows of them (code, name), never what they cost the company or list at
     products = tapi.get("/api/v1/products").json["items"]
-    assert [p["id"] for p in products] == [printer["id"]] and "name" not in products[0]
+    assert [p["id"] for p in products] == [printer["id"]]
+    assert products[0]["name"] == "Laser printer"
+    assert not {"cost", "list_price"} & set(products[0])
     res = tapi.post_json("/api/v1/cases", {"subject": "Mine", "owner_id": anna}, expect_errors=True)
     assert res.status_int in (400, 403)
 
