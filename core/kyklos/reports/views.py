@@ -500,22 +500,16 @@ def kept_filters(request, et, filters: dict) -> list[tuple[str, str, str]]:
             if via is not None:
                 title = f"{_t(request, via.title)} › {title}"
         else:
-            title = name
+            title, via = name, None
         text = str(value)
-        named = _related_titles(request, fp, op, text) if fp is not None else None
+        values = ", ".join(text.split(","))
+        # a related record picked by a plain column of its own (a shipped report's
+        # type.code__in=incident,complaint): "Type: one of Complaint, Incident"
+        named = _related_titles(request, fp, op, text) if via is not None else None
         if named:
-            # "Type: one of Incident, Complaint", not "Type › Code: one of incident, ..."
-            via_title = _t(request, et.fields[fp.via].title)
-            words = (
-                _("${field}: one of ${values}", mapping={"field": via_title, "values": named})
-                if op == "in"
-                else _("${field}: ${value}", mapping={"field": via_title, "value": named})
-            )
-        elif op == "in":
-            words = _(
-                "${field}: one of ${values}",
-                mapping={"field": title, "values": ", ".join(text.split(","))},
-            )
+            title, values = _t(request, via.title), named
+        if op == "in":
+            words = _("${field}: one of ${values}", mapping={"field": title, "values": values})
         elif op == "isnull":
             empty = text.lower() in ("true", "1")
             words = (
@@ -524,7 +518,7 @@ def kept_filters(request, et, filters: dict) -> list[tuple[str, str, str]]:
                 else _("${field}: not empty", mapping={"field": title})
             )
         else:
-            words = _("${field}: ${value}", mapping={"field": title, "value": text})
+            words = _("${field}: ${value}", mapping={"field": title, "value": named or text})
         out.append((key, text, _t(request, words)))
     return out
 
