@@ -524,7 +524,11 @@ def q_like_conditions(request, et, lp: ListParams) -> list:
     the type's rows. Used only where the search index cannot answer for the user (see
     :func:`q_conditions`)."""
     readable, _w = field_access(request, et)
-    fields = [et.fields[n] for n in et.searchable if n in readable]
+    # a JSON field of texts per language is not a column a LIKE can read on both
+    # databases (stored with escapes); only the index searches it
+    fields = [et.fields[n] for n in et.searchable if n in readable and et.fields[n].type != "json"]
+    if not fields:
+        return [false()]
     return [or_(*[ci_contains(expr_of(et, f), word) for f in fields]) for word in q_words(lp.q)]
 
 
@@ -533,13 +537,13 @@ def q_uses_index(request, et, lp: ListParams) -> bool:
     every searchable field of live records, so it answers exactly when the user may
     read all of them (a hidden field must not be findable one guess at a time) and
     every one is indexed as text; soft-deleted records are not in it."""
-    from kyklos.entities.search import TEXT_TYPES
+    from kyklos.entities.search import is_text_field
 
     if lp.deleted != "exclude" or not et.searchable:
         return False
     readable, _w = field_access(request, et)
     return all(
-        n in readable and n in et.fields and et.fields[n].type in TEXT_TYPES for n in et.searchable
+        n in readable and n in et.fields and is_text_field(et.fields[n]) for n in et.searchable
     )
 
 

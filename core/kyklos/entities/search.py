@@ -72,6 +72,14 @@ TEXT_TYPES = {
     "multichoice",
     "integer",
 }
+#: display kinds of a JSON field holding one text per language (``{"el": "…"}``): every
+#: language's text is indexed, so a product is found by its Greek name in any language
+TRANSLATION_KINDS = ("title_translations", "text_translations")
+
+
+def is_text_field(info) -> bool:
+    """Whether a field's values go into the index as text."""
+    return info.type in TEXT_TYPES or (info.type == "json" and info.display in TRANSLATION_KINDS)
 
 
 class SearchDoc(IdMixin, Base):
@@ -125,7 +133,11 @@ def document(et, record, fields: list | None = None) -> tuple[str, str] | None:
         value = (record.custom or {}).get(name) if custom else getattr(record, name, None)
         if value in (None, ""):
             continue
-        if isinstance(value, list | tuple):
+        if isinstance(value, dict):
+            value = " ".join(str(v) for v in value.values() if v)
+            if not value:
+                continue
+        elif isinstance(value, list | tuple):
             value = " ".join(str(v) for v in value)
         # rich text is indexed as its words: a tag name is nothing anyone searches for
         text = richtext.to_text(value) if name in rich else str(value)
@@ -146,7 +158,7 @@ def text_fields(et) -> list[tuple[str, bool]]:
     out = []
     for name in et.searchable:
         info = et.fields.get(name)
-        if info is None or info.type not in TEXT_TYPES or name == et.title_field:
+        if info is None or not is_text_field(info) or name == et.title_field:
             continue
         out.append((name, info.custom))
     return out

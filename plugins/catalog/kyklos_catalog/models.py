@@ -347,7 +347,16 @@ def includeme(config):
             "created_at",
         ),
         sort=("sku", "name", "list_price", "created_at"),
-        search=("sku", "name", "description", "barcode"),
+        # the names and descriptions in other languages too: a Greek rep, and a customer
+        # on the portal, search in their own language
+        search=(
+            "sku",
+            "name",
+            "name_translations",
+            "description",
+            "description_translations",
+            "barcode",
+        ),
         fields={
             "sku": {"title": _("Code (SKU)")},
             "name": {"title": _("Name")},

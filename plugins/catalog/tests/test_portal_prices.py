@@ -265,6 +265,16 @@ def test_greek_reader_search_and_paging(admin, world, portal_login):
     assert set(found) == {"OIL-1L"}
     greek = hotel.get("/portal/catalog/prices?q=OIL-1L", headers={"Accept-Language": "el"}).text
     assert "Ελαιόλαδο 1 l" in greek and "Ψυχρής έκθλιψης." in greek
+    # in the reader's own language: the Greek name (any case), a word of the Greek
+    # description
+    for q in ("Ελαιόλαδο", "ελαιόλαδο", "έκθλιψης"):
+        res = hotel.get("/portal/catalog/prices", {"q": q}, headers={"Accept-Language": "el"})
+        assert set(_rows(res.text)) == {"OIL-1L"}, q
+    # staff find it by its Greek name too: the product list and the global search
+    listed = admin.get("/api/v1/products", {"q": "ελαιόλαδο"}).json["items"]
+    assert [p["sku"] for p in listed] == ["OIL-1L"]
+    hits = admin.get("/api/v1/_search", {"q": "Ελαιόλαδο"}).json
+    assert "OIL-1L" in str(hits), hits
     # a cursor tampered with: back to the first page, no error
     res = hotel.get("/portal/catalog/prices?cursor=garbage")
     assert res.status_int == 303

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from kyklos_catalog.models import Product, product_name
+from kyklos_catalog.models import Product, product_description, product_name
 from sqlalchemy import select
 
 from kyklos_sdk import Problem, RecordError, create_record, get_entity_type, get_record
@@ -132,7 +132,7 @@ def quote_from_template(request, body: dict, source: str = "api"):
             "quantity": _num(tl.quantity),
             "discount_percent": _num(tl.discount_percent),
         }
-        for name in ("product_id", "description", "unit"):
+        for name in ("product_id", "description", "details", "unit"):
             if getattr(tl, name):
                 line[name] = getattr(tl, name)
         if tl.tax_rate is not None:
@@ -171,7 +171,8 @@ def save_as_template(request, quote_id, body: dict, source: str = "api"):
     """A new offer template from the quote ``quote_id``: its texts, language, currency
     and lines. Product lines keep their product and quantity but not their price (a
     quote made from the template asks the catalog again); a description is kept only
-    when it is not just the product's name."""
+    when it is not just the product's name, details only when they are not just the
+    product's description."""
     quote = get_record(request, get_entity_type(request, "quote"), quote_id)
     errors: dict = {}
     for k in body:
@@ -217,11 +218,16 @@ def save_as_template(request, quote_id, body: dict, source: str = "api"):
                 line["product_id"] = product.id
                 if ln.description != product_name(product, lang):
                     line["description"] = ln.description
+                # kept only when a rep wrote it: the product's own description is
+                # looked up again, in the new quote's language, when a quote is made
+                if (ln.details or "").strip() and ln.details != product_description(product, lang):
+                    line["details"] = ln.details
                 if ln.tax_rate != product.tax_rate:
                     line["tax_rate"] = _num(ln.tax_rate)
             else:
                 line.update(
                     description=ln.description,
+                    details=ln.details or None,
                     unit_price=_num(ln.unit_price),
                     tax_rate=_num(ln.tax_rate),
                 )

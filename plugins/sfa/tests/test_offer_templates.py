@@ -380,3 +380,64 @@ def test_the_generic_new_quote_form_starts_from_a_template(api, client, template
     # without the right to create quotes there is neither the panel nor the page
     user = client("user")
     user.post("/sfa/quotes/new-from-template", fields, status=403)
+
+
+def test_save_as_template_keeps_the_details_a_rep_wrote(api, admin, shop, make_opp):
+    """A quote line's details a rep typed survive "save as template" and reach the next
+    quote; the product's own description is not copied into the template (a quote made
+    from it looks it up again, in that quote's language)."""
+    admin.patch_json(
+        f"/api/v1/products/{shop['rack']['id']}",
+        {
+            "description": "Galvanised steel, 5 shelves.",
+            "description_translations": {"el": "Γαλβανισμένο ατσάλι, 5 ράφια."},
+        },
+        headers={"If-Match": admin.get(f"/api/v1/products/{shop['rack']['id']}").headers["ETag"]},
+        status=200,
+    )
+    rep = api("sales")
+    q = rep.post_json(
+        "/api/v1/quotes",
+        {"title": "Two racks", "currency": "EUR", "account_id": shop["other"]["id"]},
+        status=201,
+    ).json
+    plain = {"quote_id": q["id"], "product_id": shop["rack"]["id"], "quantity": "1"}
+    rep.post_json("/api/v1/quote-lines", plain, status=201)
+    typed = dict(plain, details="Mounted on the north wall, anchors included.")
+    rep.post_json("/api/v1/quote-lines", typed, status=201)
+    free = {
+        "quote_id": q["id"],
+        "description": "Assembly",
+        "details": "Two technicians, one day.",
+        "unit_price": "80.00",
+        "tax_rate": "24",
+    }
+    rep.post_json("/api/v1/quote-lines", free, status=201)
+    manager = api("manager")
+    t = manager.post_json(
+        f"/api/v1/quotes/{q['id']}/save-as-template", {"name": "Racks"}, status=201
+    ).json
+    tl = manager.get(f"/api/v1/quote-template-lines?template_id={t['id']}&sort=position").json
+    assert [ln["details"] for ln in tl["items"]] == [
+        None,
+        "Mounted on the north wall, anchors included.",
+        "Two technicians, one day.",
+    ]
+    # a Greek quote from it: the product's Greek description where none was typed
+    manager.patch_json(
+        f"/api/v1/quote-templates/{t['id']}",
+        {"language": "el"},
+        headers={"If-Match": manager.get(f"/api/v1/quote-templates/{t['id']}").headers["ETag"]},
+        status=200,
+    )
+    opp = make_opp(rep, "Knossos racks", account_id=shop["knossos"]["id"])
+    q2 = rep.post_json(
+        "/api/v1/quotes/from-template",
+        {"template_id": t["id"], "opportunity_id": opp["id"]},
+        status=201,
+    ).json
+    assert [ln["details"] for ln in _lines(rep, q2["id"])] == [
+        "Γαλβανισμένο ατσάλι, 5 ράφια.",
+        "Mounted on the north wall, anchors included.",
+        "Two technicians, one day.",
+    ]

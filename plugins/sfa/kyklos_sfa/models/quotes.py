@@ -157,6 +157,9 @@ class QuoteTemplateLine(EntityMixin, Base):
     )
     #: empty with a product: the product's name in the quote's language
     description: Mapped[str | None] = mapped_column(String(500))
+    #: empty with a product: the product's description in the new quote's language;
+    #: text a rep wrote on the quote the template was saved from is kept here
+    details: Mapped[str | None] = mapped_column(Text)
     unit: Mapped[str | None] = mapped_column(String(10))
     quantity: Mapped[decimal.Decimal] = mapped_column(Numeric(14, 3), nullable=False, default=1)
     #: only for lines without a product

@@ -394,6 +394,12 @@ def register_entity_types(config):
                 "lists give the quote's customer.")},
             "unit": choice(UNITS),
             "description": {"description": _("Empty with a product: the product's name.")},
+            "details": {
+                "title": _("Details"),
+                "description": _(
+                    "Empty with a product: the product's description in the quote's language."
+                ),
+            },
             "tax_rate": {"description": _("Empty with a product: the product's rate.")},
         }),
         default_sort="position",
