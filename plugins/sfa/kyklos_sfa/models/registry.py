@@ -109,6 +109,11 @@ TITLES = {
 #: sums of money whose currency is another field: two decimals as the locale writes them
 AMOUNT = {"display": "sfa_amount"}
 QUOTE_AMOUNT = {"currency_field": "currency"}
+#: a quote line's and a template line's text under the description
+DETAILS = {
+    "title": _("Details"),
+    "description": _("Empty with a product: the product's description in the quote's language."),
+}
 COUNTRY = {"max_length": 2, "description": _("ISO 3166 country code, e.g. GR, RO, PL")}
 #: the sales entity types reps work with, and the configuration types admins keep
 WORK_TYPES = ("lead", "opportunity", "participant", "quote", "quoteline")
@@ -341,12 +346,7 @@ def register_entity_types(config):
             "unit": choice(UNITS),
             # a product line takes the product's name when none is given
             "description": {"required": False},
-            "details": {
-                "title": _("Details"),
-                "description": _(
-                    "Empty with a product: the product's description in the quote's language."
-                ),
-            },
+            "details": DETAILS,
         }),
         default_sort="position",
         menu_group=None,
@@ -394,12 +394,7 @@ def register_entity_types(config):
                 "lists give the quote's customer.")},
             "unit": choice(UNITS),
             "description": {"description": _("Empty with a product: the product's name.")},
-            "details": {
-                "title": _("Details"),
-                "description": _(
-                    "Empty with a product: the product's description in the quote's language."
-                ),
-            },
+            "details": DETAILS,
             "tax_rate": {"description": _("Empty with a product: the product's rate.")},
         }),
         default_sort="position",
