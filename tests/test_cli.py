@@ -118,7 +118,12 @@ def test_pserve_http_port_chooses_the_port(tmp_path):
     proc = subprocess.Popen([pserve, str(ini), f"http_port={port}"], stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT)
     try:
-        for _ in range(100):
+        # a deadline, not a number of tries: on a loaded machine the app takes well over
+        # the ten seconds 100 quick refusals last to start listening
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise AssertionError(proc.stdout.read().decode()[-2000:])
             try:
                 with urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=2) as r:
                     assert r.status == 200

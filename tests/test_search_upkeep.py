@@ -199,3 +199,52 @@ def test_cli_rebuilds_with_a_count(tmp_path):
     assert bad.returncode == 1 and "unknown entity type" in bad.stderr
     assert "thing: 3" in run("search-index", ini, "--entity", "thing", check=True).stdout
     engine.dispose()
+
+
+def test_migrate_rebuilds_the_types_whose_definition_changed(tmp_path):
+    """An upgrade that changes what a type's rows are made from (here: a duplicate rule
+    the deployment adds) makes ``kyklos migrate`` rebuild that type's rows, and only
+    when something changed; a type without records just gets its digest."""
+    from sqlalchemy import create_engine, text
+
+    ini = write_ini(tmp_path, "samplea")
+    run("init", ini, "--admin-email", "boss@example.com", "--admin-password",
+        "correct horse battery", check=True)
+    csv = tmp_path / "things.csv"
+    csv.write_text("name\nMigrated lantern\nMigrated lamp\n")
+    run("import", ini, "thing", csv, "--map", "name=name", check=True)
+    engine = create_engine(f"sqlite:///{tmp_path}/kyklos.sqlite")
+
+    def state():
+        with engine.begin() as conn:
+            rows = conn.execute(text("SELECT entity, digest FROM kyklos_search_definition"))
+            digests = dict(rows.all())
+            keys = conn.execute(text("SELECT count(*) FROM kyklos_duplicate_key")).scalar()
+        return digests, keys
+
+    digests, keys = state()
+    # init recorded every type's digest (no records yet: nothing rebuilt)
+    assert "thing" in digests and all(len(d) == 64 for d in digests.values())
+    assert keys == 0
+    quiet = run("migrate", ini, check=True)
+    assert "search index" not in quiet.stdout
+    # the deployment declares a duplicate rule on things: their keys must be built
+    ini.write_text(ini.read_text().replace(
+        "kyklos.secret = test-secret\n",
+        "kyklos.secret = test-secret\nkyklos.duplicates.rules = thing samename fold name\n",
+    ))
+    proc = run("migrate", ini, check=True)
+    assert "search index: thing changed in this version, indexing 2 record(s)" in proc.stdout
+    assert "search index rebuilt for 1 type(s): 2 record(s)" in proc.stdout
+    assert "indexing" in proc.stderr  # the progress bar
+    after, keys = state()
+    assert keys == 2 and after["thing"] != digests["thing"]
+    assert {k: v for k, v in after.items() if k != "thing"} == {
+        k: v for k, v in digests.items() if k != "thing"
+    }
+    # the search rows are whole again after the rebuild
+    with engine.begin() as conn:
+        titles = conn.execute(text("SELECT title FROM kyklos_search ORDER BY title")).scalars()
+        assert list(titles) == ["Migrated lamp", "Migrated lantern"]
+    assert "search index" not in run("migrate", ini, check=True).stdout
+    engine.dispose()

@@ -161,6 +161,39 @@ def _sync(env):
         sync_roles(request.dbsession, env.registry)
         # seeds stored plain by a version before kyklos_0011 are encrypted right away
         reencrypt_all(request.dbsession, env.registry)
+    _sync_search(env)
+
+
+def _sync_search(env):
+    """Rebuild the search rows and duplicate keys of the types an upgrade changed (their
+    searchable fields or duplicate rules), with a progress bar per type."""
+    from kyklos.entities import upkeep
+
+    bar = None
+
+    def announce(et, n):
+        click.echo(f"search index: {et.name} changed in this version, indexing {n} record(s)")
+
+    def progress(done, total, et):
+        nonlocal bar
+        if et is None:  # a new type starts
+            if bar is not None:
+                bar.__exit__(None, None, None)
+            bar = click.progressbar(length=max(total, 1), label="indexing", file=sys.stderr)
+            bar.__enter__()
+            return
+        bar.update(done - bar.pos)
+
+    try:
+        with env.request() as request:
+            counts = upkeep.sync_definitions(request, progress, announce)
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
+    if counts:
+        click.echo(
+            f"search index rebuilt for {len(counts)} type(s): {sum(counts.values())} record(s)"
+        )
 
 
 @main.command("generate-key")

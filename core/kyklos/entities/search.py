@@ -95,6 +95,26 @@ class SearchDoc(IdMixin, Base):
     )
 
 
+class SearchDefinition(Base):
+    """What each type's search rows and duplicate keys were last built from (a digest of
+    its searchable fields, title and duplicate rules as the code declares them). A
+    plugin version that changes them makes ``kyklos migrate`` rebuild that type's rows:
+    without it, records saved before the upgrade would not be found by the new fields."""
+
+    __tablename__ = "kyklos_search_definition"
+
+    entity: Mapped[str] = mapped_column(String(64), primary_key=True)
+    digest: Mapped[str] = mapped_column(String(64), nullable=False)
+    updated_at: Mapped[object] = mapped_column(
+        UTCDateTime, default=utcnow, onupdate=utcnow, nullable=False
+    )
+
+
+#: bumped when :func:`document` changes what it makes of the same fields, so that every
+#: type's rows are rebuilt by the next ``kyklos migrate``
+DOCUMENT_FORMAT = 2
+
+
 @dataclass
 class Hit:
     record_id: int

@@ -471,7 +471,78 @@ def rebuild(request, et=None, progress=None, batch: int = CHUNK) -> dict[str, in
     # Fresh statistics (and, on PostgreSQL, the GIN pending entries merged), so the
     # first search after a rebuild gets the index plan.
     analyze(db, [search.SearchDoc.__tablename__, duplicates.DuplicateKey.__tablename__])
+    record_definitions(request, types)
     return counts
+
+
+def definition_digest(registry, et) -> str:
+    """A digest of what ``et``'s search rows and duplicate keys are made from, as the
+    code declares it: the searchable fields (custom ones are left out: changing those
+    rebuilds the index when the administrator saves them), the title field, the
+    duplicate rules and :data:`kyklos.entities.search.DOCUMENT_FORMAT`."""
+    import hashlib
+    import json
+
+    from kyklos import duplicates
+    from kyklos.entities import search
+
+    spec = {
+        "format": search.DOCUMENT_FORMAT,
+        "title": et.title_field,
+        "fields": [name for name, custom in search.text_fields(et) if not custom]
+        if et.searchable
+        else [],
+        "rules": sorted(
+            (r.name, list(r.fields), r.kind) for r in duplicates.rules_for(registry, et)
+        ),
+    }
+    return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()
+
+
+def stale_definitions(request) -> list:
+    """The entity types whose stored digest differs from the code's (or is missing)."""
+    from kyklos.entities.search import SearchDefinition
+
+    db = request.dbsession
+    stored = dict(db.execute(select(SearchDefinition.entity, SearchDefinition.digest)).all())
+    types = sorted(request.registry.kyklos_entities.values(), key=lambda t: t.name)
+    return [t for t in types if stored.get(t.name) != definition_digest(request.registry, t)]
+
+
+def sync_definitions(request, progress=None, announce=None) -> dict[str, int]:
+    """Rebuild the search rows and duplicate keys of every type whose definition changed
+    since they were built (a plugin upgraded, a rule added in the settings), then store
+    the new digests; a type with no records only gets its digest. Returns
+    ``{type name: records indexed}`` of the types rebuilt. ``announce(et, n)`` is
+    called before a type with ``n`` records is rebuilt. Run by ``kyklos migrate`` and
+    ``kyklos init``."""
+    db = request.dbsession
+    counts: dict[str, int] = {}
+    for t in stale_definitions(request):
+        live = [t.model.deleted_at.is_(None)] if hasattr(t.model, "deleted_at") else []
+        n = db.execute(select(func.count()).select_from(t.model).where(*live)).scalar() or 0
+        if n:
+            if announce is not None:
+                announce(t, n)
+            counts.update(rebuild(request, t, progress))  # stores the digest too
+        else:
+            record_definitions(request, [t])
+    return counts
+
+
+def record_definitions(request, types) -> None:
+    """Store the current digests of ``types`` (their rows have just been built)."""
+    from kyklos.entities.search import SearchDefinition
+
+    db = request.dbsession
+    for t in types:
+        digest = definition_digest(request.registry, t)
+        row = db.get(SearchDefinition, t.name)
+        if row is None:
+            db.add(SearchDefinition(entity=t.name, digest=digest))
+        elif row.digest != digest:
+            row.digest = digest
+    db.flush()
 
 
 def rebuild_job(ctx, entity: str | None = None):
