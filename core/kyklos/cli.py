@@ -171,8 +171,11 @@ def _sync_search(env):
 
     bar = None
 
-    def announce(et, n):
-        click.echo(f"search index: {et.name} changed in this version, indexing {n} record(s)")
+    def announce(et, n, changed):
+        if changed:
+            click.echo(f"search index: {et.name} changed in this version, indexing {n} record(s)")
+        else:
+            click.echo(f"search index: indexing {et.name}, {n} record(s)")
 
     def progress(done, total, et):
         nonlocal bar

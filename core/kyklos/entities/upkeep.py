@@ -499,31 +499,36 @@ def definition_digest(registry, et) -> str:
     return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()
 
 
-def stale_definitions(request) -> list:
-    """The entity types whose stored digest differs from the code's (or is missing)."""
+def stale_definitions(request) -> list[tuple[object, bool]]:
+    """``[(entity type, changed)]``: the types whose stored digest differs from the
+    code's (``changed``) or is missing (never recorded: a new type, a new database)."""
     from kyklos.entities.search import SearchDefinition
 
     db = request.dbsession
     stored = dict(db.execute(select(SearchDefinition.entity, SearchDefinition.digest)).all())
     types = sorted(request.registry.kyklos_entities.values(), key=lambda t: t.name)
-    return [t for t in types if stored.get(t.name) != definition_digest(request.registry, t)]
+    return [
+        (t, t.name in stored)
+        for t in types
+        if stored.get(t.name) != definition_digest(request.registry, t)
+    ]
 
 
 def sync_definitions(request, progress=None, announce=None) -> dict[str, int]:
     """Rebuild the search rows and duplicate keys of every type whose definition changed
     since they were built (a plugin upgraded, a rule added in the settings), then store
     the new digests; a type with no records only gets its digest. Returns
-    ``{type name: records indexed}`` of the types rebuilt. ``announce(et, n)`` is
-    called before a type with ``n`` records is rebuilt. Run by ``kyklos migrate`` and
-    ``kyklos init``."""
+    ``{type name: records indexed}`` of the types rebuilt. ``announce(et, n, changed)``
+    is called before a type with ``n`` records is rebuilt (``changed``: it had a
+    digest). Run by ``kyklos migrate`` and ``kyklos init``."""
     db = request.dbsession
     counts: dict[str, int] = {}
-    for t in stale_definitions(request):
+    for t, changed in stale_definitions(request):
         live = [t.model.deleted_at.is_(None)] if hasattr(t.model, "deleted_at") else []
         n = db.execute(select(func.count()).select_from(t.model).where(*live)).scalar() or 0
         if n:
             if announce is not None:
-                announce(t, n)
+                announce(t, n, changed)
             counts.update(rebuild(request, t, progress))  # stores the digest too
         else:
             record_definitions(request, [t])
