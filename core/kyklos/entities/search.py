@@ -535,6 +535,11 @@ _SUB_ID_TYPES = frozenset({"reference", "integer"})
 _SUB_TEXT_TYPES = frozenset({"string", "text", "email", "phone", "url", "choice"})
 
 
+#: the subtitle columns of a branch whose type has none (or one read by :func:`subtitles`)
+_NO_SUB_ID = cast(null(), Integer).label("sub_id")
+_NO_SUB_TEXT = cast(null(), Text).label("sub_text")
+
+
 def _subtitle_info(et):
     """``(field, "id" | "text")`` when the search statement reads ``et``'s second line
     itself, ``(field, None)`` when :func:`subtitles` must, ``(None, None)`` without one."""
@@ -596,38 +601,47 @@ def hits_statement(request, types, words: list[str], raw: str, limit: int, offse
 
     dialect = request.dbsession.get_bind().dialect.name
     matches = _sqlite_matches(words) if dialect == "sqlite" and len(types) > 1 else None
+    if matches is not None:
+        # the same order and rank for every branch over the shared look-up: built once
+        # (building the statement's elements is most of a search's Python)
+        m = matches.c
+        m_order = [m.rank, m.record_id.desc()]
+        m_rank = func.row_number().over(order_by=m_order).label("rank")
+    else:
+        # the full-text criterion and ranking are the same in every branch: built once
+        cols = select(SearchDoc.record_id, SearchDoc.title, SearchDoc.body)
+        matched, order = match_and_order(dialect, words, cols, raw)
+        rank = func.row_number().over(order_by=order).label("rank")
     branches = []
     for pos, et in enumerate(types):
         visible = service.visible_select(request, et).with_only_columns(et.model.id).order_by(None)
         if matches is not None:
-            m = matches.c
             stmt = select(m.record_id, m.title, m.body).where(
                 and_(m.entity == et.name, m.record_id.in_(visible.scalar_subquery()))
             )
-            order = [m.rank, m.record_id.desc()]
+            order, rank = m_order, m_rank
         else:
-            stmt = select(SearchDoc.record_id, SearchDoc.title, SearchDoc.body).where(
+            stmt = matched.where(
                 and_(
                     SearchDoc.entity == et.name, SearchDoc.record_id.in_(visible.scalar_subquery())
                 )
             )
-            stmt, order = match_and_order(dialect, words, stmt, raw)
         # The branch's own order, limit and offset, kept as a subquery (a compound
         # SELECT takes one ORDER BY/LIMIT only); row_number() carries its order out.
         stmt = stmt.order_by(*order)
-        stmt = stmt.add_columns(func.row_number().over(order_by=order).label("rank"))
+        stmt = stmt.add_columns(rank)
         sub = stmt.limit(limit).offset(offset).subquery(f"hits_{pos}")
         # The hit's second line (``subtitle_field``): read here, for the page's rows only
         # (a primary-key look-up each), instead of a query per type with hits after.
         info, kind = _subtitle_info(et)
         col = getattr(et.model, info.name) if kind else None
-        sub_id = sub_text = None
+        sub_id, sub_text = _NO_SUB_ID, _NO_SUB_TEXT
         if col is not None:
             value = select(col).where(et.model.id == sub.c.record_id).scalar_subquery()
             if kind == "id":
-                sub_id = value
+                sub_id = value.label("sub_id")
             else:
-                sub_text = cast(value, Text)
+                sub_text = cast(value, Text).label("sub_text")
         branches.append(
             select(
                 literal(pos, Integer).label("pos"),
@@ -635,8 +649,8 @@ def hits_statement(request, types, words: list[str], raw: str, limit: int, offse
                 sub.c.record_id,
                 sub.c.title,
                 sub.c.body,
-                (sub_id if sub_id is not None else cast(null(), Integer)).label("sub_id"),
-                (sub_text if sub_text is not None else cast(null(), Text)).label("sub_text"),
+                sub_id,
+                sub_text,
             )
         )
     if len(branches) == 1:
