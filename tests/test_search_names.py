@@ -135,3 +135,63 @@ def test_demo_data_is_searchable(tmp_path, db_kind):
         ).scalar()
     engine.dispose()
     assert n >= 1 and indexed == people and keys == people
+
+
+def test_second_lines_come_with_the_hits(api, registry):
+    """The hits' second lines are read by the search statement itself (a column per
+    hit), plus one query per referenced type for all the types with hits - not the
+    hit records of each type (and their eager collections) one query after another."""
+    from sqlalchemy import event
+
+    admin = api("admin")
+    acc = admin.post_json("/api/v1/accounts", {"name": "Quillfern Holdings"}, status=201).json
+    other = admin.post_json("/api/v1/accounts", {"name": "Brackmoor Ltd"}, status=201).json
+    with_acc = admin.post_json(
+        "/api/v1/persons", {"first_name": "Ada", "last_name": "Quillfern", "account_id": acc["id"]}
+    ).json["id"]
+    with_other = admin.post_json(
+        "/api/v1/persons?duplicates=allow",
+        {"first_name": "Bo", "last_name": "Quillfern", "account_id": other["id"]},
+    ).json["id"]
+    alone = admin.post_json(
+        "/api/v1/persons?duplicates=allow", {"first_name": "Cy", "last_name": "Quillfern"}
+    ).json["id"]
+    product = admin.post_json(
+        "/api/v1/products", {"name": "Quillfern valve", "sku": "QV-0042"}, status=201
+    ).json["id"]
+    quote = admin.post_json(
+        "/api/v1/quotes",
+        {"title": "Quillfern refit", "currency": "EUR", "account_id": other["id"]},
+        status=201,
+    ).json["id"]
+    tables = {
+        et.name: et.model.__table__.name
+        for et in registry.kyklos_entities.values()
+        if et.name in ("person", "account", "product", "quote")
+    }
+    engine = registry["dbengine"]
+    seen: list[str] = []
+
+    def before(conn, cursor, statement, *_a):
+        seen.append(statement)
+
+    groups(admin, "Quillfern")  # warm: the user's caches
+    event.listen(engine, "before_cursor_execute", before)
+    try:
+        found = groups(admin, "Quillfern")
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
+    subs = {(t, i["id"]): i["subtitle"] for t, items in found.items() for i in items}
+    assert subs[("person", with_acc)] == "Quillfern Holdings"
+    assert subs[("person", with_other)] == "Brackmoor Ltd"
+    assert subs[("person", alone)] == ""
+    assert subs[("product", product)] == "QV-0042"
+    assert subs[("quote", quote)] == "Brackmoor Ltd"
+    searches = [s for s in seen if "kyklos_search" in s]
+    assert len(searches) == 1
+    rest = [s for s in seen if "kyklos_search" not in s and s.lstrip().upper().startswith("SELECT")]
+    # the accounts' names for the people and the quote: one statement for both types
+    from_accounts = [s for s in rest if f"FROM {tables['account']}" in s]
+    assert len(from_accounts) == 1
+    for name in ("person", "product", "quote"):
+        assert not [s for s in rest if f"FROM {tables[name]}" in s], name

@@ -25,16 +25,19 @@ from sqlalchemy import (
     and_,
     bindparam,
     case,
+    cast,
     column,
     delete,
     func,
     literal,
     literal_column,
+    null,
     or_,
     select,
     table,
     union_all,
 )
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kyklos.db import Base, IdMixin, UTCDateTime, bulk_insert, utcnow
@@ -435,8 +438,14 @@ def _sqlite_matches(words: list[str]):
         return None
     fts = table(FTS_TABLE, column("rowid"), column("rank"))
     stmt = (
-        select(SearchDoc.id, SearchDoc.entity, SearchDoc.record_id, SearchDoc.title,
-               SearchDoc.body, fts.c.rank.label("rank"))
+        select(
+            SearchDoc.id,
+            SearchDoc.entity,
+            SearchDoc.record_id,
+            SearchDoc.title,
+            SearchDoc.body,
+            fts.c.rank.label("rank"),
+        )
         .join(fts, fts.c.rowid == SearchDoc.id)
         .where(literal_column(FTS_TABLE).op("MATCH")(bindparam("fts_q", _fts_expr(long))))
     )
@@ -444,8 +453,7 @@ def _sqlite_matches(words: list[str]):
         conds = []
         for alt in filter(None, (w, folded(w))):
             pat = _like(alt)
-            conds += [SearchDoc.title.like(pat, escape="\\"),
-                      SearchDoc.body.like(pat, escape="\\")]
+            conds += [SearchDoc.title.like(pat, escape="\\"), SearchDoc.body.like(pat, escape="\\")]
         stmt = stmt.where(or_(*conds))
     return stmt.cte("matches").prefix_with("MATERIALIZED")
 
@@ -527,57 +535,145 @@ def search(
         return []
     stmt = hits_statement(request, types, words, q or "", limit + 1, offset)
     by_type: dict[int, list] = {}
-    for pos, _rank, rid, title, body in request.dbsession.execute(stmt):
-        by_type.setdefault(pos, []).append((rid, title, body))
-    groups = []
+    for pos, _rank, rid, title, body, sub_id, sub_text in request.dbsession.execute(stmt):
+        by_type.setdefault(pos, []).append((rid, title, body, sub_id, sub_text))
+    found = []
     for pos, et in enumerate(types):
         rows = by_type.get(pos)
-        if not rows:
-            continue
-        group = Group(et, more=len(rows) > limit)
-        rows = rows[:limit]
-        subs = subtitles(request, et, [r[0] for r in rows])
-        for rid, title, body in rows:
+        if rows:
+            found.append((et, rows[:limit], len(rows) > limit))
+    subs = _subtitles(request, found)
+    groups = []
+    for et, rows, more in found:
+        group = Group(et, more=more)
+        et_subs = subs.get(et.name, {})
+        for rid, title, body, _sid, _stext in rows:
             group.hits.append(
                 Hit(
                     rid,
                     title,
                     snippet(visible_body(body), words),
                     request.route_url("entity.detail", slug=et.slug, id=rid),
-                    subs.get(rid, ""),
+                    et_subs.get(rid, ""),
                 )
             )
         groups.append(group)
     return groups
 
 
+#: subtitle field types whose column the search statement reads itself (as an integer
+#: or as text); any other type's second lines are read by :func:`subtitles`
+_SUB_ID_TYPES = frozenset({"reference", "integer"})
+_SUB_TEXT_TYPES = frozenset({"string", "text", "email", "phone", "url", "choice"})
+
+
+#: the subtitle columns of a branch whose type has none (or one read by :func:`subtitles`)
+_NO_SUB_ID = cast(null(), Integer).label("sub_id")
+_NO_SUB_TEXT = cast(null(), Text).label("sub_text")
+
+
+def _subtitle_info(et):
+    """``(field, "id" | "text")`` when the search statement reads ``et``'s second line
+    itself, ``(field, None)`` when :func:`subtitles` must, ``(None, None)`` without one."""
+    name = getattr(et, "subtitle_field", None)
+    info = et.fields.get(name) if name else None
+    if info is None:
+        return None, None
+    if info.custom or getattr(info, "virtual", False) or (et.lookup and name == et.title_field):
+        return info, None
+    if name not in sa_inspect(et.model).column_attrs:
+        return info, None
+    if info.type in _SUB_ID_TYPES:
+        return info, "id"
+    if info.type in _SUB_TEXT_TYPES:
+        return info, "text"
+    return info, None
+
+
+def _subtitles(request, found) -> dict[str, dict[int, str]]:
+    """``{type name: {id: second line}}`` for the hits ``found`` (``[(type, rows,
+    more)]``). The search statement read the subtitle columns; what is left is one
+    query per referenced type (the referenced records' titles, through their
+    visibility), for every searched type at once, instead of loading each type's hit
+    records (and their eager collections) and then their references."""
+    from kyklos.entities import display
+
+    out: dict[str, dict[int, str]] = {}
+    wanted: dict[str, set[int]] = {}
+    plan = []
+    for et, rows, _more in found:
+        info, kind = _subtitle_info(et)
+        if info is None:
+            continue
+        if kind is None:
+            out[et.name] = subtitles(request, et, [r[0] for r in rows])
+            continue
+        plan.append((et, info, kind, rows))
+        if info.type == "reference":
+            wanted.setdefault(info.reference, set()).update(r[3] for r in rows if r[3] is not None)
+    refs = {target: display.titles_by_id(request, target, ids) for target, ids in wanted.items()}
+    for et, info, kind, rows in plan:
+        target_refs = refs.get(info.reference, {}) if info.type == "reference" else None
+        subs = out[et.name] = {}
+        for rid, _title, _body, sub_id, sub_text in rows:
+            value = sub_id if kind == "id" else sub_text
+            try:
+                text = display.format_value(request, info, value, target_refs).text
+            except Exception:  # noqa: BLE001 - a second line must never break search
+                text = ""
+            subs[rid] = "" if text.startswith("#") and info.type == "reference" else str(text)
+    return out
+
+
 def hits_statement(request, types, words: list[str], raw: str, limit: int, offset: int):
     """The ``UNION ALL`` behind :func:`search`: rows ``(type position, rank in type,
-    record id, title, body)`` ordered by type, then rank."""
+    record id, title, body, subtitle id, subtitle text)`` ordered by type, then rank
+    (the subtitle columns: see :func:`_subtitle_info`)."""
     from kyklos.entities import service
 
     dialect = request.dbsession.get_bind().dialect.name
     matches = _sqlite_matches(words) if dialect == "sqlite" and len(types) > 1 else None
+    if matches is not None:
+        # the same order and rank for every branch over the shared look-up: built once
+        # (building the statement's elements is most of a search's Python)
+        m = matches.c
+        m_order = [m.rank, m.record_id.desc()]
+        m_rank = func.row_number().over(order_by=m_order).label("rank")
+    else:
+        # the full-text criterion and ranking are the same in every branch: built once
+        cols = select(SearchDoc.record_id, SearchDoc.title, SearchDoc.body)
+        matched, order = match_and_order(dialect, words, cols, raw)
+        rank = func.row_number().over(order_by=order).label("rank")
     branches = []
     for pos, et in enumerate(types):
         visible = service.visible_select(request, et).with_only_columns(et.model.id).order_by(None)
         if matches is not None:
-            m = matches.c
             stmt = select(m.record_id, m.title, m.body).where(
                 and_(m.entity == et.name, m.record_id.in_(visible.scalar_subquery()))
             )
-            order = [m.rank, m.record_id.desc()]
+            order, rank = m_order, m_rank
         else:
-            stmt = select(SearchDoc.record_id, SearchDoc.title, SearchDoc.body).where(
-                and_(SearchDoc.entity == et.name,
-                     SearchDoc.record_id.in_(visible.scalar_subquery()))
+            stmt = matched.where(
+                and_(
+                    SearchDoc.entity == et.name, SearchDoc.record_id.in_(visible.scalar_subquery())
+                )
             )
-            stmt, order = match_and_order(dialect, words, stmt, raw)
         # The branch's own order, limit and offset, kept as a subquery (a compound
         # SELECT takes one ORDER BY/LIMIT only); row_number() carries its order out.
         stmt = stmt.order_by(*order)
-        stmt = stmt.add_columns(func.row_number().over(order_by=order).label("rank"))
+        stmt = stmt.add_columns(rank)
         sub = stmt.limit(limit).offset(offset).subquery(f"hits_{pos}")
+        # The hit's second line (``subtitle_field``): read here, for the page's rows only
+        # (a primary-key look-up each), instead of a query per type with hits after.
+        info, kind = _subtitle_info(et)
+        col = getattr(et.model, info.name) if kind else None
+        sub_id, sub_text = _NO_SUB_ID, _NO_SUB_TEXT
+        if col is not None:
+            value = select(col).where(et.model.id == sub.c.record_id).scalar_subquery()
+            if kind == "id":
+                sub_id = value.label("sub_id")
+            else:
+                sub_text = cast(value, Text).label("sub_text")
         branches.append(
             select(
                 literal(pos, Integer).label("pos"),
@@ -585,20 +681,24 @@ def hits_statement(request, types, words: list[str], raw: str, limit: int, offse
                 sub.c.record_id,
                 sub.c.title,
                 sub.c.body,
+                sub_id,
+                sub_text,
             )
         )
     if len(branches) == 1:
         union = branches[0].subquery("hits")
     else:
         union = union_all(*branches).subquery("hits")
-    return select(
-        union.c.pos, union.c.rank, union.c.record_id, union.c.title, union.c.body
-    ).order_by(union.c.pos, union.c.rank)
+    u = union.c
+    return select(u.pos, u.rank, u.record_id, u.title, u.body, u.sub_id, u.sub_text).order_by(
+        u.pos, u.rank
+    )
 
 
 def subtitles(request, et, ids) -> dict[int, str]:
     """``{id: second line}`` from the type's ``subtitle_field`` (a reference shows the
-    referenced record's title, through its visibility): two queries per page of hits."""
+    referenced record's title, through its visibility): two queries per page of hits.
+    Only for the field types the search statement does not read itself."""
     from kyklos.entities import display
 
     name = getattr(et, "subtitle_field", None)
