@@ -22,11 +22,9 @@ def kyklos_plugins():
 
 
 def _request(registry, client, path="/"):
-    req = Request.blank(
-        path,
-        headers={"Authorization": client.extra_environ["HTTP_AUTHORIZATION"]},
-        base_url="http://localhost",
-    )
+    req = Request.blank(path, headers={
+        "Authorization": client.extra_environ["HTTP_AUTHORIZATION"]},
+        base_url="http://localhost")
     env = prepare(request=req, registry=registry)
     request = env["request"]
     request.tm = transaction.TransactionManager(explicit=True)
@@ -36,17 +34,10 @@ def _request(registry, client, path="/"):
 
 def test_serializer_matches_service_for_odd_stored_values(api, registry, dbsession):
     admin = api("admin")
-    for name, ftype in [
-        ("cf_day", "date"),
-        ("cf_at", "datetime"),
-        ("cf_amount", "decimal"),
-        ("cf_label", "string"),
-    ]:
-        admin.post_json(
-            "/api/v1/_custom-fields",
-            {"entity": "thing", "name": name, "type": ftype, "label": {"en": name}},
-            status=201,
-        )
+    for name, ftype in [("cf_day", "date"), ("cf_at", "datetime"), ("cf_amount", "decimal"),
+                        ("cf_label", "string")]:
+        admin.post_json("/api/v1/_custom-fields", {"entity": "thing", "name": name,
+                        "type": ftype, "label": {"en": name}}, status=201)
     ed = api("thingseditor")
     ed.get("/api/v1/things")  # the custom-field definitions are loaded
     # stored values as an import, an old version or a hand edit may have left them:
@@ -59,11 +50,8 @@ def test_serializer_matches_service_for_odd_stored_values(api, registry, dbsessi
         {"cf_day": 20250203, "cf_label": None},
         {},
     ]
-    insert_things(
-        registry,
-        dbsession,
-        [{"name": f"odd{i}", "size": i, "custom": c} for i, c in enumerate(odd)],
-    )
+    insert_things(registry, dbsession,
+                  [{"name": f"odd{i}", "size": i, "custom": c} for i, c in enumerate(odd)])
     request, env = _request(registry, ed, "/?sort=name")
     try:
         et = registry.kyklos_entities["thing"]
@@ -72,9 +60,8 @@ def test_serializer_matches_service_for_odd_stored_values(api, registry, dbsessi
         assert len(rows) == len(odd)
         for fields in (None, ["cf_day", "name", "cf_at", "cf_amount", "created_at"]):
             one = query.serializer(request, et, fields)
-            assert [one(r) for r in rows] == [
-                service.serialize(request, et, r, fields) for r in rows
-            ]
+            assert [one(r) for r in rows] == [service.serialize(request, et, r, fields)
+                                              for r in rows]
         # expired records: the values are not in the instance dict any more and load
         # again through the attributes, as the record serialiser reads them
         for r in rows:
@@ -98,83 +85,11 @@ def test_count_shares_the_page_criteria(api, registry, dbsession, query_counter)
     insert_things(registry, dbsession, [{"name": f"c{i:02}", "size": i % 3} for i in range(30)])
     page = ed.get("/api/v1/things", {"size": "1", "limit": "4", "count": "exact"}).json
     assert page["count"] == 10 and not page["count_capped"]
-    nxt = ed.get(
-        "/api/v1/things",
-        {"size": "1", "limit": "4", "count": "exact", "cursor": page["next_cursor"]},
-    ).json
+    nxt = ed.get("/api/v1/things", {"size": "1", "limit": "4", "count": "exact",
+                                    "cursor": page["next_cursor"]}).json
     assert nxt["count"] == 10  # the count ignores the cursor
     assert len({i["id"] for i in page["items"] + nxt["items"]}) == 8
     with query_counter() as qc:
         ed.get("/api/v1/things", {"size": "1", "limit": "4"})
     counts = [s for s in qc.statements if "count(" in s.lower()]
     assert len(counts) == 1 and "samplea_thing" in counts[0]
-
-
-def test_run_ids_gives_run_lists_records_cursors_and_counts(
-    api, registry, dbsession, query_counter
-):
-    """``run_ids`` (a segment's members, a selection: ids only) reads plain rows of the
-    id and the sort keys, in two statements, and gives the ids, cursors and counts
-    ``run_list`` gives, page after page, for plain, custom and descending sorts."""
-    from webob.multidict import MultiDict
-
-    admin = api("admin")
-    admin.post_json(
-        "/api/v1/_custom-fields",
-        {
-            "entity": "thing",
-            "name": "cf_rank",
-            "type": "integer",
-            "filterable": True,
-            "label": {"en": "rank"},
-        },
-        status=201,
-    )
-    ed = api("thingseditor")
-    ed.get("/api/v1/things")  # the custom-field definitions are loaded
-    insert_things(
-        registry,
-        dbsession,
-        [
-            {"name": f"n{i % 7}", "size": i % 4, "custom": {"cf_rank": i % 5} if i % 6 else {}}
-            for i in range(40)
-        ],
-    )
-    request, env = _request(registry, ed)
-    try:
-        et = registry.kyklos_entities["thing"]
-        for params in (
-            [("sort", "name")],
-            [("sort", "-size,name")],
-            [("sort", "cf_rank")],
-            [("size", "2"), ("sort", "-cf_rank")],
-            [("q", "n3")],
-            [],
-        ):
-            want_cursor = got_cursor = None
-            pages = 0
-            while True:
-
-                def lp(cursor, params=params):
-                    extra = [("cursor", cursor)] if cursor else []
-                    return query.parse_list_params(
-                        request,
-                        et,
-                        MultiDict(params + [("limit", "6"), ("count", "exact")] + extra),
-                    )
-
-                want = query.run_list(request, et, lp(want_cursor))
-                with query_counter() as qc:
-                    got = query.run_ids(request, et, lp(got_cursor))
-                assert len(qc.statements) == 2, params
-                assert got.items == [r.id for r in want.items], params
-                assert (got.count, got.count_capped) == (want.count, want.count_capped)
-                assert got.next_cursor == want.next_cursor, params
-                pages += 1
-                if want.next_cursor is None:
-                    break
-                want_cursor, got_cursor = want.next_cursor, got.next_cursor
-            assert pages > 1 or params == [("q", "n3")], params
-    finally:
-        request.tm.abort()
-        env["closer"]()

@@ -1,6 +1,5 @@
 """Scenario 3: 20 saved segments (saved list views) evaluated through the list query
-layer (``run_ids``: the members' ids, as the hand-written SQL reads them), against
-hand-written SQL for each."""
+layer, against hand-written SQL for each."""
 
 from __future__ import annotations
 
@@ -25,9 +24,8 @@ def _text(sql: str, binds: dict):
     from kyklos.db import UTCDateTime
 
     stmt = text(sql)
-    typed = [
-        bindparam(k, type_=UTCDateTime()) for k, v in binds.items() if isinstance(v, dt.datetime)
-    ]
+    typed = [bindparam(k, type_=UTCDateTime()) for k, v in binds.items()
+             if isinstance(v, dt.datetime)]
     return stmt.bindparams(*typed) if typed else stmt
 
 
@@ -40,129 +38,54 @@ def segments(ctx) -> list[tuple[str, list, str, dict]]:
     team = sorted(u for u, d in org.member_of.items() if d == org.member_of[rep])
     out = [
         ("country GR", [("country", "GR")], "country = :a", {"a": "GR"}),
-        (
-            "country RO or PL",
-            [("country__in", "RO,PL")],
-            "country IN (:a, :b)",
-            {"a": "RO", "b": "PL"},
-        ),
-        (
-            "women in Poland",
-            [("gender", "female"), ("country", "PL")],
-            "gender = :a AND country = :b",
-            {"a": "female", "b": "PL"},
-        ),
+        ("country RO or PL", [("country__in", "RO,PL")], "country IN (:a, :b)",
+         {"a": "RO", "b": "PL"}),
+        ("women in Poland", [("gender", "female"), ("country", "PL")],
+         "gender = :a AND country = :b", {"a": "female", "b": "PL"}),
         ("source web", [("source", "web")], "source = :a", {"a": "web"}),
-        (
-            "referral or partner",
-            [("source__in", "referral,partner")],
-            "source IN (:a, :b)",
-            {"a": "referral", "b": "partner"},
-        ),
-        (
-            "surname starts pop",
-            [("last_name__startswith", "pop")],
-            "lower(last_name) LIKE :a",
-            {"a": "pop%"},
-        ),
-        (
-            "first name has ann",
-            [("first_name__contains", "ann")],
-            "lower(first_name) LIKE :a",
-            {"a": "%ann%"},
-        ),
-        (
-            "gmail addresses",
-            [("email__contains", "gmail")],
-            "lower(email) LIKE :a",
-            {"a": "%gmail%"},
-        ),
-        (
-            "created in 2024",
-            [("created_at__between", "2024-01-01,2024-12-31")],
-            "created_at BETWEEN :a AND :b",
-            {"a": _utc(2024, 1, 1), "b": _utc(2024, 12, 31)},
-        ),
-        (
-            "created since mid-2025",
-            [("created_at__gte", "2025-06-01")],
-            "created_at >= :a",
-            {"a": _utc(2025, 6, 1)},
-        ),
+        ("referral or partner", [("source__in", "referral,partner")], "source IN (:a, :b)",
+         {"a": "referral", "b": "partner"}),
+        ("surname starts pop", [("last_name__startswith", "pop")],
+         "lower(last_name) LIKE :a", {"a": "pop%"}),
+        ("first name has ann", [("first_name__contains", "ann")],
+         "lower(first_name) LIKE :a", {"a": "%ann%"}),
+        ("gmail addresses", [("email__contains", "gmail")], "lower(email) LIKE :a",
+         {"a": "%gmail%"}),
+        ("created in 2024", [("created_at__between", "2024-01-01,2024-12-31")],
+         "created_at BETWEEN :a AND :b", {"a": _utc(2024, 1, 1), "b": _utc(2024, 12, 31)}),
+        ("created since mid-2025", [("created_at__gte", "2025-06-01")], "created_at >= :a",
+         {"a": _utc(2025, 6, 1)}),
         ("one rep's people", [("owner_id", str(rep))], "owner_id = :a", {"a": rep}),
-        (
-            "one team's people",
-            [("owner_id__in", ",".join(map(str, team)))],
-            f"owner_id IN ({','.join(map(str, team))})",
-            {},
-        ),
+        ("one team's people", [("owner_id__in", ",".join(map(str, team)))],
+         f"owner_id IN ({','.join(map(str, team))})", {}),
         ("Warsaw", [("city", "Warszawa")], "city = :a", {"a": "Warszawa"}),
-        (
-            "men in Romania",
-            [("country", "RO"), ("gender", "male")],
-            "country = :a AND gender = :b",
-            {"a": "RO", "b": "male"},
-        ),
-        (
-            "UK adverts",
-            [("country", "GB"), ("source", "advert")],
-            "country = :a AND source = :b",
-            {"a": "GB", "b": "advert"},
-        ),
-        (
-            "search maria",
-            [("q", "maria")],
-            "(lower(first_name) LIKE :a OR lower(last_name) LIKE :a OR lower(email) LIKE :a "
-            "OR lower(phone) LIKE :a OR lower(job_title) LIKE :a)",
-            {"a": "%maria%"},
-        ),
-        (
-            "Greek mobiles",
-            [("phone__startswith", "+3069")],
-            "lower(phone) LIKE :a",
-            {"a": "+3069%"},
-        ),
-        (
-            "customers",
-            [("roles__contains", "customer")],
-            "CAST(roles AS TEXT) LIKE :a",
-            {"a": '%"customer"%'},
-        ),
+        ("men in Romania", [("country", "RO"), ("gender", "male")],
+         "country = :a AND gender = :b", {"a": "RO", "b": "male"}),
+        ("UK adverts", [("country", "GB"), ("source", "advert")],
+         "country = :a AND source = :b", {"a": "GB", "b": "advert"}),
+        ("search maria", [("q", "maria")],
+         "(lower(first_name) LIKE :a OR lower(last_name) LIKE :a OR lower(email) LIKE :a "
+         "OR lower(phone) LIKE :a OR lower(job_title) LIKE :a)", {"a": "%maria%"}),
+        ("Greek mobiles", [("phone__startswith", "+3069")], "lower(phone) LIKE :a",
+         {"a": "+3069%"}),
+        ("customers", [("roles__contains", "customer")],
+         "CAST(roles AS TEXT) LIKE :a", {"a": '%"customer"%'}),
     ]
-    mirror = (
-        "id IN (SELECT record_id FROM kyklos_custom_value WHERE field_id = "
-        "(SELECT id FROM kyklos_custom_field WHERE entity = 'person' AND name = :f) "
-        "AND {cond})"
-    )
+    mirror = ("id IN (SELECT record_id FROM kyklos_custom_value WHERE field_id = "
+              "(SELECT id FROM kyklos_custom_field WHERE entity = 'person' AND name = :f) "
+              "AND {cond})")
     if ctx.custom_field("cf_01") is not None:
-        out.append(
-            (
-                "custom: gold tier",
-                [("cf_01", "gold")],
-                mirror.format(cond="v_text = :a"),
-                {"f": "cf_01", "a": "gold"},
-            )
-        )
+        out.append(("custom: gold tier", [("cf_01", "gold")],
+                    mirror.format(cond="v_text = :a"), {"f": "cf_01", "a": "gold"}))
     else:
-        out.append(("surname Nowak", [("last_name", "Nowak")], "last_name = :a", {"a": "Nowak"}))
+        out.append(("surname Nowak", [("last_name", "Nowak")], "last_name = :a",
+                    {"a": "Nowak"}))
     if ctx.custom_field("cf_02") is not None:
-        out.append(
-            (
-                "custom: cf_02 < 500",
-                [("cf_02__lt", "500")],
-                mirror.format(cond="v_num < :a"),
-                {"f": "cf_02", "a": 500},
-            )
-        )
+        out.append(("custom: cf_02 < 500", [("cf_02__lt", "500")],
+                    mirror.format(cond="v_num < :a"), {"f": "cf_02", "a": 500}))
     else:
-        out.append(
-            (
-                "not in Greece",
-                [("country__ne", "GR")],
-                "(country != :a OR country IS NULL)",
-                {"a": "GR"},
-            )
-        )
+        out.append(("not in Greece", [("country__ne", "GR")],
+                    "(country != :a OR country IS NULL)", {"a": "GR"}))
     return out
 
 
@@ -173,13 +96,8 @@ def save_views(ctx, user_id, segs) -> list[int]:
     ids = []
     with E.session(ctx.registry) as db:
         for name, params, _sql, _b in segs:
-            v = SavedView(
-                user_id=user_id,
-                entity="person",
-                name=name,
-                params=[list(p) for p in params],
-                shared=False,
-            )
+            v = SavedView(user_id=user_id, entity="person", name=name,
+                          params=[list(p) for p in params], shared=False)
             db.add(v)
             db.flush()
             ids.append(v.id)
@@ -203,17 +121,13 @@ def run(ctx) -> Result:
         db = request.dbsession
         for (name, _params, where, binds), vid in zip(segs, view_ids, strict=True):
             view = db.get(SavedView, vid)
-            md = MultiDict(
-                [tuple(p) for p in view.params] + [("count", "exact"), ("limit", str(LIMIT))]
-            )
+            md = MultiDict([tuple(p) for p in view.params] + [("count", "exact"),
+                                                            ("limit", str(LIMIT))])
 
             def kyklos(md=md):
-                # A segment's members are ids (a campaign's audience, a call list):
-                # the list layer's id-only page, with the same filters, record rules,
-                # order and count as the list (run_list would load whole people).
                 lp = Q.parse_list_params(request, et, md)
-                r = Q.run_ids(request, et, lp)
-                return list(r.items), r.count
+                r = Q.run_list(request, et, lp)
+                return [x.id for x in r.items], r.count
 
             base = f"FROM contacts_person WHERE deleted_at IS NULL AND {where}"
             page_sql = _text(f"SELECT id {base} ORDER BY id DESC LIMIT {LIMIT + 1}", binds)
@@ -240,36 +154,24 @@ def run(ctx) -> Result:
             checks.append(c)
             tk = repeat(kyklos, n)
             th = repeat(hand, n)
-            per.append(
-                {
-                    "segment": name,
-                    "rows": want_count,
-                    "kyklos_p50_ms": round(pct(tk, 50) * 1000, 3),
-                    "hand_p50_ms": round(pct(th, 50) * 1000, 3),
-                    "kyklos_p95_ms": round(pct(tk, 95) * 1000, 3),
-                    "hand_p95_ms": round(pct(th, 95) * 1000, 3),
-                }
-            )
+            per.append({"segment": name, "rows": want_count,
+                        "kyklos_p50_ms": round(pct(tk, 50) * 1000, 3),
+                        "hand_p50_ms": round(pct(th, 50) * 1000, 3),
+                        "kyklos_p95_ms": round(pct(tk, 95) * 1000, 3),
+                        "hand_p95_ms": round(pct(th, 95) * 1000, 3)})
     ratios = [p["kyklos_p50_ms"] / p["hand_p50_ms"] for p in per if p["hand_p50_ms"]]
     for p, r in zip(per, ratios, strict=False):
         p["ratio"] = round(r, 2)
     worst = max(ratios) if ratios else None
     total_k = sum(p["kyklos_p50_ms"] for p in per)
     total_h = sum(p["hand_p50_ms"] for p in per)
-    res.kyklos = {
-        "segments": per,
-        "sum_p50_ms": round(total_k, 2),
-        "headline": f"sum p50 {total_k:.0f} ms",
-    }
+    res.kyklos = {"segments": per, "sum_p50_ms": round(total_k, 2),
+                  "headline": f"sum p50 {total_k:.0f} ms"}
     res.baseline = {"sum_p50_ms": round(total_h, 2), "headline": f"sum p50 {total_h:.0f} ms"}
     res.efficiency = total_h / total_k if total_k else None
     res.target_met = worst is not None and worst <= 1.5
-    res.note = (
-        f"page of {LIMIT} + exact count per segment, admin (rules: scenario 4); "
-        f"worst segment {worst:.2f}x"
-        if worst
-        else ""
-    )
+    res.note = (f"page of {LIMIT} + exact count per segment, admin (rules: scenario 4); "
+                f"worst segment {worst:.2f}x" if worst else "")
     res.correctness = merge_checks(*checks)
     res.correctness["segments"] = checks
     return res

@@ -876,23 +876,6 @@ def count(request, et, lp: ListParams, base=None) -> tuple[int | None, bool]:
 def run_list(request, et, lp: ListParams) -> ListResult:
     """One page of records (ORM objects, projected to ``lp.fields`` when given), the
     cursor of the next page, and the count. Two statements, whatever the page size."""
-    return _run(request, et, lp, ids_only=False)
-
-
-def run_ids(request, et, lp: ListParams) -> ListResult:
-    """:func:`run_list` for a caller that needs the records' ids only (a segment's
-    members, a selection to act on): the same records in the same order, the same
-    cursor and count, with ``items`` the ids.
-
-    The page is read as plain rows of the id and the sort keys (what the cursor is
-    made of), not as ORM objects: a person loaded whole is every column, its custom
-    values, and three more statements for its e-mail addresses, phones and links (the
-    model's eager collections), nearly all of a saved segment's cost against the
-    hand-written ``SELECT id`` when its SQL takes a millisecond."""
-    return _run(request, et, lp, ids_only=True)
-
-
-def _run(request, et, lp: ListParams, ids_only: bool) -> ListResult:
     try:
         vals = decode_cursor(request, et, lp)
     except _Bad as exc:
@@ -904,23 +887,16 @@ def _run(request, et, lp: ListParams, ids_only: bool) -> ListResult:
         nulls_high = request.dbsession.get_bind().dialect.name == "postgresql"
         stmt = stmt.where(_keyset(et, keys, vals, nulls_high))
     stmt = stmt.order_by(*_order(et, keys)).limit(lp.limit + 1)
-    if ids_only:
-        # the columns encode_cursor reads: the id, each plain key, the custom values
-        # when a key is a custom field (a row answers getattr by column name)
-        names = dict.fromkeys(["id"] + ["custom" if et.fields[n].custom else n for n, _d in keys])
-        cols = [getattr(et.model, n).label(n) for n in names]
-        rows = list(request.dbsession.execute(stmt.with_only_columns(*cols)))
-    else:
-        options = _projection(et, lp, keys)
-        if options is not None:
-            stmt = stmt.options(*options)
-        rows = list(request.dbsession.execute(stmt).scalars())
+    options = _projection(et, lp, keys)
+    if options is not None:
+        stmt = stmt.options(*options)
+    rows = list(request.dbsession.execute(stmt).scalars())
     next_cursor = None
     if len(rows) > lp.limit:
         rows = rows[: lp.limit]
         next_cursor = encode_cursor(request, et, keys, rows[-1])
     n, capped = count(request, et, lp, base)
-    return ListResult([r.id for r in rows] if ids_only else rows, next_cursor, n, capped)
+    return ListResult(rows, next_cursor, n, capped)
 
 
 __all__ = [
@@ -933,7 +909,6 @@ __all__ = [
     "ops_for",
     "parse_list_params",
     "path_condition",
-    "run_ids",
     "run_list",
     "serializer",
     "sort_keys",
