@@ -29,7 +29,15 @@ from sqlalchemy.orm.interfaces import MANYTOONE, ONETOMANY
 from sqlalchemy.sql.elements import ClauseElement
 
 from kyklos.db import DefaultContext, bulk_insert, utcnow
-from kyklos.entities import SYSTEM_FIELDS, EntityType, RecordError, customfields, history, values
+from kyklos.entities import (
+    SYSTEM_FIELDS,
+    EntityType,
+    RecordError,
+    children,
+    customfields,
+    history,
+    values,
+)
 from kyklos.i18n import _
 from kyklos.security import rules
 from kyklos.security.models import User
@@ -100,11 +108,20 @@ def visible_select(request, et, action: str = "read", include_deleted: bool = Fa
     return stmt
 
 
-def get_record(request, et, record_id, action: str = "read", include_deleted: bool = False):
+def get_record(
+    request,
+    et,
+    record_id,
+    action: str = "read",
+    include_deleted: bool = False,
+    core_children: bool = False,
+):
     """The record ``record_id`` if the user may see it; :class:`HTTPNotFound` when it is
     missing *or* invisible (existence is never revealed). For an ``action`` other than
     read, :class:`HTTPForbidden` when the user lacks the permission or the record rules
-    refuse that action on a record they can see."""
+    refuse that action on a record they can see. ``core_children``: the model's
+    select-in collections are read by :func:`kyklos.entities.children.attach` (lighter
+    than the ORM loader; for a record that is only shown)."""
     if action != "read":
         _require(request, et, action)
     try:
@@ -114,9 +131,13 @@ def get_record(request, et, record_id, action: str = "read", include_deleted: bo
     if not 0 < rid <= values.id_limit(et):
         raise HTTPNotFound()
     stmt = visible_select(request, et, "read", include_deleted).where(et.model.id == rid)
+    if core_children:
+        stmt = stmt.options(*children.deferred_options(et.model))
     record = request.dbsession.execute(stmt).scalar_one_or_none()
     if record is None:
         raise HTTPNotFound()
+    if core_children:
+        children.attach(request.dbsession, et.model, [record])
     if action != "read" and not rules.can_access(request, et, record, action):
         raise HTTPForbidden()
     return record

@@ -223,7 +223,10 @@ class Person(EntityMixin, SoftDeleteMixin, Base):
                            lambda self, v: self._add("emails", "email", "other", v))
 
     def _first(self, lst: str, key: str, kind: str) -> str | None:
-        return next((i[key] for i in getattr(self, lst) if i["type"] == kind), None)
+        # ``getattr(self, lst)`` read the same rows, but built the whole typed list for
+        # each of these fields: a list page serialises seven of them per person
+        rows = self.phone_rows if lst == "phones" else self.email_rows
+        return next((getattr(r, key) for r in rows if r.kind == kind), None)
 
     def _add(self, lst: str, key: str, kind: str, value) -> None:
         # Normally the validate hook has moved the value into the list already.
