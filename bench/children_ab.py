@@ -51,28 +51,28 @@ def main(argv=None) -> int:
         token = E.make_token(registry, uid)
         owners = org.visible_owners(uid)
         visible = [people.first_id + i for i, o in enumerate(people.owners) if o in owners]
-        urls = dict(QUERIES, open=f"/api/v1/persons/{visible[7]}")
+        paths = dict(QUERIES, open=f"/api/v1/persons/{visible[7]}")
         core_plans = children.plans
         off = lambda model: ()  # noqa: E731
 
-        def timed(url, plans):
+        def timed(path, plans):
             children.plans = plans
             t = time.perf_counter()
-            r = E.wsgi_get(app, url, token)
+            r = E.wsgi_get(app, path, token)
             took = time.perf_counter() - t
             assert r.status_int == 200, r.status
             return took, r.body
 
-        for url in urls.values():  # warm both ways
+        for path in paths.values():  # warm both ways
             for plans in (core_plans, off, core_plans, off):
-                timed(url, plans)
-        times = {name: ([], []) for name in urls}
+                timed(path, plans)
+        times = {name: ([], []) for name in paths}
         for i in range(args.repeat):
-            for name, url in urls.items():
+            for name, path in paths.items():
                 order = ((0, core_plans), (1, off)) if i % 2 else ((1, off), (0, core_plans))
                 bodies = {}
                 for side, plans in order:
-                    took, bodies[side] = timed(url, plans)
+                    took, bodies[side] = timed(path, plans)
                     times[name][side].append(took)
                 assert bodies[0] == bodies[1], name
         children.plans = core_plans
