@@ -27,6 +27,8 @@ from sqlalchemy.orm.interfaces import ONETOMANY
 #: model class -> tuple of plans (see ``_plan``); mappers are configured once per
 #: process, so the analysis is too
 _PLANS: dict[type, tuple] = {}
+#: model class -> (its plans, the options that leave their collections to ``attach``)
+_OPTIONS: dict[type, tuple] = {}
 #: the IN list's size per statement (SQLite's variable limit, PostgreSQL's plan cache)
 _CHUNK = 500
 
@@ -93,7 +95,13 @@ def deferred_options(model) -> list:
     """Options for the records' statement: the collections :func:`attach` fills are
     not loaded by their select-in loader (a record outside ``attach`` still gets them
     lazily, on first access)."""
-    return [lazyload(getattr(model, key)) for key, *_rest in plans(model)]
+    found = _OPTIONS.get(model)
+    if found is None or found[0] is not plans(model):
+        # options are immutable: built once (a ``lazyload()`` per request cost more
+        # than the Core read saves)
+        found = (plans(model), tuple(lazyload(getattr(model, p[0])) for p in plans(model)))
+        _OPTIONS[model] = found
+    return found[1]
 
 
 def attach(session, model, records) -> None:
