@@ -268,3 +268,37 @@ def test_the_sdk_reads_settings_once_per_request(registry, api, query_counter):
             assert kyklos_sdk.site_setting(request, "no.such.key", "fallback") == "fallback"
         assert len([s for s in q.statements if "kyklos_site_setting" in s]) == 1
         assert kyklos_sdk.company_logo(request) is None
+
+
+def test_settings_are_kept_by_the_process_until_a_write_anywhere(api, db_url, query_counter):
+    """The stored settings are read once per process and counter value
+    (:mod:`kyklos.authcache`): a warm request reads no settings row, and a change made
+    by another process (a second engine: a Core UPDATE, an INSERT in plain SQL, a
+    DELETE) counts on the very next request."""
+    from sqlalchemy import create_engine, text
+
+    admin = api("admin")
+    admin.patch_json(URL, {"company.name": "First", "country.default": "GR"})
+    assert admin.get(URL).json["company.name"] == "First"
+    with query_counter() as qc:
+        assert admin.get(URL).json["company.name"] == "First"
+    assert not [s for s in qc.statements if "kyklos_site_setting" in s]
+    other = create_engine(db_url)
+    try:
+        changes = [
+            "UPDATE kyklos_site_setting SET value = '\"Second\"' WHERE key = 'company.name'",
+            "INSERT INTO kyklos_site_setting (key, value, updated_at) VALUES "
+            "('company.email', '\"office@example.com\"', CURRENT_TIMESTAMP)",
+            "DELETE FROM kyklos_site_setting WHERE key = 'country.default'",
+        ]
+        seen = []
+        for sql in changes:
+            with other.begin() as conn:
+                conn.execute(text(sql))
+            got = admin.get(URL).json
+            seen.append((got["company.name"], got["company.email"], got["country.default"]))
+        assert seen[0][0] == "Second"
+        assert seen[1][:2] == ("Second", "office@example.com")
+        assert seen[1][2] == "GR" and seen[2][2] != "GR"
+    finally:
+        other.dispose()

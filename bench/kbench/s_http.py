@@ -42,7 +42,10 @@ class Server:
         self.peak_mb = 0.0
 
     def __enter__(self):
-        env = dict(os.environ, PYTHONPATH=str(BENCH_DIR))
+        # the caller's PYTHONPATH after the bench's: a before/after run can point the
+        # server at another checkout's sources, as the in-process benches do
+        paths = [str(BENCH_DIR), *filter(None, [os.environ.get("PYTHONPATH")])]
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join(paths))
         self.proc = subprocess.Popen(
             [
                 sys.executable,

@@ -13,7 +13,8 @@ so each process keeps them, keyed by ``kyklos_auth_generation.value``:
   Core and bulk statements, ``text()`` SQL, CLI commands and migrations are all caught
   in one place; :func:`kyklos.db.bulk_insert`'s COPY, which bypasses statement
   execution, calls :func:`note_write` itself. The watched writes are: any write to
-  roles, users' roles, record rules, field permissions, departments and delegations,
+  roles, users' roles, record rules, field permissions, departments, delegations and
+  site settings (:mod:`kyklos.sitesettings` keeps its rows here too),
   inserting or deleting a user, and an UPDATE of a user's department, active or portal
   flag (:func:`touches`).
 - **Several processes** (app and job workers on PostgreSQL): the counter is in the
@@ -51,6 +52,9 @@ WATCHED = frozenset(
         "kyklos_field_permission",
         "kyklos_department",
         "kyklos_delegation",
+        # not authorisation, but as rarely written and read by every write request
+        # (kyklos.sitesettings keeps its rows under the same counter)
+        "kyklos_site_setting",
     }
 )
 #: users: a new or removed user changes department owner lists; these columns too

@@ -15,6 +15,7 @@ value is valid, so an API call or a form never half-applies.
 from __future__ import annotations
 
 import base64
+import copy
 import datetime as dt
 import hashlib
 import re
@@ -28,6 +29,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Mapped, mapped_column
 from transaction.interfaces import NoTransaction
 
+from kyklos import authcache
 from kyklos.db import Base, JSONType, UTCDateTime
 from kyklos.i18n import LANGUAGES, _
 
@@ -345,7 +347,9 @@ def _coerce(spec: Spec, raw):
 
 
 def _rows(request) -> dict:
-    """Every stored setting but the logo's bytes, read once per request."""
+    """Every stored setting but the logo's bytes, read once per request, and kept by
+    the process under the authorisation counter (:mod:`kyklos.authcache` watches this
+    table too: any write to it counts on the next request of every process)."""
     cache = request.__dict__.get(_CACHE)
     if cache is not None:
         return cache
@@ -354,13 +358,19 @@ def _rows(request) -> dict:
         db = getattr(request, "dbsession", None)
         if db is not None:
             with db.no_autoflush:
-                rows = dict(
-                    db.execute(
-                        select(SiteSetting.key, SiteSetting.value).where(
-                            SiteSetting.key != LOGO_DATA
-                        )
-                    ).all()
-                )
+                ck = authcache.key(db)
+                kept = authcache.get(ck, _CACHE, None)
+                if kept is None:
+                    kept = dict(
+                        db.execute(
+                            select(SiteSetting.key, SiteSetting.value).where(
+                                SiteSetting.key != LOGO_DATA
+                            )
+                        ).all()
+                    )
+                    authcache.put(ck, _CACHE, None, kept)
+                # a copy: a request may not change what other requests read
+                rows = copy.deepcopy(kept)
     except (SQLAlchemyError, NoTransaction):
         # A failed transaction (an error page being rendered) or none at all (a page
         # rendered outside a request's transaction) must not fail here: the .ini

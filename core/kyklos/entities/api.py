@@ -209,7 +209,7 @@ def create_view(request):
 
 def get_view(request):
     et = _et(request)
-    record = service.get_record(request, et, request.matchdict["id"])
+    record = service.get_record(request, et, request.matchdict["id"], core_children=True)
     if request.headers.get("If-None-Match") == etag(record):
         return Response(status=304, headers={"ETag": etag(record)})
     return _record_response(request, et, record)

@@ -41,7 +41,7 @@ from sqlalchemy import Numeric, String, and_, cast, false, func, literal, or_, s
 from sqlalchemy.orm import lazyload, load_only
 
 from kyklos.db import ci_contains
-from kyklos.entities import FieldInfo, annual, customfields, values
+from kyklos.entities import FieldInfo, annual, children, customfields, values
 from kyklos.entities.service import field_access, visible_select
 from kyklos.i18n import _
 from kyklos.problem import Problem
@@ -725,8 +725,10 @@ def decode_cursor(request, et, lp: ListParams) -> list | None:
 
 
 def _projection(et, lp: ListParams, keys):
+    """``(options, children)``: the page statement's load options for ``lp.fields``
+    (None: every column) and whether the page shows child collections."""
     if lp.fields is None:
-        return None
+        return None, True
     names = set(lp.fields) | {n for n, _d in keys} | {et.title_field}
     attrs = {"id", "version"}
     virtual = False
@@ -748,7 +750,7 @@ def _projection(et, lp: ListParams, keys):
         # Only virtual fields (properties) read child collections: without one in the
         # projection, the model's eager (selectin) loads would be queries for nothing.
         options.append(lazyload("*"))
-    return options
+    return options, virtual
 
 
 #: value types ``values.to_json`` returns unchanged
@@ -812,7 +814,8 @@ def serializer(request, et, fields=None):
     # template dict holds the keys in order, each group of fields then fills its own.
     template = dict.fromkeys(["id", "version", *(name for name, _k, _f in plan)])
     columns = [(name, f) for name, kind, f in plan if kind == _COLUMN]
-    reads = [(name, f) for name, kind, f in plan if kind == _READ]
+    # (``to_json`` turns a decimal field's int or float into a string)
+    reads = [(name, f, f.type != "decimal") for name, kind, f in plan if kind == _READ]
     custom_plain = [name for name, kind, _f in plan if kind == _CUSTOM_PLAIN]
     custom_dates = [name for name, kind, _f in plan if kind == _CUSTOM_DATE]
     custom_other = [(name, f) for name, kind, f in plan if kind == _CUSTOM_CONVERT]
@@ -832,8 +835,10 @@ def serializer(request, et, fields=None):
             if v is _MISSING:
                 v = getattr(record, name)
             out[name] = v if v is None or type(v) in plain else to_json(f, v)
-        for name, f in reads:
-            out[name] = to_json(f, read_value(et, f, record))
+        for name, f, as_is in reads:
+            v = read_value(et, f, record)
+            # a property's list or string is JSON already (what ``to_json`` returns)
+            out[name] = v if as_is and (v is None or type(v) in plain) else to_json(f, v)
         if has_custom:
             # what ``values.read_value`` reads for a custom field
             custom = record.custom or {}
@@ -887,14 +892,20 @@ def run_list(request, et, lp: ListParams) -> ListResult:
         nulls_high = request.dbsession.get_bind().dialect.name == "postgresql"
         stmt = stmt.where(_keyset(et, keys, vals, nulls_high))
     stmt = stmt.order_by(*_order(et, keys)).limit(lp.limit + 1)
-    options = _projection(et, lp, keys)
+    options, with_children = _projection(et, lp, keys)
     if options is not None:
         stmt = stmt.options(*options)
-    rows = list(request.dbsession.execute(stmt).scalars())
+    if with_children:
+        # the child collections come from plain Core selects after the page (below)
+        stmt = stmt.options(*children.deferred_options(et.model))
+    db = request.dbsession
+    rows = list(db.execute(stmt).scalars())
     next_cursor = None
     if len(rows) > lp.limit:
         rows = rows[: lp.limit]
         next_cursor = encode_cursor(request, et, keys, rows[-1])
+    if with_children:
+        children.attach(db, et.model, rows)
     n, capped = count(request, et, lp, base)
     return ListResult(rows, next_cursor, n, capped)
 

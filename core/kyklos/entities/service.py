@@ -29,7 +29,15 @@ from sqlalchemy.orm.interfaces import MANYTOONE, ONETOMANY
 from sqlalchemy.sql.elements import ClauseElement
 
 from kyklos.db import DefaultContext, bulk_insert, utcnow
-from kyklos.entities import SYSTEM_FIELDS, EntityType, RecordError, customfields, history, values
+from kyklos.entities import (
+    SYSTEM_FIELDS,
+    EntityType,
+    RecordError,
+    children,
+    customfields,
+    history,
+    values,
+)
 from kyklos.i18n import _
 from kyklos.security import rules
 from kyklos.security.models import User
@@ -100,11 +108,20 @@ def visible_select(request, et, action: str = "read", include_deleted: bool = Fa
     return stmt
 
 
-def get_record(request, et, record_id, action: str = "read", include_deleted: bool = False):
+def get_record(
+    request,
+    et,
+    record_id,
+    action: str = "read",
+    include_deleted: bool = False,
+    core_children: bool = False,
+):
     """The record ``record_id`` if the user may see it; :class:`HTTPNotFound` when it is
     missing *or* invisible (existence is never revealed). For an ``action`` other than
     read, :class:`HTTPForbidden` when the user lacks the permission or the record rules
-    refuse that action on a record they can see."""
+    refuse that action on a record they can see. ``core_children``: the model's
+    select-in collections are read by :func:`kyklos.entities.children.attach` (lighter
+    than the ORM loader; for a record that is only shown)."""
     if action != "read":
         _require(request, et, action)
     try:
@@ -114,9 +131,13 @@ def get_record(request, et, record_id, action: str = "read", include_deleted: bo
     if not 0 < rid <= values.id_limit(et):
         raise HTTPNotFound()
     stmt = visible_select(request, et, "read", include_deleted).where(et.model.id == rid)
+    if core_children:
+        stmt = stmt.options(*children.deferred_options(et.model))
     record = request.dbsession.execute(stmt).scalar_one_or_none()
     if record is None:
         raise HTTPNotFound()
+    if core_children:
+        children.attach(request.dbsession, et.model, [record])
     if action != "read" and not rules.can_access(request, et, record, action):
         raise HTTPForbidden()
     return record
@@ -192,8 +213,9 @@ class Validator:
         if et.schema_factory is not None:
             schema = et.schema_factory(request, et, record)
             self.nodes = {n.name: n for n in schema.children if n.validator is not None}
-        self.unique = [d for d in customfields.definitions(request.registry, et.name).values()
-                       if d.unique]
+        self.unique = [
+            d for d in customfields.definitions(request.registry, et.name).values() if d.unique
+        ]
 
     @property
     def default_currency(self) -> str:
@@ -272,8 +294,7 @@ class Validator:
                 if value != current and not self.may_assign:
                     errors[key] = _("You may not assign records to someone else.")
                     continue
-            if value is None or (field.required and isinstance(value, str)
-                                 and not value.strip()):
+            if value is None or (field.required and isinstance(value, str) and not value.strip()):
                 if field.required:
                     errors[key] = _("Required.")
                 else:
@@ -309,8 +330,7 @@ class Validator:
                 try:
                     node.validator(node, value)
                 except colander.Invalid as exc:
-                    errors[name] = "; ".join(str(m) for m in exc.messages()) or _(
-                        "Invalid value.")
+                    errors[name] = "; ".join(str(m) for m in exc.messages()) or _("Invalid value.")
         return clean, errors, refs
 
     def check(self, items: list) -> list[tuple[dict, dict]]:
@@ -320,16 +340,27 @@ class Validator:
         if prepare.get_hookimpls():
             for data in items:
                 if isinstance(data, dict):
-                    prepare(request=self.request, entity_type=self.et, record=self.record,
-                            data=data, source=self.source)
+                    prepare(
+                        request=self.request,
+                        entity_type=self.et,
+                        record=self.record,
+                        data=data,
+                        source=self.source,
+                    )
         checked = [self.clean(data) for data in items]
         self._check_references(checked)
         out = [(clean, errors) for clean, errors, _refs in checked]
         self._check_unique(out)
         hook = self.request.registry.kyklos_pm.hook.kyklos_record_validate
         for clean, errors in out:
-            hook(request=self.request, entity_type=self.et, record=self.record, data=clean,
-                 errors=errors, source=self.source)
+            hook(
+                request=self.request,
+                entity_type=self.et,
+                record=self.record,
+                data=clean,
+                errors=errors,
+                source=self.source,
+            )
         if len(out) > 1:
             self._unique_within(out)
         return out
@@ -360,8 +391,7 @@ class Validator:
                     if target.soft_delete:
                         stmt = stmt.where(target.model.deleted_at.is_(None))
                 else:
-                    stmt = visible_select(self.request, target).where(
-                        target.model.id.in_(ids))
+                    stmt = visible_select(self.request, target).where(target.model.id.in_(ids))
                     stmt = stmt.with_only_columns(target.model.id)
             found[ref] = set(db.execute(stmt).scalars())
         for clean, errors, refs in checked:
@@ -373,12 +403,14 @@ class Validator:
         """One query per unique custom field: values already held by another record."""
         exclude = self.record.id if self.record is not None else None
         for d in self.unique:
-            keys = {customfields.unique_key(d, clean.get(d.name)) for clean, errors in out
-                    if d.name not in errors} - {None}
+            keys = {
+                customfields.unique_key(d, clean.get(d.name))
+                for clean, errors in out
+                if d.name not in errors
+            } - {None}
             taken = customfields.taken_keys(self.request.dbsession, d, keys, exclude)
             for clean, errors in out:
-                if d.name not in errors and \
-                        customfields.unique_key(d, clean.get(d.name)) in taken:
+                if d.name not in errors and customfields.unique_key(d, clean.get(d.name)) in taken:
                     errors[d.name] = _("This value is already used by another record.")
 
     def _unique_within(self, out) -> None:
@@ -708,15 +740,15 @@ def create_many(request, et, cleans: list[dict], source: str = "import") -> list
     made, changes, docs = [], [], []
     building = _BUILDING_NEW.set(True)  # see new_children: the setters may skip events
     try:
-        _build_new(request, et, cleans, uid, hook, fields, plain, book, made, changes, docs,
-                   source)
+        _build_new(request, et, cleans, uid, hook, fields, plain, book, made, changes, docs, source)
     finally:
         _BUILDING_NEW.reset(building)
     db = request.dbsession
     attached = insert_new(db, made)
     try:
-        defs = [d for d in customfields.definitions(request.registry, et.name).values()
-                if d.mirrored]
+        defs = [
+            d for d in customfields.definitions(request.registry, et.name).values() if d.mirrored
+        ]
         mirror = []
         for record, ch in zip(made, changes, strict=True):
             for d in defs:
@@ -725,9 +757,14 @@ def create_many(request, et, cleans: list[dict], source: str = "import") -> list
                     mirror += customfields.mirror_rows(d, record.id, value)
         if mirror:
             bulk_insert(db, customfields.CustomValue.__table__, mirror)
-        history.record_changes(request, et, made, "create", [
-            _json_new(et, ch, clean, doc) for ch, (clean, doc) in zip(changes, docs, strict=True)
-        ], source)
+        history.record_changes(
+            request,
+            et,
+            made,
+            "create",
+            [_json_new(et, ch, clean, doc) for ch, (clean, doc) in zip(changes, docs, strict=True)],
+            source,
+        )
         after_save_many(request, et, made, changes, True, source)
     except BaseException:
         # The caller rolls its savepoint back; objects attached as already flushed
@@ -739,8 +776,9 @@ def create_many(request, et, cleans: list[dict], source: str = "import") -> list
     return made
 
 
-def _build_new(request, et, cleans, uid, hook, fields, plain, book, made, changes, docs,
-               source) -> None:
+def _build_new(
+    request, et, cleans, uid, hook, fields, plain, book, made, changes, docs, source
+) -> None:
     """The new objects of :func:`create_many`, appended to ``made`` / ``changes`` /
     ``docs``."""
     for clean in cleans:
@@ -772,8 +810,9 @@ def _build_new(request, et, cleans, uid, hook, fields, plain, book, made, change
         ch = {name: (None, value) for name, value in clean.items() if value is not None}
         if record.owner_id is not None and "owner_id" in fields:
             ch.setdefault("owner_id", (None, record.owner_id))
-        hook.kyklos_record_before_save(request=request, entity_type=et, record=record,
-                                       changes=ch, created=True, source=source)
+        hook.kyklos_record_before_save(
+            request=request, entity_type=et, record=record, changes=ch, created=True, source=source
+        )
         made.append(record)
         changes.append(ch)
         docs.append((clean, doc))
@@ -795,14 +834,19 @@ def _plain_columns(et) -> frozenset:
     if key not in _PLAIN_COLUMNS:
         configure_mappers()
         names = set(_BOOKKEEPING)
-        names.update(f.name for f in et.fields.values()
-                     if not f.custom and not f.virtual and f.type != "money")
+        names.update(
+            f.name
+            for f in et.fields.values()
+            if not f.custom and not f.virtual and f.type != "money"
+        )
         out = set()
         for name in names:
             attr = getattr(model, name, None)
-            if (isinstance(attr, InstrumentedAttribute)
-                    and isinstance(attr.property, ColumnProperty)
-                    and not attr.impl.dispatch.set):
+            if (
+                isinstance(attr, InstrumentedAttribute)
+                and isinstance(attr.property, ColumnProperty)
+                and not attr.impl.dispatch.set
+            ):
                 out.add(name)
         _PLAIN_COLUMNS[key] = frozenset(out)
     return _PLAIN_COLUMNS[key]
@@ -837,22 +881,35 @@ def _json_new(et, ch: dict, clean: dict, doc: dict) -> dict:
     return out
 
 
-def after_save_many(request, et, records: list, changes: list[dict], created: bool,
-                    source: str) -> None:
+def after_save_many(
+    request, et, records: list, changes: list[dict], created: bool, source: str
+) -> None:
     """The after-save hooks for records written together: ``kyklos_records_saved`` once
     with all of them, then ``kyklos_record_after_save`` per record for the plugins that
     do not implement the batch hook (they would otherwise see the records twice)."""
     pm = request.registry.kyklos_pm
     batch = pm.hook.kyklos_records_saved
-    batch(request=request, entity_type=et, records=records, changes=changes,
-          created=created, source=source)
+    batch(
+        request=request,
+        entity_type=et,
+        records=records,
+        changes=changes,
+        created=created,
+        source=source,
+    )
     done = [impl.plugin for impl in batch.get_hookimpls()]
     single = pm.subset_hook_caller("kyklos_record_after_save", remove_plugins=done)
     if not single.get_hookimpls():
         return
     for record, ch in zip(records, changes, strict=True):
-        single(request=request, entity_type=et, record=record, changes=ch, created=created,
-               source=source)
+        single(
+            request=request,
+            entity_type=et,
+            record=record,
+            changes=ch,
+            created=created,
+            source=source,
+        )
 
 
 class _Unsupported(Exception):
@@ -885,9 +942,14 @@ def _plan(mapper) -> _Plan | None:
 
 def _make_plan(mapper) -> _Plan | None:
     table = mapper.local_table
-    if (mapper.inherits is not None or mapper.polymorphic_on is not None
-            or not isinstance(table, Table) or len(mapper.primary_key) != 1
-            or mapper.dispatch.before_insert or mapper.dispatch.after_insert):
+    if (
+        mapper.inherits is not None
+        or mapper.polymorphic_on is not None
+        or not isinstance(table, Table)
+        or len(mapper.primary_key) != 1
+        or mapper.dispatch.before_insert
+        or mapper.dispatch.after_insert
+    ):
         return None
     pk_col = mapper.primary_key[0]
     if not isinstance(pk_col.type, Integer) or pk_col.server_default is not None:
@@ -925,8 +987,11 @@ def _make_plan(mapper) -> _Plan | None:
     for rel in mapper.relationships:
         if rel.direction is ONETOMANY and rel.uselist and rel.secondary is None:
             children[rel.key] = [
-                (mapper.get_property_by_column(lc).key,
-                 rel.mapper.get_property_by_column(rc).key, rc.key)
+                (
+                    mapper.get_property_by_column(lc).key,
+                    rel.mapper.get_property_by_column(rc).key,
+                    rc.key,
+                )
                 for lc, rc in rel.local_remote_pairs
             ]
         elif rel.direction is MANYTOONE and rel.secondary is None:
@@ -977,18 +1042,23 @@ def _allocate_ids(db, table, n: int) -> list[int]:
     dialect = db.get_bind().dialect.name
     pk = next(iter(table.primary_key.columns))
     if dialect == "postgresql":
-        ids = db.execute(
-            text("SELECT nextval(pg_get_serial_sequence(:t, :c)) FROM generate_series(1, :n)"),
-            {"t": table.fullname, "c": pk.name, "n": n},
-        ).scalars().all()
+        ids = (
+            db.execute(
+                text("SELECT nextval(pg_get_serial_sequence(:t, :c)) FROM generate_series(1, :n)"),
+                {"t": table.fullname, "c": pk.name, "n": n},
+            )
+            .scalars()
+            .all()
+        )
         if any(i is None for i in ids):
             raise _Unsupported("no sequence")
         return sorted(ids)
     if dialect == "sqlite":
         top = db.execute(select(func.max(pk))).scalar() or 0
         if table.dialect_options["sqlite"].get("autoincrement"):
-            seq = db.execute(text("SELECT seq FROM sqlite_sequence WHERE name = :t"),
-                             {"t": table.name}).scalar()
+            seq = db.execute(
+                text("SELECT seq FROM sqlite_sequence WHERE name = :t"), {"t": table.name}
+            ).scalar()
             top = max(top, seq or 0)
         return list(range(top + 1, top + 1 + n))
     raise _Unsupported(dialect)
@@ -1085,7 +1155,7 @@ def insert_new(db, records: list) -> list:
         make_transient_to_detached(obj)
     # Adding the records cascades to their children; only the others are added alone.
     db.add_all(records)
-    for obj in attached[len(records):]:
+    for obj in attached[len(records) :]:
         if obj not in db:
             db.add(obj)
     return attached

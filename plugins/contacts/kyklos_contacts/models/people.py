@@ -67,9 +67,7 @@ class Person(EntityMixin, SoftDeleteMixin, Base):
     middle_name: Mapped[str | None] = mapped_column(String(100))
     last_name: Mapped[str] = mapped_column(String(100), nullable=False, index=True)
     #: transliteration-folded keys (duplicate checks, name-day look-ups, search)
-    first_name_key: Mapped[str] = mapped_column(
-        String(100), nullable=False, default="", index=True
-    )
+    first_name_key: Mapped[str] = mapped_column(String(100), nullable=False, default="", index=True)
     last_name_key: Mapped[str] = mapped_column(String(100), nullable=False, default="", index=True)
     #: the key the name-day calendars know this first name by (see name_day_key())
     name_day_key: Mapped[str] = mapped_column(String(100), nullable=False, default="", index=True)
@@ -156,18 +154,25 @@ class Person(EntityMixin, SoftDeleteMixin, Base):
     @property
     def phones(self) -> list[dict]:
         return [
-            {"type": r.kind, "number": r.number, "primary": r.is_primary}
-            for r in self.phone_rows
+            {"type": r.kind, "number": r.number, "primary": r.is_primary} for r in self.phone_rows
         ]
 
     @phones.setter
     def phones(self, items) -> None:
         # a new person of a batch (an import): plain rows, no attribute events
-        if new_children(self, "phone_rows", [
-            {"number": item["number"], "kind": item.get("type") or "mobile",
-             "is_primary": bool(item.get("primary")), "position": pos}
-            for pos, item in enumerate(items or ())
-        ]):
+        if new_children(
+            self,
+            "phone_rows",
+            [
+                {
+                    "number": item["number"],
+                    "kind": item.get("type") or "mobile",
+                    "is_primary": bool(item.get("primary")),
+                    "position": pos,
+                }
+                for pos, item in enumerate(items or ())
+            ],
+        ):
             return
         existing = {r.number: r for r in self.phone_rows}
         rows = []
@@ -187,11 +192,19 @@ class Person(EntityMixin, SoftDeleteMixin, Base):
 
     @emails.setter
     def emails(self, items) -> None:
-        if new_children(self, "email_rows", [
-            {"email": item["email"], "kind": item.get("type") or "work",
-             "is_primary": bool(item.get("primary")), "position": pos}
-            for pos, item in enumerate(items or ())
-        ]):
+        if new_children(
+            self,
+            "email_rows",
+            [
+                {
+                    "email": item["email"],
+                    "kind": item.get("type") or "work",
+                    "is_primary": bool(item.get("primary")),
+                    "position": pos,
+                }
+                for pos, item in enumerate(items or ())
+            ],
+        ):
             return
         existing = {r.email.lower(): r for r in self.email_rows}
         rows = []
@@ -207,23 +220,40 @@ class Person(EntityMixin, SoftDeleteMixin, Base):
     # One number or address of a kind, for exports that keep each in a column of its own
     # (Outlook's Mobile Phone): read from the typed lists; written through them by the
     # validate hook, which moves these values into ``phones`` / ``emails``.
-    mobile_phone = property(lambda self: self._first("phones", "number", "mobile"),
-                            lambda self, v: self._add("phones", "number", "mobile", v))
-    work_phone = property(lambda self: self._first("phones", "number", "work"),
-                          lambda self, v: self._add("phones", "number", "work", v))
-    home_phone = property(lambda self: self._first("phones", "number", "home"),
-                          lambda self, v: self._add("phones", "number", "home", v))
-    other_phone = property(lambda self: self._first("phones", "number", "other"),
-                           lambda self, v: self._add("phones", "number", "other", v))
-    fax = property(lambda self: self._first("phones", "number", "fax"),
-                   lambda self, v: self._add("phones", "number", "fax", v))
-    pager = property(lambda self: self._first("phones", "number", "pager"),
-                     lambda self, v: self._add("phones", "number", "pager", v))
-    other_email = property(lambda self: self._first("emails", "email", "other"),
-                           lambda self, v: self._add("emails", "email", "other", v))
+    mobile_phone = property(
+        lambda self: self._first("phones", "number", "mobile"),
+        lambda self, v: self._add("phones", "number", "mobile", v),
+    )
+    work_phone = property(
+        lambda self: self._first("phones", "number", "work"),
+        lambda self, v: self._add("phones", "number", "work", v),
+    )
+    home_phone = property(
+        lambda self: self._first("phones", "number", "home"),
+        lambda self, v: self._add("phones", "number", "home", v),
+    )
+    other_phone = property(
+        lambda self: self._first("phones", "number", "other"),
+        lambda self, v: self._add("phones", "number", "other", v),
+    )
+    fax = property(
+        lambda self: self._first("phones", "number", "fax"),
+        lambda self, v: self._add("phones", "number", "fax", v),
+    )
+    pager = property(
+        lambda self: self._first("phones", "number", "pager"),
+        lambda self, v: self._add("phones", "number", "pager", v),
+    )
+    other_email = property(
+        lambda self: self._first("emails", "email", "other"),
+        lambda self, v: self._add("emails", "email", "other", v),
+    )
 
     def _first(self, lst: str, key: str, kind: str) -> str | None:
-        return next((i[key] for i in getattr(self, lst) if i["type"] == kind), None)
+        # ``getattr(self, lst)`` read the same rows, but built the whole typed list for
+        # each of these fields: a list page serialises seven of them per person
+        rows = self.phone_rows if lst == "phones" else self.email_rows
+        return next((getattr(r, key) for r in rows if r.kind == kind), None)
 
     def _add(self, lst: str, key: str, kind: str, value) -> None:
         # Normally the validate hook has moved the value into the list already.
@@ -263,7 +293,7 @@ class Person(EntityMixin, SoftDeleteMixin, Base):
 
     @hybrid_property
     def full_name(self) -> str:
-        """"First Last": the record title (and, in SQL, what reference look-ups search)."""
+        """ "First Last": the record title (and, in SQL, what reference look-ups search)."""
         return " ".join(p for p in (self.first_name, self.last_name) if p)
 
     @full_name.inplace.expression
@@ -300,8 +330,10 @@ def address_json(a) -> dict:
 def address_key(item) -> tuple:
     """What makes two addresses the same one (kind and primary flag aside)."""
     get = item.get if isinstance(item, dict) else lambda k: getattr(item, k)
-    return tuple((get(k) or "").strip().casefold()
-                 for k in ("street", "postcode", "city", "region", "country"))
+    return tuple(
+        (get(k) or "").strip().casefold()
+        for k in ("street", "postcode", "city", "region", "country")
+    )
 
 
 #: the addresses an export keeps in columns of their own (Outlook's Business Street,
