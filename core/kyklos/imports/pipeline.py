@@ -357,7 +357,8 @@ class Batch:
     """
 
     def __init__(self, request, et, options: dict, seen: dict, dry_run: bool,
-                 created: dict | None = None, columns: dict | None = None):
+                 created: dict | None = None, columns: dict | None = None,
+                 memo_plan: dict | None = None):
         self.request, self.et, self.options, self.seen = request, et, options, seen
         self.dry_run = dry_run
         #: the columns' converters by header row, kept for the whole run by its caller:
@@ -366,7 +367,7 @@ class Batch:
         self.columns = {} if columns is None else columns
         self.key = options.get("key") or None
         self.on_dup = options.get("on_duplicate") or "skip"
-        self.validator = service.Validator(request, et, "import")
+        self.validator = service.Validator(request, et, "import", memo_plan=memo_plan)
         create = options.get("create_references", True) is not False  # on by default
         self.references = References(request, et, options.get("mapping") or {}, create,
                                      dry_run, {} if created is None else created)
@@ -667,6 +668,7 @@ def execute(registry, run_id: int, progress=None) -> dict:
     seen: dict = {}
     created: dict = {}  # records created for names in reference columns, for the whole run
     columns: dict = {}  # the columns' converters (Batch.rows_to_data), for the whole run
+    memo_plan: dict = {}  # which columns' values the validators memoise, for the whole run
     tables: set = set()  # every table a batch wrote, analysed when the run ends
     carry: dict = {}  # rows written by batches too small to look at statistics alone
     uid = info["user_id"]
@@ -688,7 +690,8 @@ def execute(registry, run_id: int, progress=None) -> dict:
                 et = request.registry.kyklos_entities[info["entity"]]
                 request.dbsession.info[upkeep.CARRY_KEY] = carry
                 customfields.refresh(registry, request.dbsession)
-                batch = Batch(request, et, options, seen, info["dry_run"], created, columns)
+                batch = Batch(request, et, options, seen, info["dry_run"], created, columns,
+                              memo_plan)
                 size, i = CHUNK_FIRST, 0
                 while i < len(rows):
                     chunk = rows[i:i + size]
