@@ -110,6 +110,9 @@ def main(argv=None) -> int:
                 run_id = pipeline.start_run(request, et, path, path.name, opts, False).id
             marks = []
             t0 = time.perf_counter()
+            # this process's CPU seconds: under a load of other work the wall-clock rate
+            # swings, while the Python work per row (SQLite's included) shows here
+            c0 = time.process_time()
 
             def progress(_pct, message):
                 marks.append((int(message.split("/")[0]), time.perf_counter() - t0))
@@ -124,6 +127,7 @@ def main(argv=None) -> int:
             else:
                 summary = pipeline.execute(registry, run_id, progress)
             seconds = time.perf_counter() - t0
+            cpu = time.process_time() - c0
             fifths, prev, step = [], (0, 0.0), max(1, args.rows // 5)
             for rows, at in marks:
                 if rows - prev[0] >= step or rows == args.rows:
@@ -147,7 +151,8 @@ def main(argv=None) -> int:
                 f"[{args.db}]{label} {args.rows} rows into {args.prefill}: {seconds:.2f} s, "
                 f"{args.rows / seconds:,.0f} rows/s; by fifths: {' '.join(fifths)} rows/s; "
                 f"created {summary['created']} updated {summary['updated']} "
-                f"skipped {summary['skipped']} rejected {summary['rejected']}",
+                f"skipped {summary['skipped']} rejected {summary['rejected']}; "
+                f"CPU {cpu:.2f} s ({args.rows / max(cpu, 1e-9):,.0f} rows per CPU second)",
                 flush=True,
             )
             for kind, (n, t) in sorted(sql.items(), key=lambda kv: -kv[1][1])[:25]:
