@@ -195,3 +195,16 @@ def test_second_lines_come_with_the_hits(api, registry):
     assert len(from_accounts) == 1
     for name in ("person", "product", "quote"):
         assert not [s for s in rest if f"FROM {tables[name]}" in s], name
+
+
+def test_fold_keys_memo_keeps_the_keys():
+    """The words' keys are remembered (an import repeats names): the second call gives
+    the same keys as the first, each once, digits and self-folding words left out."""
+    from kyklos.entities.search import fold_keys
+    from kyklos.text import fold
+
+    text = "Γιώργος 12345 Anna iorgos Γιώργος Ñandú ΓΙΏΡΓΟΣ"
+    first = fold_keys(text)
+    assert fold_keys(text) == first
+    assert fold("iorgos") == "iorgos"  # a word that is its own key gives none
+    assert first.split() == [fold("γιώργος"), fold("anna"), fold("ñandú")]

@@ -94,7 +94,12 @@ def normalise(kind: str, value) -> str:
     text = value if isinstance(value, str) else str(value)
     if kind == "fold":
         return fold(text)[:KEY_LENGTH]
-    text = unicodedata.normalize("NFKC", _ZERO_WIDTH.sub("", text)).strip()
+    if text.isascii():
+        # NFKC leaves ASCII as it is and the zero-width characters are not ASCII: the
+        # common case (an e-mail address, a number) skips both passes
+        text = text.strip()
+    else:
+        text = unicodedata.normalize("NFKC", _ZERO_WIDTH.sub("", text)).strip()
     if kind == "email":
         return text.casefold()[:KEY_LENGTH] if "@" in text else ""
     if kind == "phone":
@@ -171,14 +176,26 @@ def match_keys(registry, et, record=None, data=None) -> list[tuple[str, str]]:
     name). ``email`` and ``phone`` rules give a key for every value of every field they
     name, so a rule on ``("email", "emails")`` matches a person by any of their
     addresses, not only the primary one."""
+    return _match_keys(_rule_plan(registry, et), et, record, data)
+
+
+def _rule_plan(registry, et) -> list[tuple[Rule, list]]:
+    """``[(rule, [field info, ...])]``: the rules of ``et`` with their fields looked up,
+    once for the many records of a batch."""
     out = []
     for rule in rules_for(registry, et):
-        vals = []
-        for name in rule.fields:
-            f = et.fields.get(name)
-            if f is None:
-                continue
-            vals.append(data.get(name) if data is not None else values.read_value(et, f, record))
+        infos = [et.fields.get(name) for name in rule.fields]
+        out.append((rule, [f for f in infos if f is not None]))
+    return out
+
+
+def _match_keys(plan, et, record=None, data=None) -> list[tuple[str, str]]:
+    out = []
+    for rule, infos in plan:
+        if data is not None:
+            vals = [data.get(f.name) for f in infos]
+        else:
+            vals = [values.read_value(et, f, record) for f in infos]
         if rule.kind in ("email", "phone"):
             keys = {normalise(rule.kind, t) for v in vals for t in _texts(v)} - {""}
             out += [(rule.name, k) for k in sorted(keys)]
@@ -208,9 +225,10 @@ def index_records(request, et, records) -> None:
     db = request.dbsession
     db.execute(delete(DuplicateKey).where(DuplicateKey.entity == et.name,
                                           DuplicateKey.record_id.in_([r.id for r in records])))
+    plan = _rule_plan(request.registry, et)
     rows = [{"entity": et.name, "rule": rule, "record_id": rec.id, "key": key}
             for rec in records if getattr(rec, "deleted_at", None) is None
-            for rule, key in match_keys(request.registry, et, rec)]
+            for rule, key in _match_keys(plan, et, rec)]
     if rows:
         bulk_insert(db, DuplicateKey.__table__, rows)
 

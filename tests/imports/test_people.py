@@ -350,3 +350,45 @@ def test_new_children_skip_events_only_while_a_batch_is_built(registry, dbsessio
             ).all()
             assert [tuple(r) for r in rows] == [("work", "+302101234567", True, 0),
                                                ("mobile", "+306941234567", False, 1)]
+
+
+def _old_style_check(request, et, items):
+    """What a validator judges with every value memoised (the probe never reached)."""
+    import copy
+
+    from kyklos.entities import service
+
+    v = service.Validator(request, et, "import")
+    v.MEMO_PROBE = 10**9
+    return v.check(copy.deepcopy(items))
+
+
+def test_a_column_of_unique_values_is_parsed_without_the_memo(api, registry, dbsession):
+    """Issue #19: a column whose values do not repeat (e-mails, last names) leaves the
+    validators' memo once it has shown itself, for the rest of the run (one plan shared
+    by the batches' validators); a column that repeats (first names) keeps it. Every
+    row is judged as before: the malformed e-mail after the switch is still rejected,
+    with the same message, and the clean values are the same."""
+    import copy
+
+    from kyklos.entities import service
+
+    mgr = api("manager")
+    items = [{"first_name": f"Anna{i % 7}", "last_name": f"Last{i}",
+              "email": f"p{i}@example.gr", "country": "GR"} for i in range(700)]
+    items[600]["email"] = "p600-at-example.gr"
+    plan: dict = {}
+    with job_request(registry, mgr.user_id) as request:
+        et = registry.kyklos_entities["person"]
+        work = copy.deepcopy(items)
+        out = service.Validator(request, et, "import", memo_plan=plan).check(work[:300])
+        assert {"email", "last_name"} <= plan["direct"]
+        # the next batch's validator starts with what the first one learnt
+        nxt = service.Validator(request, et, "import", memo_plan=plan)
+        assert "email" in nxt._direct_names
+        out += nxt.check(work[300:])
+        expected = _old_style_check(request, et, items)
+    assert "first_name" not in plan["direct"] and "country" not in plan["direct"]
+    assert [i for i, (_c, errors) in enumerate(out) if errors] == [600]
+    assert out[600][1] == expected[600][1] and set(out[600][1]) == {"email"}
+    assert out == expected

@@ -149,10 +149,9 @@ def document(et, record, fields: list | None = None) -> tuple[str, str] | None:
     if getattr(record, "deleted_at", None) is not None:
         return None
     title = et.record_title(record)[:500]
-    rich = {n for n, f in et.fields.items() if f.type == "richtext"}
     folded_title = title.casefold()
     parts = []
-    for name, custom in fields:
+    for name, custom, rich in fields:
         value = (record.custom or {}).get(name) if custom else getattr(record, name, None)
         if value in (None, ""):
             continue
@@ -163,7 +162,7 @@ def document(et, record, fields: list | None = None) -> tuple[str, str] | None:
         elif isinstance(value, list | tuple):
             value = " ".join(str(v) for v in value)
         # rich text is indexed as its words: a tag name is nothing anyone searches for
-        text = richtext.to_text(value) if name in rich else str(value)
+        text = richtext.to_text(value) if rich else str(value)
         if text.casefold() in folded_title:
             # Already in the title (a person's first and last name): every query the
             # body would answer, the title answers too; indexing it twice costs index
@@ -175,27 +174,51 @@ def document(et, record, fields: list | None = None) -> tuple[str, str] | None:
     return title, body + (KEYS_MARK + keys if keys else "")
 
 
-def text_fields(et) -> list[tuple[str, bool]]:
-    """``[(name, custom)]``: the searchable fields of ``et`` whose values go into a
-    document's body, in order."""
+def text_fields(et) -> list[tuple[str, bool, bool]]:
+    """``[(name, custom, rich)]``: the searchable fields of ``et`` whose values go into a
+    document's body, in order (``rich``: a rich-text field, indexed as its words)."""
     out = []
     for name in et.searchable:
         info = et.fields.get(name)
         if info is None or not is_text_field(info) or name == et.title_field:
             continue
-        out.append((name, info.custom))
+        out.append((name, info.custom, info.type == "richtext"))
     return out
+
+
+_WORD = re.compile(r"\w+")
+#: word -> its folded key ("" when it folds to itself). Every record of an import
+#: repeats the same first names, cities and choice titles; ``fold`` keeps its own
+#: results, but a word's key was still rebuilt (and compared) for every record.
+_WORD_KEYS: dict[str, str] = {}
+_WORD_KEYS_MAX = 1 << 16
+
+
+def _word_key(word: str) -> str:
+    key = _WORD_KEYS.get(word)
+    if key is None:
+        if word.isdigit() and word.isascii():
+            key = ""  # ASCII digits fold to themselves (a phone number's, a postcode's)
+        else:
+            key = "".join(fold(word).split())
+            if key == word:
+                key = ""
+        if len(_WORD_KEYS) >= _WORD_KEYS_MAX:
+            _WORD_KEYS.clear()  # bounded: a long run of unique words starts afresh
+        _WORD_KEYS[word] = key
+    return key
 
 
 def fold_keys(text: str) -> str:
     """The folded keys of the words of ``text`` that fold to something else than
     themselves (a Greek name's Latin key, a romanisation's common key), once each."""
     seen, out = set(), []
-    for word in re.findall(r"\w+", text[:MAX_BODY].lower()):
-        if word.isdigit() and word.isascii():
-            continue  # ASCII digits fold to themselves (a phone number's, a postcode's)
-        key = "".join(fold(word).split())
-        if key and key != word and key not in seen:
+    get = _WORD_KEYS.get
+    for word in _WORD.findall(text[:MAX_BODY].lower()):
+        key = get(word)
+        if key is None:
+            key = _word_key(word)
+        if key and key not in seen:
             seen.add(key)
             out.append(key)
     return " ".join(out)[: MAX_BODY // 4]

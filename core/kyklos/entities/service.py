@@ -194,13 +194,23 @@ class Validator:
     per validator: imports repeat choices, flags and numbers on every row.
     """
 
-    def __init__(self, request, et, source: str, record=None):
+    def __init__(self, request, et, source: str, record=None, memo_plan: dict | None = None):
         self.request, self.et, self.source, self.record = request, et, source, record
         self.uid = user_id(request)
         _readable, self.writable = field_access(request, et)
         self._may_assign = None
         self._parsers: dict = {}
         self._parsed: dict = {}
+        # The memo pays where values repeat (choices, flags, first names, countries);
+        # a column of unique values (e-mails, numbers, free text) only fills it. Such a
+        # column is parsed directly once it shows itself (see :meth:`parse`). What was
+        # learnt may outlive this validator: an import passes one ``memo_plan`` for the
+        # whole run (a validator per batch would learn it again for every batch).
+        plan = {} if memo_plan is None else memo_plan
+        self._direct_names: set = plan.setdefault("direct", set())
+        self._misses: dict = plan.setdefault("misses", {})  # field -> (misses, at record)
+        self._count: list = plan.setdefault("cleaned", [0])  # records cleaned
+        self._direct: dict = {}  # field -> its parser, for those in _direct_names
         self._keys: dict = {}
         writable_fields = et.writable_fields()
         # (name, default, required) of the fields a new record gets when not sent
@@ -256,17 +266,37 @@ class Validator:
         except TypeError:  # a list or dict: not hashable, parsed every time
             key, hit = None, None
         if hit is None:
-            parse = self._parsers.get(field.name)
-            if parse is None:  # the field's parser, built once per validator
-                parse = values.parser(field, values.column_of(self.et, field))
-                self._parsers[field.name] = parse
+            parse = self._parser(field)
             try:
                 hit = (True, parse(value))
             except values.Invalid as exc:
                 hit = (False, exc.msg)
             if key is not None:
                 self._parsed[key] = hit
+                self._count_miss(field.name)
         return hit
+
+    def _parser(self, field):
+        parse = self._parsers.get(field.name)
+        if parse is None:  # the field's parser, built once per validator
+            parse = values.parser(field, values.column_of(self.et, field))
+            self._parsers[field.name] = parse
+        return parse
+
+    #: a field's memo is judged after this many distinct values ...
+    MEMO_PROBE = 256
+    #: ... and dropped when at least this share of its cells were new values
+    MEMO_UNIQUE_SHARE = 0.5
+
+    def _count_miss(self, name) -> None:
+        cleaned = self._count[0]
+        misses, first = self._misses.get(name) or (0, cleaned)
+        misses += 1
+        self._misses[name] = (misses, first)
+        if misses == self.MEMO_PROBE:
+            cells = cleaned - first + 1  # at most one cell per record
+            if misses >= self.MEMO_UNIQUE_SHARE * cells:
+                self._direct_names.add(name)
 
     def clean(self, data) -> tuple[dict, dict, list]:
         """``(clean, errors, references)`` of one submitted dict: every check that
@@ -276,7 +306,9 @@ class Validator:
         if not isinstance(data, dict):
             errors[""] = _("Send an object of field values.")
             return {}, errors, refs
-        record, keys, parsed = self.record, self._keys, self._parsed
+        record, keys, parsed, direct = self.record, self._keys, self._parsed, self._direct
+        direct_names = self._direct_names
+        self._count[0] += 1
         clean: dict = {}
         for key, value in data.items():
             field, status = keys.get(key) or self._key(key)
@@ -303,11 +335,20 @@ class Validator:
             if type(value) is dict and field.type == "money" and not value.get("currency"):
                 # an amount sent without its currency is in the site's default currency
                 value = {**value, "currency": self.default_currency}
-            try:  # inlined self.parse(): this loop runs for every cell of an import
-                hit = parsed.get((key, type(value), value))
-            except TypeError:
-                hit = None
-            ok, result = hit or self.parse(field, value)
+            parse = direct.get(key)
+            if parse is None and key in direct_names:
+                parse = direct[key] = self._parser(field)
+            if parse is not None:  # a column of unique values: no memo (see parse())
+                try:
+                    ok, result = True, parse(value)
+                except values.Invalid as exc:
+                    ok, result = False, exc.msg
+            else:
+                try:  # inlined self.parse(): this loop runs for every cell of an import
+                    hit = parsed.get((key, type(value), value))
+                except TypeError:
+                    hit = None
+                ok, result = hit or self.parse(field, value)
             if not ok:
                 errors[key] = result
                 continue
@@ -788,7 +829,8 @@ def _build_new(
         for name, value in clean.items():
             f = fields[name]
             if f.custom:  # one document, not a copy per field (values.write_value)
-                doc[name] = _to_json(f, value)
+                # _to_json inlined: fifty custom columns a row, most of them plain
+                doc[name] = value if type(value) in _PLAIN else values.to_json(f, value)
             elif name in plain:
                 d[name] = value
             else:

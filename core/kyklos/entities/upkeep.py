@@ -489,7 +489,7 @@ def definition_digest(registry, et) -> str:
     spec = {
         "format": search.DOCUMENT_FORMAT,
         "title": et.title_field,
-        "fields": [name for name, custom in search.text_fields(et) if not custom]
+        "fields": [name for name, custom, _rich in search.text_fields(et) if not custom]
         if et.searchable
         else [],
         "rules": sorted(

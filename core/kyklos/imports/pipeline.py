@@ -232,17 +232,20 @@ def _existing(request, et, key: str, given: set, load_related: bool = True) -> d
     return out
 
 
-def _check_updates(request, et, pairs: list) -> list[tuple[dict, dict]]:
+def _check_updates(request, et, pairs: list, memo_plan: dict | None = None
+                   ) -> list[tuple[dict, dict]]:
     """``[(clean, errors)]`` for ``pairs`` of ``(record, data)`` updates: the record
     service's checks, each row judged against its own record (its owner, its unique
     values), with the database's part done once for all of them - one query per
-    referenced type and per unique custom field - instead of once per row."""
+    referenced type and per unique custom field - instead of once per row.
+    ``memo_plan``: the run's (see :class:`service.Validator`)."""
     if not pairs:
         return []
     if et.schema_factory is not None:
         # a declared schema is built for its record: one validator per row
-        return [service.Validator(request, et, "import", r).check([d])[0] for r, d in pairs]
-    v = service.Validator(request, et, "import", pairs[0][0])
+        return [service.Validator(request, et, "import", r, memo_plan).check([d])[0]
+                for r, d in pairs]
+    v = service.Validator(request, et, "import", pairs[0][0], memo_plan)
     checked = []
     for record, data in pairs:
         v.record = record
@@ -357,7 +360,8 @@ class Batch:
     """
 
     def __init__(self, request, et, options: dict, seen: dict, dry_run: bool,
-                 created: dict | None = None, columns: dict | None = None):
+                 created: dict | None = None, columns: dict | None = None,
+                 memo_plan: dict | None = None):
         self.request, self.et, self.options, self.seen = request, et, options, seen
         self.dry_run = dry_run
         #: the columns' converters by header row, kept for the whole run by its caller:
@@ -366,7 +370,8 @@ class Batch:
         self.columns = {} if columns is None else columns
         self.key = options.get("key") or None
         self.on_dup = options.get("on_duplicate") or "skip"
-        self.validator = service.Validator(request, et, "import")
+        self.memo_plan = {} if memo_plan is None else memo_plan
+        self.validator = service.Validator(request, et, "import", memo_plan=self.memo_plan)
         create = options.get("create_references", True) is not False  # on by default
         self.references = References(request, et, options.get("mapping") or {}, create,
                                      dry_run, {} if created is None else created)
@@ -513,7 +518,7 @@ class Batch:
                 )
                 continue
             rows.append((n, record, data))
-        checked = _check_updates(request, et, [(r, d) for _n, r, d in rows])
+        checked = _check_updates(request, et, [(r, d) for _n, r, d in rows], self.memo_plan)
         valid = []
         for (n, record, data), (clean, errors) in zip(rows, checked, strict=True):
             if not errors and n in self.references.pending:
@@ -667,6 +672,7 @@ def execute(registry, run_id: int, progress=None) -> dict:
     seen: dict = {}
     created: dict = {}  # records created for names in reference columns, for the whole run
     columns: dict = {}  # the columns' converters (Batch.rows_to_data), for the whole run
+    memo_plan: dict = {}  # which columns' values the validators memoise, for the whole run
     tables: set = set()  # every table a batch wrote, analysed when the run ends
     carry: dict = {}  # rows written by batches too small to look at statistics alone
     uid = info["user_id"]
@@ -688,7 +694,8 @@ def execute(registry, run_id: int, progress=None) -> dict:
                 et = request.registry.kyklos_entities[info["entity"]]
                 request.dbsession.info[upkeep.CARRY_KEY] = carry
                 customfields.refresh(registry, request.dbsession)
-                batch = Batch(request, et, options, seen, info["dry_run"], created, columns)
+                batch = Batch(request, et, options, seen, info["dry_run"], created, columns,
+                              memo_plan)
                 size, i = CHUNK_FIRST, 0
                 while i < len(rows):
                     chunk = rows[i:i + size]
