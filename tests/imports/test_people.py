@@ -217,6 +217,39 @@ def test_outlook_phone_and_email_columns(api, registry, dbsession, tmp_path):
     assert res.json["duplicates"][0]["id"] == maria["id"]
 
 
+def test_a_keyed_update_reads_cells_with_several_values(api, registry, dbsession, tmp_path):
+    """A re-import keyed on e-mail whose cells hold several addresses or numbers (as
+    Google's and Outlook's exports write them, "a ::: b") updates the person like a
+    first import reads them: the first value where it was mapped, the others added to
+    the typed lists, nothing lost and nothing refused. The set-based update path once
+    skipped the plugins' prepare hook and refused these rows."""
+    mgr = api("manager")
+    path = tmp_path / "people.csv"
+    path.write_text("First Name,Last Name,E-mail,Country\nEleni,Multi,eleni@one.example,GR\n",
+                    encoding="utf-8")
+    mapping = {"First Name": "first_name", "Last Name": "last_name", "E-mail": "email",
+               "Country": "country"}
+    summary, log = import_people(registry, mgr.user_id, path, mapping, key="email")
+    assert summary["created"] == 1, log
+    pid = log[2]["record_id"]
+    path.write_text(
+        "E-mail,Other e-mails,Phone\n"
+        "eleni@one.example,eleni@two.example ::: eleni@three.example,"
+        "210 1234567 ::: 694 1234567\n",
+        encoding="utf-8",
+    )
+    summary, log = import_people(
+        registry, mgr.user_id, path,
+        {"E-mail": "email", "Other e-mails": "other_email", "Phone": "phone"},
+        key="email", on_duplicate="update",
+    )
+    assert (summary["updated"], summary["rejected"]) == (1, 0), log
+    eleni = mgr.get(f"/api/v1/persons/{pid}").json
+    assert sorted(e["email"] for e in eleni["emails"]) == [
+        "eleni@one.example", "eleni@three.example", "eleni@two.example"]
+    assert sorted(p["number"] for p in eleni["phones"]) == ["+302101234567", "+306941234567"]
+
+
 def _people_file(path, start: int, n: int, account: str) -> None:
     """``n`` new people from number ``start``, the last row repeating the first one's
     e-mail (a duplicate in the file) and the one before it with a malformed e-mail."""

@@ -374,20 +374,24 @@ class Validator:
                     errors[name] = "; ".join(str(m) for m in exc.messages()) or _("Invalid value.")
         return clean, errors, refs
 
+    def prepare(self, data) -> None:
+        """The plugins' ``kyklos_record_prepare`` on ``data`` (in place), for
+        :attr:`record`: every path that validates a submission calls it first."""
+        prepare = self.request.registry.kyklos_pm.hook.kyklos_record_prepare
+        if isinstance(data, dict) and prepare.get_hookimpls():
+            prepare(
+                request=self.request,
+                entity_type=self.et,
+                record=self.record,
+                data=data,
+                source=self.source,
+            )
+
     def check(self, items: list) -> list[tuple[dict, dict]]:
         """``[(clean, errors), ...]`` for the submitted dicts ``items``: every check and
         the validation hook; a record is valid when its ``errors`` are empty."""
-        prepare = self.request.registry.kyklos_pm.hook.kyklos_record_prepare
-        if prepare.get_hookimpls():
-            for data in items:
-                if isinstance(data, dict):
-                    prepare(
-                        request=self.request,
-                        entity_type=self.et,
-                        record=self.record,
-                        data=data,
-                        source=self.source,
-                    )
+        for data in items:
+            self.prepare(data)
         checked = [self.clean(data) for data in items]
         self._check_references(checked)
         out = [(clean, errors) for clean, errors, _refs in checked]

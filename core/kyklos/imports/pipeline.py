@@ -249,6 +249,9 @@ def _check_updates(request, et, pairs: list, memo_plan: dict | None = None
     checked = []
     for record, data in pairs:
         v.record = record
+        # as a first import and a single update do: a cell holding several e-mails is
+        # reshaped by the plugins before its type is checked
+        v.prepare(data)
         checked.append(v.clean(data))
     v._check_references(checked)
     out = [(clean, errors) for clean, errors, _refs in checked]
