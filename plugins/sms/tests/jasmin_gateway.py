@@ -203,16 +203,25 @@ class JCli:
 
 
 class Jasmin:
+    #: gateways made by this process so far: the sms plugin's session gateway and the
+    #: campaigns' own can live in one worker, and the second must not take the first's
+    #: vhost and Redis database (it deleted the vhost when it stopped, and the session's
+    #: gateway then lost its broker: "Cannot send submit_sm")
+    made = 0
+
     def __init__(self, venv: Path, smsc):
         self.venv, self.smsc = venv, smsc
         self.dir = Path(tempfile.mkdtemp(prefix="kjasmin"))
         self.http_port = _free_port()
         self.jcli_port = _free_port()
         self.proc = None
-        self.vhost = f"{VHOST_PREFIX}{os.getpid()}"
+        serial = Jasmin.made
+        Jasmin.made += 1
+        self.vhost = f"{VHOST_PREFIX}{os.getpid()}_{serial}"
         worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
         index = int(worker[2:]) if worker[2:].isdigit() else 0
-        self.redis_db = max(9, REDIS_DB_FIRST - index)
+        # gw0 14, gw1 13; their second gateways 12 and 11
+        self.redis_db = max(9, REDIS_DB_FIRST - index - 2 * serial)
 
     @property
     def url(self) -> str:
@@ -228,7 +237,7 @@ class Jasmin:
             [ctl, "-q", "list_vhosts"], capture_output=True, text=True, timeout=60
         ).stdout.split()
         for name in listed:  # left by a run that was killed: its process is gone
-            pid = name[len(VHOST_PREFIX):]
+            pid = name[len(VHOST_PREFIX):].split("_")[0]
             if name.startswith(VHOST_PREFIX) and pid.isdigit() and not _alive(int(pid)):
                 subprocess.run([ctl, "-q", "delete_vhost", name], capture_output=True, timeout=60)
         subprocess.run([ctl, "-q", "delete_vhost", self.vhost], capture_output=True, timeout=60)

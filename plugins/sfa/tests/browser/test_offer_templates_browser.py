@@ -187,7 +187,11 @@ def test_the_new_quote_form_starts_from_a_template(page, live_server, make_user,
     page.keyboard.type("Φαιστός", delay=30)
     option = page.locator(".item-account_id .ts-dropdown .option", has_text=acc["name"])
     expect(option).to_be_visible()
+    # the picker searches as each letter is typed: click once the last answer is in, and
+    # go on only when the choice shows (a click on a list being redrawn was lost once)
+    expect(page.locator(".item-account_id .ts-wrapper.loading")).to_have_count(0)
     option.click()
+    expect(page.locator(".item-account_id .ts-control .item")).to_have_text(acc["name"])
     page.select_option("#sfa-new-template", label="Ράφια (EUR)")
     save_screenshot(page, f"sfa-new-quote-form-template-{lang}")
     panel.get_by_role("button", name=s["button"]).click()
