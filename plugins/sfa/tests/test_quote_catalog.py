@@ -296,6 +296,8 @@ def test_the_quote_page_adds_a_product_line_without_script(api, kyklos_app, logi
     res = form.submit().follow()
     row = res.html.select_one("#sfa-quote-lines tr.sfa-quote-line")
     assert "Steel rack 200 cm" in row.get_text()
+    # the product's name is not said twice when the line already says it
+    assert row.get_text().count("Steel rack 200 cm") == 1 and not row.select(".sfa-line-product")
     assert "General 2026" in row.select_one(".sfa-line-note").get_text()
     assert row.select_one(".sfa-line-unit").get_text(strip=True) == "Piece"
     # the quote's sums are money in its currency, not bare numbers (2 × 190.00)
