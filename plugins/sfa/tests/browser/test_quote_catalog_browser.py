@@ -42,10 +42,15 @@ def money(amount, currency="EUR"):
 
 
 def _pick(page, text):
-    box = page.locator(".ts-wrapper:has(#sfa-line-product-ts-control) .ts-control")
-    box.click()
+    wrapper = page.locator(".ts-wrapper:has(#sfa-line-product-ts-control)")
+    wrapper.locator(".ts-control").click()
     page.keyboard.type(text)
-    page.locator(".ts-dropdown .option", has_text=text).first.click()
+    option = page.locator(".ts-dropdown .option", has_text=text).first
+    expect(option).to_be_visible()
+    # click once the picker's last search has answered, and go on when the choice shows
+    expect(page.locator(".ts-wrapper.loading:has(#sfa-line-product-ts-control)")).to_have_count(0)
+    option.click()
+    expect(wrapper.locator(".ts-control .item")).to_have_count(1)
 
 
 @pytest.mark.parametrize("lang", ["en", "el"])

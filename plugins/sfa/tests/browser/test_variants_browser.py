@@ -93,10 +93,15 @@ def test_make_size_by_colour_variants_and_quote_one(page, live_server, make_user
     ).json
     page.goto(f"{live_server}/quotes/{quote['id']}")
     page.fill("#sfa-line-qty", "20")
-    box = page.locator(".ts-wrapper:has(#sfa-line-product-ts-control) .ts-control")
-    box.click()
+    wrapper = page.locator(".ts-wrapper:has(#sfa-line-product-ts-control)")
+    wrapper.locator(".ts-control").click()
     page.keyboard.type(f"TEE-{lang.upper()}-L-RED")
-    page.locator(".ts-dropdown .option", has_text=f"TEE-{lang.upper()}-L-RED").first.click()
+    option = page.locator(".ts-dropdown .option", has_text=f"TEE-{lang.upper()}-L-RED").first
+    expect(option).to_be_visible()
+    # click once the picker's last search has answered, and go on when the choice shows
+    expect(page.locator(".ts-wrapper.loading:has(#sfa-line-product-ts-control)")).to_have_count(0)
+    option.click()
+    expect(wrapper.locator(".ts-control .item")).to_have_count(1)
     expect(page.locator("#sfa-line-desc")).to_have_value(w["variant"])
     page.locator("#sfa-lines").get_by_role("button", name=w["add"]).click()
     rows = page.locator("tr.sfa-quote-line")
