@@ -41,12 +41,7 @@ def main(argv=None) -> int:
     try:
         app = E.build(url)
         registry = app.registry
-        org = datagen.create_org(registry)
-        datagen.define_custom_fields(registry)
-        people = datagen.load_people(registry, 2026, args.size, org)
-        datagen.mirror_custom_fields(registry)
-        datagen.index_people(registry)
-        datagen.analyze(registry["dbengine"])
+        org, people = datagen.searchable_people(registry, args.size)
         uid = org.region_managers[0]
         token = E.make_token(registry, uid)
         owners = org.visible_owners(uid)

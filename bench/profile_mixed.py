@@ -23,13 +23,13 @@ import json
 import pstats
 import statistics
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from kbench import datagen  # noqa: E402
 from kbench import env as E  # noqa: E402
+from kbench.harness import interleaved  # noqa: E402
 from kbench.s_http import CONNECTIONS  # noqa: E402
 from kbench.serve import hello_app  # noqa: E402
 
@@ -60,12 +60,7 @@ def main(argv=None) -> int:
     try:
         app = E.build(url)
         registry = app.registry
-        org = datagen.create_org(registry)
-        datagen.define_custom_fields(registry)
-        people = datagen.load_people(registry, 2026, args.size, org)
-        datagen.mirror_custom_fields(registry)
-        datagen.index_people(registry)
-        datagen.analyze(registry["dbengine"])
+        org, people = datagen.searchable_people(registry, args.size)
         uid = org.region_managers[0]
         token = E.make_token(registry, uid)
         owners = org.visible_owners(uid)
@@ -108,15 +103,7 @@ def main(argv=None) -> int:
                 resp = fn()
                 assert resp.status_int == 200, resp.status
         # Interleaved rounds, so that every kind sees the same machine load.
-        times: dict = {k: [] for k in kinds}
-        stmts: dict = {k: 0 for k in kinds}
-        for _ in range(args.repeat):
-            for name, fn in kinds.items():
-                before = statements[0]
-                t0 = time.perf_counter()
-                fn()
-                times[name].append(time.perf_counter() - t0)
-                stmts[name] += statements[0] - before
+        times, stmts = interleaved(kinds, args.repeat, statements)
         base = statistics.median(times["hello"])
         print(
             f"[{args.db}] {args.size} people, {args.repeat} rounds; bare Pyramid view "

@@ -38,6 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from kbench import datagen  # noqa: E402
 from kbench import env as E  # noqa: E402
+from kbench.harness import interleaved  # noqa: E402
 
 QUERIES = ("papa", "maria", "nowak", "Παπα", "zzzq")
 
@@ -58,12 +59,7 @@ def build(args) -> int:
     url = E.create_database(args.db)
     app = E.build(url)
     registry = app.registry
-    org = datagen.create_org(registry)
-    datagen.define_custom_fields(registry)
-    datagen.load_people(registry, 2026, args.size, org)
-    datagen.mirror_custom_fields(registry)
-    datagen.index_people(registry)
-    datagen.analyze(registry["dbengine"])
+    org, _people = datagen.searchable_people(registry, args.size)
     registry["dbengine"].dispose()
     data = dataclasses.asdict(org)
     _org_file(args.db).write_text(json.dumps({"size": args.size, "org": data}))
@@ -125,15 +121,7 @@ def run(args) -> int:
         hits[name] = [
             (g["type"], i["id"], i["subtitle"]) for g in resp.json["groups"] for i in g["items"]
         ]
-    times: dict = {k: [] for k in kinds}
-    stmts: dict = {k: 0 for k in kinds}
-    for _ in range(args.repeat):
-        for name, fn in kinds.items():
-            before = statements[0]
-            t0 = time.perf_counter()
-            fn()
-            times[name].append(time.perf_counter() - t0)
-            stmts[name] += statements[0] - before
+    times, stmts = interleaved(kinds, args.repeat, statements)
     print(f"[{args.db}] {size} people, {args.repeat} rounds, medians (ms)")
     for name in kinds:
         print(

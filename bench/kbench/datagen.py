@@ -559,3 +559,15 @@ def index_people(registry) -> int:
     with session(registry) as db:
         req = SimpleNamespace(dbsession=db, registry=registry)
         return search.reindex(req, registry.kyklos_entities["person"], batch=2000)
+
+
+def searchable_people(registry, n: int, seed: int = 2026) -> tuple[Org, People]:
+    """The org chart and ``n`` people with their custom fields, mirror and search rows,
+    analysed: the data the in-process tools (``profile_*``, ``children_ab``) measure on."""
+    org = create_org(registry)
+    define_custom_fields(registry)
+    people = load_people(registry, seed, n, org)
+    mirror_custom_fields(registry)
+    index_people(registry)
+    analyze(registry["dbengine"])
+    return org, people

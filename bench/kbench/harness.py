@@ -46,6 +46,22 @@ def repeat(fn, n: int, warmup: int = 1) -> list[float]:
     return out
 
 
+def interleaved(kinds: dict, rounds: int, statements: list[int]) -> tuple[dict, dict]:
+    """``(times, statements)`` per kind: each of ``kinds``' calls once per round, in
+    turn, so that every kind sees the same machine load; ``statements[0]`` is a counter
+    the caller's engine event increments (the statements each kind ran, in all)."""
+    times: dict = {k: [] for k in kinds}
+    stmts: dict = {k: 0 for k in kinds}
+    for _ in range(rounds):
+        for name, fn in kinds.items():
+            before = statements[0]
+            t0 = now()
+            fn()
+            times[name].append(now() - t0)
+            stmts[name] += statements[0] - before
+    return times, stmts
+
+
 def timed(fn, profile: str | None = None):
     """``(result, seconds)`` of one call. With ``KYKLOS_BENCH_PROFILE`` set in the
     environment, a call named ``profile`` runs under cProfile and its statistics go to

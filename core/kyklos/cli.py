@@ -169,30 +169,14 @@ def _sync_search(env):
     searchable fields or duplicate rules), with a progress bar per type."""
     from kyklos.entities import upkeep
 
-    bar = None
-
     def announce(et, n, changed):
         if changed:
             click.echo(f"search index: {et.name} changed in this version, indexing {n} record(s)")
         else:
             click.echo(f"search index: indexing {et.name}, {n} record(s)")
 
-    def progress(done, total, et):
-        nonlocal bar
-        if et is None:  # a new type starts
-            if bar is not None:
-                bar.__exit__(None, None, None)
-            bar = click.progressbar(length=max(total, 1), label="indexing", file=sys.stderr)
-            bar.__enter__()
-            return
-        bar.update(done - bar.pos)
-
-    try:
-        with env.request() as request:
-            counts = upkeep.sync_definitions(request, progress, announce)
-    finally:
-        if bar is not None:
-            bar.__exit__(None, None, None)
+    with _index_progress() as progress, env.request() as request:
+        counts = upkeep.sync_definitions(request, progress, announce)
     if counts:
         click.echo(
             f"search index rebuilt for {len(counts)} type(s): {sum(counts.values())} record(s)"
@@ -424,6 +408,31 @@ def _catch_up(env) -> int:
     return n
 
 
+@contextmanager
+def _index_progress():
+    """A ``progress(done, total, entity_type)`` for :func:`kyklos.entities.upkeep.rebuild`
+    drawing a bar on stderr: a new bar each time a rebuild starts (``entity_type`` None),
+    labelled with the type being indexed."""
+    bar = None
+
+    def progress(done, total, et):
+        nonlocal bar
+        if et is None:
+            if bar is not None:
+                bar.__exit__(None, None, None)
+            bar = click.progressbar(length=max(total, 1), label="indexing", file=sys.stderr)
+            bar.__enter__()
+            return
+        bar.update(done - bar.pos)
+        bar.label = f"indexing {et.name}"
+
+    try:
+        yield progress
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
+
+
 @main.command("search-index")
 @ini_argument
 @click.option("--entity", help="Only this entity type (e.g. person); default: every type.")
@@ -435,23 +444,8 @@ def search_index(ini, entity):
     types = env.registry.kyklos_entities
     if entity and entity not in types:
         fail(f"unknown entity type {entity!r}; one of: {', '.join(sorted(types))}")
-    bar = None
-    with env.request() as request:
-
-        def progress(done, total, et):
-            nonlocal bar
-            if bar is None:
-                bar = click.progressbar(length=max(total, 1), label="indexing", file=sys.stderr)
-                bar.__enter__()
-            bar.update(done - bar.pos)
-            if et is not None:
-                bar.label = f"indexing {et.name}"
-
-        try:
-            counts = upkeep.rebuild(request, types.get(entity) if entity else None, progress)
-        finally:
-            if bar is not None:
-                bar.__exit__(None, None, None)
+    with _index_progress() as progress, env.request() as request:
+        counts = upkeep.rebuild(request, types.get(entity) if entity else None, progress)
     for name, n in counts.items():
         if n:
             click.echo(f"{name}: {n} record(s)")
