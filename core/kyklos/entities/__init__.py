@@ -205,6 +205,10 @@ class EntityType:
     #: lines): its list still searches them, but global search leaves them out, where
     #: they would crowd out the records people look for
     global_search: bool = True
+    #: a JSON field of ``{language: title}`` (display kind ``title_translations``) kept
+    #: beside the title field, e.g. a product's name in other languages: a reader of
+    #: one of them sees that title wherever the record is named (references, pickers)
+    title_translations: str | None = None
 
     def permission(self, verb: str) -> str:
         return self.permissions[verb]
@@ -370,6 +374,7 @@ def add_entity_type(
     lookup: bool = False,
     about: bool = False,
     global_search: bool = True,
+    title_translations: str | None = None,
 ):
     """Register an entity type. See docs/plugin-authors/entities.md.
 
@@ -390,6 +395,8 @@ def add_entity_type(
     :param about: activities (and other plugins' records) can be about this type's records
     :param global_search: False leaves the type out of global search (its list's own
         search still finds its records): for records that are parts of others
+    :param title_translations: a JSON field of the title in other languages (display kind
+        ``title_translations``): readers of those languages see it as the record's title
     :param territory_field: what places a record in a territory: a column, a
         ``"reference.column"`` path, or a tuple of them in order of precedence (the first
         whose own column is set decides)
@@ -446,6 +453,7 @@ def add_entity_type(
             lookup=lookup,
             about=about,
             global_search=global_search,
+            title_translations=title_translations,
         )
         for col in et.list_columns:
             if col not in finfo:
@@ -455,6 +463,14 @@ def add_entity_type(
                 raise ValueError(f"entity type {name}: primary filter {col!r} is not a filter")
         if subtitle_field is not None and subtitle_field not in finfo:
             raise ValueError(f"entity type {name}: subtitle field {subtitle_field!r} is unknown")
+        if title_translations is not None and (
+            title_translations not in finfo
+            or finfo[title_translations].display != "title_translations"
+        ):
+            raise ValueError(
+                f"entity type {name}: title translations {title_translations!r} is not a"
+                " field of display kind title_translations"
+            )
         for path in et.territory_paths:
             head = path.split(".", 1)[0]
             local = et.related_filters.get(path) or (f"{head}_id" if "." in path else head)

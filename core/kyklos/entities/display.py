@@ -435,10 +435,19 @@ def record_titles(request, et, records) -> dict[int, str]:
     """``{id: title}`` of ``records`` in the user's language: for a lookup type (activity
     types, stages...) an administrator's title for the user's language, else the
     plugin's catalog (the stored title is the msgid), else the stored title. One query
-    for the whole list."""
+    for the whole list. A type with ``title_translations`` (a product's names) shows the
+    reader's language's title when the record has one."""
     et = _entity_type(request, et)
     records = [r for r in records if r is not None]
     out = {r.id: et.record_title(r) for r in records}
+    if et.title_translations and out:
+        from kyklos.entities.translations import in_language
+
+        lang = request.locale_name
+        for r in records:
+            own = in_language(getattr(r, et.title_translations, None), lang)
+            if own:
+                out[r.id] = own
     if not et.lookup or not out:
         return out
     from kyklos.entities import translations

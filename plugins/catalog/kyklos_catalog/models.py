@@ -332,6 +332,8 @@ def includeme(config):
         slug="products",
         title_field="name",
         subtitle_field="sku",
+        # a Greek reader sees the Greek name in pickers and on the records naming it
+        title_translations="name_translations",
         list_columns=("sku", "name", "category_id", "kind", "unit", "list_price", "active"),
         filters=(
             "sku",

@@ -103,3 +103,30 @@ def test_the_variants_page_makes_them_from_check_boxes(admin):
     res = form.submit().follow()
     assert "1 variant created." in res.text
     assert "T (M, Red)" in res.text
+
+
+def test_a_reader_sees_the_product_named_in_their_language(admin):
+    """A product's name in other languages is its title for readers of them: the
+    picker, and every page that names the product; others see its own name."""
+    oil = admin.post_json(
+        "/api/v1/products",
+        {
+            "sku": "OIL-1",
+            "name": "Olive oil 1 l",
+            "name_translations": {"el": "Ελαιόλαδο 1 λίτρο"},
+            "unit": "piece",
+        },
+        status=201,
+    ).json
+    plain = admin.post_json(
+        "/api/v1/products", {"sku": "SALT", "name": "Sea salt", "unit": "piece"}, status=201
+    ).json
+    ids = f"id={oil['id']}&id={plain['id']}"
+    greek = admin.get(f"/products/_lookup?{ids}", headers={"Accept-Language": "el"}).json
+    assert {r["title"] for r in greek} == {"Ελαιόλαδο 1 λίτρο", "Sea salt"}
+    polish = admin.get(f"/products/_lookup?{ids}", headers={"Accept-Language": "pl"}).json
+    assert {r["title"] for r in polish} == {"Olive oil 1 l", "Sea salt"}
+    found = admin.get(
+        "/products/_lookup", params={"q": "Ελαιόλαδο"}, headers={"Accept-Language": "el"}
+    ).json
+    assert [r["title"] for r in found] == ["Ελαιόλαδο 1 λίτρο"]
