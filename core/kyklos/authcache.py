@@ -13,8 +13,9 @@ so each process keeps them, keyed by ``kyklos_auth_generation.value``:
   Core and bulk statements, ``text()`` SQL, CLI commands and migrations are all caught
   in one place; :func:`kyklos.db.bulk_insert`'s COPY, which bypasses statement
   execution, calls :func:`note_write` itself. The watched writes are: any write to
-  roles, users' roles, record rules, field permissions, departments, delegations and
-  site settings (:mod:`kyklos.sitesettings` keeps its rows here too),
+  roles, users' roles, record rules, field permissions, departments, delegations,
+  site settings (:mod:`kyklos.sitesettings` keeps its rows here too), and edited
+  workflows, automation rules and webhooks (:mod:`kyklos.workflow.configured`),
   inserting or deleting a user, and an UPDATE of a user's department, active or portal
   flag (:func:`touches`).
 - **Several processes** (app and job workers on PostgreSQL): the counter is in the
@@ -55,6 +56,11 @@ WATCHED = frozenset(
         # not authorisation, but as rarely written and read by every write request
         # (kyklos.sitesettings keeps its rows under the same counter)
         "kyklos_site_setting",
+        # which types have an edited workflow, automation rules, webhooks
+        # (kyklos.workflow.configured): read by every write request
+        "kyklos_workflow",
+        "kyklos_automation_rule",
+        "kyklos_webhook",
     }
 )
 #: users: a new or removed user changes department owner lists; these columns too

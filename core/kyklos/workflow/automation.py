@@ -34,6 +34,7 @@ from kyklos.hookspecs import hookimpl
 from kyklos.i18n import _
 from kyklos.workflow.actions import ActionError, action_types
 from kyklos.workflow.conditions import ConditionError, compile_conditions, evaluate
+from kyklos.workflow.configured import configured
 from kyklos.workflow.models import (
     DONE,
     FAILED,
@@ -211,6 +212,10 @@ def describe_trigger(trig) -> str:
 def rules_for(request, entity: str) -> list[AutomationRule]:
     cache = request.__dict__.setdefault("_kyklos_rules", {})
     if entity not in cache:
+        known = configured(request)
+        if known is not None and entity not in known.rules:
+            cache[entity] = []  # no enabled rule for the type: no statement
+            return cache[entity]
         cache[entity] = list(
             request.dbsession.execute(
                 select(AutomationRule)

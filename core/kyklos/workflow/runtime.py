@@ -14,6 +14,7 @@ from kyklos.i18n import _
 from kyklos.problem import Problem
 from kyklos.security import rules
 from kyklos.workflow import writes
+from kyklos.workflow.configured import configured
 from kyklos.workflow.definitions import Step, Transition, Workflow
 from kyklos.workflow.models import (
     PENDING,
@@ -38,6 +39,11 @@ def get_workflow(request, entity: str) -> Workflow | None:
     one, else None. Memoised per request."""
     cache = request.__dict__.setdefault("_kyklos_workflows", {})
     if entity not in cache:
+        known = configured(request)
+        if known is not None and entity not in known.workflows:
+            # no administrator's edit: no statement (the common case)
+            cache[entity] = declared(request.registry).get(entity)
+            return cache[entity]
         row = request.dbsession.execute(
             select(WorkflowOverride).where(WorkflowOverride.entity == entity)
         ).scalar_one_or_none()

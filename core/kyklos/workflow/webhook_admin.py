@@ -27,6 +27,7 @@ from kyklos.i18n import _, format_datetime
 from kyklos.problem import Problem
 from kyklos.security.encryption import decrypt_secret, encrypt_secret
 from kyklos.workflow import MANAGE
+from kyklos.workflow.configured import configured
 from kyklos.workflow.models import WebhookDelivery, WebhookSubscription
 from kyklos.workflow.webhooks import (
     MAX_URL,
@@ -254,6 +255,9 @@ def subscribed(request, entity: str, event: str) -> list[WebhookSubscription]:
     key = f"{entity}:{event}"
     cache = request.environ.setdefault("kyklos.webhooks", {})
     if "rows" not in cache:
+        known = configured(request)
+        if known is not None and key not in known.webhook_events:
+            return []  # no active webhook wants this event: no statement
         cache["rows"] = list(
             request.dbsession.execute(
                 select(WebhookSubscription).where(WebhookSubscription.active.is_(True))
