@@ -447,32 +447,15 @@ def _fts_expr(long: list[str]) -> str:
     return " AND ".join(parts)
 
 
-def _shared_matches(dialect: str, words: list[str], raw: str):
-    """The search rows holding ``words``, looked up once for every type's branch of the
-    global search: ``(CTE, order)``, the CTE's columns ``entity``, ``record_id``,
-    ``title``, ``body`` and what ``order`` (the ranking within a type) reads; ``None``
-    when the words cannot be looked up this way (on SQLite, no word long enough for the
-    FTS5 table).
+def _sqlite_matches(words: list[str]):
+    """On SQLite, the search rows holding ``words`` as one materialised CTE (``id``,
+    ``entity``, ``record_id``, ``title``, ``body``, ``rank``), or ``None`` when no word
+    is long enough for the FTS5 table.
 
-    Global search has a branch per readable type. On SQLite each branch joining the
-    FTS5 table ran the whole full-text look-up again (twenty-odd times per search,
-    nearly all of its time at 20 000 people). On PostgreSQL each branch's own GIN
-    look-ups (full-text, typed, trigram) and ranking were planned again: about 12 ms of
-    planning for the administrator's 22 branches against 1.6 ms of execution. The
-    materialised CTE runs (and is planned) once; each branch then keeps its own type's
-    rows of it, with the same ranking values."""
-    if dialect == "postgresql":
-        cols = select(SearchDoc.entity, SearchDoc.record_id, SearchDoc.title, SearchDoc.body)
-        matched, order = match_and_order(dialect, words, cols, raw)
-        # the ranking's values as columns, so that each branch orders by them as read
-        sim, ts, _rid = (o.element for o in order)
-        cte = (
-            matched.add_columns(sim.label("sim"), ts.label("ts"))
-            .cte("matches")
-            .prefix_with("MATERIALIZED")
-        )
-        m = cte.c
-        return cte, [m.sim.desc(), m.ts.desc(), m.record_id.desc()]
+    Global search has a branch per readable type; each branch joining the FTS5 table
+    ran the whole full-text look-up again (twenty-odd times per search, nearly all of
+    its time at 20 000 people), and only then kept its own type's rows. The CTE runs
+    it once; each branch then reads its type's rows from it."""
     long, short = _sqlite_words(words)
     if not long:
         return None
@@ -495,8 +478,7 @@ def _shared_matches(dialect: str, words: list[str], raw: str):
             pat = _like(alt)
             conds += [SearchDoc.title.like(pat, escape="\\"), SearchDoc.body.like(pat, escape="\\")]
         stmt = stmt.where(or_(*conds))
-    cte = stmt.cte("matches").prefix_with("MATERIALIZED")
-    return cte, [cte.c.rank, cte.c.record_id.desc()]
+    return stmt.cte("matches").prefix_with("MATERIALIZED")
 
 
 def shown_text(dialect: str):
@@ -673,12 +655,12 @@ def hits_statement(request, types, words: list[str], raw: str, limit: int, offse
     from kyklos.entities import service
 
     dialect = request.dbsession.get_bind().dialect.name
-    shared = _shared_matches(dialect, words, raw) if len(types) > 1 else None
-    if shared is not None:
+    matches = _sqlite_matches(words) if dialect == "sqlite" and len(types) > 1 else None
+    if matches is not None:
         # the same order and rank for every branch over the shared look-up: built once
         # (building the statement's elements is most of a search's Python)
-        matches, m_order = shared
         m = matches.c
+        m_order = [m.rank, m.record_id.desc()]
         m_rank = func.row_number().over(order_by=m_order).label("rank")
     else:
         # the full-text criterion and ranking are the same in every branch: built once
@@ -688,7 +670,7 @@ def hits_statement(request, types, words: list[str], raw: str, limit: int, offse
     branches = []
     for pos, et in enumerate(types):
         visible = service.visible_select(request, et).with_only_columns(et.model.id).order_by(None)
-        if shared is not None:
+        if matches is not None:
             stmt = select(m.record_id, m.title, m.body).where(
                 and_(m.entity == et.name, m.record_id.in_(visible.scalar_subquery()))
             )
