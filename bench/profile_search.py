@@ -129,7 +129,8 @@ def run(args) -> int:
             f"{stmts[name] / args.repeat:4.1f} stmts  {len(hits[name])} hits  "
             f"digest {_digest(hits[name])}"
         )
-    segments(args, registry, org, statements)
+    if not args.no_segments:
+        segments(args, registry, org, statements)
     if args.profile:
         prof = cProfile.Profile()
         for _ in range(args.repeat):
@@ -229,6 +230,7 @@ def main(argv=None) -> int:
     p.add_argument("--size", type=int, default=20_000)
     p.add_argument("--repeat", type=int, default=9)
     p.add_argument("--profile", action="store_true")
+    p.add_argument("--no-segments", action="store_true", help="global search only")
     p.add_argument("--top", type=int, default=30)
     args = p.parse_args(argv)
     return build(args) if args.what == "build" else run(args)
