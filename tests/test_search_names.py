@@ -194,7 +194,12 @@ def test_second_lines_come_with_the_hits(api, registry):
     from_accounts = [s for s in rest if f"FROM {tables['account']}" in s]
     assert len(from_accounts) == 1
     for name in ("person", "product", "quote"):
-        assert not [s for s in rest if f"FROM {tables[name]}" in s], name
+        read = [s for s in rest if f"FROM {tables[name]}" in s]
+        if name == "product":
+            # a product's names in other languages, for the reader's title: that
+            # column only, never the record whole
+            read = [s for s in read if "name_translations \nFROM" not in s]
+        assert not read, name
 
 
 def test_fold_keys_memo_keeps_the_keys():

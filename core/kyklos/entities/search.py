@@ -570,11 +570,12 @@ def search(
     for et, rows, more in found:
         group = Group(et, more=more)
         et_subs = subs.get(et.name, {})
+        own = _titles_in_language(request, et, rows)
         for rid, title, body, _sid, _stext in rows:
             group.hits.append(
                 Hit(
                     rid,
-                    title,
+                    own.get(rid, title),
                     snippet(visible_body(body), words),
                     request.route_url("entity.detail", slug=et.slug, id=rid),
                     et_subs.get(rid, ""),
@@ -582,6 +583,33 @@ def search(
             )
         groups.append(group)
     return groups
+
+
+def _titles_in_language(request, et, rows) -> dict[int, str]:
+    """``{id: title}`` in the reader's language of the hits ``rows`` of a type whose
+    titles have one (a lookup value, a product with names in other languages): the
+    index stores one title per record, the reader may read another. One statement for
+    a type with ``title_translations``, none for the others."""
+    if not rows or not (et.lookup or et.title_translations):
+        return {}
+    from types import SimpleNamespace
+
+    from kyklos.entities import display
+
+    names = {}
+    if et.title_translations:
+        ids = [r[0] for r in rows]
+        col = getattr(et.model, et.title_translations)
+        names = dict(
+            request.dbsession.execute(select(et.model.id, col).where(et.model.id.in_(ids))).all()
+        )
+    records = []
+    for rid, title, *_rest in rows:
+        attrs = {"id": rid, et.title_field: title}
+        if et.title_translations:
+            attrs[et.title_translations] = names.get(rid)
+        records.append(SimpleNamespace(**attrs))
+    return display.record_titles(request, et, records)
 
 
 #: subtitle field types whose column the search statement reads itself (as an integer

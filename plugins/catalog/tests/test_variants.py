@@ -130,3 +130,12 @@ def test_a_reader_sees_the_product_named_in_their_language(admin):
         "/products/_lookup", params={"q": "Ελαιόλαδο"}, headers={"Accept-Language": "el"}
     ).json
     assert [r["title"] for r in found] == ["Ελαιόλαδο 1 λίτρο"]
+    # global search too, whichever language's word found it
+    for word in ("Ελαιόλαδο", "olive"):
+        groups = admin.get(
+            "/api/v1/_search", params={"q": word}, headers={"Accept-Language": "el"}
+        ).json["groups"]
+        titles = [i["title"] for g in groups if g["type"] == "product" for i in g["items"]]
+        assert titles == ["Ελαιόλαδο 1 λίτρο"], (word, groups)
+    groups = admin.get("/api/v1/_search", params={"q": "olive"}).json["groups"]
+    assert [i["title"] for g in groups for i in g["items"]] == ["Olive oil 1 l"]
