@@ -53,3 +53,44 @@ def test_refused_rows_raise_integrity_error_and_leave_nothing(registry, dbsessio
         ids = db.execute(select(SearchDoc.record_id).where(SearchDoc.entity == "bulk2")
                          .order_by(SearchDoc.record_id)).scalars().all()
         assert ids == list(range(1, N + 1))
+
+
+def test_raw_rows_match_a_row_by_row_build(registry, dbsession):
+    # _raw_rows builds its values column by column (then zips them into rows): each
+    # row must hold what a row-by-row build gives - the given columns in table order,
+    # then the defaults (a callable one sees its own row), every value through its
+    # column's bind processing, None included (JSON null)
+    from sqlalchemy import Column, Integer, MetaData, String, Table
+
+    from kyklos.db import JSONType, UTCDateTime, _raw_rows
+
+    table = Table(
+        "raw_rows_probe",
+        MetaData(),
+        Column("id", Integer, primary_key=True),
+        Column("doc", JSONType),
+        Column("name", String(20)),
+        Column("at", UTCDateTime),
+        Column("kind", String(10), default="plain"),
+        Column("twice", Integer, default=lambda ctx: 2 * ctx.get_current_parameters()["id"]),
+        Column("tags", JSONType, default=list),
+    )
+    at = dt.datetime(2026, 3, 1, 10, 30, tzinfo=dt.timezone(dt.timedelta(hours=2)))
+    rows = [
+        {"name": f"Ωμέγα {i}", "doc": {"n": i} if i % 3 else None, "id": i, "at": at}
+        for i in range(1, N + 1)
+    ]
+    with dbsession() as db:
+        dialect = db.get_bind().dialect
+    cols, values = _raw_rows(dialect, table, rows)
+    assert [c.key for c in cols] == ["id", "doc", "name", "at", "kind", "twice", "tags"]
+    procs = [c.type._cached_bind_processor(dialect) for c in cols]
+    expected = []
+    for row in rows:
+        cells = [row[k] for k in ("id", "doc", "name", "at")] + ["plain", 2 * row["id"], []]
+        expected.append(tuple(v if p is None else p(v) for p, v in zip(procs, cells, strict=True)))
+
+    def plain(rows):  # psycopg's Jsonb wrapper compares by identity: compare what it holds
+        return [tuple(getattr(v, "obj", v) for v in row) for row in rows]
+
+    assert plain(values) == plain(expected) and all(type(v) is tuple for v in values)

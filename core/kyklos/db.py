@@ -207,17 +207,23 @@ def _raw_rows(dialect, table, rows: list[dict]):
     n_given = len(cols)
     cols += defaults
     procs = [c.type._cached_bind_processor(dialect) for c in cols]
-    keys = [c.key for c in cols[:n_given]]
-    out = []
-    for row in rows:
-        values = [row[k] for k in keys]
-        for d in defaults:
-            arg = d.default.arg
-            values.append(arg if d.default.is_scalar else arg(DefaultContext(row)))
-        # None goes through the processors too: a JSON column stores JSON ``null``
-        # for it, as the INSERT would
-        out.append(tuple(v if p is None else p(v) for p, v in zip(procs, values, strict=True)))
-    return cols, out
+    # Built column by column, then turned into rows by zip(): a column without a bind
+    # processor (most of them: text, integers) is copied, and the others are map()ped,
+    # instead of a Python generator per row and cell (an import passes every cell of
+    # its people, child rows, search rows and history through here).
+    columns = [[row[c.key] for row in rows] for c in cols[:n_given]]
+    for d in defaults:
+        arg = d.default.arg
+        if d.default.is_scalar:
+            columns.append([arg] * len(rows))
+        else:
+            columns.append([arg(DefaultContext(row)) for row in rows])
+    # None goes through the processors too: a JSON column stores JSON ``null`` for it,
+    # as the INSERT would
+    columns = [
+        col if p is None else list(map(p, col)) for p, col in zip(procs, columns, strict=True)
+    ]
+    return cols, list(zip(*columns, strict=True)) if columns else [() for _row in rows]
 
 
 class IdMixin:
