@@ -238,3 +238,25 @@ def test_a_list_page_without_such_columns_reads_no_child_rows(people, query_coun
     assert "+30 693 123 4567" in page.text or "693" in page.text
     reads = _child_reads(qc.statements)
     assert len(reads) == 3 and len({r.split("FROM")[1].split()[0] for r in reads}) == 3
+
+
+def test_a_pending_child_row_is_flushed_before_the_page_read(people, registry):
+    """The deferred read sees what the session holds, as an ORM read would: a row added
+    (not flushed) after the page was loaded is in its person's collection."""
+    from kyklos_contacts.models.people import PersonPhone
+
+    from kyklos.entities import query
+
+    a, (p1, p2, _p3) = people
+    request, env = _request(registry, a, "/?sort=last_name")
+    try:
+        et = registry.kyklos_entities["person"]
+        rows = query.run_list(request, et, query.parse_list_params(request, et, request.GET)).items
+        request.dbsession.add(
+            PersonPhone(person_id=p2["id"], kind="work", number="+302100000000", position=0)
+        )
+        assert len(rows[0].phone_rows) == 3  # the page read, after the autoflush
+        assert [p.number for p in rows[1].phone_rows] == ["+302100000000"]
+    finally:
+        request.tm.abort()
+        env["closer"]()
