@@ -15,13 +15,21 @@ Only collections whose shape the Core select reproduces exactly are taken (a pla
 foreign key to the parent's column, no secondary table, an ``order_by`` of the child's
 own columns, a child mapped to one table without inheritance); any other stays with
 its declared loader. The statements issued are the same in number as before.
+
+A list page hands its records out with the read still to come
+(:func:`attach_on_access`): the first consumer that reads one of the collections reads
+them all for the whole page, so one that reads none (a list page whose columns show no
+such list, a saved segment's ids) runs no child statement at all.
 """
 
 from __future__ import annotations
 
+import weakref
+
 from sqlalchemy import Column, bindparam, inspect, select
 from sqlalchemy.orm import lazyload, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.base import ATTR_WAS_SET, PASSIVE_NO_RESULT, SQL_OK
 from sqlalchemy.orm.interfaces import ONETOMANY
 
 #: model class -> tuple of plans (see ``_plan``); mappers are configured once per
@@ -144,4 +152,75 @@ def attach(session, model, records) -> None:
                 set_committed_value(r, key, list(rows))
 
 
-__all__ = ["attach", "deferred_options", "plans"]
+class _Page:
+    """The records of one page whose collections are read together, on first use.
+
+    Weak references: the page must not keep records alive that the caller dropped
+    (the session's identity map holds them weakly too)."""
+
+    __slots__ = ("session", "model", "refs", "pending")
+
+    def __init__(self, session, model, records):
+        self.session = weakref.ref(session)
+        self.model = model
+        self.refs = [weakref.ref(r) for r in records]
+        self.pending = True
+
+
+class _OnAccess:
+    """The per-record loader of one collection of a page (SQLAlchemy calls it with
+    ``(state, passive)`` when the attribute is read and not loaded): the first read of
+    any collection of any record of the page runs :func:`attach` for the whole page,
+    so a consumer that reads the collections pays the same statements as before and
+    one that does not (a list page without such a column, a segment's ids) none."""
+
+    __slots__ = ("page", "key")
+
+    def __init__(self, page, key):
+        self.page = page
+        self.key = key
+
+    def __call__(self, state, passive):
+        if not passive & SQL_OK:
+            # a flush or history check must not read: as the lazy loader answers
+            return PASSIVE_NO_RESULT
+        page = self.page
+        session = state.session
+        if page.pending and session is not None and session is page.session():
+            page.pending = False
+            records = [r for r in (ref() for ref in page.refs) if r is not None]
+            # as an ORM load would: pending changes reach the database before the read
+            if session.autoflush and (session.new or session.dirty or session.deleted):
+                session.flush()
+            attach(session, page.model, [r for r in records if inspect(r).session is session])
+            if self.key in state.dict:
+                return ATTR_WAS_SET
+        # not part of a page read any more (read already, detached, another session):
+        # the relationship's own lazy loader, as the ``lazyload`` option leaves it
+        return state.manager[self.key].impl.callable_(state, passive)
+
+
+def attach_on_access(session, model, records) -> None:
+    """Like :func:`attach`, deferred: the page's Core-readable collections are read for
+    all of ``records`` together when the first of them is accessed (``records`` must
+    have been loaded with :func:`deferred_options`). Nothing is read if none is."""
+    if not records:
+        return
+    keys = [p[0] for p in plans(model)]
+    if not keys:
+        return
+    page = _Page(session, model, records)
+    loaders = [(key, _OnAccess(page, key)) for key in keys]
+    for r in records:
+        state = inspect(r)
+        d = state.dict
+        if "callables" not in state.__dict__:
+            # the class-level default is a shared immutable mapping (as SQLAlchemy's
+            # own per-instance loaders do)
+            state.callables = {}
+        for key, loader in loaders:
+            if key not in d:
+                state.callables[key] = loader
+
+
+__all__ = ["attach", "attach_on_access", "deferred_options", "plans"]

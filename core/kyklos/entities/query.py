@@ -905,7 +905,9 @@ def run_list(request, et, lp: ListParams) -> ListResult:
         rows = rows[: lp.limit]
         next_cursor = encode_cursor(request, et, keys, rows[-1])
     if with_children:
-        children.attach(db, et.model, rows)
+        # read when a consumer first reads a collection (the API's serialiser does; a
+        # list page without such a column, or a caller wanting ids, does not)
+        children.attach_on_access(db, et.model, rows)
     n, capped = count(request, et, lp, base)
     return ListResult(rows, next_cursor, n, capped)
 

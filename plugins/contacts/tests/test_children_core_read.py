@@ -157,3 +157,106 @@ def test_list_items_are_the_records_as_opened(people):
     )
     assert first["fax"] is None and first["other_email"] is None
     assert (first["office_city"], first["home_street"]) == ("Patra", "Odos 1")
+
+
+_CHILD_TABLES = ("contacts_person_phone", "contacts_person_email", "contacts_address")
+_KEYS = ("phone_rows", "email_rows", "address_rows")
+
+
+def _child_reads(statements):
+    return [s for s in statements if any(f"FROM {t}" in s for t in _CHILD_TABLES)]
+
+
+def _request(registry, client, path):
+    import transaction
+    from pyramid.request import Request
+    from pyramid.scripting import prepare
+
+    req = Request.blank(
+        path,
+        headers={"Authorization": client.extra_environ["HTTP_AUTHORIZATION"]},
+        base_url="http://localhost",
+    )
+    env = prepare(request=req, registry=registry)
+    request = env["request"]
+    request.tm = transaction.TransactionManager(explicit=True)
+    request.tm.begin()
+    return request, env
+
+
+def test_a_page_reads_its_children_on_first_use_all_at_once(people, registry, query_counter):
+    """``run_list`` leaves the page's collections to the first consumer that reads one:
+    then every collection of every record of the page is read, one statement each,
+    giving exactly the select-in loader's rows; a caller that reads none pays none."""
+    from kyklos_contacts.models.people import Person
+    from sqlalchemy.orm import Session
+
+    from kyklos.entities import query
+
+    a, (p1, p2, p3) = people
+    request, env = _request(registry, a, "/?sort=last_name")
+    try:
+        et = registry.kyklos_entities["person"]
+        lp = query.parse_list_params(request, et, request.GET)
+        with query_counter() as qc:
+            rows = query.run_list(request, et, lp).items
+        assert [r.id for r in rows] == [p1["id"], p2["id"], p3["id"]]
+        assert _child_reads(qc.statements) == []
+        with query_counter() as qc:
+            rows[1].email_rows  # noqa: B018 - the first read of any collection
+        assert len(_child_reads(qc.statements)) == len(qc.statements) == 3
+        with query_counter() as qc:
+            got = [
+                [[(c.__class__.__name__, c.id) for c in getattr(r, k)] for k in _KEYS] for r in rows
+            ]
+        assert qc.statements == []
+        assert not request.dbsession.dirty and not request.dbsession.new
+    finally:
+        request.tm.abort()
+        env["closer"]()
+    with Session(registry["dbengine"]) as db:
+        want = [
+            [[(c.__class__.__name__, c.id) for c in getattr(db.get(Person, i), k)] for k in _KEYS]
+            for i in (p1["id"], p2["id"], p3["id"])
+        ]
+    assert got == want
+    assert [len(x) for x in got[0]] == [3, 2, 2]
+
+
+def test_a_list_page_without_such_columns_reads_no_child_rows(people, query_counter):
+    """The HTML list's default person columns show no phone, e-mail or address list:
+    its page reads none of those tables (it read all three before); a column that
+    shows one reads each table once for the whole page."""
+    a, _people = people
+    a.get("/persons/")  # warm
+    with query_counter() as qc:
+        page = a.get("/persons/")
+    assert "Alpha" in page.text
+    assert _child_reads(qc.statements) == []
+    with query_counter() as qc:
+        page = a.get("/persons/", {"cols": "last_name,mobile_phone"})
+    assert "+30 693 123 4567" in page.text or "693" in page.text
+    reads = _child_reads(qc.statements)
+    assert len(reads) == 3 and len({r.split("FROM")[1].split()[0] for r in reads}) == 3
+
+
+def test_a_pending_child_row_is_flushed_before_the_page_read(people, registry):
+    """The deferred read sees what the session holds, as an ORM read would: a row added
+    (not flushed) after the page was loaded is in its person's collection."""
+    from kyklos_contacts.models.people import PersonPhone
+
+    from kyklos.entities import query
+
+    a, (p1, p2, _p3) = people
+    request, env = _request(registry, a, "/?sort=last_name")
+    try:
+        et = registry.kyklos_entities["person"]
+        rows = query.run_list(request, et, query.parse_list_params(request, et, request.GET)).items
+        request.dbsession.add(
+            PersonPhone(person_id=p2["id"], kind="work", number="+302100000000", position=0)
+        )
+        assert len(rows[0].phone_rows) == 3  # the page read, after the autoflush
+        assert [p.number for p in rows[1].phone_rows] == ["+302100000000"]
+    finally:
+        request.tm.abort()
+        env["closer"]()
