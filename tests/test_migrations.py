@@ -108,3 +108,67 @@ def test_migrations_keep_the_models_on_delete_rules(ini, scratch_db_url):
     finally:
         engine.dispose()
     assert not lost, lost
+
+
+def test_stored_search_vector_upgrade_keeps_rows_findable(ini, scratch_db_url):
+    """kyklos_0019 stores the PostgreSQL full-text vector of every existing search row
+    (a generated column): rows written before the upgrade are found by the words of
+    their title and body through the new index, and the downgrade restores the
+    expression index of kyklos_0003."""
+    from sqlalchemy import text
+
+    path = ini("")
+    run("init", path, check=True)
+    run("migrate", path, "--branch", "kyklos", "--to", "kyklos_0018", check=True)
+    engine = create_engine(scratch_db_url)
+    pg = engine.dialect.name == "postgresql"
+    try:
+        with engine.begin() as c:
+            if pg:
+                assert "search_vector" not in {
+                    col["name"] for col in inspect(c).get_columns("kyklos_search")
+                }
+            c.execute(
+                text(
+                    "INSERT INTO kyklos_search (entity, record_id, title, body, updated_at) "
+                    "VALUES ('old', :i, :t, :b, CURRENT_TIMESTAMP)"
+                ),
+                [
+                    {"i": i, "t": f"Παπαδόπουλος {i}", "b": f"anna{i}@example.com north"}
+                    for i in range(50)
+                ],
+            )
+        run("migrate", path, check=True)
+        with engine.connect() as c:
+            assert c.execute(text("SELECT count(*) FROM kyklos_search")).scalar() == 50
+            if pg:
+                indexes = {ix["name"] for ix in inspect(c).get_indexes("kyklos_search")}
+                assert "ix_kyklos_search_vector" in indexes, indexes
+                assert "ix_kyklos_search_fulltext" not in indexes, indexes
+                # every row's vector is the one the old expression index held
+                same = c.execute(
+                    text(
+                        "SELECT count(*) FROM kyklos_search WHERE search_vector = "
+                        "to_tsvector('simple', title || ' ' || body)"
+                    )
+                ).scalar()
+                assert same == 50
+                for words in ("παπαδόπουλος:*", "north", "anna7@example.com"):
+                    n = c.execute(
+                        text(
+                            "SELECT count(*) FROM kyklos_search "
+                            "WHERE search_vector @@ to_tsquery('simple', :q)"
+                        ),
+                        {"q": words},
+                    ).scalar()
+                    assert n == (1 if "@" in words else 50), words
+        run("migrate", path, "--branch", "kyklos", "--to", "kyklos_0018", check=True)
+        with engine.connect() as c:
+            if pg:
+                cols = {col["name"] for col in inspect(c).get_columns("kyklos_search")}
+                assert "search_vector" not in cols
+                indexes = {ix["name"] for ix in inspect(c).get_indexes("kyklos_search")}
+                assert "ix_kyklos_search_fulltext" in indexes, indexes
+            assert c.execute(text("SELECT count(*) FROM kyklos_search")).scalar() == 50
+    finally:
+        engine.dispose()
