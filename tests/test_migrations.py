@@ -110,11 +110,12 @@ def test_migrations_keep_the_models_on_delete_rules(ini, scratch_db_url):
     assert not lost, lost
 
 
-def test_stored_search_vector_upgrade_keeps_rows_findable(ini, scratch_db_url):
+def test_stored_search_vector_upgrade_keeps_rows_findable(ini, scratch_db_url, db_url):
     """kyklos_0019 stores the PostgreSQL full-text vector of every existing search row
     (a generated column): rows written before the upgrade are found by the words of
     their title and body through the new index, and the downgrade restores the
-    expression index of kyklos_0003."""
+    expression index of kyklos_0003. (``db_url`` runs it on both databases: the scratch
+    database follows its kind.)"""
     from sqlalchemy import text
 
     path = ini("")
