@@ -49,8 +49,10 @@ from kyklos.text import fold
 #: the FTS5 trigram tokenizer exists from SQLite 3.34; older libraries use unicode61
 SQLITE_TRIGRAM = sqlite3.sqlite_version_info >= (3, 34, 0)
 FTS_TABLE = "kyklos_search_fts"
-#: the expression the PostgreSQL GIN index is built on (the query must repeat it exactly)
-PG_VECTOR = "to_tsvector('simple', kyklos_search.title || ' ' || kyklos_search.body)"
+#: the PostgreSQL full-text vector of title and body: a stored generated column with its
+#: own GIN index (migration kyklos_0019), so ts_rank reads it instead of recomputing it
+#: for every match; the database writes it, so SearchDoc does not map it
+PG_VECTOR = "kyklos_search.search_vector"
 #: the expression of the PostgreSQL trigram index (migration kyklos_0010): fragments of
 #: any word of the title or body, folded keys included, found through the index
 PG_TEXT = "(kyklos_search.title || ' ' || kyklos_search.body)"
