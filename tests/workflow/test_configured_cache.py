@@ -27,6 +27,13 @@ def _read_config(statements) -> list[str]:
     ]
 
 
+def _fired(dbsession, record_id) -> list[int]:
+    """The rules run for the record, in order."""
+    with dbsession() as db:
+        stmt = select(AutomationRun.rule_id).where(AutomationRun.record_id == record_id)
+        return db.execute(stmt.order_by(AutomationRun.id)).scalars().all()
+
+
 def test_a_write_reads_what_is_configured_once_per_change(api, query_counter, dbsession, db_url):
     admin, u = api("admin"), api("ticketeer")
     t = u.post_json("/api/v1/tickets", {"name": "t", "amount": 1}, status=201).json
@@ -47,13 +54,7 @@ def test_a_write_reads_what_is_configured_once_per_change(api, query_counter, db
         status=201,
     ).json
     u.patch_json(f"/api/v1/tickets/{t['id']}", {"amount": 4})
-    with dbsession() as db:
-        fired = (
-            db.execute(select(AutomationRun.rule_id).where(AutomationRun.record_id == t["id"]))
-            .scalars()
-            .all()
-        )
-    assert fired == [rule["id"]]
+    assert _fired(dbsession, t["id"]) == [rule["id"]]
 
     # another process disables it with plain SQL: the next update does not fire it
     other = create_engine(db_url)
@@ -63,13 +64,7 @@ def test_a_write_reads_what_is_configured_once_per_change(api, query_counter, db
     finally:
         other.dispose()
     u.patch_json(f"/api/v1/tickets/{t['id']}", {"amount": 5})
-    with dbsession() as db:
-        runs = (
-            db.execute(select(AutomationRun.id).where(AutomationRun.record_id == t["id"]))
-            .scalars()
-            .all()
-        )
-    assert len(runs) == 1
+    assert len(_fired(dbsession, t["id"])) == 1
 
     # a webhook made through the API gets the next event
     admin.post_json(
